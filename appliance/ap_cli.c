@@ -1,0 +1,348 @@
+/*
+ * ap_cli.c - the vsadm command table and its parser (see ap_cli.h).
+ */
+#include "appliance/ap_cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_type { OPT_STR, OPT_INT, OPT_BOOL };
+
+struct opt {
+	const char *flag; /* "--priority" */
+	const char *key;  /* JSON member */
+	enum opt_type type;
+	bool required;
+	const char *meta; /* for usage: "N" */
+};
+
+#define MAX_POS 3
+#define MAX_OPTS 6
+
+struct cmd {
+	const char *w1, *w2; /* words; w2 may be NULL */
+	const char *request; /* control command */
+	const char *pos[MAX_POS];
+	int n_required_pos; /* positional arguments that must be there */
+	struct opt opts[MAX_OPTS];
+	const char *help;
+};
+
+/* Options understood by every show command. */
+#define JSON_OPT {"--json", NULL, OPT_BOOL, false, NULL}
+
+static const struct cmd cmds[] = {
+	{"vserver", "create", "vserver.create", {"name"}, 1,
+	 {{"--priority", "priority", OPT_INT, false, "N"},
+	  {"--pinned", "pinned", OPT_BOOL, false, NULL},
+	  {"--home", "home", OPT_STR, false, "NODE"}},
+	 "create a virtual server (stopped)"},
+	{"vserver", "start", "vserver.start", {"name"}, 1,
+	 {{"--no-wait", "no_wait", OPT_BOOL, false, NULL}},
+	 "start it and wait until it serves"},
+	{"vserver", "stop", "vserver.stop", {"name"}, 1,
+	 {{"--no-wait", "no_wait", OPT_BOOL, false, NULL}},
+	 "stop it: VIPs down, servers stopped, file systems unmounted"},
+	{"vserver", "delete", "vserver.delete", {"name"}, 1,
+	 {{"--force", "force", OPT_BOOL, false, NULL}},
+	 "delete it (--force stops a running one first)"},
+	{"vserver", "show", "vserver.show", {"name"}, 0, {JSON_OPT}, "show one or all"},
+	{"vip", "add", "vip.add", {"vs", "address"}, 2,
+	 {{"--home-port", "home_port", OPT_STR, true, "PORT"}},
+	 "add a virtual IP ADDR/PREFIX"},
+	{"vip", "remove", "vip.remove", {"vs", "address"}, 2, {{0}}, "remove a virtual IP"},
+	{"fs", "add", "fs.add", {"vs", "fs"}, 2,
+	 {{"--lun", "lun", OPT_STR, true, "LABEL=x|UUID=y"}},
+	 "add a file system on a shared LUN (ext4 with MMP)"},
+	{"fs", "remove", "fs.remove", {"vs", "fs"}, 2, {{0}}, "remove a file system"},
+	{"export", "add", "export.add", {"vs", "pseudo"}, 2,
+	 {{"--fs", "fs", OPT_STR, true, "FSNAME"},
+	  {"--path", "path", OPT_STR, false, "SUBDIR"},
+	  {"--clients", "clients", OPT_STR, false, "CIDR"},
+	  {"--ro", "ro", OPT_BOOL, false, NULL}},
+	 "export a file system over NFSv4 at /PSEUDO"},
+	{"export", "remove", "export.remove", {"vs", "pseudo"}, 2, {{0}}, "remove an export"},
+	{"share", "add", "share.add", {"vs", "share"}, 2,
+	 {{"--fs", "fs", OPT_STR, true, "FSNAME"},
+	  {"--path", "path", OPT_STR, false, "SUBDIR"},
+	  {"--ro", "ro", OPT_BOOL, false, NULL}},
+	 "share a file system over SMB"},
+	{"share", "remove", "share.remove", {"vs", "share"}, 2, {{0}}, "remove a share"},
+	{"event", "show", "event.show", {NULL}, 0,
+	 {{"--vs", "vs", OPT_STR, false, "VS"},
+	  {"--last", "limit", OPT_INT, false, "N"},
+	  {"--follow", NULL, OPT_BOOL, false, NULL},
+	  JSON_OPT},
+	 "the event log: every action with its reason"},
+	{"lun", "show", "lun.show", {NULL}, 0, {JSON_OPT}, "LUNs this node sees"},
+	{"node", "show", "node.show", {NULL}, 0, {JSON_OPT}, "this node"},
+	{"help", NULL, NULL, {NULL}, 0, {{0}}, "this text"},
+};
+
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static void usage_of(const struct cmd *c, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "vsadm %s%s%s", c->w1, c->w2 ? " " : "",
+				    c->w2 ? c->w2 : "");
+
+	for (int i = 0; i < MAX_POS && c->pos[i] && n < len; i++) {
+		char up[32];
+		size_t k;
+		for (k = 0; c->pos[i][k] && k < sizeof(up) - 1; k++)
+			up[k] = (char)(c->pos[i][k] >= 'a' && c->pos[i][k] <= 'z' ? c->pos[i][k] - 32
+										   : c->pos[i][k]);
+		up[k] = '\0';
+		n += (size_t)snprintf(buf + n, len - n, i < c->n_required_pos ? " %s" : " [%s]", up);
+	}
+	for (int i = 0; i < MAX_OPTS && c->opts[i].flag && n < len; i++) {
+		const struct opt *o = &c->opts[i];
+		n += (size_t)snprintf(buf + n, len - n, o->required ? " %s%s%s" : " [%s%s%s]",
+				      o->flag, o->meta ? " " : "", o->meta ? o->meta : "");
+	}
+}
+
+void ap_cli_usage(char *text, size_t size)
+{
+	size_t n = 0;
+
+	n += (size_t)snprintf(text + n, size - n,
+			      "vsadm - administer the virtual servers of this appliance\n\n");
+	for (size_t i = 0; i < N_CMDS && n < size; i++) {
+		char u[256];
+		usage_of(&cmds[i], u, sizeof(u));
+		n += (size_t)snprintf(text + n, size - n, "  %s\n      %s\n", u, cmds[i].help);
+	}
+	if (n < size)
+		snprintf(text + n, size - n,
+			 "\nWith no arguments, vsadm is an interactive shell (history, TAB "
+			 "completion).\n");
+}
+
+static const struct cmd *find_cmd(int argc, char *const *argv, int *used)
+{
+	for (size_t i = 0; i < N_CMDS; i++) {
+		const struct cmd *c = &cmds[i];
+		if (argc < 1 || strcmp(argv[0], c->w1) != 0)
+			continue;
+		if (!c->w2) {
+			*used = 1;
+			return c;
+		}
+		if (argc >= 2 && strcmp(argv[1], c->w2) == 0) {
+			*used = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static bool known_w1(const char *w)
+{
+	for (size_t i = 0; i < N_CMDS; i++)
+		if (strcmp(cmds[i].w1, w) == 0)
+			return true;
+	return false;
+}
+
+int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags *flags, char *err,
+		 size_t errlen)
+{
+	const struct cmd *c;
+	char usage[256];
+	json_t *args;
+	int used = 0, npos = 0;
+
+	memset(flags, 0, sizeof(*flags));
+	*req = NULL;
+	if (argc < 1)
+		return fail(err, errlen, "No command given. Try 'vsadm help'.");
+	c = find_cmd(argc, argv, &used);
+	if (!c) {
+		if (known_w1(argv[0]))
+			return fail(err, errlen, "'%s' needs a sub-command%s%s. Try 'vsadm help'.",
+				    argv[0], argc > 1 ? ", not " : "", argc > 1 ? argv[1] : "");
+		return fail(err, errlen, "Unknown command '%s'. Try 'vsadm help'.", argv[0]);
+	}
+	if (!c->request) {
+		flags->help = true;
+		return 0;
+	}
+	usage_of(c, usage, sizeof(usage));
+	args = json_object();
+	if (!args)
+		return -ENOMEM;
+	for (int i = used; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) == 0 && a[2]) {
+			const struct opt *o = NULL;
+			char flag[64];
+			const char *val = NULL, *eq = strchr(a, '=');
+			size_t fl = eq ? (size_t)(eq - a) : strlen(a);
+			if (fl >= sizeof(flag))
+				fl = sizeof(flag) - 1;
+			memcpy(flag, a, fl);
+			flag[fl] = '\0';
+			for (int k = 0; k < MAX_OPTS && c->opts[k].flag; k++)
+				if (strcmp(c->opts[k].flag, flag) == 0)
+					o = &c->opts[k];
+			if (!o) {
+				json_decref(args);
+				return fail(err, errlen, "Unknown option '%s'. Usage: %s", flag,
+					    usage);
+			}
+			if (o->type == OPT_BOOL) {
+				if (eq) {
+					json_decref(args);
+					return fail(err, errlen, "The option %s takes no value.",
+						    flag);
+				}
+				if (strcmp(flag, "--json") == 0)
+					flags->json = true;
+				else if (strcmp(flag, "--follow") == 0)
+					flags->follow = true;
+				else
+					json_object_set_new(args, o->key, json_true());
+				continue;
+			}
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			if (!val) {
+				json_decref(args);
+				return fail(err, errlen, "The option %s needs a value (%s).", flag,
+					    o->meta);
+			}
+			if (o->type == OPT_INT) {
+				char *end;
+				long v;
+				errno = 0;
+				v = strtol(val, &end, 10);
+				if (!*val || *end || errno || v < -1000000 || v > 1000000) {
+					json_decref(args);
+					return fail(err, errlen, "The option %s needs a whole number, "
+								 "not '%s'.",
+						    flag, val);
+				}
+				json_object_set_new(args, o->key, json_integer(v));
+			} else {
+				json_object_set_new(args, o->key, json_string(val));
+			}
+			continue;
+		}
+		if (npos >= MAX_POS || !c->pos[npos]) {
+			json_decref(args);
+			return fail(err, errlen, "Unexpected argument '%s'. Usage: %s", a, usage);
+		}
+		/* json_string refuses invalid UTF-8: say so instead of crashing. */
+		json_t *s = json_string(a);
+		if (!s) {
+			json_decref(args);
+			return fail(err, errlen, "The argument is not valid UTF-8 text.");
+		}
+		json_object_set_new(args, c->pos[npos++], s);
+	}
+	if (npos < c->n_required_pos) {
+		json_decref(args);
+		return fail(err, errlen, "Missing %s. Usage: %s", c->pos[npos], usage);
+	}
+	for (int k = 0; k < MAX_OPTS && c->opts[k].flag; k++)
+		if (c->opts[k].required && !json_object_get(args, c->opts[k].key)) {
+			json_decref(args);
+			return fail(err, errlen, "The option %s is required. Usage: %s",
+				    c->opts[k].flag, usage);
+		}
+	*req = json_pack("{s:s, s:o}", "cmd", c->request, "args", args);
+	return *req ? 0 : -ENOMEM;
+}
+
+void ap_cli_complete(int pos, char *const *words, const char *prefix,
+		     void (*add)(const char *word, void *arg), void *arg)
+{
+	size_t pl = strlen(prefix);
+
+	for (size_t i = 0; i < N_CMDS; i++) {
+		const struct cmd *c = &cmds[i];
+		const char *cand = NULL;
+		if (pos == 0) {
+			/* Each first word once. */
+			bool seen = false;
+			for (size_t k = 0; k < i; k++)
+				if (strcmp(cmds[k].w1, c->w1) == 0)
+					seen = true;
+			if (!seen)
+				cand = c->w1;
+		} else if (pos == 1 && strcmp(words[0], c->w1) == 0) {
+			cand = c->w2;
+		} else if (pos >= 2 && strcmp(words[0], c->w1) == 0 && c->w2 &&
+			   strcmp(words[1], c->w2) == 0 && prefix[0] == '-') {
+			for (int k = 0; k < MAX_OPTS && c->opts[k].flag; k++)
+				if (strncmp(c->opts[k].flag, prefix, pl) == 0)
+					add(c->opts[k].flag, arg);
+		}
+		if (cand && strncmp(cand, prefix, pl) == 0)
+			add(cand, arg);
+	}
+}
+
+int ap_cli_split(const char *line, char ***words, char **storage)
+{
+	size_t len = strlen(line);
+	char *buf = malloc(len + 1), *o = buf;
+	char **w = calloc(len / 2 + 2, sizeof(*w));
+	int n = 0;
+	const char *p = line;
+
+	if (!buf || !w) {
+		free(buf);
+		free(w);
+		return -ENOMEM;
+	}
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		w[n++] = o;
+		char quote = 0;
+		while (*p && (quote || (*p != ' ' && *p != '\t'))) {
+			if (quote && *p == quote) {
+				quote = 0;
+				p++;
+			} else if (!quote && (*p == '\'' || *p == '"')) {
+				quote = *p++;
+			} else if (*p == '\\' && p[1] && quote != '\'') {
+				*o++ = p[1];
+				p += 2;
+			} else {
+				*o++ = *p++;
+			}
+		}
+		if (quote) {
+			free(buf);
+			free(w);
+			return -EINVAL;
+		}
+		*o++ = '\0';
+	}
+	w[n] = NULL;
+	*words = w;
+	*storage = buf;
+	return n;
+}

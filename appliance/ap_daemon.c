@@ -1,0 +1,628 @@
+/*
+ * ap_daemon.c - applianced's core (see ap_daemon.h).
+ *
+ * Every change request follows one path: validate and apply to the in-memory
+ * configuration (vs_model: all or nothing), persist it (vs_store; if that
+ * fails the change is undone by reloading), log it in the event log with who
+ * asked, then hand the new desired state of the VS to its runtime, which
+ * converges asynchronously. Start and stop answer when the runtime reaches
+ * the target state or fails, so `vsadm vserver start` reports the real
+ * outcome.
+ */
+#include "appliance/ap_daemon.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "appliance/ap_ctl.h"
+#include "fsexport/fx_ganesha.h"
+#include "fsexport/fx_lun.h"
+#include "lib/lib_fs.h"
+#include "lib/lib_log.h"
+#include "netfail/nf_vip.h"
+#include "vserver/vs_json.h"
+#include "vserver/vs_runtime.h"
+#include "vserver/vs_store.h"
+
+#define PROBE_INTERVAL_USEC (5ULL * 1000000)
+
+struct rt_entry {
+	char name[VS_NAME_MAX + 1];
+	struct vs_runtime *rt;
+	bool deleting; /* config gone; destroy once stopped */
+	struct rt_entry *next;
+};
+
+struct waiter {
+	uint64_t conn;
+	char vs[VS_NAME_MAX + 1];
+	enum vs_rt_state target;
+	struct waiter *next;
+};
+
+struct ap_daemon {
+	sd_event *ev;
+	char *node, *run_dir, *state_dir, *self_exe;
+	struct vs_store *store;
+	struct vs_config *cfg;
+	struct ap_ctl *ctl;
+	struct rt_entry *rts;
+	struct waiter *waiters;
+	sd_event_source *reaper;
+	long long started_usec;
+};
+
+/* --- event log ------------------------------------------------------------ */
+
+static void log_event(struct ap_daemon *d, const char *vs, const char *severity, const char *msg)
+{
+	struct vs_event ev = {.ts_usec = lib_now_usec(),
+			      .node = d->node,
+			      .vs = vs ? vs : "",
+			      .severity = severity,
+			      .message = msg};
+
+	if (vs_store_event_add(d->store, &ev, NULL) < 0)
+		lib_err("event log: could not record: %s", msg);
+}
+
+static void eventf(struct ap_daemon *d, const char *vs, const char *severity, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void eventf(struct ap_daemon *d, const char *vs, const char *severity, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lib_info("%s%s%s", vs ? vs : "", vs ? ": " : "", msg);
+	log_event(d, vs, severity, msg);
+}
+
+static void rt_event_sink(void *arg, const char *vs, const char *severity, const char *message)
+{
+	log_event(arg, vs, severity, message);
+}
+
+/* --- runtimes ------------------------------------------------------------------ */
+
+static struct rt_entry *find_rt(struct ap_daemon *d, const char *name)
+{
+	for (struct rt_entry *e = d->rts; e; e = e->next)
+		if (strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+static int on_reap(sd_event_source *s, void *userdata)
+{
+	struct ap_daemon *d = userdata;
+	struct rt_entry **pp = &d->rts;
+
+	d->reaper = sd_event_source_disable_unref(d->reaper);
+	while (*pp) {
+		struct rt_entry *e = *pp;
+		if (e->deleting && vs_runtime_state(e->rt) == VS_RT_STOPPED) {
+			*pp = e->next;
+			vs_runtime_destroy(e->rt);
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof(dir), "%s/vs/%s", d->run_dir, e->name);
+			lib_rm_rf(dir);
+			snprintf(dir, sizeof(dir), "%s/vs/%s", d->state_dir, e->name);
+			lib_rm_rf(dir);
+			free(e);
+			continue;
+		}
+		pp = &e->next;
+	}
+	return 0;
+}
+
+static void rt_changed(void *arg, const char *vs, enum vs_rt_state state)
+{
+	struct ap_daemon *d = arg;
+	struct waiter **pp = &d->waiters;
+	struct rt_entry *e = find_rt(d, vs);
+
+	while (*pp) {
+		struct waiter *w = *pp;
+		if (strcmp(w->vs, vs) != 0 || (state != w->target && state != VS_RT_FAILED)) {
+			pp = &w->next;
+			continue;
+		}
+		if (state == w->target)
+			ap_ctl_reply(d->ctl, w->conn,
+				     ap_ok(state == VS_RT_RUNNING ? "running" : "stopped", NULL));
+		else
+			ap_ctl_reply(d->ctl, w->conn,
+				     ap_error("'%s' failed: %s.", vs,
+					      e ? vs_runtime_reason(e->rt) : "unknown reason"));
+		*pp = w->next;
+		free(w);
+	}
+	if (e && e->deleting && state == VS_RT_STOPPED && !d->reaper &&
+	    sd_event_add_defer(d->ev, &d->reaper, on_reap, d) < 0)
+		lib_err("cannot schedule the removal of %s", vs);
+}
+
+static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
+{
+	struct vs_runtime_env env = {
+		.ev = d->ev,
+		.node = d->node,
+		.run_dir = d->run_dir,
+		.state_dir = d->state_dir,
+		.self_exe = d->self_exe,
+		.lease_lifetime = FX_GANESHA_LEASE_DEFAULT,
+		.grace_period = FX_GANESHA_GRACE_DEFAULT,
+		.probe_interval_usec = PROBE_INTERVAL_USEC,
+		.event = rt_event_sink,
+		.changed = rt_changed,
+		.arg = d,
+	};
+	struct rt_entry *e = calloc(1, sizeof(*e));
+	int rc;
+
+	if (!e)
+		return -ENOMEM;
+	snprintf(e->name, sizeof(e->name), "%s", vs->name);
+	rc = vs_runtime_create(&env, vs, &e->rt);
+	if (rc < 0) {
+		free(e);
+		return rc;
+	}
+	e->next = d->rts;
+	d->rts = e;
+	return 0;
+}
+
+/* Hand every VS's desired state to its runtime (after any change). */
+static void sync_runtimes(struct ap_daemon *d)
+{
+	for (int i = 0; i < d->cfg->n_vservers; i++) {
+		const struct vs_vserver *vs = &d->cfg->vservers[i];
+		struct rt_entry *e = find_rt(d, vs->name);
+		if (e && !e->deleting)
+			vs_runtime_update(e->rt, vs);
+		else if (!e && add_runtime(d, vs) < 0)
+			lib_err("%s: cannot create its runtime", vs->name);
+	}
+	for (struct rt_entry *e = d->rts; e; e = e->next) {
+		if (e->deleting || vs_config_find(d->cfg, e->name))
+			continue;
+		/* Deleted from the configuration: stop it, then forget it. */
+		struct vs_vserver gone = {0};
+		snprintf(gone.name, sizeof(gone.name), "%s", e->name);
+		gone.admin = VS_ADMIN_STOPPED;
+		e->deleting = true;
+		vs_runtime_update(e->rt, &gone);
+		if (vs_runtime_state(e->rt) == VS_RT_STOPPED && !d->reaper &&
+		    sd_event_add_defer(d->ev, &d->reaper, on_reap, d) < 0)
+			lib_err("cannot schedule the removal of %s", e->name);
+	}
+}
+
+/* --- requests ------------------------------------------------------------------ */
+
+static const char *str_arg(json_t *args, const char *key)
+{
+	json_t *v = json_object_get(args, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool bool_arg(json_t *args, const char *key)
+{
+	return json_is_true(json_object_get(args, key));
+}
+
+static bool port_exists(const char *port, void *arg)
+{
+	return strcmp(port, "lo") != 0 && nf_port_index(port) >= 0;
+}
+
+/* Persist the change just applied, or undo it. */
+static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *what,
+		  uid_t uid)
+{
+	int rc = vs_store_save_config(d->store, d->cfg);
+
+	if (rc < 0) {
+		/* Undo: the store still holds the previous version. */
+		if (vs_store_load_config(d->store, d->cfg) < 0)
+			lib_err("cannot reload the configuration after a failed save");
+		ap_ctl_reply(d->ctl, conn,
+			     ap_error("The change could not be saved to the state store; nothing "
+				      "was changed."));
+		return rc;
+	}
+	eventf(d, vs, "info", "%s (by uid %u, configuration version %llu)", what, (unsigned)uid,
+	       (unsigned long long)d->cfg->version);
+	sync_runtimes(d);
+	return 0;
+}
+
+static void wait_for(struct ap_daemon *d, uint64_t conn, const char *vs, enum vs_rt_state target)
+{
+	struct rt_entry *e = find_rt(d, vs);
+	struct waiter *w;
+
+	if (e && vs_runtime_state(e->rt) == target && !e->deleting) {
+		/* Already there (e.g. start of a running VS): the runtime may still
+		 * converge a change, but the answer is true now. */
+		ap_ctl_reply(d->ctl, conn,
+			     ap_ok(target == VS_RT_RUNNING ? "running" : "stopped", NULL));
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		ap_ctl_reply(d->ctl, conn, ap_error("Out of memory."));
+		return;
+	}
+	w->conn = conn;
+	w->target = target;
+	snprintf(w->vs, sizeof(w->vs), "%s", vs);
+	w->next = d->waiters;
+	d->waiters = w;
+}
+
+static json_t *vserver_json(struct ap_daemon *d, const struct vs_vserver *vs)
+{
+	json_t *j = vs_vserver_to_json(vs);
+	struct rt_entry *e = find_rt(d, vs->name);
+
+	json_object_set_new(j, "runtime",
+			    e ? vs_runtime_to_json(e->rt)
+			      : json_pack("{s:s}", "state", vs_rt_state_name(VS_RT_STOPPED)));
+	return j;
+}
+
+static void do_show(struct ap_daemon *d, uint64_t conn, json_t *args)
+{
+	const char *name = str_arg(args, "name");
+	json_t *arr;
+
+	if (name) {
+		struct vs_vserver *vs = vs_config_find(d->cfg, name);
+		if (!vs) {
+			ap_ctl_reply(d->ctl, conn,
+				     ap_error("There is no virtual server named '%s'.", name));
+			return;
+		}
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, vserver_json(d, vs)));
+		return;
+	}
+	arr = json_array();
+	for (int i = 0; i < d->cfg->n_vservers; i++)
+		json_array_append_new(arr, vserver_json(d, &d->cfg->vservers[i]));
+	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
+}
+
+static int check_lun(const char *spec, char *err, size_t errlen)
+{
+	enum vs_lun_kind kind;
+	char value[VS_LUN_MAX + 1];
+	struct fx_lun_info lun;
+	int rc = vs_parse_lun(spec, &kind, value, sizeof(value), err, errlen);
+
+	if (rc < 0)
+		return rc;
+	rc = fx_lun_find(kind == VS_LUN_UUID ? "UUID" : "LABEL", value, &lun);
+	if (rc == -ENOENT) {
+		snprintf(err, errlen,
+			 "No LUN with %s is visible on this node ('vsadm lun show' lists them).",
+			 spec);
+		return rc;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "The LUN %s cannot be read: %s.", spec, strerror(-rc));
+		return rc;
+	}
+	if (strcmp(lun.type, "ext4") != 0) {
+		snprintf(err, errlen,
+			 "The LUN %s holds a %s file system; this release serves ext4 with "
+			 "multi-mount protection only.",
+			 spec, lun.type[0] ? lun.type : "unrecognised");
+		return -EINVAL;
+	}
+	if (!lun.mmp) {
+		snprintf(err, errlen,
+			 "The ext4 file system on LUN %s (%s) has no multi-mount protection: enable "
+			 "it with 'tune2fs -O mmp -E mmp_update_interval=1 %s' while it is unmounted "
+			 "on every node.",
+			 spec, lun.dev, lun.dev);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void do_events(struct ap_daemon *d, uint64_t conn, json_t *args)
+{
+	json_t *limit = json_object_get(args, "limit"), *after = json_object_get(args, "after");
+	const char *vs = str_arg(args, "vs");
+	json_t *out = NULL;
+	int n = json_is_integer(limit) ? (int)json_integer_value(limit) : 50;
+
+	if (n < 1 || n > 10000) {
+		ap_ctl_reply(d->ctl, conn, ap_error("--last must be between 1 and 10000."));
+		return;
+	}
+	if (vs_store_events(d->store, json_is_integer(after) ? json_integer_value(after) : 0, n, vs,
+			    &out) < 0) {
+		ap_ctl_reply(d->ctl, conn, ap_error("The event log cannot be read."));
+		return;
+	}
+	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, out));
+}
+
+static void do_luns(struct ap_daemon *d, uint64_t conn)
+{
+	struct fx_lun_info luns[64];
+	int n = 0, rc = fx_lun_list(luns, 64, &n);
+	json_t *arr = json_array();
+
+	if (rc < 0) {
+		json_decref(arr);
+		ap_ctl_reply(d->ctl, conn, ap_error("The LUNs cannot be listed: %s.", strerror(-rc)));
+		return;
+	}
+	for (int i = 0; i < n && i < 64; i++) {
+		const char *user = "";
+		for (int v = 0; v < d->cfg->n_vservers; v++)
+			for (int f = 0; f < d->cfg->vservers[v].n_fs; f++) {
+				const struct vs_fs *fs = &d->cfg->vservers[v].fs[f];
+				if ((fs->lun_kind == VS_LUN_LABEL && strcmp(fs->lun, luns[i].label) == 0) ||
+				    (fs->lun_kind == VS_LUN_UUID && strcmp(fs->lun, luns[i].uuid) == 0))
+					user = d->cfg->vservers[v].name;
+			}
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:s}", "device",
+						     luns[i].dev, "type", luns[i].type, "label",
+						     luns[i].label, "uuid", luns[i].uuid, "mmp",
+						     luns[i].mmp, "mmp_interval",
+						     (int)luns[i].mmp_interval, "vserver", user));
+	}
+	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
+}
+
+static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args)
+{
+	struct ap_daemon *d = arg;
+	char err[VS_ERR_LEN] = "", what[512];
+	const char *vs = str_arg(args, "vs");
+	const char *name = str_arg(args, "name");
+	int rc;
+
+	if (strcmp(cmd, "vserver.show") == 0)
+		return do_show(d, conn, args);
+	if (strcmp(cmd, "event.show") == 0)
+		return do_events(d, conn, args);
+	if (strcmp(cmd, "lun.show") == 0)
+		return do_luns(d, conn);
+	if (strcmp(cmd, "node.show") == 0) {
+		ap_ctl_reply(d->ctl, conn,
+			     ap_ok(NULL, json_pack("{s:s, s:I, s:i, s:I, s:s, s:s}", "name",
+						   d->node, "config_version",
+						   (json_int_t)d->cfg->version, "vservers",
+						   d->cfg->n_vservers, "uptime_s",
+						   (json_int_t)((lib_now_usec() - d->started_usec) /
+								1000000),
+						   "run_dir", d->run_dir, "state_dir", d->state_dir)));
+		return;
+	}
+	/* Every request below changes the configuration. */
+	if (strcmp(cmd, "vserver.create") == 0) {
+		json_t *p = json_object_get(args, "priority");
+		rc = vs_config_create(d->cfg, name ? name : "",
+				      json_is_integer(p) ? (int)json_integer_value(p) : 50,
+				      bool_arg(args, "pinned"), str_arg(args, "home"), err,
+				      sizeof(err));
+		snprintf(what, sizeof(what), "virtual server created");
+		vs = name;
+	} else if (strcmp(cmd, "vserver.start") == 0 || strcmp(cmd, "vserver.stop") == 0) {
+		bool start = strcmp(cmd, "vserver.start") == 0;
+		struct vs_vserver *v = vs_config_find(d->cfg, name ? name : "");
+		struct rt_entry *e = v ? find_rt(d, v->name) : NULL;
+		uint64_t before = d->cfg->version;
+		rc = vs_config_set_admin(d->cfg, name ? name : "",
+					 start ? VS_ADMIN_RUNNING : VS_ADMIN_STOPPED, err,
+					 sizeof(err));
+		if (rc == 0 && d->cfg->version == before) {
+			/* No change of order; a failed VS gets a fresh attempt. */
+			if (e)
+				vs_runtime_update(e->rt, v);
+			if (bool_arg(args, "no_wait"))
+				ap_ctl_reply(d->ctl, conn, ap_ok("unchanged", NULL));
+			else
+				wait_for(d, conn, name, start ? VS_RT_RUNNING : VS_RT_STOPPED);
+			return;
+		}
+		if (rc == 0) {
+			snprintf(what, sizeof(what), "%s requested", start ? "start" : "stop");
+			if (commit(d, conn, name, what, uid) < 0)
+				return;
+			if (bool_arg(args, "no_wait"))
+				ap_ctl_reply(d->ctl, conn, ap_ok(start ? "starting" : "stopping", NULL));
+			else
+				wait_for(d, conn, name, start ? VS_RT_RUNNING : VS_RT_STOPPED);
+			return;
+		}
+	} else if (strcmp(cmd, "vserver.delete") == 0) {
+		rc = vs_config_delete(d->cfg, name ? name : "", bool_arg(args, "force"), err,
+				      sizeof(err));
+		if (rc == 0) {
+			if (commit(d, conn, name, "virtual server deleted", uid) < 0)
+				return;
+			struct rt_entry *e = find_rt(d, name);
+			if (e && vs_runtime_state(e->rt) != VS_RT_STOPPED)
+				wait_for(d, conn, name, VS_RT_STOPPED);
+			else
+				ap_ctl_reply(d->ctl, conn, ap_ok("deleted", NULL));
+			return;
+		}
+	} else if (strcmp(cmd, "vip.add") == 0) {
+		rc = vs_config_vip_add(d->cfg, vs ? vs : "", str_arg(args, "address") ?: "",
+				       str_arg(args, "home_port") ?: "", port_exists, d, err,
+				       sizeof(err));
+		snprintf(what, sizeof(what), "virtual IP %s added on port %s",
+			 str_arg(args, "address") ?: "", str_arg(args, "home_port") ?: "");
+	} else if (strcmp(cmd, "vip.remove") == 0) {
+		rc = vs_config_vip_del(d->cfg, vs ? vs : "", str_arg(args, "address") ?: "", err,
+				       sizeof(err));
+		snprintf(what, sizeof(what), "virtual IP %s removed", str_arg(args, "address") ?: "");
+	} else if (strcmp(cmd, "fs.add") == 0) {
+		const char *lun = str_arg(args, "lun") ?: "";
+		/* Model checks first (names, clashes), then the LUN on disk. */
+		rc = vs_config_find(d->cfg, vs ? vs : "") ? 0 : -ENOENT;
+		if (rc < 0)
+			snprintf(err, sizeof(err), "There is no virtual server named '%s'.",
+				 vs ? vs : "");
+		if (rc == 0)
+			rc = vs_check_name("file system", str_arg(args, "fs") ?: "", VS_NAME_MAX, err,
+					   sizeof(err));
+		if (rc == 0)
+			rc = check_lun(lun, err, sizeof(err));
+		if (rc == 0)
+			rc = vs_config_fs_add(d->cfg, vs, str_arg(args, "fs"), lun, err,
+					      sizeof(err));
+		snprintf(what, sizeof(what), "file system %s added on LUN %s",
+			 str_arg(args, "fs") ?: "", lun);
+	} else if (strcmp(cmd, "fs.remove") == 0) {
+		rc = vs_config_fs_del(d->cfg, vs ? vs : "", str_arg(args, "fs") ?: "", err,
+				      sizeof(err));
+		snprintf(what, sizeof(what), "file system %s removed", str_arg(args, "fs") ?: "");
+	} else if (strcmp(cmd, "export.add") == 0) {
+		rc = vs_config_export_add(d->cfg, vs ? vs : "", str_arg(args, "pseudo") ?: "",
+					  str_arg(args, "fs") ?: "", str_arg(args, "path"),
+					  str_arg(args, "clients"), bool_arg(args, "ro"), err,
+					  sizeof(err));
+		snprintf(what, sizeof(what), "NFS export %s added (file system %s%s%s%s)",
+			 str_arg(args, "pseudo") ?: "", str_arg(args, "fs") ?: "",
+			 bool_arg(args, "ro") ? ", read-only" : "",
+			 str_arg(args, "clients") ? ", clients " : "", str_arg(args, "clients") ?: "");
+	} else if (strcmp(cmd, "export.remove") == 0) {
+		rc = vs_config_export_del(d->cfg, vs ? vs : "", str_arg(args, "pseudo") ?: "", err,
+					  sizeof(err));
+		snprintf(what, sizeof(what), "NFS export %s removed", str_arg(args, "pseudo") ?: "");
+	} else if (strcmp(cmd, "share.add") == 0) {
+		rc = vs_config_share_add(d->cfg, vs ? vs : "", str_arg(args, "share") ?: "",
+					 str_arg(args, "fs") ?: "", str_arg(args, "path"),
+					 bool_arg(args, "ro"), err, sizeof(err));
+		snprintf(what, sizeof(what), "SMB share %s added (file system %s%s)",
+			 str_arg(args, "share") ?: "", str_arg(args, "fs") ?: "",
+			 bool_arg(args, "ro") ? ", read-only" : "");
+	} else if (strcmp(cmd, "share.remove") == 0) {
+		rc = vs_config_share_del(d->cfg, vs ? vs : "", str_arg(args, "share") ?: "", err,
+					 sizeof(err));
+		snprintf(what, sizeof(what), "SMB share %s removed", str_arg(args, "share") ?: "");
+	} else {
+		ap_ctl_reply(d->ctl, conn, ap_error("Unknown request '%s'.", cmd));
+		return;
+	}
+	if (rc < 0) {
+		lib_info("refused %s from uid %u: %s", cmd, (unsigned)uid, err);
+		ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
+		return;
+	}
+	if (commit(d, conn, vs, what, uid) < 0)
+		return;
+	ap_ctl_reply(d->ctl, conn, ap_ok(what, NULL));
+}
+
+/* --- life ------------------------------------------------------------------------ */
+
+int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_daemon **out)
+{
+	struct ap_daemon *d = calloc(1, sizeof(*d));
+	char path[PATH_MAX], nodename[VS_NAME_MAX + 1];
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	d->ev = sd_event_ref(ev);
+	d->started_usec = lib_now_usec();
+	d->node = strdup(o->node);
+	d->run_dir = strdup(o->run_dir);
+	d->state_dir = strdup(o->state_dir);
+	d->self_exe = strdup(o->self_exe);
+	d->cfg = calloc(1, sizeof(*d->cfg));
+	if (!d->node || !d->run_dir || !d->state_dir || !d->self_exe || !d->cfg) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = lib_mkdir_p(o->run_dir, 0755);
+	if (rc == 0)
+		rc = lib_mkdir_p(o->state_dir, 0700);
+	if (rc < 0) {
+		lib_err("cannot create %s or %s: %s", o->run_dir, o->state_dir, strerror(-rc));
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/state.db", o->state_dir);
+	rc = vs_store_open(path, &d->store);
+	if (rc < 0)
+		goto fail;
+	/* The node's identity is persisted: a renamed node is refused, so a
+	 * disk moved to another machine is noticed. */
+	if (vs_store_meta_get(d->store, "node", nodename, sizeof(nodename)) == 0) {
+		if (strcmp(nodename, o->node) != 0) {
+			lib_err("this state store belongs to node '%s', not '%s'", nodename,
+				o->node);
+			rc = -EINVAL;
+			goto fail;
+		}
+	} else if ((rc = vs_store_meta_set(d->store, "node", o->node)) < 0) {
+		goto fail;
+	}
+	rc = vs_store_load_config(d->store, d->cfg);
+	if (rc < 0)
+		goto fail;
+	rc = ap_ctl_create(ev, o->socket, 0, handle, d, &d->ctl);
+	if (rc < 0) {
+		lib_err("cannot listen on %s: %s", o->socket, strerror(-rc));
+		goto fail;
+	}
+	eventf(d, NULL, "info", "applianced started on node %s: %d virtual servers, configuration "
+				"version %llu",
+	       d->node, d->cfg->n_vservers, (unsigned long long)d->cfg->version);
+	sync_runtimes(d);
+	*out = d;
+	return 0;
+fail:
+	ap_daemon_destroy(d);
+	return rc;
+}
+
+void ap_daemon_destroy(struct ap_daemon *d)
+{
+	if (!d)
+		return;
+	if (d->store)
+		eventf(d, NULL, "info", "applianced stopping; virtual servers keep serving");
+	ap_ctl_destroy(d->ctl);
+	while (d->waiters) {
+		struct waiter *w = d->waiters;
+		d->waiters = w->next;
+		free(w);
+	}
+	while (d->rts) {
+		struct rt_entry *e = d->rts;
+		d->rts = e->next;
+		vs_runtime_destroy(e->rt);
+		free(e);
+	}
+	d->reaper = sd_event_source_disable_unref(d->reaper);
+	vs_store_close(d->store);
+	free(d->cfg);
+	free(d->node);
+	free(d->run_dir);
+	free(d->state_dir);
+	free(d->self_exe);
+	sd_event_unref(d->ev);
+	free(d);
+}

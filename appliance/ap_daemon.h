@@ -1,0 +1,32 @@
+/*
+ * ap_daemon.h - the node agent's core: configuration, runtimes, requests.
+ *
+ * Owns the node's configuration (loaded from and saved to the state store on
+ * every accepted change), one vs_runtime per virtual server, the event log,
+ * and the answers to control-socket requests. main() creates it with the
+ * paths and the event loop, and destroys it on SIGTERM; destroying leaves
+ * every virtual server serving (servers keep running, file systems stay
+ * mounted), and the next start finds them again.
+ *
+ * Memory: opaque; the options are copied. Errors: 0 or a negative errno,
+ * logged with the reason.
+ */
+#ifndef AP_DAEMON_H
+#define AP_DAEMON_H
+
+#include <systemd/sd-event.h>
+
+struct ap_daemon_opts {
+	const char *node;      /* node name */
+	const char *run_dir;   /* /run/appliance */
+	const char *state_dir; /* /var/lib/appliance */
+	const char *socket;    /* control socket path */
+	const char *self_exe;  /* this program, for the storage probe */
+};
+
+struct ap_daemon;
+
+int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *opts, struct ap_daemon **out);
+void ap_daemon_destroy(struct ap_daemon *d);
+
+#endif

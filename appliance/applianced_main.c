@@ -1,0 +1,142 @@
+/*
+ * applianced - the node agent (DESIGN section 3).
+ *
+ *   applianced --node NAME [--run-dir DIR] [--state-dir DIR] [--socket PATH]
+ *   applianced --storage-probe DIR      (internal: one storage probe, exit 0 if healthy)
+ *
+ * Runs in the foreground; its stderr is its log. SIGTERM or SIGINT stop it
+ * cleanly, leaving the virtual servers serving; the next start finds them.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "appliance/ap_daemon.h"
+#include "fsexport/fx_probe.h"
+#include "lib/lib_log.h"
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	lib_info("signal %u received; shutting down", si->ssi_signo);
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: applianced --node NAME [--run-dir DIR] [--state-dir DIR] "
+		   "[--socket PATH]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"node", required_argument, NULL, 'n'},
+		{"run-dir", required_argument, NULL, 'r'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"socket", required_argument, NULL, 'S'},
+		{"storage-probe", required_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ap_daemon_opts o = {.run_dir = "/run/appliance",
+				   .state_dir = "/var/lib/appliance"};
+	char sock[PATH_MAX], self[PATH_MAX], host[64];
+	struct ap_daemon *d = NULL;
+	sd_event *ev = NULL;
+	sigset_t mask;
+	ssize_t n;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			o.node = optarg;
+			break;
+		case 'r':
+			o.run_dir = optarg;
+			break;
+		case 's':
+			o.state_dir = optarg;
+			break;
+		case 'S':
+			o.socket = optarg;
+			break;
+		case 'P':
+			rc = fx_probe_storage(optarg);
+			if (rc < 0) {
+				fprintf(stderr, "%s\n", strerror(-rc));
+				return 1;
+			}
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!o.node) {
+		if (gethostname(host, sizeof(host)) < 0) {
+			fprintf(stderr, "applianced: no --node given and no host name\n");
+			return 2;
+		}
+		host[sizeof(host) - 1] = '\0';
+		o.node = host;
+	}
+	if (!o.socket) {
+		snprintf(sock, sizeof(sock), "%s/applianced.sock", o.run_dir);
+		o.socket = sock;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		perror("applianced: readlink /proc/self/exe");
+		return 1;
+	}
+	self[n] = '\0';
+	o.self_exe = self;
+
+	/* Signals arrive through the loop; children are reaped by it. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		perror("applianced: signals");
+		return 1;
+	}
+	rc = sd_event_default(&ev);
+	if (rc >= 0)
+		rc = sd_event_add_signal(ev, NULL, SIGTERM, on_signal, NULL);
+	if (rc >= 0)
+		rc = sd_event_add_signal(ev, NULL, SIGINT, on_signal, NULL);
+	if (rc < 0) {
+		lib_err("cannot set up the event loop: %s", strerror(-rc));
+		return 1;
+	}
+	rc = ap_daemon_create(ev, &o, &d);
+	if (rc < 0) {
+		lib_err("cannot start: %s", strerror(-rc));
+		sd_event_unref(ev);
+		return 1;
+	}
+	lib_info("applianced on node %s listening on %s", o.node, o.socket);
+	rc = sd_event_loop(ev);
+	ap_daemon_destroy(d);
+	sd_event_unref(ev);
+	if (rc < 0) {
+		lib_err("event loop failed: %s", strerror(-rc));
+		return 1;
+	}
+	lib_info("applianced stopped");
+	return 0;
+}

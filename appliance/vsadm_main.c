@@ -1,0 +1,450 @@
+/*
+ * vsadm - the support engineer's shell (DESIGN section 9).
+ *
+ * One-shot: `vsadm vserver show --json`; with no arguments an interactive
+ * shell with history (~/.vsadm_history) and TAB completion. Every command is
+ * parsed by ap_cli (the one grammar table), sent to the local applianced over
+ * its control socket, and the answer printed for a person, or as JSON with
+ * --json. Errors are one sentence on stderr and exit status 1 (2 for usage).
+ *
+ * The socket is $VSADM_SOCKET, else /run/appliance/applianced.sock.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <readline/history.h>
+#include <readline/readline.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "appliance/ap_cli.h"
+
+#define DEFAULT_SOCKET "/run/appliance/applianced.sock"
+#define REPLY_TIMEOUT_S 300
+
+static int connect_daemon(char *err, size_t errlen)
+{
+	const char *path = getenv("VSADM_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
+	int fd;
+
+	if (!path || !*path)
+		path = DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "The socket path %s is too long.", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(err, errlen, "Cannot reach applianced at %s: %s (is it running?).", path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send one request, read one line back. */
+static json_t *call(int fd, json_t *req, char *err, size_t errlen)
+{
+	char *text = json_dumps(req, JSON_COMPACT), *buf = NULL;
+	size_t len = 0, cap = 0;
+	json_error_t jerr;
+	json_t *resp;
+
+	if (!text) {
+		snprintf(err, errlen, "Out of memory.");
+		return NULL;
+	}
+	size_t n = strlen(text);
+	text[n] = '\n';
+	for (size_t off = 0; off < n + 1;) {
+		ssize_t w = send(fd, text + off, n + 1 - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			snprintf(err, errlen, "Cannot talk to applianced: %s.", strerror(errno));
+			free(text);
+			return NULL;
+		}
+		off += (size_t)w;
+	}
+	free(text);
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *nb = realloc(buf, cap + 65536);
+			if (!nb) {
+				free(buf);
+				snprintf(err, errlen, "Out of memory.");
+				return NULL;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "%s",
+				 r == 0	? "applianced closed the connection without an answer."
+				 : errno == EAGAIN
+					 ? "applianced did not answer in time; the operation may still "
+					   "be in progress (see 'vsadm vserver show')."
+					 : "Lost the connection to applianced.");
+			free(buf);
+			return NULL;
+		}
+		len += (size_t)r;
+		if (memchr(buf + len - (size_t)r, '\n', (size_t)r))
+			break;
+	}
+	buf[len] = '\0';
+	resp = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
+	free(buf);
+	if (!resp)
+		snprintf(err, errlen, "applianced sent an answer that is not JSON: %s.", jerr.text);
+	return resp;
+}
+
+static const char *s(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+static void print_vserver_line(json_t *v)
+{
+	json_t *rt = json_object_get(v, "runtime");
+	json_t *vips = json_object_get(v, "vips");
+	char addrs[256] = "";
+	size_t i, n = 0;
+	json_t *e;
+
+	json_array_foreach(vips, i, e)
+	{
+		n += (size_t)snprintf(addrs + n, sizeof(addrs) - n, "%s%s", i ? "," : "",
+				      s(e, "cidr"));
+		if (n >= sizeof(addrs))
+			break;
+	}
+	printf("%-16s %-9s %-9s %-8s %3zu %3zu %3zu  %s\n", s(v, "name"), s(rt, "state"),
+	       s(v, "admin"), s(rt, "node")[0] ? s(rt, "node") : "-",
+	       json_array_size(json_object_get(v, "filesystems")),
+	       json_array_size(json_object_get(v, "exports")),
+	       json_array_size(json_object_get(v, "shares")), addrs[0] ? addrs : "-");
+}
+
+static void print_vserver_detail(json_t *v)
+{
+	json_t *rt = json_object_get(v, "runtime"), *e, *r;
+	size_t i, k;
+
+	printf("Virtual server: %s\n", s(v, "name"));
+	printf("  State:        %s%s%s\n", s(rt, "state"), s(rt, "reason")[0] ? " - " : "",
+	       s(rt, "reason"));
+	printf("  Wanted:       %s\n", s(v, "admin"));
+	printf("  Node:         %s\n", s(rt, "node")[0] ? s(rt, "node") : "-");
+	printf("  Priority:     %lld%s\n", json_integer_value(json_object_get(v, "priority")),
+	       json_is_true(json_object_get(v, "pinned")) ? " (pinned)" : "");
+	if (s(v, "home")[0])
+		printf("  Home node:    %s\n", s(v, "home"));
+	if (s(rt, "netns")[0])
+		printf("  Namespace:    %s\n", s(rt, "netns"));
+	printf("  Virtual IPs:\n");
+	json_array_foreach(json_object_get(v, "vips"), i, e)
+	{
+		const char *where = "-";
+		json_array_foreach(json_object_get(rt, "vips"), k, r) if (strcmp(s(r, "address"),
+									     s(e, "address")) == 0)
+			where = json_is_true(json_object_get(r, "up")) ? s(r, "port") : "down";
+		printf("    %-40s home port %-8s now on %s\n", s(e, "cidr"), s(e, "home_port"),
+		       where);
+	}
+	printf("  File systems:\n");
+	json_array_foreach(json_object_get(v, "filesystems"), i, e)
+	{
+		const char *dev = "-", *mnt = "not mounted", *probe = "-";
+		json_array_foreach(json_object_get(rt, "filesystems"), k, r) if (
+			strcmp(s(r, "name"), s(e, "name")) == 0)
+		{
+			dev = s(r, "device");
+			mnt = json_is_true(json_object_get(r, "mounted")) ? s(r, "mountpoint")
+									  : "not mounted";
+			probe = s(r, "probe");
+		}
+		printf("    %-12s %-24s %-12s %s (storage probe: %s)\n", s(e, "name"), s(e, "lun"),
+		       dev, mnt, probe);
+	}
+	printf("  NFS exports:\n");
+	json_array_foreach(json_object_get(v, "exports"), i, e) printf(
+		"    %-24s fs %s:/%s%s%s%s\n", s(e, "pseudo"), s(e, "fs"), s(e, "path"),
+		json_is_true(json_object_get(e, "ro")) ? " read-only" : "",
+		s(e, "clients")[0] ? " clients " : "", s(e, "clients"));
+	printf("  SMB shares:\n");
+	json_array_foreach(json_object_get(v, "shares"), i, e)
+		printf("    %-24s fs %s:/%s%s\n", s(e, "name"), s(e, "fs"), s(e, "path"),
+		       json_is_true(json_object_get(e, "ro")) ? " read-only" : "");
+	json_t *srv = json_object_get(rt, "servers");
+	const char *kinds[] = {"nfs", "smb"};
+	for (int j = 0; j < 2 && srv; j++) {
+		json_t *x = json_object_get(srv, kinds[j]);
+		json_int_t pid = json_integer_value(json_object_get(x, "pid"));
+		printf("  %-13s %s%s", j ? "SMB server:" : "NFS server:", s(x, "program"),
+		       pid ? "" : " not running");
+		if (pid)
+			printf(" pid %lld%s", pid,
+			       json_is_true(json_object_get(x, "serving")) ? " serving" : "");
+		printf(", %lld restarts%s%s\n", json_integer_value(json_object_get(x, "restarts")),
+		       s(x, "last_end")[0] ? ", last end: " : "", s(x, "last_end"));
+	}
+}
+
+static void print_event(json_t *e)
+{
+	long long us = json_integer_value(json_object_get(e, "ts_usec"));
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	char stamp[32] = "?";
+
+	if (gmtime_r(&t, &tm))
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("%s.%03lldZ %-6s %-12s %-7s %s\n", stamp, (us / 1000) % 1000, s(e, "node"),
+	       s(e, "vs")[0] ? s(e, "vs") : "-", s(e, "severity"), s(e, "message"));
+}
+
+static void print_human(const char *cmd, json_t *resp)
+{
+	json_t *data = json_object_get(resp, "data"), *e;
+	size_t i;
+
+	if (strcmp(cmd, "vserver.show") == 0) {
+		if (json_is_array(data)) {
+			if (json_array_size(data) == 0) {
+				printf("No virtual servers. Create one with 'vsadm vserver create "
+				       "NAME'.\n");
+				return;
+			}
+			printf("%-16s %-9s %-9s %-8s %3s %3s %3s  %s\n", "NAME", "STATE", "WANTED",
+			       "NODE", "FS", "EXP", "SHR", "VIRTUAL IPS");
+			json_array_foreach(data, i, e) print_vserver_line(e);
+		} else {
+			print_vserver_detail(data);
+		}
+	} else if (strcmp(cmd, "event.show") == 0) {
+		json_array_foreach(data, i, e) print_event(e);
+	} else if (strcmp(cmd, "lun.show") == 0) {
+		printf("%-14s %-16s %-38s %-6s %-5s %s\n", "DEVICE", "LABEL", "UUID", "TYPE", "MMP",
+		       "VSERVER");
+		json_array_foreach(data, i, e) printf(
+			"%-14s %-16s %-38s %-6s %-5s %s\n", s(e, "device"), s(e, "label"),
+			s(e, "uuid"), s(e, "type"), json_is_true(json_object_get(e, "mmp")) ? "yes" : "no",
+			s(e, "vserver")[0] ? s(e, "vserver") : "-");
+	} else if (strcmp(cmd, "node.show") == 0) {
+		const char *key;
+		json_t *v;
+		json_object_foreach(data, key, v)
+		{
+			char *t = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+			printf("%-16s %s\n", key, t ? t : json_string_value(v));
+			free(t);
+		}
+	} else if (s(resp, "message")[0]) {
+		printf("%s\n", s(resp, "message"));
+	}
+}
+
+/* Run one parsed command line; returns the exit status. */
+static int run(int argc, char *const *argv)
+{
+	struct ap_cli_flags flags;
+	char err[512];
+	json_t *req = NULL, *resp;
+	int fd, status = 0;
+	json_int_t after = 0;
+
+	if (ap_cli_parse(argc, argv, &req, &flags, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vsadm: %s\n", err);
+		return 2;
+	}
+	if (flags.help) {
+		char text[4096];
+		ap_cli_usage(text, sizeof(text));
+		fputs(text, stdout);
+		return 0;
+	}
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	fd = connect_daemon(err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "vsadm: %s\n", err);
+		json_decref(req);
+		return 1;
+	}
+	for (;;) {
+		resp = call(fd, req, err, sizeof(err));
+		if (!resp) {
+			fprintf(stderr, "vsadm: %s\n", err);
+			status = 1;
+			break;
+		}
+		if (!json_is_true(json_object_get(resp, "ok"))) {
+			fprintf(stderr, "vsadm: %s\n", s(resp, "error"));
+			json_decref(resp);
+			status = 1;
+			break;
+		}
+		if (flags.json) {
+			json_t *data = json_object_get(resp, "data");
+			if (data)
+				json_dumpf(data, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+			else
+				json_dumpf(resp, stdout, JSON_INDENT(2));
+			printf("\n");
+		} else {
+			print_human(cmd, resp);
+		}
+		fflush(stdout);
+		if (!flags.follow) {
+			json_decref(resp);
+			break;
+		}
+		/* --follow: ask again for what came after the last event seen. */
+		json_t *data = json_object_get(resp, "data");
+		size_t nd = json_array_size(data);
+		if (nd)
+			after = json_integer_value(
+				json_object_get(json_array_get(data, nd - 1), "id"));
+		json_decref(resp);
+		json_t *args = json_object_get(req, "args");
+		json_object_set_new(args, "after", json_integer(after));
+		json_object_set_new(args, "limit", json_integer(1000));
+		sleep(1);
+	}
+	close(fd);
+	json_decref(req);
+	return status;
+}
+
+/* --- interactive shell (readline's state is global by its design) --------- */
+
+struct matches {
+	char **v;
+	size_t n, cap;
+};
+
+static void add_match(const char *w, void *arg)
+{
+	struct matches *m = arg;
+
+	if (m->n + 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		char **nv = realloc(m->v, cap * sizeof(*nv));
+		if (!nv)
+			return;
+		m->v = nv;
+		m->cap = cap;
+	}
+	char *d = strdup(w);
+	if (d)
+		m->v[m->n++] = d;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+	char *head = strndup(rl_line_buffer, (size_t)start), *storage = NULL, **words = NULL;
+	struct matches m = {0};
+	int n;
+
+	rl_attempted_completion_over = 1;
+	if (!head)
+		return NULL;
+	n = ap_cli_split(head, &words, &storage);
+	free(head);
+	if (n < 0)
+		return NULL;
+	ap_cli_complete(n, words, text, add_match, &m);
+	free(words);
+	free(storage);
+	if (m.n == 0) {
+		free(m.v);
+		return NULL;
+	}
+	/* readline wants the common prefix first, then the matches. */
+	char **out = malloc((m.n + 2) * sizeof(*out));
+	if (!out) {
+		for (size_t i = 0; i < m.n; i++)
+			free(m.v[i]);
+		free(m.v);
+		return NULL;
+	}
+	size_t common = strlen(m.v[0]);
+	for (size_t i = 1; i < m.n; i++) {
+		size_t k = 0;
+		while (k < common && m.v[i][k] == m.v[0][k])
+			k++;
+		common = k;
+	}
+	out[0] = strndup(m.v[0], common);
+	for (size_t i = 0; i < m.n; i++)
+		out[i + 1] = m.v[i];
+	out[m.n + 1] = NULL;
+	free(m.v);
+	return out;
+}
+
+static int shell(void)
+{
+	char hist[512] = "";
+	const char *home = getenv("HOME");
+	int last = 0;
+
+	if (home)
+		snprintf(hist, sizeof(hist), "%s/.vsadm_history", home);
+	rl_readline_name = "vsadm";
+	rl_attempted_completion_function = complete;
+	if (hist[0])
+		read_history(hist);
+	printf("vsadm interactive shell: 'help' lists the commands, 'quit' leaves.\n");
+	for (;;) {
+		char *line = readline("vsadm> "), *storage = NULL, **words = NULL;
+		int n;
+
+		if (!line) {
+			printf("\n");
+			break;
+		}
+		n = ap_cli_split(line, &words, &storage);
+		if (n < 0) {
+			fprintf(stderr, "vsadm: unbalanced quote.\n");
+		} else if (n > 0) {
+			add_history(line);
+			if (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0) {
+				free(words);
+				free(storage);
+				free(line);
+				break;
+			}
+			last = run(n, words);
+		}
+		free(words);
+		free(storage);
+		free(line);
+	}
+	if (hist[0] && write_history(hist) != 0)
+		fprintf(stderr, "vsadm: cannot save history to %s\n", hist);
+	return last;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return shell();
+	return run(argc - 1, argv + 1);
+}

@@ -1,0 +1,272 @@
+/*
+ * fx_ganesha.c - ganesha.conf of one virtual server (pure, no I/O).
+ *
+ * Design: one ganesha.nfsd per VS, started inside the VS's network namespace,
+ * so the file describes exactly one server:
+ *  - NFSv4 only, TCP only, no NLM, no RQUOTA: nothing registers with
+ *    rpcbind/portmapper, and only port 2049 is opened in the namespace.
+ *  - Clustered = false: with the fs recovery backend ganesha then keeps its
+ *    client records directly in RecoveryRoot/v4recov (not under a per-node
+ *    sub-directory), and RecoveryRoot lives on the VS's own file system, so
+ *    the records move with the VS to whichever node serves it next.
+ *  - Server_Owner/Server_Scope = the VS name (when given): ganesha would
+ *    otherwise use the host name, and a client that sees another scope
+ *    after a move does not reclaim its state.
+ *  - Only numeric owners: the appliance has no directory service, and
+ *    user@domain strings would otherwise depend on each node's idmapd.conf.
+ *  - Kerberos off (no keytab on the appliance): SecType = sys only.
+ *  - One EXPORT per export with the VFS FSAL, no root squash. An export
+ *    restricted to clients gets Access_Type = None at export level and the
+ *    access in a CLIENT block, so unlisted clients see nothing.
+ * Every string value is validated, then written double-quoted; values that
+ * ganesha's lexer could misread (quotes, braces, semicolons, comment signs,
+ * backslash, '$', control characters) are refused with -EINVAL instead of
+ * being escaped. Client lists are parsed with inet_pton and written as bare
+ * CIDR tokens, the only form ganesha's CLIENT parser types as networks.
+ */
+#include "fsexport/fx_ganesha.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsexport/fx_buf.h"
+
+#define FX_GANESHA_LEASE_MAX 120 /* the smallest upper bound across ganesha 2.x-5.x */
+#define FX_GANESHA_GRACE_MAX 180
+#define FX_GANESHA_NAME_MAX 63
+#define FX_GANESHA_CLIENT_MAX 64 /* one CIDR in text form, with margin */
+
+/* A value that can sit between double quotes in ganesha.conf. */
+static int fx_gan_str_ok(const char *s)
+{
+	const unsigned char *c;
+
+	if (!s || !*s)
+		return 0;
+	for (c = (const unsigned char *)s; *c; c++) {
+		if (*c < 0x20 || *c > 0x7e)
+			return 0;
+		if (strchr("\"'\\{};#$", *c))
+			return 0;
+	}
+	return 1;
+}
+
+static int fx_gan_abs_ok(const char *s)
+{
+	return fx_gan_str_ok(s) && s[0] == '/';
+}
+
+static int fx_gan_name_ok(const char *s)
+{
+	size_t i;
+
+	if (!s || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+		return 0;
+	for (i = 0; s[i]; i++) {
+		char c = s[i];
+
+		if (i >= FX_GANESHA_NAME_MAX)
+			return 0;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* One client token: an IPv4/IPv6 address with an optional /prefix. */
+static int fx_gan_cidr_ok(const char *s, size_t len)
+{
+	char addr[FX_GANESHA_CLIENT_MAX];
+	unsigned char bin[sizeof(struct in6_addr)];
+	const char *slash;
+	size_t alen;
+	int max, prefix = 0;
+
+	if (len == 0 || len >= sizeof(addr))
+		return 0;
+	slash = memchr(s, '/', len);
+	alen = slash ? (size_t)(slash - s) : len;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, bin) == 1)
+		max = 32;
+	else if (inet_pton(AF_INET6, addr, bin) == 1)
+		max = 128;
+	else
+		return 0;
+	if (slash) {
+		const char *d = slash + 1, *end = s + len;
+
+		if (d == end || end - d > 3)
+			return 0;
+		for (; d < end; d++) {
+			if (*d < '0' || *d > '9')
+				return 0;
+			prefix = prefix * 10 + (*d - '0');
+		}
+		if (prefix > max)
+			return 0;
+	}
+	return 1;
+}
+
+/* Walks a comma-separated client list; with b set, appends the tokens joined
+ * by ", ". Returns the number of tokens, or -EINVAL. */
+static int fx_gan_clients(const char *list, struct fx_buf *b)
+{
+	const char *p = list;
+	int n = 0;
+
+	while (*p) {
+		const char *start, *end;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		start = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (!fx_gan_cidr_ok(start, (size_t)(end - start)))
+			return -EINVAL;
+		if (b)
+			fx_buf_printf(b, "%s%.*s", n ? ", " : "", (int)(end - start), start);
+		n++;
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				return -EINVAL; /* trailing comma */
+		}
+	}
+	return n;
+}
+
+static int fx_gan_has_clients(const struct fx_nfs_export *e)
+{
+	return e->clients && e->clients[0];
+}
+
+static int fx_gan_validate(const struct fx_ganesha_params *p, int lease, int grace)
+{
+	int i, j;
+
+	if (p->name && !fx_gan_name_ok(p->name))
+		return -EINVAL;
+	if (!fx_gan_abs_ok(p->recovery_root))
+		return -EINVAL;
+	if (lease < 1 || lease > FX_GANESHA_LEASE_MAX)
+		return -EINVAL;
+	if (grace < lease || grace > FX_GANESHA_GRACE_MAX)
+		return -EINVAL;
+	if (p->n_exports < 0 || (p->n_exports > 0 && !p->exports))
+		return -EINVAL;
+	for (i = 0; i < p->n_exports; i++) {
+		const struct fx_nfs_export *e = &p->exports[i];
+
+		if (e->id < 1 || e->id > 65535)
+			return -EINVAL;
+		if (!fx_gan_abs_ok(e->path) || !fx_gan_abs_ok(e->pseudo))
+			return -EINVAL;
+		if (fx_gan_has_clients(e) && fx_gan_clients(e->clients, NULL) <= 0)
+			return -EINVAL;
+		for (j = 0; j < i; j++) {
+			if (p->exports[j].id == e->id)
+				return -EINVAL;
+			if (strcmp(p->exports[j].pseudo, e->pseudo) == 0)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void fx_gan_export(struct fx_buf *b, const struct fx_nfs_export *e)
+{
+	const char *access = e->ro ? "RO" : "RW";
+
+	fx_buf_printf(b,
+		      "EXPORT {\n"
+		      "\tExport_Id = %u;\n"
+		      "\tPath = \"%s\";\n"
+		      "\tPseudo = \"%s\";\n"
+		      "\tProtocols = 4;\n"
+		      "\tTransports = TCP;\n"
+		      "\tSecType = sys;\n"
+		      "\tSquash = No_Root_Squash;\n",
+		      (unsigned)e->id, e->path, e->pseudo);
+	if (fx_gan_has_clients(e)) {
+		fx_buf_printf(b, "\tAccess_Type = None;\n"
+				 "\tCLIENT {\n"
+				 "\t\tClients = ");
+		(void)fx_gan_clients(e->clients, b); /* validated already */
+		fx_buf_printf(b,
+			      ";\n"
+			      "\t\tAccess_Type = %s;\n"
+			      "\t\tProtocols = 4;\n"
+			      "\t\tTransports = TCP;\n"
+			      "\t\tSecType = sys;\n"
+			      "\t\tSquash = No_Root_Squash;\n"
+			      "\t}\n",
+			      access);
+	} else {
+		fx_buf_printf(b, "\tAccess_Type = %s;\n", access);
+	}
+	fx_buf_printf(b, "\tFSAL {\n"
+			 "\t\tName = VFS;\n"
+			 "\t}\n"
+			 "}\n\n");
+}
+
+int fx_ganesha_conf(const struct fx_ganesha_params *p, char **out)
+{
+	struct fx_buf b = {0};
+	int lease, grace, rc, i;
+
+	if (!p || !out)
+		return -EINVAL;
+	lease = p->lease_lifetime ? p->lease_lifetime : FX_GANESHA_LEASE_DEFAULT;
+	grace = p->grace_period ? p->grace_period : FX_GANESHA_GRACE_DEFAULT;
+	rc = fx_gan_validate(p, lease, grace);
+	if (rc < 0)
+		return rc;
+
+	fx_buf_printf(&b, "# ganesha.conf of one virtual server, generated by applianced.\n"
+			  "# Do not edit: it is rewritten on every change.\n\n");
+	fx_buf_printf(&b, "NFS_CORE_PARAM {\n"
+			  "\tProtocols = 4;\n"
+			  "\tNFS_Port = 2049;\n"
+			  "\tEnable_NLM = false;\n"
+			  "\tEnable_RQUOTA = false;\n"
+			  "\tEnable_UDP = false;\n"
+			  "\tClustered = false;\n");
+	if (p->name)
+		fx_buf_printf(&b, "\tDbus_Name_Prefix = \"%s\";\n", p->name);
+	fx_buf_printf(&b, "}\n\n");
+	fx_buf_printf(&b, "NFS_KRB5 {\n"
+			  "\tActive_krb5 = false;\n"
+			  "}\n\n");
+	fx_buf_printf(&b,
+		      "NFSV4 {\n"
+		      "\tRecoveryBackend = fs;\n"
+		      "\tRecoveryRoot = \"%s\";\n"
+		      "\tLease_Lifetime = %d;\n"
+		      "\tGrace_Period = %d;\n"
+		      "\tMinor_Versions = 0, 1, 2;\n"
+		      "\tAllow_Numeric_Owners = true;\n"
+		      "\tOnly_Numeric_Owners = true;\n",
+		      p->recovery_root, lease, grace);
+	if (p->name)
+		fx_buf_printf(&b,
+			      "\tServer_Owner = \"%s\";\n"
+			      "\tServer_Scope = \"%s\";\n",
+			      p->name, p->name);
+	fx_buf_printf(&b, "}\n\n");
+	for (i = 0; i < p->n_exports; i++)
+		fx_gan_export(&b, &p->exports[i]);
+	return fx_buf_finish(&b, out);
+}

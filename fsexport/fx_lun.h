@@ -1,0 +1,46 @@
+/*
+ * fx_lun.h - finding LUNs and their file systems with libblkid.
+ *
+ * A LUN is found by the LABEL or UUID of its file system, never by device
+ * name: device names differ from node to node (DESIGN section 6). The ext4
+ * multi-mount protection feature is read from the superblock, because the
+ * appliance refuses to mount an ext4 file system without it.
+ *
+ * Memory: results are copied into caller-owned structs.
+ * Errors: -ENOENT no device carries that tag, -EIO the device could not be
+ * read (fx_lun_find: no readable device carries the tag and some device could
+ * not be read, so the LUN may be behind it), -EINVAL bad tag name,
+ * -ENOTUNIQ two different file systems (different UUIDs) carry that LABEL,
+ * other negative errno from the system. Devices without a node in this mount
+ * namespace's /dev are skipped silently.
+ * Probing reads the devices and can block on a hung path: call it off the
+ * event loop (a child with a deadline).
+ */
+#ifndef FX_LUN_H
+#define FX_LUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fx_lun_info {
+	char dev[64];	/* e.g. /dev/loop3 */
+	char type[16];	/* "ext4", "xfs", ... */
+	char label[64];
+	char uuid[64];
+	bool mmp;	/* ext4 with the mmp feature */
+	unsigned mmp_interval; /* s_mmp_update_interval, seconds; 0 if none */
+};
+
+/* tag is "LABEL" or "UUID". Probes every block device visible to this process. */
+int fx_lun_find(const char *tag, const char *value, struct fx_lun_info *out);
+/* Every block device with a recognised file system (unreadable devices are
+ * left out). *n is set to the number of entries written, at most max; if more
+ * were found than max, the first max are written and -E2BIG is returned. */
+int fx_lun_list(struct fx_lun_info *out, int max, int *n);
+/* Pure: given the 1024-byte ext2/3/4 superblock (the bytes at offset 1024 of
+ * the device), tell whether it is ext* with the MMP feature; returns 1, 0, or
+ * -EINVAL if it is not an ext superblock. Fills *interval when not NULL. */
+int fx_ext4_sb_mmp(const uint8_t *sb, size_t len, unsigned *interval);
+
+#endif

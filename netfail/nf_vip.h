@@ -1,0 +1,41 @@
+/*
+ * nf_vip.h - virtual IP devices: a macvlan per VIP, inside the VS namespace.
+ *
+ * A VIP is a macvlan (mode bridge) on a physical port of the node, created
+ * directly into the VS's network namespace with a MAC derived from VS and
+ * address (stable across moves, so client ARP caches stay right), its address
+ * set with no duplicate-address detection, brought up, and announced
+ * (gratuitous ARP for IPv4, unsolicited neighbour advertisement for IPv6).
+ * All of it is rtnetlink (libmnl) and raw sockets: no command is run.
+ *
+ * Memory: inputs are borrowed for the call.
+ * Errors: 0 or a negative errno from the kernel (-ENODEV unknown port, ...).
+ */
+#ifndef NF_VIP_H
+#define NF_VIP_H
+
+#include <stdint.h>
+
+struct nf_vip_spec {
+	const char *ifname; /* name inside the VS namespace, <= 15 chars */
+	const char *parent; /* port in the node's namespace (the caller's) */
+	uint8_t mac[6];
+	int family; /* AF_INET or AF_INET6 */
+	const char *addr;
+	int prefix;
+};
+
+/* Ifindex of a port of this node's namespace, or a negative errno. */
+int nf_port_index(const char *name);
+/* Bring up `lo` in the namespace. */
+int nf_lo_up(int nsfd);
+/* Create (or re-create on a different parent) the macvlan, set the address,
+ * bring it up. Idempotent: an existing device with the same parent, MAC and
+ * address is left as it is. */
+int nf_vip_up(int nsfd, const struct nf_vip_spec *s);
+/* Delete the device; -ENODEV if it was not there. */
+int nf_vip_down(int nsfd, const char *ifname);
+/* Send `count` announcements of the VIP from the device (GARP / unsolicited NA). */
+int nf_vip_announce(int nsfd, const struct nf_vip_spec *s, int count);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * vs_json.c - the VS model to and from JSON (see vs_json.h).
+ *
+ * Loading replays the document through the validated change functions of
+ * vs_model.c (create, vip add, fs add, ...), so the same rules hold for a
+ * configuration typed by an administrator and one read back from disk.
+ */
+#include "vserver/vs_json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+json_t *vs_vserver_to_json(const struct vs_vserver *vs)
+{
+	json_t *vips = json_array(), *fss = json_array(), *exps = json_array();
+	json_t *shares = json_array();
+
+	for (int i = 0; i < vs->n_vips; i++) {
+		const struct vs_vip *v = &vs->vips[i];
+		char cidr[VS_ADDR_MAX + 8];
+		snprintf(cidr, sizeof(cidr), "%s/%d", v->addr, v->prefix);
+		json_array_append_new(vips, json_pack("{s:s, s:s, s:i, s:s}", "address", v->addr,
+						      "cidr", cidr, "prefix", v->prefix,
+						      "home_port", v->home_port));
+	}
+	for (int i = 0; i < vs->n_fs; i++) {
+		const struct vs_fs *f = &vs->fs[i];
+		char lun[VS_LUN_MAX + 8];
+		snprintf(lun, sizeof(lun), "%s=%s", f->lun_kind == VS_LUN_UUID ? "UUID" : "LABEL",
+			 f->lun);
+		json_array_append_new(fss, json_pack("{s:s, s:s}", "name", f->name, "lun", lun));
+	}
+	for (int i = 0; i < vs->n_exports; i++) {
+		const struct vs_export *e = &vs->exports[i];
+		json_array_append_new(exps, json_pack("{s:i, s:s, s:s, s:s, s:s, s:b}", "id",
+						      (json_int_t)e->id, "pseudo", e->pseudo, "fs",
+						      e->fs, "path", e->path, "clients", e->clients,
+						      "ro", e->ro));
+	}
+	for (int i = 0; i < vs->n_shares; i++) {
+		const struct vs_share *s = &vs->shares[i];
+		json_array_append_new(shares, json_pack("{s:s, s:s, s:s, s:b}", "name", s->name,
+							"fs", s->fs, "path", s->path, "ro", s->ro));
+	}
+	return json_pack("{s:s, s:i, s:b, s:s, s:s, s:i, s:o, s:o, s:o, s:o}", "name", vs->name,
+			 "priority", vs->priority, "pinned", vs->pinned, "home", vs->home, "admin",
+			 vs->admin == VS_ADMIN_RUNNING ? "running" : "stopped", "next_export_id",
+			 (json_int_t)vs->next_export_id, "vips", vips, "filesystems", fss, "exports",
+			 exps, "shares", shares);
+}
+
+json_t *vs_config_to_json(const struct vs_config *cfg)
+{
+	json_t *arr = json_array();
+
+	for (int i = 0; i < cfg->n_vservers; i++)
+		json_array_append_new(arr, vs_vserver_to_json(&cfg->vservers[i]));
+	return json_pack("{s:I, s:o}", "version", (json_int_t)cfg->version, "vservers", arr);
+}
+
+static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
+{
+	const char *name = NULL, *home = "", *admin = "stopped";
+	int priority = 50, pinned = 0, rc;
+	json_int_t next_id = 1;
+	json_t *vips = NULL, *fss = NULL, *exps = NULL, *shares = NULL;
+	json_error_t jerr;
+	size_t i;
+	json_t *e;
+	struct vs_vserver *vs;
+
+	if (json_unpack_ex((json_t *)j, &jerr, 0, "{s:s, s?i, s?b, s?s, s?s, s?I, s?o, s?o, s?o, s?o}",
+			   "name", &name, "priority", &priority, "pinned", &pinned, "home", &home,
+			   "admin", &admin, "next_export_id", &next_id, "vips", &vips,
+			   "filesystems", &fss, "exports", &exps, "shares", &shares) < 0) {
+		snprintf(err, errlen, "A virtual server entry is malformed: %s.", jerr.text);
+		return -EINVAL;
+	}
+	rc = vs_config_create(cfg, name, priority, pinned, home, err, errlen);
+	if (rc < 0)
+		return rc;
+	json_array_foreach(vips, i, e)
+	{
+		const char *cidr = NULL, *port = NULL;
+		if (json_unpack(e, "{s:s, s:s}", "cidr", &cidr, "home_port", &port) < 0)
+			return snprintf(err, errlen, "A virtual IP entry is malformed."), -EINVAL;
+		rc = vs_config_vip_add(cfg, name, cidr, port, NULL, NULL, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	json_array_foreach(fss, i, e)
+	{
+		const char *fsname = NULL, *lun = NULL;
+		if (json_unpack(e, "{s:s, s:s}", "name", &fsname, "lun", &lun) < 0)
+			return snprintf(err, errlen, "A file system entry is malformed."), -EINVAL;
+		rc = vs_config_fs_add(cfg, name, fsname, lun, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	vs = vs_config_find(cfg, name);
+	json_array_foreach(exps, i, e)
+	{
+		const char *pseudo = NULL, *fsname = NULL, *path = "", *clients = "";
+		json_int_t id = 0;
+		int ro = 0;
+		if (json_unpack(e, "{s:I, s:s, s:s, s?s, s?s, s?b}", "id", &id, "pseudo", &pseudo,
+				"fs", &fsname, "path", &path, "clients", &clients, "ro", &ro) < 0 ||
+		    id < 1 || id > 0xffff)
+			return snprintf(err, errlen, "An export entry is malformed."), -EINVAL;
+		rc = vs_config_export_add(cfg, name, pseudo, fsname, path, clients, ro, err, errlen);
+		if (rc < 0)
+			return rc;
+		vs->exports[vs->n_exports - 1].id = (uint32_t)id; /* keep ids stable */
+	}
+	json_array_foreach(shares, i, e)
+	{
+		const char *sname = NULL, *fsname = NULL, *path = "";
+		int ro = 0;
+		if (json_unpack(e, "{s:s, s:s, s?s, s?b}", "name", &sname, "fs", &fsname, "path",
+				&path, "ro", &ro) < 0)
+			return snprintf(err, errlen, "A share entry is malformed."), -EINVAL;
+		rc = vs_config_share_add(cfg, name, sname, fsname, path, ro, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	uint32_t max_id = 0;
+	for (int k = 0; k < vs->n_exports; k++)
+		if (vs->exports[k].id > max_id)
+			max_id = vs->exports[k].id;
+	vs->next_export_id = (uint32_t)next_id > max_id ? (uint32_t)next_id : max_id + 1;
+	vs->admin = strcmp(admin, "running") == 0 ? VS_ADMIN_RUNNING : VS_ADMIN_STOPPED;
+	return 0;
+}
+
+int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
+{
+	json_int_t version = 0;
+	json_t *arr = NULL, *e;
+	size_t i;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (json_unpack((json_t *)j, "{s:I, s:o}", "version", &version, "vservers", &arr) < 0 ||
+	    !json_is_array(arr)) {
+		snprintf(err, errlen, "The configuration document is malformed.");
+		return -EINVAL;
+	}
+	json_array_foreach(arr, i, e)
+	{
+		rc = load_vs(e, cfg, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	cfg->version = (uint64_t)version;
+	return 0;
+}

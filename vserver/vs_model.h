@@ -1,0 +1,149 @@
+/*
+ * vs_model.h - the virtual server model and its validation (pure, no I/O).
+ *
+ * A virtual server (VS) owns VIPs, file systems on shared LUNs, and the NFS
+ * exports and SMB shares on them (DESIGN section 1). This header defines the
+ * plain data of one VS and of the whole configuration, and the checks that
+ * every change must pass before it is applied.
+ *
+ * Memory: all structs are plain values with fixed-size arrays, so they can be
+ * copied with assignment and need no destroy. Limits (VS_MAX_*) are part of
+ * the contract; exceeding one is a validation error, never a truncation.
+ *
+ * Errors: validation functions return 0 or a negative errno (-EINVAL for a
+ * malformed value, -EEXIST for a clash, -ENOENT for a missing reference,
+ * -E2BIG for a full table, -EBUSY for a refused state change) and write one
+ * clear sentence for the administrator into the caller's buffer `err`.
+ */
+#ifndef VS_MODEL_H
+#define VS_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VS_NAME_MAX 31	 /* VS, file system and node names */
+#define VS_SHARE_MAX 63	 /* SMB share names */
+#define VS_PATH_MAX 255	 /* pseudo paths and sub-directories */
+#define VS_PORT_MAX 15	 /* IFNAMSIZ - 1 */
+#define VS_LUN_MAX 63	 /* the value of LABEL=... or UUID=... */
+#define VS_ADDR_MAX 45	 /* INET6_ADDRSTRLEN - 1 */
+#define VS_MAX_VIPS 8
+#define VS_MAX_FS 8
+#define VS_MAX_EXPORTS 32
+#define VS_MAX_SHARES 32
+#define VS_MAX_VSERVERS 256
+
+#define VS_ERR_LEN 256
+
+enum vs_lun_kind { VS_LUN_LABEL = 0, VS_LUN_UUID = 1 };
+
+struct vs_vip {
+	char addr[VS_ADDR_MAX + 1]; /* canonical text form (inet_ntop) */
+	int family;		    /* AF_INET or AF_INET6 */
+	int prefix;
+	char home_port[VS_PORT_MAX + 1];
+};
+
+struct vs_fs {
+	char name[VS_NAME_MAX + 1];
+	enum vs_lun_kind lun_kind;
+	char lun[VS_LUN_MAX + 1];
+};
+
+struct vs_export {
+	uint32_t id; /* ganesha Export_Id, stable for the life of the export */
+	char pseudo[VS_PATH_MAX + 1];
+	char fs[VS_NAME_MAX + 1];
+	char path[VS_PATH_MAX + 1];    /* relative to the fs root, "" = root */
+	char clients[VS_ADDR_MAX + 5]; /* CIDR, "" = everyone */
+	bool ro;
+};
+
+struct vs_share {
+	char name[VS_SHARE_MAX + 1];
+	char fs[VS_NAME_MAX + 1];
+	char path[VS_PATH_MAX + 1]; /* relative to the fs root, "" = root */
+	bool ro;
+};
+
+/* What the administrator asked for; the runtime state lives elsewhere. */
+enum vs_admin { VS_ADMIN_STOPPED = 0, VS_ADMIN_RUNNING = 1 };
+
+struct vs_vserver {
+	char name[VS_NAME_MAX + 1];
+	int priority; /* 0..100, higher fails over first */
+	bool pinned;
+	char home[VS_NAME_MAX + 1]; /* home node, "" = none */
+	enum vs_admin admin;
+	uint32_t next_export_id;
+	int n_vips, n_fs, n_exports, n_shares;
+	struct vs_vip vips[VS_MAX_VIPS];
+	struct vs_fs fs[VS_MAX_FS];
+	struct vs_export exports[VS_MAX_EXPORTS];
+	struct vs_share shares[VS_MAX_SHARES];
+};
+
+/* The whole configuration of the node (later: of the cluster). */
+struct vs_config {
+	uint64_t version; /* bumped by every accepted change */
+	int n_vservers;
+	struct vs_vserver vservers[VS_MAX_VSERVERS];
+};
+
+/* --- lookup ------------------------------------------------------------ */
+struct vs_vserver *vs_config_find(struct vs_config *cfg, const char *name);
+const struct vs_fs *vs_vserver_find_fs(const struct vs_vserver *vs, const char *name);
+/* The VS (other than `except`, may be NULL) that owns address `addr`, or NULL. */
+const struct vs_vserver *vs_config_vip_owner(const struct vs_config *cfg, const char *addr,
+					     const struct vs_vserver *except);
+
+/* --- value checks (pure) ------------------------------------------------- */
+/* Names: 1..max chars of [A-Za-z0-9_-], starting with a letter. */
+int vs_check_name(const char *what, const char *name, size_t max, char *err, size_t errlen);
+/* "ADDR/PREFIX" -> canonical address, family and prefix. */
+int vs_parse_vip(const char *text, struct vs_vip *out, char *err, size_t errlen);
+/* "LABEL=x" or "UUID=y". */
+int vs_parse_lun(const char *text, enum vs_lun_kind *kind, char *value, size_t len, char *err,
+		 size_t errlen);
+/* A CIDR "ADDR/PREFIX" for export clients. */
+int vs_check_cidr(const char *text, char *err, size_t errlen);
+/* A sub-directory relative to a file-system root: no "..", no "//", normalised
+ * without leading or trailing '/' into `out`. */
+int vs_normalise_subdir(const char *text, char *out, size_t len, char *err, size_t errlen);
+/* A pseudo path: absolute, no "..", not "/" itself. */
+int vs_check_pseudo(const char *text, char *err, size_t errlen);
+
+/* --- changes (pure): validate against the whole config, then apply -------- */
+/* Each returns 0 and modifies `cfg` (bumping cfg->version) or returns a
+ * negative errno with a sentence in err and leaves `cfg` unchanged. */
+int vs_config_create(struct vs_config *cfg, const char *name, int priority, bool pinned,
+		     const char *home, char *err, size_t errlen);
+int vs_config_delete(struct vs_config *cfg, const char *name, bool force, char *err,
+		     size_t errlen);
+int vs_config_set_admin(struct vs_config *cfg, const char *name, enum vs_admin admin, char *err,
+			size_t errlen);
+/* `port_exists` answers whether a port name is known on this node. */
+int vs_config_vip_add(struct vs_config *cfg, const char *vs, const char *addr_prefix,
+		      const char *home_port, bool (*port_exists)(const char *port, void *arg),
+		      void *arg, char *err, size_t errlen);
+int vs_config_vip_del(struct vs_config *cfg, const char *vs, const char *addr, char *err,
+		      size_t errlen);
+int vs_config_fs_add(struct vs_config *cfg, const char *vs, const char *fsname, const char *lun,
+		     char *err, size_t errlen);
+int vs_config_fs_del(struct vs_config *cfg, const char *vs, const char *fsname, char *err,
+		     size_t errlen);
+int vs_config_export_add(struct vs_config *cfg, const char *vs, const char *pseudo,
+			 const char *fsname, const char *path, const char *clients, bool ro,
+			 char *err, size_t errlen);
+int vs_config_export_del(struct vs_config *cfg, const char *vs, const char *pseudo, char *err,
+			 size_t errlen);
+int vs_config_share_add(struct vs_config *cfg, const char *vs, const char *share,
+			const char *fsname, const char *path, bool ro, char *err, size_t errlen);
+int vs_config_share_del(struct vs_config *cfg, const char *vs, const char *share, char *err,
+			size_t errlen);
+
+/* Stable locally administered unicast MAC for a VIP of a VS (FNV-1a based). */
+void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6]);
+
+#endif

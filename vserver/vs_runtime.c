@@ -1,0 +1,1171 @@
+/*
+ * vs_runtime.c - converging one VS on this node (see vs_runtime.h).
+ *
+ * Shape: reconcile() looks at the desired configuration and at what is
+ * already in place, performs the next missing step, and returns. A step that
+ * takes time (mount, umount, waiting for a server to listen, stopping a
+ * server) is started asynchronously and sets rt->busy; its completion clears
+ * it and schedules reconcile() again through a deferred event source, so the
+ * loop never blocks and there is no recursion. Failures put the runtime in
+ * VS_RT_FAILED with a reason and arm a back-off timer that retries.
+ */
+#include "vserver/vs_runtime.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsexport/fx_ganesha.h"
+#include "fsexport/fx_lun.h"
+#include "fsexport/fx_mount.h"
+#include "fsexport/fx_samba.h"
+#include "lib/lib_fs.h"
+#include "lib/lib_log.h"
+#include "lib/lib_run.h"
+#include "netfail/nf_netns.h"
+#include "netfail/nf_vip.h"
+
+#define MOUNT_TIMEOUT_USEC (120ULL * 1000000)  /* MMP may wait ~11 s; a hung path more */
+#define UMOUNT_TIMEOUT_USEC (60ULL * 1000000)
+#define READY_TIMEOUT_USEC (30ULL * 1000000)
+#define READY_POLL_USEC (20ULL * 1000)
+#define STOP_GRACE_USEC (5ULL * 1000000)
+#define RETRY_MIN_USEC (2ULL * 1000000)
+#define RETRY_MAX_USEC (60ULL * 1000000)
+#define RESTART_MIN_USEC (1ULL * 1000000)
+#define RESTART_MAX_USEC (30ULL * 1000000)
+#define STABLE_USEC (60ULL * 1000000)
+#define ANNOUNCE_COUNT 3
+#define NFS_PORT 2049
+#define SMB_PORT 445
+
+enum server_kind { SRV_NFS = 0, SRV_SMB = 1 };
+
+struct server {
+	enum server_kind kind;
+	struct lib_run *run;
+	bool ready;
+	bool stopping; /* we asked it to stop: its end is expected */
+	unsigned restarts;
+	uint64_t backoff_usec;
+	uint64_t started_usec;
+	sd_event_source *restart_timer;
+	char last_end[96];
+};
+
+struct mountst {
+	char name[VS_NAME_MAX + 1];
+	char dev[64];
+	char dir[PATH_MAX];
+	bool mounted;
+	bool probe_failed;
+	char probe_error[160];
+	struct lib_run *probe;
+};
+
+struct vipst {
+	char addr[VS_ADDR_MAX + 1];
+	char ifname[16];
+	char port[VS_PORT_MAX + 1];
+	bool up;
+};
+
+struct vs_runtime {
+	struct vs_runtime_env env;
+	char *node, *run_dir, *state_dir, *self_exe;
+	struct vs_vserver want;
+	char netns[VS_NAME_MAX + 8];
+	int nsfd;
+	enum vs_rt_state state;
+	char reason[VS_ERR_LEN];
+	bool busy;
+	sd_event_source *defer;
+	sd_event_source *retry_timer;
+	sd_event_source *probe_timer;
+	sd_event_source *ready_timer;
+	uint64_t ready_deadline;
+	struct server *ready_wait;
+	uint64_t retry_usec;
+	struct lib_run *op; /* mount / umount in flight */
+	int op_index;
+	bool op_mount;
+	struct server srv[2];
+	int n_mounts;
+	struct mountst mounts[VS_MAX_FS];
+	int n_vips;
+	struct vipst vips[VS_MAX_VIPS];
+};
+
+static void kick(struct vs_runtime *rt);
+
+static uint64_t now_usec(const struct vs_runtime *rt)
+{
+	uint64_t t = 0;
+
+	sd_event_now(rt->env.ev, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static void rt_event(struct vs_runtime *rt, const char *severity, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void rt_event(struct vs_runtime *rt, const char *severity, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lib_log(strcmp(severity, "error") == 0	   ? LIB_LOG_ERR
+		: strcmp(severity, "warning") == 0 ? LIB_LOG_WARN
+						   : LIB_LOG_INFO,
+		"%s: %s", rt->want.name, msg);
+	if (rt->env.event)
+		rt->env.event(rt->env.arg, rt->want.name, severity, msg);
+}
+
+const char *vs_rt_state_name(enum vs_rt_state s)
+{
+	static const char *const names[] = {"stopped", "starting", "running", "stopping",
+					    "failed"};
+	return s <= VS_RT_FAILED ? names[s] : "unknown";
+}
+
+static void set_state(struct vs_runtime *rt, enum vs_rt_state s)
+{
+	if (rt->state == s)
+		return;
+	rt->state = s;
+	if (s == VS_RT_RUNNING || s == VS_RT_STOPPED) {
+		rt->reason[0] = '\0';
+		rt->retry_usec = 0;
+	}
+	if (rt->env.changed)
+		rt->env.changed(rt->env.arg, rt->want.name, s);
+}
+
+void vs_runtime_netns_name(const char *vs, char *buf, size_t len)
+{
+	snprintf(buf, len, "vs-%s", vs);
+}
+
+static const char *srv_name(enum server_kind k)
+{
+	return k == SRV_NFS ? "ganesha.nfsd" : "smbd";
+}
+
+/* --- paths ---------------------------------------------------------------- */
+
+static void vs_dir(const struct vs_runtime *rt, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vs/%s", rt->run_dir, rt->want.name);
+}
+
+static void vs_file(const struct vs_runtime *rt, const char *file, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vs/%s/%s", rt->run_dir, rt->want.name, file);
+}
+
+static void smb_state_dir(const struct vs_runtime *rt, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vs/%s/samba", rt->state_dir, rt->want.name);
+}
+
+static void mount_dir(const struct vs_runtime *rt, const char *fs, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/mnt/%s/%s", rt->run_dir, rt->want.name, fs);
+}
+
+static struct mountst *find_mount(struct vs_runtime *rt, const char *fs)
+{
+	for (int i = 0; i < rt->n_mounts; i++)
+		if (strcmp(rt->mounts[i].name, fs) == 0)
+			return &rt->mounts[i];
+	return NULL;
+}
+
+/* --- failure and retry ------------------------------------------------------ */
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vs_runtime *rt = userdata;
+
+	rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
+	kick(rt);
+	return 0;
+}
+
+static void fail(struct vs_runtime *rt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(struct vs_runtime *rt, const char *fmt, ...)
+{
+	char reason[VS_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	rt->retry_usec = rt->retry_usec ? rt->retry_usec * 2 : RETRY_MIN_USEC;
+	if (rt->retry_usec > RETRY_MAX_USEC)
+		rt->retry_usec = RETRY_MAX_USEC;
+	/* Log a failure once per distinct reason, not at every retry. */
+	if (strcmp(reason, rt->reason) != 0 || rt->state != VS_RT_FAILED)
+		rt_event(rt, "error", "%s; retrying every %llu s at most", reason,
+			 (unsigned long long)(RETRY_MAX_USEC / 1000000));
+	snprintf(rt->reason, sizeof(rt->reason), "%s", reason);
+	set_state(rt, VS_RT_FAILED);
+	rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
+	if (sd_event_add_time_relative(rt->env.ev, &rt->retry_timer, CLOCK_MONOTONIC,
+				       rt->retry_usec, 0, on_retry, rt) < 0)
+		lib_err("%s: cannot arm the retry timer", rt->want.name);
+}
+
+/* --- namespace -------------------------------------------------------------- */
+
+static int ensure_netns(struct vs_runtime *rt)
+{
+	int rc;
+
+	if (rt->nsfd >= 0)
+		return 0;
+	rc = nf_netns_create(rt->netns);
+	if (rc < 0 && rc != -EEXIST) {
+		fail(rt, "cannot create the network namespace %s: %s", rt->netns, strerror(-rc));
+		return rc;
+	}
+	rt->nsfd = nf_netns_open(rt->netns);
+	if (rt->nsfd < 0) {
+		rc = rt->nsfd;
+		fail(rt, "cannot open the network namespace %s: %s", rt->netns, strerror(-rc));
+		return rc;
+	}
+	rc = nf_lo_up(rt->nsfd);
+	if (rc < 0) {
+		fail(rt, "cannot bring up the loopback of %s: %s", rt->netns, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void drop_netns(struct vs_runtime *rt)
+{
+	int rc;
+
+	if (rt->nsfd >= 0) {
+		close(rt->nsfd);
+		rt->nsfd = -1;
+	}
+	rc = nf_netns_delete(rt->netns);
+	if (rc < 0 && rc != -ENOENT)
+		rt_event(rt, "warning", "cannot delete the network namespace %s: %s", rt->netns,
+			 strerror(-rc));
+}
+
+/* --- mounts ------------------------------------------------------------------ */
+
+static void on_mount_op(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct vs_runtime *rt = arg;
+	struct mountst *m = &rt->mounts[rt->op_index];
+	char how[96];
+	bool ok = res->end == LIB_RUN_EXITED && res->exit_code == 0;
+	char out[200];
+
+	snprintf(out, sizeof(out), "%s", res->output);
+	for (char *p = out; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	lib_run_describe(res, how, sizeof(how));
+	if (rt->op_mount) {
+		if (ok) {
+			m->mounted = true;
+			rt_event(rt, "info", "mounted file system %s (%s) on %s", m->name, m->dev,
+				 m->dir);
+		} else {
+			rt->busy = false;
+			rt->op = NULL;
+			lib_run_destroy(run);
+			fail(rt, "mounting file system %s (%s) failed: mount %s: %s", m->name,
+			     m->dev, how, out);
+			return;
+		}
+	} else {
+		if (ok) {
+			rt_event(rt, "info", "unmounted file system %s from %s", m->name, m->dir);
+			if (rmdir(m->dir) < 0 && errno != ENOENT)
+				lib_warn("%s: cannot remove %s: %s", rt->want.name, m->dir,
+					 strerror(errno));
+			memmove(m, m + 1, (size_t)(rt->n_mounts - rt->op_index - 1) * sizeof(*m));
+			rt->n_mounts--;
+		} else {
+			rt->busy = false;
+			rt->op = NULL;
+			lib_run_destroy(run);
+			fail(rt, "unmounting file system %s from %s failed: umount %s: %s", m->name,
+			     m->dir, how, out);
+			return;
+		}
+	}
+	rt->busy = false;
+	rt->op = NULL;
+	lib_run_destroy(run);
+	kick(rt);
+}
+
+static int start_op(struct vs_runtime *rt, int index, bool mount)
+{
+	struct mountst *m = &rt->mounts[index];
+	const char *margv[] = {"mount", "-t", "ext4", "-o", FX_MOUNT_OPTS, m->dev, m->dir, NULL};
+	const char *uargv[] = {"umount", m->dir, NULL};
+	struct lib_run_opts o = {
+		.argv = mount ? margv : uargv,
+		.netns_fd = -1,
+		.timeout_usec = mount ? MOUNT_TIMEOUT_USEC : UMOUNT_TIMEOUT_USEC,
+		.capture = true,
+		.out_fd = -1,
+	};
+	int rc;
+
+	rt->op_index = index;
+	rt->op_mount = mount;
+	rc = lib_run_start(rt->env.ev, &o, on_mount_op, rt, &rt->op);
+	if (rc < 0) {
+		fail(rt, "cannot run %s: %s", o.argv[0], strerror(-rc));
+		return rc;
+	}
+	rt->busy = true;
+	return 0;
+}
+
+/* Make sure every desired file system is mounted; returns 1 when a step is in
+ * flight or failed (reconcile must stop here), 0 when all are mounted. */
+static int ensure_mounts(struct vs_runtime *rt)
+{
+	for (int i = 0; i < rt->want.n_fs; i++) {
+		const struct vs_fs *f = &rt->want.fs[i];
+		const char *tag = f->lun_kind == VS_LUN_UUID ? "UUID" : "LABEL";
+		struct mountst *m = find_mount(rt, f->name);
+		struct fx_lun_info lun;
+		char src[64];
+		int rc;
+
+		if (m && m->mounted)
+			continue;
+		rc = fx_lun_find(tag, f->lun, &lun);
+		if (rc == -ENOENT) {
+			fail(rt, "LUN %s=%s of file system %s is not visible on node %s", tag, f->lun,
+			     f->name, rt->node);
+			return 1;
+		}
+		if (rc < 0) {
+			fail(rt, "LUN %s=%s of file system %s cannot be read: %s", tag, f->lun,
+			     f->name, strerror(-rc));
+			return 1;
+		}
+		if (strcmp(lun.type, "ext4") != 0) {
+			fail(rt, "LUN %s=%s holds a %s file system; only ext4 with multi-mount "
+				 "protection is supported",
+			     tag, f->lun, lun.type[0] ? lun.type : "unknown");
+			return 1;
+		}
+		if (!lun.mmp) {
+			fail(rt, "the ext4 file system on LUN %s=%s has no multi-mount protection; "
+				 "enable it with 'tune2fs -O mmp %s' while it is unmounted on every "
+				 "node",
+			     tag, f->lun, lun.dev);
+			return 1;
+		}
+		if (!m) {
+			if (rt->n_mounts >= VS_MAX_FS)
+				abort(); /* bounded by the model */
+			m = &rt->mounts[rt->n_mounts++];
+			memset(m, 0, sizeof(*m));
+			snprintf(m->name, sizeof(m->name), "%s", f->name);
+			mount_dir(rt, f->name, m->dir, sizeof(m->dir));
+		}
+		snprintf(m->dev, sizeof(m->dev), "%s", lun.dev);
+		if (fx_mount_find(m->dir, src, sizeof(src)) == 0) {
+			/* Found again after a restart of the daemon. */
+			m->mounted = true;
+			rt_event(rt, "info", "file system %s found mounted on %s (%s)", m->name,
+				 m->dir, src);
+			continue;
+		}
+		rc = lib_mkdir_p(m->dir, 0755);
+		if (rc < 0) {
+			fail(rt, "cannot create the mount point %s: %s", m->dir, strerror(-rc));
+			return 1;
+		}
+		rt_event(rt, "info", "mounting file system %s: LUN %s=%s is %s", f->name, tag, f->lun,
+			 lun.dev);
+		start_op(rt, (int)(m - rt->mounts), true);
+		return 1;
+	}
+	return 0;
+}
+
+static bool fs_wanted(const struct vs_runtime *rt, const char *name)
+{
+	return rt->want.admin == VS_ADMIN_RUNNING && vs_vserver_find_fs(&rt->want, name);
+}
+
+/* Unmount what is mounted but not wanted; 1 if a step is in flight. */
+static int drop_mounts(struct vs_runtime *rt)
+{
+	for (int i = 0; i < rt->n_mounts; i++) {
+		struct mountst *m = &rt->mounts[i];
+		if (fs_wanted(rt, m->name))
+			continue;
+		if (m->probe)
+			return 1; /* wait for the probe to finish */
+		if (!m->mounted && fx_mount_find(m->dir, NULL, 0) != 0) {
+			memmove(m, m + 1, (size_t)(rt->n_mounts - i - 1) * sizeof(*m));
+			rt->n_mounts--;
+			i--;
+			continue;
+		}
+		m->mounted = false;
+		start_op(rt, i, false);
+		return 1;
+	}
+	return 0;
+}
+
+/* --- configuration of the servers ---------------------------------------------- */
+
+/* Resolve an export/share sub-directory inside its mount; create it when
+ * missing and make sure that no symlink leads it out of the file system. */
+static int resolve_path(struct vs_runtime *rt, const char *fs, const char *sub, char *out,
+			size_t len)
+{
+	struct mountst *m = find_mount(rt, fs);
+	char want[PATH_MAX], real[PATH_MAX];
+	size_t n;
+	int rc;
+
+	if (!m || !m->mounted)
+		return -ENOENT;
+	snprintf(want, sizeof(want), "%s%s%s", m->dir, *sub ? "/" : "", sub);
+	if (*sub) {
+		rc = lib_mkdir_p(want, 0755);
+		if (rc < 0)
+			return rc;
+	}
+	if (!realpath(want, real))
+		return -errno;
+	n = strlen(m->dir);
+	if (strncmp(real, m->dir, n) != 0 || (real[n] != '\0' && real[n] != '/'))
+		return -EXDEV;
+	snprintf(out, len, "%s", real);
+	return 0;
+}
+
+static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_changed)
+{
+	struct fx_nfs_export ex[VS_MAX_EXPORTS];
+	char paths[VS_MAX_EXPORTS][PATH_MAX];
+	struct fx_smb_share sh[VS_MAX_SHARES];
+	char spaths[VS_MAX_SHARES][PATH_MAX];
+	const char *addrs[VS_MAX_VIPS];
+	char recovery[PATH_MAX], file[PATH_MAX], sdir[PATH_MAX];
+	char *text = NULL;
+	int rc, n_ex = 0, n_sh = 0;
+
+	for (int i = 0; i < rt->want.n_exports; i++) {
+		const struct vs_export *e = &rt->want.exports[i];
+		rc = resolve_path(rt, e->fs, e->path, paths[n_ex], sizeof(paths[n_ex]));
+		if (rc < 0) {
+			rt_event(rt, "error", "export %s is not published: %s/%s %s", e->pseudo,
+				 e->fs, e->path,
+				 rc == -EXDEV ? "leads outside its file system" : strerror(-rc));
+			continue;
+		}
+		ex[n_ex] = (struct fx_nfs_export){.id = e->id,
+						  .path = paths[n_ex],
+						  .pseudo = e->pseudo,
+						  .clients = e->clients,
+						  .ro = e->ro};
+		n_ex++;
+	}
+	for (int i = 0; i < rt->want.n_shares; i++) {
+		const struct vs_share *s = &rt->want.shares[i];
+		rc = resolve_path(rt, s->fs, s->path, spaths[n_sh], sizeof(spaths[n_sh]));
+		if (rc < 0) {
+			rt_event(rt, "error", "share %s is not published: %s/%s %s", s->name, s->fs,
+				 s->path,
+				 rc == -EXDEV ? "leads outside its file system" : strerror(-rc));
+			continue;
+		}
+		sh[n_sh] = (struct fx_smb_share){.name = s->name, .path = spaths[n_sh], .ro = s->ro};
+		n_sh++;
+	}
+	for (int i = 0; i < rt->want.n_vips; i++)
+		addrs[i] = rt->want.vips[i].addr;
+
+	/* NFSv4 recovery state lives on the VS's first file system: it moves with it. */
+	snprintf(recovery, sizeof(recovery), "%s/.appliance/nfs-recovery", rt->mounts[0].dir);
+	rc = lib_mkdir_p(recovery, 0700);
+	if (rc < 0)
+		return rc;
+	struct fx_ganesha_params gp = {.recovery_root = recovery,
+				       .lease_lifetime = rt->env.lease_lifetime,
+				       .grace_period = rt->env.grace_period,
+				       .exports = ex,
+				       .n_exports = n_ex};
+	rc = fx_ganesha_conf(&gp, &text);
+	if (rc < 0)
+		return rc;
+	vs_file(rt, "ganesha.conf", file, sizeof(file));
+	rc = lib_write_file(file, text, strlen(text), 0644);
+	free(text);
+	text = NULL;
+	if (rc < 0)
+		return rc;
+	*nfs_changed = rc == 1;
+
+	smb_state_dir(rt, sdir, sizeof(sdir));
+	rc = lib_mkdir_p(sdir, 0755);
+	if (rc < 0)
+		return rc;
+	struct fx_samba_params sp = {.netbios_name = rt->want.name,
+				     .addresses = addrs,
+				     .n_addresses = rt->want.n_vips,
+				     .state_dir = sdir,
+				     .shares = sh,
+				     .n_shares = n_sh};
+	rc = fx_samba_conf(&sp, &text);
+	if (rc < 0)
+		return rc;
+	vs_file(rt, "smb.conf", file, sizeof(file));
+	rc = lib_write_file(file, text, strlen(text), 0644);
+	free(text);
+	if (rc < 0)
+		return rc;
+	*smb_changed = rc == 1;
+	return 0;
+}
+
+/* --- servers -------------------------------------------------------------------- */
+
+static void pid_file(const struct vs_runtime *rt, enum server_kind k, char *buf, size_t len)
+{
+	if (k == SRV_NFS) {
+		vs_file(rt, "ganesha.pid", buf, len);
+	} else {
+		char sdir[PATH_MAX];
+		smb_state_dir(rt, sdir, sizeof(sdir));
+		snprintf(buf, len, "%s/run/smbd.pid", sdir);
+	}
+}
+
+static struct vs_runtime *rt_of(struct server *srv)
+{
+	return (struct vs_runtime *)((char *)(srv - srv->kind) - offsetof(struct vs_runtime, srv));
+}
+
+static int on_server_restart(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct server *srv = userdata;
+
+	srv->restart_timer = sd_event_source_disable_unref(srv->restart_timer);
+	kick(rt_of(srv));
+	return 0;
+}
+
+static void on_server_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct server *srv = arg;
+	struct vs_runtime *rt = rt_of(srv);
+	char how[96];
+	uint64_t now = now_usec(rt);
+
+	lib_run_describe(res, how, sizeof(how));
+	snprintf(srv->last_end, sizeof(srv->last_end), "%s", how);
+	srv->run = NULL;
+	srv->ready = false;
+	lib_run_destroy(run);
+	if (rt->ready_wait == srv) {
+		rt->ready_wait = NULL;
+		rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
+		rt->busy = false;
+	}
+	if (srv->stopping) {
+		srv->stopping = false;
+		rt_event(rt, "info", "%s stopped (%s)", srv_name(srv->kind), how);
+		rt->busy = false;
+		kick(rt);
+		return;
+	}
+	if (now - srv->started_usec > STABLE_USEC)
+		srv->backoff_usec = 0;
+	srv->backoff_usec = srv->backoff_usec ? srv->backoff_usec * 2 : RESTART_MIN_USEC;
+	if (srv->backoff_usec > RESTART_MAX_USEC)
+		srv->backoff_usec = RESTART_MAX_USEC;
+	srv->restarts++;
+	rt_event(rt, "warning", "%s %s unexpectedly; restarting it in %.1f s (restart %u)",
+		 srv_name(srv->kind), how, (double)srv->backoff_usec / 1e6, srv->restarts);
+	if (sd_event_add_time_relative(rt->env.ev, &srv->restart_timer, CLOCK_MONOTONIC,
+				       srv->backoff_usec, 0, on_server_restart, srv) < 0)
+		lib_err("%s: cannot arm the restart timer", rt->want.name);
+}
+
+static bool listening(struct vs_runtime *rt, int port)
+{
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = nf_netns_socket(rt->nsfd, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&a4, sizeof(a4)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int on_ready_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vs_runtime *rt = userdata;
+	struct server *srv = rt->ready_wait;
+
+	if (!srv)
+		return 0;
+	if (listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT)) {
+		srv->ready = true;
+		rt->ready_wait = NULL;
+		rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
+		rt->busy = false;
+		rt_event(rt, "info", "%s is serving (pid %d, ready after %.0f ms)",
+			 srv_name(srv->kind), lib_run_pid(srv->run),
+			 (double)(now_usec(rt) - srv->started_usec) / 1000.0);
+		kick(rt);
+		return 0;
+	}
+	if (now_usec(rt) > rt->ready_deadline) {
+		rt_event(rt, "error", "%s did not start listening within %llu s; killing it",
+			 srv_name(srv->kind), (unsigned long long)(READY_TIMEOUT_USEC / 1000000));
+		rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
+		lib_run_signal(srv->run, SIGKILL); /* on_server_end schedules the restart */
+		return 0;
+	}
+	sd_event_source_set_time_relative(s, READY_POLL_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static int wait_ready(struct vs_runtime *rt, struct server *srv)
+{
+	int rc;
+
+	rt->ready_wait = srv;
+	rt->ready_deadline = now_usec(rt) + READY_TIMEOUT_USEC;
+	rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
+	rc = sd_event_add_time_relative(rt->env.ev, &rt->ready_timer, CLOCK_MONOTONIC, 0, 0,
+					on_ready_poll, rt);
+	if (rc < 0)
+		return rc;
+	rt->busy = true;
+	return 0;
+}
+
+/* A server found running after a daemon restart: pid file, same name, same
+ * network namespace. */
+static int try_adopt(struct vs_runtime *rt, struct server *srv)
+{
+	char file[PATH_MAX], *text = NULL, comm_path[64], *comm = NULL, nsl[64];
+	struct stat ns_self, ns_it;
+	pid_t pid;
+	int rc;
+
+	pid_file(rt, srv->kind, file, sizeof(file));
+	if (lib_read_file(file, &text) < 0)
+		return -ENOENT;
+	pid = (pid_t)atoi(text);
+	free(text);
+	if (pid <= 1)
+		return -ENOENT;
+	snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", pid);
+	if (lib_read_file(comm_path, &comm) < 0)
+		return -ESRCH;
+	rc = strncmp(comm, srv_name(srv->kind), strlen(srv->kind == SRV_NFS ? "ganesha" : "smbd"));
+	free(comm);
+	if (rc != 0)
+		return -ESRCH;
+	snprintf(nsl, sizeof(nsl), "/proc/%d/ns/net", pid);
+	if (fstat(rt->nsfd, &ns_self) < 0 || stat(nsl, &ns_it) < 0 || ns_self.st_ino != ns_it.st_ino)
+		return -ESRCH;
+	rc = lib_run_adopt(rt->env.ev, pid, on_server_end, srv, &srv->run);
+	if (rc < 0)
+		return rc;
+	srv->ready = listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT);
+	srv->started_usec = now_usec(rt);
+	rt_event(rt, "info", "%s found running (pid %d) and adopted", srv_name(srv->kind), pid);
+	return 0;
+}
+
+static int start_server(struct vs_runtime *rt, struct server *srv)
+{
+	char conf[PATH_MAX], log[PATH_MAX], pid[PATH_MAX];
+	int rc;
+
+	if (srv->restart_timer)
+		return 1; /* back-off in progress */
+	if (try_adopt(rt, srv) == 0) {
+		if (srv->ready)
+			return 0;
+		return wait_ready(rt, srv) < 0 ? -EIO : 1;
+	}
+	pid_file(rt, srv->kind, pid, sizeof(pid));
+	if (srv->kind == SRV_NFS) {
+		vs_file(rt, "ganesha.conf", conf, sizeof(conf));
+		vs_file(rt, "ganesha.log", log, sizeof(log));
+		const char *argv[] = {"ganesha.nfsd", "-F", "-f", conf, "-L", log, "-p", pid, NULL};
+		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
+		rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
+	} else {
+		char sdir[PATH_MAX];
+		smb_state_dir(rt, sdir, sizeof(sdir));
+		snprintf(log, sizeof(log), "%s/run", sdir);
+		rc = lib_mkdir_p(log, 0755);
+		vs_file(rt, "smb.conf", conf, sizeof(conf));
+		const char *argv[] = {"smbd", "--foreground", "--no-process-group", "-s", conf, NULL};
+		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
+		if (rc == 0)
+			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
+	}
+	if (rc < 0) {
+		fail(rt, "cannot start %s: %s", srv_name(srv->kind), strerror(-rc));
+		return rc;
+	}
+	srv->started_usec = now_usec(rt);
+	srv->ready = false;
+	rt_event(rt, "info", "started %s (pid %d) in namespace %s", srv_name(srv->kind),
+		 lib_run_pid(srv->run), rt->netns);
+	rc = wait_ready(rt, srv);
+	return rc < 0 ? rc : 1;
+}
+
+static int stop_server(struct vs_runtime *rt, struct server *srv)
+{
+	srv->restart_timer = sd_event_source_disable_unref(srv->restart_timer);
+	if (!srv->run)
+		return 0;
+	if (srv->stopping)
+		return 1;
+	srv->stopping = true;
+	if (lib_run_stop(srv->run, STOP_GRACE_USEC) < 0) {
+		srv->stopping = false;
+		lib_run_destroy(srv->run);
+		srv->run = NULL;
+		return 0;
+	}
+	rt->busy = true;
+	return 1;
+}
+
+/* --- VIPs ------------------------------------------------------------------------ */
+
+static struct vipst *find_vip(struct vs_runtime *rt, const char *addr)
+{
+	for (int i = 0; i < rt->n_vips; i++)
+		if (strcmp(rt->vips[i].addr, addr) == 0)
+			return &rt->vips[i];
+	return NULL;
+}
+
+static void vip_ifname(const char *addr, char *buf, size_t len)
+{
+	uint8_t mac[6];
+
+	vs_vip_mac("", addr, mac);
+	snprintf(buf, len, "v%02x%02x%02x%02x", mac[2], mac[3], mac[4], mac[5]);
+}
+
+static int ensure_vips(struct vs_runtime *rt)
+{
+	for (int i = 0; i < rt->want.n_vips; i++) {
+		const struct vs_vip *v = &rt->want.vips[i];
+		struct vipst *st = find_vip(rt, v->addr);
+		struct nf_vip_spec spec = {.family = v->family, .addr = v->addr, .prefix = v->prefix};
+		char ifname[16], macs[24];
+		int rc;
+
+		if (st && st->up)
+			continue;
+		vip_ifname(v->addr, ifname, sizeof(ifname));
+		spec.ifname = ifname;
+		spec.parent = v->home_port;
+		vs_vip_mac(rt->want.name, v->addr, spec.mac);
+		rc = nf_vip_up(rt->nsfd, &spec);
+		if (rc < 0) {
+			fail(rt, "cannot bring up virtual IP %s/%d on port %s: %s", v->addr,
+			     v->prefix, v->home_port, strerror(-rc));
+			return 1;
+		}
+		if (!st) {
+			st = &rt->vips[rt->n_vips++];
+			memset(st, 0, sizeof(*st));
+			snprintf(st->addr, sizeof(st->addr), "%s", v->addr);
+		}
+		snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
+		snprintf(st->port, sizeof(st->port), "%s", v->home_port);
+		st->up = true;
+		rc = nf_vip_announce(rt->nsfd, &spec, ANNOUNCE_COUNT);
+		snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", spec.mac[0],
+			 spec.mac[1], spec.mac[2], spec.mac[3], spec.mac[4], spec.mac[5]);
+		rt_event(rt, rc < 0 ? "warning" : "info",
+			 "virtual IP %s/%d up on port %s (MAC %s)%s%s", v->addr, v->prefix,
+			 v->home_port, macs, rc < 0 ? ", announcement failed: " : ", announced",
+			 rc < 0 ? strerror(-rc) : "");
+	}
+	return 0;
+}
+
+static bool vip_wanted(const struct vs_runtime *rt, const char *addr)
+{
+	if (rt->want.admin != VS_ADMIN_RUNNING)
+		return false;
+	for (int i = 0; i < rt->want.n_vips; i++)
+		if (strcmp(rt->want.vips[i].addr, addr) == 0)
+			return true;
+	return false;
+}
+
+static void drop_vips(struct vs_runtime *rt)
+{
+	for (int i = 0; i < rt->n_vips; i++) {
+		struct vipst *st = &rt->vips[i];
+		if (vip_wanted(rt, st->addr))
+			continue;
+		if (rt->nsfd >= 0) {
+			int rc = nf_vip_down(rt->nsfd, st->ifname);
+			if (rc < 0 && rc != -ENODEV)
+				rt_event(rt, "warning", "cannot remove virtual IP %s: %s", st->addr,
+					 strerror(-rc));
+			else
+				rt_event(rt, "info", "virtual IP %s down (was on port %s)", st->addr,
+					 st->port);
+		}
+		memmove(st, st + 1, (size_t)(rt->n_vips - i - 1) * sizeof(*st));
+		rt->n_vips--;
+		i--;
+	}
+}
+
+/* --- storage probes ------------------------------------------------------------------ */
+
+static void on_probe_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct vs_runtime *rt = arg;
+	struct mountst *m = NULL;
+	bool ok = res->end == LIB_RUN_EXITED && res->exit_code == 0;
+	char how[96], out[120];
+
+	for (int i = 0; i < rt->n_mounts; i++)
+		if (rt->mounts[i].probe == run)
+			m = &rt->mounts[i];
+	if (!m) {
+		lib_run_destroy(run);
+		return;
+	}
+	lib_run_describe(res, how, sizeof(how));
+	snprintf(out, sizeof(out), "%s", res->output);
+	for (char *p = out; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	m->probe = NULL;
+	lib_run_destroy(run);
+	if (ok && m->probe_failed) {
+		m->probe_failed = false;
+		m->probe_error[0] = '\0';
+		rt_event(rt, "info", "storage probe of file system %s (%s) healthy again", m->name,
+			 m->dev);
+	} else if (!ok && !m->probe_failed) {
+		m->probe_failed = true;
+		snprintf(m->probe_error, sizeof(m->probe_error), "%s%s%s", how, *out ? ": " : "",
+			 out);
+		rt_event(rt, "error", "storage probe of file system %s (%s) failed: %s", m->name,
+			 m->dev, m->probe_error);
+	}
+}
+
+static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vs_runtime *rt = userdata;
+
+	for (int i = 0; i < rt->n_mounts; i++) {
+		struct mountst *m = &rt->mounts[i];
+		if (!m->mounted)
+			continue;
+		if (m->probe) {
+			if (!m->probe_failed) {
+				/* Still running after a whole interval: the path hangs. */
+				m->probe_failed = true;
+				snprintf(m->probe_error, sizeof(m->probe_error),
+					 "no answer within %.0f s",
+					 (double)rt->env.probe_interval_usec / 1e6);
+				rt_event(rt, "error", "storage probe of file system %s (%s) failed: %s",
+					 m->name, m->dev, m->probe_error);
+			}
+			continue;
+		}
+		const char *argv[] = {rt->self_exe, "--storage-probe", m->dir, NULL};
+		struct lib_run_opts o = {.argv = argv,
+					 .netns_fd = -1,
+					 .capture = true,
+					 .timeout_usec = 4 * rt->env.probe_interval_usec};
+		if (lib_run_start(rt->env.ev, &o, on_probe_end, rt, &m->probe) < 0)
+			lib_warn("%s: cannot start the storage probe of %s", rt->want.name, m->dir);
+	}
+	sd_event_source_set_time_relative(s, rt->env.probe_interval_usec);
+	sd_event_source_set_enabled(s, SD_EVENT_ON);
+	return 0;
+}
+
+static void stop_probes(struct vs_runtime *rt)
+{
+	rt->probe_timer = sd_event_source_disable_unref(rt->probe_timer);
+	for (int i = 0; i < rt->n_mounts; i++) {
+		lib_run_destroy(rt->mounts[i].probe);
+		rt->mounts[i].probe = NULL;
+	}
+}
+
+/* --- the reconciler ---------------------------------------------------------------- */
+
+static void converge_running(struct vs_runtime *rt)
+{
+	bool nfs_changed = false, smb_changed = false;
+	int rc;
+
+	if (rt->state != VS_RT_FAILED)
+		set_state(rt, rt->state == VS_RT_RUNNING ? VS_RT_RUNNING : VS_RT_STARTING);
+	drop_vips(rt);
+	if (ensure_netns(rt) < 0)
+		return;
+	if (ensure_mounts(rt))
+		return;
+	rc = write_configs(rt, &nfs_changed, &smb_changed);
+	if (rc < 0) {
+		fail(rt, "cannot write the server configuration: %s", strerror(-rc));
+		return;
+	}
+	if (nfs_changed && rt->srv[SRV_NFS].run && rt->srv[SRV_NFS].ready) {
+		lib_run_signal(rt->srv[SRV_NFS].run, SIGHUP);
+		rt_event(rt, "info", "ganesha.nfsd reloads its exports (SIGHUP)");
+	}
+	if (!rt->srv[SRV_NFS].run) {
+		rc = start_server(rt, &rt->srv[SRV_NFS]);
+		if (rc != 0)
+			return;
+	}
+	if (rt->want.n_shares > 0) {
+		if (smb_changed && rt->srv[SRV_SMB].run && rt->srv[SRV_SMB].ready) {
+			lib_run_signal(rt->srv[SRV_SMB].run, SIGHUP);
+			rt_event(rt, "info", "smbd reloads its shares (SIGHUP)");
+		}
+		if (!rt->srv[SRV_SMB].run) {
+			rc = start_server(rt, &rt->srv[SRV_SMB]);
+			if (rc != 0)
+				return;
+		}
+	} else if (rt->srv[SRV_SMB].run) {
+		if (stop_server(rt, &rt->srv[SRV_SMB]))
+			return;
+	}
+	if (ensure_vips(rt))
+		return;
+	if (drop_mounts(rt))
+		return;
+	if (rt->state != VS_RT_RUNNING)
+		rt_event(rt, "info", "running on node %s", rt->node);
+	set_state(rt, VS_RT_RUNNING);
+	if (!rt->probe_timer &&
+	    sd_event_add_time_relative(rt->env.ev, &rt->probe_timer, CLOCK_MONOTONIC,
+				       rt->env.probe_interval_usec, 0, on_probe_timer, rt) < 0)
+		lib_warn("%s: cannot arm the storage probe timer", rt->want.name);
+}
+
+static void converge_stopped(struct vs_runtime *rt)
+{
+	bool anything = rt->nsfd >= 0 || rt->n_mounts || rt->n_vips || rt->srv[0].run ||
+			 rt->srv[1].run || nf_netns_exists(rt->netns) == 1;
+
+	if (!anything) {
+		if (rt->state != VS_RT_STOPPED && rt->state != VS_RT_FAILED)
+			rt_event(rt, "info", "stopped");
+		if (rt->state != VS_RT_FAILED || rt->want.admin == VS_ADMIN_STOPPED)
+			set_state(rt, VS_RT_STOPPED);
+		return;
+	}
+	set_state(rt, VS_RT_STOPPING);
+	if (rt->nsfd < 0 && nf_netns_exists(rt->netns) == 1) {
+		rt->nsfd = nf_netns_open(rt->netns);
+		if (rt->nsfd < 0)
+			rt->nsfd = -1;
+	}
+	drop_vips(rt); /* first: no client may reach a half-stopped VS */
+	if (stop_server(rt, &rt->srv[SRV_SMB]))
+		return;
+	if (stop_server(rt, &rt->srv[SRV_NFS]))
+		return;
+	stop_probes(rt);
+	if (drop_mounts(rt))
+		return;
+	drop_netns(rt);
+	rt_event(rt, "info", "stopped: virtual IPs down, servers stopped, file systems unmounted");
+	set_state(rt, VS_RT_STOPPED);
+}
+
+static int on_defer(sd_event_source *s, void *userdata)
+{
+	struct vs_runtime *rt = userdata;
+
+	rt->defer = sd_event_source_disable_unref(rt->defer);
+	if (rt->busy)
+		return 0; /* the step in flight kicks again when it ends */
+	if (rt->want.admin == VS_ADMIN_RUNNING) {
+		if (rt->retry_timer)
+			return 0; /* waiting out a failure */
+		converge_running(rt);
+	} else {
+		rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
+		converge_stopped(rt);
+	}
+	return 0;
+}
+
+static void kick(struct vs_runtime *rt)
+{
+	if (rt->defer)
+		return;
+	if (sd_event_add_defer(rt->env.ev, &rt->defer, on_defer, rt) < 0)
+		lib_err("%s: cannot schedule reconciliation", rt->want.name);
+}
+
+/* --- public ------------------------------------------------------------------------ */
+
+int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver *vs,
+		      struct vs_runtime **out)
+{
+	struct vs_runtime *rt = calloc(1, sizeof(*rt));
+
+	if (!rt)
+		return -ENOMEM;
+	rt->env = *env;
+	rt->node = strdup(env->node);
+	rt->run_dir = strdup(env->run_dir);
+	rt->state_dir = strdup(env->state_dir);
+	rt->self_exe = strdup(env->self_exe);
+	if (!rt->node || !rt->run_dir || !rt->state_dir || !rt->self_exe) {
+		vs_runtime_destroy(rt);
+		return -ENOMEM;
+	}
+	rt->env.node = rt->node;
+	rt->env.run_dir = rt->run_dir;
+	rt->env.state_dir = rt->state_dir;
+	rt->env.self_exe = rt->self_exe;
+	rt->nsfd = -1;
+	rt->srv[SRV_NFS].kind = SRV_NFS;
+	rt->srv[SRV_SMB].kind = SRV_SMB;
+	rt->want = *vs;
+	vs_runtime_netns_name(vs->name, rt->netns, sizeof(rt->netns));
+	char dir[PATH_MAX];
+	vs_dir(rt, dir, sizeof(dir));
+	int rc = lib_mkdir_p(dir, 0755);
+	if (rc < 0) {
+		vs_runtime_destroy(rt);
+		return rc;
+	}
+	*out = rt;
+	kick(rt);
+	return 0;
+}
+
+void vs_runtime_update(struct vs_runtime *rt, const struct vs_vserver *vs)
+{
+	if (rt->want.admin != vs->admin) {
+		/* A new order from the administrator: retry at once. */
+		rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
+		rt->retry_usec = 0;
+		if (rt->state == VS_RT_FAILED)
+			rt->reason[0] = '\0';
+	}
+	rt->want = *vs;
+	kick(rt);
+}
+
+void vs_runtime_destroy(struct vs_runtime *rt)
+{
+	if (!rt)
+		return;
+	rt->defer = sd_event_source_disable_unref(rt->defer);
+	rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
+	rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
+	stop_probes(rt);
+	lib_run_destroy(rt->op);
+	for (int i = 0; i < 2; i++) {
+		rt->srv[i].restart_timer = sd_event_source_disable_unref(rt->srv[i].restart_timer);
+		lib_run_detach(rt->srv[i].run);
+	}
+	if (rt->nsfd >= 0)
+		close(rt->nsfd);
+	free(rt->node);
+	free(rt->run_dir);
+	free(rt->state_dir);
+	free(rt->self_exe);
+	free(rt);
+}
+
+enum vs_rt_state vs_runtime_state(const struct vs_runtime *rt)
+{
+	return rt->state;
+}
+
+const char *vs_runtime_reason(const struct vs_runtime *rt)
+{
+	return rt->reason;
+}
+
+json_t *vs_runtime_to_json(const struct vs_runtime *rt)
+{
+	json_t *fss = json_array(), *vips = json_array(), *servers = json_object();
+
+	for (int i = 0; i < rt->n_mounts; i++) {
+		const struct mountst *m = &rt->mounts[i];
+		const char *perr = m->probe_error;
+		json_array_append_new(
+			fss, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "name", m->name, "device",
+				       m->dev, "mountpoint", m->dir, "mounted", m->mounted, "probe",
+				       !m->mounted ? "-" : m->probe_failed ? "failed" : "ok",
+				       "probe_error", perr));
+	}
+	for (int i = 0; i < rt->n_vips; i++)
+		json_array_append_new(vips, json_pack("{s:s, s:s, s:s, s:b}", "address",
+						      rt->vips[i].addr, "port", rt->vips[i].port,
+						      "device", rt->vips[i].ifname, "up",
+						      rt->vips[i].up));
+	for (int i = 0; i < 2; i++) {
+		const struct server *s = &rt->srv[i];
+		json_object_set_new(servers, i == SRV_NFS ? "nfs" : "smb",
+				    json_pack("{s:s, s:i, s:b, s:i, s:s}", "program",
+					      srv_name(s->kind), "pid",
+					      s->run ? (int)lib_run_pid(s->run) : 0, "serving",
+					      s->run && s->ready, "restarts", (int)s->restarts,
+					      "last_end", s->last_end));
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "state",
+			 vs_rt_state_name(rt->state), "reason", rt->reason, "node", rt->node,
+			 "netns", rt->netns, "filesystems", fss, "vips", vips, "servers", servers);
+}

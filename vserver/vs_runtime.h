@@ -1,0 +1,83 @@
+/*
+ * vs_runtime.h - one virtual server brought to life on this node.
+ *
+ * The runtime is a reconciler: it is given the desired configuration of one
+ * VS (including whether the administrator wants it running) and converges
+ * the node to it, one step at a time, each step idempotent:
+ *   start: network namespace -> find LUNs (libblkid, MMP required) -> mount
+ *          -> ganesha/smb configuration -> ganesha.nfsd, smbd in the namespace
+ *          (waiting until they listen) -> VIP macvlans -> announcements ->
+ *          running, storage probes every few seconds;
+ *   stop:  the reverse, VIPs first, so no client reaches a half-stopped VS.
+ * Because every step first looks at what is already there (namespace, mount
+ * in mountinfo, server found by its pid file), a restarted daemon picks up a
+ * serving VS without disturbing its clients, and a half-done start or stop
+ * resumes where it was.
+ *
+ * Changes to exports and shares of a running VS rewrite the configuration
+ * and signal the servers to reload (SIGHUP), so other clients stay connected.
+ * Servers that die are restarted with exponential back-off. Slow work (mount,
+ * umount, the storage probe) runs in child processes through lib_run; the
+ * event loop never blocks on storage.
+ *
+ * Every action and its reason goes to env->event (the node's event log).
+ *
+ * Memory: the runtime copies what it needs from env (except ev, borrowed for
+ * the runtime's life) and from the VS; vs_runtime_destroy frees it and leaves
+ * the VS as it is on the node (running servers keep running).
+ * Errors: creation returns 0 or a negative errno; failures while converging
+ * are states (VS_RT_FAILED with a reason), retried with back-off.
+ */
+#ifndef VS_RUNTIME_H
+#define VS_RUNTIME_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "vserver/vs_model.h"
+
+enum vs_rt_state {
+	VS_RT_STOPPED = 0,
+	VS_RT_STARTING,
+	VS_RT_RUNNING,
+	VS_RT_STOPPING,
+	VS_RT_FAILED,
+};
+
+struct vs_runtime_env {
+	sd_event *ev;
+	const char *node;      /* this node's name, for messages */
+	const char *run_dir;   /* volatile: mount points, generated configs, pid files */
+	const char *state_dir; /* persistent: samba's databases */
+	const char *self_exe;  /* program run as `self_exe --storage-probe DIR` */
+	int lease_lifetime;    /* NFSv4 lease, seconds */
+	int grace_period;      /* NFSv4 grace, seconds */
+	uint64_t probe_interval_usec;
+	/* Event log sink; severity is "info", "warning" or "error". */
+	void (*event)(void *arg, const char *vs, const char *severity, const char *message);
+	/* Called after every state change (may be NULL). */
+	void (*changed)(void *arg, const char *vs, enum vs_rt_state state);
+	void *arg;
+};
+
+struct vs_runtime;
+
+int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver *vs,
+		      struct vs_runtime **out);
+/* A new desired configuration (name must not change); converging starts. */
+void vs_runtime_update(struct vs_runtime *rt, const struct vs_vserver *vs);
+void vs_runtime_destroy(struct vs_runtime *rt);
+
+enum vs_rt_state vs_runtime_state(const struct vs_runtime *rt);
+/* The reason of the last failure, "" if none. */
+const char *vs_runtime_reason(const struct vs_runtime *rt);
+const char *vs_rt_state_name(enum vs_rt_state s);
+/* Live state for `vsadm vserver show`: a new object owned by the caller. */
+json_t *vs_runtime_to_json(const struct vs_runtime *rt);
+
+/* The netns name of a VS ("vs-NAME"). */
+void vs_runtime_netns_name(const char *vs, char *buf, size_t len);
+
+#endif

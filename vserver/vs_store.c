@@ -1,0 +1,230 @@
+/*
+ * vs_store.c - SQLite persistence of configuration, events and node facts
+ * (see vs_store.h).
+ */
+#include "vserver/vs_store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/lib_log.h"
+#include "vserver/vs_json.h"
+
+#define EVENTS_KEPT 100000
+
+struct vs_store {
+	sqlite3 *db;
+	int64_t inserts;
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=FULL;"
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS config(id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" version INTEGER NOT NULL, doc TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" ts_usec INTEGER NOT NULL, node TEXT NOT NULL, vs TEXT NOT NULL,"
+	" severity TEXT NOT NULL, message TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS events_vs ON events(vs, id);";
+
+static int sql_fail(struct vs_store *st, const char *what)
+{
+	lib_err("state store: %s: %s", what, sqlite3_errmsg(st->db));
+	return -EIO;
+}
+
+int vs_store_open(const char *path, struct vs_store **out)
+{
+	struct vs_store *st = calloc(1, sizeof(*st));
+	char *msg = NULL;
+
+	if (!st)
+		return -ENOMEM;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		lib_err("state store: cannot open %s: %s", path,
+			st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		vs_store_close(st);
+		return -EIO;
+	}
+	sqlite3_busy_timeout(st->db, 2000);
+	if (sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		lib_err("state store: cannot initialise %s: %s", path, msg ? msg : "?");
+		sqlite3_free(msg);
+		vs_store_close(st);
+		return -EIO;
+	}
+	*out = st;
+	return 0;
+}
+
+void vs_store_close(struct vs_store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int vs_store_load_config(struct vs_store *st, struct vs_config *cfg)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (sqlite3_prepare_v2(st->db, "SELECT doc FROM config WHERE id = 1", -1, &q, NULL))
+		return sql_fail(st, "read configuration");
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		json_error_t jerr;
+		char err[VS_ERR_LEN];
+		json_t *doc = json_loads((const char *)sqlite3_column_text(q, 0), 0, &jerr);
+		if (!doc) {
+			lib_err("state store: stored configuration is not JSON: %s", jerr.text);
+			rc = -EINVAL;
+		} else {
+			rc = vs_config_from_json(doc, cfg, err, sizeof(err));
+			if (rc < 0)
+				lib_err("state store: stored configuration is invalid: %s", err);
+			json_decref(doc);
+		}
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = sql_fail(st, "read configuration");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg)
+{
+	json_t *doc = vs_config_to_json(cfg);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+
+	json_decref(doc);
+	if (!text)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO config(id, version, doc) VALUES (1, ?, ?) "
+			       "ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = "
+			       "excluded.doc",
+			       -1, &q, NULL) ||
+	    sqlite3_bind_int64(q, 1, (sqlite3_int64)cfg->version) ||
+	    sqlite3_bind_text(q, 2, text, -1, SQLITE_TRANSIENT) || sqlite3_step(q) != SQLITE_DONE)
+		rc = sql_fail(st, "write configuration");
+	sqlite3_finalize(q);
+	free(text);
+	return rc;
+}
+
+int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *id_out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO events(ts_usec, node, vs, severity, message) "
+			       "VALUES (?, ?, ?, ?, ?)",
+			       -1, &q, NULL) ||
+	    sqlite3_bind_int64(q, 1, ev->ts_usec) ||
+	    sqlite3_bind_text(q, 2, ev->node, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(q, 3, ev->vs ? ev->vs : "", -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(q, 4, ev->severity, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(q, 5, ev->message, -1, SQLITE_STATIC) ||
+	    sqlite3_step(q) != SQLITE_DONE)
+		rc = sql_fail(st, "append event");
+	sqlite3_finalize(q);
+	if (rc == 0 && id_out)
+		*id_out = sqlite3_last_insert_rowid(st->db);
+	if (rc == 0 && ++st->inserts % 1000 == 0) {
+		char sql[128];
+		snprintf(sql, sizeof(sql),
+			 "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - %d",
+			 EVENTS_KEPT);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			sql_fail(st, "trim events");
+	}
+	return rc;
+}
+
+int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char *vs,
+		    json_t **out)
+{
+	sqlite3_stmt *q = NULL;
+	json_t *arr = json_array();
+	int rc;
+
+	if (!arr)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id, ts_usec, node, vs, severity, message FROM ("
+			       " SELECT * FROM events WHERE id > ?1 AND (?2 IS NULL OR vs = ?2)"
+			       " ORDER BY id DESC LIMIT ?3) ORDER BY id",
+			       -1, &q, NULL) ||
+	    sqlite3_bind_int64(q, 1, after_id) ||
+	    (vs ? sqlite3_bind_text(q, 2, vs, -1, SQLITE_STATIC) : sqlite3_bind_null(q, 2)) ||
+	    sqlite3_bind_int(q, 3, limit)) {
+		sqlite3_finalize(q);
+		json_decref(arr);
+		return sql_fail(st, "read events");
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		json_array_append_new(
+			arr, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "id",
+				       (json_int_t)sqlite3_column_int64(q, 0), "ts_usec",
+				       (json_int_t)sqlite3_column_int64(q, 1), "node",
+				       (const char *)sqlite3_column_text(q, 2), "vs",
+				       (const char *)sqlite3_column_text(q, 3), "severity",
+				       (const char *)sqlite3_column_text(q, 4), "message",
+				       (const char *)sqlite3_column_text(q, 5)));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return sql_fail(st, "read events");
+	}
+	*out = arr;
+	return 0;
+}
+
+int vs_store_meta_get(struct vs_store *st, const char *key, char *val, size_t len)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &q, NULL) ||
+	    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC)) {
+		sqlite3_finalize(q);
+		return sql_fail(st, "read meta");
+	}
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		snprintf(val, len, "%s", (const char *)sqlite3_column_text(q, 0));
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : sql_fail(st, "read meta");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int vs_store_meta_set(struct vs_store *st, const char *key, const char *val)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+			       "UPDATE SET value = excluded.value",
+			       -1, &q, NULL) ||
+	    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(q, 2, val, -1, SQLITE_STATIC) || sqlite3_step(q) != SQLITE_DONE)
+		rc = sql_fail(st, "write meta");
+	sqlite3_finalize(q);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * vs_store.h - the node's persistent state in SQLite.
+ *
+ * Holds the configuration (as one versioned JSON document, written in one
+ * transaction, so a power cut leaves either the old or the new version), the
+ * event log, and small node facts (meta key/values). WAL journal with
+ * synchronous=FULL: an accepted change survives a power cut.
+ *
+ * Memory: struct vs_store is opaque, created by vs_store_open and freed by
+ * vs_store_close. Strings and JSON passed in are borrowed; JSON returned is a
+ * new reference owned by the caller.
+ * Errors: 0 or a negative errno (-EIO for an SQLite failure, logged with
+ * SQLite's message; -EINVAL for a stored document that does not validate).
+ */
+#ifndef VS_STORE_H
+#define VS_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "vserver/vs_model.h"
+
+struct vs_store;
+
+int vs_store_open(const char *path, struct vs_store **out);
+void vs_store_close(struct vs_store *st);
+
+/* An empty configuration (version 0) when none was ever saved. */
+int vs_store_load_config(struct vs_store *st, struct vs_config *cfg);
+int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg);
+
+struct vs_event {
+	long long ts_usec;
+	const char *node;
+	const char *vs;	      /* "" when about the node itself */
+	const char *severity; /* "info", "warning", "error" */
+	const char *message;
+};
+
+int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *id_out);
+/* Events with id > after_id, oldest first, at most `limit` (the newest ones
+ * when there are more); vs may be NULL for all. */
+int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char *vs,
+		    json_t **out);
+
+int vs_store_meta_get(struct vs_store *st, const char *key, char *val, size_t len);
+int vs_store_meta_set(struct vs_store *st, const char *key, const char *val);
+
+#endif
