@@ -57,10 +57,19 @@ test:
 lab: all
 	images/lab/applab up --nodes 1 --demo
 
+# The README's two commands: install what is missing, build, then run the lab
+# with a demo virtual server (demo) or every test (check).
+demo: deps
+	$(MAKE) all
+	images/lab/applab up --nodes 1 --demo
+
+check: deps
+	$(MAKE) test
+
 format:
 	clang-format -i $(foreach d,$(LAYERS) tests/unit,$(wildcard $(d)/*.[ch]))
 
 clean:
 	rm -rf build
 
-.PHONY: all unit deps test lab format clean
+.PHONY: all unit deps test lab demo check format clean

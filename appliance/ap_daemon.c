@@ -368,7 +368,7 @@ static void do_luns(struct ap_daemon *d, uint64_t conn)
 	int n = 0, rc = fx_lun_list(luns, 64, &n);
 	json_t *arr = json_array();
 
-	if (rc < 0) {
+	if (rc < 0 && rc != -E2BIG) {
 		json_decref(arr);
 		ap_ctl_reply(d->ctl, conn, ap_error("The LUNs cannot be listed: %s.", strerror(-rc)));
 		return;

@@ -133,7 +133,7 @@ static int fx_lun_probe_fd(int fd, struct fx_lun_info *info)
 	}
 	if (blkid_probe_enable_superblocks(pr, 1) != 0 ||
 	    blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
-							  BLKID_SUBLKS_TYPE) != 0) {
+	                                              BLKID_SUBLKS_TYPE) != 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -164,7 +164,8 @@ out:
 	return rc;
 }
 
-/* 1 found, 0 absent or nothing recognised, negative errno: unreadable. */
+/* 1 found; 0 absent, not ours to open, or nothing recognised; -EIO the
+ * device could not be read; -ENOMEM. */
 static int fx_lun_probe_dev(const char *name, unsigned maj, unsigned min, struct fx_lun_info *info)
 {
 	struct stat st;
@@ -177,12 +178,15 @@ static int fx_lun_probe_dev(const char *name, unsigned maj, unsigned min, struct
 	fd = open(info->dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		err = errno;
-		if (err == ENOENT || err == ENXIO || err == ENODEV || err == ENOMEDIUM)
-			return 0; /* no node here, or no medium behind it */
-		return -err;
+		/* no node here, no medium behind it, or a device this process is
+		 * not allowed to use (device cgroup, LSM): none can hold our LUN */
+		if (err == ENOENT || err == ENXIO || err == ENODEV || err == ENOMEDIUM ||
+		    err == EACCES || err == EPERM)
+			return 0;
+		return err == ENOMEM ? -ENOMEM : -EIO;
 	}
 	if (fstat(fd, &st) != 0) {
-		rc = -errno;
+		rc = -EIO;
 		goto out;
 	}
 	if (!S_ISBLK(st.st_mode) || major(st.st_rdev) != maj || minor(st.st_rdev) != min) {
@@ -194,7 +198,9 @@ static int fx_lun_probe_dev(const char *name, unsigned maj, unsigned min, struct
 	rc = fx_lun_probe_fd(fd, info);
 out:
 	if (close(fd) != 0 && rc >= 0)
-		rc = -errno;
+		rc = -EIO;
+	if (rc < 0 && rc != -ENOMEM)
+		rc = -EIO; /* every failure to read a device is a path problem */
 	return rc;
 }
 

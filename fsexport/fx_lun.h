@@ -24,11 +24,11 @@
 #include <stdint.h>
 
 struct fx_lun_info {
-	char dev[64];	/* e.g. /dev/loop3 */
-	char type[16];	/* "ext4", "xfs", ... */
+	char dev[64];  /* e.g. /dev/loop3 */
+	char type[16]; /* "ext4", "xfs", ... */
 	char label[64];
 	char uuid[64];
-	bool mmp;	/* ext4 with the mmp feature */
+	bool mmp;              /* ext4 with the mmp feature */
 	unsigned mmp_interval; /* s_mmp_update_interval, seconds; 0 if none */
 };
 

@@ -39,7 +39,7 @@ int fx_probe_storage(const char *dir)
 	if (dfd < 0)
 		return -errno;
 	fd = openat(dfd, FX_PROBE_FILE, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-		    0644);
+	            0644);
 	if (fd < 0) {
 		rc = -errno;
 		goto out_dir;

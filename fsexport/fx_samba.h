@@ -6,6 +6,13 @@
  * state path (state, cache, lock, private, pid, ncalrpc, log) under a per-VS
  * directory, so several smbd run side by side on one node.
  *
+ * Operational facts (samba 4.17, measured): SIGHUP to the main smbd rereads
+ * the file; a new share is served at once and a removed share refuses new
+ * tree connects, but clients already connected to a removed share keep it
+ * until `smbcontrol -s CONF smbd close-share NAME`. smbd spawns
+ * samba-dcerpcd on demand (share listing), in its own session: it outlives
+ * smbd, so the supervisor stops it too (pid in STATE_DIR/run/samba-dcerpcd.pid).
+ *
  * Memory: the caller owns the params; *out is malloc'd and owned by the caller.
  * Errors: -EINVAL if a value would break the file's syntax (newline, '[',
  * ']', '=' in a name, non-printable character), -ENOMEM.
@@ -22,7 +29,7 @@ struct fx_smb_share {
 };
 
 struct fx_samba_params {
-	const char *netbios_name;	/* upper-cased by the generator, <= 15 chars */
+	const char *netbios_name;     /* upper-cased by the generator, <= 15 chars */
 	const char *const *addresses; /* the VIPs, bare addresses */
 	int n_addresses;
 	const char *state_dir; /* per-VS directory for every samba state path */
@@ -31,5 +38,14 @@ struct fx_samba_params {
 };
 
 int fx_samba_conf(const struct fx_samba_params *p, char **out);
+
+/* Not pure: creates, under an existing state_dir, the sub-directories the
+ * generated smb.conf names (private 0700, the others 0755); existing ones are
+ * kept. smbd 4.17 creates state, cache, lock, pid and ncalrpc itself but not
+ * the private or log directory: without them it cannot open secrets.tdb and
+ * falls back to logging in /var/log/samba. Call before starting smbd.
+ * Errors: -EINVAL, -ENOTDIR (a name exists and is not a directory), or the
+ * negative errno of open/mkdir. */
+int fx_samba_mkdirs(const char *state_dir);
 
 #endif

@@ -20,6 +20,10 @@
  *   caller's business (its event loop). The device index is looked up with
  *   SIOCGIFINDEX on the socket itself, which answers for the socket's
  *   namespace.
+ * - Cost: closing an AF_PACKET socket waits for an RCU grace period
+ *   (synchronize_net in packet_release), 5-20 ms measured here, after the
+ *   frames are out; a caller sending many announcements may want a long-lived
+ *   socket per namespace instead (not offered by this API yet).
  */
 #include "netfail/nf_vip.h"
 
@@ -58,10 +62,10 @@ static int nf_ifindex_of(int fd, const char *ifname)
 static void nf_garp_frame(unsigned char *f, const unsigned char mac[6], const unsigned char ip[4])
 {
 	static const unsigned char arp_hdr[8] = {
-		0x00, 0x01, /* htype Ethernet */
-		0x08, 0x00, /* ptype IPv4 */
-		6,    4,    /* hlen, plen */
-		0x00, 0x01, /* op request */
+	    0x00, 0x01, /* htype Ethernet */
+	    0x08, 0x00, /* ptype IPv4 */
+	    6,    4,    /* hlen, plen */
+	    0x00, 0x01, /* op request */
 	};
 
 	memset(f, 0, NF_ETH_ZLEN);
@@ -77,7 +81,7 @@ static void nf_garp_frame(unsigned char *f, const unsigned char mac[6], const un
 }
 
 static int nf_announce_v4(int nsfd, const struct nf_vip_spec *s, const struct nf_vip_addr *a,
-			  int count)
+                          int count)
 {
 	unsigned char frame[NF_ETH_ZLEN];
 	struct sockaddr_ll sll;
@@ -123,7 +127,7 @@ static int nf_setsockopt_int(int fd, int level, int name, int val)
 }
 
 static int nf_announce_v6(int nsfd, const struct nf_vip_spec *s, const struct nf_vip_addr *a,
-			  int count)
+                          int count)
 {
 	struct {
 		struct nd_neighbor_advert na;
@@ -181,7 +185,7 @@ static int nf_announce_v6(int nsfd, const struct nf_vip_spec *s, const struct nf
 	}
 	for (i = 0; i < count; i++) {
 		ssize_t n = sendto(fd, &msg, sizeof(msg), MSG_DONTWAIT, (struct sockaddr *)&dst,
-				   sizeof(dst));
+		                   sizeof(dst));
 
 		if (n < 0) {
 			r = -errno;

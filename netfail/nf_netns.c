@@ -94,7 +94,7 @@ static void nf_netns_restore(int orig)
 {
 	if (setns(orig, CLONE_NEWNET) < 0) {
 		lib_err("netfail: cannot return to the original network namespace: %s",
-			strerror(errno));
+		        strerror(errno));
 		abort();
 	}
 }

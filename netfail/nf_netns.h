@@ -11,6 +11,9 @@
  * thread only.
  * Errors: 0 or a negative errno; -EEXIST from create means it already exists
  * (callers that reconcile treat that as success).
+ * Names: 1..64 characters, no '/', not "." or ".." (else -EINVAL). Only a
+ * file with a namespace mounted on it counts: a bare file left by a crash
+ * mid-create is "not existing" (exists 0, open -ENOENT) and create replaces it.
  */
 #ifndef NF_NETNS_H
 #define NF_NETNS_H
@@ -22,7 +25,8 @@ int nf_netns_delete(const char *name);
 int nf_netns_exists(const char *name); /* 1, 0 */
 /* Open the namespace file O_RDONLY|O_CLOEXEC; returns the fd or a negative errno. */
 int nf_netns_open(const char *name);
-/* Create a socket inside the namespace `nsfd` (setns there and back). */
+/* Create a socket inside the namespace `nsfd` (setns there and back); it is
+ * always made close-on-exec. Aborts only if the thread cannot get back. */
 int nf_netns_socket(int nsfd, int domain, int type, int protocol);
 
 #endif

@@ -28,8 +28,8 @@
 
 int nf_nl_open(struct nf_nl *nl, int nsfd)
 {
-	struct timeval tv = { .tv_sec = NF_NL_TIMEOUT_MS / 1000,
-			      .tv_usec = (NF_NL_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval tv = {.tv_sec = NF_NL_TIMEOUT_MS / 1000,
+	                     .tv_usec = (NF_NL_TIMEOUT_MS % 1000) * 1000};
 	int fd, r;
 
 	nl->sock = NULL;
@@ -119,9 +119,9 @@ static int nf_nl_attr_cb(const struct nlattr *attr, void *data)
 
 /* Fill tb[0..max] with the attributes of `nest` (or of the message after `hdrlen`). */
 static int nf_nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr *nest,
-		       const struct nlattr **tb, unsigned int max)
+                       const struct nlattr **tb, unsigned int max)
 {
-	struct nf_nl_tb t = { tb, max };
+	struct nf_nl_tb t = {tb, max};
 
 	memset(tb, 0, sizeof(*tb) * (max + 1));
 	if (nest)
@@ -135,8 +135,7 @@ static int nf_nl_link_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[IFLA_MAX + 1], *li[IFLA_INFO_MAX + 1], *mv[IFLA_MACVLAN_MAX + 1];
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
-	if (nlh->nlmsg_type != RTM_NEWLINK ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
 		return MNL_CB_OK;
 	if (nf_nl_parse(nlh, sizeof(*ifi), NULL, tb, IFLA_MAX) < 0) {
 		errno = EPROTO;
@@ -163,7 +162,7 @@ static int nf_nl_link_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[IFLA_LINKINFO] && nf_nl_parse(nlh, 0, tb[IFLA_LINKINFO], li, IFLA_INFO_MAX) == 0) {
 		if (li[IFLA_INFO_KIND])
 			snprintf(out->kind, sizeof(out->kind), "%s",
-				 mnl_attr_get_str(li[IFLA_INFO_KIND]));
+			         mnl_attr_get_str(li[IFLA_INFO_KIND]));
 		if (li[IFLA_INFO_DATA] && !strcmp(out->kind, "macvlan") &&
 		    nf_nl_parse(nlh, 0, li[IFLA_INFO_DATA], mv, IFLA_MACVLAN_MAX) == 0 &&
 		    mv[IFLA_MACVLAN_MODE] && mnl_attr_get_payload_len(mv[IFLA_MACVLAN_MODE]) >= 4)
@@ -174,7 +173,7 @@ static int nf_nl_link_cb(const struct nlmsghdr *nlh, void *data)
 
 /* Start a link request addressing the link by index, or by name when ifindex is 0. */
 static struct nlmsghdr *nf_nl_linkmsg(struct nf_nl *nl, int type, int flags, const char *name,
-				      int ifindex, struct ifinfomsg **ifip)
+                                      int ifindex, struct ifinfomsg **ifip)
 {
 	struct nlmsghdr *nlh = nf_nl_msg(nl, type, flags);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));

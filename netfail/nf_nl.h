@@ -36,15 +36,15 @@ int nf_nl_talk(struct nf_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 /* What netfail needs to know about a link, as seen from the socket's namespace. */
 struct nf_nl_link {
 	int ifindex;
-	unsigned int flags;   /* IFF_* */
-	int link;             /* IFLA_LINK (parent ifindex), 0 if none */
-	int has_link_nsid;    /* the parent is in another namespace ... */
-	int link_nsid;        /* ... whose id, seen from this one, is this */
+	unsigned int flags; /* IFF_* */
+	int link;           /* IFLA_LINK (parent ifindex), 0 if none */
+	int has_link_nsid;  /* the parent is in another namespace ... */
+	int link_nsid;      /* ... whose id, seen from this one, is this */
 	int has_mac;
 	unsigned char mac[6];
-	char kind[16];        /* IFLA_INFO_KIND, "" if none */
-	int macvlan_mode;     /* IFLA_MACVLAN_MODE, -1 if none */
-	unsigned int master;  /* IFLA_MASTER, 0 if none */
+	char kind[16];       /* IFLA_INFO_KIND, "" if none */
+	int macvlan_mode;    /* IFLA_MACVLAN_MODE, -1 if none */
+	unsigned int master; /* IFLA_MASTER, 0 if none */
 	char ifname[16];
 };
 

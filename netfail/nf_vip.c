@@ -29,7 +29,12 @@
  *   A kept device gets its stray global addresses removed (link-local ones
  *   stay), then the wanted address (EEXIST is success), then IFF_UP.
  *   Stray ones go first: removing an IPv4 primary takes its secondaries.
- * - Every netlink wait is bounded (nf_nl.c); nothing here sleeps.
+ * - A failure part way leaves the device as far as it got (e.g. created but
+ *   down); the next call matches it and completes it.
+ * - Every netlink wait is bounded (nf_nl.c); nothing here sleeps. Measured on
+ *   kernel 6.18: a move costs 17-29 ms, nearly all of it the RTM_DELLINK of
+ *   the old device (RCU grace periods inside the kernel, synchronous in the
+ *   sendto); creating, addressing and raising the new one is about 1.5 ms.
  */
 #include "netfail/nf_vip.h"
 
@@ -146,12 +151,12 @@ static int nf_same_ns(int nsfd, int selffd)
 
 /* Is the existing device `l` (seen from the VS namespace) the one we want? 1, 0, -errno. */
 static int nf_vip_matches(struct nf_nl *nsnl, int nsfd, const struct nf_nl_link *l,
-			  const struct nf_vip_spec *s, int parent)
+                          const struct nf_vip_spec *s, int parent)
 {
 	int self, nsid, r;
 
-	if (strcmp(l->kind, "macvlan") || l->macvlan_mode != MACVLAN_MODE_BRIDGE ||
-	    !l->has_mac || memcmp(l->mac, s->mac, 6) || l->link != parent)
+	if (strcmp(l->kind, "macvlan") || l->macvlan_mode != MACVLAN_MODE_BRIDGE || !l->has_mac ||
+	    memcmp(l->mac, s->mac, 6) || l->link != parent)
 		return 0;
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
@@ -193,7 +198,7 @@ static int nf_stray_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nf_stray *st = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	const struct nlattr *tb[IFA_MAX + 1] = {0};
 	const struct nlattr *id;
 	size_t alen;
 
@@ -223,7 +228,7 @@ static int nf_stray_cb(const struct nlmsghdr *nlh, void *data)
 	if (st->a[st->n].has_local)
 		memcpy(st->a[st->n].local, mnl_attr_get_payload(tb[IFA_LOCAL]), alen);
 	st->a[st->n].has_address =
-		tb[IFA_ADDRESS] && mnl_attr_get_payload_len(tb[IFA_ADDRESS]) == alen;
+	    tb[IFA_ADDRESS] && mnl_attr_get_payload_len(tb[IFA_ADDRESS]) == alen;
 	if (st->a[st->n].has_address)
 		memcpy(st->a[st->n].address, mnl_attr_get_payload(tb[IFA_ADDRESS]), alen);
 	st->n++;
@@ -232,7 +237,7 @@ static int nf_stray_cb(const struct nlmsghdr *nlh, void *data)
 
 /* Remove the global addresses of `ifindex` other than `keep`/`prefix`. */
 static int nf_vip_flush_stray(struct nf_nl *nl, int ifindex, const struct nf_vip_addr *keep,
-			      int prefix)
+                              int prefix)
 {
 	struct nf_stray st;
 	struct nlmsghdr *nlh;
@@ -302,7 +307,7 @@ static int nf_vip_create(int nsfd, const struct nf_vip_spec *s, int parent)
 }
 
 static int nf_vip_up_ns(struct nf_nl *nl, int nsfd, const struct nf_vip_spec *s,
-			const struct nf_vip_addr *a, int parent)
+                        const struct nf_vip_addr *a, int parent)
 {
 	struct nf_nl_link l;
 	int r, kept = 0;

@@ -25,17 +25,21 @@ struct nf_vip_spec {
 	int prefix;
 };
 
-/* Ifindex of a port of this node's namespace, or a negative errno. */
+/* Ifindex of a port of this node's namespace, or a negative errno
+ * (-ENODEV absent, -EINVAL not a valid interface name). */
 int nf_port_index(const char *name);
 /* Bring up `lo` in the namespace. */
 int nf_lo_up(int nsfd);
 /* Create (or re-create on a different parent) the macvlan, set the address,
  * bring it up. Idempotent: an existing device with the same parent, MAC and
- * address is left as it is. */
+ * address is left as it is (other global addresses on it are removed; a device
+ * of that name with another parent, MAC, kind or mode is re-created). After a
+ * failure the device may exist half-configured; calling again converges. */
 int nf_vip_up(int nsfd, const struct nf_vip_spec *s);
 /* Delete the device; -ENODEV if it was not there. */
 int nf_vip_down(int nsfd, const char *ifname);
-/* Send `count` announcements of the VIP from the device (GARP / unsolicited NA). */
+/* Send `count` (0..64) announcements of the VIP from the device (GARP /
+ * unsolicited NA), back to back; -ENODEV if the device is not there. */
 int nf_vip_announce(int nsfd, const struct nf_vip_spec *s, int count);
 
 #endif

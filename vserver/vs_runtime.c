@@ -518,7 +518,8 @@ static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_cha
 	rc = lib_mkdir_p(recovery, 0700);
 	if (rc < 0)
 		return rc;
-	struct fx_ganesha_params gp = {.recovery_root = recovery,
+	struct fx_ganesha_params gp = {.name = rt->want.name,
+				       .recovery_root = recovery,
 				       .lease_lifetime = rt->env.lease_lifetime,
 				       .grace_period = rt->env.grace_period,
 				       .exports = ex,
@@ -538,7 +539,10 @@ static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_cha
 	rc = lib_mkdir_p(sdir, 0755);
 	if (rc < 0)
 		return rc;
-	struct fx_samba_params sp = {.netbios_name = rt->want.name,
+	/* NetBIOS names have at most 15 characters. */
+	char netbios[16];
+	snprintf(netbios, sizeof(netbios), "%.15s", rt->want.name);
+	struct fx_samba_params sp = {.netbios_name = netbios,
 				     .addresses = addrs,
 				     .n_addresses = rt->want.n_vips,
 				     .state_dir = sdir,
@@ -583,6 +587,31 @@ static int on_server_restart(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* smbd starts samba-dcerpcd on demand in a session of its own, so stopping
+ * smbd's process group leaves it behind: stop it by its pid file. */
+static void stop_dcerpcd(struct vs_runtime *rt)
+{
+	char sdir[PATH_MAX], file[PATH_MAX], comm_path[64], *text = NULL, *comm = NULL;
+	pid_t pid;
+
+	smb_state_dir(rt, sdir, sizeof(sdir));
+	snprintf(file, sizeof(file), "%s/run/samba-dcerpcd.pid", sdir);
+	if (lib_read_file(file, &text) < 0)
+		return;
+	pid = (pid_t)atoi(text);
+	free(text);
+	snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", pid);
+	if (pid > 1 && lib_read_file(comm_path, &comm) == 0 &&
+	    strncmp(comm, "samba-dcerpcd", 13) == 0) {
+		/* It leads its own group with its rpcd workers. */
+		if (kill(getpgid(pid) == pid ? -pid : pid, SIGTERM) < 0)
+			lib_warn("%s: cannot stop samba-dcerpcd (pid %d): %s", rt->want.name, pid,
+				 strerror(errno));
+	}
+	free(comm);
+	unlink(file);
+}
+
 static void on_server_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
 {
 	struct server *srv = arg;
@@ -602,9 +631,23 @@ static void on_server_end(struct lib_run *run, const struct lib_run_result *res,
 	}
 	if (srv->stopping) {
 		srv->stopping = false;
+		if (srv->kind == SRV_SMB)
+			stop_dcerpcd(rt);
 		rt_event(rt, "info", "%s stopped (%s)", srv_name(srv->kind), how);
 		rt->busy = false;
 		kick(rt);
+		return;
+	}
+	if (rt->state != VS_RT_RUNNING) {
+		/* Died while the VS was being started: the start failed. */
+		char logf[PATH_MAX], sdir[PATH_MAX];
+		if (srv->kind == SRV_NFS) {
+			vs_file(rt, "ganesha.log", logf, sizeof(logf));
+		} else {
+			smb_state_dir(rt, sdir, sizeof(sdir));
+			snprintf(logf, sizeof(logf), "%s/log/smbd.log", sdir);
+		}
+		fail(rt, "%s %s before serving (its log: %s)", srv_name(srv->kind), how, logf);
 		return;
 	}
 	if (now - srv->started_usec > STABLE_USEC)
@@ -736,8 +779,7 @@ static int start_server(struct vs_runtime *rt, struct server *srv)
 	} else {
 		char sdir[PATH_MAX];
 		smb_state_dir(rt, sdir, sizeof(sdir));
-		snprintf(log, sizeof(log), "%s/run", sdir);
-		rc = lib_mkdir_p(log, 0755);
+		rc = fx_samba_mkdirs(sdir);
 		vs_file(rt, "smb.conf", conf, sizeof(conf));
 		const char *argv[] = {"smbd", "--foreground", "--no-process-group", "-s", conf, NULL};
 		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};

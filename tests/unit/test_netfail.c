@@ -62,10 +62,10 @@
 #define VIP_V4 "192.0.2.251"
 #define VIP_V6 "2001:db8:ff::251"
 
-static const unsigned char MAC_A[6] = { 0x02, 0x4e, 0x46, 0x00, 0x00, 0x0a };
-static const unsigned char MAC_B[6] = { 0x02, 0x4e, 0x46, 0x00, 0x00, 0x0b };
-static const unsigned char MAC_C[6] = { 0x02, 0x4e, 0x46, 0x00, 0x00, 0x0c };
-static const unsigned char MAC_BOGUS[6] = { 0x02, 0x4e, 0x46, 0x00, 0x00, 0x99 };
+static const unsigned char MAC_A[6] = {0x02, 0x4e, 0x46, 0x00, 0x00, 0x0a};
+static const unsigned char MAC_B[6] = {0x02, 0x4e, 0x46, 0x00, 0x00, 0x0b};
+static const unsigned char MAC_C[6] = {0x02, 0x4e, 0x46, 0x00, 0x00, 0x0c};
+static const unsigned char MAC_BOGUS[6] = {0x02, 0x4e, 0x46, 0x00, 0x00, 0x99};
 
 struct fx {
 	int ns_vs;  /* fd of nft-a */
@@ -181,9 +181,9 @@ struct addr_scan {
 	int ifindex;
 	int family;
 	unsigned char want[16];
-	int nglobal;      /* global addresses of the link, any family */
-	int found;        /* `want` is there ... */
-	int prefix;       /* ... with this prefix ... */
+	int nglobal;        /* global addresses of the link, any family */
+	int found;          /* `want` is there ... */
+	int prefix;         /* ... with this prefix ... */
 	unsigned int flags; /* ... and these IFA_F_* */
 };
 
@@ -201,7 +201,7 @@ static int addr_scan_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct addr_scan *sc = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	const struct nlattr *tb[IFA_MAX + 1] = {0};
 	const struct nlattr *a;
 	size_t alen;
 
@@ -264,8 +264,8 @@ static int addr_add(int nsfd, int ifindex, int family, const char *addr, int pre
 /* Neighbour entries (ARP/ND cache with family AF_INET/6, FDB with AF_BRIDGE). */
 struct neigh_scan {
 	int family;
-	int ifindex;           /* 0: any */
-	unsigned char dst[16]; /* for AF_INET/6 */
+	int ifindex;                 /* 0: any */
+	unsigned char dst[16];       /* for AF_INET/6 */
 	const unsigned char *lladdr; /* for AF_BRIDGE: find the port of this MAC */
 	int found;
 	unsigned char mac[6];
@@ -287,7 +287,7 @@ static int neigh_scan_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct neigh_scan *sc = data;
 	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[NDA_MAX + 1] = { 0 };
+	const struct nlattr *tb[NDA_MAX + 1] = {0};
 	size_t alen = sc->family == AF_INET ? 4 : 16;
 
 	if (nlh->nlmsg_type != RTM_NEWNEIGH || nd->ndm_family != sc->family)
@@ -302,7 +302,7 @@ static int neigh_scan_cb(const struct nlmsghdr *nlh, void *data)
 		if (memcmp(mnl_attr_get_payload(tb[NDA_LLADDR]), sc->lladdr, 6))
 			return MNL_CB_OK;
 	} else if (!tb[NDA_DST] || mnl_attr_get_payload_len(tb[NDA_DST]) != alen ||
-		   memcmp(mnl_attr_get_payload(tb[NDA_DST]), sc->dst, alen)) {
+	           memcmp(mnl_attr_get_payload(tb[NDA_DST]), sc->dst, alen)) {
 		return MNL_CB_OK;
 	}
 	sc->found = 1;
@@ -359,7 +359,7 @@ static int neigh_plant(int nsfd, int ifindex, int family, const char *ip, const 
 
 /* Wait up to 1 s for the client's entry for `ip` to carry `mac`. 0 or -ETIMEDOUT. */
 static int neigh_wait_mac(int nsfd, int ifindex, int family, const char *ip,
-			  const unsigned char *mac)
+                          const unsigned char *mac)
 {
 	struct neigh_scan sc;
 	int i, r;
@@ -445,8 +445,8 @@ struct want {
 
 static int is_garp(const unsigned char *f, size_t n, const struct want *w)
 {
-	static const unsigned char bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	static const unsigned char hdr[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+	static const unsigned char bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const unsigned char hdr[8] = {0, 1, 8, 0, 6, 4, 0, 1};
 
 	return n >= 42 && !memcmp(f, bcast, 6) && !memcmp(f + 6, w->mac, 6) && f[12] == 0x08 &&
 	       f[13] == 0x06 && !memcmp(f + 14, hdr, 8) && !memcmp(f + 22, w->mac, 6) &&
@@ -455,8 +455,8 @@ static int is_garp(const unsigned char *f, size_t n, const struct want *w)
 
 static int is_una(const unsigned char *f, size_t n, const struct want *w)
 {
-	static const unsigned char mdst[6] = { 0x33, 0x33, 0, 0, 0, 1 };
-	static const unsigned char allnodes[16] = { 0xff, 0x02, [15] = 1 };
+	static const unsigned char mdst[6] = {0x33, 0x33, 0, 0, 0, 1};
+	static const unsigned char allnodes[16] = {0xff, 0x02, [15] = 1};
 	const unsigned char *ip = f + 14, *icmp = f + 54;
 
 	if (n < 14 + 40 + 32 || memcmp(f, mdst, 6) || memcmp(f + 6, w->mac, 6) || f[12] != 0x86 ||
@@ -481,7 +481,7 @@ static int cap_count(int fd, const struct want *w, int want, int timeout_ms)
 	int got = 0;
 
 	while (got < want) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		struct sockaddr_ll from;
 		socklen_t fl = sizeof(from);
 		long long left = end - now_ms();
@@ -553,7 +553,7 @@ static int udp_roundtrip(int ns_srv, int ns_cli, int family, const char *srv_ip,
 		r = -errno;
 		goto out;
 	}
-	p = (struct pollfd){ .fd = s, .events = POLLIN };
+	p = (struct pollfd){.fd = s, .events = POLLIN};
 	if (poll(&p, 1, 2000) != 1) {
 		r = -ETIMEDOUT;
 		goto out;
@@ -563,7 +563,7 @@ static int udp_roundtrip(int ns_srv, int ns_cli, int family, const char *srv_ip,
 	if (n != 4 || memcmp(buf, "ping", 4) ||
 	    sendto(s, "pong", 4, 0, (struct sockaddr *)&from, fl) != 4)
 		goto out;
-	p = (struct pollfd){ .fd = c, .events = POLLIN };
+	p = (struct pollfd){.fd = c, .events = POLLIN};
 	if (poll(&p, 1, 2000) != 1) {
 		r = -ETIMEDOUT;
 		goto out;
@@ -627,8 +627,8 @@ static int netns_dir_shared(void)
 
 static void cleanup_all(void)
 {
-	static const char *const links[] = { "nft-p0", "nft-p1", "nft-vr" };
-	static const char *const nss[] = { NS_VS, NS_B, NS_CLI, NS_STALE };
+	static const char *const links[] = {"nft-p0", "nft-p1", "nft-vr"};
+	static const char *const nss[] = {NS_VS, NS_B, NS_CLI, NS_STALE};
 	struct nf_nl nl;
 	size_t i;
 
@@ -761,7 +761,7 @@ static int vip_teardown(void **state)
 }
 
 static void spec_fill(struct nf_vip_spec *s, const char *ifname, const char *parent,
-		      const unsigned char *mac, int family, const char *addr, int prefix)
+                      const unsigned char *mac, int family, const char *addr, int prefix)
 {
 	memset(s, 0, sizeof(*s));
 	s->ifname = ifname;
@@ -895,7 +895,7 @@ static void test_vip_bad_spec(void **state)
 {
 	struct fx *fx = *state;
 	struct nf_vip_spec s;
-	static const unsigned char mcast[6] = { 0x03, 0, 0, 0, 0, 1 };
+	static const unsigned char mcast[6] = {0x03, 0, 0, 0, 0, 1};
 	static const unsigned char zero[6];
 
 	spec_fill(&s, "nft-v4", "nft-none", MAC_A, AF_INET, VIP_V4, 24);
@@ -1095,7 +1095,7 @@ static void test_vip_reparent(void **state)
 	assert_int_equal(nf_vip_announce(fx->ns_vs, &s, 3), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("re-parent + 3 GARPs took %ld us\n",
-		      (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	              (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	check_vip_device(fx, &s, &l1);
 	assert_int_not_equal(l1.link, l0.link);
 	assert_memory_equal(l1.mac, MAC_A, 6);
@@ -1162,18 +1162,18 @@ static void test_vip_same_ns(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_netns_names),
-		cmocka_unit_test(test_netns_create_delete),
-		cmocka_unit_test(test_netns_stale_file),
-		cmocka_unit_test(test_netns_socket_bad_fd),
-		cmocka_unit_test(test_port_index),
-		cmocka_unit_test_teardown(test_vip_bad_spec, vip_teardown),
-		cmocka_unit_test_teardown(test_vip_v4, vip_teardown),
-		cmocka_unit_test_teardown(test_vip_v6, vip_teardown),
-		cmocka_unit_test_teardown(test_vip_idempotent, vip_teardown),
-		cmocka_unit_test_teardown(test_vip_new_mac, vip_teardown),
-		cmocka_unit_test_teardown(test_vip_reparent, vip_teardown),
-		cmocka_unit_test_teardown(test_vip_same_ns, vip_teardown),
+	    cmocka_unit_test(test_netns_names),
+	    cmocka_unit_test(test_netns_create_delete),
+	    cmocka_unit_test(test_netns_stale_file),
+	    cmocka_unit_test(test_netns_socket_bad_fd),
+	    cmocka_unit_test(test_port_index),
+	    cmocka_unit_test_teardown(test_vip_bad_spec, vip_teardown),
+	    cmocka_unit_test_teardown(test_vip_v4, vip_teardown),
+	    cmocka_unit_test_teardown(test_vip_v6, vip_teardown),
+	    cmocka_unit_test_teardown(test_vip_idempotent, vip_teardown),
+	    cmocka_unit_test_teardown(test_vip_new_mac, vip_teardown),
+	    cmocka_unit_test_teardown(test_vip_reparent, vip_teardown),
+	    cmocka_unit_test_teardown(test_vip_same_ns, vip_teardown),
 	};
 
 	if (geteuid() != 0) {

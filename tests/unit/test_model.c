@@ -1,0 +1,332 @@
+/*
+ * test_model.c - the VS model: value checks, validated changes (a refused
+ * change leaves the configuration byte for byte as it was), JSON round trip,
+ * stable MACs, and the SQLite store.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vserver/vs_json.h"
+#include "vserver/vs_model.h"
+#include "vserver/vs_store.h"
+
+static bool ports(const char *p, void *arg)
+{
+	return strcmp(p, "eth1") == 0 || strcmp(p, "eth2") == 0;
+}
+
+/* A configuration with one VS "vs1": VIP, fs "data", export, share. */
+static struct vs_config *base(void)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	char err[VS_ERR_LEN];
+
+	assert_non_null(c);
+	assert_int_equal(vs_config_create(c, "vs1", 50, false, "", err, sizeof(err)), 0);
+	assert_int_equal(vs_config_vip_add(c, "vs1", "192.0.2.10/24", "eth1", ports, NULL, err,
+					   sizeof(err)),
+			 0);
+	assert_int_equal(vs_config_fs_add(c, "vs1", "data", "LABEL=lab-lun0", err, sizeof(err)), 0);
+	assert_int_equal(vs_config_export_add(c, "vs1", "/data", "data", "", "", false, err,
+					      sizeof(err)),
+			 0);
+	assert_int_equal(vs_config_share_add(c, "vs1", "data", "data", "", false, err, sizeof(err)),
+			 0);
+	assert_int_equal(vs_config_create(c, "vs2", 10, true, "n2", err, sizeof(err)), 0);
+	return c;
+}
+
+struct bad_case {
+	const char *what;
+	int (*apply)(struct vs_config *c, char *err, size_t len);
+	int rc;
+	const char *needle; /* a word the message must contain */
+};
+
+#define CASE(name, rcv, needle, body)                                                              \
+	static int name(struct vs_config *c, char *err, size_t len)                                \
+	{                                                                                          \
+		return body;                                                                       \
+	}
+CASE(dup_vs, -EEXIST, "already exists", vs_config_create(c, "vs1", 50, false, "", err, len))
+CASE(bad_name_meta, -EINVAL, "letters", vs_config_create(c, "vs;rm", 50, false, "", err, len))
+CASE(bad_name_space, -EINVAL, "letters", vs_config_create(c, "vs 1", 50, false, "", err, len))
+CASE(bad_name_long, -EINVAL, "too long",
+     vs_config_create(c, "averyveryveryveryverylongvservername", 50, false, "", err, len))
+CASE(bad_name_digit, -EINVAL, "start with a letter",
+     vs_config_create(c, "1vs", 50, false, "", err, len))
+CASE(bad_name_empty, -EINVAL, "empty", vs_config_create(c, "", 50, false, "", err, len))
+CASE(bad_prio, -EINVAL, "priority", vs_config_create(c, "vs3", 101, false, "", err, len))
+CASE(vip_taken, -EEXIST, "vs1",
+     vs_config_vip_add(c, "vs2", "192.0.2.10/24", "eth1", ports, NULL, err, len))
+CASE(vip_taken_v6_spelling, -EEXIST, "already",
+     (vs_config_vip_add(c, "vs2", "2001:db8::1/64", "eth1", ports, NULL, err, len),
+      vs_config_vip_add(c, "vs1", "2001:0db8:0::1/64", "eth1", ports, NULL, err, len)))
+CASE(vip_no_prefix, -EINVAL, "prefix", vs_config_vip_add(c, "vs1", "192.0.2.11", "eth1", ports,
+							 NULL, err, len))
+CASE(vip_bad_addr, -EINVAL, "not a valid",
+     vs_config_vip_add(c, "vs1", "192.0.2.300/24", "eth1", ports, NULL, err, len))
+CASE(vip_bad_prefix, -EINVAL, "prefix", vs_config_vip_add(c, "vs1", "192.0.2.11/33", "eth1",
+							  ports, NULL, err, len))
+CASE(vip_prefix_junk, -EINVAL, "prefix", vs_config_vip_add(c, "vs1", "192.0.2.11/2x", "eth1",
+							    ports, NULL, err, len))
+CASE(vip_broadcast, -EINVAL, "broadcast", vs_config_vip_add(c, "vs1", "192.0.2.255/24", "eth1",
+							    ports, NULL, err, len))
+CASE(vip_multicast, -EINVAL, "unicast",
+     vs_config_vip_add(c, "vs1", "224.0.0.5/24", "eth1", ports, NULL, err, len))
+CASE(vip_unknown_port, -ENOENT, "no port",
+     vs_config_vip_add(c, "vs1", "192.0.2.11/24", "eth9", ports, NULL, err, len))
+CASE(vip_port_meta, -EINVAL, "port name",
+     vs_config_vip_add(c, "vs1", "192.0.2.11/24", "eth1;ls", ports, NULL, err, len))
+CASE(vip_unknown_vs, -ENOENT, "no virtual server",
+     vs_config_vip_add(c, "nope", "192.0.2.11/24", "eth1", ports, NULL, err, len))
+CASE(fs_dup, -EEXIST, "already has", vs_config_fs_add(c, "vs1", "data", "LABEL=x", err, len))
+CASE(fs_lun_taken, -EEXIST, "already used",
+     vs_config_fs_add(c, "vs2", "d2", "LABEL=lab-lun0", err, len))
+CASE(fs_lun_devname, -EINVAL, "LABEL=", vs_config_fs_add(c, "vs1", "d2", "/dev/sdb", err, len))
+CASE(fs_lun_bad_uuid, -EINVAL, "UUID", vs_config_fs_add(c, "vs1", "d2", "UUID=zz", err, len))
+CASE(fs_lun_meta, -EINVAL, "may contain",
+     vs_config_fs_add(c, "vs1", "d2", "LABEL=a$(reboot)", err, len))
+CASE(fs_in_use, -EBUSY, "exported", vs_config_fs_del(c, "vs1", "data", err, len))
+CASE(exp_dotdot, -EINVAL, "..", vs_config_export_add(c, "vs1", "/x", "data", "a/../../etc", "",
+						       false, err, len))
+CASE(exp_dotdot_only, -EINVAL, "..",
+     vs_config_export_add(c, "vs1", "/x", "data", "..", "", false, err, len))
+CASE(exp_relative, -EINVAL, "absolute",
+     vs_config_export_add(c, "vs1", "data2", "data", "", "", false, err, len))
+CASE(exp_root, -EINVAL, "pseudo root",
+     vs_config_export_add(c, "vs1", "/", "data", "", "", false, err, len))
+CASE(exp_dup, -EEXIST, "already exports",
+     vs_config_export_add(c, "vs1", "/data", "data", "", "", false, err, len))
+CASE(exp_nested, -EEXIST, "nest",
+     vs_config_export_add(c, "vs1", "/data/sub", "data", "sub", "", false, err, len))
+CASE(exp_no_fs, -ENOENT, "no file system",
+     vs_config_export_add(c, "vs1", "/x", "nofs", "", "", false, err, len))
+CASE(exp_bad_clients, -EINVAL, "not a valid",
+     vs_config_export_add(c, "vs1", "/x", "data", "", "10.0.0/8", false, err, len))
+CASE(exp_quote, -EINVAL, "may contain",
+     vs_config_export_add(c, "vs1", "/x\";", "data", "", "", false, err, len))
+CASE(share_dup_case, -EEXIST, "already has",
+     vs_config_share_add(c, "vs1", "DATA", "data", "", false, err, len))
+CASE(share_reserved, -EINVAL, "reserved",
+     vs_config_share_add(c, "vs1", "global", "data", "", false, err, len))
+CASE(share_bracket, -EINVAL, "may contain",
+     vs_config_share_add(c, "vs1", "a]b", "data", "", false, err, len))
+CASE(share_long, -EINVAL, "too long",
+     vs_config_share_add(c, "vs1", "s234567890123456789012345678901234567890123456789012345678901234",
+			 "data", "", false, err, len))
+CASE(start_without_fs, -EINVAL, "no file system",
+     vs_config_set_admin(c, "vs2", VS_ADMIN_RUNNING, err, len))
+CASE(delete_running, -EBUSY, "--force",
+     (vs_config_set_admin(c, "vs1", VS_ADMIN_RUNNING, err, len),
+      vs_config_delete(c, "vs1", false, err, len)))
+#undef CASE
+
+static const struct bad_case bad[] = {
+	{"duplicate VS", dup_vs, -EEXIST, "already exists"},
+	{"shell metacharacter in name", bad_name_meta, -EINVAL, "letters"},
+	{"space in name", bad_name_space, -EINVAL, "letters"},
+	{"over-long name", bad_name_long, -EINVAL, "too long"},
+	{"name starting with a digit", bad_name_digit, -EINVAL, "start with a letter"},
+	{"empty name", bad_name_empty, -EINVAL, "empty"},
+	{"priority out of range", bad_prio, -EINVAL, "priority"},
+	{"VIP of another VS", vip_taken, -EEXIST, "vs1"},
+	{"VIP in another spelling", vip_taken_v6_spelling, -EEXIST, "already"},
+	{"VIP without prefix", vip_no_prefix, -EINVAL, "prefix"},
+	{"malformed address", vip_bad_addr, -EINVAL, "not a valid"},
+	{"prefix too long", vip_bad_prefix, -EINVAL, "prefix"},
+	{"prefix with junk", vip_prefix_junk, -EINVAL, "prefix"},
+	{"broadcast address", vip_broadcast, -EINVAL, "broadcast"},
+	{"multicast address", vip_multicast, -EINVAL, "unicast"},
+	{"unknown port", vip_unknown_port, -ENOENT, "no port"},
+	{"port with metacharacters", vip_port_meta, -EINVAL, "port name"},
+	{"unknown VS", vip_unknown_vs, -ENOENT, "no virtual server"},
+	{"duplicate fs", fs_dup, -EEXIST, "already has"},
+	{"LUN used by another VS", fs_lun_taken, -EEXIST, "already used"},
+	{"LUN by device name", fs_lun_devname, -EINVAL, "LABEL="},
+	{"bad UUID", fs_lun_bad_uuid, -EINVAL, "UUID"},
+	{"LUN label with metacharacters", fs_lun_meta, -EINVAL, "may contain"},
+	{"removing an exported fs", fs_in_use, -EBUSY, "exported"},
+	{"export path outside the fs", exp_dotdot, -EINVAL, ".."},
+	{"export path ..", exp_dotdot_only, -EINVAL, ".."},
+	{"relative pseudo path", exp_relative, -EINVAL, "absolute"},
+	{"pseudo root", exp_root, -EINVAL, "pseudo root"},
+	{"duplicate export", exp_dup, -EEXIST, "already exports"},
+	{"nested export", exp_nested, -EEXIST, "nest"},
+	{"export of unknown fs", exp_no_fs, -ENOENT, "no file system"},
+	{"bad client CIDR", exp_bad_clients, -EINVAL, "not a valid"},
+	{"quote in pseudo path", exp_quote, -EINVAL, "may contain"},
+	{"share name clash (case)", share_dup_case, -EEXIST, "already has"},
+	{"reserved share name", share_reserved, -EINVAL, "reserved"},
+	{"bracket in share name", share_bracket, -EINVAL, "may contain"},
+	{"over-long share name", share_long, -EINVAL, "too long"},
+	{"start without fs", start_without_fs, -EINVAL, "no file system"},
+	{"delete running without force", delete_running, -EBUSY, "--force"},
+};
+
+static void test_bad_input_changes_nothing(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vs_config *c = base(), *before = malloc(sizeof(*c));
+		char err[VS_ERR_LEN] = "";
+		int rc;
+
+		assert_non_null(before);
+		/* Cases that first make a valid change compare against that state. */
+		if (bad[i].apply == delete_running) {
+			vs_config_set_admin(c, "vs1", VS_ADMIN_RUNNING, err, sizeof(err));
+		} else if (bad[i].apply == vip_taken_v6_spelling) {
+			vs_config_vip_add(c, "vs2", "2001:db8::1/64", "eth1", ports, NULL, err,
+					  sizeof(err));
+		}
+		memcpy(before, c, sizeof(*c));
+		rc = bad[i].apply(c, err, sizeof(err));
+		if (rc != bad[i].rc || !strstr(err, bad[i].needle) ||
+		    memcmp(before, c, sizeof(*c)) != 0)
+			fail_msg("case '%s': rc %d (want %d), message '%s' (want '%s'), changed %d",
+				 bad[i].what, rc, bad[i].rc, err, bad[i].needle,
+				 memcmp(before, c, sizeof(*c)) != 0);
+		/* One sentence: ends with a period, no newline. */
+		assert_null(strchr(err, '\n'));
+		assert_int_equal(err[strlen(err) - 1], '.');
+		free(before);
+		free(c);
+	}
+}
+
+static void test_valid_changes(void **state)
+{
+	struct vs_config *c = base();
+	char err[VS_ERR_LEN];
+	uint64_t v = c->version;
+	struct vs_vserver *vs = vs_config_find(c, "vs1");
+
+	assert_int_equal(vs->n_vips, 1);
+	assert_string_equal(vs->vips[0].addr, "192.0.2.10");
+	assert_int_equal(vs->vips[0].prefix, 24);
+	assert_int_equal(vs_config_vip_add(c, "vs1", "2001:DB8:0::0:10/64", "eth2", ports, NULL, err,
+					   sizeof(err)),
+			 0);
+	assert_string_equal(vs->vips[1].addr, "2001:db8::10"); /* canonical */
+	assert_true(c->version > v);
+	assert_int_equal(vs_config_export_add(c, "vs1", "/ro", "data", "/a/b/", "192.0.2.0/24", true,
+					      err, sizeof(err)),
+			 0);
+	assert_string_equal(vs->exports[1].path, "a/b"); /* normalised */
+	assert_int_equal(vs->exports[1].id, 2);
+	/* Ids are never reused after a removal. */
+	assert_int_equal(vs_config_export_del(c, "vs1", "/ro", err, sizeof(err)), 0);
+	assert_int_equal(vs_config_export_add(c, "vs1", "/ro2", "data", "", "", false, err,
+					      sizeof(err)),
+			 0);
+	assert_int_equal(vs->exports[1].id, 3);
+	assert_int_equal(vs_config_vip_del(c, "vs1", "2001:db8:0::10", err, sizeof(err)), 0);
+	assert_int_equal(vs->n_vips, 1);
+	assert_int_equal(vs_config_delete(c, "vs2", false, err, sizeof(err)), 0);
+	assert_null(vs_config_find(c, "vs2"));
+	free(c);
+}
+
+static void test_json_round_trip(void **state)
+{
+	struct vs_config *c = base(), *d = calloc(1, sizeof(*d));
+	char err[VS_ERR_LEN];
+	json_t *j;
+
+	assert_non_null(d);
+	vs_config_set_admin(c, "vs1", VS_ADMIN_RUNNING, err, sizeof(err));
+	j = vs_config_to_json(c);
+	assert_non_null(j);
+	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), 0);
+	assert_int_equal(d->version, c->version);
+	assert_int_equal(d->n_vservers, 2);
+	assert_memory_equal(&d->vservers[0], &c->vservers[0], sizeof(c->vservers[0]));
+	assert_memory_equal(&d->vservers[1], &c->vservers[1], sizeof(c->vservers[1]));
+	/* A hostile document is validated like typed input. */
+	json_object_set_new(json_array_get(json_object_get(j, "vservers"), 0), "name",
+			    json_string("a;b"));
+	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), -EINVAL);
+	json_decref(j);
+	free(c);
+	free(d);
+}
+
+static void test_mac_stable(void **state)
+{
+	uint8_t a[6], b[6], c[6];
+
+	vs_vip_mac("vs1", "192.0.2.10", a);
+	vs_vip_mac("vs1", "192.0.2.10", b);
+	vs_vip_mac("vs2", "192.0.2.10", c);
+	assert_memory_equal(a, b, 6);
+	assert_memory_not_equal(a, c, 6);
+	assert_int_equal(a[0] & 0x03, 0x02); /* locally administered, unicast */
+}
+
+static void test_store(void **state)
+{
+	char dir[] = "/tmp/test_model.XXXXXX", path[64], val[32];
+	struct vs_store *st;
+	struct vs_config *c = base(), *d = calloc(1, sizeof(*d));
+	struct vs_event ev = {.ts_usec = 1, .node = "n1", .vs = "vs1", .severity = "info",
+			      .message = "hello"};
+	json_t *events;
+	int64_t id;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	assert_int_equal(vs_store_open(path, &st), 0);
+	assert_int_equal(vs_store_load_config(st, d), 0);
+	assert_int_equal(d->n_vservers, 0);
+	assert_int_equal(vs_store_save_config(st, c), 0);
+	assert_int_equal(vs_store_event_add(st, &ev, &id), 0);
+	ev.vs = "vs2";
+	assert_int_equal(vs_store_event_add(st, &ev, &id), 0);
+	assert_int_equal(vs_store_meta_set(st, "node", "n1"), 0);
+	vs_store_close(st);
+	/* Reopen: everything is still there. */
+	assert_int_equal(vs_store_open(path, &st), 0);
+	assert_int_equal(vs_store_load_config(st, d), 0);
+	assert_int_equal(d->version, c->version);
+	assert_memory_equal(&d->vservers[0], &c->vservers[0], sizeof(c->vservers[0]));
+	assert_int_equal(vs_store_events(st, 0, 10, "vs1", &events), 0);
+	assert_int_equal(json_array_size(events), 1);
+	json_decref(events);
+	assert_int_equal(vs_store_events(st, 0, 10, NULL, &events), 0);
+	assert_int_equal(json_array_size(events), 2);
+	json_decref(events);
+	assert_int_equal(vs_store_meta_get(st, "node", val, sizeof(val)), 0);
+	assert_string_equal(val, "n1");
+	assert_int_equal(vs_store_meta_get(st, "nothing", val, sizeof(val)), -ENOENT);
+	vs_store_close(st);
+	unlink(path);
+	char side[80];
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+	rmdir(dir);
+	free(c);
+	free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_input_changes_nothing),
+		cmocka_unit_test(test_valid_changes),
+		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_mac_stable),
+		cmocka_unit_test(test_store),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
