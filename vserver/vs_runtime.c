@@ -289,7 +289,12 @@ static void on_mount_op(struct lib_run *run, const struct lib_run_result *res, v
 	lib_run_describe(res, how, sizeof(how));
 	if (rt->op_mount) {
 		if (ok) {
+			char adir[PATH_MAX];
 			m->mounted = true;
+			/* The appliance's own files (probe, NFS recovery) live here. */
+			snprintf(adir, sizeof(adir), "%s/.appliance", m->dir);
+			if (lib_mkdir_p(adir, 0700) < 0)
+				lib_warn("%s: cannot create %s", rt->want.name, adir);
 			rt_event(rt, "info", "mounted file system %s (%s) on %s", m->name, m->dev,
 				 m->dir);
 		} else {
@@ -753,7 +758,11 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv)
 		return rc;
 	srv->ready = listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT);
 	srv->started_usec = now_usec(rt);
-	rt_event(rt, "info", "%s found running (pid %d) and adopted", srv_name(srv->kind), pid);
+	/* Its configuration may have been rewritten since it read it. */
+	lib_run_signal(srv->run, SIGHUP);
+	rt_event(rt, "info", "%s found running (pid %d), adopted and told to reload its "
+			     "configuration",
+		 srv_name(srv->kind), pid);
 	return 0;
 }
 
@@ -962,7 +971,9 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 			}
 			continue;
 		}
-		const char *argv[] = {rt->self_exe, "--storage-probe", m->dir, NULL};
+		char adir[PATH_MAX];
+		snprintf(adir, sizeof(adir), "%s/.appliance", m->dir);
+		const char *argv[] = {rt->self_exe, "--storage-probe", adir, NULL};
 		struct lib_run_opts o = {.argv = argv,
 					 .netns_fd = -1,
 					 .capture = true,

@@ -1,0 +1,163 @@
+/*
+ * test_cli.c - the vsadm grammar: requests built from words, errors in one
+ * sentence, the interactive line splitter, completion; and the control
+ * socket round trip with a real sd-event loop.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "appliance/ap_cli.h"
+
+static json_t *parse_ok(int argc, char **argv, struct ap_cli_flags *flags)
+{
+	char err[512] = "";
+	json_t *req = NULL;
+
+	if (ap_cli_parse(argc, argv, &req, flags, err, sizeof(err)) != 0)
+		fail_msg("parse failed: %s", err);
+	return req;
+}
+
+static void test_create(void **state)
+{
+	char *argv[] = {"vserver", "create", "vs1", "--priority", "70", "--pinned", "--home=n2"};
+	struct ap_cli_flags f;
+	json_t *req = parse_ok(7, argv, &f), *args = json_object_get(req, "args");
+
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "vserver.create");
+	assert_string_equal(json_string_value(json_object_get(args, "name")), "vs1");
+	assert_int_equal(json_integer_value(json_object_get(args, "priority")), 70);
+	assert_true(json_is_true(json_object_get(args, "pinned")));
+	assert_string_equal(json_string_value(json_object_get(args, "home")), "n2");
+	json_decref(req);
+}
+
+static void test_export_and_flags(void **state)
+{
+	char *argv[] = {"export", "add", "vs1", "/data", "--fs", "data", "--path", "sub",
+			"--clients", "192.0.2.0/24", "--ro"};
+	char *show[] = {"vserver", "show", "--json"};
+	char *follow[] = {"event", "show", "--follow", "--last", "5"};
+	struct ap_cli_flags f;
+	json_t *req = parse_ok(11, argv, &f), *args = json_object_get(req, "args");
+
+	assert_string_equal(json_string_value(json_object_get(args, "pseudo")), "/data");
+	assert_string_equal(json_string_value(json_object_get(args, "clients")), "192.0.2.0/24");
+	assert_true(json_is_true(json_object_get(args, "ro")));
+	json_decref(req);
+	req = parse_ok(3, show, &f);
+	assert_true(f.json);
+	assert_null(json_object_get(json_object_get(req, "args"), "name"));
+	json_decref(req);
+	req = parse_ok(5, follow, &f);
+	assert_true(f.follow);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(req, "args"), "limit")), 5);
+	json_decref(req);
+}
+
+static void test_errors(void **state)
+{
+	struct {
+		int argc;
+		char *argv[6];
+		const char *needle;
+	} cases[] = {
+		{1, {"frobnicate"}, "Unknown command"},
+		{1, {"vserver"}, "needs a sub-command"},
+		{2, {"vserver", "create"}, "Missing name"},
+		{4, {"vserver", "create", "a", "b"}, "Unexpected argument"},
+		{4, {"vserver", "create", "a", "--bogus"}, "Unknown option"},
+		{5, {"vserver", "create", "a", "--priority", "high"}, "whole number"},
+		{4, {"vserver", "create", "a", "--priority"}, "needs a value"},
+		{4, {"vip", "add", "vs1", "192.0.2.1/24"}, "--home-port is required"},
+		{4, {"fs", "add", "vs1", "data"}, "--lun is required"},
+		{5, {"vserver", "delete", "a", "--force=yes"}, "takes no value"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[512] = "";
+		struct ap_cli_flags f;
+		json_t *req = NULL;
+		int rc = ap_cli_parse(cases[i].argc, cases[i].argv, &req, &f, err, sizeof(err));
+		if (rc != -EINVAL || req || !strstr(err, cases[i].needle))
+			fail_msg("case %zu: rc %d, err '%s' (want '%s')", i, rc, err,
+				 cases[i].needle);
+	}
+}
+
+static void test_split(void **state)
+{
+	char **w = NULL, *st = NULL;
+	int n = ap_cli_split("  vserver create 'a b' \"c\\\"d\" e\\ f ", &w, &st);
+
+	assert_int_equal(n, 5);
+	assert_string_equal(w[2], "a b");
+	assert_string_equal(w[3], "c\"d");
+	assert_string_equal(w[4], "e f");
+	assert_null(w[5]);
+	free(w);
+	free(st);
+	assert_int_equal(ap_cli_split("vserver 'oops", &w, &st), -EINVAL);
+	n = ap_cli_split("   ", &w, &st);
+	assert_int_equal(n, 0);
+	free(w);
+	free(st);
+}
+
+struct seen {
+	char words[16][32];
+	int n;
+};
+
+static void add(const char *word, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 16)
+		snprintf(s->words[s->n++], 32, "%s", word);
+}
+
+static void test_complete(void **state)
+{
+	struct seen s = {0};
+	char *words[] = {"vserver", "create", NULL};
+
+	ap_cli_complete(0, words, "vs", add, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.words[0], "vserver");
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(1, words, "st", add, &s);
+	assert_int_equal(s.n, 2); /* start, stop */
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(3, words, "--p", add, &s);
+	assert_int_equal(s.n, 2); /* --priority, --pinned */
+}
+
+static void test_usage_lists_every_command(void **state)
+{
+	char text[4096];
+
+	ap_cli_usage(text, sizeof(text));
+	assert_non_null(strstr(text, "vsadm vserver create NAME [--priority N] [--pinned] [--home NODE]"));
+	assert_non_null(strstr(text, "vsadm vip add VS ADDRESS --home-port PORT"));
+	assert_non_null(strstr(text, "vsadm export add VS PSEUDO --fs FSNAME"));
+	assert_non_null(strstr(text, "vsadm event show"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create),	     cmocka_unit_test(test_export_and_flags),
+		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_split),
+		cmocka_unit_test(test_complete),     cmocka_unit_test(test_usage_lists_every_command),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
