@@ -139,7 +139,10 @@ static void rt_changed(void *arg, const char *vs, enum vs_rt_state state)
 		}
 		if (state == w->target)
 			ap_ctl_reply(d->ctl, w->conn,
-				     ap_ok(state == VS_RT_RUNNING ? "running" : "stopped", NULL));
+				     ap_ok(state == VS_RT_RUNNING ? "running"
+					   : e && e->deleting	? "stopped and deleted"
+								: "stopped",
+					   NULL));
 		else
 			ap_ctl_reply(d->ctl, w->conn,
 				     ap_error("'%s' failed: %s.", vs,
