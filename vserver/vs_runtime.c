@@ -954,11 +954,25 @@ static void on_probe_end(struct lib_run *run, const struct lib_run_result *res, 
 static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct vs_runtime *rt = userdata;
+	bool lost = false;
 
 	for (int i = 0; i < rt->n_mounts; i++) {
 		struct mountst *m = &rt->mounts[i];
 		if (!m->mounted)
 			continue;
+		/* mountinfo comes from the kernel's tables, not from the storage:
+		 * reading it never blocks on a dead path. */
+		if (!m->probe && fx_mount_find(m->dir, NULL, 0) != 0) {
+			rt_event(rt, "error",
+				 "file system %s (%s) is no longer mounted on %s; mounting it again "
+				 "and restarting the servers that used it",
+				 m->name, m->dev, m->dir);
+			m->mounted = false;
+			m->probe_failed = false;
+			m->probe_error[0] = '\0';
+			lost = true;
+			continue;
+		}
 		if (m->probe) {
 			if (!m->probe_failed) {
 				/* Still running after a whole interval: the path hangs. */
@@ -980,6 +994,13 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 					 .timeout_usec = 4 * rt->env.probe_interval_usec};
 		if (lib_run_start(rt->env.ev, &o, on_probe_end, rt, &m->probe) < 0)
 			lib_warn("%s: cannot start the storage probe of %s", rt->want.name, m->dir);
+	}
+	if (lost) {
+		/* The servers hold files of the old mount: restart them on the new one. */
+		for (int k = 0; k < 2; k++)
+			stop_server(rt, &rt->srv[k]);
+		set_state(rt, VS_RT_STARTING);
+		kick(rt);
 	}
 	sd_event_source_set_time_relative(s, rt->env.probe_interval_usec);
 	sd_event_source_set_enabled(s, SD_EVENT_ON);

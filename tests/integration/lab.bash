@@ -73,7 +73,8 @@ wait_until() {
     local timeout=$1
     shift
     local end out
-    end=$(awk -v t="$timeout" -v n="${EPOCHREALTIME//[!0-9]/}" 'BEGIN {printf "%d", n + t * 1000000}')
+    # mawk's printf %d stops at 2^31: only the timeout goes through awk, the sum is bash's.
+    end=$((${EPOCHREALTIME//[!0-9]/} + $(awk -v t="$timeout" 'BEGIN {printf "%d", t * 1000000}')))
     while :; do
         if out=$("$@" 2>&1); then
             return 0
