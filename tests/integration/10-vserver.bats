@@ -173,10 +173,10 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	# A new path: the lost mount is noticed, the fs mounted again (after the MMP
 	# wait) and the servers restarted on it.
 	applab storage n1 lun1 restore
-	wait_until 90 client nfs-cat "$(nfs_url $VIPB /other/c.txt)"
-	run vsadm_on n1 event show --vs vs2
-	[[ $output == *"no longer mounted"* ]]
+	wait_until 20 bash -c "$APPLAB exec n1 vsadm event show --vs vs2 | grep -q 'no longer mounted'"
+	wait_until 90 bash -c "[ \"\$($APPLAB exec n1 vsadm vserver show vs2 --json | jq -r .runtime.state)\" = running ]"
 	[ "$(vsadm_on n1 vserver show vs2 --json | jq -r '.runtime.filesystems[0].probe')" = ok ]
+	wait_until 30 client nfs-cat "$(nfs_url $VIPB /other/c.txt)"
 }
 
 @test "stop and delete leave no namespace, mount, macvlan or process behind" {
