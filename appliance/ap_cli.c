@@ -32,59 +32,99 @@ struct cmd {
 };
 
 /* Options understood by every show command. */
-#define JSON_OPT {"--json", NULL, OPT_BOOL, false, NULL}
+#define JSON_OPT                                                                                   \
+	{                                                                                          \
+		"--json", NULL, OPT_BOOL, false, NULL                                              \
+	}
 
 static const struct cmd cmds[] = {
-	{"vserver", "create", "vserver.create", {"name"}, 1,
-	 {{"--priority", "priority", OPT_INT, false, "N"},
-	  {"--pinned", "pinned", OPT_BOOL, false, NULL},
-	  {"--home", "home", OPT_STR, false, "NODE"}},
-	 "create a virtual server (stopped)"},
-	{"vserver", "start", "vserver.start", {"name"}, 1,
-	 {{"--no-wait", "no_wait", OPT_BOOL, false, NULL}},
-	 "start it and wait until it serves"},
-	{"vserver", "stop", "vserver.stop", {"name"}, 1,
-	 {{"--no-wait", "no_wait", OPT_BOOL, false, NULL}},
-	 "stop it: VIPs down, servers stopped, file systems unmounted"},
-	{"vserver", "delete", "vserver.delete", {"name"}, 1,
-	 {{"--force", "force", OPT_BOOL, false, NULL}},
-	 "delete it (--force stops a running one first)"},
-	{"vserver", "show", "vserver.show", {"name"}, 0, {JSON_OPT}, "show one or all"},
-	{"vip", "add", "vip.add", {"vs", "address"}, 2,
-	 {{"--home-port", "home_port", OPT_STR, true, "PORT"}},
-	 "add a virtual IP ADDR/PREFIX"},
-	{"vip", "remove", "vip.remove", {"vs", "address"}, 2, {{0}}, "remove a virtual IP"},
-	{"fs", "add", "fs.add", {"vs", "fs"}, 2,
-	 {{"--lun", "lun", OPT_STR, true, "LABEL=x|UUID=y"}},
-	 "add a file system on a shared LUN (ext4 with MMP)"},
-	{"fs", "remove", "fs.remove", {"vs", "fs"}, 2, {{0}}, "remove a file system"},
-	{"export", "add", "export.add", {"vs", "pseudo"}, 2,
-	 {{"--fs", "fs", OPT_STR, true, "FSNAME"},
-	  {"--path", "path", OPT_STR, false, "SUBDIR"},
-	  {"--clients", "clients", OPT_STR, false, "CIDR"},
-	  {"--ro", "ro", OPT_BOOL, false, NULL}},
-	 "export a file system over NFSv4 at /PSEUDO"},
-	{"export", "remove", "export.remove", {"vs", "pseudo"}, 2, {{0}}, "remove an export"},
-	{"share", "add", "share.add", {"vs", "share"}, 2,
-	 {{"--fs", "fs", OPT_STR, true, "FSNAME"},
-	  {"--path", "path", OPT_STR, false, "SUBDIR"},
-	  {"--ro", "ro", OPT_BOOL, false, NULL}},
-	 "share a file system over SMB"},
-	{"share", "remove", "share.remove", {"vs", "share"}, 2, {{0}}, "remove a share"},
-	{"event", "show", "event.show", {NULL}, 0,
-	 {{"--vs", "vs", OPT_STR, false, "VS"},
-	  {"--last", "limit", OPT_INT, false, "N"},
-	  {"--follow", NULL, OPT_BOOL, false, NULL},
-	  JSON_OPT},
-	 "the event log: every action with its reason"},
-	{"lun", "show", "lun.show", {NULL}, 0, {JSON_OPT}, "LUNs this node sees"},
-	{"node", "show", "node.show", {NULL}, 0, {JSON_OPT}, "this node"},
-	{"help", NULL, NULL, {NULL}, 0, {{0}}, "this text"},
+    {"vserver",
+     "create",
+     "vserver.create",
+     {"name"},
+     1,
+     {{"--priority", "priority", OPT_INT, false, "N"},
+      {"--pinned", "pinned", OPT_BOOL, false, NULL},
+      {"--home", "home", OPT_STR, false, "NODE"}},
+     "create a virtual server (stopped)"},
+    {"vserver",
+     "start",
+     "vserver.start",
+     {"name"},
+     1,
+     {{"--no-wait", "no_wait", OPT_BOOL, false, NULL}},
+     "start it and wait until it serves"},
+    {"vserver",
+     "stop",
+     "vserver.stop",
+     {"name"},
+     1,
+     {{"--no-wait", "no_wait", OPT_BOOL, false, NULL}},
+     "stop it: VIPs down, servers stopped, file systems unmounted"},
+    {"vserver",
+     "delete",
+     "vserver.delete",
+     {"name"},
+     1,
+     {{"--force", "force", OPT_BOOL, false, NULL}},
+     "delete it (--force stops a running one first)"},
+    {"vserver", "show", "vserver.show", {"name"}, 0, {JSON_OPT}, "show one or all"},
+    {"vip",
+     "add",
+     "vip.add",
+     {"vs", "address"},
+     2,
+     {{"--home-port", "home_port", OPT_STR, true, "PORT"}},
+     "add a virtual IP ADDR/PREFIX"},
+    {"vip", "remove", "vip.remove", {"vs", "address"}, 2, {{0}}, "remove a virtual IP"},
+    {"fs",
+     "add",
+     "fs.add",
+     {"vs", "fs"},
+     2,
+     {{"--lun", "lun", OPT_STR, true, "LABEL=x|UUID=y"}},
+     "add a file system on a shared LUN (ext4 with MMP)"},
+    {"fs", "remove", "fs.remove", {"vs", "fs"}, 2, {{0}}, "remove a file system"},
+    {"export",
+     "add",
+     "export.add",
+     {"vs", "pseudo"},
+     2,
+     {{"--fs", "fs", OPT_STR, true, "FSNAME"},
+      {"--path", "path", OPT_STR, false, "SUBDIR"},
+      {"--clients", "clients", OPT_STR, false, "CIDR"},
+      {"--ro", "ro", OPT_BOOL, false, NULL}},
+     "export a file system over NFSv4 at /PSEUDO"},
+    {"export", "remove", "export.remove", {"vs", "pseudo"}, 2, {{0}}, "remove an export"},
+    {"share",
+     "add",
+     "share.add",
+     {"vs", "share"},
+     2,
+     {{"--fs", "fs", OPT_STR, true, "FSNAME"},
+      {"--path", "path", OPT_STR, false, "SUBDIR"},
+      {"--ro", "ro", OPT_BOOL, false, NULL}},
+     "share a file system over SMB"},
+    {"share", "remove", "share.remove", {"vs", "share"}, 2, {{0}}, "remove a share"},
+    {"event",
+     "show",
+     "event.show",
+     {NULL},
+     0,
+     {{"--vs", "vs", OPT_STR, false, "VS"},
+      {"--last", "limit", OPT_INT, false, "N"},
+      {"--follow", NULL, OPT_BOOL, false, NULL},
+      JSON_OPT},
+     "the event log: every action with its reason"},
+    {"lun", "show", "lun.show", {NULL}, 0, {JSON_OPT}, "LUNs this node sees"},
+    {"node", "show", "node.show", {NULL}, 0, {JSON_OPT}, "this node"},
+    {"help", NULL, NULL, {NULL}, 0, {{0}}, "this text"},
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -98,22 +138,24 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 static void usage_of(const struct cmd *c, char *buf, size_t len)
 {
-	size_t n = (size_t)snprintf(buf, len, "vsadm %s%s%s", c->w1, c->w2 ? " " : "",
-				    c->w2 ? c->w2 : "");
+	size_t n =
+	    (size_t)snprintf(buf, len, "vsadm %s%s%s", c->w1, c->w2 ? " " : "", c->w2 ? c->w2 : "");
 
 	for (int i = 0; i < MAX_POS && c->pos[i] && n < len; i++) {
 		char up[32];
 		size_t k;
 		for (k = 0; c->pos[i][k] && k < sizeof(up) - 1; k++)
-			up[k] = (char)(c->pos[i][k] >= 'a' && c->pos[i][k] <= 'z' ? c->pos[i][k] - 32
-										   : c->pos[i][k]);
+			up[k] =
+			    (char)(c->pos[i][k] >= 'a' && c->pos[i][k] <= 'z' ? c->pos[i][k] - 32
+			                                                      : c->pos[i][k]);
 		up[k] = '\0';
-		n += (size_t)snprintf(buf + n, len - n, i < c->n_required_pos ? " %s" : " [%s]", up);
+		n +=
+		    (size_t)snprintf(buf + n, len - n, i < c->n_required_pos ? " %s" : " [%s]", up);
 	}
 	for (int i = 0; i < MAX_OPTS && c->opts[i].flag && n < len; i++) {
 		const struct opt *o = &c->opts[i];
 		n += (size_t)snprintf(buf + n, len - n, o->required ? " %s%s%s" : " [%s%s%s]",
-				      o->flag, o->meta ? " " : "", o->meta ? o->meta : "");
+		                      o->flag, o->meta ? " " : "", o->meta ? o->meta : "");
 	}
 }
 
@@ -122,7 +164,7 @@ void ap_cli_usage(char *text, size_t size)
 	size_t n = 0;
 
 	n += (size_t)snprintf(text + n, size - n,
-			      "vsadm - administer the virtual servers of this appliance\n\n");
+	                      "vsadm - administer the virtual servers of this appliance\n\n");
 	for (size_t i = 0; i < N_CMDS && n < size; i++) {
 		char u[256];
 		usage_of(&cmds[i], u, sizeof(u));
@@ -130,8 +172,8 @@ void ap_cli_usage(char *text, size_t size)
 	}
 	if (n < size)
 		snprintf(text + n, size - n,
-			 "\nWith no arguments, vsadm is an interactive shell (history, TAB "
-			 "completion).\n");
+		         "\nWith no arguments, vsadm is an interactive shell (history, TAB "
+		         "completion).\n");
 }
 
 static const struct cmd *find_cmd(int argc, char *const *argv, int *used)
@@ -161,7 +203,7 @@ static bool known_w1(const char *w)
 }
 
 int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags *flags, char *err,
-		 size_t errlen)
+                 size_t errlen)
 {
 	const struct cmd *c;
 	char usage[256];
@@ -176,7 +218,7 @@ int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags 
 	if (!c) {
 		if (known_w1(argv[0]))
 			return fail(err, errlen, "'%s' needs a sub-command%s%s. Try 'vsadm help'.",
-				    argv[0], argc > 1 ? ", not " : "", argc > 1 ? argv[1] : "");
+			            argv[0], argc > 1 ? ", not " : "", argc > 1 ? argv[1] : "");
 		return fail(err, errlen, "Unknown command '%s'. Try 'vsadm help'.", argv[0]);
 	}
 	if (!c->request) {
@@ -204,13 +246,13 @@ int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags 
 			if (!o) {
 				json_decref(args);
 				return fail(err, errlen, "Unknown option '%s'. Usage: %s", flag,
-					    usage);
+				            usage);
 			}
 			if (o->type == OPT_BOOL) {
 				if (eq) {
 					json_decref(args);
 					return fail(err, errlen, "The option %s takes no value.",
-						    flag);
+					            flag);
 				}
 				if (strcmp(flag, "--json") == 0)
 					flags->json = true;
@@ -227,7 +269,7 @@ int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags 
 			if (!val) {
 				json_decref(args);
 				return fail(err, errlen, "The option %s needs a value (%s).", flag,
-					    o->meta);
+				            o->meta);
 			}
 			if (o->type == OPT_INT) {
 				char *end;
@@ -236,9 +278,10 @@ int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags 
 				v = strtol(val, &end, 10);
 				if (!*val || *end || errno || v < -1000000 || v > 1000000) {
 					json_decref(args);
-					return fail(err, errlen, "The option %s needs a whole number, "
-								 "not '%s'.",
-						    flag, val);
+					return fail(err, errlen,
+					            "The option %s needs a whole number, "
+					            "not '%s'.",
+					            flag, val);
 				}
 				json_object_set_new(args, o->key, json_integer(v));
 			} else {
@@ -266,14 +309,14 @@ int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags 
 		if (c->opts[k].required && !json_object_get(args, c->opts[k].key)) {
 			json_decref(args);
 			return fail(err, errlen, "The option %s is required. Usage: %s",
-				    c->opts[k].flag, usage);
+			            c->opts[k].flag, usage);
 		}
 	*req = json_pack("{s:s, s:o}", "cmd", c->request, "args", args);
 	return *req ? 0 : -ENOMEM;
 }
 
 void ap_cli_complete(int pos, char *const *words, const char *prefix,
-		     void (*add)(const char *word, void *arg), void *arg)
+                     void (*add)(const char *word, void *arg), void *arg)
 {
 	size_t pl = strlen(prefix);
 
@@ -291,7 +334,7 @@ void ap_cli_complete(int pos, char *const *words, const char *prefix,
 		} else if (pos == 1 && strcmp(words[0], c->w1) == 0) {
 			cand = c->w2;
 		} else if (pos >= 2 && strcmp(words[0], c->w1) == 0 && c->w2 &&
-			   strcmp(words[1], c->w2) == 0 && prefix[0] == '-') {
+		           strcmp(words[1], c->w2) == 0 && prefix[0] == '-') {
 			for (int k = 0; k < MAX_OPTS && c->opts[k].flag; k++)
 				if (strncmp(c->opts[k].flag, prefix, pl) == 0)
 					add(c->opts[k].flag, arg);

@@ -25,13 +25,13 @@ struct ap_cli_flags {
 };
 
 int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags *flags, char *err,
-		 size_t errlen);
+                 size_t errlen);
 /* The full usage text, into buf (4 KiB is enough). */
 void ap_cli_usage(char *buf, size_t len);
 /* Candidates for the word at position `pos` given the words before it; calls
  * add() for each candidate starting with `prefix`. */
 void ap_cli_complete(int pos, char *const *words, const char *prefix,
-		     void (*add)(const char *word, void *arg), void *arg);
+                     void (*add)(const char *word, void *arg), void *arg);
 /* Split an interactive line into words (whitespace, '...' and "..." quotes,
  * backslash escapes). Returns the count or -EINVAL (unbalanced quote);
  * words point into the malloc'd *storage, freed by the caller. */

@@ -96,7 +96,7 @@ static int flush(struct conn *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -137,8 +137,8 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			return 0;
 		}
 		if (c->in_len + (size_t)n > AP_CTL_LINE_MAX) {
-			lib_warn("control: request over %d bytes from uid %u; closing", AP_CTL_LINE_MAX,
-				 (unsigned)c->uid);
+			lib_warn("control: request over %d bytes from uid %u; closing",
+			         AP_CTL_LINE_MAX, (unsigned)c->uid);
 			conn_free(c);
 			return 0;
 		}
@@ -181,8 +181,9 @@ static void dispatch_lines(struct conn *c)
 		c->in_len -= line;
 		c->waiting = true;
 		if (!req || json_unpack(req, "{s:s}", "cmd", &cmd) < 0) {
-			ap_ctl_reply(c->ctl, c->id, ap_error("The request is not valid JSON with a "
-							      "\"cmd\" member."));
+			ap_ctl_reply(c->ctl, c->id,
+			             ap_error("The request is not valid JSON with a "
+			                      "\"cmd\" member."));
 			json_decref(req);
 			continue;
 		}
@@ -269,9 +270,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 	    (cred.uid != 0 && cred.gid != ctl->gid)) {
 		lib_warn("control: refused a client with uid %u (only root or gid %u)",
-			 (unsigned)cred.uid, (unsigned)ctl->gid);
+		         (unsigned)cred.uid, (unsigned)ctl->gid);
 		const char msg[] = "{\"ok\":false,\"error\":\"Permission denied: vsadm must run as "
-				   "root or as a member of the appliance group.\"}\n";
+		                   "root or as a member of the appliance group.\"}\n";
 		if (send(cfd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			lib_warn("control: cannot tell the client: %s", strerror(errno));
 		close(cfd);
@@ -297,7 +298,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 }
 
 int ap_ctl_create(sd_event *ev, const char *path, gid_t gid, ap_ctl_handler handler, void *arg,
-		  struct ap_ctl **out)
+                  struct ap_ctl **out)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct ap_ctl *ctl;

@@ -29,10 +29,10 @@ struct ap_ctl;
 
 /* Called for every request; must eventually call ap_ctl_reply(conn_id). */
 typedef void (*ap_ctl_handler)(void *arg, uint64_t conn_id, uid_t uid, const char *cmd,
-			       json_t *args);
+                               json_t *args);
 
 int ap_ctl_create(sd_event *ev, const char *path, gid_t allowed_gid, ap_ctl_handler handler,
-		  void *arg, struct ap_ctl **out);
+                  void *arg, struct ap_ctl **out);
 void ap_ctl_destroy(struct ap_ctl *ctl);
 /* Steals `resp`. Returns -ENOENT if the connection is gone. */
 int ap_ctl_reply(struct ap_ctl *ctl, uint64_t conn_id, json_t *resp);

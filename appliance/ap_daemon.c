@@ -62,17 +62,17 @@ struct ap_daemon {
 static void log_event(struct ap_daemon *d, const char *vs, const char *severity, const char *msg)
 {
 	struct vs_event ev = {.ts_usec = lib_now_usec(),
-			      .node = d->node,
-			      .vs = vs ? vs : "",
-			      .severity = severity,
-			      .message = msg};
+	                      .node = d->node,
+	                      .vs = vs ? vs : "",
+	                      .severity = severity,
+	                      .message = msg};
 
 	if (vs_store_event_add(d->store, &ev, NULL) < 0)
 		lib_err("event log: could not record: %s", msg);
 }
 
 static void eventf(struct ap_daemon *d, const char *vs, const char *severity, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void eventf(struct ap_daemon *d, const char *vs, const char *severity, const char *fmt, ...)
 {
@@ -139,14 +139,14 @@ static void rt_changed(void *arg, const char *vs, enum vs_rt_state state)
 		}
 		if (state == w->target)
 			ap_ctl_reply(d->ctl, w->conn,
-				     ap_ok(state == VS_RT_RUNNING ? "running"
-					   : e && e->deleting	? "stopped and deleted"
-								: "stopped",
-					   NULL));
+			             ap_ok(state == VS_RT_RUNNING ? "running"
+			                   : e && e->deleting     ? "stopped and deleted"
+			                                          : "stopped",
+			                   NULL));
 		else
 			ap_ctl_reply(d->ctl, w->conn,
-				     ap_error("'%s' failed: %s.", vs,
-					      e ? vs_runtime_reason(e->rt) : "unknown reason"));
+			             ap_error("'%s' failed: %s.", vs,
+			                      e ? vs_runtime_reason(e->rt) : "unknown reason"));
 		*pp = w->next;
 		free(w);
 	}
@@ -158,17 +158,17 @@ static void rt_changed(void *arg, const char *vs, enum vs_rt_state state)
 static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 {
 	struct vs_runtime_env env = {
-		.ev = d->ev,
-		.node = d->node,
-		.run_dir = d->run_dir,
-		.state_dir = d->state_dir,
-		.self_exe = d->self_exe,
-		.lease_lifetime = FX_GANESHA_LEASE_DEFAULT,
-		.grace_period = FX_GANESHA_GRACE_DEFAULT,
-		.probe_interval_usec = PROBE_INTERVAL_USEC,
-		.event = rt_event_sink,
-		.changed = rt_changed,
-		.arg = d,
+	    .ev = d->ev,
+	    .node = d->node,
+	    .run_dir = d->run_dir,
+	    .state_dir = d->state_dir,
+	    .self_exe = d->self_exe,
+	    .lease_lifetime = FX_GANESHA_LEASE_DEFAULT,
+	    .grace_period = FX_GANESHA_GRACE_DEFAULT,
+	    .probe_interval_usec = PROBE_INTERVAL_USEC,
+	    .event = rt_event_sink,
+	    .changed = rt_changed,
+	    .arg = d,
 	};
 	struct rt_entry *e = calloc(1, sizeof(*e));
 	int rc;
@@ -232,8 +232,7 @@ static bool port_exists(const char *port, void *arg)
 }
 
 /* Persist the change just applied, or undo it. */
-static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *what,
-		  uid_t uid)
+static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *what, uid_t uid)
 {
 	int rc = vs_store_save_config(d->store, d->cfg);
 
@@ -242,8 +241,8 @@ static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char
 		if (vs_store_load_config(d->store, d->cfg) < 0)
 			lib_err("cannot reload the configuration after a failed save");
 		ap_ctl_reply(d->ctl, conn,
-			     ap_error("The change could not be saved to the state store; nothing "
-				      "was changed."));
+		             ap_error("The change could not be saved to the state store; nothing "
+		                      "was changed."));
 		return rc;
 	}
 	eventf(d, vs, "info", "%s (by uid %u, configuration version %llu)", what, (unsigned)uid,
@@ -261,7 +260,7 @@ static void wait_for(struct ap_daemon *d, uint64_t conn, const char *vs, enum vs
 		/* Already there (e.g. start of a running VS): the runtime may still
 		 * converge a change, but the answer is true now. */
 		ap_ctl_reply(d->ctl, conn,
-			     ap_ok(target == VS_RT_RUNNING ? "running" : "stopped", NULL));
+		             ap_ok(target == VS_RT_RUNNING ? "running" : "stopped", NULL));
 		return;
 	}
 	w = calloc(1, sizeof(*w));
@@ -282,8 +281,8 @@ static json_t *vserver_json(struct ap_daemon *d, const struct vs_vserver *vs)
 	struct rt_entry *e = find_rt(d, vs->name);
 
 	json_object_set_new(j, "runtime",
-			    e ? vs_runtime_to_json(e->rt)
-			      : json_pack("{s:s}", "state", vs_rt_state_name(VS_RT_STOPPED)));
+	                    e ? vs_runtime_to_json(e->rt)
+	                      : json_pack("{s:s}", "state", vs_rt_state_name(VS_RT_STOPPED)));
 	return j;
 }
 
@@ -296,7 +295,7 @@ static void do_show(struct ap_daemon *d, uint64_t conn, json_t *args)
 		struct vs_vserver *vs = vs_config_find(d->cfg, name);
 		if (!vs) {
 			ap_ctl_reply(d->ctl, conn,
-				     ap_error("There is no virtual server named '%s'.", name));
+			             ap_error("There is no virtual server named '%s'.", name));
 			return;
 		}
 		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, vserver_json(d, vs)));
@@ -320,8 +319,8 @@ static int check_lun(const char *spec, char *err, size_t errlen)
 	rc = fx_lun_find(kind == VS_LUN_UUID ? "UUID" : "LABEL", value, &lun);
 	if (rc == -ENOENT) {
 		snprintf(err, errlen,
-			 "No LUN with %s is visible on this node ('vsadm lun show' lists them).",
-			 spec);
+		         "No LUN with %s is visible on this node ('vsadm lun show' lists them).",
+		         spec);
 		return rc;
 	}
 	if (rc < 0) {
@@ -330,17 +329,18 @@ static int check_lun(const char *spec, char *err, size_t errlen)
 	}
 	if (strcmp(lun.type, "ext4") != 0) {
 		snprintf(err, errlen,
-			 "The LUN %s holds a %s file system; this release serves ext4 with "
-			 "multi-mount protection only.",
-			 spec, lun.type[0] ? lun.type : "unrecognised");
+		         "The LUN %s holds a %s file system; this release serves ext4 with "
+		         "multi-mount protection only.",
+		         spec, lun.type[0] ? lun.type : "unrecognised");
 		return -EINVAL;
 	}
 	if (!lun.mmp) {
-		snprintf(err, errlen,
-			 "The ext4 file system on LUN %s (%s) has no multi-mount protection: enable "
-			 "it with 'tune2fs -O mmp -E mmp_update_interval=1 %s' while it is unmounted "
-			 "on every node.",
-			 spec, lun.dev, lun.dev);
+		snprintf(
+		    err, errlen,
+		    "The ext4 file system on LUN %s (%s) has no multi-mount protection: enable "
+		    "it with 'tune2fs -O mmp -E mmp_update_interval=1 %s' while it is unmounted "
+		    "on every node.",
+		    spec, lun.dev, lun.dev);
 		return -EINVAL;
 	}
 	return 0;
@@ -358,7 +358,7 @@ static void do_events(struct ap_daemon *d, uint64_t conn, json_t *args)
 		return;
 	}
 	if (vs_store_events(d->store, json_is_integer(after) ? json_integer_value(after) : 0, n, vs,
-			    &out) < 0) {
+	                    &out) < 0) {
 		ap_ctl_reply(d->ctl, conn, ap_error("The event log cannot be read."));
 		return;
 	}
@@ -373,7 +373,8 @@ static void do_luns(struct ap_daemon *d, uint64_t conn)
 
 	if (rc < 0 && rc != -E2BIG) {
 		json_decref(arr);
-		ap_ctl_reply(d->ctl, conn, ap_error("The LUNs cannot be listed: %s.", strerror(-rc)));
+		ap_ctl_reply(d->ctl, conn,
+		             ap_error("The LUNs cannot be listed: %s.", strerror(-rc)));
 		return;
 	}
 	for (int i = 0; i < n && i < 64; i++) {
@@ -381,15 +382,17 @@ static void do_luns(struct ap_daemon *d, uint64_t conn)
 		for (int v = 0; v < d->cfg->n_vservers; v++)
 			for (int f = 0; f < d->cfg->vservers[v].n_fs; f++) {
 				const struct vs_fs *fs = &d->cfg->vservers[v].fs[f];
-				if ((fs->lun_kind == VS_LUN_LABEL && strcmp(fs->lun, luns[i].label) == 0) ||
-				    (fs->lun_kind == VS_LUN_UUID && strcmp(fs->lun, luns[i].uuid) == 0))
+				if ((fs->lun_kind == VS_LUN_LABEL &&
+				     strcmp(fs->lun, luns[i].label) == 0) ||
+				    (fs->lun_kind == VS_LUN_UUID &&
+				     strcmp(fs->lun, luns[i].uuid) == 0))
 					user = d->cfg->vservers[v].name;
 			}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:s}", "device",
-						     luns[i].dev, "type", luns[i].type, "label",
-						     luns[i].label, "uuid", luns[i].uuid, "mmp",
-						     luns[i].mmp, "mmp_interval",
-						     (int)luns[i].mmp_interval, "vserver", user));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:s}",
+		                                     "device", luns[i].dev, "type", luns[i].type,
+		                                     "label", luns[i].label, "uuid", luns[i].uuid,
+		                                     "mmp", luns[i].mmp, "mmp_interval",
+		                                     (int)luns[i].mmp_interval, "vserver", user));
 	}
 	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
 }
@@ -409,23 +412,22 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 	if (strcmp(cmd, "lun.show") == 0)
 		return do_luns(d, conn);
 	if (strcmp(cmd, "node.show") == 0) {
-		ap_ctl_reply(d->ctl, conn,
-			     ap_ok(NULL, json_pack("{s:s, s:I, s:i, s:I, s:s, s:s}", "name",
-						   d->node, "config_version",
-						   (json_int_t)d->cfg->version, "vservers",
-						   d->cfg->n_vservers, "uptime_s",
-						   (json_int_t)((lib_now_usec() - d->started_usec) /
-								1000000),
-						   "run_dir", d->run_dir, "state_dir", d->state_dir)));
+		ap_ctl_reply(
+		    d->ctl, conn,
+		    ap_ok(NULL,
+		          json_pack("{s:s, s:I, s:i, s:I, s:s, s:s}", "name", d->node,
+		                    "config_version", (json_int_t)d->cfg->version, "vservers",
+		                    d->cfg->n_vservers, "uptime_s",
+		                    (json_int_t)((lib_now_usec() - d->started_usec) / 1000000),
+		                    "run_dir", d->run_dir, "state_dir", d->state_dir)));
 		return;
 	}
 	/* Every request below changes the configuration. */
 	if (strcmp(cmd, "vserver.create") == 0) {
 		json_t *p = json_object_get(args, "priority");
-		rc = vs_config_create(d->cfg, name ? name : "",
-				      json_is_integer(p) ? (int)json_integer_value(p) : 50,
-				      bool_arg(args, "pinned"), str_arg(args, "home"), err,
-				      sizeof(err));
+		rc = vs_config_create(
+		    d->cfg, name ? name : "", json_is_integer(p) ? (int)json_integer_value(p) : 50,
+		    bool_arg(args, "pinned"), str_arg(args, "home"), err, sizeof(err));
 		snprintf(what, sizeof(what), "virtual server created");
 		vs = name;
 	} else if (strcmp(cmd, "vserver.start") == 0 || strcmp(cmd, "vserver.stop") == 0) {
@@ -434,8 +436,8 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		struct rt_entry *e = v ? find_rt(d, v->name) : NULL;
 		uint64_t before = d->cfg->version;
 		rc = vs_config_set_admin(d->cfg, name ? name : "",
-					 start ? VS_ADMIN_RUNNING : VS_ADMIN_STOPPED, err,
-					 sizeof(err));
+		                         start ? VS_ADMIN_RUNNING : VS_ADMIN_STOPPED, err,
+		                         sizeof(err));
 		if (rc == 0 && d->cfg->version == before) {
 			/* No change of order; a failed VS gets a fresh attempt. */
 			if (e)
@@ -451,14 +453,15 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 			if (commit(d, conn, name, what, uid) < 0)
 				return;
 			if (bool_arg(args, "no_wait"))
-				ap_ctl_reply(d->ctl, conn, ap_ok(start ? "starting" : "stopping", NULL));
+				ap_ctl_reply(d->ctl, conn,
+				             ap_ok(start ? "starting" : "stopping", NULL));
 			else
 				wait_for(d, conn, name, start ? VS_RT_RUNNING : VS_RT_STOPPED);
 			return;
 		}
 	} else if (strcmp(cmd, "vserver.delete") == 0) {
 		rc = vs_config_delete(d->cfg, name ? name : "", bool_arg(args, "force"), err,
-				      sizeof(err));
+		                      sizeof(err));
 		if (rc == 0) {
 			if (commit(d, conn, name, "virtual server deleted", uid) < 0)
 				return;
@@ -471,58 +474,61 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		}
 	} else if (strcmp(cmd, "vip.add") == 0) {
 		rc = vs_config_vip_add(d->cfg, vs ? vs : "", str_arg(args, "address") ?: "",
-				       str_arg(args, "home_port") ?: "", port_exists, d, err,
-				       sizeof(err));
+		                       str_arg(args, "home_port") ?: "", port_exists, d, err,
+		                       sizeof(err));
 		snprintf(what, sizeof(what), "virtual IP %s added on port %s",
-			 str_arg(args, "address") ?: "", str_arg(args, "home_port") ?: "");
+		         str_arg(args, "address") ?: "", str_arg(args, "home_port") ?: "");
 	} else if (strcmp(cmd, "vip.remove") == 0) {
 		rc = vs_config_vip_del(d->cfg, vs ? vs : "", str_arg(args, "address") ?: "", err,
-				       sizeof(err));
-		snprintf(what, sizeof(what), "virtual IP %s removed", str_arg(args, "address") ?: "");
+		                       sizeof(err));
+		snprintf(what, sizeof(what), "virtual IP %s removed",
+		         str_arg(args, "address") ?: "");
 	} else if (strcmp(cmd, "fs.add") == 0) {
 		const char *lun = str_arg(args, "lun") ?: "";
 		/* Model checks first (names, clashes), then the LUN on disk. */
 		rc = vs_config_find(d->cfg, vs ? vs : "") ? 0 : -ENOENT;
 		if (rc < 0)
 			snprintf(err, sizeof(err), "There is no virtual server named '%s'.",
-				 vs ? vs : "");
+			         vs ? vs : "");
 		if (rc == 0)
-			rc = vs_check_name("file system", str_arg(args, "fs") ?: "", VS_NAME_MAX, err,
-					   sizeof(err));
+			rc = vs_check_name("file system", str_arg(args, "fs") ?: "", VS_NAME_MAX,
+			                   err, sizeof(err));
 		if (rc == 0)
 			rc = check_lun(lun, err, sizeof(err));
 		if (rc == 0)
 			rc = vs_config_fs_add(d->cfg, vs, str_arg(args, "fs"), lun, err,
-					      sizeof(err));
+			                      sizeof(err));
 		snprintf(what, sizeof(what), "file system %s added on LUN %s",
-			 str_arg(args, "fs") ?: "", lun);
+		         str_arg(args, "fs") ?: "", lun);
 	} else if (strcmp(cmd, "fs.remove") == 0) {
 		rc = vs_config_fs_del(d->cfg, vs ? vs : "", str_arg(args, "fs") ?: "", err,
-				      sizeof(err));
+		                      sizeof(err));
 		snprintf(what, sizeof(what), "file system %s removed", str_arg(args, "fs") ?: "");
 	} else if (strcmp(cmd, "export.add") == 0) {
 		rc = vs_config_export_add(d->cfg, vs ? vs : "", str_arg(args, "pseudo") ?: "",
-					  str_arg(args, "fs") ?: "", str_arg(args, "path"),
-					  str_arg(args, "clients"), bool_arg(args, "ro"), err,
-					  sizeof(err));
+		                          str_arg(args, "fs") ?: "", str_arg(args, "path"),
+		                          str_arg(args, "clients"), bool_arg(args, "ro"), err,
+		                          sizeof(err));
 		snprintf(what, sizeof(what), "NFS export %s added (file system %s%s%s%s)",
-			 str_arg(args, "pseudo") ?: "", str_arg(args, "fs") ?: "",
-			 bool_arg(args, "ro") ? ", read-only" : "",
-			 str_arg(args, "clients") ? ", clients " : "", str_arg(args, "clients") ?: "");
+		         str_arg(args, "pseudo") ?: "", str_arg(args, "fs") ?: "",
+		         bool_arg(args, "ro") ? ", read-only" : "",
+		         str_arg(args, "clients") ? ", clients " : "",
+		         str_arg(args, "clients") ?: "");
 	} else if (strcmp(cmd, "export.remove") == 0) {
 		rc = vs_config_export_del(d->cfg, vs ? vs : "", str_arg(args, "pseudo") ?: "", err,
-					  sizeof(err));
-		snprintf(what, sizeof(what), "NFS export %s removed", str_arg(args, "pseudo") ?: "");
+		                          sizeof(err));
+		snprintf(what, sizeof(what), "NFS export %s removed",
+		         str_arg(args, "pseudo") ?: "");
 	} else if (strcmp(cmd, "share.add") == 0) {
 		rc = vs_config_share_add(d->cfg, vs ? vs : "", str_arg(args, "share") ?: "",
-					 str_arg(args, "fs") ?: "", str_arg(args, "path"),
-					 bool_arg(args, "ro"), err, sizeof(err));
+		                         str_arg(args, "fs") ?: "", str_arg(args, "path"),
+		                         bool_arg(args, "ro"), err, sizeof(err));
 		snprintf(what, sizeof(what), "SMB share %s added (file system %s%s)",
-			 str_arg(args, "share") ?: "", str_arg(args, "fs") ?: "",
-			 bool_arg(args, "ro") ? ", read-only" : "");
+		         str_arg(args, "share") ?: "", str_arg(args, "fs") ?: "",
+		         bool_arg(args, "ro") ? ", read-only" : "");
 	} else if (strcmp(cmd, "share.remove") == 0) {
 		rc = vs_config_share_del(d->cfg, vs ? vs : "", str_arg(args, "share") ?: "", err,
-					 sizeof(err));
+		                         sizeof(err));
 		snprintf(what, sizeof(what), "SMB share %s removed", str_arg(args, "share") ?: "");
 	} else {
 		ap_ctl_reply(d->ctl, conn, ap_error("Unknown request '%s'.", cmd));
@@ -575,7 +581,7 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	if (vs_store_meta_get(d->store, "node", nodename, sizeof(nodename)) == 0) {
 		if (strcmp(nodename, o->node) != 0) {
 			lib_err("this state store belongs to node '%s', not '%s'", nodename,
-				o->node);
+			        o->node);
 			rc = -EINVAL;
 			goto fail;
 		}
@@ -590,8 +596,9 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 		lib_err("cannot listen on %s: %s", o->socket, strerror(-rc));
 		goto fail;
 	}
-	eventf(d, NULL, "info", "applianced started on node %s: %d virtual servers, configuration "
-				"version %llu",
+	eventf(d, NULL, "info",
+	       "applianced started on node %s: %d virtual servers, configuration "
+	       "version %llu",
 	       d->node, d->cfg->n_vservers, (unsigned long long)d->cfg->version);
 	sync_runtimes(d);
 	*out = d;

@@ -29,22 +29,21 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: applianced --node NAME [--run-dir DIR] [--state-dir DIR] "
-		   "[--socket PATH]\n");
+	           "[--socket PATH]\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"node", required_argument, NULL, 'n'},
-		{"run-dir", required_argument, NULL, 'r'},
-		{"state-dir", required_argument, NULL, 's'},
-		{"socket", required_argument, NULL, 'S'},
-		{"storage-probe", required_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"node", required_argument, NULL, 'n'},
+	    {"run-dir", required_argument, NULL, 'r'},
+	    {"state-dir", required_argument, NULL, 's'},
+	    {"socket", required_argument, NULL, 'S'},
+	    {"storage-probe", required_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct ap_daemon_opts o = {.run_dir = "/run/appliance",
-				   .state_dir = "/var/lib/appliance"};
+	struct ap_daemon_opts o = {.run_dir = "/run/appliance", .state_dir = "/var/lib/appliance"};
 	char sock[PATH_MAX], self[PATH_MAX], host[64];
 	struct ap_daemon *d = NULL;
 	sd_event *ev = NULL;

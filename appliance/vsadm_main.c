@@ -44,7 +44,7 @@ static int connect_daemon(char *err, size_t errlen)
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		snprintf(err, errlen, "Cannot reach applianced at %s: %s (is it running?).", path,
-			 strerror(errno));
+		         strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -94,11 +94,11 @@ static json_t *call(int fd, json_t *req, char *err, size_t errlen)
 			continue;
 		if (r <= 0) {
 			snprintf(err, errlen, "%s",
-				 r == 0	? "applianced closed the connection without an answer."
-				 : errno == EAGAIN
-					 ? "applianced did not answer in time; the operation may still "
-					   "be in progress (see 'vsadm vserver show')."
-					 : "Lost the connection to applianced.");
+			         r == 0 ? "applianced closed the connection without an answer."
+			         : errno == EAGAIN
+			             ? "applianced did not answer in time; the operation may still "
+			               "be in progress (see 'vsadm vserver show')."
+			             : "Lost the connection to applianced.");
 			free(buf);
 			return NULL;
 		}
@@ -131,7 +131,7 @@ static void print_vserver_line(json_t *v)
 	json_array_foreach(vips, i, e)
 	{
 		n += (size_t)snprintf(addrs + n, sizeof(addrs) - n, "%s%s", i ? "," : "",
-				      s(e, "cidr"));
+		                      s(e, "cidr"));
 		if (n >= sizeof(addrs))
 			break;
 	}
@@ -162,9 +162,9 @@ static void print_vserver_detail(json_t *v)
 	json_array_foreach(json_object_get(v, "vips"), i, e)
 	{
 		const char *where = "-";
-		json_array_foreach(json_object_get(rt, "vips"), k, r) if (strcmp(s(r, "address"),
-									     s(e, "address")) == 0)
-			where = json_is_true(json_object_get(r, "up")) ? s(r, "port") : "down";
+		json_array_foreach(json_object_get(rt, "vips"), k,
+		                   r) if (strcmp(s(r, "address"), s(e, "address")) == 0) where =
+		    json_is_true(json_object_get(r, "up")) ? s(r, "port") : "down";
 		printf("    %-40s home port %-8s now on %s\n", s(e, "cidr"), s(e, "home_port"),
 		       where);
 	}
@@ -172,26 +172,26 @@ static void print_vserver_detail(json_t *v)
 	json_array_foreach(json_object_get(v, "filesystems"), i, e)
 	{
 		const char *dev = "-", *mnt = "not mounted", *probe = "-";
-		json_array_foreach(json_object_get(rt, "filesystems"), k, r) if (
-			strcmp(s(r, "name"), s(e, "name")) == 0)
+		json_array_foreach(json_object_get(rt, "filesystems"), k,
+		                   r) if (strcmp(s(r, "name"), s(e, "name")) == 0)
 		{
 			dev = s(r, "device");
 			mnt = json_is_true(json_object_get(r, "mounted")) ? s(r, "mountpoint")
-									  : "not mounted";
+			                                                  : "not mounted";
 			probe = s(r, "probe");
 		}
 		printf("    %-12s %-24s %-12s %s (storage probe: %s)\n", s(e, "name"), s(e, "lun"),
 		       dev, mnt, probe);
 	}
 	printf("  NFS exports:\n");
-	json_array_foreach(json_object_get(v, "exports"), i, e) printf(
-		"    %-24s fs %s:/%s%s%s%s\n", s(e, "pseudo"), s(e, "fs"), s(e, "path"),
-		json_is_true(json_object_get(e, "ro")) ? " read-only" : "",
-		s(e, "clients")[0] ? " clients " : "", s(e, "clients"));
+	json_array_foreach(json_object_get(v, "exports"), i, e)
+	    printf("    %-24s fs %s:/%s%s%s%s\n", s(e, "pseudo"), s(e, "fs"), s(e, "path"),
+	           json_is_true(json_object_get(e, "ro")) ? " read-only" : "",
+	           s(e, "clients")[0] ? " clients " : "", s(e, "clients"));
 	printf("  SMB shares:\n");
 	json_array_foreach(json_object_get(v, "shares"), i, e)
-		printf("    %-24s fs %s:/%s%s\n", s(e, "name"), s(e, "fs"), s(e, "path"),
-		       json_is_true(json_object_get(e, "ro")) ? " read-only" : "");
+	    printf("    %-24s fs %s:/%s%s\n", s(e, "name"), s(e, "fs"), s(e, "path"),
+	           json_is_true(json_object_get(e, "ro")) ? " read-only" : "");
 	json_t *srv = json_object_get(rt, "servers");
 	const char *kinds[] = {"nfs", "smb"};
 	for (int j = 0; j < 2 && srv; j++) {
@@ -244,9 +244,9 @@ static void print_human(const char *cmd, json_t *resp)
 		printf("%-14s %-16s %-38s %-6s %-5s %s\n", "DEVICE", "LABEL", "UUID", "TYPE", "MMP",
 		       "VSERVER");
 		json_array_foreach(data, i, e) printf(
-			"%-14s %-16s %-38s %-6s %-5s %s\n", s(e, "device"), s(e, "label"),
-			s(e, "uuid"), s(e, "type"), json_is_true(json_object_get(e, "mmp")) ? "yes" : "no",
-			s(e, "vserver")[0] ? s(e, "vserver") : "-");
+		    "%-14s %-16s %-38s %-6s %-5s %s\n", s(e, "device"), s(e, "label"), s(e, "uuid"),
+		    s(e, "type"), json_is_true(json_object_get(e, "mmp")) ? "yes" : "no",
+		    s(e, "vserver")[0] ? s(e, "vserver") : "-");
 	} else if (strcmp(cmd, "node.show") == 0) {
 		const char *key;
 		json_t *v;
@@ -319,8 +319,8 @@ static int run(int argc, char *const *argv)
 		json_t *data = json_object_get(resp, "data");
 		size_t nd = json_array_size(data);
 		if (nd)
-			after = json_integer_value(
-				json_object_get(json_array_get(data, nd - 1), "id"));
+			after =
+			    json_integer_value(json_object_get(json_array_get(data, nd - 1), "id"));
 		json_decref(resp);
 		json_t *args = json_object_get(req, "args");
 		json_object_set_new(args, "after", json_integer(after));

@@ -38,7 +38,8 @@ int fx_mountinfo_find(const char *mountinfo, const char *dir, char *src, size_t 
 
 		if (!copy)
 			return -ENOMEM;
-		for (tok = strtok_r(copy, " ", &save); tok && i < 5; tok = strtok_r(NULL, " ", &save))
+		for (tok = strtok_r(copy, " ", &save); tok && i < 5;
+		     tok = strtok_r(NULL, " ", &save))
 			fields[i++] = tok;
 		if (i == 5) {
 			unescape(fields[4]);

@@ -30,7 +30,7 @@ void lib_log(enum lib_log_level level, const char *fmt, ...)
 		stamp[0] = '\0';
 	flockfile(stderr);
 	fprintf(stderr, "%s.%03lldZ %s: ", stamp, (now / 1000) % 1000,
-		names[level <= LIB_LOG_ERR ? level : LIB_LOG_ERR]);
+	        names[level <= LIB_LOG_ERR ? level : LIB_LOG_ERR]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

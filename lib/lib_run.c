@@ -187,7 +187,7 @@ static struct lib_run *run_new(sd_event *ev, lib_run_done_fn done, void *arg)
 }
 
 int lib_run_start(sd_event *ev, const struct lib_run_opts *o, lib_run_done_fn done, void *arg,
-		  struct lib_run **out)
+                  struct lib_run **out)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
 	struct lib_run *r;
@@ -255,7 +255,7 @@ int lib_run_start(sd_event *ev, const struct lib_run_opts *o, lib_run_done_fn do
 	}
 	if (o->timeout_usec) {
 		rc = sd_event_add_time_relative(ev, &r->timer_src, CLOCK_MONOTONIC, o->timeout_usec,
-						0, on_deadline, r);
+		                                0, on_deadline, r);
 		if (rc < 0)
 			goto fail_kill;
 	}
@@ -340,7 +340,7 @@ int lib_run_stop(struct lib_run *r, uint64_t grace_usec)
 		return rc;
 	r->kill_src = sd_event_source_disable_unref(r->kill_src);
 	return sd_event_add_time_relative(r->ev, &r->kill_src, CLOCK_MONOTONIC, grace_usec, 0,
-					  on_kill, r);
+	                                  on_kill, r);
 }
 
 void lib_run_destroy(struct lib_run *r)
@@ -382,7 +382,7 @@ const char *lib_run_describe(const struct lib_run_result *res, char *buf, size_t
 		break;
 	case LIB_RUN_SIGNALED:
 		snprintf(buf, len, "killed by signal %d (%s)", res->signal,
-			 sigdescr_np(res->signal) ? sigdescr_np(res->signal) : "unknown");
+		         sigdescr_np(res->signal) ? sigdescr_np(res->signal) : "unknown");
 		break;
 	case LIB_RUN_TIMED_OUT:
 		snprintf(buf, len, "timed out and was killed");

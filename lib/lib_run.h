@@ -40,17 +40,17 @@ struct lib_run;
 
 struct lib_run_opts {
 	const char *const *argv; /* argv[0] searched in PATH; NULL-terminated */
-	int netns_fd;		 /* >= 0: setns(CLONE_NEWNET) in the child first; -1 none */
-	uint64_t timeout_usec;	 /* 0 = no deadline */
-	bool capture;		 /* capture stdout+stderr into the result */
-	int out_fd;		 /* when not capturing: >= 0 receives stdout+stderr, -1 = /dev/null */
+	int netns_fd;            /* >= 0: setns(CLONE_NEWNET) in the child first; -1 none */
+	uint64_t timeout_usec;   /* 0 = no deadline */
+	bool capture;            /* capture stdout+stderr into the result */
+	int out_fd; /* when not capturing: >= 0 receives stdout+stderr, -1 = /dev/null */
 };
 
 enum lib_run_end {
-	LIB_RUN_EXITED = 0,   /* exit_code is valid */
-	LIB_RUN_SIGNALED,     /* signal is valid */
-	LIB_RUN_TIMED_OUT,    /* the deadline passed; the group was killed */
-	LIB_RUN_GONE,	      /* an adopted process ended; its status is unknown */
+	LIB_RUN_EXITED = 0, /* exit_code is valid */
+	LIB_RUN_SIGNALED,   /* signal is valid */
+	LIB_RUN_TIMED_OUT,  /* the deadline passed; the group was killed */
+	LIB_RUN_GONE,       /* an adopted process ended; its status is unknown */
 };
 
 struct lib_run_result {
@@ -64,7 +64,7 @@ struct lib_run_result {
 typedef void (*lib_run_done_fn)(struct lib_run *run, const struct lib_run_result *res, void *arg);
 
 int lib_run_start(sd_event *ev, const struct lib_run_opts *opts, lib_run_done_fn done, void *arg,
-		  struct lib_run **out);
+                  struct lib_run **out);
 /* Watch a running process we did not start. -ESRCH if it is gone. */
 int lib_run_adopt(sd_event *ev, pid_t pid, lib_run_done_fn done, void *arg, struct lib_run **out);
 pid_t lib_run_pid(const struct lib_run *run);

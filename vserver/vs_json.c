@@ -21,33 +21,33 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 		char cidr[VS_ADDR_MAX + 8];
 		snprintf(cidr, sizeof(cidr), "%s/%d", v->addr, v->prefix);
 		json_array_append_new(vips, json_pack("{s:s, s:s, s:i, s:s}", "address", v->addr,
-						      "cidr", cidr, "prefix", v->prefix,
-						      "home_port", v->home_port));
+		                                      "cidr", cidr, "prefix", v->prefix,
+		                                      "home_port", v->home_port));
 	}
 	for (int i = 0; i < vs->n_fs; i++) {
 		const struct vs_fs *f = &vs->fs[i];
 		char lun[VS_LUN_MAX + 8];
 		snprintf(lun, sizeof(lun), "%s=%s", f->lun_kind == VS_LUN_UUID ? "UUID" : "LABEL",
-			 f->lun);
+		         f->lun);
 		json_array_append_new(fss, json_pack("{s:s, s:s}", "name", f->name, "lun", lun));
 	}
 	for (int i = 0; i < vs->n_exports; i++) {
 		const struct vs_export *e = &vs->exports[i];
 		json_array_append_new(exps, json_pack("{s:i, s:s, s:s, s:s, s:s, s:b}", "id",
-						      (json_int_t)e->id, "pseudo", e->pseudo, "fs",
-						      e->fs, "path", e->path, "clients", e->clients,
-						      "ro", e->ro));
+		                                      (json_int_t)e->id, "pseudo", e->pseudo, "fs",
+		                                      e->fs, "path", e->path, "clients", e->clients,
+		                                      "ro", e->ro));
 	}
 	for (int i = 0; i < vs->n_shares; i++) {
 		const struct vs_share *s = &vs->shares[i];
 		json_array_append_new(shares, json_pack("{s:s, s:s, s:s, s:b}", "name", s->name,
-							"fs", s->fs, "path", s->path, "ro", s->ro));
+		                                        "fs", s->fs, "path", s->path, "ro", s->ro));
 	}
 	return json_pack("{s:s, s:i, s:b, s:s, s:s, s:i, s:o, s:o, s:o, s:o}", "name", vs->name,
-			 "priority", vs->priority, "pinned", vs->pinned, "home", vs->home, "admin",
-			 vs->admin == VS_ADMIN_RUNNING ? "running" : "stopped", "next_export_id",
-			 (json_int_t)vs->next_export_id, "vips", vips, "filesystems", fss, "exports",
-			 exps, "shares", shares);
+	                 "priority", vs->priority, "pinned", vs->pinned, "home", vs->home, "admin",
+	                 vs->admin == VS_ADMIN_RUNNING ? "running" : "stopped", "next_export_id",
+	                 (json_int_t)vs->next_export_id, "vips", vips, "filesystems", fss,
+	                 "exports", exps, "shares", shares);
 }
 
 json_t *vs_config_to_json(const struct vs_config *cfg)
@@ -70,10 +70,11 @@ static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t err
 	json_t *e;
 	struct vs_vserver *vs;
 
-	if (json_unpack_ex((json_t *)j, &jerr, 0, "{s:s, s?i, s?b, s?s, s?s, s?I, s?o, s?o, s?o, s?o}",
-			   "name", &name, "priority", &priority, "pinned", &pinned, "home", &home,
-			   "admin", &admin, "next_export_id", &next_id, "vips", &vips,
-			   "filesystems", &fss, "exports", &exps, "shares", &shares) < 0) {
+	if (json_unpack_ex((json_t *)j, &jerr, 0,
+	                   "{s:s, s?i, s?b, s?s, s?s, s?I, s?o, s?o, s?o, s?o}", "name", &name,
+	                   "priority", &priority, "pinned", &pinned, "home", &home, "admin", &admin,
+	                   "next_export_id", &next_id, "vips", &vips, "filesystems", &fss,
+	                   "exports", &exps, "shares", &shares) < 0) {
 		snprintf(err, errlen, "A virtual server entry is malformed: %s.", jerr.text);
 		return -EINVAL;
 	}
@@ -105,10 +106,11 @@ static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t err
 		json_int_t id = 0;
 		int ro = 0;
 		if (json_unpack(e, "{s:I, s:s, s:s, s?s, s?s, s?b}", "id", &id, "pseudo", &pseudo,
-				"fs", &fsname, "path", &path, "clients", &clients, "ro", &ro) < 0 ||
+		                "fs", &fsname, "path", &path, "clients", &clients, "ro", &ro) < 0 ||
 		    id < 1 || id > 0xffff)
 			return snprintf(err, errlen, "An export entry is malformed."), -EINVAL;
-		rc = vs_config_export_add(cfg, name, pseudo, fsname, path, clients, ro, err, errlen);
+		rc =
+		    vs_config_export_add(cfg, name, pseudo, fsname, path, clients, ro, err, errlen);
 		if (rc < 0)
 			return rc;
 		vs->exports[vs->n_exports - 1].id = (uint32_t)id; /* keep ids stable */
@@ -118,7 +120,7 @@ static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t err
 		const char *sname = NULL, *fsname = NULL, *path = "";
 		int ro = 0;
 		if (json_unpack(e, "{s:s, s:s, s?s, s?b}", "name", &sname, "fs", &fsname, "path",
-				&path, "ro", &ro) < 0)
+		                &path, "ro", &ro) < 0)
 			return snprintf(err, errlen, "A share entry is malformed."), -EINVAL;
 		rc = vs_config_share_add(cfg, name, sname, fsname, path, ro, err, errlen);
 		if (rc < 0)

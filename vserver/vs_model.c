@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 
 static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
 {
@@ -72,7 +72,7 @@ const struct vs_fs *vs_vserver_find_fs(const struct vs_vserver *vs, const char *
 }
 
 const struct vs_vserver *vs_config_vip_owner(const struct vs_config *cfg, const char *addr,
-					     const struct vs_vserver *except)
+                                             const struct vs_vserver *except)
 {
 	for (int i = 0; i < cfg->n_vservers; i++) {
 		const struct vs_vserver *vs = &cfg->vservers[i];
@@ -94,23 +94,23 @@ int vs_check_name(const char *what, const char *name, size_t max, char *err, siz
 		return fail(-EINVAL, err, errlen, "The %s name is empty.", what);
 	if (n > max)
 		return fail(-EINVAL, err, errlen,
-			    "The %s name '%s' is too long: at most %zu characters are allowed.",
-			    what, shown(name, buf, sizeof(buf)), max);
+		            "The %s name '%s' is too long: at most %zu characters are allowed.",
+		            what, shown(name, buf, sizeof(buf)), max);
 	if (!isalpha((unsigned char)name[0]))
-		return fail(-EINVAL, err, errlen, "The %s name '%s' must start with a letter.", what,
-			    shown(name, buf, sizeof(buf)));
+		return fail(-EINVAL, err, errlen, "The %s name '%s' must start with a letter.",
+		            what, shown(name, buf, sizeof(buf)));
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_')
 			return fail(-EINVAL, err, errlen,
-				    "The %s name '%s' may contain only letters, digits, '-' and "
-				    "'_'.",
-				    what, shown(name, buf, sizeof(buf)));
+			            "The %s name '%s' may contain only letters, digits, '-' and "
+			            "'_'.",
+			            what, shown(name, buf, sizeof(buf)));
 	return 0;
 }
 
 /* Split "ADDR/PREFIX"; returns the family or a negative errno. */
 static int parse_cidr(const char *text, unsigned char bin[16], int *prefix, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	char addr[VS_ADDR_MAX + 1], buf[64], *end;
 	const char *slash = strchr(text, '/');
@@ -119,12 +119,12 @@ static int parse_cidr(const char *text, unsigned char bin[16], int *prefix, char
 
 	if (!slash)
 		return fail(-EINVAL, err, errlen,
-			    "'%s' is not an address with a prefix length (expected ADDR/PREFIX, "
-			    "e.g. 192.0.2.10/24).",
-			    shown(text, buf, sizeof(buf)));
+		            "'%s' is not an address with a prefix length (expected ADDR/PREFIX, "
+		            "e.g. 192.0.2.10/24).",
+		            shown(text, buf, sizeof(buf)));
 	if ((size_t)(slash - text) > VS_ADDR_MAX || slash == text)
 		return fail(-EINVAL, err, errlen, "'%s' is not a valid IP address.",
-			    shown(text, buf, sizeof(buf)));
+		            shown(text, buf, sizeof(buf)));
 	memcpy(addr, text, (size_t)(slash - text));
 	addr[slash - text] = '\0';
 	if (inet_pton(AF_INET, addr, bin) == 1)
@@ -133,14 +133,14 @@ static int parse_cidr(const char *text, unsigned char bin[16], int *prefix, char
 		family = AF_INET6;
 	else
 		return fail(-EINVAL, err, errlen, "'%s' is not a valid IPv4 or IPv6 address.",
-			    shown(addr, buf, sizeof(buf)));
+		            shown(addr, buf, sizeof(buf)));
 	errno = 0;
 	p = strtol(slash + 1, &end, 10);
 	if (!isdigit((unsigned char)slash[1]) || *end || errno || p < 0 ||
 	    p > (family == AF_INET ? 32 : 128))
 		return fail(-EINVAL, err, errlen, "The prefix length '%s' is not valid for %s.",
-			    shown(slash + 1, buf, sizeof(buf)),
-			    family == AF_INET ? "IPv4 (0-32)" : "IPv6 (0-128)");
+		            shown(slash + 1, buf, sizeof(buf)),
+		            family == AF_INET ? "IPv4 (0-32)" : "IPv6 (0-128)");
 	*prefix = (int)p;
 	return family;
 }
@@ -156,33 +156,34 @@ int vs_parse_vip(const char *text, struct vs_vip *out, char *err, size_t errlen)
 	if (family == AF_INET) {
 		if (prefix < 8 || prefix > 32)
 			return fail(-EINVAL, err, errlen,
-				    "The prefix length /%d is not usable for a virtual IP (8-32).",
-				    prefix);
+			            "The prefix length /%d is not usable for a virtual IP (8-32).",
+			            prefix);
 		if (bin[0] == 0 || bin[0] == 127 || bin[0] >= 224)
 			return fail(-EINVAL, err, errlen,
-				    "%s cannot be a virtual IP: it is not a unicast host address.",
-				    shown(text, buf, sizeof(buf)));
+			            "%s cannot be a virtual IP: it is not a unicast host address.",
+			            shown(text, buf, sizeof(buf)));
 		if (prefix <= 30) {
 			uint32_t a = ntohl(*(uint32_t *)(void *)bin);
 			uint32_t host = a & (0xffffffffu >> prefix);
 			if (host == 0 || host == (0xffffffffu >> prefix))
 				return fail(-EINVAL, err, errlen,
-					    "%s is the network or broadcast address of its subnet, "
-					    "not a host address.",
-					    shown(text, buf, sizeof(buf)));
+				            "%s is the network or broadcast address of its subnet, "
+				            "not a host address.",
+				            shown(text, buf, sizeof(buf)));
 		}
 	} else {
 		if (prefix < 16 || prefix > 128)
-			return fail(-EINVAL, err, errlen,
-				    "The prefix length /%d is not usable for a virtual IP (16-128).",
-				    prefix);
+			return fail(
+			    -EINVAL, err, errlen,
+			    "The prefix length /%d is not usable for a virtual IP (16-128).",
+			    prefix);
 		static const unsigned char zero[16];
 		if (bin[0] == 0xff || memcmp(bin, zero, 15) == 0 ||
 		    (bin[0] == 0xfe && (bin[1] & 0xc0) == 0x80))
 			return fail(-EINVAL, err, errlen,
-				    "%s cannot be a virtual IP: use a global or unique-local "
-				    "unicast address.",
-				    shown(text, buf, sizeof(buf)));
+			            "%s cannot be a virtual IP: use a global or unique-local "
+			            "unicast address.",
+			            shown(text, buf, sizeof(buf)));
 	}
 	memset(out, 0, sizeof(*out));
 	if (!inet_ntop(family, bin, canon, sizeof(canon)))
@@ -194,7 +195,7 @@ int vs_parse_vip(const char *text, struct vs_vip *out, char *err, size_t errlen)
 }
 
 int vs_parse_lun(const char *text, enum vs_lun_kind *kind, char *value, size_t len, char *err,
-		 size_t errlen)
+                 size_t errlen)
 {
 	char buf[80];
 	const char *v;
@@ -207,25 +208,25 @@ int vs_parse_lun(const char *text, enum vs_lun_kind *kind, char *value, size_t l
 		v = text + 5;
 	} else {
 		return fail(-EINVAL, err, errlen,
-			    "'%s' does not name a LUN: use LABEL=<label> or UUID=<uuid> (device "
-			    "names differ between nodes).",
-			    shown(text, buf, sizeof(buf)));
+		            "'%s' does not name a LUN: use LABEL=<label> or UUID=<uuid> (device "
+		            "names differ between nodes).",
+		            shown(text, buf, sizeof(buf)));
 	}
 	if (!*v || strlen(v) > VS_LUN_MAX || strlen(v) >= len)
 		return fail(-EINVAL, err, errlen, "The LUN %s '%s' is empty or too long.",
-			    *kind == VS_LUN_LABEL ? "label" : "UUID", shown(v, buf, sizeof(buf)));
+		            *kind == VS_LUN_LABEL ? "label" : "UUID", shown(v, buf, sizeof(buf)));
 	for (const char *p = v; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
 			return fail(-EINVAL, err, errlen,
-				    "The LUN %s '%s' may contain only letters, digits, '-', '_' "
-				    "and '.'.",
-				    *kind == VS_LUN_LABEL ? "label" : "UUID",
-				    shown(v, buf, sizeof(buf)));
+			            "The LUN %s '%s' may contain only letters, digits, '-', '_' "
+			            "and '.'.",
+			            *kind == VS_LUN_LABEL ? "label" : "UUID",
+			            shown(v, buf, sizeof(buf)));
 	if (*kind == VS_LUN_UUID) {
 		for (const char *p = v; *p; p++)
 			if (!isxdigit((unsigned char)*p) && *p != '-')
 				return fail(-EINVAL, err, errlen, "'%s' is not a UUID.",
-					    shown(v, buf, sizeof(buf)));
+				            shown(v, buf, sizeof(buf)));
 	}
 	memcpy(value, v, strlen(v) + 1);
 	return 0;
@@ -248,9 +249,9 @@ static int path_chars_ok(const char *text, char *err, size_t errlen)
 	for (const char *p = text; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("/-_.", *p))
 			return fail(-EINVAL, err, errlen,
-				    "The path '%s' may contain only letters, digits, '/', '-', '_' "
-				    "and '.'.",
-				    shown(text, buf, sizeof(buf)));
+			            "The path '%s' may contain only letters, digits, '/', '-', '_' "
+			            "and '.'.",
+			            shown(text, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -263,9 +264,9 @@ static int components_ok(const char *p, const char *whole, char *err, size_t err
 		size_t n = strcspn(p, "/");
 		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
 			return fail(-EINVAL, err, errlen,
-				    "The path '%s' leaves or does not name a directory of the file "
-				    "system ('.', '..' and '//' are not allowed).",
-				    shown(whole, buf, sizeof(buf)));
+			            "The path '%s' leaves or does not name a directory of the file "
+			            "system ('.', '..' and '//' are not allowed).",
+			            shown(whole, buf, sizeof(buf)));
 		p += n;
 		if (*p == '/')
 			p++;
@@ -281,7 +282,7 @@ int vs_normalise_subdir(const char *text, char *out, size_t len, char *err, size
 
 	if (strlen(text) > VS_PATH_MAX)
 		return fail(-EINVAL, err, errlen, "The path is too long (at most %d characters).",
-			    VS_PATH_MAX);
+		            VS_PATH_MAX);
 	rc = path_chars_ok(text, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -305,14 +306,14 @@ int vs_check_pseudo(const char *text, char *err, size_t errlen)
 
 	if (text[0] != '/')
 		return fail(-EINVAL, err, errlen,
-			    "The export path '%s' must be absolute (start with '/').",
-			    shown(text, buf, sizeof(buf)));
+		            "The export path '%s' must be absolute (start with '/').",
+		            shown(text, buf, sizeof(buf)));
 	if (strlen(text) > VS_PATH_MAX)
 		return fail(-EINVAL, err, errlen,
-			    "The export path is too long (at most %d characters).", VS_PATH_MAX);
+		            "The export path is too long (at most %d characters).", VS_PATH_MAX);
 	if (strcmp(text, "/") == 0)
 		return fail(-EINVAL, err, errlen,
-			    "The export path cannot be '/': it is the NFSv4 pseudo root.");
+		            "The export path cannot be '/': it is the NFSv4 pseudo root.");
 	rc = path_chars_ok(text, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -320,19 +321,19 @@ int vs_check_pseudo(const char *text, char *err, size_t errlen)
 }
 
 static int need_vs(struct vs_config *cfg, const char *name, struct vs_vserver **out, char *err,
-		   size_t errlen)
+                   size_t errlen)
 {
 	char buf[48];
 
 	*out = vs_config_find(cfg, name);
 	if (!*out)
 		return fail(-ENOENT, err, errlen, "There is no virtual server named '%s'.",
-			    shown(name, buf, sizeof(buf)));
+		            shown(name, buf, sizeof(buf)));
 	return 0;
 }
 
 int vs_config_create(struct vs_config *cfg, const char *name, int priority, bool pinned,
-		     const char *home, char *err, size_t errlen)
+                     const char *home, char *err, size_t errlen)
 {
 	struct vs_vserver *vs;
 	int rc = vs_check_name("virtual server", name, VS_NAME_MAX, err, errlen);
@@ -348,11 +349,11 @@ int vs_config_create(struct vs_config *cfg, const char *name, int priority, bool
 		return fail(-EINVAL, err, errlen, "The priority must be between 0 and 100.");
 	if (vs_config_find(cfg, name))
 		return fail(-EEXIST, err, errlen, "A virtual server named '%s' already exists.",
-			    name);
+		            name);
 	if (cfg->n_vservers >= VS_MAX_VSERVERS)
 		return fail(-E2BIG, err, errlen,
-			    "The cluster already has the maximum of %d virtual servers.",
-			    VS_MAX_VSERVERS);
+		            "The cluster already has the maximum of %d virtual servers.",
+		            VS_MAX_VSERVERS);
 	vs = &cfg->vservers[cfg->n_vservers];
 	memset(vs, 0, sizeof(*vs));
 	copy(vs->name, sizeof(vs->name), name);
@@ -366,8 +367,7 @@ int vs_config_create(struct vs_config *cfg, const char *name, int priority, bool
 	return 0;
 }
 
-int vs_config_delete(struct vs_config *cfg, const char *name, bool force, char *err,
-		     size_t errlen)
+int vs_config_delete(struct vs_config *cfg, const char *name, bool force, char *err, size_t errlen)
 {
 	struct vs_vserver *vs;
 	int rc = need_vs(cfg, name, &vs, err, errlen);
@@ -377,19 +377,19 @@ int vs_config_delete(struct vs_config *cfg, const char *name, bool force, char *
 		return rc;
 	if (vs->admin == VS_ADMIN_RUNNING && !force)
 		return fail(-EBUSY, err, errlen,
-			    "The virtual server '%s' is running: stop it first, or delete it with "
-			    "--force to stop and delete it.",
-			    name);
+		            "The virtual server '%s' is running: stop it first, or delete it with "
+		            "--force to stop and delete it.",
+		            name);
 	i = vs - cfg->vservers;
 	memmove(&cfg->vservers[i], &cfg->vservers[i + 1],
-		(size_t)(cfg->n_vservers - i - 1) * sizeof(*vs));
+	        (size_t)(cfg->n_vservers - i - 1) * sizeof(*vs));
 	cfg->n_vservers--;
 	cfg->version++;
 	return 0;
 }
 
 int vs_config_set_admin(struct vs_config *cfg, const char *name, enum vs_admin admin, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	struct vs_vserver *vs;
 	int rc = need_vs(cfg, name, &vs, err, errlen);
@@ -398,14 +398,14 @@ int vs_config_set_admin(struct vs_config *cfg, const char *name, enum vs_admin a
 		return rc;
 	if (admin == VS_ADMIN_RUNNING && vs->n_fs == 0)
 		return fail(-EINVAL, err, errlen,
-			    "The virtual server '%s' has no file system: add one with 'vsadm fs "
-			    "add' before starting it.",
-			    name);
+		            "The virtual server '%s' has no file system: add one with 'vsadm fs "
+		            "add' before starting it.",
+		            name);
 	if (admin == VS_ADMIN_RUNNING && vs->n_vips == 0)
 		return fail(-EINVAL, err, errlen,
-			    "The virtual server '%s' has no virtual IP: add one with 'vsadm vip "
-			    "add' before starting it.",
-			    name);
+		            "The virtual server '%s' has no virtual IP: add one with 'vsadm vip "
+		            "add' before starting it.",
+		            name);
 	if (vs->admin != admin) {
 		vs->admin = admin;
 		cfg->version++;
@@ -414,8 +414,8 @@ int vs_config_set_admin(struct vs_config *cfg, const char *name, enum vs_admin a
 }
 
 int vs_config_vip_add(struct vs_config *cfg, const char *name, const char *addr_prefix,
-		      const char *home_port, bool (*port_exists)(const char *port, void *arg),
-		      void *arg, char *err, size_t errlen)
+                      const char *home_port, bool (*port_exists)(const char *port, void *arg),
+                      void *arg, char *err, size_t errlen)
 {
 	struct vs_vserver *vs;
 	const struct vs_vserver *owner;
@@ -430,25 +430,25 @@ int vs_config_vip_add(struct vs_config *cfg, const char *name, const char *addr_
 		return rc;
 	if (strlen(home_port) == 0 || strlen(home_port) > VS_PORT_MAX)
 		return fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
-			    shown(home_port, buf, sizeof(buf)));
+		            shown(home_port, buf, sizeof(buf)));
 	for (const char *p = home_port; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
 			return fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
-				    shown(home_port, buf, sizeof(buf)));
+			            shown(home_port, buf, sizeof(buf)));
 	if (port_exists && !port_exists(home_port, arg))
 		return fail(-ENOENT, err, errlen, "This node has no port named '%s'.", home_port);
 	owner = vs_config_vip_owner(cfg, vip.addr, NULL);
 	if (owner == vs)
 		return fail(-EEXIST, err, errlen, "%s is already a virtual IP of '%s'.", vip.addr,
-			    name);
+		            name);
 	if (owner)
 		return fail(-EEXIST, err, errlen,
-			    "%s is already used by the virtual server '%s'; an address can "
-			    "belong to one virtual server only.",
-			    vip.addr, owner->name);
+		            "%s is already used by the virtual server '%s'; an address can "
+		            "belong to one virtual server only.",
+		            vip.addr, owner->name);
 	if (vs->n_vips >= VS_MAX_VIPS)
 		return fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d virtual IPs.",
-			    name, VS_MAX_VIPS);
+		            name, VS_MAX_VIPS);
 	copy(vip.home_port, sizeof(vip.home_port), home_port);
 	vs->vips[vs->n_vips++] = vip;
 	cfg->version++;
@@ -456,7 +456,7 @@ int vs_config_vip_add(struct vs_config *cfg, const char *name, const char *addr_
 }
 
 int vs_config_vip_del(struct vs_config *cfg, const char *name, const char *addr, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	struct vs_vserver *vs;
 	struct vs_vip parsed;
@@ -478,21 +478,21 @@ int vs_config_vip_del(struct vs_config *cfg, const char *name, const char *addr,
 			continue;
 		if (vs->admin == VS_ADMIN_RUNNING && vs->n_vips == 1)
 			return fail(-EBUSY, err, errlen,
-				    "%s is the last virtual IP of the running virtual server '%s': "
-				    "stop it first.",
-				    want, name);
+			            "%s is the last virtual IP of the running virtual server '%s': "
+			            "stop it first.",
+			            want, name);
 		memmove(&vs->vips[i], &vs->vips[i + 1],
-			(size_t)(vs->n_vips - i - 1) * sizeof(vs->vips[0]));
+		        (size_t)(vs->n_vips - i - 1) * sizeof(vs->vips[0]));
 		vs->n_vips--;
 		cfg->version++;
 		return 0;
 	}
 	return fail(-ENOENT, err, errlen, "'%s' has no virtual IP %s.", name,
-		    shown(addr, buf, sizeof(buf)));
+	            shown(addr, buf, sizeof(buf)));
 }
 
-int vs_config_fs_add(struct vs_config *cfg, const char *name, const char *fsname,
-		     const char *lun, char *err, size_t errlen)
+int vs_config_fs_add(struct vs_config *cfg, const char *name, const char *fsname, const char *lun,
+                     char *err, size_t errlen)
 {
 	struct vs_vserver *vs;
 	struct vs_fs fs = {0};
@@ -508,20 +508,20 @@ int vs_config_fs_add(struct vs_config *cfg, const char *name, const char *fsname
 		return rc;
 	if (vs_vserver_find_fs(vs, fsname))
 		return fail(-EEXIST, err, errlen, "'%s' already has a file system named '%s'.",
-			    name, fsname);
+		            name, fsname);
 	for (int i = 0; i < cfg->n_vservers; i++) {
 		const struct vs_vserver *o = &cfg->vservers[i];
 		for (int j = 0; j < o->n_fs; j++)
 			if (o->fs[j].lun_kind == fs.lun_kind && strcmp(o->fs[j].lun, fs.lun) == 0)
 				return fail(-EEXIST, err, errlen,
-					    "The LUN %s is already used by file system '%s' of "
-					    "'%s'; a file system belongs to one virtual server "
-					    "only.",
-					    lun, o->fs[j].name, o->name);
+				            "The LUN %s is already used by file system '%s' of "
+				            "'%s'; a file system belongs to one virtual server "
+				            "only.",
+				            lun, o->fs[j].name, o->name);
 	}
 	if (vs->n_fs >= VS_MAX_FS)
-		return fail(-E2BIG, err, errlen,
-			    "'%s' already has the maximum of %d file systems.", name, VS_MAX_FS);
+		return fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d file systems.",
+		            name, VS_MAX_FS);
 	copy(fs.name, sizeof(fs.name), fsname);
 	vs->fs[vs->n_fs++] = fs;
 	cfg->version++;
@@ -529,7 +529,7 @@ int vs_config_fs_add(struct vs_config *cfg, const char *name, const char *fsname
 }
 
 int vs_config_fs_del(struct vs_config *cfg, const char *name, const char *fsname, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct vs_vserver *vs;
 	char buf[48];
@@ -540,30 +540,30 @@ int vs_config_fs_del(struct vs_config *cfg, const char *name, const char *fsname
 	for (int i = 0; i < vs->n_exports; i++)
 		if (strcmp(vs->exports[i].fs, fsname) == 0)
 			return fail(-EBUSY, err, errlen,
-				    "The file system '%s' is still exported as %s: remove the "
-				    "export first.",
-				    fsname, vs->exports[i].pseudo);
+			            "The file system '%s' is still exported as %s: remove the "
+			            "export first.",
+			            fsname, vs->exports[i].pseudo);
 	for (int i = 0; i < vs->n_shares; i++)
 		if (strcmp(vs->shares[i].fs, fsname) == 0)
 			return fail(-EBUSY, err, errlen,
-				    "The file system '%s' is still shared as '%s': remove the "
-				    "share first.",
-				    fsname, vs->shares[i].name);
+			            "The file system '%s' is still shared as '%s': remove the "
+			            "share first.",
+			            fsname, vs->shares[i].name);
 	for (int i = 0; i < vs->n_fs; i++) {
 		if (strcmp(vs->fs[i].name, fsname) != 0)
 			continue;
 		if (vs->admin == VS_ADMIN_RUNNING && vs->n_fs == 1)
 			return fail(-EBUSY, err, errlen,
-				    "'%s' is the last file system of the running virtual server "
-				    "'%s': stop it first.",
-				    fsname, name);
+			            "'%s' is the last file system of the running virtual server "
+			            "'%s': stop it first.",
+			            fsname, name);
 		memmove(&vs->fs[i], &vs->fs[i + 1], (size_t)(vs->n_fs - i - 1) * sizeof(vs->fs[0]));
 		vs->n_fs--;
 		cfg->version++;
 		return 0;
 	}
 	return fail(-ENOENT, err, errlen, "'%s' has no file system named '%s'.", name,
-		    shown(fsname, buf, sizeof(buf)));
+	            shown(fsname, buf, sizeof(buf)));
 }
 
 static int need_fs(const struct vs_vserver *vs, const char *fsname, char *err, size_t errlen)
@@ -572,15 +572,15 @@ static int need_fs(const struct vs_vserver *vs, const char *fsname, char *err, s
 
 	if (!vs_vserver_find_fs(vs, fsname))
 		return fail(-ENOENT, err, errlen,
-			    "'%s' has no file system named '%s': add it with 'vsadm fs add' "
-			    "first.",
-			    vs->name, shown(fsname, buf, sizeof(buf)));
+		            "'%s' has no file system named '%s': add it with 'vsadm fs add' "
+		            "first.",
+		            vs->name, shown(fsname, buf, sizeof(buf)));
 	return 0;
 }
 
 int vs_config_export_add(struct vs_config *cfg, const char *name, const char *pseudo,
-			 const char *fsname, const char *path, const char *clients, bool ro,
-			 char *err, size_t errlen)
+                         const char *fsname, const char *path, const char *clients, bool ro,
+                         char *err, size_t errlen)
 {
 	struct vs_vserver *vs;
 	struct vs_export ex = {0};
@@ -611,12 +611,12 @@ int vs_config_export_add(struct vs_config *cfg, const char *name, const char *ps
 		if ((n < m && strncmp(o, pseudo, n) == 0 && pseudo[n] == '/') ||
 		    (m < n && strncmp(o, pseudo, m) == 0 && o[m] == '/'))
 			return fail(-EEXIST, err, errlen,
-				    "The export path %s would nest with the existing export %s.",
-				    pseudo, o);
+			            "The export path %s would nest with the existing export %s.",
+			            pseudo, o);
 	}
 	if (vs->n_exports >= VS_MAX_EXPORTS)
 		return fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d exports.",
-			    name, VS_MAX_EXPORTS);
+		            name, VS_MAX_EXPORTS);
 	copy(ex.pseudo, sizeof(ex.pseudo), pseudo);
 	copy(ex.fs, sizeof(ex.fs), fsname);
 	ex.ro = ro;
@@ -627,7 +627,7 @@ int vs_config_export_add(struct vs_config *cfg, const char *name, const char *ps
 }
 
 int vs_config_export_del(struct vs_config *cfg, const char *name, const char *pseudo, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	struct vs_vserver *vs;
 	char buf[64];
@@ -639,17 +639,17 @@ int vs_config_export_del(struct vs_config *cfg, const char *name, const char *ps
 		if (strcmp(vs->exports[i].pseudo, pseudo) != 0)
 			continue;
 		memmove(&vs->exports[i], &vs->exports[i + 1],
-			(size_t)(vs->n_exports - i - 1) * sizeof(vs->exports[0]));
+		        (size_t)(vs->n_exports - i - 1) * sizeof(vs->exports[0]));
 		vs->n_exports--;
 		cfg->version++;
 		return 0;
 	}
 	return fail(-ENOENT, err, errlen, "'%s' has no export %s.", name,
-		    shown(pseudo, buf, sizeof(buf)));
+	            shown(pseudo, buf, sizeof(buf)));
 }
 
 int vs_config_share_add(struct vs_config *cfg, const char *name, const char *share,
-			const char *fsname, const char *path, bool ro, char *err, size_t errlen)
+                        const char *fsname, const char *path, bool ro, char *err, size_t errlen)
 {
 	static const char *const reserved[] = {"global", "homes", "printers", "ipc$", "print$"};
 	struct vs_vserver *vs;
@@ -663,23 +663,23 @@ int vs_config_share_add(struct vs_config *cfg, const char *name, const char *sha
 		return fail(-EINVAL, err, errlen, "The share name must be 1 to 80 characters.");
 	if (strlen(share) > VS_SHARE_MAX)
 		return fail(-EINVAL, err, errlen,
-			    "The share name '%s' is too long: at most %d characters are allowed.",
-			    shown(share, buf, sizeof(buf)), VS_SHARE_MAX);
+		            "The share name '%s' is too long: at most %d characters are allowed.",
+		            shown(share, buf, sizeof(buf)), VS_SHARE_MAX);
 	for (const char *p = share; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.$", *p))
 			return fail(-EINVAL, err, errlen,
-				    "The share name '%s' may contain only letters, digits, '-', "
-				    "'_', '.' and '$'.",
-				    shown(share, buf, sizeof(buf)));
+			            "The share name '%s' may contain only letters, digits, '-', "
+			            "'_', '.' and '$'.",
+			            shown(share, buf, sizeof(buf)));
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (strcasecmp(share, reserved[i]) == 0)
 			return fail(-EINVAL, err, errlen, "'%s' is a name reserved by SMB.", share);
 	for (int i = 0; i < vs->n_shares; i++)
 		if (strcasecmp(vs->shares[i].name, share) == 0)
 			return fail(-EEXIST, err, errlen,
-				    "'%s' already has a share named '%s' (share names ignore "
-				    "case).",
-				    name, vs->shares[i].name);
+			            "'%s' already has a share named '%s' (share names ignore "
+			            "case).",
+			            name, vs->shares[i].name);
 	rc = need_fs(vs, fsname, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -687,8 +687,8 @@ int vs_config_share_add(struct vs_config *cfg, const char *name, const char *sha
 	if (rc < 0)
 		return rc;
 	if (vs->n_shares >= VS_MAX_SHARES)
-		return fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d shares.",
-			    name, VS_MAX_SHARES);
+		return fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d shares.", name,
+		            VS_MAX_SHARES);
 	copy(sh.name, sizeof(sh.name), share);
 	copy(sh.fs, sizeof(sh.fs), fsname);
 	sh.ro = ro;
@@ -698,7 +698,7 @@ int vs_config_share_add(struct vs_config *cfg, const char *name, const char *sha
 }
 
 int vs_config_share_del(struct vs_config *cfg, const char *name, const char *share, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	struct vs_vserver *vs;
 	char buf[80];
@@ -710,13 +710,13 @@ int vs_config_share_del(struct vs_config *cfg, const char *name, const char *sha
 		if (strcasecmp(vs->shares[i].name, share) != 0)
 			continue;
 		memmove(&vs->shares[i], &vs->shares[i + 1],
-			(size_t)(vs->n_shares - i - 1) * sizeof(vs->shares[0]));
+		        (size_t)(vs->n_shares - i - 1) * sizeof(vs->shares[0]));
 		vs->n_shares--;
 		cfg->version++;
 		return 0;
 	}
 	return fail(-ENOENT, err, errlen, "'%s' has no share named '%s'.", name,
-		    shown(share, buf, sizeof(buf)));
+	            shown(share, buf, sizeof(buf)));
 }
 
 void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6])

@@ -22,12 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VS_NAME_MAX 31	 /* VS, file system and node names */
-#define VS_SHARE_MAX 63	 /* SMB share names */
-#define VS_PATH_MAX 255	 /* pseudo paths and sub-directories */
-#define VS_PORT_MAX 15	 /* IFNAMSIZ - 1 */
-#define VS_LUN_MAX 63	 /* the value of LABEL=... or UUID=... */
-#define VS_ADDR_MAX 45	 /* INET6_ADDRSTRLEN - 1 */
+#define VS_NAME_MAX 31  /* VS, file system and node names */
+#define VS_SHARE_MAX 63 /* SMB share names */
+#define VS_PATH_MAX 255 /* pseudo paths and sub-directories */
+#define VS_PORT_MAX 15  /* IFNAMSIZ - 1 */
+#define VS_LUN_MAX 63   /* the value of LABEL=... or UUID=... */
+#define VS_ADDR_MAX 45  /* INET6_ADDRSTRLEN - 1 */
 #define VS_MAX_VIPS 8
 #define VS_MAX_FS 8
 #define VS_MAX_EXPORTS 32
@@ -40,7 +40,7 @@ enum vs_lun_kind { VS_LUN_LABEL = 0, VS_LUN_UUID = 1 };
 
 struct vs_vip {
 	char addr[VS_ADDR_MAX + 1]; /* canonical text form (inet_ntop) */
-	int family;		    /* AF_INET or AF_INET6 */
+	int family;                 /* AF_INET or AF_INET6 */
 	int prefix;
 	char home_port[VS_PORT_MAX + 1];
 };
@@ -96,7 +96,7 @@ struct vs_vserver *vs_config_find(struct vs_config *cfg, const char *name);
 const struct vs_fs *vs_vserver_find_fs(const struct vs_vserver *vs, const char *name);
 /* The VS (other than `except`, may be NULL) that owns address `addr`, or NULL. */
 const struct vs_vserver *vs_config_vip_owner(const struct vs_config *cfg, const char *addr,
-					     const struct vs_vserver *except);
+                                             const struct vs_vserver *except);
 
 /* --- value checks (pure) ------------------------------------------------- */
 /* Names: 1..max chars of [A-Za-z0-9_-], starting with a letter. */
@@ -105,7 +105,7 @@ int vs_check_name(const char *what, const char *name, size_t max, char *err, siz
 int vs_parse_vip(const char *text, struct vs_vip *out, char *err, size_t errlen);
 /* "LABEL=x" or "UUID=y". */
 int vs_parse_lun(const char *text, enum vs_lun_kind *kind, char *value, size_t len, char *err,
-		 size_t errlen);
+                 size_t errlen);
 /* A CIDR "ADDR/PREFIX" for export clients. */
 int vs_check_cidr(const char *text, char *err, size_t errlen);
 /* A sub-directory relative to a file-system root: no "..", no "//", normalised
@@ -118,30 +118,29 @@ int vs_check_pseudo(const char *text, char *err, size_t errlen);
 /* Each returns 0 and modifies `cfg` (bumping cfg->version) or returns a
  * negative errno with a sentence in err and leaves `cfg` unchanged. */
 int vs_config_create(struct vs_config *cfg, const char *name, int priority, bool pinned,
-		     const char *home, char *err, size_t errlen);
-int vs_config_delete(struct vs_config *cfg, const char *name, bool force, char *err,
-		     size_t errlen);
+                     const char *home, char *err, size_t errlen);
+int vs_config_delete(struct vs_config *cfg, const char *name, bool force, char *err, size_t errlen);
 int vs_config_set_admin(struct vs_config *cfg, const char *name, enum vs_admin admin, char *err,
-			size_t errlen);
+                        size_t errlen);
 /* `port_exists` answers whether a port name is known on this node. */
 int vs_config_vip_add(struct vs_config *cfg, const char *vs, const char *addr_prefix,
-		      const char *home_port, bool (*port_exists)(const char *port, void *arg),
-		      void *arg, char *err, size_t errlen);
+                      const char *home_port, bool (*port_exists)(const char *port, void *arg),
+                      void *arg, char *err, size_t errlen);
 int vs_config_vip_del(struct vs_config *cfg, const char *vs, const char *addr, char *err,
-		      size_t errlen);
+                      size_t errlen);
 int vs_config_fs_add(struct vs_config *cfg, const char *vs, const char *fsname, const char *lun,
-		     char *err, size_t errlen);
+                     char *err, size_t errlen);
 int vs_config_fs_del(struct vs_config *cfg, const char *vs, const char *fsname, char *err,
-		     size_t errlen);
+                     size_t errlen);
 int vs_config_export_add(struct vs_config *cfg, const char *vs, const char *pseudo,
-			 const char *fsname, const char *path, const char *clients, bool ro,
-			 char *err, size_t errlen);
+                         const char *fsname, const char *path, const char *clients, bool ro,
+                         char *err, size_t errlen);
 int vs_config_export_del(struct vs_config *cfg, const char *vs, const char *pseudo, char *err,
-			 size_t errlen);
+                         size_t errlen);
 int vs_config_share_add(struct vs_config *cfg, const char *vs, const char *share,
-			const char *fsname, const char *path, bool ro, char *err, size_t errlen);
+                        const char *fsname, const char *path, bool ro, char *err, size_t errlen);
 int vs_config_share_del(struct vs_config *cfg, const char *vs, const char *share, char *err,
-			size_t errlen);
+                        size_t errlen);
 
 /* Stable locally administered unicast MAC for a VIP of a VS (FNV-1a based). */
 void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6]);

@@ -35,7 +35,7 @@
 #include "netfail/nf_netns.h"
 #include "netfail/nf_vip.h"
 
-#define MOUNT_TIMEOUT_USEC (120ULL * 1000000)  /* MMP may wait ~11 s; a hung path more */
+#define MOUNT_TIMEOUT_USEC (120ULL * 1000000) /* MMP may wait ~11 s; a hung path more */
 #define UMOUNT_TIMEOUT_USEC (60ULL * 1000000)
 #define READY_TIMEOUT_USEC (30ULL * 1000000)
 #define READY_POLL_USEC (20ULL * 1000)
@@ -117,7 +117,7 @@ static uint64_t now_usec(const struct vs_runtime *rt)
 }
 
 static void rt_event(struct vs_runtime *rt, const char *severity, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void rt_event(struct vs_runtime *rt, const char *severity, const char *fmt, ...)
 {
@@ -127,18 +127,17 @@ static void rt_event(struct vs_runtime *rt, const char *severity, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	lib_log(strcmp(severity, "error") == 0	   ? LIB_LOG_ERR
-		: strcmp(severity, "warning") == 0 ? LIB_LOG_WARN
-						   : LIB_LOG_INFO,
-		"%s: %s", rt->want.name, msg);
+	lib_log(strcmp(severity, "error") == 0     ? LIB_LOG_ERR
+	        : strcmp(severity, "warning") == 0 ? LIB_LOG_WARN
+	                                           : LIB_LOG_INFO,
+	        "%s: %s", rt->want.name, msg);
 	if (rt->env.event)
 		rt->env.event(rt->env.arg, rt->want.name, severity, msg);
 }
 
 const char *vs_rt_state_name(enum vs_rt_state s)
 {
-	static const char *const names[] = {"stopped", "starting", "running", "stopping",
-					    "failed"};
+	static const char *const names[] = {"stopped", "starting", "running", "stopping", "failed"};
 	return s <= VS_RT_FAILED ? names[s] : "unknown";
 }
 
@@ -222,12 +221,12 @@ static void fail(struct vs_runtime *rt, const char *fmt, ...)
 	/* Log a failure once per distinct reason, not at every retry. */
 	if (strcmp(reason, rt->reason) != 0 || rt->state != VS_RT_FAILED)
 		rt_event(rt, "error", "%s; retrying every %llu s at most", reason,
-			 (unsigned long long)(RETRY_MAX_USEC / 1000000));
+		         (unsigned long long)(RETRY_MAX_USEC / 1000000));
 	snprintf(rt->reason, sizeof(rt->reason), "%s", reason);
 	set_state(rt, VS_RT_FAILED);
 	rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
 	if (sd_event_add_time_relative(rt->env.ev, &rt->retry_timer, CLOCK_MONOTONIC,
-				       rt->retry_usec, 0, on_retry, rt) < 0)
+	                               rt->retry_usec, 0, on_retry, rt) < 0)
 		lib_err("%s: cannot arm the retry timer", rt->want.name);
 }
 
@@ -269,7 +268,7 @@ static void drop_netns(struct vs_runtime *rt)
 	rc = nf_netns_delete(rt->netns);
 	if (rc < 0 && rc != -ENOENT)
 		rt_event(rt, "warning", "cannot delete the network namespace %s: %s", rt->netns,
-			 strerror(-rc));
+		         strerror(-rc));
 }
 
 /* --- mounts ------------------------------------------------------------------ */
@@ -296,7 +295,7 @@ static void on_mount_op(struct lib_run *run, const struct lib_run_result *res, v
 			if (lib_mkdir_p(adir, 0700) < 0)
 				lib_warn("%s: cannot create %s", rt->want.name, adir);
 			rt_event(rt, "info", "mounted file system %s (%s) on %s", m->name, m->dev,
-				 m->dir);
+			         m->dir);
 		} else {
 			rt->busy = false;
 			rt->op = NULL;
@@ -310,7 +309,7 @@ static void on_mount_op(struct lib_run *run, const struct lib_run_result *res, v
 			rt_event(rt, "info", "unmounted file system %s from %s", m->name, m->dir);
 			if (rmdir(m->dir) < 0 && errno != ENOENT)
 				lib_warn("%s: cannot remove %s: %s", rt->want.name, m->dir,
-					 strerror(errno));
+				         strerror(errno));
 			memmove(m, m + 1, (size_t)(rt->n_mounts - rt->op_index - 1) * sizeof(*m));
 			rt->n_mounts--;
 		} else {
@@ -334,11 +333,11 @@ static int start_op(struct vs_runtime *rt, int index, bool mount)
 	const char *margv[] = {"mount", "-t", "ext4", "-o", FX_MOUNT_OPTS, m->dev, m->dir, NULL};
 	const char *uargv[] = {"umount", m->dir, NULL};
 	struct lib_run_opts o = {
-		.argv = mount ? margv : uargv,
-		.netns_fd = -1,
-		.timeout_usec = mount ? MOUNT_TIMEOUT_USEC : UMOUNT_TIMEOUT_USEC,
-		.capture = true,
-		.out_fd = -1,
+	    .argv = mount ? margv : uargv,
+	    .netns_fd = -1,
+	    .timeout_usec = mount ? MOUNT_TIMEOUT_USEC : UMOUNT_TIMEOUT_USEC,
+	    .capture = true,
+	    .out_fd = -1,
 	};
 	int rc;
 
@@ -369,8 +368,8 @@ static int ensure_mounts(struct vs_runtime *rt)
 			continue;
 		rc = fx_lun_find(tag, f->lun, &lun);
 		if (rc == -ENOENT) {
-			fail(rt, "LUN %s=%s of file system %s is not visible on node %s", tag, f->lun,
-			     f->name, rt->node);
+			fail(rt, "LUN %s=%s of file system %s is not visible on node %s", tag,
+			     f->lun, f->name, rt->node);
 			return 1;
 		}
 		if (rc < 0) {
@@ -379,15 +378,17 @@ static int ensure_mounts(struct vs_runtime *rt)
 			return 1;
 		}
 		if (strcmp(lun.type, "ext4") != 0) {
-			fail(rt, "LUN %s=%s holds a %s file system; only ext4 with multi-mount "
-				 "protection is supported",
+			fail(rt,
+			     "LUN %s=%s holds a %s file system; only ext4 with multi-mount "
+			     "protection is supported",
 			     tag, f->lun, lun.type[0] ? lun.type : "unknown");
 			return 1;
 		}
 		if (!lun.mmp) {
-			fail(rt, "the ext4 file system on LUN %s=%s has no multi-mount protection; "
-				 "enable it with 'tune2fs -O mmp %s' while it is unmounted on every "
-				 "node",
+			fail(rt,
+			     "the ext4 file system on LUN %s=%s has no multi-mount protection; "
+			     "enable it with 'tune2fs -O mmp %s' while it is unmounted on every "
+			     "node",
 			     tag, f->lun, lun.dev);
 			return 1;
 		}
@@ -404,7 +405,7 @@ static int ensure_mounts(struct vs_runtime *rt)
 			/* Found again after a restart of the daemon. */
 			m->mounted = true;
 			rt_event(rt, "info", "file system %s found mounted on %s (%s)", m->name,
-				 m->dir, src);
+			         m->dir, src);
 			continue;
 		}
 		rc = lib_mkdir_p(m->dir, 0755);
@@ -412,8 +413,8 @@ static int ensure_mounts(struct vs_runtime *rt)
 			fail(rt, "cannot create the mount point %s: %s", m->dir, strerror(-rc));
 			return 1;
 		}
-		rt_event(rt, "info", "mounting file system %s: LUN %s=%s is %s", f->name, tag, f->lun,
-			 lun.dev);
+		rt_event(rt, "info", "mounting file system %s: LUN %s=%s is %s", f->name, tag,
+		         f->lun, lun.dev);
 		start_op(rt, (int)(m - rt->mounts), true);
 		return 1;
 	}
@@ -452,7 +453,7 @@ static int drop_mounts(struct vs_runtime *rt)
 /* Resolve an export/share sub-directory inside its mount; create it when
  * missing and make sure that no symlink leads it out of the file system. */
 static int resolve_path(struct vs_runtime *rt, const char *fs, const char *sub, char *out,
-			size_t len)
+                        size_t len)
 {
 	struct mountst *m = find_mount(rt, fs);
 	char want[PATH_MAX], real[PATH_MAX];
@@ -492,15 +493,15 @@ static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_cha
 		rc = resolve_path(rt, e->fs, e->path, paths[n_ex], sizeof(paths[n_ex]));
 		if (rc < 0) {
 			rt_event(rt, "error", "export %s is not published: %s/%s %s", e->pseudo,
-				 e->fs, e->path,
-				 rc == -EXDEV ? "leads outside its file system" : strerror(-rc));
+			         e->fs, e->path,
+			         rc == -EXDEV ? "leads outside its file system" : strerror(-rc));
 			continue;
 		}
 		ex[n_ex] = (struct fx_nfs_export){.id = e->id,
-						  .path = paths[n_ex],
-						  .pseudo = e->pseudo,
-						  .clients = e->clients,
-						  .ro = e->ro};
+		                                  .path = paths[n_ex],
+		                                  .pseudo = e->pseudo,
+		                                  .clients = e->clients,
+		                                  .ro = e->ro};
 		n_ex++;
 	}
 	for (int i = 0; i < rt->want.n_shares; i++) {
@@ -508,11 +509,12 @@ static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_cha
 		rc = resolve_path(rt, s->fs, s->path, spaths[n_sh], sizeof(spaths[n_sh]));
 		if (rc < 0) {
 			rt_event(rt, "error", "share %s is not published: %s/%s %s", s->name, s->fs,
-				 s->path,
-				 rc == -EXDEV ? "leads outside its file system" : strerror(-rc));
+			         s->path,
+			         rc == -EXDEV ? "leads outside its file system" : strerror(-rc));
 			continue;
 		}
-		sh[n_sh] = (struct fx_smb_share){.name = s->name, .path = spaths[n_sh], .ro = s->ro};
+		sh[n_sh] =
+		    (struct fx_smb_share){.name = s->name, .path = spaths[n_sh], .ro = s->ro};
 		n_sh++;
 	}
 	for (int i = 0; i < rt->want.n_vips; i++)
@@ -524,11 +526,11 @@ static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_cha
 	if (rc < 0)
 		return rc;
 	struct fx_ganesha_params gp = {.name = rt->want.name,
-				       .recovery_root = recovery,
-				       .lease_lifetime = rt->env.lease_lifetime,
-				       .grace_period = rt->env.grace_period,
-				       .exports = ex,
-				       .n_exports = n_ex};
+	                               .recovery_root = recovery,
+	                               .lease_lifetime = rt->env.lease_lifetime,
+	                               .grace_period = rt->env.grace_period,
+	                               .exports = ex,
+	                               .n_exports = n_ex};
 	rc = fx_ganesha_conf(&gp, &text);
 	if (rc < 0)
 		return rc;
@@ -548,11 +550,11 @@ static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_cha
 	char netbios[16];
 	snprintf(netbios, sizeof(netbios), "%.15s", rt->want.name);
 	struct fx_samba_params sp = {.netbios_name = netbios,
-				     .addresses = addrs,
-				     .n_addresses = rt->want.n_vips,
-				     .state_dir = sdir,
-				     .shares = sh,
-				     .n_shares = n_sh};
+	                             .addresses = addrs,
+	                             .n_addresses = rt->want.n_vips,
+	                             .state_dir = sdir,
+	                             .shares = sh,
+	                             .n_shares = n_sh};
 	rc = fx_samba_conf(&sp, &text);
 	if (rc < 0)
 		return rc;
@@ -611,7 +613,7 @@ static void stop_dcerpcd(struct vs_runtime *rt)
 		/* It leads its own group with its rpcd workers. */
 		if (kill(getpgid(pid) == pid ? -pid : pid, SIGTERM) < 0)
 			lib_warn("%s: cannot stop samba-dcerpcd (pid %d): %s", rt->want.name, pid,
-				 strerror(errno));
+			         strerror(errno));
 	}
 	free(comm);
 	unlink(file);
@@ -662,9 +664,9 @@ static void on_server_end(struct lib_run *run, const struct lib_run_result *res,
 		srv->backoff_usec = RESTART_MAX_USEC;
 	srv->restarts++;
 	rt_event(rt, "warning", "%s %s unexpectedly; restarting it in %.1f s (restart %u)",
-		 srv_name(srv->kind), how, (double)srv->backoff_usec / 1e6, srv->restarts);
+	         srv_name(srv->kind), how, (double)srv->backoff_usec / 1e6, srv->restarts);
 	if (sd_event_add_time_relative(rt->env.ev, &srv->restart_timer, CLOCK_MONOTONIC,
-				       srv->backoff_usec, 0, on_server_restart, srv) < 0)
+	                               srv->backoff_usec, 0, on_server_restart, srv) < 0)
 		lib_err("%s: cannot arm the restart timer", rt->want.name);
 }
 
@@ -695,14 +697,14 @@ static int on_ready_poll(sd_event_source *s, uint64_t usec, void *userdata)
 		rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
 		rt->busy = false;
 		rt_event(rt, "info", "%s is serving (pid %d, ready after %.0f ms)",
-			 srv_name(srv->kind), lib_run_pid(srv->run),
-			 (double)(now_usec(rt) - srv->started_usec) / 1000.0);
+		         srv_name(srv->kind), lib_run_pid(srv->run),
+		         (double)(now_usec(rt) - srv->started_usec) / 1000.0);
 		kick(rt);
 		return 0;
 	}
 	if (now_usec(rt) > rt->ready_deadline) {
 		rt_event(rt, "error", "%s did not start listening within %llu s; killing it",
-			 srv_name(srv->kind), (unsigned long long)(READY_TIMEOUT_USEC / 1000000));
+		         srv_name(srv->kind), (unsigned long long)(READY_TIMEOUT_USEC / 1000000));
 		rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
 		lib_run_signal(srv->run, SIGKILL); /* on_server_end schedules the restart */
 		return 0;
@@ -720,7 +722,7 @@ static int wait_ready(struct vs_runtime *rt, struct server *srv)
 	rt->ready_deadline = now_usec(rt) + READY_TIMEOUT_USEC;
 	rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
 	rc = sd_event_add_time_relative(rt->env.ev, &rt->ready_timer, CLOCK_MONOTONIC, 0, 0,
-					on_ready_poll, rt);
+	                                on_ready_poll, rt);
 	if (rc < 0)
 		return rc;
 	rt->busy = true;
@@ -751,7 +753,8 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv)
 	if (rc != 0)
 		return -ESRCH;
 	snprintf(nsl, sizeof(nsl), "/proc/%d/ns/net", pid);
-	if (fstat(rt->nsfd, &ns_self) < 0 || stat(nsl, &ns_it) < 0 || ns_self.st_ino != ns_it.st_ino)
+	if (fstat(rt->nsfd, &ns_self) < 0 || stat(nsl, &ns_it) < 0 ||
+	    ns_self.st_ino != ns_it.st_ino)
 		return -ESRCH;
 	rc = lib_run_adopt(rt->env.ev, pid, on_server_end, srv, &srv->run);
 	if (rc < 0)
@@ -760,9 +763,10 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv)
 	srv->started_usec = now_usec(rt);
 	/* Its configuration may have been rewritten since it read it. */
 	lib_run_signal(srv->run, SIGHUP);
-	rt_event(rt, "info", "%s found running (pid %d), adopted and told to reload its "
-			     "configuration",
-		 srv_name(srv->kind), pid);
+	rt_event(rt, "info",
+	         "%s found running (pid %d), adopted and told to reload its "
+	         "configuration",
+	         srv_name(srv->kind), pid);
 	return 0;
 }
 
@@ -790,7 +794,8 @@ static int start_server(struct vs_runtime *rt, struct server *srv)
 		smb_state_dir(rt, sdir, sizeof(sdir));
 		rc = fx_samba_mkdirs(sdir);
 		vs_file(rt, "smb.conf", conf, sizeof(conf));
-		const char *argv[] = {"smbd", "--foreground", "--no-process-group", "-s", conf, NULL};
+		const char *argv[] = {"smbd", "--foreground", "--no-process-group",
+		                      "-s",   conf,           NULL};
 		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
 		if (rc == 0)
 			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
@@ -802,7 +807,7 @@ static int start_server(struct vs_runtime *rt, struct server *srv)
 	srv->started_usec = now_usec(rt);
 	srv->ready = false;
 	rt_event(rt, "info", "started %s (pid %d) in namespace %s", srv_name(srv->kind),
-		 lib_run_pid(srv->run), rt->netns);
+	         lib_run_pid(srv->run), rt->netns);
 	rc = wait_ready(rt, srv);
 	return rc < 0 ? rc : 1;
 }
@@ -848,7 +853,8 @@ static int ensure_vips(struct vs_runtime *rt)
 	for (int i = 0; i < rt->want.n_vips; i++) {
 		const struct vs_vip *v = &rt->want.vips[i];
 		struct vipst *st = find_vip(rt, v->addr);
-		struct nf_vip_spec spec = {.family = v->family, .addr = v->addr, .prefix = v->prefix};
+		struct nf_vip_spec spec = {
+		    .family = v->family, .addr = v->addr, .prefix = v->prefix};
 		char ifname[16], macs[24];
 		int rc;
 
@@ -874,11 +880,11 @@ static int ensure_vips(struct vs_runtime *rt)
 		st->up = true;
 		rc = nf_vip_announce(rt->nsfd, &spec, ANNOUNCE_COUNT);
 		snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", spec.mac[0],
-			 spec.mac[1], spec.mac[2], spec.mac[3], spec.mac[4], spec.mac[5]);
+		         spec.mac[1], spec.mac[2], spec.mac[3], spec.mac[4], spec.mac[5]);
 		rt_event(rt, rc < 0 ? "warning" : "info",
-			 "virtual IP %s/%d up on port %s (MAC %s)%s%s", v->addr, v->prefix,
-			 v->home_port, macs, rc < 0 ? ", announcement failed: " : ", announced",
-			 rc < 0 ? strerror(-rc) : "");
+		         "virtual IP %s/%d up on port %s (MAC %s)%s%s", v->addr, v->prefix,
+		         v->home_port, macs, rc < 0 ? ", announcement failed: " : ", announced",
+		         rc < 0 ? strerror(-rc) : "");
 	}
 	return 0;
 }
@@ -903,10 +909,10 @@ static void drop_vips(struct vs_runtime *rt)
 			int rc = nf_vip_down(rt->nsfd, st->ifname);
 			if (rc < 0 && rc != -ENODEV)
 				rt_event(rt, "warning", "cannot remove virtual IP %s: %s", st->addr,
-					 strerror(-rc));
+				         strerror(-rc));
 			else
-				rt_event(rt, "info", "virtual IP %s down (was on port %s)", st->addr,
-					 st->port);
+				rt_event(rt, "info", "virtual IP %s down (was on port %s)",
+				         st->addr, st->port);
 		}
 		memmove(st, st + 1, (size_t)(rt->n_vips - i - 1) * sizeof(*st));
 		rt->n_vips--;
@@ -941,13 +947,13 @@ static void on_probe_end(struct lib_run *run, const struct lib_run_result *res, 
 		m->probe_failed = false;
 		m->probe_error[0] = '\0';
 		rt_event(rt, "info", "storage probe of file system %s (%s) healthy again", m->name,
-			 m->dev);
+		         m->dev);
 	} else if (!ok && !m->probe_failed) {
 		m->probe_failed = true;
 		snprintf(m->probe_error, sizeof(m->probe_error), "%s%s%s", how, *out ? ": " : "",
-			 out);
+		         out);
 		rt_event(rt, "error", "storage probe of file system %s (%s) failed: %s", m->name,
-			 m->dev, m->probe_error);
+		         m->dev, m->probe_error);
 	}
 }
 
@@ -963,10 +969,11 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		/* mountinfo comes from the kernel's tables, not from the storage:
 		 * reading it never blocks on a dead path. */
 		if (!m->probe && fx_mount_find(m->dir, NULL, 0) != 0) {
-			rt_event(rt, "error",
-				 "file system %s (%s) is no longer mounted on %s; mounting it again "
-				 "and restarting the servers that used it",
-				 m->name, m->dev, m->dir);
+			rt_event(
+			    rt, "error",
+			    "file system %s (%s) is no longer mounted on %s; mounting it again "
+			    "and restarting the servers that used it",
+			    m->name, m->dev, m->dir);
 			m->mounted = false;
 			m->probe_failed = false;
 			m->probe_error[0] = '\0';
@@ -978,10 +985,11 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 				/* Still running after a whole interval: the path hangs. */
 				m->probe_failed = true;
 				snprintf(m->probe_error, sizeof(m->probe_error),
-					 "no answer within %.0f s",
-					 (double)rt->env.probe_interval_usec / 1e6);
-				rt_event(rt, "error", "storage probe of file system %s (%s) failed: %s",
-					 m->name, m->dev, m->probe_error);
+				         "no answer within %.0f s",
+				         (double)rt->env.probe_interval_usec / 1e6);
+				rt_event(rt, "error",
+				         "storage probe of file system %s (%s) failed: %s", m->name,
+				         m->dev, m->probe_error);
 			}
 			continue;
 		}
@@ -989,9 +997,9 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		snprintf(adir, sizeof(adir), "%s/.appliance", m->dir);
 		const char *argv[] = {rt->self_exe, "--storage-probe", adir, NULL};
 		struct lib_run_opts o = {.argv = argv,
-					 .netns_fd = -1,
-					 .capture = true,
-					 .timeout_usec = 4 * rt->env.probe_interval_usec};
+		                         .netns_fd = -1,
+		                         .capture = true,
+		                         .timeout_usec = 4 * rt->env.probe_interval_usec};
 		if (lib_run_start(rt->env.ev, &o, on_probe_end, rt, &m->probe) < 0)
 			lib_warn("%s: cannot start the storage probe of %s", rt->want.name, m->dir);
 	}
@@ -1067,14 +1075,14 @@ static void converge_running(struct vs_runtime *rt)
 	set_state(rt, VS_RT_RUNNING);
 	if (!rt->probe_timer &&
 	    sd_event_add_time_relative(rt->env.ev, &rt->probe_timer, CLOCK_MONOTONIC,
-				       rt->env.probe_interval_usec, 0, on_probe_timer, rt) < 0)
+	                               rt->env.probe_interval_usec, 0, on_probe_timer, rt) < 0)
 		lib_warn("%s: cannot arm the storage probe timer", rt->want.name);
 }
 
 static void converge_stopped(struct vs_runtime *rt)
 {
 	bool anything = rt->nsfd >= 0 || rt->n_mounts || rt->n_vips || rt->srv[0].run ||
-			 rt->srv[1].run || nf_netns_exists(rt->netns) == 1;
+	                rt->srv[1].run || nf_netns_exists(rt->netns) == 1;
 
 	if (!anything) {
 		if (rt->state != VS_RT_STOPPED && rt->state != VS_RT_FAILED)
@@ -1131,7 +1139,7 @@ static void kick(struct vs_runtime *rt)
 /* --- public ------------------------------------------------------------------------ */
 
 int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver *vs,
-		      struct vs_runtime **out)
+                      struct vs_runtime **out)
 {
 	struct vs_runtime *rt = calloc(1, sizeof(*rt));
 
@@ -1219,27 +1227,28 @@ json_t *vs_runtime_to_json(const struct vs_runtime *rt)
 	for (int i = 0; i < rt->n_mounts; i++) {
 		const struct mountst *m = &rt->mounts[i];
 		const char *perr = m->probe_error;
-		json_array_append_new(
-			fss, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "name", m->name, "device",
-				       m->dev, "mountpoint", m->dir, "mounted", m->mounted, "probe",
-				       !m->mounted ? "-" : m->probe_failed ? "failed" : "ok",
-				       "probe_error", perr));
+		json_array_append_new(fss, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "name",
+		                                     m->name, "device", m->dev, "mountpoint",
+		                                     m->dir, "mounted", m->mounted, "probe",
+		                                     !m->mounted       ? "-"
+		                                     : m->probe_failed ? "failed"
+		                                                       : "ok",
+		                                     "probe_error", perr));
 	}
 	for (int i = 0; i < rt->n_vips; i++)
-		json_array_append_new(vips, json_pack("{s:s, s:s, s:s, s:b}", "address",
-						      rt->vips[i].addr, "port", rt->vips[i].port,
-						      "device", rt->vips[i].ifname, "up",
-						      rt->vips[i].up));
+		json_array_append_new(vips,
+		                      json_pack("{s:s, s:s, s:s, s:b}", "address", rt->vips[i].addr,
+		                                "port", rt->vips[i].port, "device",
+		                                rt->vips[i].ifname, "up", rt->vips[i].up));
 	for (int i = 0; i < 2; i++) {
 		const struct server *s = &rt->srv[i];
-		json_object_set_new(servers, i == SRV_NFS ? "nfs" : "smb",
-				    json_pack("{s:s, s:i, s:b, s:i, s:s}", "program",
-					      srv_name(s->kind), "pid",
-					      s->run ? (int)lib_run_pid(s->run) : 0, "serving",
-					      s->run && s->ready, "restarts", (int)s->restarts,
-					      "last_end", s->last_end));
+		json_object_set_new(
+		    servers, i == SRV_NFS ? "nfs" : "smb",
+		    json_pack("{s:s, s:i, s:b, s:i, s:s}", "program", srv_name(s->kind), "pid",
+		              s->run ? (int)lib_run_pid(s->run) : 0, "serving", s->run && s->ready,
+		              "restarts", (int)s->restarts, "last_end", s->last_end));
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "state",
-			 vs_rt_state_name(rt->state), "reason", rt->reason, "node", rt->node,
-			 "netns", rt->netns, "filesystems", fss, "vips", vips, "servers", servers);
+	                 vs_rt_state_name(rt->state), "reason", rt->reason, "node", rt->node,
+	                 "netns", rt->netns, "filesystems", fss, "vips", vips, "servers", servers);
 }

@@ -65,7 +65,7 @@ struct vs_runtime_env {
 struct vs_runtime;
 
 int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver *vs,
-		      struct vs_runtime **out);
+                      struct vs_runtime **out);
 /* A new desired configuration (name must not change); converging starts. */
 void vs_runtime_update(struct vs_runtime *rt, const struct vs_vserver *vs);
 void vs_runtime_destroy(struct vs_runtime *rt);

@@ -20,15 +20,15 @@ struct vs_store {
 };
 
 static const char schema[] =
-	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=FULL;"
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS config(id INTEGER PRIMARY KEY CHECK (id = 1),"
-	" version INTEGER NOT NULL, doc TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" ts_usec INTEGER NOT NULL, node TEXT NOT NULL, vs TEXT NOT NULL,"
-	" severity TEXT NOT NULL, message TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS events_vs ON events(vs, id);";
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS config(id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " version INTEGER NOT NULL, doc TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " ts_usec INTEGER NOT NULL, node TEXT NOT NULL, vs TEXT NOT NULL,"
+    " severity TEXT NOT NULL, message TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_vs ON events(vs, id);";
 
 static int sql_fail(struct vs_store *st, const char *what)
 {
@@ -46,7 +46,7 @@ int vs_store_open(const char *path, struct vs_store **out)
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		lib_err("state store: cannot open %s: %s", path,
-			st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		        st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		vs_store_close(st);
 		return -EIO;
 	}
@@ -111,10 +111,10 @@ int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg)
 	if (!text)
 		return -ENOMEM;
 	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO config(id, version, doc) VALUES (1, ?, ?) "
-			       "ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = "
-			       "excluded.doc",
-			       -1, &q, NULL) ||
+	                       "INSERT INTO config(id, version, doc) VALUES (1, ?, ?) "
+	                       "ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = "
+	                       "excluded.doc",
+	                       -1, &q, NULL) ||
 	    sqlite3_bind_int64(q, 1, (sqlite3_int64)cfg->version) ||
 	    sqlite3_bind_text(q, 2, text, -1, SQLITE_TRANSIENT) || sqlite3_step(q) != SQLITE_DONE)
 		rc = sql_fail(st, "write configuration");
@@ -129,9 +129,9 @@ int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *
 	int rc = 0;
 
 	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO events(ts_usec, node, vs, severity, message) "
-			       "VALUES (?, ?, ?, ?, ?)",
-			       -1, &q, NULL) ||
+	                       "INSERT INTO events(ts_usec, node, vs, severity, message) "
+	                       "VALUES (?, ?, ?, ?, ?)",
+	                       -1, &q, NULL) ||
 	    sqlite3_bind_int64(q, 1, ev->ts_usec) ||
 	    sqlite3_bind_text(q, 2, ev->node, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(q, 3, ev->vs ? ev->vs : "", -1, SQLITE_STATIC) ||
@@ -145,16 +145,15 @@ int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *
 	if (rc == 0 && ++st->inserts % 1000 == 0) {
 		char sql[128];
 		snprintf(sql, sizeof(sql),
-			 "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - %d",
-			 EVENTS_KEPT);
+		         "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - %d",
+		         EVENTS_KEPT);
 		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 			sql_fail(st, "trim events");
 	}
 	return rc;
 }
 
-int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char *vs,
-		    json_t **out)
+int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char *vs, json_t **out)
 {
 	sqlite3_stmt *q = NULL;
 	json_t *arr = json_array();
@@ -163,10 +162,10 @@ int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char
 	if (!arr)
 		return -ENOMEM;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id, ts_usec, node, vs, severity, message FROM ("
-			       " SELECT * FROM events WHERE id > ?1 AND (?2 IS NULL OR vs = ?2)"
-			       " ORDER BY id DESC LIMIT ?3) ORDER BY id",
-			       -1, &q, NULL) ||
+	                       "SELECT id, ts_usec, node, vs, severity, message FROM ("
+	                       " SELECT * FROM events WHERE id > ?1 AND (?2 IS NULL OR vs = ?2)"
+	                       " ORDER BY id DESC LIMIT ?3) ORDER BY id",
+	                       -1, &q, NULL) ||
 	    sqlite3_bind_int64(q, 1, after_id) ||
 	    (vs ? sqlite3_bind_text(q, 2, vs, -1, SQLITE_STATIC) : sqlite3_bind_null(q, 2)) ||
 	    sqlite3_bind_int(q, 3, limit)) {
@@ -175,14 +174,14 @@ int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char
 		return sql_fail(st, "read events");
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		json_array_append_new(
-			arr, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "id",
-				       (json_int_t)sqlite3_column_int64(q, 0), "ts_usec",
-				       (json_int_t)sqlite3_column_int64(q, 1), "node",
-				       (const char *)sqlite3_column_text(q, 2), "vs",
-				       (const char *)sqlite3_column_text(q, 3), "severity",
-				       (const char *)sqlite3_column_text(q, 4), "message",
-				       (const char *)sqlite3_column_text(q, 5)));
+		json_array_append_new(arr,
+		                      json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "id",
+		                                (json_int_t)sqlite3_column_int64(q, 0), "ts_usec",
+		                                (json_int_t)sqlite3_column_int64(q, 1), "node",
+		                                (const char *)sqlite3_column_text(q, 2), "vs",
+		                                (const char *)sqlite3_column_text(q, 3), "severity",
+		                                (const char *)sqlite3_column_text(q, 4), "message",
+		                                (const char *)sqlite3_column_text(q, 5)));
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE) {
 		json_decref(arr);
@@ -219,9 +218,9 @@ int vs_store_meta_set(struct vs_store *st, const char *key, const char *val)
 	int rc = 0;
 
 	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO "
-			       "UPDATE SET value = excluded.value",
-			       -1, &q, NULL) ||
+	                       "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+	                       "UPDATE SET value = excluded.value",
+	                       -1, &q, NULL) ||
 	    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(q, 2, val, -1, SQLITE_STATIC) || sqlite3_step(q) != SQLITE_DONE)
 		rc = sql_fail(st, "write meta");

@@ -32,7 +32,7 @@ int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg);
 struct vs_event {
 	long long ts_usec;
 	const char *node;
-	const char *vs;	      /* "" when about the node itself */
+	const char *vs;       /* "" when about the node itself */
 	const char *severity; /* "info", "warning", "error" */
 	const char *message;
 };
@@ -40,8 +40,7 @@ struct vs_event {
 int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *id_out);
 /* Events with id > after_id, oldest first, at most `limit` (the newest ones
  * when there are more); vs may be NULL for all. */
-int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char *vs,
-		    json_t **out);
+int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char *vs, json_t **out);
 
 int vs_store_meta_get(struct vs_store *st, const char *key, char *val, size_t len);
 int vs_store_meta_set(struct vs_store *st, const char *key, const char *val);

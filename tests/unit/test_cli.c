@@ -42,8 +42,8 @@ static void test_create(void **state)
 
 static void test_export_and_flags(void **state)
 {
-	char *argv[] = {"export", "add", "vs1", "/data", "--fs", "data", "--path", "sub",
-			"--clients", "192.0.2.0/24", "--ro"};
+	char *argv[] = {"export", "add", "vs1",       "/data",        "--fs", "data",
+	                "--path", "sub", "--clients", "192.0.2.0/24", "--ro"};
 	char *show[] = {"vserver", "show", "--json"};
 	char *follow[] = {"event", "show", "--follow", "--last", "5"};
 	struct ap_cli_flags f;
@@ -59,7 +59,8 @@ static void test_export_and_flags(void **state)
 	json_decref(req);
 	req = parse_ok(5, follow, &f);
 	assert_true(f.follow);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(req, "args"), "limit")), 5);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(req, "args"), "limit")),
+	                 5);
 	json_decref(req);
 }
 
@@ -70,16 +71,16 @@ static void test_errors(void **state)
 		char *argv[6];
 		const char *needle;
 	} cases[] = {
-		{1, {"frobnicate"}, "Unknown command"},
-		{1, {"vserver"}, "needs a sub-command"},
-		{2, {"vserver", "create"}, "Missing name"},
-		{4, {"vserver", "create", "a", "b"}, "Unexpected argument"},
-		{4, {"vserver", "create", "a", "--bogus"}, "Unknown option"},
-		{5, {"vserver", "create", "a", "--priority", "high"}, "whole number"},
-		{4, {"vserver", "create", "a", "--priority"}, "needs a value"},
-		{4, {"vip", "add", "vs1", "192.0.2.1/24"}, "--home-port is required"},
-		{4, {"fs", "add", "vs1", "data"}, "--lun is required"},
-		{5, {"vserver", "delete", "a", "--force=yes"}, "takes no value"},
+	    {1, {"frobnicate"}, "Unknown command"},
+	    {1, {"vserver"}, "needs a sub-command"},
+	    {2, {"vserver", "create"}, "Missing name"},
+	    {4, {"vserver", "create", "a", "b"}, "Unexpected argument"},
+	    {4, {"vserver", "create", "a", "--bogus"}, "Unknown option"},
+	    {5, {"vserver", "create", "a", "--priority", "high"}, "whole number"},
+	    {4, {"vserver", "create", "a", "--priority"}, "needs a value"},
+	    {4, {"vip", "add", "vs1", "192.0.2.1/24"}, "--home-port is required"},
+	    {4, {"fs", "add", "vs1", "data"}, "--lun is required"},
+	    {5, {"vserver", "delete", "a", "--force=yes"}, "takes no value"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -89,7 +90,7 @@ static void test_errors(void **state)
 		int rc = ap_cli_parse(cases[i].argc, cases[i].argv, &req, &f, err, sizeof(err));
 		if (rc != -EINVAL || req || !strstr(err, cases[i].needle))
 			fail_msg("case %zu: rc %d, err '%s' (want '%s')", i, rc, err,
-				 cases[i].needle);
+			         cases[i].needle);
 	}
 }
 
@@ -146,7 +147,8 @@ static void test_usage_lists_every_command(void **state)
 	char text[4096];
 
 	ap_cli_usage(text, sizeof(text));
-	assert_non_null(strstr(text, "vsadm vserver create NAME [--priority N] [--pinned] [--home NODE]"));
+	assert_non_null(
+	    strstr(text, "vsadm vserver create NAME [--priority N] [--pinned] [--home NODE]"));
 	assert_non_null(strstr(text, "vsadm vip add VS ADDRESS --home-port PORT"));
 	assert_non_null(strstr(text, "vsadm export add VS PSEUDO --fs FSNAME"));
 	assert_non_null(strstr(text, "vsadm event show"));
@@ -155,9 +157,9 @@ static void test_usage_lists_every_command(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create),	     cmocka_unit_test(test_export_and_flags),
-		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_split),
-		cmocka_unit_test(test_complete),     cmocka_unit_test(test_usage_lists_every_command),
+	    cmocka_unit_test(test_create),   cmocka_unit_test(test_export_and_flags),
+	    cmocka_unit_test(test_errors),   cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_complete), cmocka_unit_test(test_usage_lists_every_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

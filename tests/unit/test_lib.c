@@ -84,7 +84,7 @@ static void test_timeout_kills_group(void **state)
 	snprintf(cmd, sizeof(cmd), "sleep 30 & echo $! > %s; wait", pidfile);
 	const char *argv[] = {"sh", "-c", cmd, NULL};
 	struct lib_run_opts o = {
-		.argv = argv, .netns_fd = -1, .out_fd = -1, .timeout_usec = 300000};
+	    .argv = argv, .netns_fd = -1, .out_fd = -1, .timeout_usec = 300000};
 	assert_int_equal(lib_run_sync(&o, &r, NULL), 0);
 	assert_int_equal(r.end, LIB_RUN_TIMED_OUT);
 	assert_int_equal(lib_read_file(pidfile, &text), 0);
@@ -161,14 +161,14 @@ static void test_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exit_status_and_output),
-		cmocka_unit_test(test_no_shell_interpretation),
-		cmocka_unit_test(test_missing_program),
-		cmocka_unit_test(test_signal_reported_apart),
-		cmocka_unit_test(test_timeout_kills_group),
-		cmocka_unit_test(test_fds_closed),
-		cmocka_unit_test(test_own_process_group),
-		cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_exit_status_and_output),
+	    cmocka_unit_test(test_no_shell_interpretation),
+	    cmocka_unit_test(test_missing_program),
+	    cmocka_unit_test(test_signal_reported_apart),
+	    cmocka_unit_test(test_timeout_kills_group),
+	    cmocka_unit_test(test_fds_closed),
+	    cmocka_unit_test(test_own_process_group),
+	    cmocka_unit_test(test_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

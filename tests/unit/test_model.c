@@ -32,15 +32,13 @@ static struct vs_config *base(void)
 
 	assert_non_null(c);
 	assert_int_equal(vs_config_create(c, "vs1", 50, false, "", err, sizeof(err)), 0);
-	assert_int_equal(vs_config_vip_add(c, "vs1", "192.0.2.10/24", "eth1", ports, NULL, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    vs_config_vip_add(c, "vs1", "192.0.2.10/24", "eth1", ports, NULL, err, sizeof(err)), 0);
 	assert_int_equal(vs_config_fs_add(c, "vs1", "data", "LABEL=lab-lun0", err, sizeof(err)), 0);
-	assert_int_equal(vs_config_export_add(c, "vs1", "/data", "data", "", "", false, err,
-					      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    vs_config_export_add(c, "vs1", "/data", "data", "", "", false, err, sizeof(err)), 0);
 	assert_int_equal(vs_config_share_add(c, "vs1", "data", "data", "", false, err, sizeof(err)),
-			 0);
+	                 0);
 	assert_int_equal(vs_config_create(c, "vs2", 10, true, "n2", err, sizeof(err)), 0);
 	return c;
 }
@@ -71,16 +69,16 @@ CASE(vip_taken, -EEXIST, "vs1",
 CASE(vip_taken_v6_spelling, -EEXIST, "already",
      (vs_config_vip_add(c, "vs2", "2001:db8::1/64", "eth1", ports, NULL, err, len),
       vs_config_vip_add(c, "vs1", "2001:0db8:0::1/64", "eth1", ports, NULL, err, len)))
-CASE(vip_no_prefix, -EINVAL, "prefix", vs_config_vip_add(c, "vs1", "192.0.2.11", "eth1", ports,
-							 NULL, err, len))
+CASE(vip_no_prefix, -EINVAL, "prefix",
+     vs_config_vip_add(c, "vs1", "192.0.2.11", "eth1", ports, NULL, err, len))
 CASE(vip_bad_addr, -EINVAL, "not a valid",
      vs_config_vip_add(c, "vs1", "192.0.2.300/24", "eth1", ports, NULL, err, len))
-CASE(vip_bad_prefix, -EINVAL, "prefix", vs_config_vip_add(c, "vs1", "192.0.2.11/33", "eth1",
-							  ports, NULL, err, len))
-CASE(vip_prefix_junk, -EINVAL, "prefix", vs_config_vip_add(c, "vs1", "192.0.2.11/2x", "eth1",
-							    ports, NULL, err, len))
-CASE(vip_broadcast, -EINVAL, "broadcast", vs_config_vip_add(c, "vs1", "192.0.2.255/24", "eth1",
-							    ports, NULL, err, len))
+CASE(vip_bad_prefix, -EINVAL, "prefix",
+     vs_config_vip_add(c, "vs1", "192.0.2.11/33", "eth1", ports, NULL, err, len))
+CASE(vip_prefix_junk, -EINVAL, "prefix",
+     vs_config_vip_add(c, "vs1", "192.0.2.11/2x", "eth1", ports, NULL, err, len))
+CASE(vip_broadcast, -EINVAL, "broadcast",
+     vs_config_vip_add(c, "vs1", "192.0.2.255/24", "eth1", ports, NULL, err, len))
 CASE(vip_multicast, -EINVAL, "unicast",
      vs_config_vip_add(c, "vs1", "224.0.0.5/24", "eth1", ports, NULL, err, len))
 CASE(vip_unknown_port, -ENOENT, "no port",
@@ -97,8 +95,8 @@ CASE(fs_lun_bad_uuid, -EINVAL, "UUID", vs_config_fs_add(c, "vs1", "d2", "UUID=zz
 CASE(fs_lun_meta, -EINVAL, "may contain",
      vs_config_fs_add(c, "vs1", "d2", "LABEL=a$(reboot)", err, len))
 CASE(fs_in_use, -EBUSY, "exported", vs_config_fs_del(c, "vs1", "data", err, len))
-CASE(exp_dotdot, -EINVAL, "..", vs_config_export_add(c, "vs1", "/x", "data", "a/../../etc", "",
-						       false, err, len))
+CASE(exp_dotdot, -EINVAL, "..",
+     vs_config_export_add(c, "vs1", "/x", "data", "a/../../etc", "", false, err, len))
 CASE(exp_dotdot_only, -EINVAL, "..",
      vs_config_export_add(c, "vs1", "/x", "data", "..", "", false, err, len))
 CASE(exp_relative, -EINVAL, "absolute",
@@ -122,8 +120,9 @@ CASE(share_reserved, -EINVAL, "reserved",
 CASE(share_bracket, -EINVAL, "may contain",
      vs_config_share_add(c, "vs1", "a]b", "data", "", false, err, len))
 CASE(share_long, -EINVAL, "too long",
-     vs_config_share_add(c, "vs1", "s234567890123456789012345678901234567890123456789012345678901234",
-			 "data", "", false, err, len))
+     vs_config_share_add(c, "vs1",
+                         "s234567890123456789012345678901234567890123456789012345678901234", "data",
+                         "", false, err, len))
 CASE(start_without_fs, -EINVAL, "no file system",
      vs_config_set_admin(c, "vs2", VS_ADMIN_RUNNING, err, len))
 CASE(delete_running, -EBUSY, "--force",
@@ -132,45 +131,45 @@ CASE(delete_running, -EBUSY, "--force",
 #undef CASE
 
 static const struct bad_case bad[] = {
-	{"duplicate VS", dup_vs, -EEXIST, "already exists"},
-	{"shell metacharacter in name", bad_name_meta, -EINVAL, "letters"},
-	{"space in name", bad_name_space, -EINVAL, "letters"},
-	{"over-long name", bad_name_long, -EINVAL, "too long"},
-	{"name starting with a digit", bad_name_digit, -EINVAL, "start with a letter"},
-	{"empty name", bad_name_empty, -EINVAL, "empty"},
-	{"priority out of range", bad_prio, -EINVAL, "priority"},
-	{"VIP of another VS", vip_taken, -EEXIST, "vs1"},
-	{"VIP in another spelling", vip_taken_v6_spelling, -EEXIST, "already"},
-	{"VIP without prefix", vip_no_prefix, -EINVAL, "prefix"},
-	{"malformed address", vip_bad_addr, -EINVAL, "not a valid"},
-	{"prefix too long", vip_bad_prefix, -EINVAL, "prefix"},
-	{"prefix with junk", vip_prefix_junk, -EINVAL, "prefix"},
-	{"broadcast address", vip_broadcast, -EINVAL, "broadcast"},
-	{"multicast address", vip_multicast, -EINVAL, "unicast"},
-	{"unknown port", vip_unknown_port, -ENOENT, "no port"},
-	{"port with metacharacters", vip_port_meta, -EINVAL, "port name"},
-	{"unknown VS", vip_unknown_vs, -ENOENT, "no virtual server"},
-	{"duplicate fs", fs_dup, -EEXIST, "already has"},
-	{"LUN used by another VS", fs_lun_taken, -EEXIST, "already used"},
-	{"LUN by device name", fs_lun_devname, -EINVAL, "LABEL="},
-	{"bad UUID", fs_lun_bad_uuid, -EINVAL, "UUID"},
-	{"LUN label with metacharacters", fs_lun_meta, -EINVAL, "may contain"},
-	{"removing an exported fs", fs_in_use, -EBUSY, "exported"},
-	{"export path outside the fs", exp_dotdot, -EINVAL, ".."},
-	{"export path ..", exp_dotdot_only, -EINVAL, ".."},
-	{"relative pseudo path", exp_relative, -EINVAL, "absolute"},
-	{"pseudo root", exp_root, -EINVAL, "pseudo root"},
-	{"duplicate export", exp_dup, -EEXIST, "already exports"},
-	{"nested export", exp_nested, -EEXIST, "nest"},
-	{"export of unknown fs", exp_no_fs, -ENOENT, "no file system"},
-	{"bad client CIDR", exp_bad_clients, -EINVAL, "not a valid"},
-	{"quote in pseudo path", exp_quote, -EINVAL, "may contain"},
-	{"share name clash (case)", share_dup_case, -EEXIST, "already has"},
-	{"reserved share name", share_reserved, -EINVAL, "reserved"},
-	{"bracket in share name", share_bracket, -EINVAL, "may contain"},
-	{"over-long share name", share_long, -EINVAL, "too long"},
-	{"start without fs", start_without_fs, -EINVAL, "no file system"},
-	{"delete running without force", delete_running, -EBUSY, "--force"},
+    {"duplicate VS", dup_vs, -EEXIST, "already exists"},
+    {"shell metacharacter in name", bad_name_meta, -EINVAL, "letters"},
+    {"space in name", bad_name_space, -EINVAL, "letters"},
+    {"over-long name", bad_name_long, -EINVAL, "too long"},
+    {"name starting with a digit", bad_name_digit, -EINVAL, "start with a letter"},
+    {"empty name", bad_name_empty, -EINVAL, "empty"},
+    {"priority out of range", bad_prio, -EINVAL, "priority"},
+    {"VIP of another VS", vip_taken, -EEXIST, "vs1"},
+    {"VIP in another spelling", vip_taken_v6_spelling, -EEXIST, "already"},
+    {"VIP without prefix", vip_no_prefix, -EINVAL, "prefix"},
+    {"malformed address", vip_bad_addr, -EINVAL, "not a valid"},
+    {"prefix too long", vip_bad_prefix, -EINVAL, "prefix"},
+    {"prefix with junk", vip_prefix_junk, -EINVAL, "prefix"},
+    {"broadcast address", vip_broadcast, -EINVAL, "broadcast"},
+    {"multicast address", vip_multicast, -EINVAL, "unicast"},
+    {"unknown port", vip_unknown_port, -ENOENT, "no port"},
+    {"port with metacharacters", vip_port_meta, -EINVAL, "port name"},
+    {"unknown VS", vip_unknown_vs, -ENOENT, "no virtual server"},
+    {"duplicate fs", fs_dup, -EEXIST, "already has"},
+    {"LUN used by another VS", fs_lun_taken, -EEXIST, "already used"},
+    {"LUN by device name", fs_lun_devname, -EINVAL, "LABEL="},
+    {"bad UUID", fs_lun_bad_uuid, -EINVAL, "UUID"},
+    {"LUN label with metacharacters", fs_lun_meta, -EINVAL, "may contain"},
+    {"removing an exported fs", fs_in_use, -EBUSY, "exported"},
+    {"export path outside the fs", exp_dotdot, -EINVAL, ".."},
+    {"export path ..", exp_dotdot_only, -EINVAL, ".."},
+    {"relative pseudo path", exp_relative, -EINVAL, "absolute"},
+    {"pseudo root", exp_root, -EINVAL, "pseudo root"},
+    {"duplicate export", exp_dup, -EEXIST, "already exports"},
+    {"nested export", exp_nested, -EEXIST, "nest"},
+    {"export of unknown fs", exp_no_fs, -ENOENT, "no file system"},
+    {"bad client CIDR", exp_bad_clients, -EINVAL, "not a valid"},
+    {"quote in pseudo path", exp_quote, -EINVAL, "may contain"},
+    {"share name clash (case)", share_dup_case, -EEXIST, "already has"},
+    {"reserved share name", share_reserved, -EINVAL, "reserved"},
+    {"bracket in share name", share_bracket, -EINVAL, "may contain"},
+    {"over-long share name", share_long, -EINVAL, "too long"},
+    {"start without fs", start_without_fs, -EINVAL, "no file system"},
+    {"delete running without force", delete_running, -EBUSY, "--force"},
 };
 
 static void test_bad_input_changes_nothing(void **state)
@@ -186,15 +185,15 @@ static void test_bad_input_changes_nothing(void **state)
 			vs_config_set_admin(c, "vs1", VS_ADMIN_RUNNING, err, sizeof(err));
 		} else if (bad[i].apply == vip_taken_v6_spelling) {
 			vs_config_vip_add(c, "vs2", "2001:db8::1/64", "eth1", ports, NULL, err,
-					  sizeof(err));
+			                  sizeof(err));
 		}
 		memcpy(before, c, sizeof(*c));
 		rc = bad[i].apply(c, err, sizeof(err));
 		if (rc != bad[i].rc || !strstr(err, bad[i].needle) ||
 		    memcmp(before, c, sizeof(*c)) != 0)
 			fail_msg("case '%s': rc %d (want %d), message '%s' (want '%s'), changed %d",
-				 bad[i].what, rc, bad[i].rc, err, bad[i].needle,
-				 memcmp(before, c, sizeof(*c)) != 0);
+			         bad[i].what, rc, bad[i].rc, err, bad[i].needle,
+			         memcmp(before, c, sizeof(*c)) != 0);
 		/* One sentence: ends with a period, no newline. */
 		assert_null(strchr(err, '\n'));
 		assert_int_equal(err[strlen(err) - 1], '.');
@@ -213,21 +212,20 @@ static void test_valid_changes(void **state)
 	assert_int_equal(vs->n_vips, 1);
 	assert_string_equal(vs->vips[0].addr, "192.0.2.10");
 	assert_int_equal(vs->vips[0].prefix, 24);
-	assert_int_equal(vs_config_vip_add(c, "vs1", "2001:DB8:0::0:10/64", "eth2", ports, NULL, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(vs_config_vip_add(c, "vs1", "2001:DB8:0::0:10/64", "eth2", ports, NULL,
+	                                   err, sizeof(err)),
+	                 0);
 	assert_string_equal(vs->vips[1].addr, "2001:db8::10"); /* canonical */
 	assert_true(c->version > v);
-	assert_int_equal(vs_config_export_add(c, "vs1", "/ro", "data", "/a/b/", "192.0.2.0/24", true,
-					      err, sizeof(err)),
-			 0);
+	assert_int_equal(vs_config_export_add(c, "vs1", "/ro", "data", "/a/b/", "192.0.2.0/24",
+	                                      true, err, sizeof(err)),
+	                 0);
 	assert_string_equal(vs->exports[1].path, "a/b"); /* normalised */
 	assert_int_equal(vs->exports[1].id, 2);
 	/* Ids are never reused after a removal. */
 	assert_int_equal(vs_config_export_del(c, "vs1", "/ro", err, sizeof(err)), 0);
-	assert_int_equal(vs_config_export_add(c, "vs1", "/ro2", "data", "", "", false, err,
-					      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    vs_config_export_add(c, "vs1", "/ro2", "data", "", "", false, err, sizeof(err)), 0);
 	assert_int_equal(vs->exports[1].id, 3);
 	assert_int_equal(vs_config_vip_del(c, "vs1", "2001:db8:0::10", err, sizeof(err)), 0);
 	assert_int_equal(vs->n_vips, 1);
@@ -253,7 +251,7 @@ static void test_json_round_trip(void **state)
 	assert_memory_equal(&d->vservers[1], &c->vservers[1], sizeof(c->vservers[1]));
 	/* A hostile document is validated like typed input. */
 	json_object_set_new(json_array_get(json_object_get(j, "vservers"), 0), "name",
-			    json_string("a;b"));
+	                    json_string("a;b"));
 	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), -EINVAL);
 	json_decref(j);
 	free(c);
@@ -277,8 +275,8 @@ static void test_store(void **state)
 	char dir[] = "/tmp/test_model.XXXXXX", path[64], val[32];
 	struct vs_store *st;
 	struct vs_config *c = base(), *d = calloc(1, sizeof(*d));
-	struct vs_event ev = {.ts_usec = 1, .node = "n1", .vs = "vs1", .severity = "info",
-			      .message = "hello"};
+	struct vs_event ev = {
+	    .ts_usec = 1, .node = "n1", .vs = "vs1", .severity = "info", .message = "hello"};
 	json_t *events;
 	int64_t id;
 
@@ -322,11 +320,11 @@ static void test_store(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_input_changes_nothing),
-		cmocka_unit_test(test_valid_changes),
-		cmocka_unit_test(test_json_round_trip),
-		cmocka_unit_test(test_mac_stable),
-		cmocka_unit_test(test_store),
+	    cmocka_unit_test(test_bad_input_changes_nothing),
+	    cmocka_unit_test(test_valid_changes),
+	    cmocka_unit_test(test_json_round_trip),
+	    cmocka_unit_test(test_mac_stable),
+	    cmocka_unit_test(test_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
