@@ -20,9 +20,10 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 		const struct vs_vip *v = &vs->vips[i];
 		char cidr[VS_ADDR_MAX + 8];
 		snprintf(cidr, sizeof(cidr), "%s/%d", v->addr, v->prefix);
-		json_array_append_new(vips, json_pack("{s:s, s:s, s:i, s:s}", "address", v->addr,
-		                                      "cidr", cidr, "prefix", v->prefix,
-		                                      "home_port", v->home_port));
+		json_array_append_new(vips, json_pack("{s:s, s:s, s:i, s:s, s:s, s:b}", "address",
+		                                      v->addr, "cidr", cidr, "prefix", v->prefix,
+		                                      "home_port", v->home_port, "group", v->group,
+		                                      "auto_revert", !v->no_auto_revert));
 	}
 	for (int i = 0; i < vs->n_fs; i++) {
 		const struct vs_fs *f = &vs->fs[i];
@@ -56,7 +57,21 @@ json_t *vs_config_to_json(const struct vs_config *cfg)
 
 	for (int i = 0; i < cfg->n_vservers; i++)
 		json_array_append_new(arr, vs_vserver_to_json(&cfg->vservers[i]));
-	return json_pack("{s:I, s:o}", "version", (json_int_t)cfg->version, "vservers", arr);
+	json_t *groups = json_array();
+	for (int i = 0; i < cfg->n_fgroups; i++) {
+		const struct vs_fgroup *g = &cfg->fgroups[i];
+		json_t *ports = json_array();
+		for (int k = 0; k < g->n_ports; k++)
+			json_array_append_new(ports, json_string(g->ports[k]));
+		json_array_append_new(groups, json_pack("{s:s, s:o, s:s, s:I, s:I, s:I}", "name",
+		                                        g->name, "ports", ports, "probe", g->probe,
+		                                        "probe_interval_ms",
+		                                        (json_int_t)g->probe_interval_ms,
+		                                        "probe_misses", (json_int_t)g->probe_misses,
+		                                        "hold_down_s", (json_int_t)g->hold_down_s));
+	}
+	return json_pack("{s:I, s:o, s:o}", "version", (json_int_t)cfg->version, "fgroups", groups,
+	                 "vservers", arr);
 }
 
 static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
@@ -83,10 +98,14 @@ static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t err
 		return rc;
 	json_array_foreach(vips, i, e)
 	{
-		const char *cidr = NULL, *port = NULL;
-		if (json_unpack(e, "{s:s, s:s}", "cidr", &cidr, "home_port", &port) < 0)
+		const char *cidr = NULL, *port = NULL, *group = "";
+		int auto_revert = 1;
+		if (json_unpack(e, "{s:s, s:s, s?s, s?b}", "cidr", &cidr, "home_port", &port,
+		                "group", &group, "auto_revert", &auto_revert) < 0)
 			return snprintf(err, errlen, "A virtual IP entry is malformed."), -EINVAL;
 		rc = vs_config_vip_add(cfg, name, cidr, port, NULL, NULL, err, errlen);
+		if (rc == 0)
+			rc = vs_config_vip_set(cfg, name, cidr, group, !auto_revert, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
@@ -148,9 +167,41 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 		snprintf(err, errlen, "The configuration document is malformed.");
 		return -EINVAL;
 	}
+	json_t *groups = json_object_get(j, "fgroups");
+	json_array_foreach(groups, i, e)
+	{
+		const char *gname = NULL, *probe = "";
+		json_t *ports = NULL, *pv;
+		json_int_t interval = 0, misses = 0, hold = -1;
+		char list[VS_FG_MAX_PORTS * (VS_PORT_MAX + 2)] = "";
+		size_t k, n = 0;
+		if (json_unpack(e, "{s:s, s:o, s?s, s?I, s?I, s?I}", "name", &gname, "ports",
+		                &ports, "probe", &probe, "probe_interval_ms", &interval,
+		                "probe_misses", &misses, "hold_down_s", &hold) < 0 ||
+		    !json_is_array(ports) || interval < 0 || interval > 60000 || misses < 0 ||
+		    misses > 20 || hold > 3600) {
+			snprintf(err, errlen, "A failover group entry is malformed.");
+			return -EINVAL;
+		}
+		json_array_foreach(ports, k, pv)
+		{
+			const char *pn = json_string_value(pv);
+			if (!pn || n + strlen(pn) + 2 > sizeof(list))
+				return snprintf(err, errlen,
+				                "A failover group entry is malformed."),
+				       -EINVAL;
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", k ? "," : "", pn);
+		}
+		rc = vs_config_fgroup_create(cfg, gname, list, probe, (uint32_t)interval,
+		                             (uint32_t)misses, (int32_t)hold, NULL, NULL, err,
+		                             errlen);
+		if (rc < 0)
+			return rc;
+	}
 	json_array_foreach(arr, i, e)
 	{
 		rc = load_vs(e, cfg, err, errlen);
+
 		if (rc < 0)
 			return rc;
 	}

@@ -85,6 +85,53 @@ const struct vs_vserver *vs_config_vip_owner(const struct vs_config *cfg, const 
 	return NULL;
 }
 
+const struct vs_fgroup *vs_config_find_fgroup(const struct vs_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_fgroups; i++)
+		if (strcmp(cfg->fgroups[i].name, name) == 0)
+			return &cfg->fgroups[i];
+	return NULL;
+}
+
+const struct vs_fgroup *vs_config_port_fgroup(const struct vs_config *cfg, const char *port)
+{
+	for (int i = 0; i < cfg->n_fgroups; i++)
+		for (int j = 0; j < cfg->fgroups[i].n_ports; j++)
+			if (strcmp(cfg->fgroups[i].ports[j], port) == 0)
+				return &cfg->fgroups[i];
+	return NULL;
+}
+
+const struct vs_fgroup *vs_vip_fgroup(const struct vs_config *cfg, const struct vs_vip *vip)
+{
+	if (vip->group[0])
+		return vs_config_find_fgroup(cfg, vip->group);
+	return vs_config_port_fgroup(cfg, vip->home_port);
+}
+
+/* The canonical spelling of an address given with or without a prefix. */
+static const char *canonical_addr(const char *addr, struct vs_vip *tmp)
+{
+	char buf[VS_ADDR_MAX + 8];
+
+	if (strchr(addr, '/'))
+		snprintf(buf, sizeof(buf), "%s", addr);
+	else
+		snprintf(buf, sizeof(buf), "%s/%d", addr, strchr(addr, ':') ? 128 : 32);
+	return vs_parse_vip(buf, tmp, NULL, 0) == 0 ? tmp->addr : addr;
+}
+
+struct vs_vip *vs_vserver_find_vip(struct vs_vserver *vs, const char *addr)
+{
+	struct vs_vip tmp;
+	const char *want = canonical_addr(addr, &tmp);
+
+	for (int i = 0; i < vs->n_vips; i++)
+		if (strcmp(vs->vips[i].addr, want) == 0)
+			return &vs->vips[i];
+	return NULL;
+}
+
 int vs_check_name(const char *what, const char *name, size_t max, char *err, size_t errlen)
 {
 	char buf[48];
@@ -413,6 +460,8 @@ int vs_config_set_admin(struct vs_config *cfg, const char *name, enum vs_admin a
 	return 0;
 }
 
+static int port_name_ok(const char *port, char *err, size_t errlen);
+
 int vs_config_vip_add(struct vs_config *cfg, const char *name, const char *addr_prefix,
                       const char *home_port, bool (*port_exists)(const char *port, void *arg),
                       void *arg, char *err, size_t errlen)
@@ -420,7 +469,6 @@ int vs_config_vip_add(struct vs_config *cfg, const char *name, const char *addr_
 	struct vs_vserver *vs;
 	const struct vs_vserver *owner;
 	struct vs_vip vip;
-	char buf[48];
 	int rc = need_vs(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
@@ -428,13 +476,10 @@ int vs_config_vip_add(struct vs_config *cfg, const char *name, const char *addr_
 	rc = vs_parse_vip(addr_prefix, &vip, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (strlen(home_port) == 0 || strlen(home_port) > VS_PORT_MAX)
-		return fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
-		            shown(home_port, buf, sizeof(buf)));
-	for (const char *p = home_port; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
-			return fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
-			            shown(home_port, buf, sizeof(buf)));
+	rc = port_name_ok(home_port, err, errlen);
+	if (rc < 0)
+		return rc;
+
 	if (port_exists && !port_exists(home_port, arg))
 		return fail(-ENOENT, err, errlen, "This node has no port named '%s'.", home_port);
 	owner = vs_config_vip_owner(cfg, vip.addr, NULL);
@@ -467,12 +512,7 @@ int vs_config_vip_del(struct vs_config *cfg, const char *name, const char *addr,
 	if (rc < 0)
 		return rc;
 	/* Accept the address with or without its prefix, in any spelling. */
-	char tmp[VS_ADDR_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s%s", addr, strchr(addr, '/') ? "" : "/32");
-	if (!strchr(addr, '/') && strchr(addr, ':'))
-		snprintf(tmp, sizeof(tmp), "%s/128", addr);
-	if (vs_parse_vip(tmp, &parsed, NULL, 0) == 0)
-		want = parsed.addr;
+	want = canonical_addr(addr, &parsed);
 	for (int i = 0; i < vs->n_vips; i++) {
 		if (strcmp(vs->vips[i].addr, want) != 0)
 			continue;
@@ -717,6 +757,160 @@ int vs_config_share_del(struct vs_config *cfg, const char *name, const char *sha
 	}
 	return fail(-ENOENT, err, errlen, "'%s' has no share named '%s'.", name,
 	            shown(share, buf, sizeof(buf)));
+}
+
+static int port_name_ok(const char *port, char *err, size_t errlen)
+{
+	char buf[48];
+
+	if (strlen(port) == 0 || strlen(port) > VS_PORT_MAX)
+		return fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
+		            shown(port, buf, sizeof(buf)));
+	for (const char *p = port; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
+			            shown(port, buf, sizeof(buf)));
+	return 0;
+}
+
+int vs_config_vip_set(struct vs_config *cfg, const char *name, const char *addr, const char *group,
+                      bool no_auto_revert, char *err, size_t errlen)
+{
+	struct vs_vserver *vs;
+	struct vs_vip *vip;
+	char buf[64];
+	int rc = need_vs(cfg, name, &vs, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	vip = vs_vserver_find_vip(vs, addr);
+	if (!vip)
+		return fail(-ENOENT, err, errlen, "'%s' has no virtual IP %s.", name,
+		            shown(addr, buf, sizeof(buf)));
+	if (group && *group) {
+		const struct vs_fgroup *g = vs_config_find_fgroup(cfg, group);
+		bool has = false;
+		if (!g)
+			return fail(-ENOENT, err, errlen,
+			            "There is no failover group named '%s' ('vsadm fgroup show' "
+			            "lists them).",
+			            shown(group, buf, sizeof(buf)));
+		for (int i = 0; i < g->n_ports; i++)
+			has |= strcmp(g->ports[i], vip->home_port) == 0;
+		if (!has)
+			return fail(-EINVAL, err, errlen,
+			            "The failover group '%s' does not contain the home port %s of "
+			            "%s.",
+			            group, vip->home_port, vip->addr);
+	}
+	if (group)
+		snprintf(vip->group, sizeof(vip->group), "%s", group);
+	vip->no_auto_revert = no_auto_revert;
+	cfg->version++;
+	return 0;
+}
+
+int vs_config_fgroup_create(struct vs_config *cfg, const char *name, const char *ports,
+                            const char *probe, uint32_t interval_ms, uint32_t misses,
+                            int32_t hold_down_s, bool (*port_exists)(const char *port, void *arg),
+                            void *arg, char *err, size_t errlen)
+{
+	struct vs_fgroup g = {0};
+	char list[VS_FG_MAX_PORTS * (VS_PORT_MAX + 2)], *save = NULL, *tok, buf[64];
+	int rc = vs_check_name("failover group", name, VS_NAME_MAX, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (vs_config_find_fgroup(cfg, name))
+		return fail(-EEXIST, err, errlen, "A failover group named '%s' already exists.",
+		            name);
+	if (cfg->n_fgroups >= VS_MAX_FGROUPS)
+		return fail(-E2BIG, err, errlen,
+		            "There are already %d failover groups, the maximum.", VS_MAX_FGROUPS);
+	if (strlen(ports) >= sizeof(list))
+		return fail(-EINVAL, err, errlen, "A failover group has at most %d ports.",
+		            VS_FG_MAX_PORTS);
+	snprintf(list, sizeof(list), "%s", ports);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct vs_fgroup *other;
+		rc = port_name_ok(tok, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (port_exists && !port_exists(tok, arg))
+			return fail(-ENOENT, err, errlen, "This node has no port named '%s'.", tok);
+		for (int i = 0; i < g.n_ports; i++)
+			if (strcmp(g.ports[i], tok) == 0)
+				return fail(-EINVAL, err, errlen, "The port %s is listed twice.",
+				            tok);
+		other = vs_config_port_fgroup(cfg, tok);
+		if (other)
+			return fail(
+			    -EEXIST, err, errlen,
+			    "The port %s already belongs to the failover group '%s'; a port "
+			    "belongs to one group only.",
+			    tok, other->name);
+		if (g.n_ports >= VS_FG_MAX_PORTS)
+			return fail(-E2BIG, err, errlen, "A failover group has at most %d ports.",
+			            VS_FG_MAX_PORTS);
+		snprintf(g.ports[g.n_ports++], sizeof(g.ports[0]), "%s", tok);
+	}
+	if (g.n_ports == 0)
+		return fail(-EINVAL, err, errlen,
+		            "A failover group needs at least one port (--ports eth1,eth2).");
+	if (probe && *probe) {
+		struct vs_vip p;
+		char cidr[VS_ADDR_MAX + 8];
+		if (strchr(probe, '/'))
+			return fail(-EINVAL, err, errlen,
+			            "The probe target '%s' is an address, without a prefix.",
+			            shown(probe, buf, sizeof(buf)));
+		snprintf(cidr, sizeof(cidr), "%s/%d", probe, strchr(probe, ':') ? 128 : 32);
+		if (strlen(probe) > VS_ADDR_MAX || vs_parse_vip(cidr, &p, NULL, 0) < 0)
+			return fail(-EINVAL, err, errlen,
+			            "The probe target '%s' is not a unicast IPv4 or IPv6 address.",
+			            shown(probe, buf, sizeof(buf)));
+		snprintf(g.probe, sizeof(g.probe), "%s", p.addr);
+	}
+	if (interval_ms && (interval_ms < 100 || interval_ms > 60000))
+		return fail(-EINVAL, err, errlen,
+		            "The probe interval must be between 100 and 60000 ms.");
+	if (misses && misses > 20)
+		return fail(-EINVAL, err, errlen, "The probe miss count must be between 1 and 20.");
+	if (hold_down_s > 3600)
+		return fail(-EINVAL, err, errlen, "The hold-down must be between 0 and 3600 s.");
+	snprintf(g.name, sizeof(g.name), "%s", name);
+	g.probe_interval_ms = interval_ms ? interval_ms : VS_FG_PROBE_INTERVAL_DEFAULT;
+	g.probe_misses = misses ? misses : VS_FG_PROBE_MISSES_DEFAULT;
+	g.hold_down_s = hold_down_s < 0 ? VS_FG_HOLD_DOWN_DEFAULT : (uint32_t)hold_down_s;
+	cfg->fgroups[cfg->n_fgroups++] = g;
+	cfg->version++;
+	return 0;
+}
+
+int vs_config_fgroup_delete(struct vs_config *cfg, const char *name, char *err, size_t errlen)
+{
+	char buf[48];
+
+	for (int i = 0; i < cfg->n_fgroups; i++) {
+		if (strcmp(cfg->fgroups[i].name, name) != 0)
+			continue;
+		for (int v = 0; v < cfg->n_vservers; v++)
+			for (int k = 0; k < cfg->vservers[v].n_vips; k++)
+				if (strcmp(cfg->vservers[v].vips[k].group, name) == 0)
+					return fail(
+					    -EBUSY, err, errlen,
+					    "The failover group '%s' is named by virtual IP "
+					    "%s of '%s'.",
+					    name, cfg->vservers[v].vips[k].addr,
+					    cfg->vservers[v].name);
+		memmove(&cfg->fgroups[i], &cfg->fgroups[i + 1],
+		        (size_t)(cfg->n_fgroups - i - 1) * sizeof(cfg->fgroups[0]));
+		cfg->n_fgroups--;
+		cfg->version++;
+		return 0;
+	}
+	return fail(-ENOENT, err, errlen, "There is no failover group named '%s'.",
+	            shown(name, buf, sizeof(buf)));
 }
 
 void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6])

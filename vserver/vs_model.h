@@ -33,6 +33,8 @@
 #define VS_MAX_EXPORTS 32
 #define VS_MAX_SHARES 32
 #define VS_MAX_VSERVERS 256
+#define VS_MAX_FGROUPS 16
+#define VS_FG_MAX_PORTS 8
 
 #define VS_ERR_LEN 256
 
@@ -43,7 +45,25 @@ struct vs_vip {
 	int family;                 /* AF_INET or AF_INET6 */
 	int prefix;
 	char home_port[VS_PORT_MAX + 1];
+	char group[VS_NAME_MAX + 1]; /* failover group; "" = the group of the home port */
+	bool no_auto_revert;         /* stay where failover put it until `vip revert` */
 };
+
+/* A failover group: the ports of a node that reach the same network. A VIP
+ * may live on any healthy port of its group. */
+struct vs_fgroup {
+	char name[VS_NAME_MAX + 1];
+	int n_ports;
+	char ports[VS_FG_MAX_PORTS][VS_PORT_MAX + 1];
+	char probe[VS_ADDR_MAX + 1]; /* probe target, "" = carrier only */
+	uint32_t probe_interval_ms;
+	uint32_t probe_misses;
+	uint32_t hold_down_s; /* a healed home port must stay healthy this long */
+};
+
+#define VS_FG_PROBE_INTERVAL_DEFAULT 1000
+#define VS_FG_PROBE_MISSES_DEFAULT 3
+#define VS_FG_HOLD_DOWN_DEFAULT 30
 
 struct vs_fs {
 	char name[VS_NAME_MAX + 1];
@@ -87,6 +107,8 @@ struct vs_vserver {
 /* The whole configuration of the node (later: of the cluster). */
 struct vs_config {
 	uint64_t version; /* bumped by every accepted change */
+	int n_fgroups;
+	struct vs_fgroup fgroups[VS_MAX_FGROUPS];
 	int n_vservers;
 	struct vs_vserver vservers[VS_MAX_VSERVERS];
 };
@@ -97,6 +119,14 @@ const struct vs_fs *vs_vserver_find_fs(const struct vs_vserver *vs, const char *
 /* The VS (other than `except`, may be NULL) that owns address `addr`, or NULL. */
 const struct vs_vserver *vs_config_vip_owner(const struct vs_config *cfg, const char *addr,
                                              const struct vs_vserver *except);
+
+const struct vs_fgroup *vs_config_find_fgroup(const struct vs_config *cfg, const char *name);
+/* The group a port belongs to, or NULL. */
+const struct vs_fgroup *vs_config_port_fgroup(const struct vs_config *cfg, const char *port);
+/* The effective group of a VIP: its own, else its home port's; NULL if none. */
+const struct vs_fgroup *vs_vip_fgroup(const struct vs_config *cfg, const struct vs_vip *vip);
+/* The VIP of a VS by address (any spelling of the address), or NULL. */
+struct vs_vip *vs_vserver_find_vip(struct vs_vserver *vs, const char *addr);
 
 /* --- value checks (pure) ------------------------------------------------- */
 /* Names: 1..max chars of [A-Za-z0-9_-], starting with a letter. */
@@ -126,6 +156,16 @@ int vs_config_set_admin(struct vs_config *cfg, const char *name, enum vs_admin a
 int vs_config_vip_add(struct vs_config *cfg, const char *vs, const char *addr_prefix,
                       const char *home_port, bool (*port_exists)(const char *port, void *arg),
                       void *arg, char *err, size_t errlen);
+/* Group and revert behaviour of an existing VIP (group NULL = unchanged). */
+int vs_config_vip_set(struct vs_config *cfg, const char *vs, const char *addr, const char *group,
+                      bool no_auto_revert, char *err, size_t errlen);
+/* "eth1,eth2" -> a group; probe may be NULL or "" (carrier only); zero
+ * interval or misses and a negative hold-down mean the defaults. */
+int vs_config_fgroup_create(struct vs_config *cfg, const char *name, const char *ports,
+                            const char *probe, uint32_t interval_ms, uint32_t misses,
+                            int32_t hold_down_s, bool (*port_exists)(const char *port, void *arg),
+                            void *arg, char *err, size_t errlen);
+int vs_config_fgroup_delete(struct vs_config *cfg, const char *name, char *err, size_t errlen);
 int vs_config_vip_del(struct vs_config *cfg, const char *vs, const char *addr, char *err,
                       size_t errlen);
 int vs_config_fs_add(struct vs_config *cfg, const char *vs, const char *fsname, const char *lun,
