@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "appliance/ap_ctl.h"
+#include "appliance/ap_ports.h"
 #include "fsexport/fx_ganesha.h"
 #include "fsexport/fx_lun.h"
 #include "lib/lib_fs.h"
@@ -51,6 +52,7 @@ struct ap_daemon {
 	struct vs_store *store;
 	struct vs_config *cfg;
 	struct ap_ctl *ctl;
+	struct ap_ports *ports;
 	struct rt_entry *rts;
 	struct waiter *waiters;
 	sd_event_source *reaper;
@@ -150,9 +152,18 @@ static void rt_changed(void *arg, const char *vs, enum vs_rt_state state)
 		*pp = w->next;
 		free(w);
 	}
+	if (d->ports)
+		ap_ports_config_changed(d->ports);
 	if (e && e->deleting && state == VS_RT_STOPPED && !d->reaper &&
 	    sd_event_add_defer(d->ev, &d->reaper, on_reap, d) < 0)
 		lib_err("cannot schedule the removal of %s", vs);
+}
+
+static const char *rt_vip_port(void *arg, const char *vs, const struct vs_vip *vip)
+{
+	struct ap_daemon *d = arg;
+
+	return d->ports ? ap_ports_choose(d->ports, vs, vip) : NULL;
 }
 
 static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
@@ -167,6 +178,7 @@ static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 	    .grace_period = FX_GANESHA_GRACE_DEFAULT,
 	    .probe_interval_usec = PROBE_INTERVAL_USEC,
 	    .event = rt_event_sink,
+	    .vip_port = rt_vip_port,
 	    .changed = rt_changed,
 	    .arg = d,
 	};
@@ -248,6 +260,8 @@ static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char
 	eventf(d, vs, "info", "%s (by uid %u, configuration version %llu)", what, (unsigned)uid,
 	       (unsigned long long)d->cfg->version);
 	sync_runtimes(d);
+	if (d->ports)
+		ap_ports_config_changed(d->ports);
 	return 0;
 }
 
@@ -280,9 +294,11 @@ static json_t *vserver_json(struct ap_daemon *d, const struct vs_vserver *vs)
 	json_t *j = vs_vserver_to_json(vs);
 	struct rt_entry *e = find_rt(d, vs->name);
 
-	json_object_set_new(j, "runtime",
-	                    e ? vs_runtime_to_json(e->rt)
-	                      : json_pack("{s:s}", "state", vs_rt_state_name(VS_RT_STOPPED)));
+	json_t *rt = e ? vs_runtime_to_json(e->rt)
+	               : json_pack("{s:s}", "state", vs_rt_state_name(VS_RT_STOPPED));
+	json_object_set_new(rt, "no_healthy_port",
+	                    d->ports ? ap_ports_marks(d->ports, vs->name) : json_array());
+	json_object_set_new(j, "runtime", rt);
 	return j;
 }
 
@@ -411,6 +427,42 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		return do_events(d, conn, args);
 	if (strcmp(cmd, "lun.show") == 0)
 		return do_luns(d, conn);
+	if (strcmp(cmd, "port.show") == 0) {
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_ports_show(d->ports)));
+		return;
+	}
+	if (strcmp(cmd, "vip.show") == 0) {
+		if (vs && !vs_config_find(d->cfg, vs)) {
+			ap_ctl_reply(d->ctl, conn,
+			             ap_error("There is no virtual server named '%s'.", vs));
+			return;
+		}
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_ports_vips(d->ports, vs)));
+		return;
+	}
+	if (strcmp(cmd, "fgroup.show") == 0) {
+		json_t *all = vs_config_to_json(d->cfg);
+		ap_ctl_reply(d->ctl, conn,
+		             ap_ok(NULL, json_incref(json_object_get(all, "fgroups"))));
+		json_decref(all);
+		return;
+	}
+	if (strcmp(cmd, "vip.migrate") == 0 || strcmp(cmd, "vip.revert") == 0) {
+		bool migrate = strcmp(cmd, "vip.migrate") == 0;
+		const char *addr = str_arg(args, "address");
+		rc = migrate ? ap_ports_migrate(d->ports, vs ? vs : "", addr ? addr : "",
+		                                str_arg(args, "port") ?: "", err, sizeof(err))
+		             : ap_ports_revert(d->ports, vs ? vs : "", addr, err, sizeof(err));
+		if (rc < 0)
+			ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
+		else
+			ap_ctl_reply(d->ctl, conn,
+			             ap_ok(migrate ? "moved"
+			                   : rc    ? "returned home"
+			                           : "already home",
+			                   NULL));
+		return;
+	}
 	if (strcmp(cmd, "node.show") == 0) {
 		ap_ctl_reply(
 		    d->ctl, conn,
@@ -473,11 +525,53 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 			return;
 		}
 	} else if (strcmp(cmd, "vip.add") == 0) {
+		uint64_t before = d->cfg->version;
+		const char *group = str_arg(args, "group");
+		bool no_revert = bool_arg(args, "no_auto_revert");
 		rc = vs_config_vip_add(d->cfg, vs ? vs : "", str_arg(args, "address") ?: "",
 		                       str_arg(args, "home_port") ?: "", port_exists, d, err,
 		                       sizeof(err));
+		if (rc == 0 && (group || no_revert)) {
+			rc = vs_config_vip_set(d->cfg, vs, str_arg(args, "address"), group,
+			                       no_revert, err, sizeof(err));
+			if (rc < 0) { /* all or nothing */
+				char ignore[VS_ERR_LEN];
+				vs_config_vip_del(d->cfg, vs, str_arg(args, "address"), ignore,
+				                  sizeof(ignore));
+				d->cfg->version = before;
+			}
+		}
 		snprintf(what, sizeof(what), "virtual IP %s added on port %s",
 		         str_arg(args, "address") ?: "", str_arg(args, "home_port") ?: "");
+	} else if (strcmp(cmd, "fgroup.create") == 0) {
+		json_t *iv = json_object_get(args, "probe_interval");
+		json_t *mv = json_object_get(args, "probe_misses");
+		json_t *hv = json_object_get(args, "hold_down");
+		long long ivl = json_is_integer(iv) ? json_integer_value(iv) : 0;
+		long long mvl = json_is_integer(mv) ? json_integer_value(mv) : 0;
+		long long hvl = json_is_integer(hv) ? json_integer_value(hv) : -1;
+		if (ivl < 0 || mvl < 0 || (json_is_integer(mv) && mvl == 0) ||
+		    (json_is_integer(iv) && ivl == 0)) {
+			rc = -EINVAL;
+			snprintf(err, sizeof(err),
+			         "The probe interval and miss count must be positive.");
+		} else if (json_is_integer(hv) && hvl < 0) {
+			rc = -EINVAL;
+			snprintf(err, sizeof(err), "The hold-down must be between 0 and 3600 s.");
+		} else {
+			rc = vs_config_fgroup_create(
+			    d->cfg, name ? name : "", str_arg(args, "ports") ?: "",
+			    str_arg(args, "probe"), (uint32_t)ivl, (uint32_t)mvl, (int32_t)hvl,
+			    port_exists, d, err, sizeof(err));
+		}
+		snprintf(what, sizeof(what), "failover group %s created with ports %s%s%s",
+		         name ? name : "", str_arg(args, "ports") ?: "",
+		         str_arg(args, "probe") ? ", probing " : "", str_arg(args, "probe") ?: "");
+		vs = NULL;
+	} else if (strcmp(cmd, "fgroup.delete") == 0) {
+		rc = vs_config_fgroup_delete(d->cfg, name ? name : "", err, sizeof(err));
+		snprintf(what, sizeof(what), "failover group %s deleted", name ? name : "");
+		vs = NULL;
 	} else if (strcmp(cmd, "vip.remove") == 0) {
 		rc = vs_config_vip_del(d->cfg, vs ? vs : "", str_arg(args, "address") ?: "", err,
 		                       sizeof(err));
@@ -546,6 +640,18 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 
 /* --- life ------------------------------------------------------------------------ */
 
+static const struct vs_config *ports_config(void *arg)
+{
+	return ((struct ap_daemon *)arg)->cfg;
+}
+
+static struct vs_runtime *ports_runtime(void *arg, const char *vs)
+{
+	struct rt_entry *e = find_rt(arg, vs);
+
+	return e && !e->deleting ? e->rt : NULL;
+}
+
 int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_daemon **out)
 {
 	struct ap_daemon *d = calloc(1, sizeof(*d));
@@ -591,6 +697,13 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	rc = vs_store_load_config(d->store, d->cfg);
 	if (rc < 0)
 		goto fail;
+	struct ap_ports_hooks hooks = {
+	    .config = ports_config, .runtime = ports_runtime, .event = rt_event_sink};
+	rc = ap_ports_create(ev, &hooks, d, &d->ports);
+	if (rc < 0) {
+		lib_err("cannot watch the ports: %s", strerror(-rc));
+		goto fail;
+	}
 	rc = ap_ctl_create(ev, o->socket, 0, handle, d, &d->ctl);
 	if (rc < 0) {
 		lib_err("cannot listen on %s: %s", o->socket, strerror(-rc));
@@ -615,6 +728,8 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	if (d->store)
 		eventf(d, NULL, "info", "applianced stopping; virtual servers keep serving");
 	ap_ctl_destroy(d->ctl);
+	ap_ports_destroy(d->ports);
+	d->ports = NULL;
 	while (d->waiters) {
 		struct waiter *w = d->waiters;
 		d->waiters = w->next;

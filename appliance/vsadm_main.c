@@ -135,8 +135,10 @@ static void print_vserver_line(json_t *v)
 		if (n >= sizeof(addrs))
 			break;
 	}
-	printf("%-16s %-9s %-9s %-8s %3zu %3zu %3zu  %s\n", s(v, "name"), s(rt, "state"),
-	       s(v, "admin"), s(rt, "node")[0] ? s(rt, "node") : "-",
+	const char *state =
+	    json_array_size(json_object_get(rt, "no_healthy_port")) ? "no-healthy-port" : s(rt, "state");
+	printf("%-16s %-15s %-9s %-8s %3zu %3zu %3zu  %s\n", s(v, "name"), state, s(v, "admin"),
+	       s(rt, "node")[0] ? s(rt, "node") : "-",
 	       json_array_size(json_object_get(v, "filesystems")),
 	       json_array_size(json_object_get(v, "exports")),
 	       json_array_size(json_object_get(v, "shares")), addrs[0] ? addrs : "-");
@@ -150,6 +152,12 @@ static void print_vserver_detail(json_t *v)
 	printf("Virtual server: %s\n", s(v, "name"));
 	printf("  State:        %s%s%s\n", s(rt, "state"), s(rt, "reason")[0] ? " - " : "",
 	       s(rt, "reason"));
+	json_t *marks = json_object_get(rt, "no_healthy_port");
+	if (json_array_size(marks)) {
+		printf("  Marked:       no-healthy-port for");
+		json_array_foreach(marks, i, e) printf(" %s", json_string_value(e));
+		printf("\n");
+	}
 	printf("  Wanted:       %s\n", s(v, "admin"));
 	printf("  Node:         %s\n", s(rt, "node")[0] ? s(rt, "node") : "-");
 	printf("  Priority:     %lld%s\n", json_integer_value(json_object_get(v, "priority")),
@@ -232,7 +240,7 @@ static void print_human(const char *cmd, json_t *resp)
 				       "NAME'.\n");
 				return;
 			}
-			printf("%-16s %-9s %-9s %-8s %3s %3s %3s  %s\n", "NAME", "STATE", "WANTED",
+			printf("%-16s %-15s %-9s %-8s %3s %3s %3s  %s\n", "NAME", "STATE", "WANTED",
 			       "NODE", "FS", "EXP", "SHR", "VIRTUAL IPS");
 			json_array_foreach(data, i, e) print_vserver_line(e);
 		} else {
@@ -247,6 +255,54 @@ static void print_human(const char *cmd, json_t *resp)
 		    "%-14s %-16s %-38s %-6s %-5s %s\n", s(e, "device"), s(e, "label"), s(e, "uuid"),
 		    s(e, "type"), json_is_true(json_object_get(e, "mmp")) ? "yes" : "no",
 		    s(e, "vserver")[0] ? s(e, "vserver") : "-");
+	} else if (strcmp(cmd, "port.show") == 0) {
+		printf("%-8s %-8s %-6s %-8s %-8s %-10s %-7s %5s %s\n", "PORT", "GROUP", "ADMIN",
+		       "CARRIER", "PROBE", "HEALTH", "DAMPED", "VIPS", "SINCE");
+		json_array_foreach(data, i, e)
+		{
+			printf("%-8s %-8s %-6s %-8s %-8s %-10s %-7s %5lld %.1f s (%lld changes in "
+			       "60 s)\n",
+			       s(e, "name"), s(e, "group")[0] ? s(e, "group") : "-",
+			       json_is_true(json_object_get(e, "admin_up")) ? "up" : "down",
+			       json_is_true(json_object_get(e, "carrier")) ? "yes" : "no",
+			       s(e, "probe"), s(e, "health"),
+			       json_is_true(json_object_get(e, "damped")) ? "yes" : "no",
+			       json_integer_value(json_object_get(e, "vips")),
+			       json_real_value(json_object_get(e, "since_s")),
+			       json_integer_value(json_object_get(e, "changes_60s")));
+		}
+	} else if (strcmp(cmd, "vip.show") == 0) {
+		printf("%-12s %-28s %-6s %-8s %-6s %-16s %s\n", "VSERVER", "ADDRESS", "HOME",
+		       "GROUP", "NOW", "STATE", "WHY");
+		json_array_foreach(data, i, e)
+		{
+			char addr[64];
+			snprintf(addr, sizeof(addr), "%s/%lld", s(e, "address"),
+			         json_integer_value(json_object_get(e, "prefix")));
+			printf("%-12s %-28s %-6s %-8s %-6s %-16s %s%s\n", s(e, "vs"), addr,
+			       s(e, "home_port"), s(e, "group")[0] ? s(e, "group") : "-",
+			       s(e, "port")[0] ? s(e, "port") : "-", s(e, "state"), s(e, "why"),
+			       json_is_true(json_object_get(e, "auto_revert"))
+			           ? ""
+			           : " (no auto-revert)");
+		}
+	} else if (strcmp(cmd, "fgroup.show") == 0) {
+		printf("%-12s %-24s %-28s %-9s %-6s %s\n", "GROUP", "PORTS", "PROBE", "INTERVAL",
+		       "MISSES", "HOLD-DOWN");
+		json_array_foreach(data, i, e)
+		{
+			char ports[128] = "";
+			size_t k, n = 0;
+			json_t *pv;
+			json_array_foreach(json_object_get(e, "ports"), k, pv) n +=
+			    (size_t)snprintf(ports + n, sizeof(ports) - n, "%s%s", k ? "," : "",
+			                     json_string_value(pv));
+			printf("%-12s %-24s %-28s %6lld ms %6lld %lld s\n", s(e, "name"), ports,
+			       s(e, "probe")[0] ? s(e, "probe") : "- (carrier only)",
+			       json_integer_value(json_object_get(e, "probe_interval_ms")),
+			       json_integer_value(json_object_get(e, "probe_misses")),
+			       json_integer_value(json_object_get(e, "hold_down_s")));
+		}
 	} else if (strcmp(cmd, "node.show") == 0) {
 		const char *key;
 		json_t *v;
@@ -275,7 +331,7 @@ static int run(int argc, char *const *argv)
 		return 2;
 	}
 	if (flags.help) {
-		char text[4096];
+		char text[8192];
 		ap_cli_usage(text, sizeof(text));
 		fputs(text, stdout);
 		return 0;

@@ -201,8 +201,48 @@ out:
 	return r;
 }
 
+int nf_announcer_open(int nsfd)
+{
+	return nf_netns_socket(nsfd, AF_PACKET, SOCK_RAW, 0);
+}
+
+int nf_vip_announce_fd(int afd, int nsfd, const struct nf_vip_spec *s, int count)
+{
+	unsigned char frame[NF_ETH_ZLEN];
+	struct sockaddr_ll sll;
+	struct nf_vip_addr a;
+	int r, idx;
+
+	r = nf_vip_parse(s, &a);
+	if (r < 0)
+		return r;
+	if (count < 0 || count > NF_ANNOUNCE_MAX)
+		return -EINVAL;
+	if (a.family != AF_INET || afd < 0)
+		return nf_vip_announce(nsfd, s, count);
+	idx = nf_ifindex_of(afd, s->ifname);
+	if (idx < 0)
+		return idx;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = idx;
+	sll.sll_halen = 6;
+	memset(sll.sll_addr, 0xff, 6);
+	nf_garp_frame(frame, s->mac, a.bytes);
+	for (int i = 0; i < count; i++) {
+		ssize_t n = sendto(afd, frame, sizeof(frame), MSG_DONTWAIT, (struct sockaddr *)&sll,
+				   sizeof(sll));
+		if (n < 0)
+			return -errno;
+		if ((size_t)n != sizeof(frame))
+			return -EIO;
+	}
+	return 0;
+}
+
 int nf_vip_announce(int nsfd, const struct nf_vip_spec *s, int count)
 {
+
 	struct nf_vip_addr a;
 	int r;
 

@@ -52,7 +52,7 @@ struct nf_policy_params {
 };
 
 #define NF_DAMP_WINDOW_DEFAULT (60ULL * 1000000)
-#define NF_DAMP_THRESHOLD_DEFAULT 4
+#define NF_DAMP_THRESHOLD_DEFAULT 6 /* three pulls and plugs within the window */
 
 struct nf_port_view {
 	const char *name;

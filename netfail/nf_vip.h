@@ -41,5 +41,13 @@ int nf_vip_down(int nsfd, const char *ifname);
 /* Send `count` (0..64) announcements of the VIP from the device (GARP /
  * unsolicited NA), back to back; -ENODEV if the device is not there. */
 int nf_vip_announce(int nsfd, const struct nf_vip_spec *s, int count);
+/* A send-only packet socket inside the namespace, kept open for the VS's life:
+ * closing a packet socket waits for an RCU grace period (5-20 ms measured
+ * here), which must not sit on the failover path. Returns the fd or -errno. */
+int nf_announcer_open(int nsfd);
+/* nf_vip_announce through an announcer socket (IPv4; IPv6 goes through
+ * nf_vip_announce, whose ICMPv6 socket closes without that wait). */
+int nf_vip_announce_fd(int afd, int nsfd, const struct nf_vip_spec *s, int count);
+
 
 #endif

@@ -45,7 +45,8 @@
 #define RESTART_MIN_USEC (1ULL * 1000000)
 #define RESTART_MAX_USEC (30ULL * 1000000)
 #define STABLE_USEC (60ULL * 1000000)
-#define ANNOUNCE_COUNT 3
+#define ANNOUNCE_COUNT 3 /* one at once, then repeats */
+#define ANNOUNCE_GAP_USEC (100ULL * 1000)
 #define NFS_PORT 2049
 #define SMB_PORT 445
 
@@ -77,7 +78,9 @@ struct vipst {
 	char addr[VS_ADDR_MAX + 1];
 	char ifname[16];
 	char port[VS_PORT_MAX + 1];
+	char slot; /* 'a' or 'b': a move creates the other one, then drops this */
 	bool up;
+	int announce_left; /* repeats still due from the repeat timer */
 };
 
 struct vs_runtime {
@@ -104,6 +107,11 @@ struct vs_runtime {
 	struct mountst mounts[VS_MAX_FS];
 	int n_vips;
 	struct vipst vips[VS_MAX_VIPS];
+	int afd; /* announcer socket in the VS namespace */
+	sd_event_source *announce_timer;
+	sd_event_source *reap_defer;
+	int n_stale;
+	char stale[VS_MAX_VIPS * 2][16]; /* devices left by moves, deleted right after */
 };
 
 static void kick(struct vs_runtime *rt);
@@ -249,6 +257,10 @@ static int ensure_netns(struct vs_runtime *rt)
 		fail(rt, "cannot open the network namespace %s: %s", rt->netns, strerror(-rc));
 		return rc;
 	}
+	rt->afd = nf_announcer_open(rt->nsfd);
+	if (rt->afd < 0)
+		lib_warn("%s: no announcer socket (%s); announcing the slow way", rt->want.name,
+			 strerror(-rt->afd));
 	rc = nf_lo_up(rt->nsfd);
 	if (rc < 0) {
 		fail(rt, "cannot bring up the loopback of %s: %s", rt->netns, strerror(-rc));
@@ -265,6 +277,11 @@ static void drop_netns(struct vs_runtime *rt)
 		close(rt->nsfd);
 		rt->nsfd = -1;
 	}
+	if (rt->afd >= 0) {
+		close(rt->afd);
+		rt->afd = -1;
+	}
+	rt->announce_timer = sd_event_source_disable_unref(rt->announce_timer);
 	rc = nf_netns_delete(rt->netns);
 	if (rc < 0 && rc != -ENOENT)
 		rt_event(rt, "warning", "cannot delete the network namespace %s: %s", rt->netns,
@@ -840,12 +857,134 @@ static struct vipst *find_vip(struct vs_runtime *rt, const char *addr)
 	return NULL;
 }
 
-static void vip_ifname(const char *addr, char *buf, size_t len)
+static void vip_ifname(const char *addr, char slot, char *buf, size_t len)
 {
 	uint8_t mac[6];
 
 	vs_vip_mac("", addr, mac);
-	snprintf(buf, len, "v%02x%02x%02x%02x", mac[2], mac[3], mac[4], mac[5]);
+	snprintf(buf, len, "v%02x%02x%02x%02x%c", mac[2], mac[3], mac[4], mac[5], slot);
+}
+
+static const struct vs_vip *want_vip(const struct vs_runtime *rt, const char *addr)
+{
+	for (int i = 0; i < rt->want.n_vips; i++)
+		if (strcmp(rt->want.vips[i].addr, addr) == 0)
+			return &rt->want.vips[i];
+	return NULL;
+}
+
+static void vip_spec(const struct vs_runtime *rt, const struct vs_vip *v, const char *ifname,
+		     const char *port, struct nf_vip_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->family = v->family;
+	spec->addr = v->addr;
+	spec->prefix = v->prefix;
+	spec->ifname = ifname;
+	spec->parent = port;
+	vs_vip_mac(rt->want.name, v->addr, spec->mac);
+}
+
+/* Repeats of the announcements, 100 ms apart, after the first one. */
+static int on_announce(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vs_runtime *rt = userdata;
+	bool more = false;
+
+	for (int i = 0; i < rt->n_vips; i++) {
+		struct vipst *st = &rt->vips[i];
+		const struct vs_vip *v = want_vip(rt, st->addr);
+		struct nf_vip_spec spec;
+		if (!st->up || st->announce_left <= 0 || !v)
+			continue;
+		vip_spec(rt, v, st->ifname, st->port, &spec);
+		if (nf_vip_announce_fd(rt->afd, rt->nsfd, &spec, 1) < 0)
+			st->announce_left = 0;
+		else
+			st->announce_left--;
+		more |= st->announce_left > 0;
+	}
+	if (more) {
+		sd_event_source_set_time_relative(s, ANNOUNCE_GAP_USEC);
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	} else {
+		rt->announce_timer = sd_event_source_disable_unref(rt->announce_timer);
+	}
+	return 0;
+}
+
+static void announce_later(struct vs_runtime *rt, struct vipst *st)
+{
+	st->announce_left = ANNOUNCE_COUNT - 1;
+	if (!rt->announce_timer &&
+	    sd_event_add_time_relative(rt->env.ev, &rt->announce_timer, CLOCK_MONOTONIC,
+				       ANNOUNCE_GAP_USEC, 0, on_announce, rt) < 0)
+		lib_warn("%s: cannot arm the announcement timer", rt->want.name);
+}
+
+/* Devices left behind by moves: deleting one takes the kernel 15-20 ms (an
+ * RCU grace period), so it is done after every announcement of this round. */
+static int on_reap_stale(sd_event_source *s, void *userdata)
+{
+	struct vs_runtime *rt = userdata;
+
+	rt->reap_defer = sd_event_source_disable_unref(rt->reap_defer);
+	for (int i = 0; i < rt->n_stale && rt->nsfd >= 0; i++) {
+		int rc = nf_vip_down(rt->nsfd, rt->stale[i]);
+		if (rc < 0 && rc != -ENODEV)
+			lib_warn("%s: cannot delete the old device %s: %s", rt->want.name,
+				 rt->stale[i], strerror(-rc));
+	}
+	rt->n_stale = 0;
+	return 0;
+}
+
+static void drop_later(struct vs_runtime *rt, const char *ifname)
+{
+	if (rt->n_stale < (int)(sizeof(rt->stale) / sizeof(rt->stale[0])))
+		snprintf(rt->stale[rt->n_stale++], sizeof(rt->stale[0]), "%s", ifname);
+	if (!rt->reap_defer && sd_event_add_defer(rt->env.ev, &rt->reap_defer, on_reap_stale, rt) < 0)
+		lib_warn("%s: cannot schedule the deletion of %s", rt->want.name, ifname);
+}
+
+int vs_runtime_vip_move(struct vs_runtime *rt, const char *addr, const char *port)
+{
+	struct vipst *st = find_vip(rt, addr);
+	const struct vs_vip *v = want_vip(rt, addr);
+	struct nf_vip_spec spec;
+	char ifname[16], old[16];
+	int rc;
+
+	if (!st || !st->up || !v || rt->nsfd < 0)
+		return -ENOENT;
+	if (strcmp(st->port, port) == 0)
+		return 0;
+	char slot = st->slot == 'a' ? 'b' : 'a';
+	vip_ifname(addr, slot, ifname, sizeof(ifname));
+	vip_spec(rt, v, ifname, port, &spec);
+	rc = nf_vip_up(rt->nsfd, &spec);
+	if (rc < 0)
+		return rc;
+	/* Announce first; the old device goes once every VIP of this round moved. */
+	rc = nf_vip_announce_fd(rt->afd, rt->nsfd, &spec, 1);
+	snprintf(old, sizeof(old), "%s", st->ifname);
+	snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
+	snprintf(st->port, sizeof(st->port), "%s", port);
+	st->slot = slot;
+	drop_later(rt, old);
+	if (rc < 0)
+		lib_warn("%s: announcing %s on %s failed: %s", rt->want.name, addr, port,
+			 strerror(-rc));
+	announce_later(rt, st);
+	return 0;
+}
+
+const char *vs_runtime_vip_port(const struct vs_runtime *rt, const char *addr)
+{
+	for (int i = 0; i < rt->n_vips; i++)
+		if (strcmp(rt->vips[i].addr, addr) == 0 && rt->vips[i].up)
+			return rt->vips[i].port;
+	return NULL;
 }
 
 static int ensure_vips(struct vs_runtime *rt)
@@ -860,14 +999,20 @@ static int ensure_vips(struct vs_runtime *rt)
 
 		if (st && st->up)
 			continue;
-		vip_ifname(v->addr, ifname, sizeof(ifname));
-		spec.ifname = ifname;
-		spec.parent = v->home_port;
-		vs_vip_mac(rt->want.name, v->addr, spec.mac);
+		const char *port = rt->env.vip_port ? rt->env.vip_port(rt->env.arg, rt->want.name, v)
+						    : NULL;
+		if (!port)
+			port = v->home_port;
+		/* Fresh: a device of the other slot may be left from before a daemon
+		 * restart; it would hold the same MAC. */
+		vip_ifname(v->addr, 'b', ifname, sizeof(ifname));
+		nf_vip_down(rt->nsfd, ifname);
+		vip_ifname(v->addr, 'a', ifname, sizeof(ifname));
+		vip_spec(rt, v, ifname, port, &spec);
 		rc = nf_vip_up(rt->nsfd, &spec);
 		if (rc < 0) {
 			fail(rt, "cannot bring up virtual IP %s/%d on port %s: %s", v->addr,
-			     v->prefix, v->home_port, strerror(-rc));
+			     v->prefix, port, strerror(-rc));
 			return 1;
 		}
 		if (!st) {
@@ -876,14 +1021,16 @@ static int ensure_vips(struct vs_runtime *rt)
 			snprintf(st->addr, sizeof(st->addr), "%s", v->addr);
 		}
 		snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
-		snprintf(st->port, sizeof(st->port), "%s", v->home_port);
+		snprintf(st->port, sizeof(st->port), "%s", port);
+		st->slot = 'a';
 		st->up = true;
-		rc = nf_vip_announce(rt->nsfd, &spec, ANNOUNCE_COUNT);
+		rc = nf_vip_announce_fd(rt->afd, rt->nsfd, &spec, 1);
+		announce_later(rt, st);
 		snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", spec.mac[0],
 		         spec.mac[1], spec.mac[2], spec.mac[3], spec.mac[4], spec.mac[5]);
 		rt_event(rt, rc < 0 ? "warning" : "info",
 		         "virtual IP %s/%d up on port %s (MAC %s)%s%s", v->addr, v->prefix,
-		         v->home_port, macs, rc < 0 ? ", announcement failed: " : ", announced",
+		         port, macs, rc < 0 ? ", announcement failed: " : ", announced",
 		         rc < 0 ? strerror(-rc) : "");
 	}
 	return 0;
@@ -1159,6 +1306,7 @@ int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver 
 	rt->env.state_dir = rt->state_dir;
 	rt->env.self_exe = rt->self_exe;
 	rt->nsfd = -1;
+	rt->afd = -1;
 	rt->srv[SRV_NFS].kind = SRV_NFS;
 	rt->srv[SRV_SMB].kind = SRV_SMB;
 	rt->want = *vs;
@@ -1201,8 +1349,13 @@ void vs_runtime_destroy(struct vs_runtime *rt)
 		rt->srv[i].restart_timer = sd_event_source_disable_unref(rt->srv[i].restart_timer);
 		lib_run_detach(rt->srv[i].run);
 	}
+	rt->announce_timer = sd_event_source_disable_unref(rt->announce_timer);
+	if (rt->reap_defer) /* do not leave an old device holding the MAC */
+		on_reap_stale(rt->reap_defer, rt);
 	if (rt->nsfd >= 0)
 		close(rt->nsfd);
+	if (rt->afd >= 0)
+		close(rt->afd);
 	free(rt->node);
 	free(rt->run_dir);
 	free(rt->state_dir);

@@ -57,6 +57,9 @@ struct vs_runtime_env {
 	uint64_t probe_interval_usec;
 	/* Event log sink; severity is "info", "warning" or "error". */
 	void (*event)(void *arg, const char *vs, const char *severity, const char *message);
+	/* The port a VIP should be brought up on (the node's port policy); NULL
+	 * (or a NULL callback) means its home port. */
+	const char *(*vip_port)(void *arg, const char *vs, const struct vs_vip *vip);
 	/* Called after every state change (may be NULL). */
 	void (*changed)(void *arg, const char *vs, enum vs_rt_state state);
 	void *arg;
@@ -76,6 +79,14 @@ const char *vs_runtime_reason(const struct vs_runtime *rt);
 const char *vs_rt_state_name(enum vs_rt_state s);
 /* Live state for `vsadm vserver show`: a new object owned by the caller. */
 json_t *vs_runtime_to_json(const struct vs_runtime *rt);
+
+/* Move an up VIP to another port of the node now: a new macvlan (same MAC
+ * and address) on `port`, announced at once and twice more 100 ms apart; the
+ * old device is deleted after the current event. -ENOENT if the VIP is not
+ * up. The caller (the port policy) logs the reason. */
+int vs_runtime_vip_move(struct vs_runtime *rt, const char *addr, const char *port);
+/* The port the VIP is up on, or NULL. */
+const char *vs_runtime_vip_port(const struct vs_runtime *rt, const char *addr);
 
 /* The netns name of a VS ("vs-NAME"). */
 void vs_runtime_netns_name(const char *vs, char *buf, size_t len);

@@ -144,7 +144,7 @@ static void test_complete(void **state)
 
 static void test_usage_lists_every_command(void **state)
 {
-	char text[4096];
+	char text[8192];
 
 	ap_cli_usage(text, sizeof(text));
 	assert_non_null(
