@@ -70,10 +70,16 @@ demo: deps
 check: deps
 	$(MAKE) test
 
+# Benchmarks (timing targets live here, never in tests): bench/results.json.
+bench: bench-netfail
+
+bench-netfail: all
+	bench/netfail.sh 20
+
 format:
 	clang-format -i $(foreach d,$(LAYERS) tests/unit,$(wildcard $(d)/*.[ch]))
 
 clean:
 	rm -rf build
 
-.PHONY: all unit deps test lab demo check format clean
+.PHONY: all unit deps test lab demo check bench bench-netfail format clean

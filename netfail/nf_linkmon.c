@@ -2,16 +2,16 @@
  * nf_linkmon.c - link state from rtnetlink events (see nf_linkmon.h).
  *
  * Design:
- * - Two NETLINK_ROUTE sockets, both non-blocking and close-on-exec:
- *   `mon`, bound to the RTMGRP_LINK group, only receives events; `dump`,
- *   bound to no group, carries the asynchronous RTM_GETLINK dumps of
- *   nf_linkmon_refresh() and of the ENOBUFS recovery. Keeping them apart
- *   means an event burst can never push a dump reply out, and sequence
- *   numbers only matter on `dump`. `mon` is subscribed before the initial
- *   dump, so a change that races with creation is reported by an event after
- *   the dump's report. The initial dump is synchronous, on a third,
- *   short-lived socket (nf_nl, 2 s receive timeout), as the header promises
- *   every link before create returns.
+ * - Two NETLINK_ROUTE sockets of the caller's namespace, both non-blocking
+ *   and close-on-exec, opened at creation: `mon`, bound to the RTMGRP_LINK
+ *   group, only receives events; `dump`, bound to no group, carries the
+ *   asynchronous RTM_GETLINK dumps of nf_linkmon_refresh() and of the ENOBUFS
+ *   recovery, one at a time. Keeping them apart means an event burst can never
+ *   push a dump reply out, and sequence numbers only matter on `dump`. `mon` is
+ *   subscribed before the initial dump, so a change that races with creation
+ *   is reported by an event after the dump's report. The initial dump is
+ *   synchronous, on a third, short-lived socket (nf_nl, 2 s receive timeout),
+ *   as the header promises every link before create returns.
  * - Latency: `mon`'s I/O source has SD_EVENT_PRIORITY_IMPORTANT and the
  *   callback is called from it, for each message, as the message is parsed:
  *   no deferral, no timer. Up to NF_LINKMON_BATCH datagrams are read per
@@ -19,22 +19,32 @@
  *   read at the next iteration).
  * - `mon` gets a large receive buffer (SO_RCVBUFFORCE, which needs
  *   CAP_NET_ADMIN, else SO_RCVBUF capped by rmem_max). If it overflows anyway
- *   (ENOBUFS: events were lost), a dump is started at once; if one is already
- *   running it is done again when it ends, since it may predate the loss. A
- *   dump that cannot be started is retried by a timer.
+ *   (ENOBUFS: events were lost), the events still queued are read and dropped
+ *   unreported, then a dump is started; if one is already running it is done
+ *   again when it ends, since it may predate the loss. The kernel reports
+ *   ENOBUFS at the next receive, before the backlog queued ahead of the loss:
+ *   reporting that backlog would replay stale states whose successors are
+ *   gone, and, while the dump runs, mask its fresh entries (rule (2) below).
+ *   A dump that cannot be started is retried by a timer.
  * - A dump report must never overwrite a newer event. Both sockets are in
  *   one thread, but an entry of a dump may be read after an event that was
  *   generated later (the kernel fills a dump skb before queueing it, and the
  *   two sockets are separate queues). Hence: (1) before a dump datagram is
- *   handled, `mon` is drained, so every event queued before it is reported
+ *   handled, `mon` is drained, so the events queued before it are reported
  *   first; (2) a link that had an event reported since the dump was requested
  *   is skipped in that dump (the event is at least as new as what the dump
  *   read; a change after the dump read it has its own event). The set of such
  *   links is a small array; if it overflows, the rest of the dump is skipped
- *   and the dump is done again.
+ *   and the dump is done again. Whatever the interleaving, the last report of
+ *   a link is its current state.
  * - A dump that the kernel flags NLM_F_DUMP_INTR (links were added or
- *   removed while it ran, so it may have skipped one) is dropped with its
- *   socket and done again; the initial one too, up to NF_LINKMON_INTR_TRIES.
+ *   removed while it ran, so it may have skipped one) is used, then done
+ *   again. The initial one (through libmnl, which stops at the flag) is done
+ *   again on a fresh socket, up to NF_LINKMON_INTR_TRIES times.
+ * - If `dump` fails (a receive error, an error reply), it is closed, so that
+ *   no reply of the broken dump can be mistaken for one of the next, and
+ *   re-opened for the retry in the namespace of creation (an fd of it is kept;
+ *   nf_netns_socket()).
  * - Only messages with ifi_family AF_UNSPEC describe links: the bridge also
  *   sends RTM_NEWLINK/RTM_DELLINK with family AF_BRIDGE to RTNLGRP_LINK for
  *   its ports (a DELLINK when a port merely leaves the bridge), which must
@@ -50,6 +60,7 @@
 #include "netfail/nf_linkmon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -61,6 +72,7 @@
 #include <unistd.h>
 
 #include "lib/lib_log.h"
+#include "netfail/nf_netns.h"
 #include "netfail/nf_nl.h"
 
 #define NF_LINKMON_RCVBUF (16 * 1024 * 1024)
@@ -69,14 +81,16 @@
 #define NF_LINKMON_TOUCHED_MAX 64
 #define NF_LINKMON_RETRY_US (100 * 1000)
 #define NF_LINKMON_INTR_TRIES 10
+#define NF_LINKMON_DISCARD_MAX (1L << 20) /* datagrams; a 16 MB queue holds ~15000 */
 
 struct nf_linkmon {
 	sd_event *ev;
 	nf_linkmon_fn fn;
 	void *arg;
+	int nsfd; /* the namespace of creation, to re-open `dump` in */
 	struct mnl_socket *mon;
 	sd_event_source *mon_src;
-	struct mnl_socket *dump; /* opened on the first asynchronous dump */
+	struct mnl_socket *dump; /* NULL after a failure, until the retry */
 	sd_event_source *dump_src;
 	sd_event_source *retry_src;
 	unsigned int dump_portid;
@@ -90,12 +104,6 @@ struct nf_linkmon {
 	unsigned int busy; /* calling out to fn */
 	bool dead;         /* destroyed during the call-out: free when it returns */
 	char buf[NF_LINKMON_BUFSZ] __attribute__((aligned(8)));
-};
-
-/* Where a message comes from, for the message callback. */
-struct nf_linkmon_ctx {
-	struct nf_linkmon *m;
-	bool from_dump;
 };
 
 struct nf_linkmon_tb {
@@ -192,10 +200,9 @@ static void nf_linkmon_touch(struct nf_linkmon *m, int ifindex)
 		m->touched_overflow = true;
 }
 
-static int nf_linkmon_msg_cb(const struct nlmsghdr *nlh, void *data)
+/* Report one link message (from `mon` if !from_dump). */
+static void nf_linkmon_msg(struct nf_linkmon *m, const struct nlmsghdr *nlh, bool from_dump)
 {
-	struct nf_linkmon_ctx *c = data;
-	struct nf_linkmon *m = c->m;
 	struct nf_link l;
 	int r;
 
@@ -203,31 +210,37 @@ static int nf_linkmon_msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (r < 0)
 		lib_warn("linkmon: malformed link message (type %u)", nlh->nlmsg_type);
 	if (r <= 0)
-		return MNL_CB_OK;
-	if (c->from_dump) {
+		return;
+	if (from_dump) {
 		if (m->touched_overflow) {
 			m->dump_again = true;
-			return MNL_CB_OK;
+			return;
 		}
 		if (nf_linkmon_touched(m, l.ifindex))
-			return MNL_CB_OK;
+			return;
 	} else if (m->dumping) {
 		nf_linkmon_touch(m, l.ifindex);
 	}
 	m->fn(&l, m->arg);
-	return m->dead ? MNL_CB_STOP : MNL_CB_OK;
 }
 
-/* A NETLINK_ROUTE socket, non-blocking, bound to `groups`. */
-static int nf_linkmon_socket(unsigned int groups, struct mnl_socket **out)
+/* A NETLINK_ROUTE socket, non-blocking, bound to `groups`; in namespace nsfd,
+ * or in the caller's if nsfd < 0. */
+static int nf_linkmon_socket(int nsfd, unsigned int groups, struct mnl_socket **out)
 {
 	struct mnl_socket *nl;
 	int fd, r;
 
 	*out = NULL;
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
+	if (nsfd >= 0) {
+		fd = nf_netns_socket(nsfd, AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK, NETLINK_ROUTE);
+		if (fd < 0)
+			return fd;
+	} else {
+		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+		if (fd < 0)
+			return -errno;
+	}
 	nl = mnl_socket_fdopen(fd);
 	if (!nl) {
 		r = errno ? -errno : -ENOMEM;
@@ -243,20 +256,71 @@ static int nf_linkmon_socket(unsigned int groups, struct mnl_socket **out)
 	return 0;
 }
 
-static int nf_linkmon_dump_start(struct nf_linkmon *m);
 static int nf_linkmon_on_dump(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
-static int nf_linkmon_on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+/* Open `dump` (in the namespace nsfd, or the caller's) with its I/O source. */
+static int nf_linkmon_dump_open(struct nf_linkmon *m, int nsfd)
 {
-	struct nf_linkmon *m = userdata;
+	int r;
 
-	m->retry_src = sd_event_source_disable_unref(m->retry_src);
-	if (m->dumping) /* a refresh got in first: redo after it */
-		m->dump_again = true;
-	else
-		(void)nf_linkmon_dump_start(m);
+	r = nf_linkmon_socket(nsfd, 0, &m->dump);
+	if (r < 0)
+		return r;
+	r = sd_event_add_io(m->ev, &m->dump_src, mnl_socket_get_fd(m->dump), EPOLLIN,
+	                    nf_linkmon_on_dump, m);
+	if (r < 0) {
+		mnl_socket_close(m->dump);
+		m->dump = NULL;
+		return r;
+	}
+	(void)sd_event_source_set_description(m->dump_src, "nf-linkmon-dump");
+	m->dump_portid = mnl_socket_get_portid(m->dump);
 	return 0;
 }
+
+static void nf_linkmon_dump_close(struct nf_linkmon *m)
+{
+	m->dump_src = sd_event_source_disable_unref(m->dump_src);
+	if (m->dump)
+		mnl_socket_close(m->dump);
+	m->dump = NULL;
+	m->dumping = false;
+}
+
+/* Send an RTM_GETLINK dump request on `dump` (re-opened if it failed before). */
+static int nf_linkmon_dump_start(struct nf_linkmon *m)
+{
+	char req[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct ifinfomsg))]
+	    __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	int r;
+
+	if (!m->dump) {
+		r = nf_linkmon_dump_open(m, m->nsfd);
+		if (r < 0)
+			return r;
+	}
+	memset(req, 0, sizeof(req));
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++m->dump_seq;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	if (mnl_socket_sendto(m->dump, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		nf_linkmon_dump_close(m);
+		return r;
+	}
+	m->dumping = true;
+	m->dump_again = false;
+	m->ntouched = 0;
+	m->touched_overflow = false;
+	return 0;
+}
+
+static int nf_linkmon_on_retry(sd_event_source *s, uint64_t usec, void *userdata);
 
 /* Do the dump again in a little while (it failed; no loop spinning on it). */
 static void nf_linkmon_retry_later(struct nf_linkmon *m)
@@ -274,100 +338,77 @@ static void nf_linkmon_retry_later(struct nf_linkmon *m)
 /* Start a dump that nobody can be told about the failure of: retry later. */
 static void nf_linkmon_dump_or_retry(struct nf_linkmon *m)
 {
+	int r;
+
 	if (m->dumping) {
 		m->dump_again = true;
 		return;
 	}
-	if (nf_linkmon_dump_start(m) < 0)
+	r = nf_linkmon_dump_start(m);
+	if (r < 0) {
+		lib_warn("linkmon: cannot start a link dump: %s", strerror(-r));
 		nf_linkmon_retry_later(m);
+	}
 }
 
-static void nf_linkmon_dump_close(struct nf_linkmon *m)
+static int nf_linkmon_on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	m->dump_src = sd_event_source_disable_unref(m->dump_src);
-	if (m->dump)
-		mnl_socket_close(m->dump);
-	m->dump = NULL;
-	m->dumping = false;
-}
+	struct nf_linkmon *m = userdata;
 
-/* Send an RTM_GETLINK dump request on `dump` (opened if needed). */
-static int nf_linkmon_dump_start(struct nf_linkmon *m)
-{
-	char req[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct ifinfomsg))]
-	    __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifi;
-	int r;
-
-	if (!m->dump) {
-		r = nf_linkmon_socket(0, &m->dump);
-		if (r < 0)
-			return r;
-		r = sd_event_add_io(m->ev, &m->dump_src, mnl_socket_get_fd(m->dump), EPOLLIN,
-		                    nf_linkmon_on_dump, m);
-		if (r < 0) {
-			nf_linkmon_dump_close(m);
-			return r;
-		}
-		(void)sd_event_source_set_description(m->dump_src, "nf-linkmon-dump");
-		m->dump_portid = mnl_socket_get_portid(m->dump);
-	}
-	memset(req, 0, sizeof(req));
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++m->dump_seq;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	if (mnl_socket_sendto(m->dump, nlh, nlh->nlmsg_len) < 0) {
-		r = -errno;
-		nf_linkmon_dump_close(m); /* a fresh socket next time: no stale replies */
-		return r;
-	}
-	m->dumping = true;
-	m->dump_again = false;
-	m->ntouched = 0;
-	m->touched_overflow = false;
+	m->retry_src = sd_event_source_disable_unref(m->retry_src);
+	nf_linkmon_dump_or_retry(m);
 	return 0;
 }
 
 /* End of a call-out section: free the monitor if it was destroyed meanwhile. */
-static bool nf_linkmon_leave(struct nf_linkmon *m)
+static void nf_linkmon_leave(struct nf_linkmon *m)
 {
-	if (--m->busy == 0 && m->dead) {
+	if (--m->busy == 0 && m->dead)
 		free(m);
-		return true;
-	}
-	return false;
+}
+
+/* After an overflow: drop every queued event unread, up to the moment the
+ * queue is empty. They are older than the dump that follows, and the events
+ * that came after them are lost, so they could only contradict that dump. */
+static void nf_linkmon_discard(struct nf_linkmon *m)
+{
+	long i;
+
+	for (i = 0; i < NF_LINKMON_DISCARD_MAX; i++)
+		if (mnl_socket_recvfrom(m->mon, m->buf, sizeof(m->buf)) < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
 }
 
 /* Read and report what is queued on `mon`, up to a batch. Call inside busy. */
 static void nf_linkmon_drain(struct nf_linkmon *m)
 {
-	struct nf_linkmon_ctx c = {m, false};
-	bool lost = false;
 	ssize_t n;
 	int i;
 
 	for (i = 0; i < NF_LINKMON_BATCH && !m->dead; i++) {
+		const struct nlmsghdr *nlh;
+		int len;
+
 		n = mnl_socket_recvfrom(m->mon, m->buf, sizeof(m->buf));
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			if (errno == ENOBUFS)
-				lost = true;
-			else if (errno != EINTR)
+			if (errno == ENOBUFS) {
+				lib_warn("linkmon: netlink events lost (ENOBUFS), dumping all "
+				         "links again");
+				nf_linkmon_discard(m);
+				nf_linkmon_dump_or_retry(m);
+				break;
+			}
+			if (errno != EINTR)
 				lib_warn("linkmon: netlink receive: %s", strerror(errno));
 			continue;
 		}
-		if (mnl_cb_run(m->buf, (size_t)n, 0, 0, nf_linkmon_msg_cb, &c) == MNL_CB_ERROR &&
-		    !m->dead)
-			lib_warn("linkmon: bad netlink event: %s", strerror(errno));
-	}
-	if (lost && !m->dead) {
-		lib_warn("linkmon: netlink events lost (ENOBUFS), dumping all links again");
-		nf_linkmon_dump_or_retry(m);
+		len = (int)n;
+		for (nlh = (const void *)m->buf; mnl_nlmsg_ok(nlh, len) && !m->dead;
+		     nlh = mnl_nlmsg_next(nlh, &len))
+			nf_linkmon_msg(m, nlh, false);
 	}
 }
 
@@ -381,15 +422,39 @@ static int nf_linkmon_on_mon(sd_event_source *s, int fd, uint32_t revents, void 
 	return 0;
 }
 
+/* Handle one datagram of the running dump: 1 more to come, 0 done, or -errno. */
+static int nf_linkmon_dump_datagram(struct nf_linkmon *m, int len)
+{
+	const struct nlmsghdr *nlh;
+
+	for (nlh = (const void *)m->buf; mnl_nlmsg_ok(nlh, len) && !m->dead;
+	     nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_seq != m->dump_seq || nlh->nlmsg_pid != m->dump_portid)
+			continue; /* not ours: cannot happen, one dump at a time */
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			m->dump_again = true;
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			return 0;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				return -EPROTO;
+			return e->error < 0 ? e->error : -EPROTO;
+		}
+		nf_linkmon_msg(m, nlh, true);
+	}
+	return 1;
+}
+
 static int nf_linkmon_on_dump(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct nf_linkmon *m = userdata;
-	struct nf_linkmon_ctx c = {m, true};
 	ssize_t n;
 	int r;
 
 	m->busy++;
-	/* every event queued before this dump datagram is reported first */
+	/* the events queued before this dump datagram are reported first */
 	nf_linkmon_drain(m);
 	if (m->dead || !m->dump)
 		goto out;
@@ -399,28 +464,17 @@ static int nf_linkmon_on_dump(sd_event_source *s, int fd, uint32_t revents, void
 			goto out;
 		r = -errno;
 	} else {
-		r = mnl_cb_run(m->buf, (size_t)n, m->dump_seq, m->dump_portid, nf_linkmon_msg_cb,
-		               &c);
-		if (m->dead)
+		r = nf_linkmon_dump_datagram(m, (int)n);
+		if (m->dead || r > 0)
 			goto out;
-		if (r == MNL_CB_OK)
-			goto out; /* more to come */
-		r = r == MNL_CB_STOP ? 0 : errno ? -errno : -EPROTO;
 	}
 	m->dumping = false;
-	if (r == -EINTR) {
-		/* NLM_F_DUMP_INTR: links were added or removed meanwhile, the dump
-		 * may have missed one; the rest of it is dropped with the socket */
-		nf_linkmon_dump_close(m);
-		m->dump_again = true;
-	} else if (r < 0) {
+	if (r < 0) {
 		lib_warn("linkmon: link dump failed: %s", strerror(-r));
 		nf_linkmon_dump_close(m);
 		m->dump_again = false;
 		nf_linkmon_retry_later(m);
-	}
-	if (m->dump_again) {
-		m->dump_again = false;
+	} else if (m->dump_again) {
 		nf_linkmon_dump_or_retry(m);
 	}
 out:
@@ -436,6 +490,9 @@ static void nf_linkmon_release(struct nf_linkmon *m)
 	if (m->mon)
 		mnl_socket_close(m->mon);
 	m->mon = NULL;
+	if (m->nsfd >= 0)
+		close(m->nsfd);
+	m->nsfd = -1;
 }
 
 static int nf_linkmon_set_rcvbuf(int fd)
@@ -449,16 +506,8 @@ static int nf_linkmon_set_rcvbuf(int fd)
 
 static int nf_linkmon_initial_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nf_linkmon_ctx c = {data, false};
-	struct nf_link l;
-	int r;
-
-	/* not nf_linkmon_msg_cb: no dump of `dump` is running, nothing to mark */
-	r = nf_linkmon_parse(nlh, &l);
-	if (r < 0)
-		lib_warn("linkmon: malformed link message (type %u)", nlh->nlmsg_type);
-	if (r > 0)
-		c.m->fn(&l, c.m->arg);
+	/* no asynchronous dump runs yet: nothing to mark or skip */
+	nf_linkmon_msg(data, nlh, false);
 	return MNL_CB_OK;
 }
 
@@ -514,7 +563,10 @@ int nf_linkmon_create(sd_event *ev, nf_linkmon_fn fn, void *arg, struct nf_linkm
 	m->ev = ev;
 	m->fn = fn;
 	m->arg = arg;
-	r = nf_linkmon_socket(RTMGRP_LINK, &m->mon);
+	m->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	r = m->nsfd < 0 ? -errno : 0;
+	if (r >= 0)
+		r = nf_linkmon_socket(-1, RTMGRP_LINK, &m->mon);
 	if (r >= 0)
 		r = nf_linkmon_set_rcvbuf(mnl_socket_get_fd(m->mon));
 	if (r >= 0)
@@ -522,6 +574,8 @@ int nf_linkmon_create(sd_event *ev, nf_linkmon_fn fn, void *arg, struct nf_linkm
 		                    nf_linkmon_on_mon, m);
 	if (r >= 0)
 		r = sd_event_source_set_priority(m->mon_src, SD_EVENT_PRIORITY_IMPORTANT);
+	if (r >= 0)
+		r = nf_linkmon_dump_open(m, -1);
 	if (r >= 0)
 		r = nf_linkmon_initial_dump(m);
 	if (r < 0) {

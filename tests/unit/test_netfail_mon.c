@@ -36,6 +36,7 @@
 #include <linux/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,7 +428,8 @@ static int probe_teardown(void **state)
 /* What the monitor said about one link (by name), and about all of them. */
 struct lrec {
 	const char *name;
-	int nrep; /* reports of `name` */
+	int ifindex; /* if not 0: follow the link by index instead, whatever its name */
+	int nrep;    /* reports of `name` */
 	int ngone;
 	struct nf_link last;
 	long long t_ns; /* when the last report of `name` came */
@@ -451,7 +453,7 @@ static void lrec_fn(const struct nf_link *l, void *arg)
 		r->nloop++;
 	if (l->ifindex <= 0 || !l->name[0])
 		r->nbad++;
-	if (strcmp(l->name, r->name))
+	if (r->ifindex ? l->ifindex != r->ifindex : strcmp(l->name, r->name) != 0)
 		return;
 	r->nrep++;
 	r->last = *l;
@@ -782,6 +784,103 @@ static void test_linkmon_refresh(void **state)
 	run_for(fx->ev, 200);
 	assert_int_equal(r.nrep, 2);
 	assert_int_equal(r.nloop, 0);
+	nf_linkmon_destroy(m);
+}
+
+/* Create a monitor of namespace nsfd (the thread visits it for the call). */
+static int linkmon_create_in(int nsfd, sd_event *ev, struct lrec *r, struct nf_linkmon **m)
+{
+	int orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), rc;
+
+	if (orig < 0)
+		return -errno;
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		rc = -errno;
+		close(orig);
+		return rc;
+	}
+	rc = nf_linkmon_create(ev, lrec_fn, r, m);
+	if (setns(orig, CLONE_NEWNET) < 0)
+		abort(); /* every later step would run in the wrong namespace */
+	close(orig);
+	return rc;
+}
+
+/* A monitor stays in the namespace it was made in, refreshes included. */
+static void test_linkmon_other_namespace(void **state)
+{
+	struct fx *fx = *state;
+	struct nf_linkmon *m = NULL;
+	struct lrec r = {.name = "nfm-l1"}, r0 = {.name = "nfm-l0"};
+	int idx = link_index(fx->ns_tgt, "nfm-l1");
+
+	assert_true(idx > 0);
+	assert_int_equal(linkmon_create_in(fx->ns_tgt, fx->ev, &r, &m), 0);
+	assert_int_equal(r.nrep, 1);
+	assert_int_equal(r.last.ifindex, idx);
+	assert_int_equal(r.nall, 1); /* nfm-l1 is all there is besides lo */
+	assert_int_equal(run_until(fx->ev, lrec_carrier, &r, 2000), 0);
+	r.nrep = 0;
+	assert_int_equal(nf_linkmon_refresh(m), 0);
+	assert_int_equal(run_until(fx->ev, lrec_any, &r, 2000), 0);
+	assert_int_equal(r.last.ifindex, idx);
+	assert_int_equal(link_set(-1, "nfm-l0", 0), 0);
+	assert_int_equal(run_until(fx->ev, lrec_no_carrier, &r, 2000), 0);
+	assert_int_equal(r.nloop + r0.nrep, 0);
+	nf_linkmon_destroy(m);
+}
+
+/* Overflow the event socket: events are lost (ENOBUFS), the monitor dumps all
+ * links again by itself, so the last report is the truth. Done in nfm-tgt, a
+ * namespace of our own, not to flood anyone else's listeners. */
+static void test_linkmon_enobufs(void **state)
+{
+	struct fx *fx = *state;
+	struct nf_linkmon *m = NULL;
+	struct lrec r = {.name = "nfm-l1"};
+	struct nf_nl nl;
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	int idx = link_index(fx->ns_tgt, "nfm-l1"), i, n = 0, rc = 0;
+	long long t0;
+
+	assert_true(idx > 0);
+	r.ifindex = idx;
+	assert_int_equal(linkmon_create_in(fx->ns_tgt, fx->ev, &r, &m), 0);
+	run_pending(fx->ev);
+	r.nrep = 0;
+	/* up/down flips without running the loop, until well past 32 MB of
+	 * events (SO_RCVBUFFORCE 16 MB, doubled by the kernel) */
+	t0 = now_ns();
+	assert_int_equal(nf_nl_open(&nl, fx->ns_tgt), 0);
+	for (i = 0; i < 20000 && !rc; i++) {
+		nlh = nf_nl_msg(&nl, RTM_NEWLINK, 0);
+		ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = idx;
+		ifi->ifi_change = IFF_UP;
+		ifi->ifi_flags = i % 2 ? IFF_UP : 0;
+		rc = nf_nl_talk(&nl, nlh, NULL, NULL);
+		n++;
+	}
+	assert_int_equal(rc, 0);
+	/* the last change, down and renamed: only a fresh dump can tell it */
+	nlh = nf_nl_msg(&nl, RTM_NEWLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	ifi->ifi_change = IFF_UP;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "nfm-l9");
+	assert_int_equal(nf_nl_talk(&nl, nlh, NULL, NULL), 0);
+	nf_nl_close(&nl);
+	printf("# linkmon: %d link changes made in %.0f ms\n", n, (now_ns() - t0) / 1e6);
+	run_for(fx->ev, 1000);
+	printf("# linkmon: %d reports of them, the last one: %s, %s\n", r.nrep, r.last.name,
+	       r.last.admin_up ? "up" : "down");
+	assert_true(r.nrep < n); /* events were lost */
+	assert_string_equal(r.last.name, "nfm-l9");
+	assert_false(r.last.admin_up);
+	assert_false(r.last.gone);
 	nf_linkmon_destroy(m);
 }
 
@@ -1150,6 +1249,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_linkmon_refresh, link_setup, link_teardown),
 	    cmocka_unit_test_setup_teardown(test_linkmon_destroy_in_callback, link_setup,
 	                                    link_teardown),
+	    cmocka_unit_test_setup_teardown(test_linkmon_other_namespace, link_setup,
+	                                    link_teardown),
+	    cmocka_unit_test_setup_teardown(test_linkmon_enobufs, link_setup, link_teardown),
 	    cmocka_unit_test_setup_teardown(test_probe_args, probe_setup, probe_teardown),
 	    cmocka_unit_test_setup_teardown(test_probe_v4, probe_setup, probe_teardown),
 	    cmocka_unit_test_setup_teardown(test_probe_v6, probe_setup, probe_teardown),
