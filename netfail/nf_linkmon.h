@@ -10,11 +10,22 @@
  * Reported per link: ifindex, name, admin state (IFF_UP), carrier
  * (IFF_LOWER_UP, i.e. the cable), operstate, and the byte/packet counters
  * (IFLA_STATS64) that the message carries. Deleted links are reported with
- * `gone` set. Links that are not physical-like ports (loopback) are skipped.
+ * `gone` set (and admin_up, carrier false, operstate IF_OPER_NOTPRESENT); a
+ * link moved to another namespace is gone from this one. Links that are not
+ * physical-like ports (loopback) are skipped. A state may be reported more
+ * than once (events, then a dump); the last report of a link is its state.
  *
+ * Namespace: the one the calling thread is in at creation, for the monitor's
+ * whole life (refresh dumps included).
+ * Callback: may call nf_linkmon_refresh() and nf_linkmon_destroy().
  * Memory: opaque; the struct passed to the callback is valid only during it.
  * Errors: 0 or a negative errno. If the socket overflows (ENOBUFS), the monitor
  * re-dumps all links by itself, so no change is ever missed.
+ * Kernel latency: carrier changes reach rtnetlink through the kernel's
+ * linkwatch, immediate for stacked devices (veth, macvlan: the lab's ports)
+ * but rate-limited for devices without a lower link (physical NICs, bridges):
+ * such a change within 1 s of an earlier linkwatch run is delayed until that
+ * second is over (measured here: a bridge's carrier loss 1.02 s late).
  */
 #ifndef NF_LINKMON_H
 #define NF_LINKMON_H
@@ -37,10 +48,13 @@ typedef void (*nf_linkmon_fn)(const struct nf_link *link, void *arg);
 
 struct nf_linkmon;
 
-/* Calls fn for every existing link before returning (the initial dump). */
+/* Calls fn for every existing link before returning (the initial dump, a
+ * synchronous one, each receive bounded by 2 s). */
 int nf_linkmon_create(sd_event *ev, nf_linkmon_fn fn, void *arg, struct nf_linkmon **out);
 void nf_linkmon_destroy(struct nf_linkmon *m);
-/* Ask for a fresh dump (e.g. to refresh counters); reports come through fn. */
+/* Ask for a fresh dump (e.g. to refresh counters); reports come through fn,
+ * later, from the loop. Requests made while a dump runs are folded into one
+ * more dump after it. */
 int nf_linkmon_refresh(struct nf_linkmon *m);
 
 #endif

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -60,9 +61,12 @@
 #define PROBE_MISSES 3
 #define TRIES 5
 
+#define LOCK_FILE "/run/nfm-test.lock"
+
 struct fx {
 	sd_event *ev; /* one per test: what a failed test leaves is never run again */
 	int ns_tgt;   /* fd of nfm-tgt */
+	int lock;     /* flock of LOCK_FILE: one run of this test at a time */
 };
 
 static long long now_ns(void)
@@ -307,13 +311,36 @@ static int group_teardown(void **state)
 {
 	struct fx *fx = *state;
 
+	cleanup_all();
 	if (fx) {
 		if (fx->ns_tgt >= 0)
 			close(fx->ns_tgt);
+		if (fx->lock >= 0)
+			close(fx->lock);
 		free(fx);
 	}
-	cleanup_all();
 	return 0;
+}
+
+/* Another run of this test (another build, another engineer's `make test`)
+ * uses the same names: wait for it, at most 5 minutes. */
+static int take_lock(void)
+{
+	int fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600), i;
+
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < 3000; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK)
+			break;
+		if (i == 0)
+			fprintf(stderr, "waiting for another run of this test (%s)\n", LOCK_FILE);
+		usleep(100000);
+	}
+	close(fd);
+	return -ETIMEDOUT;
 }
 
 static int group_setup(void **state)
@@ -325,6 +352,13 @@ static int group_setup(void **state)
 	if (!fx)
 		return -1;
 	fx->ns_tgt = -1;
+	fx->lock = take_lock();
+	if (fx->lock < 0) {
+		fprintf(stderr, "setup failed: lock: %s\n", strerror(-fx->lock));
+		free(fx);
+		*state = NULL;
+		return -1;
+	}
 	cleanup_all();
 	r = nf_netns_create(NS_TGT);
 	if (!r) {

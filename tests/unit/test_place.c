@@ -1,0 +1,255 @@
+/*
+ * test_place.c - placement: spreading a dead node's VSs by load, highest
+ * priority first, constraints (LUNs, healthy ports), pinned VSs waiting,
+ * VSs staying put, and a 16-node 1000-VS simulation for sanity.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vserver/vs_place.h"
+
+static bool any_port(const char *p, void *a)
+{
+	return true;
+}
+
+static void add_vs(struct vs_config *c, const char *name, int prio, bool pinned, const char *home,
+                   const char *lun, const char *vip)
+{
+	char err[VS_ERR_LEN];
+
+	assert_int_equal(vs_config_create(c, name, prio, pinned, home, err, sizeof(err)), 0);
+	assert_int_equal(vs_config_vip_add(c, name, vip, "eth1", any_port, NULL, err, sizeof(err)),
+	                 0);
+	assert_int_equal(vs_config_fs_add(c, name, "data", lun, err, sizeof(err)), 0);
+	assert_int_equal(vs_config_set_admin(c, name, VS_ADMIN_RUNNING, err, sizeof(err)), 0);
+}
+
+static void report(struct vs_node_report *r, const char *node, unsigned cap, const char *luns)
+{
+	char buf[512], *save = NULL;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->node, sizeof(r->node), "%s", node);
+	r->capacity = cap;
+	snprintf(buf, sizeof(buf), "%s", luns);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "%s", t);
+	snprintf(r->healthy_ports[r->n_ports++], sizeof(r->healthy_ports[0]), "eth1");
+}
+
+#define ALL "LABEL=l0,LABEL=l1,LABEL=l2,LABEL=l3,LABEL=l4"
+
+static void test_initial_spread_and_home(void **state)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	struct vs_placement *pl = calloc(1, sizeof(*pl));
+	struct vs_node_report r[3];
+	const char *m[] = {"n1", "n2", "n3"};
+	int nn = 0;
+
+	add_vs(c, "a", 50, false, "", "LABEL=l0", "192.0.2.1/24");
+	add_vs(c, "b", 50, false, "", "LABEL=l1", "192.0.2.2/24");
+	add_vs(c, "c", 50, false, "n3", "LABEL=l2", "192.0.2.3/24");
+	report(&r[0], "n1", 1, ALL);
+	report(&r[1], "n2", 1, ALL);
+	report(&r[2], "n3", 1, ALL);
+	vs_place(c, m, 3, r, 3, NULL, pl, NULL, 0, &nn);
+	assert_int_equal(pl->n, 3);
+	assert_string_equal(vs_placement_node(pl, "c"), "n3"); /* home */
+	/* a and b spread over n1 and n2 (n3 has c). */
+	assert_string_not_equal(vs_placement_node(pl, "a"), vs_placement_node(pl, "b"));
+	assert_string_not_equal(vs_placement_node(pl, "a"), "n3");
+	free(c);
+	free(pl);
+}
+
+static void test_dead_node_priority_and_spread(void **state)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	struct vs_placement *cur = calloc(1, sizeof(*cur)), *next = calloc(1, sizeof(*next));
+	struct vs_node_report r[3];
+	struct vs_place_note notes[16];
+	const char *m[] = {"n2", "n3"};
+	int nn = 0;
+
+	add_vs(c, "low", 10, false, "", "LABEL=l0", "192.0.2.1/24");
+	add_vs(c, "high", 90, false, "", "LABEL=l1", "192.0.2.2/24");
+	add_vs(c, "mid", 50, false, "", "LABEL=l2", "192.0.2.3/24");
+	add_vs(c, "mid2", 50, false, "", "LABEL=l3", "192.0.2.4/24");
+	for (int i = 0; i < 4; i++) {
+		snprintf(cur->e[i].vs, sizeof(cur->e[i].vs), "%s", c->vservers[i].name);
+		snprintf(cur->e[i].node, sizeof(cur->e[i].node), "n1");
+	}
+	cur->n = 4;
+	report(&r[1], "n2", 1, ALL);
+	report(&r[2], "n3", 1, ALL);
+	vs_place(c, m, 2, &r[1], 2, cur, next, notes, 16, &nn);
+	assert_int_equal(next->n, 4);
+	assert_int_equal(nn, 4);
+	/* Highest priority first: the first note is about "high". */
+	assert_string_equal(notes[0].vs, "high");
+	assert_non_null(strstr(notes[0].text, "n1 left the cluster"));
+	assert_string_equal(notes[3].vs, "low");
+	/* Two and two. */
+	int on2 = 0;
+	for (int i = 0; i < next->n; i++)
+		on2 += strcmp(next->e[i].node, "n2") == 0;
+	assert_int_equal(on2, 2);
+	free(c);
+	free(cur);
+	free(next);
+}
+
+static void test_constraints(void **state)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	struct vs_placement *next = calloc(1, sizeof(*next));
+	struct vs_node_report r[2];
+	struct vs_place_note notes[4];
+	const char *m[] = {"n1", "n2"};
+	int nn = 0;
+
+	add_vs(c, "a", 50, false, "", "LABEL=l4", "192.0.2.1/24");
+	report(&r[0], "n1", 4, "LABEL=l0"); /* n1 lost its path to l4 */
+	report(&r[1], "n2", 1, ALL);
+	vs_place(c, m, 2, r, 2, NULL, next, notes, 4, &nn);
+	assert_string_equal(vs_placement_node(next, "a"), "n2");
+	/* No healthy port on n2 either: nowhere. */
+	r[1].n_ports = 0;
+	vs_place(c, m, 2, r, 2, NULL, next, notes, 4, &nn);
+	assert_null(vs_placement_node(next, "a"));
+	assert_non_null(strstr(notes[0].text, "cannot run anywhere"));
+	free(c);
+	free(next);
+}
+
+static void test_pinned_waits(void **state)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	struct vs_placement *next = calloc(1, sizeof(*next));
+	struct vs_node_report r[2];
+	struct vs_place_note notes[4];
+	const char *m[] = {"n2", "n3"};
+	const char *all[] = {"n1", "n2", "n3"};
+	struct vs_node_report r3[3];
+	int nn = 0;
+
+	add_vs(c, "p", 80, true, "n1", "LABEL=l0", "192.0.2.1/24");
+	report(&r[0], "n2", 1, ALL);
+	report(&r[1], "n3", 1, ALL);
+	vs_place(c, m, 2, r, 2, NULL, next, notes, 4, &nn);
+	assert_null(vs_placement_node(next, "p"));
+	assert_non_null(strstr(notes[0].text, "waits for its node"));
+	report(&r3[0], "n1", 1, ALL);
+	report(&r3[1], "n2", 1, ALL);
+	report(&r3[2], "n3", 1, ALL);
+	vs_place(c, all, 3, r3, 3, next, next, notes, 4, &nn);
+	assert_string_equal(vs_placement_node(next, "p"), "n1");
+	free(c);
+	free(next);
+}
+
+static void test_stays_put(void **state)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	struct vs_placement *cur = calloc(1, sizeof(*cur)), *next = calloc(1, sizeof(*next));
+	struct vs_node_report r[2];
+	const char *m[] = {"n1", "n2"};
+	int nn = 0;
+
+	add_vs(c, "a", 50, false, "n1", "LABEL=l0", "192.0.2.1/24");
+	add_vs(c, "b", 50, false, "", "LABEL=l1", "192.0.2.2/24");
+	cur->n = 2;
+	strcpy(cur->e[0].vs, "a");
+	strcpy(cur->e[0].node, "n2"); /* away from home, but healthy: no flapping back */
+	strcpy(cur->e[1].vs, "b");
+	strcpy(cur->e[1].node, "n2");
+	report(&r[0], "n1", 1, ALL);
+	report(&r[1], "n2", 1, ALL);
+	vs_place(c, m, 2, r, 2, cur, next, NULL, 0, &nn);
+	assert_string_equal(vs_placement_node(next, "a"), "n2");
+	assert_string_equal(vs_placement_node(next, "b"), "n2");
+	assert_int_equal(nn, 0);
+	/* Stopped by the administrator: no longer placed. */
+	c->vservers[1].admin = VS_ADMIN_STOPPED;
+	vs_place(c, m, 2, r, 2, cur, next, NULL, 0, &nn);
+	assert_null(vs_placement_node(next, "b"));
+	free(c);
+	free(cur);
+	free(next);
+}
+
+static void test_simulation_16_nodes(void **state)
+{
+	/* 16 nodes, 250 VSs (the model's limit is 256): all placed, spread
+	 * within one VS of even; then a node dies and only its VSs move. */
+	struct vs_config *c = calloc(1, sizeof(*c));
+	struct vs_placement *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct vs_node_report *r = calloc(16, sizeof(*r));
+	const char *m[16];
+	char names[16][8];
+	int nn;
+
+	for (int i = 0; i < 16; i++) {
+		snprintf(names[i], sizeof(names[i]), "n%02d", i);
+		m[i] = names[i];
+		report(&r[i], names[i], 1, "");
+	}
+	/* Reports list at most 64 LUNs: the spread is tested with LUN-free VSs. */
+	for (int v = 0; v < 250; v++) {
+		char name[16], vip[32];
+		snprintf(name, sizeof(name), "vs%03d", v);
+		snprintf(vip, sizeof(vip), "192.0.%d.%d/16", 2 + v / 200, 1 + v % 200);
+		add_vs(c, name, v % 100, false, "", "LABEL=x", vip);
+		c->vservers[c->n_vservers - 1].n_fs = 0;
+	}
+	vs_place(c, m, 16, r, 16, NULL, a, NULL, 0, &nn);
+	assert_int_equal(a->n, 250);
+	int count[16] = {0}, lo = 1000, hi = 0;
+	for (int i = 0; i < a->n; i++)
+		count[atoi(a->e[i].node + 1)]++;
+	for (int i = 0; i < 16; i++) {
+		lo = count[i] < lo ? count[i] : lo;
+		hi = count[i] > hi ? count[i] : hi;
+	}
+	assert_true(hi - lo <= 1);
+	/* n05 dies. */
+	const char *m2[15];
+	for (int i = 0, k = 0; i < 16; i++)
+		if (i != 5)
+			m2[k++] = m[i];
+	vs_place(c, m2, 15, r, 16, a, b, NULL, 0, &nn);
+	assert_int_equal(b->n, 250);
+	int moved = 0;
+	for (int i = 0; i < b->n; i++) {
+		const char *was = vs_placement_node(a, b->e[i].vs);
+		assert_string_not_equal(b->e[i].node, "n05");
+		moved += strcmp(was, b->e[i].node) != 0;
+	}
+	assert_int_equal(moved, count[5]);
+	free(c);
+	free(a);
+	free(b);
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_initial_spread_and_home),
+	    cmocka_unit_test(test_dead_node_priority_and_spread),
+	    cmocka_unit_test(test_constraints),
+	    cmocka_unit_test(test_pinned_waits),
+	    cmocka_unit_test(test_stays_put),
+	    cmocka_unit_test(test_simulation_16_nodes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,237 @@
+/*
+ * vs_place.c - placement of virtual servers on nodes (see vs_place.h).
+ */
+#include "vserver/vs_place.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *vs_placement_node(const struct vs_placement *pl, const char *vs)
+{
+	for (int i = 0; i < pl->n; i++)
+		if (strcmp(pl->e[i].vs, vs) == 0)
+			return pl->e[i].node;
+	return NULL;
+}
+
+static const struct vs_node_report *report_of(const struct vs_node_report *r, int n,
+                                              const char *node)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(r[i].node, node) == 0)
+			return &r[i];
+	return NULL;
+}
+
+static bool member(const char *const *m, int n, const char *node)
+{
+	for (int i = 0; node && i < n; i++)
+		if (strcmp(m[i], node) == 0)
+			return true;
+	return false;
+}
+
+static bool has_port(const struct vs_node_report *r, const char *port)
+{
+	for (int i = 0; i < r->n_ports; i++)
+		if (strcmp(r->healthy_ports[i], port) == 0)
+			return true;
+	return false;
+}
+
+bool vs_node_can_serve(const struct vs_config *cfg, const struct vs_vserver *vs,
+                       const struct vs_node_report *r, char *why, size_t len)
+{
+	if (!r) {
+		snprintf(why, len, "has not reported yet");
+		return false;
+	}
+	for (int i = 0; i < vs->n_fs; i++) {
+		char want[VS_LUN_MAX + 8];
+		bool seen = false;
+		snprintf(want, sizeof(want), "%s=%s",
+		         vs->fs[i].lun_kind == VS_LUN_UUID ? "UUID" : "LABEL", vs->fs[i].lun);
+		for (int k = 0; k < r->n_luns; k++)
+			seen |= strcmp(r->luns[k], want) == 0;
+		if (!seen) {
+			snprintf(why, len, "does not see LUN %s", want);
+			return false;
+		}
+	}
+	for (int i = 0; i < vs->n_vips; i++) {
+		const struct vs_fgroup *g = vs_vip_fgroup(cfg, &vs->vips[i]);
+		bool ok = false;
+		if (g) {
+			for (int k = 0; k < g->n_ports; k++)
+				ok |= has_port(r, g->ports[k]);
+		} else {
+			ok = has_port(r, vs->vips[i].home_port);
+		}
+		if (!ok) {
+			snprintf(why, len, "has no healthy port for virtual IP %s",
+			         vs->vips[i].addr);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int by_priority(const void *a, const void *b)
+{
+	const struct vs_vserver *x = *(const struct vs_vserver *const *)a;
+	const struct vs_vserver *y = *(const struct vs_vserver *const *)b;
+
+	if (x->priority != y->priority)
+		return y->priority - x->priority;
+	return strcmp(x->name, y->name);
+}
+
+static void note(struct vs_place_note *notes, int max, int *n, const char *vs, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void note(struct vs_place_note *notes, int max, int *n, const char *vs, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!notes || *n >= max)
+		return;
+	snprintf(notes[*n].vs, sizeof(notes[*n].vs), "%s", vs);
+	va_start(ap, fmt);
+	vsnprintf(notes[*n].text, sizeof(notes[*n].text), fmt, ap);
+	va_end(ap);
+	(*n)++;
+}
+
+static void put(struct vs_placement *pl, const char *vs, const char *node)
+{
+	snprintf(pl->e[pl->n].vs, sizeof(pl->e[0].vs), "%s", vs);
+	snprintf(pl->e[pl->n].node, sizeof(pl->e[0].node), "%s", node);
+	pl->n++;
+}
+
+void vs_place(const struct vs_config *cfg, const char *const *members, int n_members,
+              const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
+              struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes)
+{
+	const struct vs_vserver *todo[VS_MAX_VSERVERS];
+	char reason[VS_MAX_VSERVERS][120];
+	unsigned load[VS_PLACE_MAX_NODES] = {0};
+	int n_todo = 0, nn = 0;
+	char why[120];
+
+	next->n = 0;
+	/* Keep what can stay. */
+	for (int i = 0; i < cfg->n_vservers; i++) {
+		const struct vs_vserver *vs = &cfg->vservers[i];
+		const char *was = cur ? vs_placement_node(cur, vs->name) : NULL;
+		if (vs->admin != VS_ADMIN_RUNNING)
+			continue;
+		if (was && member(members, n_members, was) &&
+		    vs_node_can_serve(cfg, vs, report_of(reports, n_reports, was), why,
+		                      sizeof(why))) {
+			put(next, vs->name, was);
+			continue;
+		}
+		if (was && !member(members, n_members, was))
+			snprintf(reason[n_todo], sizeof(reason[0]), "%s left the cluster", was);
+		else if (was)
+			snprintf(reason[n_todo], sizeof(reason[0]), "%s %s", was, why);
+		else
+			snprintf(reason[n_todo], sizeof(reason[0]), "not placed yet");
+		todo[n_todo++] = vs;
+	}
+	for (int i = 0; i < next->n; i++)
+		for (int m = 0; m < n_members && m < VS_PLACE_MAX_NODES; m++)
+			if (strcmp(members[m], next->e[i].node) == 0)
+				load[m]++;
+	/* Highest priority first. */
+	const struct vs_vserver *sorted[VS_MAX_VSERVERS];
+	char sreason[VS_MAX_VSERVERS][120];
+	memcpy(sorted, todo, (size_t)n_todo * sizeof(todo[0]));
+	qsort(sorted, (size_t)n_todo, sizeof(sorted[0]), by_priority);
+	for (int k = 0; k < n_todo; k++)
+		for (int j = 0; j < n_todo; j++)
+			if (todo[j] == sorted[k])
+				memcpy(sreason[k], reason[j], sizeof(sreason[k]));
+	for (int k = 0; k < n_todo; k++) {
+		const struct vs_vserver *vs = sorted[k];
+		const char *was = cur ? vs_placement_node(cur, vs->name) : NULL;
+		int best = -1;
+		double best_load = 0;
+
+		if (vs->pinned) {
+			const char *home = vs->home[0] ? vs->home : was;
+			int h = -1;
+			for (int m = 0; home && m < n_members; m++)
+				if (strcmp(members[m], home) == 0)
+					h = m;
+			if (h >= 0 &&
+			    vs_node_can_serve(cfg, vs, report_of(reports, n_reports, home), why,
+			                      sizeof(why))) {
+				put(next, vs->name, home);
+				load[h]++;
+				note(notes, max_notes, &nn, vs->name,
+				     "placed on its home node %s (pinned)", home);
+			} else {
+				note(notes, max_notes, &nn, vs->name,
+				     "pinned to %s, which is %s: it waits for its node",
+				     home ? home : "its first node",
+				     h < 0 ? "not in the cluster" : why);
+			}
+			continue;
+		}
+		/* Home first, when it can serve. */
+		for (int m = 0; vs->home[0] && m < n_members && m < VS_PLACE_MAX_NODES; m++)
+			if (strcmp(members[m], vs->home) == 0 &&
+			    vs_node_can_serve(cfg, vs, report_of(reports, n_reports, members[m]),
+			                      why, sizeof(why)))
+				best = m;
+		if (best < 0) {
+			for (int m = 0; m < n_members && m < VS_PLACE_MAX_NODES; m++) {
+				const struct vs_node_report *r =
+				    report_of(reports, n_reports, members[m]);
+				if (!vs_node_can_serve(cfg, vs, r, why, sizeof(why)))
+					continue;
+				double l = (double)load[m] / (r->capacity ? r->capacity : 1);
+				if (best < 0 || l < best_load ||
+				    (l == best_load && strcmp(members[m], members[best]) < 0)) {
+					best = m;
+					best_load = l;
+				}
+			}
+		}
+		if (best < 0) {
+			if (was && member(members, n_members, was)) {
+				/* Nowhere better: it stays, and is reported. */
+				put(next, vs->name, was);
+				note(notes, max_notes, &nn, vs->name,
+				     "stays on %s: %s, and no other node can serve it", was,
+				     sreason[k]);
+			} else {
+				note(notes, max_notes, &nn, vs->name,
+				     "cannot run anywhere: no member node can serve it (%s)",
+				     sreason[k]);
+			}
+			continue;
+		}
+		put(next, vs->name, members[best]);
+		load[best]++;
+		const struct vs_node_report *r = report_of(reports, n_reports, members[best]);
+		if (was)
+			note(notes, max_notes, &nn, vs->name,
+			     "moved %s->%s: %s; %s has %u virtual servers for %u cores (priority "
+			     "%d)",
+			     was, members[best], sreason[k], members[best], load[best] - 1,
+			     r ? r->capacity : 1, vs->priority);
+		else
+			note(notes, max_notes, &nn, vs->name,
+			     "placed on %s%s (%u virtual servers for %u cores there before)",
+			     members[best],
+			     strcmp(members[best], vs->home) == 0 ? ", its home node" : "",
+			     load[best] - 1, r ? r->capacity : 1);
+	}
+	if (n_notes)
+		*n_notes = nn;
+}
