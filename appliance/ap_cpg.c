@@ -69,7 +69,7 @@ static void on_quorum(quorum_handle_t h, uint32_t quorate, uint64_t seq, uint32_
 
 	if (quorum_context_get(h, (const void **)&c) != CS_OK || !c)
 		return;
-	c->hooks.quorum(c->arg, quorate != 0);
+	c->hooks.quorum(c->arg, quorate != 0, view, (int)n);
 }
 
 static int on_cpg_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata)

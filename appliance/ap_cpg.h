@@ -25,7 +25,9 @@
 struct ap_cpg_hooks {
 	void (*deliver)(void *arg, uint32_t from, const char *data, size_t len);
 	void (*members)(void *arg, const uint32_t *ids, int n);
-	void (*quorum)(void *arg, bool quorate);
+	/* Quorum and the corosync membership (node ids): the nodes that are up,
+	 * whether or not their applianced is connected at this instant. */
+	void (*quorum)(void *arg, bool quorate, const uint32_t *view, int n);
 	void (*connected)(void *arg, bool up, uint32_t local_id);
 };
 

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "appliance/ap_cluster.h"
 #include "appliance/ap_ctl.h"
 #include "appliance/ap_ports.h"
 #include "fsexport/fx_ganesha.h"
@@ -53,6 +55,11 @@ struct ap_daemon {
 	struct vs_config *cfg;
 	struct ap_ctl *ctl;
 	struct ap_ports *ports;
+	struct ap_cluster *cluster;
+	struct vs_config *before; /* the configuration before the change being made */
+	int n_luns;               /* LUNs this node sees, refreshed for its report */
+	char luns[VS_REPORT_MAX_LUNS][VS_LUN_MAX + 8];
+	long long luns_usec;
 	struct rt_entry *rts;
 	struct waiter *waiters;
 	sd_event_source *reaper;
@@ -69,6 +76,9 @@ static void log_event(struct ap_daemon *d, const char *vs, const char *severity,
 	                      .severity = severity,
 	                      .message = msg};
 
+	/* In a cluster every node's log gets it, in the cluster's order. */
+	if (ap_cluster_event(d->cluster, &ev) == 0)
+		return;
 	if (vs_store_event_add(d->store, &ev, NULL) < 0)
 		lib_err("event log: could not record: %s", msg);
 }
@@ -154,6 +164,7 @@ static void rt_changed(void *arg, const char *vs, enum vs_rt_state state)
 	}
 	if (d->ports)
 		ap_ports_config_changed(d->ports);
+	ap_cluster_local_changed(d->cluster);
 	if (e && e->deleting && state == VS_RT_STOPPED && !d->reaper &&
 	    sd_event_add_defer(d->ev, &d->reaper, on_reap, d) < 0)
 		lib_err("cannot schedule the removal of %s", vs);
@@ -199,16 +210,36 @@ static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 }
 
 /* Hand every VS's desired state to its runtime (after any change). */
+/* What this node should do with a VS: in a cluster, run it only with quorum
+ * and only where the master placed it; alone, as the administrator says. */
+static void effective(struct ap_daemon *d, const struct vs_vserver *vs, struct vs_vserver *out)
+{
+	*out = *vs;
+	if (ap_cluster_enabled(d->cluster)) {
+		const char *where = vs_placement_node(ap_cluster_placement(d->cluster), vs->name);
+		if (!ap_cluster_quorate(d->cluster) || !where || strcmp(where, d->node) != 0)
+			out->admin = VS_ADMIN_STOPPED;
+	}
+}
+
 static void sync_runtimes(struct ap_daemon *d)
 {
+	struct vs_vserver *eff = malloc(sizeof(*eff));
+
+	if (!eff) {
+		lib_err("out of memory converging the virtual servers");
+		return;
+	}
 	for (int i = 0; i < d->cfg->n_vservers; i++) {
 		const struct vs_vserver *vs = &d->cfg->vservers[i];
 		struct rt_entry *e = find_rt(d, vs->name);
+		effective(d, vs, eff);
 		if (e && !e->deleting)
-			vs_runtime_update(e->rt, vs);
-		else if (!e && add_runtime(d, vs) < 0)
+			vs_runtime_update(e->rt, eff);
+		else if (!e && add_runtime(d, eff) < 0)
 			lib_err("%s: cannot create its runtime", vs->name);
 	}
+	free(eff);
 	for (struct rt_entry *e = d->rts; e; e = e->next) {
 		if (e->deleting || vs_config_find(d->cfg, e->name))
 			continue;
@@ -244,8 +275,30 @@ static bool port_exists(const char *port, void *arg)
 }
 
 /* Persist the change just applied, or undo it. */
+/* Returns 0 when committed here (the caller answers), 1 when proposed to the
+ * cluster (the answer comes on delivery), < 0 when refused (answered). */
 static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *what, uid_t uid)
 {
+	if (ap_cluster_enabled(d->cluster)) {
+		struct vs_config *next = malloc(sizeof(*next));
+		char err[VS_ERR_LEN];
+		int rc = next ? 0 : -ENOMEM;
+		if (next) {
+			memcpy(next, d->cfg, sizeof(*next));
+			/* Nothing changes here before the cluster delivers it. */
+			memcpy(d->cfg, d->before, sizeof(*next));
+			rc = ap_cluster_propose(d->cluster, next, d->cfg->version, conn, uid, vs,
+			                        what, err, sizeof(err));
+			free(next);
+		} else {
+			snprintf(err, sizeof(err), "Out of memory.");
+		}
+		if (rc < 0) {
+			ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
+			return rc;
+		}
+		return 1;
+	}
 	int rc = vs_store_save_config(d->store, d->cfg);
 
 	if (rc < 0) {
@@ -294,8 +347,19 @@ static json_t *vserver_json(struct ap_daemon *d, const struct vs_vserver *vs)
 	json_t *j = vs_vserver_to_json(vs);
 	struct rt_entry *e = find_rt(d, vs->name);
 
-	json_t *rt = e ? vs_runtime_to_json(e->rt)
-	               : json_pack("{s:s}", "state", vs_rt_state_name(VS_RT_STOPPED));
+	const char *where = ap_cluster_enabled(d->cluster)
+	                        ? vs_placement_node(ap_cluster_placement(d->cluster), vs->name)
+	                        : d->node;
+	json_t *rt;
+	if (e && where && strcmp(where, d->node) == 0) {
+		rt = vs_runtime_to_json(e->rt);
+	} else if (where) {
+		const char *st = ap_cluster_vs_state(d->cluster, vs->name);
+		rt = json_pack("{s:s, s:s}", "state", st ? st : "starting", "node", where);
+	} else {
+		rt = json_pack("{s:s, s:s}", "state",
+		               vs->admin == VS_ADMIN_RUNNING ? "unplaced" : "stopped", "node", "");
+	}
 	json_object_set_new(rt, "no_healthy_port",
 	                    d->ports ? ap_ports_marks(d->ports, vs->name) : json_array());
 	json_object_set_new(j, "runtime", rt);
@@ -463,6 +527,10 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 			                   NULL));
 		return;
 	}
+	if (strcmp(cmd, "node.show") == 0 && ap_cluster_enabled(d->cluster)) {
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_cluster_show(d->cluster)));
+		return;
+	}
 	if (strcmp(cmd, "node.show") == 0) {
 		ap_ctl_reply(
 		    d->ctl, conn,
@@ -474,7 +542,29 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		                    "run_dir", d->run_dir, "state_dir", d->state_dir)));
 		return;
 	}
+	if (strcmp(cmd, "cluster.show") == 0) {
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_cluster_show(d->cluster)));
+		return;
+	}
+	if (strcmp(cmd, "cluster.create") == 0 || strcmp(cmd, "cluster.join") == 0) {
+		bool create = strcmp(cmd, "cluster.create") == 0;
+		rc = create ? ap_cluster_setup(d->cluster, name ? name : "",
+		                               str_arg(args, "nodes") ?: "", err, sizeof(err))
+		            : ap_cluster_join(d->cluster, json_object_get(args, "bundle"), err,
+		                              sizeof(err));
+		ap_ctl_reply(d->ctl, conn,
+		             rc < 0
+		                 ? ap_error("%s", err)
+		                 : ap_ok(create ? "cluster created" : "joined the cluster", NULL));
+		return;
+	}
+	if (strcmp(cmd, "cluster.bundle") == 0) {
+		json_t *b = ap_cluster_bundle(d->cluster, err, sizeof(err));
+		ap_ctl_reply(d->ctl, conn, b ? ap_ok(NULL, b) : ap_error("%s", err));
+		return;
+	}
 	/* Every request below changes the configuration. */
+	memcpy(d->before, d->cfg, sizeof(*d->cfg));
 	if (strcmp(cmd, "vserver.create") == 0) {
 		json_t *p = json_object_get(args, "priority");
 		rc = vs_config_create(
@@ -502,8 +592,8 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		}
 		if (rc == 0) {
 			snprintf(what, sizeof(what), "%s requested", start ? "start" : "stop");
-			if (commit(d, conn, name, what, uid) < 0)
-				return;
+			if (commit(d, conn, name, what, uid) != 0)
+				return; /* refused, or answered when the cluster delivers it */
 			if (bool_arg(args, "no_wait"))
 				ap_ctl_reply(d->ctl, conn,
 				             ap_ok(start ? "starting" : "stopping", NULL));
@@ -515,7 +605,7 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		rc = vs_config_delete(d->cfg, name ? name : "", bool_arg(args, "force"), err,
 		                      sizeof(err));
 		if (rc == 0) {
-			if (commit(d, conn, name, "virtual server deleted", uid) < 0)
+			if (commit(d, conn, name, "virtual server deleted", uid) != 0)
 				return;
 			struct rt_entry *e = find_rt(d, name);
 			if (e && vs_runtime_state(e->rt) != VS_RT_STOPPED)
@@ -633,12 +723,87 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
 		return;
 	}
-	if (commit(d, conn, vs, what, uid) < 0)
+	if (commit(d, conn, vs, what, uid) != 0)
 		return;
 	ap_ctl_reply(d->ctl, conn, ap_ok(what, NULL));
 }
 
 /* --- life ------------------------------------------------------------------------ */
+
+static void cl_adopt(void *arg, const struct vs_config *cfg)
+{
+	struct ap_daemon *d = arg;
+
+	memcpy(d->cfg, cfg, sizeof(*cfg));
+	if (vs_store_save_config(d->store, d->cfg) < 0)
+		lib_err("cluster: cannot persist configuration version %llu",
+		        (unsigned long long)cfg->version);
+	sync_runtimes(d);
+	if (d->ports)
+		ap_ports_config_changed(d->ports);
+}
+
+static void cl_store_event(void *arg, const struct vs_event *ev)
+{
+	struct ap_daemon *d = arg;
+
+	if (vs_store_event_add(d->store, ev, NULL) < 0)
+		lib_err("event log: could not record: %s", ev->message);
+}
+
+static void cl_report(void *arg, struct vs_node_report *r, json_t *states)
+{
+	struct ap_daemon *d = arg;
+	long long now = lib_now_usec();
+	char ports[VS_REPORT_MAX_PORTS][VS_PORT_MAX + 1];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	/* Probing the LUNs reads every device: every 10 s is plenty. */
+	if (now - d->luns_usec > 10000000LL) {
+		struct fx_lun_info luns[VS_REPORT_MAX_LUNS / 2];
+		int n = 0;
+		d->luns_usec = now;
+		d->n_luns = 0;
+		if (fx_lun_list(luns, VS_REPORT_MAX_LUNS / 2, &n) >= 0 || n > 0)
+			for (int i = 0; i < n && d->n_luns + 2 <= VS_REPORT_MAX_LUNS; i++) {
+				if (strcmp(luns[i].type, "ext4") != 0 || !luns[i].mmp)
+					continue; /* served only with MMP */
+				if (luns[i].label[0])
+					snprintf(d->luns[d->n_luns++], sizeof(d->luns[0]),
+					         "LABEL=%s", luns[i].label);
+				if (luns[i].uuid[0])
+					snprintf(d->luns[d->n_luns++], sizeof(d->luns[0]),
+					         "UUID=%s", luns[i].uuid);
+			}
+	}
+	r->capacity = cores > 0 ? (unsigned)cores : 1;
+	r->n_luns = d->n_luns;
+	memcpy(r->luns, d->luns, sizeof(r->luns));
+	r->n_ports = d->ports ? ap_ports_healthy(d->ports, ports, VS_REPORT_MAX_PORTS) : 0;
+	for (int i = 0; i < r->n_ports; i++)
+		snprintf(r->healthy_ports[i], sizeof(r->healthy_ports[i]), "%s", ports[i]);
+	for (struct rt_entry *e = d->rts; e; e = e->next) {
+		enum vs_rt_state st = vs_runtime_state(e->rt);
+		if (st != VS_RT_STOPPED && !e->deleting)
+			json_object_set_new(states, e->name, json_string(vs_rt_state_name(st)));
+	}
+}
+
+static void cl_placed(void *arg)
+{
+	sync_runtimes(arg);
+}
+
+static void cl_reply(void *arg, uint64_t conn, json_t *resp)
+{
+	struct ap_daemon *d = arg;
+
+	if (json_is_true(json_object_get(resp, "ok"))) {
+		/* The change is in: the local state follows it. */
+		sync_runtimes(d);
+	}
+	ap_ctl_reply(d->ctl, conn, resp);
+}
 
 static const struct vs_config *ports_config(void *arg)
 {
@@ -697,6 +862,24 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	rc = vs_store_load_config(d->store, d->cfg);
 	if (rc < 0)
 		goto fail;
+	d->before = malloc(sizeof(*d->before));
+	if (!d->before) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	struct ap_cluster_hooks ch = {.config = ports_config,
+	                              .adopt = cl_adopt,
+	                              .store_event = cl_store_event,
+	                              .report = cl_report,
+	                              .placed = cl_placed,
+	                              .reply = cl_reply};
+	struct ap_cluster_opts co = {
+	    .node = d->node, .run_dir = d->run_dir, .state_dir = d->state_dir, .store = d->store};
+	rc = ap_cluster_create(ev, &co, &ch, d, &d->cluster);
+	if (rc < 0) {
+		lib_err("cannot set up the cluster: %s", strerror(-rc));
+		goto fail;
+	}
 	struct ap_ports_hooks hooks = {
 	    .config = ports_config, .runtime = ports_runtime, .event = rt_event_sink};
 	rc = ap_ports_create(ev, &hooks, d, &d->ports);
@@ -730,6 +913,8 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	ap_ctl_destroy(d->ctl);
 	ap_ports_destroy(d->ports);
 	d->ports = NULL;
+	ap_cluster_destroy(d->cluster);
+	d->cluster = NULL;
 	while (d->waiters) {
 		struct waiter *w = d->waiters;
 		d->waiters = w->next;
@@ -743,6 +928,7 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	}
 	d->reaper = sd_event_source_disable_unref(d->reaper);
 	vs_store_close(d->store);
+	free(d->before);
 	free(d->cfg);
 	free(d->node);
 	free(d->run_dir);

@@ -744,3 +744,13 @@ json_t *ap_ports_marks(struct ap_ports *p, const char *vs)
 			json_array_append_new(arr, json_string(p->vips[i].addr));
 	return arr;
 }
+
+int ap_ports_healthy(struct ap_ports *p, char names[][VS_PORT_MAX + 1], int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n_ports && n < max; i++)
+		if (p->ports[i].healthy)
+			snprintf(names[n++], VS_PORT_MAX + 1, "%s", p->ports[i].name);
+	return n;
+}

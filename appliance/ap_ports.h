@@ -53,6 +53,8 @@ int ap_ports_revert(struct ap_ports *p, const char *vs, const char *addr, char *
 json_t *ap_ports_show(struct ap_ports *p);
 /* Every VIP (of `vs`, or all when NULL): where it is, where it belongs, why. */
 json_t *ap_ports_vips(struct ap_ports *p, const char *vs);
+/* Names of the healthy ports (for the node's report); returns the count. */
+int ap_ports_healthy(struct ap_ports *p, char names[][VS_PORT_MAX + 1], int max);
 /* The addresses of `vs` that have no healthy port (an array, maybe empty). */
 json_t *ap_ports_marks(struct ap_ports *p, const char *vs);
 

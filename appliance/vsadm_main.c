@@ -10,6 +10,8 @@
  * The socket is $VSADM_SOCKET, else /run/appliance/applianced.sock.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <readline/history.h>
 #include <readline/readline.h>
@@ -135,8 +137,9 @@ static void print_vserver_line(json_t *v)
 		if (n >= sizeof(addrs))
 			break;
 	}
-	const char *state =
-	    json_array_size(json_object_get(rt, "no_healthy_port")) ? "no-healthy-port" : s(rt, "state");
+	const char *state = json_array_size(json_object_get(rt, "no_healthy_port"))
+	                        ? "no-healthy-port"
+	                        : s(rt, "state");
 	printf("%-16s %-15s %-9s %-8s %3zu %3zu %3zu  %s\n", s(v, "name"), state, s(v, "admin"),
 	       s(rt, "node")[0] ? s(rt, "node") : "-",
 	       json_array_size(json_object_get(v, "filesystems")),
@@ -303,6 +306,19 @@ static void print_human(const char *cmd, json_t *resp)
 			       json_integer_value(json_object_get(e, "probe_misses")),
 			       json_integer_value(json_object_get(e, "hold_down_s")));
 		}
+	} else if ((strcmp(cmd, "cluster.show") == 0 || strcmp(cmd, "node.show") == 0) &&
+	           json_object_get(data, "nodes")) {
+		printf("Cluster %s: %s, master %s; this node is %s.\n", s(data, "cluster"),
+		       json_is_true(json_object_get(data, "quorate")) ? "quorate" : "NO QUORUM",
+		       s(data, "master")[0] ? s(data, "master") : "none", s(data, "node"));
+		printf("%-4s %-10s %-18s %s\n", "ID", "NODE", "INTERCONNECT", "STATE");
+		json_array_foreach(json_object_get(data, "nodes"), i, e)
+		{
+			printf("%-4lld %-10s %-18s %s%s\n",
+			       json_integer_value(json_object_get(e, "id")), s(e, "name"),
+			       s(e, "address"), s(e, "state"),
+			       strcmp(s(e, "name"), s(data, "master")) == 0 ? " (master)" : "");
+		}
 	} else if (strcmp(cmd, "node.show") == 0) {
 		const char *key;
 		json_t *v;
@@ -337,6 +353,19 @@ static int run(int argc, char *const *argv)
 		return 0;
 	}
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	json_t *rargs = json_object_get(req, "args");
+	if (strcmp(cmd, "cluster.join") == 0) {
+		/* The bundle travels inside the request: it holds the key. */
+		json_error_t jerr;
+		const char *file = json_string_value(json_object_get(rargs, "file"));
+		json_t *b = json_load_file(file, 0, &jerr);
+		if (!b) {
+			fprintf(stderr, "vsadm: cannot read the bundle %s: %s.\n", file, jerr.text);
+			json_decref(req);
+			return 1;
+		}
+		json_object_set_new(rargs, "bundle", b);
+	}
 	fd = connect_daemon(err, sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "vsadm: %s\n", err);
@@ -354,6 +383,26 @@ static int run(int argc, char *const *argv)
 			fprintf(stderr, "vsadm: %s\n", s(resp, "error"));
 			json_decref(resp);
 			status = 1;
+			break;
+		}
+		if (strcmp(cmd, "cluster.bundle") == 0) {
+			const char *out = json_string_value(json_object_get(rargs, "out"));
+			int bfd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (bfd < 0 ||
+			    json_dumpfd(json_object_get(resp, "data"), bfd, JSON_COMPACT) < 0 ||
+			    fchmod(bfd, 0600) < 0) {
+				fprintf(stderr, "vsadm: cannot write %s: %s.\n", out,
+				        strerror(errno));
+				status = 1;
+			} else {
+				printf(
+				    "Join bundle written to %s (it holds the cluster key: keep it "
+				    "secret).\n",
+				    out);
+			}
+			if (bfd >= 0)
+				close(bfd);
+			json_decref(resp);
 			break;
 		}
 		if (flags.json) {

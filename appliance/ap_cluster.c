@@ -1,0 +1,1000 @@
+/*
+ * ap_cluster.c - replication, membership, master and placement over
+ * corosync (see ap_cluster.h).
+ *
+ * Messages are JSON text, one per CPG message, with a type "t":
+ *   cfg    {base, doc, origin, req, vs, what, uid}  a configuration change
+ *   sync   {node, version}                         after a membership change
+ *   full   {doc}                                   the newest configuration
+ *   report {node, report, states}                  what a node can serve
+ *   place  {map: [{vs, node}], notes: [{vs, text}]} the master's placement
+ *   ev     {event}                                 an event for every log
+ * Every node processes them in the same order, so every node's
+ * configuration, placement and event log are the same.
+ */
+#include "appliance/ap_cluster.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "appliance/ap_clusterconf.h"
+#include "appliance/ap_cpg.h"
+#include "lib/lib_b64.h"
+#include "lib/lib_fs.h"
+#include "lib/lib_log.h"
+#include "lib/lib_run.h"
+#include "vserver/vs_json.h"
+
+#define GROUP "appliance"
+#define MAX_NODES VS_PLACE_MAX_NODES
+#define KEY_BYTES 256
+#define REPORT_TICK_USEC (1000ULL * 1000)
+#define MAX_PENDING 64
+
+struct cnode {
+	uint32_t id;
+	char name[VS_NAME_MAX + 1];
+	char addr[VS_ADDR_MAX + 1];
+};
+
+struct pending {
+	uint64_t req;
+	uint64_t conn;
+};
+
+struct ap_cluster {
+	sd_event *ev;
+	struct ap_cluster_hooks hooks;
+	void *arg;
+	char *node, *run_dir, *state_dir;
+	struct vs_store *store;
+	bool enabled;
+	char name[VS_NAME_MAX + 1];
+	int n_nodes;
+	struct cnode nodes[MAX_NODES];
+	uint32_t my_id;
+	struct lib_run *corosync;
+	sd_event_source *restart;
+	uint64_t backoff;
+	struct ap_cpg *cpg;
+	bool connected, quorate;
+	int n_members;
+	uint32_t members[MAX_NODES];
+	struct vs_placement *placement;
+	char last_place[8192]; /* the last map the master sent */
+	int n_reports;
+	struct vs_node_report reports[MAX_NODES];
+	json_t *states; /* vs -> {state, node} as reported */
+	char *last_report;
+	sd_event_source *tick;
+	uint64_t next_req;
+	struct pending pend[MAX_PENDING];
+};
+
+static void cevent(struct ap_cluster *c, const char *vs, const char *severity, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A node-local fact about the cluster, into the (replicated) event log. */
+static void cevent(struct ap_cluster *c, const char *vs, const char *severity, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	struct vs_event ev = {.ts_usec = lib_now_usec(),
+	                      .node = c->node,
+	                      .vs = vs ? vs : "",
+	                      .severity = severity,
+	                      .message = msg};
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lib_info("cluster: %s%s%s", vs ? vs : "", vs ? ": " : "", msg);
+	if (ap_cluster_event(c, &ev) < 0)
+		c->hooks.store_event(c->arg, &ev);
+}
+
+static const char *name_of(const struct ap_cluster *c, uint32_t id)
+{
+	for (int i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].id == id)
+			return c->nodes[i].name;
+	return NULL;
+}
+
+static int send_json(struct ap_cluster *c, json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+	int rc;
+
+	json_decref(msg);
+	if (!text)
+		return -ENOMEM;
+	rc = ap_cpg_send(c->cpg, text, strlen(text));
+	free(text);
+	return rc;
+}
+
+/* --- placement --------------------------------------------------------------- */
+
+static void save_placement(struct ap_cluster *c)
+{
+	json_t *arr = json_array();
+	char *text;
+
+	for (int i = 0; i < c->placement->n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "vs", c->placement->e[i].vs,
+		                                     "node", c->placement->e[i].node));
+	text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (text && vs_store_meta_set(c->store, "placement", text) < 0)
+		lib_err("cluster: cannot persist the placement");
+	free(text);
+}
+
+static void load_placement(struct ap_cluster *c, json_t *arr)
+{
+	size_t i;
+	json_t *e;
+
+	c->placement->n = 0;
+	json_array_foreach(arr, i, e)
+	{
+		const char *vs = json_string_value(json_object_get(e, "vs"));
+		const char *node = json_string_value(json_object_get(e, "node"));
+		if (!vs || !node || c->placement->n >= VS_MAX_VSERVERS)
+			continue;
+		snprintf(c->placement->e[c->placement->n].vs, sizeof(c->placement->e[0].vs), "%s",
+		         vs);
+		snprintf(c->placement->e[c->placement->n].node, sizeof(c->placement->e[0].node),
+		         "%s", node);
+		c->placement->n++;
+	}
+}
+
+static bool is_master(const struct ap_cluster *c)
+{
+	uint32_t low = UINT32_MAX;
+
+	if (!c->quorate || !c->connected)
+		return false;
+	for (int i = 0; i < c->n_members; i++)
+		if (c->members[i] < low)
+			low = c->members[i];
+	return low == c->my_id;
+}
+
+/* The master decides; everyone else waits for its message. */
+static void master_place(struct ap_cluster *c)
+{
+	const char *names[MAX_NODES];
+	int n = 0, nn = 0;
+	struct vs_place_note notes[64];
+	struct vs_placement *next;
+
+	if (!is_master(c))
+		return;
+	for (int i = 0; i < c->n_members; i++) {
+		const char *nm = name_of(c, c->members[i]);
+		if (nm)
+			names[n++] = nm;
+	}
+	next = malloc(sizeof(*next));
+	if (!next)
+		return;
+	vs_place(c->hooks.config(c->arg), names, n, c->reports, c->n_reports, c->placement, next,
+	         notes, 64, &nn);
+	json_t *map = json_array(), *jn = json_array();
+	for (int i = 0; i < next->n; i++)
+		json_array_append_new(
+		    map, json_pack("{s:s, s:s}", "vs", next->e[i].vs, "node", next->e[i].node));
+	for (int i = 0; i < nn; i++)
+		json_array_append_new(
+		    jn, json_pack("{s:s, s:s}", "vs", notes[i].vs, "text", notes[i].text));
+	char *text = json_dumps(map, JSON_COMPACT | JSON_SORT_KEYS);
+	bool same_as_sent = text && strcmp(text, c->last_place) == 0;
+	bool same_as_now = next->n == c->placement->n;
+	for (int i = 0; same_as_now && i < next->n; i++) {
+		const char *cur = vs_placement_node(c->placement, next->e[i].vs);
+		same_as_now = cur && strcmp(cur, next->e[i].node) == 0;
+	}
+	if ((same_as_now && nn == 0) || same_as_sent) {
+		json_decref(map);
+		json_decref(jn);
+	} else {
+		snprintf(c->last_place, sizeof(c->last_place), "%s", text ? text : "");
+		if (send_json(c, json_pack("{s:s, s:o, s:o, s:s}", "t", "place", "map", map,
+		                           "notes", jn, "by", c->node)) < 0)
+			c->last_place[0] = '\0';
+	}
+	free(text);
+	free(next);
+}
+
+/* --- reports ------------------------------------------------------------------ */
+
+static json_t *report_json(const struct vs_node_report *r)
+{
+	json_t *luns = json_array(), *ports = json_array();
+
+	for (int i = 0; i < r->n_luns; i++)
+		json_array_append_new(luns, json_string(r->luns[i]));
+	for (int i = 0; i < r->n_ports; i++)
+		json_array_append_new(ports, json_string(r->healthy_ports[i]));
+	return json_pack("{s:s, s:i, s:o, s:o}", "node", r->node, "capacity", (int)r->capacity,
+	                 "luns", luns, "healthy_ports", ports);
+}
+
+static void report_from_json(json_t *j, struct vs_node_report *r)
+{
+	size_t i;
+	json_t *e;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->node, sizeof(r->node), "%s",
+	         json_string_value(json_object_get(j, "node")) ?: "");
+	r->capacity = (unsigned)json_integer_value(json_object_get(j, "capacity"));
+	json_array_foreach(json_object_get(j, "luns"), i,
+	                   e) if (r->n_luns < VS_REPORT_MAX_LUNS && json_is_string(e))
+	    snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "%s", json_string_value(e));
+	json_array_foreach(json_object_get(j, "healthy_ports"), i,
+	                   e) if (r->n_ports < VS_REPORT_MAX_PORTS && json_is_string(e))
+	    snprintf(r->healthy_ports[r->n_ports++], sizeof(r->healthy_ports[0]), "%s",
+	             json_string_value(e));
+}
+
+static void send_report(struct ap_cluster *c, bool force)
+{
+	struct vs_node_report r;
+	json_t *states = json_object();
+
+	if (!c->connected)
+		return;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.node, sizeof(r.node), "%s", c->node);
+	c->hooks.report(c->arg, &r, states);
+	json_t *msg = json_pack("{s:s, s:s, s:o, s:o}", "t", "report", "node", c->node, "report",
+	                        report_json(&r), "states", states);
+	char *text = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!force && text && c->last_report && strcmp(text, c->last_report) == 0) {
+		free(text);
+		json_decref(msg);
+		return;
+	}
+	free(c->last_report);
+	c->last_report = text;
+	if (send_json(c, msg) < 0) {
+		free(c->last_report);
+		c->last_report = NULL;
+	}
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_cluster *c = userdata;
+
+	send_report(c, false);
+	sd_event_source_set_time_relative(s, REPORT_TICK_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ON);
+	return 0;
+}
+
+/* --- delivery -------------------------------------------------------------------- */
+
+static void reply_pending(struct ap_cluster *c, uint64_t req, json_t *resp)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (c->pend[i].req == req && req) {
+			c->hooks.reply(c->arg, c->pend[i].conn, resp);
+			c->pend[i].req = 0;
+			return;
+		}
+	json_decref(resp);
+}
+
+static int adopt_doc(struct ap_cluster *c, json_t *doc)
+{
+	struct vs_config *tmp = malloc(sizeof(*tmp));
+	char err[VS_ERR_LEN];
+	int rc;
+
+	if (!tmp)
+		return -ENOMEM;
+	rc = vs_config_from_json(doc, tmp, err, sizeof(err));
+	if (rc == 0)
+		c->hooks.adopt(c->arg, tmp);
+	else
+		lib_err("cluster: a delivered configuration is invalid: %s", err);
+	free(tmp);
+	return rc;
+}
+
+static void on_cfg(struct ap_cluster *c, json_t *m)
+{
+	const struct vs_config *cfg = c->hooks.config(c->arg);
+	json_int_t base = json_integer_value(json_object_get(m, "base"));
+	const char *origin = json_string_value(json_object_get(m, "origin")) ?: "?";
+	const char *what = json_string_value(json_object_get(m, "what")) ?: "change";
+	const char *vs = json_string_value(json_object_get(m, "vs"));
+	json_int_t uid = json_integer_value(json_object_get(m, "uid"));
+	uint64_t req = (uint64_t)json_integer_value(json_object_get(m, "req"));
+	bool mine = strcmp(origin, c->node) == 0;
+
+	if ((uint64_t)base != cfg->version) {
+		if (mine)
+			reply_pending(
+			    c, req,
+			    json_pack("{s:b, s:s}", "ok", 0, "error",
+			              "The configuration changed meanwhile on another node; "
+			              "nothing was changed: try again."));
+		return;
+	}
+	if (adopt_doc(c, json_object_get(m, "doc")) < 0) {
+		if (mine)
+			reply_pending(c, req,
+			              json_pack("{s:b, s:s}", "ok", 0, "error",
+			                        "The change could not be applied."));
+		return;
+	}
+	char msg[700];
+	snprintf(msg, sizeof(msg), "%s (by uid %lld on %s, configuration version %llu)", what,
+	         (long long)uid, origin, (unsigned long long)c->hooks.config(c->arg)->version);
+	struct vs_event ev = {.ts_usec = lib_now_usec(),
+	                      .node = origin,
+	                      .vs = vs ? vs : "",
+	                      .severity = "info",
+	                      .message = msg};
+	c->hooks.store_event(c->arg, &ev);
+	if (mine)
+		reply_pending(c, req, json_pack("{s:b, s:s}", "ok", 1, "message", what));
+	master_place(c);
+}
+
+static void on_message(void *arg, uint32_t from, const char *data, size_t len)
+{
+	struct ap_cluster *c = arg;
+	json_error_t jerr;
+	json_t *m = json_loadb(data, len, 0, &jerr);
+	const char *t = m ? json_string_value(json_object_get(m, "t")) : NULL;
+	const struct vs_config *cfg = c->hooks.config(c->arg);
+
+	if (!t) {
+		lib_warn("cluster: an unreadable message from node %u", from);
+		json_decref(m);
+		return;
+	}
+	if (strcmp(t, "cfg") == 0) {
+		on_cfg(c, m);
+	} else if (strcmp(t, "sync") == 0) {
+		json_int_t v = json_integer_value(json_object_get(m, "version"));
+		if ((uint64_t)v < cfg->version) {
+			json_t *doc = vs_config_to_json(cfg);
+			send_json(c, json_pack("{s:s, s:o, s:s}", "t", "full", "doc", doc, "by",
+			                       c->node));
+		}
+	} else if (strcmp(t, "full") == 0) {
+		json_t *doc = json_object_get(m, "doc");
+		json_int_t v = json_integer_value(json_object_get(doc, "version"));
+		if ((uint64_t)v > cfg->version && adopt_doc(c, doc) == 0) {
+			cevent(c, NULL, "info", "caught up to configuration version %lld from %s",
+			       (long long)v, json_string_value(json_object_get(m, "by")) ?: "?");
+			master_place(c);
+		}
+	} else if (strcmp(t, "report") == 0) {
+		struct vs_node_report r;
+		report_from_json(json_object_get(m, "report"), &r);
+		int i;
+		for (i = 0; i < c->n_reports; i++)
+			if (strcmp(c->reports[i].node, r.node) == 0)
+				break;
+		if (i == c->n_reports && c->n_reports < MAX_NODES)
+			c->n_reports++;
+		if (i < MAX_NODES)
+			c->reports[i] = r;
+		/* States of the VSs that node runs. */
+		const char *vsn;
+		json_t *st, *tmp;
+		json_object_foreach_safe(
+		    c->states, tmp, vsn,
+		    st) if (strcmp(json_string_value(json_object_get(st, "node")) ?: "", r.node) ==
+		            0) json_object_del(c->states, vsn);
+		json_object_foreach(json_object_get(m, "states"), vsn, st) json_object_set_new(
+		    c->states, vsn,
+		    json_pack("{s:s, s:s}", "node", r.node, "state", json_string_value(st) ?: "?"));
+		master_place(c);
+	} else if (strcmp(t, "place") == 0) {
+		size_t i;
+		json_t *e;
+		load_placement(c, json_object_get(m, "map"));
+		save_placement(c);
+		json_array_foreach(json_object_get(m, "notes"), i, e)
+		{
+			const char *vs = json_string_value(json_object_get(e, "vs"));
+			const char *text = json_string_value(json_object_get(e, "text"));
+			struct vs_event ev = {.ts_usec = lib_now_usec(),
+			                      .node = json_string_value(json_object_get(m, "by"))
+			                                  ?: "?",
+			                      .vs = vs ? vs : "",
+			                      .severity = "info",
+			                      .message = text ? text : ""};
+			c->hooks.store_event(c->arg, &ev);
+		}
+		c->hooks.placed(c->arg);
+	} else if (strcmp(t, "ev") == 0) {
+		struct vs_event ev = {
+		    .ts_usec = json_integer_value(json_object_get(m, "ts")),
+		    .node = json_string_value(json_object_get(m, "node")) ?: "?",
+		    .vs = json_string_value(json_object_get(m, "vs")) ?: "",
+		    .severity = json_string_value(json_object_get(m, "severity")) ?: "info",
+		    .message = json_string_value(json_object_get(m, "message")) ?: ""};
+		c->hooks.store_event(c->arg, &ev);
+	}
+	json_decref(m);
+}
+
+/* The membership that counts is corosync's (nodes up), not the process
+ * group's: a restarting applianced leaves the group for a moment while its
+ * node and its VSs stay up. */
+static void set_members(struct ap_cluster *c, const uint32_t *ids, int n)
+{
+	char list[256] = "";
+	size_t k = 0;
+
+	c->n_members = n < MAX_NODES ? n : MAX_NODES;
+	memcpy(c->members, ids, (size_t)c->n_members * sizeof(ids[0]));
+	for (int i = 0; i < c->n_members && k < sizeof(list); i++)
+		k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%s", i ? " " : "",
+		                      name_of(c, ids[i]) ?: "?");
+	cevent(c, NULL, "info", "cluster membership: %s", list);
+	/* Forget what nodes that left reported: they serve nothing now. */
+	const char *vsn;
+	json_t *st, *tmp;
+	json_object_foreach_safe(c->states, tmp, vsn, st)
+	{
+		const char *nd = json_string_value(json_object_get(st, "node")) ?: "";
+		bool in = false;
+		for (int j = 0; j < c->n_members; j++)
+			in |= strcmp(name_of(c, c->members[j]) ?: "", nd) == 0;
+		if (!in)
+			json_object_del(c->states, vsn);
+	}
+	for (int i = 0; i < c->n_reports; i++) {
+		bool in = false;
+		for (int j = 0; j < c->n_members; j++)
+			in |= strcmp(name_of(c, c->members[j]) ?: "", c->reports[i].node) == 0;
+		if (!in)
+			c->reports[i--] = c->reports[--c->n_reports];
+	}
+}
+
+/* A process group change: someone (re)joined; exchange versions and reports. */
+static void on_members(void *arg, const uint32_t *ids, int n)
+{
+	struct ap_cluster *c = arg;
+
+	send_json(c, json_pack("{s:s, s:s, s:I}", "t", "sync", "node", c->node, "version",
+	                       (json_int_t)c->hooks.config(c->arg)->version));
+	send_report(c, true);
+	c->last_place[0] = '\0';
+	master_place(c);
+}
+
+static void on_quorum(void *arg, bool quorate, const uint32_t *view, int n)
+{
+	struct ap_cluster *c = arg;
+	bool same = n == c->n_members;
+
+	for (int i = 0; same && i < n; i++)
+		same = view[i] == c->members[i];
+	if (!same)
+		set_members(c, view, n);
+	if (c->quorate == quorate) {
+		if (!same) {
+			c->last_place[0] = '\0';
+			master_place(c);
+			c->hooks.placed(c->arg);
+		}
+		return;
+	}
+	c->quorate = quorate;
+	cevent(c, NULL, quorate ? "info" : "error", "%s",
+	       quorate
+	           ? "this node has quorum"
+	           : "this node lost quorum: it accepts no change and stops its virtual servers");
+	c->last_place[0] = '\0';
+	master_place(c);
+	c->hooks.placed(c->arg);
+}
+
+static void on_corosync_end(struct lib_run *run, const struct lib_run_result *res, void *arg);
+
+static void on_connected(void *arg, bool up, uint32_t id)
+{
+	struct ap_cluster *c = arg;
+
+	c->connected = up;
+	if (!up) {
+		c->quorate = false;
+		c->n_members = 0;
+		c->hooks.placed(c->arg);
+		/* corosync is gone: start it again (unless ours is still there). */
+		if (!c->corosync && !c->restart)
+			on_corosync_end(NULL, NULL, c);
+		return;
+	}
+	if (id != c->my_id)
+		lib_warn("cluster: corosync says this node is %u, the cluster definition says %u",
+		         id, c->my_id);
+}
+
+/* --- corosync -------------------------------------------------------------------- */
+
+static void start_corosync(struct ap_cluster *c);
+
+static int on_restart(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_cluster *c = userdata;
+
+	c->restart = sd_event_source_disable_unref(c->restart);
+	start_corosync(c);
+	return 0;
+}
+
+static void on_corosync_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct ap_cluster *c = arg;
+	char how[96] = "is not running";
+
+	if (res)
+		lib_run_describe(res, how, sizeof(how));
+	c->corosync = NULL;
+	lib_run_destroy(run);
+	c->backoff = c->backoff ? c->backoff * 2 : 1000000;
+	if (c->backoff > 30000000)
+		c->backoff = 30000000;
+	cevent(c, NULL, "error", "corosync %s; restarting it in %.0f s", how,
+	       (double)c->backoff / 1e6);
+	if (sd_event_add_time_relative(c->ev, &c->restart, CLOCK_MONOTONIC, c->backoff, 0,
+	                               on_restart, c) < 0)
+		lib_err("cluster: cannot arm the corosync restart");
+}
+
+static int write_corosync_conf(struct ap_cluster *c, char *conf, size_t len)
+{
+	struct ap_cc_node nodes[MAX_NODES];
+	char dir[PATH_MAX], key[PATH_MAX], state[PATH_MAX], logf[PATH_MAX], *text = NULL;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/corosync", c->run_dir);
+	snprintf(state, sizeof(state), "%s/corosync", c->state_dir);
+	snprintf(key, sizeof(key), "%s/cluster/authkey", c->state_dir);
+	snprintf(logf, sizeof(logf), "%s/corosync/corosync.log", c->state_dir);
+	snprintf(conf, len, "%s/corosync.conf", dir);
+	if ((rc = lib_mkdir_p(dir, 0755)) < 0 || (rc = lib_mkdir_p(state, 0700)) < 0)
+		return rc;
+	for (int i = 0; i < c->n_nodes; i++)
+		nodes[i] = (struct ap_cc_node){.id = c->nodes[i].id,
+		                               .name = c->nodes[i].name,
+		                               .ring0 = c->nodes[i].addr,
+		                               .ring1 = NULL};
+	struct ap_cc_params p = {.cluster_name = c->name,
+	                         .nodes = nodes,
+	                         .n_nodes = c->n_nodes,
+	                         .state_dir = state,
+	                         .log_file = logf,
+	                         .token_ms = 1000};
+	rc = ap_corosync_conf(&p, key, &text);
+	if (rc < 0)
+		return rc;
+	rc = lib_write_file(conf, text, strlen(text), 0644);
+	free(text);
+	return rc < 0 ? rc : 0;
+}
+
+static void start_corosync(struct ap_cluster *c)
+{
+	char conf[PATH_MAX];
+	int rc = write_corosync_conf(c, conf, sizeof(conf));
+
+	if (rc < 0) {
+		cevent(c, NULL, "error", "cannot write corosync's configuration: %s",
+		       strerror(-rc));
+		return;
+	}
+	if (ap_cpg_connected(c->cpg)) {
+		lib_info("cluster: corosync is already running; using it");
+		return;
+	}
+	const char *argv[] = {"corosync", "-f", "-c", conf, NULL};
+	struct lib_run_opts o = {.argv = argv, .netns_fd = -1, .out_fd = -1};
+	rc = lib_run_start(c->ev, &o, on_corosync_end, c, &c->corosync);
+	if (rc < 0) {
+		cevent(c, NULL, "error", "cannot start corosync: %s", strerror(-rc));
+		return;
+	}
+	lib_info("cluster: corosync started (pid %d)", lib_run_pid(c->corosync));
+}
+
+/* --- definition ------------------------------------------------------------------ */
+
+static int save_definition(struct ap_cluster *c)
+{
+	json_t *nodes = json_array();
+	char *text;
+	int rc;
+
+	for (int i = 0; i < c->n_nodes; i++)
+		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s}", "id",
+		                                       (json_int_t)c->nodes[i].id, "name",
+		                                       c->nodes[i].name, "addr", c->nodes[i].addr));
+	json_t *d = json_pack("{s:s, s:o}", "name", c->name, "nodes", nodes);
+	text = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	if (!text)
+		return -ENOMEM;
+	rc = vs_store_meta_set(c->store, "cluster", text);
+	free(text);
+	return rc;
+}
+
+static int load_definition(struct ap_cluster *c, json_t *d, char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(d, "name"));
+	json_t *nodes = json_object_get(d, "nodes"), *e;
+	size_t i;
+
+	if (!name || vs_check_name("cluster", name, VS_NAME_MAX, err, errlen) < 0 ||
+	    !json_is_array(nodes) || json_array_size(nodes) == 0 ||
+	    json_array_size(nodes) > MAX_NODES) {
+		if (!err[0])
+			snprintf(err, errlen, "The cluster definition is malformed.");
+		return -EINVAL;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->n_nodes = 0;
+	c->my_id = 0;
+	json_array_foreach(nodes, i, e)
+	{
+		struct cnode *n = &c->nodes[c->n_nodes++];
+		n->id = (uint32_t)json_integer_value(json_object_get(e, "id"));
+		snprintf(n->name, sizeof(n->name), "%s",
+		         json_string_value(json_object_get(e, "name")) ?: "");
+		snprintf(n->addr, sizeof(n->addr), "%s",
+		         json_string_value(json_object_get(e, "addr")) ?: "");
+		if (strcmp(n->name, c->node) == 0)
+			c->my_id = n->id;
+	}
+	if (!c->my_id) {
+		snprintf(err, errlen, "This node (%s) is not one of the cluster's nodes.", c->node);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int write_key(struct ap_cluster *c, const uint8_t *key, size_t len)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/cluster", c->state_dir);
+	snprintf(path, sizeof(path), "%s/authkey", dir);
+	rc = lib_mkdir_p(dir, 0700);
+	if (rc == 0)
+		rc = lib_write_file(path, (const char *)key, len, 0600);
+	return rc < 0 ? rc : 0;
+}
+
+static void enable(struct ap_cluster *c)
+{
+	struct ap_cpg_hooks h = {.deliver = on_message,
+	                         .members = on_members,
+	                         .quorum = on_quorum,
+	                         .connected = on_connected};
+
+	c->enabled = true;
+	/* A corosync left running by an earlier applianced is used as it is. */
+	if (!c->cpg && ap_cpg_create(c->ev, GROUP, &h, c, &c->cpg) < 0)
+		lib_err("cluster: cannot set up the process group");
+	start_corosync(c);
+	if (!c->tick && sd_event_add_time_relative(c->ev, &c->tick, CLOCK_MONOTONIC,
+	                                           REPORT_TICK_USEC, 0, on_tick, c) < 0)
+		lib_err("cluster: cannot arm the report timer");
+	c->hooks.placed(c->arg);
+}
+
+int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, char *err,
+                     size_t errlen)
+{
+	char list[1024], *save = NULL;
+	json_t *arr = json_array();
+	uint8_t key[KEY_BYTES];
+	uint32_t id = 0;
+	int rc;
+
+	if (c->enabled)
+		return snprintf(err, errlen, "This node is already in cluster '%s'.", c->name),
+		       -EEXIST;
+	if (strlen(nodes) >= sizeof(list))
+		return snprintf(err, errlen, "The node list is too long."), -EINVAL;
+	snprintf(list, sizeof(list), "%s", nodes);
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(t, '='), cidr[64];
+		struct vs_vip tmp;
+		if (!eq) {
+			json_decref(arr);
+			return snprintf(err, errlen,
+			                "'%s' is not NODE=ADDRESS (e.g. n1=198.51.100.1).", t),
+			       -EINVAL;
+		}
+		*eq = '\0';
+		snprintf(cidr, sizeof(cidr), "%s/%d", eq + 1, strchr(eq + 1, ':') ? 128 : 32);
+		if (vs_check_name("node", t, VS_NAME_MAX, err, errlen) < 0 ||
+		    vs_parse_vip(cidr, &tmp, err, errlen) < 0) {
+			json_decref(arr);
+			return -EINVAL;
+		}
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)++id,
+		                                     "name", t, "addr", tmp.addr));
+	}
+	json_t *d = json_pack("{s:s, s:o}", "name", name, "nodes", arr);
+	err[0] = '\0';
+	rc = load_definition(c, d, err, errlen);
+	json_decref(d);
+	if (rc < 0)
+		return rc;
+	if (getrandom(key, sizeof(key), 0) != sizeof(key))
+		return snprintf(err, errlen, "No randomness for the cluster key."), -EIO;
+	rc = write_key(c, key, sizeof(key));
+	if (rc == 0)
+		rc = save_definition(c);
+	if (rc < 0)
+		return snprintf(err, errlen, "The cluster definition cannot be saved."), rc;
+	cevent(c, NULL, "info", "cluster %s created with %d nodes; this node is %s (id %u)",
+	       c->name, c->n_nodes, c->node, c->my_id);
+	enable(c);
+	return 0;
+}
+
+json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
+{
+	char path[PATH_MAX], *key = NULL, *b64 = NULL;
+	json_t *nodes = json_array();
+
+	if (!c->enabled) {
+		json_decref(nodes);
+		snprintf(err, errlen, "This node is not in a cluster: create one first.");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/cluster/authkey", c->state_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t buf[KEY_BYTES];
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n != KEY_BYTES || lib_b64_encode(buf, KEY_BYTES, &b64) < 0) {
+		json_decref(nodes);
+		snprintf(err, errlen, "The cluster key cannot be read.");
+		return NULL;
+	}
+	(void)key;
+	for (int i = 0; i < c->n_nodes; i++)
+		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s}", "id",
+		                                       (json_int_t)c->nodes[i].id, "name",
+		                                       c->nodes[i].name, "addr", c->nodes[i].addr));
+	json_t *b = json_pack("{s:s, s:o, s:s}", "name", c->name, "nodes", nodes, "key", b64);
+	free(b64);
+	return b;
+}
+
+int ap_cluster_join(struct ap_cluster *c, json_t *bundle, char *err, size_t errlen)
+{
+	const char *b64 = json_string_value(json_object_get(bundle, "key"));
+	uint8_t *key = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (c->enabled)
+		return snprintf(err, errlen, "This node is already in cluster '%s'.", c->name),
+		       -EEXIST;
+	if (c->hooks.config(c->arg)->n_vservers > 0)
+		return snprintf(err, errlen,
+		                "This node has virtual servers of its own: a node joins a cluster "
+		                "empty."),
+		       -EBUSY;
+	if (!b64 || lib_b64_decode(b64, &key, &len) < 0 || len != KEY_BYTES) {
+		free(key);
+		return snprintf(err, errlen, "The bundle holds no valid cluster key."), -EINVAL;
+	}
+	err[0] = '\0';
+	rc = load_definition(c, bundle, err, errlen);
+	if (rc == 0)
+		rc = write_key(c, key, len);
+	free(key);
+	if (rc == 0)
+		rc = save_definition(c);
+	if (rc < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "The cluster definition cannot be saved.");
+		return rc;
+	}
+	cevent(c, NULL, "info", "joined cluster %s as %s (id %u)", c->name, c->node, c->my_id);
+	enable(c);
+	return 0;
+}
+
+/* --- public ---------------------------------------------------------------------- */
+
+int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
+                      const struct ap_cluster_hooks *hooks, void *arg, struct ap_cluster **out)
+{
+	struct ap_cluster *c = calloc(1, sizeof(*c));
+	char text[4096], err[VS_ERR_LEN] = "";
+
+	if (!c)
+		return -ENOMEM;
+	c->ev = sd_event_ref(ev);
+	c->hooks = *hooks;
+	c->arg = arg;
+	c->store = o->store;
+	c->node = strdup(o->node);
+	c->run_dir = strdup(o->run_dir);
+	c->state_dir = strdup(o->state_dir);
+	c->placement = calloc(1, sizeof(*c->placement));
+	c->states = json_object();
+	if (!c->node || !c->run_dir || !c->state_dir || !c->placement || !c->states) {
+		ap_cluster_destroy(c);
+		return -ENOMEM;
+	}
+	*out = c;
+	if (vs_store_meta_get(c->store, "cluster", text, sizeof(text)) == 0) {
+		json_t *d = json_loads(text, 0, NULL);
+		int rc = d ? load_definition(c, d, err, sizeof(err)) : -EINVAL;
+		json_decref(d);
+		if (rc < 0) {
+			lib_err("cluster: the stored cluster definition is unusable: %s", err);
+			return 0;
+		}
+		char *pl = NULL;
+		/* The placement last agreed, until the master says otherwise. */
+		char ptext[65536];
+		if (vs_store_meta_get(c->store, "placement", ptext, sizeof(ptext)) == 0) {
+			json_t *p = json_loads(ptext, 0, NULL);
+			load_placement(c, p);
+			json_decref(p);
+		}
+		(void)pl;
+		enable(c);
+	}
+	return 0;
+}
+
+void ap_cluster_destroy(struct ap_cluster *c)
+{
+	if (!c)
+		return;
+	ap_cpg_destroy(c->cpg);
+	c->restart = sd_event_source_disable_unref(c->restart);
+	c->tick = sd_event_source_disable_unref(c->tick);
+	/* corosync outlives a restart of applianced, as the VSs' servers do: the
+	 * node stays a member and its VSs stay where they are. */
+	lib_run_detach(c->corosync);
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (c->pend[i].req)
+			c->hooks.reply(c->arg, c->pend[i].conn,
+			               json_pack("{s:b, s:s}", "ok", 0, "error",
+			                         "applianced is stopping; the change may not have "
+			                         "been applied."));
+	json_decref(c->states);
+	free(c->last_report);
+	free(c->placement);
+	free(c->node);
+	free(c->run_dir);
+	free(c->state_dir);
+	sd_event_unref(c->ev);
+	free(c);
+}
+
+bool ap_cluster_enabled(const struct ap_cluster *c)
+{
+	return c && c->enabled;
+}
+
+bool ap_cluster_quorate(const struct ap_cluster *c)
+{
+	return c && c->connected && c->quorate;
+}
+
+const char *ap_cluster_master(const struct ap_cluster *c)
+{
+	uint32_t low = UINT32_MAX;
+
+	if (!ap_cluster_quorate(c))
+		return NULL;
+	for (int i = 0; i < c->n_members; i++)
+		if (c->members[i] < low)
+			low = c->members[i];
+	return name_of(c, low);
+}
+
+const struct vs_placement *ap_cluster_placement(const struct ap_cluster *c)
+{
+	return c->placement;
+}
+
+const char *ap_cluster_vs_state(const struct ap_cluster *c, const char *vs)
+{
+	return json_string_value(json_object_get(json_object_get(c->states, vs), "state"));
+}
+
+int ap_cluster_propose(struct ap_cluster *c, const struct vs_config *next, uint64_t base,
+                       uint64_t conn, uid_t uid, const char *vs, const char *what, char *err,
+                       size_t errlen)
+{
+	int slot = -1, rc;
+
+	if (!ap_cluster_quorate(c))
+		return snprintf(err, errlen,
+		                "This node has no quorum: the cluster accepts no change now."),
+		       -ENOLINK;
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (!c->pend[i].req)
+			slot = i;
+	if (slot < 0)
+		return snprintf(err, errlen, "Too many changes in flight; try again."), -EBUSY;
+	c->pend[slot].req = ++c->next_req;
+	c->pend[slot].conn = conn;
+	rc = send_json(c, json_pack("{s:s, s:I, s:o, s:s, s:I, s:s, s:s, s:I}", "t", "cfg", "base",
+	                            (json_int_t)base, "doc", vs_config_to_json(next), "origin",
+	                            c->node, "req", (json_int_t)c->pend[slot].req, "vs",
+	                            vs ? vs : "", "what", what, "uid", (json_int_t)uid));
+	if (rc < 0) {
+		c->pend[slot].req = 0;
+		return snprintf(err, errlen, "The change could not be sent to the cluster (%s).",
+		                strerror(-rc)),
+		       rc;
+	}
+	return 0;
+}
+
+int ap_cluster_event(struct ap_cluster *c, const struct vs_event *ev)
+{
+	if (!c || !c->connected)
+		return -ENOTCONN;
+	return send_json(c, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "t", "ev", "ts",
+	                              (json_int_t)ev->ts_usec, "node", ev->node, "vs", ev->vs ?: "",
+	                              "severity", ev->severity, "message", ev->message));
+}
+
+void ap_cluster_local_changed(struct ap_cluster *c)
+{
+	if (c && c->enabled)
+		send_report(c, false);
+}
+
+json_t *ap_cluster_show(struct ap_cluster *c)
+{
+	json_t *nodes = json_array();
+
+	for (int i = 0; i < c->n_nodes; i++) {
+		bool member = false;
+		for (int j = 0; j < c->n_members; j++)
+			member |= c->members[j] == c->nodes[i].id;
+		const char *state = member ? "member" : "away";
+		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s, s:s}", "id",
+		                                       (json_int_t)c->nodes[i].id, "name",
+		                                       c->nodes[i].name, "address",
+		                                       c->nodes[i].addr, "state", state));
+	}
+	return json_pack("{s:b, s:s, s:s, s:b, s:b, s:s, s:o}", "enabled", c->enabled, "cluster",
+	                 c->name, "node", c->node, "corosync", c->connected, "quorate",
+	                 ap_cluster_quorate(c), "master", ap_cluster_master(c) ?: "", "nodes",
+	                 nodes);
+}

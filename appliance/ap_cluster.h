@@ -1,0 +1,87 @@
+/*
+ * ap_cluster.h - the cluster as applianced sees it: one replicated truth,
+ * membership, quorum, the master and its placement (DESIGN section 4).
+ *
+ * All of it rides on corosync (ap_cpg): every change of configuration is a
+ * message carrying the version it was based on, applied by every node on
+ * delivery if that version is still current (so all nodes stay identical and
+ * a change needs quorum); on a membership change members announce their
+ * version and the most recent configuration is sent to those behind. Each
+ * node reports what it can serve (LUNs it sees, healthy ports, the state of
+ * its VSs); the master (lowest node id of the quorate membership) computes
+ * placement with vs_place() and sends it; every node reconciles to it. A node
+ * without quorum runs no VS.
+ *
+ * The cluster is defined once (`vsadm cluster create` on one node, which
+ * makes the authentication key) and joined from a bundle (`vsadm cluster
+ * join`): the bundle holds the key, so it is written 0600 and is to be moved
+ * like a secret. This module starts and supervises the node's corosync.
+ *
+ * Memory: opaque; hooks' arg borrowed; returned JSON owned by the caller.
+ * Errors: 0 or a negative errno with a sentence in err where asked.
+ */
+#ifndef AP_CLUSTER_H
+#define AP_CLUSTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "vserver/vs_model.h"
+#include "vserver/vs_place.h"
+#include "vserver/vs_store.h"
+
+struct ap_cluster_hooks {
+	const struct vs_config *(*config)(void *arg);
+	/* A configuration delivered by the cluster: persist it, converge to it. */
+	void (*adopt)(void *arg, const struct vs_config *cfg);
+	/* Store one event (replicated: every node stores the same ones). */
+	void (*store_event)(void *arg, const struct vs_event *ev);
+	/* Fill this node's report (LUNs, healthy ports) and VS states. */
+	void (*report)(void *arg, struct vs_node_report *r, json_t *states);
+	/* The placement changed: converge. */
+	void (*placed)(void *arg);
+	void (*reply)(void *arg, uint64_t conn, json_t *resp);
+};
+
+struct ap_cluster_opts {
+	const char *node;
+	const char *run_dir;
+	const char *state_dir;
+	struct vs_store *store;
+};
+
+struct ap_cluster;
+
+int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
+		      const struct ap_cluster_hooks *hooks, void *arg, struct ap_cluster **out);
+void ap_cluster_destroy(struct ap_cluster *c);
+
+bool ap_cluster_enabled(const struct ap_cluster *c);
+bool ap_cluster_quorate(const struct ap_cluster *c);
+/* Name of the master, or NULL when there is none (no quorum). */
+const char *ap_cluster_master(const struct ap_cluster *c);
+const struct vs_placement *ap_cluster_placement(const struct ap_cluster *c);
+/* What the VS's node last reported of it: state, or NULL. */
+const char *ap_cluster_vs_state(const struct ap_cluster *c, const char *vs);
+
+/* Propose a new configuration based on `base`; the reply goes to conn when
+ * it is delivered (ok), or refused (someone else's change came first). */
+int ap_cluster_propose(struct ap_cluster *c, const struct vs_config *next, uint64_t base,
+		       uint64_t conn, uid_t uid, const char *vs, const char *what, char *err,
+		       size_t errlen);
+/* Broadcast an event; -ENOTCONN when not connected (store it locally then). */
+int ap_cluster_event(struct ap_cluster *c, const struct vs_event *ev);
+/* Local state changed (a VS started, a port failed): report soon. */
+void ap_cluster_local_changed(struct ap_cluster *c);
+
+/* nodes: "n1=198.51.100.1,n2=198.51.100.2,..." (this node must be listed). */
+int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, char *err,
+		     size_t errlen);
+json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen);
+int ap_cluster_join(struct ap_cluster *c, json_t *bundle, char *err, size_t errlen);
+json_t *ap_cluster_show(struct ap_cluster *c);
+
+#endif
