@@ -39,6 +39,8 @@
 #define KEY_BYTES 256
 #define REPORT_TICK_USEC (1000ULL * 1000)
 #define MAX_PENDING 64
+#define MAX_OUT 256
+#define FLUSH_RETRY_USEC (10ULL * 1000)
 
 struct cnode {
 	uint32_t id;
@@ -78,6 +80,10 @@ struct ap_cluster {
 	sd_event_source *tick;
 	uint64_t next_req;
 	struct pending pend[MAX_PENDING];
+	int n_out;
+	char *out[MAX_OUT]; /* messages corosync asked us to send again */
+	sd_event_source *flush;
+	uint64_t pulled; /* the newer version we last asked for */
 };
 
 static void cevent(struct ap_cluster *c, const char *vs, const char *severity, const char *fmt, ...)
@@ -110,17 +116,57 @@ static const char *name_of(const struct ap_cluster *c, uint32_t id)
 	return NULL;
 }
 
+/* Send what waits in the queue, in order; corosync says "try again" while
+ * it settles a membership change. */
+static int flush_out(struct ap_cluster *c)
+{
+	while (c->n_out > 0) {
+		int rc = ap_cpg_send(c->cpg, c->out[0], strlen(c->out[0]));
+		if (rc == -EAGAIN)
+			return rc;
+		if (rc < 0)
+			lib_warn("cluster: a message was lost: %s", strerror(-rc));
+		free(c->out[0]);
+		memmove(c->out, c->out + 1, (size_t)(c->n_out - 1) * sizeof(c->out[0]));
+		c->n_out--;
+	}
+	return 0;
+}
+
+static int on_flush(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_cluster *c = userdata;
+
+	if (flush_out(c) == -EAGAIN) {
+		sd_event_source_set_time_relative(s, FLUSH_RETRY_USEC);
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	} else {
+		c->flush = sd_event_source_disable_unref(c->flush);
+	}
+	return 0;
+}
+
 static int send_json(struct ap_cluster *c, json_t *msg)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
-	int rc;
 
 	json_decref(msg);
 	if (!text)
 		return -ENOMEM;
-	rc = ap_cpg_send(c->cpg, text, strlen(text));
-	free(text);
-	return rc;
+	if (!ap_cpg_connected(c->cpg)) {
+		free(text);
+		return -ENOTCONN;
+	}
+	if (c->n_out >= MAX_OUT) {
+		free(text);
+		return -ENOBUFS;
+	}
+	c->out[c->n_out++] = text;
+	if (flush_out(c) == -EAGAIN && !c->flush &&
+	    sd_event_add_time_relative(c->ev, &c->flush, CLOCK_MONOTONIC, FLUSH_RETRY_USEC, 0,
+	                               on_flush, c) < 0)
+		lib_err("cluster: cannot arm the send retry");
+	return 0;
 }
 
 /* --- placement --------------------------------------------------------------- */
@@ -375,6 +421,15 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 		on_cfg(c, m);
 	} else if (strcmp(t, "sync") == 0) {
 		json_int_t v = json_integer_value(json_object_get(m, "version"));
+		lib_info("cluster: %s is at configuration version %lld, this node at %llu",
+		         json_string_value(json_object_get(m, "node")) ?: "?", (long long)v,
+		         (unsigned long long)cfg->version);
+		if ((uint64_t)v > cfg->version && (uint64_t)v != c->pulled) {
+			/* Behind: say so again, in case our first word was lost. */
+			c->pulled = (uint64_t)v;
+			send_json(c, json_pack("{s:s, s:s, s:I}", "t", "sync", "node", c->node,
+			                       "version", (json_int_t)cfg->version));
+		}
 		if ((uint64_t)v < cfg->version) {
 			json_t *doc = vs_config_to_json(cfg);
 			send_json(c, json_pack("{s:s, s:o, s:s}", "t", "full", "doc", doc, "by",
@@ -480,6 +535,7 @@ static void on_members(void *arg, const uint32_t *ids, int n)
 {
 	struct ap_cluster *c = arg;
 
+	lib_info("cluster: %d applianced in the process group", n);
 	send_json(c, json_pack("{s:s, s:s, s:I}", "t", "sync", "node", c->node, "version",
 	                       (json_int_t)c->hooks.config(c->arg)->version));
 	send_report(c, true);
@@ -881,6 +937,9 @@ void ap_cluster_destroy(struct ap_cluster *c)
 	if (!c)
 		return;
 	ap_cpg_destroy(c->cpg);
+	c->flush = sd_event_source_disable_unref(c->flush);
+	for (int i = 0; i < c->n_out; i++)
+		free(c->out[i]);
 	c->restart = sd_event_source_disable_unref(c->restart);
 	c->tick = sd_event_source_disable_unref(c->tick);
 	/* corosync outlives a restart of applianced, as the VSs' servers do: the

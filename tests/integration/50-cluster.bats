@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# The cluster over three lab nodes: real corosync (CPG, quorum), one
+# replicated configuration, the master's placement, node failover by
+# priority and load, pinned VSs that wait, catching up after a down time,
+# a cut-off node stopping its VSs; the invariant checked after every step.
+
+load lab
+
+INV="$BATS_TEST_DIRNAME/invariant"
+
+setup_file() {
+	lab_up --nodes 3 --luns 6
+	export TMPD=$(mktemp -d /tmp/bats-cluster.XXXXXX)
+}
+
+teardown_file() {
+	lab_down
+	rm -rf "$TMPD"
+}
+
+teardown() {
+	lab_dump_on_failure
+}
+
+state_of() { # NODE VS -> state
+	vsadm_on "$1" vserver show "$2" --json | jq -r .runtime.state
+}
+
+node_of() { # NODE VS -> node
+	vsadm_on "$1" vserver show "$2" --json | jq -r .runtime.node
+}
+
+running_on() { # ASK VS NODE: VS runs on NODE, as ASK sees it
+	[ "$(node_of "$1" "$2")" = "$3" ] && [ "$(state_of "$1" "$2")" = running ]
+}
+
+@test "three nodes form a quorate cluster with a master" {
+	run vsadm_on n2 cluster show --json
+	[ "$(echo "$output" | jq -r .quorate)" = true ]
+	[ "$(echo "$output" | jq -r .master)" = n1 ]
+	[ "$(echo "$output" | jq '[.nodes[] | select(.state == "member")] | length')" = 3 ]
+	run vsadm_on n3 node show
+	[[ $output == *"quorate, master n1"* ]]
+	"$INV"
+}
+
+@test "a change made on any node is the same on every node" {
+	vsadm_on n2 vserver create probe1
+	for n in n1 n2 n3; do
+		vsadm_on $n vserver show probe1 --json | jq -e '.name == "probe1"'
+	done
+	v1=$(vsadm_on n1 vserver show --json | jq -S 'map(del(.runtime))')
+	v3=$(vsadm_on n3 vserver show --json | jq -S 'map(del(.runtime))')
+	[ "$v1" = "$v3" ]
+	vsadm_on n3 vserver delete probe1
+	! vsadm_on n1 vserver show probe1
+	# The event log is the same on every node.
+	e1=$(vsadm_on n1 event show --vs probe1 --json | jq -c 'map([.node, .message])')
+	e3=$(vsadm_on n3 event show --vs probe1 --json | jq -c 'map([.node, .message])')
+	[ "$e1" = "$e3" ]
+	[[ $e1 == *"virtual server created"*"virtual server deleted"* ]]
+}
+
+@test "four VSs of a node that dies restart on the two others, spread, highest priority first" {
+	for i in 0 1 2 3; do
+		vsadm_on n1 vserver create vs$i --priority $((10 + 20 * i)) --home n1
+		vsadm_on n1 vip add vs$i 192.0.2.6$i/24 --home-port eth1
+		vsadm_on n1 fs add vs$i data --lun LABEL=lab-lun$i
+		vsadm_on n1 export add vs$i /data --fs data
+		vsadm_on n1 vserver start vs$i
+	done
+	for i in 0 1 2 3; do
+		wait_until 30 running_on n2 vs$i n1
+		echo "data of vs$i $RANDOM" >"$TMPD/f$i"
+		client nfs-cp "$TMPD/f$i" "nfs://192.0.2.6$i/data/f.txt?version=4"
+	done
+	on n1 sync
+	"$INV"
+	last=$(vsadm_on n2 event show --json --last 1 | jq '.[0].id')
+	applab node n1 kill
+	# corosync notices in about 2 s; the ext4 MMP wait after an unclean stop is about 22 s.
+	for i in 0 1 2 3; do
+		wait_until 90 bash -c "$APPLAB exec n2 vsadm vserver show vs$i --json | jq -e '.runtime.state == \"running\" and .runtime.node != \"n1\"'"
+	done
+	n2=0
+	for i in 0 1 2 3; do
+		node=$(node_of n2 vs$i)
+		[ "$node" = n2 ] || [ "$node" = n3 ]
+		[ "$node" = n2 ] && n2=$((n2 + 1))
+	done
+	[ "$n2" = 2 ] # spread: two on each survivor
+	# Highest priority placed first.
+	order=$(vsadm_on n2 event show --json --last 200 | jq -r --argjson l "$last" \
+		'[.[] | select(.id > $l and (.message | startswith("moved n1->")))] | map(.vs) | join(" ")')
+	[ "$order" = "vs3 vs2 vs1 vs0" ]
+	# The client reads what it wrote before, and writes again: no data lost.
+	for i in 0 1 2 3; do
+		wait_until 60 client nfs-cat "nfs://192.0.2.6$i/data/f.txt?version=4"
+		client nfs-cat "nfs://192.0.2.6$i/data/f.txt?version=4" >"$TMPD/back$i"
+		cmp "$TMPD/f$i" "$TMPD/back$i"
+		echo "after failover $i" >"$TMPD/g$i"
+		client nfs-cp "$TMPD/g$i" "nfs://192.0.2.6$i/data/g.txt?version=4"
+	done
+	"$INV"
+}
+
+@test "a pinned VS waits for its node, and a change made meanwhile reaches the node" {
+	vsadm_on n2 vserver create pin --pinned --home n1 --priority 90
+	vsadm_on n2 vip add pin 192.0.2.69/24 --home-port eth1
+	vsadm_on n2 fs add pin data --lun LABEL=lab-lun4
+	vsadm_on n2 export add pin /data --fs data
+	vsadm_on n2 vserver start pin
+	sleep 2
+	[ "$(state_of n2 pin)" = unplaced ]
+	run vsadm_on n2 event show --vs pin
+	[[ $output == *"pinned to n1"*"waits for its node"* ]]
+	"$INV"
+	applab node n1 start
+	# n1 catches up (the VS "pin" was created while it was down) and runs it.
+	wait_until 60 bash -c "$APPLAB exec n1 vsadm vserver show pin --json >/dev/null"
+	wait_until 60 running_on n1 pin n1
+	wait_until 30 client nfs-ls 'nfs://192.0.2.69/data?version=4'
+	# The others did not move back: they stay where they run.
+	[ "$(node_of n1 vs3)" != n1 ]
+	run vsadm_on n1 event show
+	[[ $output == *"caught up to configuration version"* ]]
+	"$INV"
+}
+
+@test "a node cut off from every network stops its VSs, and they run elsewhere" {
+	victim=$(node_of n1 vs3)
+	[ "$victim" = n2 ] || [ "$victim" = n3 ]
+	for p in ic0 eth1 eth2; do applab port "$victim" $p down; done
+	# The cut-off node has no quorum: it stops its VSs.
+	wait_until 30 bash -c "! $APPLAB exec $victim awk '\$5 ~ \"^/run/appliance/mnt/\"' /proc/self/mountinfo | grep -q ."
+	"$INV"
+	wait_until 90 bash -c "[ \"\$($APPLAB exec n1 vsadm vserver show vs3 --json | jq -r .runtime.state)\" = running ]"
+	[ "$(node_of n1 vs3)" != "$victim" ]
+	"$INV"
+	wait_until 60 client nfs-cat 'nfs://192.0.2.63/data/f.txt?version=4'
+	run vsadm_on "$victim" cluster show --json
+	[ "$(echo "$output" | jq -r .quorate)" = false ]
+	run vsadm_on "$victim" vserver create nope
+	[ "$status" -ne 0 ]
+	[[ $output == *"no quorum"* ]]
+	for p in ic0 eth1 eth2; do applab port "$victim" $p up; done
+	wait_until 30 bash -c "[ \"\$($APPLAB exec $victim vsadm cluster show --json | jq -r .quorate)\" = true ]"
+	"$INV"
+}
