@@ -71,10 +71,13 @@ check: deps
 	$(MAKE) test
 
 # Benchmarks (timing targets live here, never in tests): bench/results.json.
-bench: bench-netfail
+bench: bench-netfail bench-failover
 
 bench-netfail: all
 	bench/netfail.sh 20
+
+bench-failover: all
+	bench/failover.sh 5
 
 format:
 	clang-format -i $(foreach d,$(LAYERS) tests/unit,$(wildcard $(d)/*.[ch]))
@@ -82,4 +85,4 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all unit deps test lab demo check bench bench-netfail format clean
+.PHONY: all unit deps test lab demo check bench bench-netfail bench-failover format clean

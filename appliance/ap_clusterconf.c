@@ -29,7 +29,11 @@
  *  - logging to log_file only (applianced captures stderr for its own log
  *    anyway), timestamps on; system.state_dir as given.
  *
- * keepalived choices (2.2.7): see ap_clusterconf.h. The track file weight is
+ * keepalived choices (2.2.7): see ap_clusterconf.h. The health check is
+ * written `script "PROG ARG"`: keepalived 2.2.7 splits a quoted script
+ * string into argv, but silently drops everything after the first bare
+ * token (measured: `script /bin/prog arg` ran prog with no argument). The
+ * track file weight is
  * 1 both in the track_file block and in the instance; init_file 0 creates a
  * missing file (a node that has not been told it is the master holds no
  * extra weight). advert_int 1: a backup that becomes the preferred node takes
@@ -428,7 +432,7 @@ int ap_keepalived_conf(const struct ap_ka_params *p, char **out)
 	                 "}\n");
 	ap_cc_printf(&b,
 	             "vrrp_script ap_health {\n"
-	             "\tscript %s%s%s\n"
+	             "\tscript \"%s%s%s\"\n"
 	             "\tinterval 1\n"
 	             "\ttimeout 2\n"
 	             "\tfall 2\n"
