@@ -165,7 +165,9 @@ static const struct cmd cmds[] = {
      "cluster.create",
      {"name"},
      1,
-     {{"--nodes", "nodes", OPT_STR, true, "N1=ADDR,N2=ADDR,..."}},
+     {{"--nodes", "nodes", OPT_STR, true, "N1=ADDR,N2=ADDR,..."},
+      {"--mgmt", "mgmt", OPT_STR, false, "ADDR/PREFIX"},
+      {"--mgmt-port", "mgmt_port", OPT_STR, false, "PORT"}},
      "define the cluster (interconnect addresses) and its key, on one of its nodes"},
     {"cluster",
      "bundle",
@@ -183,6 +185,7 @@ static const struct cmd cmds[] = {
      "join the cluster described by a bundle (on an empty node)"},
     {"cluster", "show", "cluster.show", {NULL}, 0, {JSON_OPT}, "members, quorum, master"},
     {"node", "show", "node.show", {NULL}, 0, {JSON_OPT}, "this node"},
+    {"ping", NULL, "node.ping", {NULL}, 0, {{0}}, "exit 0 when applianced answers (health check)"},
     {"help", NULL, NULL, {NULL}, 0, {{0}}, "this text"},
 };
 

@@ -14,7 +14,10 @@
  */
 #include "appliance/ap_cluster.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -83,7 +86,16 @@ struct ap_cluster {
 	int n_out;
 	char *out[MAX_OUT]; /* messages corosync asked us to send again */
 	sd_event_source *flush;
-	uint64_t pulled; /* the newer version we last asked for */
+	uint64_t pulled;            /* the newer version we last asked for */
+	bool force_place;           /* a node (re)joined: the master sends its placement */
+	char mgmt[VS_ADDR_MAX + 8]; /* management address with prefix, "" = none */
+	char mgmt_port[VS_PORT_MAX + 1];
+	char *self_dir; /* where applianced and vsadm are */
+	struct lib_run *keepalived;
+	sd_event_source *ka_restart;
+	uint64_t ka_backoff;
+	int ka_weight;    /* what the track file holds now, -1 = not written */
+	bool heard_place; /* a placement was delivered since this daemon started */
 };
 
 static void cevent(struct ap_cluster *c, const char *vs, const char *severity, const char *fmt, ...)
@@ -219,6 +231,8 @@ static bool is_master(const struct ap_cluster *c)
 }
 
 /* The master decides; everyone else waits for its message. */
+static void update_track(struct ap_cluster *c);
+
 static void master_place(struct ap_cluster *c)
 {
 	const char *names[MAX_NODES];
@@ -226,6 +240,7 @@ static void master_place(struct ap_cluster *c)
 	struct vs_place_note notes[64];
 	struct vs_placement *next;
 
+	update_track(c);
 	if (!is_master(c))
 		return;
 	for (int i = 0; i < c->n_members; i++) {
@@ -252,7 +267,9 @@ static void master_place(struct ap_cluster *c)
 		const char *cur = vs_placement_node(c->placement, next->e[i].vs);
 		same_as_now = cur && strcmp(cur, next->e[i].node) == 0;
 	}
-	if ((same_as_now && nn == 0) || same_as_sent) {
+	bool force = c->force_place;
+	c->force_place = false;
+	if (!force && ((same_as_now && nn == 0) || same_as_sent)) {
 		json_decref(map);
 		json_decref(jn);
 	} else {
@@ -470,6 +487,7 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 		json_t *e;
 		load_placement(c, json_object_get(m, "map"));
 		save_placement(c);
+		c->heard_place = true;
 		json_array_foreach(json_object_get(m, "notes"), i, e)
 		{
 			const char *vs = json_string_value(json_object_get(e, "vs"));
@@ -540,6 +558,8 @@ static void on_members(void *arg, const uint32_t *ids, int n)
 	                       (json_int_t)c->hooks.config(c->arg)->version));
 	send_report(c, true);
 	c->last_place[0] = '\0';
+	/* Whoever joined learns the placement now, changed or not. */
+	c->force_place = true;
 	master_place(c);
 }
 
@@ -679,6 +699,156 @@ static void start_corosync(struct ap_cluster *c)
 	lib_info("cluster: corosync started (pid %d)", lib_run_pid(c->corosync));
 }
 
+/* --- the management address (keepalived) ---------------------------------------- */
+
+static void start_keepalived(struct ap_cluster *c);
+
+/* The VRRP priority follows the master: the track file holds the weight. */
+static void update_track(struct ap_cluster *c)
+{
+	char path[PATH_MAX], text[16];
+	int w;
+
+	if (!c->mgmt[0])
+		return;
+	w = ap_ka_track_weight(is_master(c));
+	if (w == c->ka_weight)
+		return;
+	snprintf(path, sizeof(path), "%s/keepalived/master.weight", c->run_dir);
+	snprintf(text, sizeof(text), "%d\n", w);
+	if (lib_write_file(path, text, strlen(text), 0644) < 0) {
+		lib_err("cluster: cannot write %s", path);
+		return;
+	}
+	c->ka_weight = w;
+	lib_info("cluster: management address weight %d (%s)", w, w ? "master" : "not master");
+}
+
+static int on_ka_restart(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_cluster *c = userdata;
+
+	c->ka_restart = sd_event_source_disable_unref(c->ka_restart);
+	start_keepalived(c);
+	return 0;
+}
+
+static void on_ka_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct ap_cluster *c = arg;
+	char how[96];
+
+	lib_run_describe(res, how, sizeof(how));
+	c->keepalived = NULL;
+	lib_run_destroy(run);
+	c->ka_backoff = c->ka_backoff ? c->ka_backoff * 2 : 1000000;
+	if (c->ka_backoff > 30000000)
+		c->ka_backoff = 30000000;
+	cevent(c, NULL, "error", "keepalived %s; restarting it in %.0f s", how,
+	       (double)c->ka_backoff / 1e6);
+	if (sd_event_add_time_relative(c->ev, &c->ka_restart, CLOCK_MONOTONIC, c->ka_backoff, 0,
+	                               on_ka_restart, c) < 0)
+		lib_err("cluster: cannot arm the keepalived restart");
+}
+
+/* The interface that holds this node's interconnect address. */
+static int ring0_ifname(const struct ap_cluster *c, char *buf, size_t len)
+{
+	struct ifaddrs *ifa = NULL;
+	const char *mine = NULL;
+	int rc = -ENODEV;
+
+	for (int i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].id == c->my_id)
+			mine = c->nodes[i].addr;
+	if (!mine || getifaddrs(&ifa) < 0)
+		return -ENODEV;
+	for (struct ifaddrs *p = ifa; p; p = p->ifa_next) {
+		char a[INET6_ADDRSTRLEN] = "";
+		if (!p->ifa_addr)
+			continue;
+		if (p->ifa_addr->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr,
+			          a, sizeof(a));
+		else if (p->ifa_addr->sa_family == AF_INET6)
+			inet_ntop(AF_INET6,
+			          &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr, a,
+			          sizeof(a));
+		if (strcmp(a, mine) == 0) {
+			snprintf(buf, len, "%s", p->ifa_name);
+			rc = 0;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return rc;
+}
+
+static void start_keepalived(struct ap_cluster *c)
+{
+	char dir[PATH_MAX], conf[PATH_MAX], track[PATH_MAX], check[PATH_MAX], ifname[16];
+	char *text = NULL, **argv = NULL, *pidtext = NULL;
+	int rc;
+
+	if (!c->mgmt[0] || c->keepalived)
+		return;
+	snprintf(dir, sizeof(dir), "%s/keepalived", c->run_dir);
+	snprintf(conf, sizeof(conf), "%s/keepalived.conf", dir);
+	snprintf(track, sizeof(track), "%s/master.weight", dir);
+	snprintf(check, sizeof(check), "%s/vsadm", c->self_dir);
+	if ((rc = lib_mkdir_p(dir, 0755)) < 0 ||
+	    (rc = ring0_ifname(c, ifname, sizeof(ifname))) < 0) {
+		cevent(c, NULL, "error", "cannot set up the management address: %s", strerror(-rc));
+		return;
+	}
+	c->ka_weight = -1;
+	update_track(c);
+	struct ap_ka_params p = {.instance = "appliance",
+	                         .interface = ifname,
+	                         .vip = c->mgmt,
+	                         .vip_dev = c->mgmt_port[0] ? c->mgmt_port : NULL,
+	                         .vrid = 51,
+	                         .base_priority = 100,
+	                         .track_file = track,
+	                         .check_argv0 = check,
+	                         .check_arg = "ping",
+	                         .pid_dir = dir};
+	rc = ap_keepalived_conf(&p, &text);
+	if (rc == 0)
+		rc = lib_write_file(conf, text, strlen(text), 0644);
+	free(text);
+	if (rc < 0) {
+		cevent(c, NULL, "error", "cannot write keepalived's configuration: %s",
+		       strerror(-rc));
+		return;
+	}
+	/* A keepalived left running by an earlier applianced carries on. */
+	char pidf[PATH_MAX + 16], comm[64];
+	snprintf(pidf, sizeof(pidf), "%s/keepalived.pid", dir);
+	if (lib_read_file(pidf, &pidtext) == 0) {
+		char *cm = NULL;
+		snprintf(comm, sizeof(comm), "/proc/%d/comm", atoi(pidtext));
+		bool alive = lib_read_file(comm, &cm) == 0 && strncmp(cm, "keepalived", 10) == 0;
+		free(cm);
+		free(pidtext);
+		if (alive) {
+			lib_info("cluster: keepalived is already running; using it");
+			return;
+		}
+	}
+	rc = ap_keepalived_argv(&p, "keepalived", conf, &argv);
+	if (rc == 0) {
+		struct lib_run_opts o = {
+		    .argv = (const char *const *)argv, .netns_fd = -1, .out_fd = -1};
+		rc = lib_run_start(c->ev, &o, on_ka_end, c, &c->keepalived);
+	}
+	free(argv);
+	if (rc < 0)
+		cevent(c, NULL, "error", "cannot start keepalived: %s", strerror(-rc));
+	else
+		lib_info("cluster: keepalived started for the management address %s", c->mgmt);
+}
+
 /* --- definition ------------------------------------------------------------------ */
 
 static int save_definition(struct ap_cluster *c)
@@ -691,7 +861,8 @@ static int save_definition(struct ap_cluster *c)
 		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s}", "id",
 		                                       (json_int_t)c->nodes[i].id, "name",
 		                                       c->nodes[i].name, "addr", c->nodes[i].addr));
-	json_t *d = json_pack("{s:s, s:o}", "name", c->name, "nodes", nodes);
+	json_t *d = json_pack("{s:s, s:o, s:s, s:s}", "name", c->name, "nodes", nodes, "mgmt",
+	                      c->mgmt, "mgmt_port", c->mgmt_port);
 	text = json_dumps(d, JSON_COMPACT);
 	json_decref(d);
 	if (!text)
@@ -715,6 +886,10 @@ static int load_definition(struct ap_cluster *c, json_t *d, char *err, size_t er
 		return -EINVAL;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->mgmt, sizeof(c->mgmt), "%s",
+	         json_string_value(json_object_get(d, "mgmt")) ?: "");
+	snprintf(c->mgmt_port, sizeof(c->mgmt_port), "%s",
+	         json_string_value(json_object_get(d, "mgmt_port")) ?: "");
 	c->n_nodes = 0;
 	c->my_id = 0;
 	json_array_foreach(nodes, i, e)
@@ -756,6 +931,7 @@ static void enable(struct ap_cluster *c)
 	                         .connected = on_connected};
 
 	c->enabled = true;
+	start_keepalived(c);
 	/* A corosync left running by an earlier applianced is used as it is. */
 	if (!c->cpg && ap_cpg_create(c->ev, GROUP, &h, c, &c->cpg) < 0)
 		lib_err("cluster: cannot set up the process group");
@@ -766,8 +942,8 @@ static void enable(struct ap_cluster *c)
 	c->hooks.placed(c->arg);
 }
 
-int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, char *err,
-                     size_t errlen)
+int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, const char *mgmt,
+                     const char *mgmt_port, char *err, size_t errlen)
 {
 	char list[1024], *save = NULL;
 	json_t *arr = json_array();
@@ -800,7 +976,22 @@ int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, 
 		json_array_append_new(arr, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)++id,
 		                                     "name", t, "addr", tmp.addr));
 	}
-	json_t *d = json_pack("{s:s, s:o}", "name", name, "nodes", arr);
+	if (mgmt && *mgmt) {
+		struct vs_vip tmp;
+		if (vs_parse_vip(mgmt, &tmp, err, errlen) < 0) {
+			json_decref(arr);
+			return -EINVAL;
+		}
+		if (!mgmt_port || !*mgmt_port) {
+			json_decref(arr);
+			return snprintf(err, errlen,
+			                "The management address needs the port it goes on "
+			                "(--mgmt-port)."),
+			       -EINVAL;
+		}
+	}
+	json_t *d = json_pack("{s:s, s:o, s:s, s:s}", "name", name, "nodes", arr, "mgmt",
+	                      mgmt ? mgmt : "", "mgmt_port", mgmt_port ? mgmt_port : "");
 	err[0] = '\0';
 	rc = load_definition(c, d, err, errlen);
 	json_decref(d);
@@ -845,7 +1036,8 @@ json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
 		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s}", "id",
 		                                       (json_int_t)c->nodes[i].id, "name",
 		                                       c->nodes[i].name, "addr", c->nodes[i].addr));
-	json_t *b = json_pack("{s:s, s:o, s:s}", "name", c->name, "nodes", nodes, "key", b64);
+	json_t *b = json_pack("{s:s, s:o, s:s, s:s, s:s}", "name", c->name, "nodes", nodes, "key",
+	                      b64, "mgmt", c->mgmt, "mgmt_port", c->mgmt_port);
 	free(b64);
 	return b;
 }
@@ -903,6 +1095,8 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->node = strdup(o->node);
 	c->run_dir = strdup(o->run_dir);
 	c->state_dir = strdup(o->state_dir);
+	c->self_dir = strdup(o->self_dir ? o->self_dir : "/usr/sbin");
+	c->ka_weight = -1;
 	c->placement = calloc(1, sizeof(*c->placement));
 	c->states = json_object();
 	if (!c->node || !c->run_dir || !c->state_dir || !c->placement || !c->states) {
@@ -945,6 +1139,9 @@ void ap_cluster_destroy(struct ap_cluster *c)
 	/* corosync outlives a restart of applianced, as the VSs' servers do: the
 	 * node stays a member and its VSs stay where they are. */
 	lib_run_detach(c->corosync);
+	lib_run_detach(c->keepalived);
+	c->ka_restart = sd_event_source_disable_unref(c->ka_restart);
+	free(c->self_dir);
 	for (int i = 0; i < MAX_PENDING; i++)
 		if (c->pend[i].req)
 			c->hooks.reply(c->arg, c->pend[i].conn,
@@ -981,6 +1178,11 @@ const char *ap_cluster_master(const struct ap_cluster *c)
 		if (c->members[i] < low)
 			low = c->members[i];
 	return name_of(c, low);
+}
+
+bool ap_cluster_placement_heard(const struct ap_cluster *c)
+{
+	return c && c->heard_place;
 }
 
 const struct vs_placement *ap_cluster_placement(const struct ap_cluster *c)

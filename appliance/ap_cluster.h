@@ -51,12 +51,13 @@ struct ap_cluster_opts {
 	const char *run_dir;
 	const char *state_dir;
 	struct vs_store *store;
+	const char *self_dir; /* directory of applianced and vsadm (the health check) */
 };
 
 struct ap_cluster;
 
 int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
-		      const struct ap_cluster_hooks *hooks, void *arg, struct ap_cluster **out);
+                      const struct ap_cluster_hooks *hooks, void *arg, struct ap_cluster **out);
 void ap_cluster_destroy(struct ap_cluster *c);
 
 bool ap_cluster_enabled(const struct ap_cluster *c);
@@ -64,22 +65,26 @@ bool ap_cluster_quorate(const struct ap_cluster *c);
 /* Name of the master, or NULL when there is none (no quorum). */
 const char *ap_cluster_master(const struct ap_cluster *c);
 const struct vs_placement *ap_cluster_placement(const struct ap_cluster *c);
+/* Has the master's placement been delivered since this daemon started? Until
+ * then the persisted one is only good for VSs already running here. */
+bool ap_cluster_placement_heard(const struct ap_cluster *c);
 /* What the VS's node last reported of it: state, or NULL. */
 const char *ap_cluster_vs_state(const struct ap_cluster *c, const char *vs);
 
 /* Propose a new configuration based on `base`; the reply goes to conn when
  * it is delivered (ok), or refused (someone else's change came first). */
 int ap_cluster_propose(struct ap_cluster *c, const struct vs_config *next, uint64_t base,
-		       uint64_t conn, uid_t uid, const char *vs, const char *what, char *err,
-		       size_t errlen);
+                       uint64_t conn, uid_t uid, const char *vs, const char *what, char *err,
+                       size_t errlen);
 /* Broadcast an event; -ENOTCONN when not connected (store it locally then). */
 int ap_cluster_event(struct ap_cluster *c, const struct vs_event *ev);
 /* Local state changed (a VS started, a port failed): report soon. */
 void ap_cluster_local_changed(struct ap_cluster *c);
 
 /* nodes: "n1=198.51.100.1,n2=198.51.100.2,..." (this node must be listed). */
-int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, char *err,
-		     size_t errlen);
+/* mgmt: the management address with prefix and the port it goes on; "" = none. */
+int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, const char *mgmt,
+                     const char *mgmt_port, char *err, size_t errlen);
 json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen);
 int ap_cluster_join(struct ap_cluster *c, json_t *bundle, char *err, size_t errlen);
 json_t *ap_cluster_show(struct ap_cluster *c);

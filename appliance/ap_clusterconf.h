@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* clang-format off */
 #define AP_CC_MAX_NODES 16
 #define AP_CC_TOKEN_DEFAULT 1000 /* ms */
 #define AP_CC_TOKEN_MIN 100      /* ms */
@@ -83,8 +84,8 @@ struct ap_ka_params {
  * a vrrp_script running check_argv0 [check_arg] every 1 s (fall 2, rise 1, weight -100 or so), unicast
  * not needed (multicast on the interface is fine in the lab), garp settings for fast takeover.
  * Names (instance) follow the node name rule; interfaces are [A-Za-z0-9_.-], <= 15 characters;
- * the script runs as root with enable_script_security: no directory of check_argv0 may be writable
- * by another user (keepalived disables the script otherwise). The track file is created with 0 at
+ * the script runs as root with enable_script_security: check_argv0 and its directories must not be
+ * writable by another user (keepalived disables the script otherwise). The track file is created with 0 at
  * start when missing (init_file). */
 int ap_keepalived_conf(const struct ap_ka_params *p, char **out);
 /* Pure: a random-free helper to write the weight the track file should hold for this node:
@@ -97,5 +98,6 @@ int ap_ka_track_weight(bool is_master);
  * `prog` is argv[0] (NULL = "keepalived"). Only p->pid_dir is used from p. */
 int ap_keepalived_argv(const struct ap_ka_params *p, const char *prog, const char *conf_path,
                        char ***out);
+/* clang-format on */
 
 #endif

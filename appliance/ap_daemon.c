@@ -27,6 +27,7 @@
 #include "fsexport/fx_lun.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
+#include "netfail/nf_netns.h"
 #include "netfail/nf_vip.h"
 #include "vserver/vs_json.h"
 #include "vserver/vs_runtime.h"
@@ -217,7 +218,14 @@ static void effective(struct ap_daemon *d, const struct vs_vserver *vs, struct v
 	*out = *vs;
 	if (ap_cluster_enabled(d->cluster)) {
 		const char *where = vs_placement_node(ap_cluster_placement(d->cluster), vs->name);
+		char ns[VS_NAME_MAX + 8];
+		vs_runtime_netns_name(vs->name, ns, sizeof(ns));
 		if (!ap_cluster_quorate(d->cluster) || !where || strcmp(where, d->node) != 0)
+			out->admin = VS_ADMIN_STOPPED;
+		/* After a boot, a stale placement must not start anything: only
+		 * what still runs here (a daemon restart) is kept until the
+		 * master speaks. */
+		else if (!ap_cluster_placement_heard(d->cluster) && nf_netns_exists(ns) != 1)
 			out->admin = VS_ADMIN_STOPPED;
 	}
 }
@@ -542,6 +550,10 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		                    "run_dir", d->run_dir, "state_dir", d->state_dir)));
 		return;
 	}
+	if (strcmp(cmd, "node.ping") == 0) {
+		ap_ctl_reply(d->ctl, conn, ap_ok("", NULL));
+		return;
+	}
 	if (strcmp(cmd, "cluster.show") == 0) {
 		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_cluster_show(d->cluster)));
 		return;
@@ -549,7 +561,8 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 	if (strcmp(cmd, "cluster.create") == 0 || strcmp(cmd, "cluster.join") == 0) {
 		bool create = strcmp(cmd, "cluster.create") == 0;
 		rc = create ? ap_cluster_setup(d->cluster, name ? name : "",
-		                               str_arg(args, "nodes") ?: "", err, sizeof(err))
+		                               str_arg(args, "nodes") ?: "", str_arg(args, "mgmt"),
+		                               str_arg(args, "mgmt_port"), err, sizeof(err))
 		            : ap_cluster_join(d->cluster, json_object_get(args, "bundle"), err,
 		                              sizeof(err));
 		ap_ctl_reply(d->ctl, conn,
@@ -873,8 +886,15 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	                              .report = cl_report,
 	                              .placed = cl_placed,
 	                              .reply = cl_reply};
-	struct ap_cluster_opts co = {
-	    .node = d->node, .run_dir = d->run_dir, .state_dir = d->state_dir, .store = d->store};
+	char self_dir[PATH_MAX];
+	snprintf(self_dir, sizeof(self_dir), "%s", d->self_exe);
+	if (strrchr(self_dir, '/'))
+		*strrchr(self_dir, '/') = '\0';
+	struct ap_cluster_opts co = {.node = d->node,
+	                             .run_dir = d->run_dir,
+	                             .state_dir = d->state_dir,
+	                             .store = d->store,
+	                             .self_dir = self_dir};
 	rc = ap_cluster_create(ev, &co, &ch, d, &d->cluster);
 	if (rc < 0) {
 		lib_err("cannot set up the cluster: %s", strerror(-rc));

@@ -44,6 +44,19 @@ running_on() { # ASK VS NODE: VS runs on NODE, as ASK sees it
 	"$INV"
 }
 
+mgmt_on() { # NODE: the management address is on NODE's eth1
+	on "$1" ip -o addr show dev eth1 | grep -q ' 192.0.2.5/24 '
+}
+
+@test "the management address answers on the master" {
+	wait_until 20 mgmt_on n1
+	! mgmt_on n2
+	! mgmt_on n3
+	# It answers: a TCP connection is refused (nothing listens there yet), not lost.
+	run client timeout 3 bash -c 'exec 3<>/dev/tcp/192.0.2.5/80'
+	[[ $output == *"Connection refused"* ]]
+}
+
 @test "a change made on any node is the same on every node" {
 	vsadm_on n2 vserver create probe1
 	for n in n1 n2 n3; do
@@ -93,6 +106,10 @@ running_on() { # ASK VS NODE: VS runs on NODE, as ASK sees it
 	order=$(vsadm_on n2 event show --json --last 200 | jq -r --argjson l "$last" \
 		'[.[] | select(.id > $l and (.message | startswith("moved n1->")))] | map(.vs) | join(" ")')
 	[ "$order" = "vs3 vs2 vs1 vs0" ]
+	# The management address followed the master.
+	[ "$(vsadm_on n2 cluster show --json | jq -r .master)" = n2 ]
+	wait_until 20 mgmt_on n2
+	! mgmt_on n3
 	# The client reads what it wrote before, and writes again: no data lost.
 	for i in 0 1 2 3; do
 		wait_until 60 client nfs-cat "nfs://192.0.2.6$i/data/f.txt?version=4"
