@@ -96,6 +96,13 @@ struct ap_cluster {
 	uint64_t ka_backoff;
 	int ka_weight;    /* what the track file holds now, -1 = not written */
 	bool heard_place; /* a placement was delivered since this daemon started */
+	uint64_t epoch;   /* placements delivered in the cluster so far (same on all) */
+	/* The version exchange after a process-group change: the master places
+	 * only once every member's word (version, placement) has arrived, so a
+	 * node that comes back with an old placement never imposes it. */
+	int n_round;
+	uint32_t round[MAX_NODES];
+	bool round_seen[MAX_NODES];
 };
 
 static void cevent(struct ap_cluster *c, const char *vs, const char *severity, const char *fmt, ...)
@@ -191,8 +198,9 @@ static void save_placement(struct ap_cluster *c)
 	for (int i = 0; i < c->placement->n; i++)
 		json_array_append_new(arr, json_pack("{s:s, s:s}", "vs", c->placement->e[i].vs,
 		                                     "node", c->placement->e[i].node));
-	text = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
+	json_t *doc = json_pack("{s:I, s:o}", "epoch", (json_int_t)c->epoch, "map", arr);
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
 	if (text && vs_store_meta_set(c->store, "placement", text) < 0)
 		lib_err("cluster: cannot persist the placement");
 	free(text);
@@ -243,6 +251,9 @@ static void master_place(struct ap_cluster *c)
 	update_track(c);
 	if (!is_master(c))
 		return;
+	for (int i = 0; i < c->n_round; i++)
+		if (!c->round_seen[i])
+			return; /* not every member has spoken since the last change */
 	for (int i = 0; i < c->n_members; i++) {
 		const char *nm = name_of(c, c->members[i]);
 		if (nm)
@@ -274,8 +285,9 @@ static void master_place(struct ap_cluster *c)
 		json_decref(jn);
 	} else {
 		snprintf(c->last_place, sizeof(c->last_place), "%s", text ? text : "");
-		if (send_json(c, json_pack("{s:s, s:o, s:o, s:s}", "t", "place", "map", map,
-		                           "notes", jn, "by", c->node)) < 0)
+		if (send_json(c, json_pack("{s:s, s:I, s:o, s:o, s:s}", "t", "place", "epoch",
+		                           (json_int_t)(c->epoch + 1), "map", map, "notes", jn,
+		                           "by", c->node)) < 0)
 			c->last_place[0] = '\0';
 	}
 	free(text);
@@ -438,6 +450,18 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 		on_cfg(c, m);
 	} else if (strcmp(t, "sync") == 0) {
 		json_int_t v = json_integer_value(json_object_get(m, "version"));
+		json_int_t ep = json_integer_value(json_object_get(m, "epoch"));
+		for (int i = 0; i < c->n_round; i++)
+			if (c->round[i] == from)
+				c->round_seen[i] = true;
+		if ((uint64_t)ep > c->epoch) {
+			/* A newer placement than ours: we were away. */
+			load_placement(c, json_object_get(m, "map"));
+			c->epoch = (uint64_t)ep;
+			c->heard_place = true;
+			save_placement(c);
+			c->hooks.placed(c->arg);
+		}
 		lib_info("cluster: %s is at configuration version %lld, this node at %llu",
 		         json_string_value(json_object_get(m, "node")) ?: "?", (long long)v,
 		         (unsigned long long)cfg->version);
@@ -486,6 +510,7 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 		size_t i;
 		json_t *e;
 		load_placement(c, json_object_get(m, "map"));
+		c->epoch = (uint64_t)json_integer_value(json_object_get(m, "epoch"));
 		save_placement(c);
 		c->heard_place = true;
 		json_array_foreach(json_object_get(m, "notes"), i, e)
@@ -554,8 +579,16 @@ static void on_members(void *arg, const uint32_t *ids, int n)
 	struct ap_cluster *c = arg;
 
 	lib_info("cluster: %d applianced in the process group", n);
-	send_json(c, json_pack("{s:s, s:s, s:I}", "t", "sync", "node", c->node, "version",
-	                       (json_int_t)c->hooks.config(c->arg)->version));
+	c->n_round = n < MAX_NODES ? n : MAX_NODES;
+	memcpy(c->round, ids, (size_t)c->n_round * sizeof(ids[0]));
+	memset(c->round_seen, 0, sizeof(c->round_seen));
+	json_t *map = json_array();
+	for (int i = 0; i < c->placement->n; i++)
+		json_array_append_new(map, json_pack("{s:s, s:s}", "vs", c->placement->e[i].vs,
+		                                     "node", c->placement->e[i].node));
+	send_json(c, json_pack("{s:s, s:s, s:I, s:I, s:o}", "t", "sync", "node", c->node, "version",
+	                       (json_int_t)c->hooks.config(c->arg)->version, "epoch",
+	                       (json_int_t)c->epoch, "map", map));
 	send_report(c, true);
 	c->last_place[0] = '\0';
 	/* Whoever joined learns the placement now, changed or not. */
@@ -1117,7 +1150,8 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 		char ptext[65536];
 		if (vs_store_meta_get(c->store, "placement", ptext, sizeof(ptext)) == 0) {
 			json_t *p = json_loads(ptext, 0, NULL);
-			load_placement(c, p);
+			load_placement(c, json_object_get(p, "map"));
+			c->epoch = (uint64_t)json_integer_value(json_object_get(p, "epoch"));
 			json_decref(p);
 		}
 		(void)pl;

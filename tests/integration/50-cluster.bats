@@ -35,10 +35,10 @@ running_on() { # ASK VS NODE: VS runs on NODE, as ASK sees it
 }
 
 @test "three nodes form a quorate cluster with a master" {
+	wait_until 20 bash -c "$APPLAB exec n2 vsadm cluster show --json | jq -e '[.nodes[] | select(.state == \"member\")] | length == 3'"
 	run vsadm_on n2 cluster show --json
 	[ "$(echo "$output" | jq -r .quorate)" = true ]
 	[ "$(echo "$output" | jq -r .master)" = n1 ]
-	[ "$(echo "$output" | jq '[.nodes[] | select(.state == "member")] | length')" = 3 ]
 	run vsadm_on n3 node show
 	[[ $output == *"quorate, master n1"* ]]
 	"$INV"
