@@ -89,10 +89,7 @@ static void pevent(struct ap_ports *p, const char *vs, const char *severity, con
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	lib_log(strcmp(severity, "error") == 0     ? LIB_LOG_ERR
-	        : strcmp(severity, "warning") == 0 ? LIB_LOG_WARN
-	                                           : LIB_LOG_INFO,
-	        "%s%s%s", vs ? vs : "", vs ? ": " : "", msg);
+	lib_log(lib_log_level_of(severity), "%s%s%s", vs ? vs : "", vs ? ": " : "", msg);
 	p->hooks.event(p->arg, vs, severity, msg);
 }
 

@@ -5,8 +5,18 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
+
+enum lib_log_level lib_log_level_of(const char *severity)
+{
+	if (strcmp(severity, "error") == 0)
+		return LIB_LOG_ERR;
+	if (strcmp(severity, "warning") == 0)
+		return LIB_LOG_WARN;
+	return LIB_LOG_INFO;
+}
 
 long long lib_now_usec(void)
 {

@@ -19,6 +19,9 @@ void lib_log(enum lib_log_level level, const char *fmt, ...) __attribute__((form
 #define lib_warn(...) lib_log(LIB_LOG_WARN, __VA_ARGS__)
 #define lib_err(...) lib_log(LIB_LOG_ERR, __VA_ARGS__)
 
+/* The level for an event-log severity word ("error", "warning", else info). */
+enum lib_log_level lib_log_level_of(const char *severity);
+
 /* Current wall-clock time in microseconds since the epoch. */
 long long lib_now_usec(void);
 

@@ -135,10 +135,7 @@ static void rt_event(struct vs_runtime *rt, const char *severity, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	lib_log(strcmp(severity, "error") == 0     ? LIB_LOG_ERR
-	        : strcmp(severity, "warning") == 0 ? LIB_LOG_WARN
-	                                           : LIB_LOG_INFO,
-	        "%s: %s", rt->want.name, msg);
+	lib_log(lib_log_level_of(severity), "%s: %s", rt->want.name, msg);
 	if (rt->env.event)
 		rt->env.event(rt->env.arg, rt->want.name, severity, msg);
 }
@@ -260,7 +257,7 @@ static int ensure_netns(struct vs_runtime *rt)
 	rt->afd = nf_announcer_open(rt->nsfd);
 	if (rt->afd < 0)
 		lib_warn("%s: no announcer socket (%s); announcing the slow way", rt->want.name,
-			 strerror(-rt->afd));
+		         strerror(-rt->afd));
 	rc = nf_lo_up(rt->nsfd);
 	if (rc < 0) {
 		fail(rt, "cannot bring up the loopback of %s: %s", rt->netns, strerror(-rc));
@@ -874,7 +871,7 @@ static const struct vs_vip *want_vip(const struct vs_runtime *rt, const char *ad
 }
 
 static void vip_spec(const struct vs_runtime *rt, const struct vs_vip *v, const char *ifname,
-		     const char *port, struct nf_vip_spec *spec)
+                     const char *port, struct nf_vip_spec *spec)
 {
 	memset(spec, 0, sizeof(*spec));
 	spec->family = v->family;
@@ -918,7 +915,7 @@ static void announce_later(struct vs_runtime *rt, struct vipst *st)
 	st->announce_left = ANNOUNCE_COUNT - 1;
 	if (!rt->announce_timer &&
 	    sd_event_add_time_relative(rt->env.ev, &rt->announce_timer, CLOCK_MONOTONIC,
-				       ANNOUNCE_GAP_USEC, 0, on_announce, rt) < 0)
+	                               ANNOUNCE_GAP_USEC, 0, on_announce, rt) < 0)
 		lib_warn("%s: cannot arm the announcement timer", rt->want.name);
 }
 
@@ -933,7 +930,7 @@ static int on_reap_stale(sd_event_source *s, void *userdata)
 		int rc = nf_vip_down(rt->nsfd, rt->stale[i]);
 		if (rc < 0 && rc != -ENODEV)
 			lib_warn("%s: cannot delete the old device %s: %s", rt->want.name,
-				 rt->stale[i], strerror(-rc));
+			         rt->stale[i], strerror(-rc));
 	}
 	rt->n_stale = 0;
 	return 0;
@@ -943,7 +940,8 @@ static void drop_later(struct vs_runtime *rt, const char *ifname)
 {
 	if (rt->n_stale < (int)(sizeof(rt->stale) / sizeof(rt->stale[0])))
 		snprintf(rt->stale[rt->n_stale++], sizeof(rt->stale[0]), "%s", ifname);
-	if (!rt->reap_defer && sd_event_add_defer(rt->env.ev, &rt->reap_defer, on_reap_stale, rt) < 0)
+	if (!rt->reap_defer &&
+	    sd_event_add_defer(rt->env.ev, &rt->reap_defer, on_reap_stale, rt) < 0)
 		lib_warn("%s: cannot schedule the deletion of %s", rt->want.name, ifname);
 }
 
@@ -974,7 +972,7 @@ int vs_runtime_vip_move(struct vs_runtime *rt, const char *addr, const char *por
 	drop_later(rt, old);
 	if (rc < 0)
 		lib_warn("%s: announcing %s on %s failed: %s", rt->want.name, addr, port,
-			 strerror(-rc));
+		         strerror(-rc));
 	announce_later(rt, st);
 	return 0;
 }
@@ -999,8 +997,8 @@ static int ensure_vips(struct vs_runtime *rt)
 
 		if (st && st->up)
 			continue;
-		const char *port = rt->env.vip_port ? rt->env.vip_port(rt->env.arg, rt->want.name, v)
-						    : NULL;
+		const char *port =
+		    rt->env.vip_port ? rt->env.vip_port(rt->env.arg, rt->want.name, v) : NULL;
 		if (!port)
 			port = v->home_port;
 		/* Fresh: a device of the other slot may be left from before a daemon
@@ -1029,8 +1027,8 @@ static int ensure_vips(struct vs_runtime *rt)
 		snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", spec.mac[0],
 		         spec.mac[1], spec.mac[2], spec.mac[3], spec.mac[4], spec.mac[5]);
 		rt_event(rt, rc < 0 ? "warning" : "info",
-		         "virtual IP %s/%d up on port %s (MAC %s)%s%s", v->addr, v->prefix,
-		         port, macs, rc < 0 ? ", announcement failed: " : ", announced",
+		         "virtual IP %s/%d up on port %s (MAC %s)%s%s", v->addr, v->prefix, port,
+		         macs, rc < 0 ? ", announcement failed: " : ", announced",
 		         rc < 0 ? strerror(-rc) : "");
 	}
 	return 0;
