@@ -32,6 +32,7 @@
 #include "appliance/ap_clusterconf.h"
 #include "appliance/ap_cpg.h"
 #include "lib/lib_b64.h"
+#include "lib/lib_backoff.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
 #include "lib/lib_run.h"
@@ -69,7 +70,7 @@ struct ap_cluster {
 	uint32_t my_id;
 	struct lib_run *corosync;
 	sd_event_source *restart;
-	uint64_t backoff;
+	struct lib_backoff backoff;
 	struct ap_cpg *cpg;
 	bool connected, quorate;
 	int n_members;
@@ -93,7 +94,7 @@ struct ap_cluster {
 	char *self_dir; /* where applianced and vsadm are */
 	struct lib_run *keepalived;
 	sd_event_source *ka_restart;
-	uint64_t ka_backoff;
+	struct lib_backoff ka_backoff;
 	int ka_weight;    /* what the track file holds now, -1 = not written */
 	bool heard_place; /* a placement was delivered since this daemon started */
 	uint64_t epoch;   /* placements delivered in the cluster so far (same on all) */
@@ -666,13 +667,10 @@ static void on_corosync_end(struct lib_run *run, const struct lib_run_result *re
 		lib_run_describe(res, how, sizeof(how));
 	c->corosync = NULL;
 	lib_run_destroy(run);
-	c->backoff = c->backoff ? c->backoff * 2 : 1000000;
-	if (c->backoff > 30000000)
-		c->backoff = 30000000;
-	cevent(c, NULL, "error", "corosync %s; restarting it in %.0f s", how,
-	       (double)c->backoff / 1e6);
-	if (sd_event_add_time_relative(c->ev, &c->restart, CLOCK_MONOTONIC, c->backoff, 0,
-	                               on_restart, c) < 0)
+	uint64_t delay = lib_backoff_next(&c->backoff);
+	cevent(c, NULL, "error", "corosync %s; restarting it in %.0f s", how, (double)delay / 1e6);
+	if (sd_event_add_time_relative(c->ev, &c->restart, CLOCK_MONOTONIC, delay, 0, on_restart,
+	                               c) < 0)
 		lib_err("cluster: cannot arm the corosync restart");
 }
 
@@ -774,12 +772,10 @@ static void on_ka_end(struct lib_run *run, const struct lib_run_result *res, voi
 	lib_run_describe(res, how, sizeof(how));
 	c->keepalived = NULL;
 	lib_run_destroy(run);
-	c->ka_backoff = c->ka_backoff ? c->ka_backoff * 2 : 1000000;
-	if (c->ka_backoff > 30000000)
-		c->ka_backoff = 30000000;
+	uint64_t delay = lib_backoff_next(&c->ka_backoff);
 	cevent(c, NULL, "error", "keepalived %s; restarting it in %.0f s", how,
-	       (double)c->ka_backoff / 1e6);
-	if (sd_event_add_time_relative(c->ev, &c->ka_restart, CLOCK_MONOTONIC, c->ka_backoff, 0,
+	       (double)delay / 1e6);
+	if (sd_event_add_time_relative(c->ev, &c->ka_restart, CLOCK_MONOTONIC, delay, 0,
 	                               on_ka_restart, c) < 0)
 		lib_err("cluster: cannot arm the keepalived restart");
 }
@@ -1130,6 +1126,7 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->state_dir = strdup(o->state_dir);
 	c->self_dir = strdup(o->self_dir ? o->self_dir : "/usr/sbin");
 	c->ka_weight = -1;
+	c->backoff = c->ka_backoff = (struct lib_backoff){.min = 1000000, .max = 30000000};
 	c->placement = calloc(1, sizeof(*c->placement));
 	c->states = json_object();
 	if (!c->node || !c->run_dir || !c->state_dir || !c->placement || !c->states) {

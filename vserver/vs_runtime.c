@@ -29,6 +29,7 @@
 #include "fsexport/fx_lun.h"
 #include "fsexport/fx_mount.h"
 #include "fsexport/fx_samba.h"
+#include "lib/lib_backoff.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
 #include "lib/lib_run.h"
@@ -58,7 +59,7 @@ struct server {
 	bool ready;
 	bool stopping; /* we asked it to stop: its end is expected */
 	unsigned restarts;
-	uint64_t backoff_usec;
+	struct lib_backoff backoff;
 	uint64_t started_usec;
 	sd_event_source *restart_timer;
 	char last_end[96];
@@ -98,7 +99,7 @@ struct vs_runtime {
 	sd_event_source *ready_timer;
 	uint64_t ready_deadline;
 	struct server *ready_wait;
-	uint64_t retry_usec;
+	struct lib_backoff retry;
 	struct lib_run *op; /* mount / umount in flight */
 	int op_index;
 	bool op_mount;
@@ -153,7 +154,7 @@ static void set_state(struct vs_runtime *rt, enum vs_rt_state s)
 	rt->state = s;
 	if (s == VS_RT_RUNNING || s == VS_RT_STOPPED) {
 		rt->reason[0] = '\0';
-		rt->retry_usec = 0;
+		lib_backoff_reset(&rt->retry);
 	}
 	if (rt->env.changed)
 		rt->env.changed(rt->env.arg, rt->want.name, s);
@@ -220,9 +221,7 @@ static void fail(struct vs_runtime *rt, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	rt->retry_usec = rt->retry_usec ? rt->retry_usec * 2 : RETRY_MIN_USEC;
-	if (rt->retry_usec > RETRY_MAX_USEC)
-		rt->retry_usec = RETRY_MAX_USEC;
+	uint64_t delay = lib_backoff_next(&rt->retry);
 	/* Log a failure once per distinct reason, not at every retry. */
 	if (strcmp(reason, rt->reason) != 0 || rt->state != VS_RT_FAILED)
 		rt_event(rt, "error", "%s; retrying every %llu s at most", reason,
@@ -230,8 +229,8 @@ static void fail(struct vs_runtime *rt, const char *fmt, ...)
 	snprintf(rt->reason, sizeof(rt->reason), "%s", reason);
 	set_state(rt, VS_RT_FAILED);
 	rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
-	if (sd_event_add_time_relative(rt->env.ev, &rt->retry_timer, CLOCK_MONOTONIC,
-	                               rt->retry_usec, 0, on_retry, rt) < 0)
+	if (sd_event_add_time_relative(rt->env.ev, &rt->retry_timer, CLOCK_MONOTONIC, delay, 0,
+	                               on_retry, rt) < 0)
 		lib_err("%s: cannot arm the retry timer", rt->want.name);
 }
 
@@ -672,15 +671,13 @@ static void on_server_end(struct lib_run *run, const struct lib_run_result *res,
 		return;
 	}
 	if (now - srv->started_usec > STABLE_USEC)
-		srv->backoff_usec = 0;
-	srv->backoff_usec = srv->backoff_usec ? srv->backoff_usec * 2 : RESTART_MIN_USEC;
-	if (srv->backoff_usec > RESTART_MAX_USEC)
-		srv->backoff_usec = RESTART_MAX_USEC;
+		lib_backoff_reset(&srv->backoff);
+	uint64_t delay = lib_backoff_next(&srv->backoff);
 	srv->restarts++;
 	rt_event(rt, "warning", "%s %s unexpectedly; restarting it in %.1f s (restart %u)",
-	         srv_name(srv->kind), how, (double)srv->backoff_usec / 1e6, srv->restarts);
-	if (sd_event_add_time_relative(rt->env.ev, &srv->restart_timer, CLOCK_MONOTONIC,
-	                               srv->backoff_usec, 0, on_server_restart, srv) < 0)
+	         srv_name(srv->kind), how, (double)delay / 1e6, srv->restarts);
+	if (sd_event_add_time_relative(rt->env.ev, &srv->restart_timer, CLOCK_MONOTONIC, delay, 0,
+	                               on_server_restart, srv) < 0)
 		lib_err("%s: cannot arm the restart timer", rt->want.name);
 }
 
@@ -1305,6 +1302,10 @@ int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver 
 	rt->env.self_exe = rt->self_exe;
 	rt->nsfd = -1;
 	rt->afd = -1;
+	rt->retry = (struct lib_backoff){.min = RETRY_MIN_USEC, .max = RETRY_MAX_USEC};
+	for (int k = 0; k < 2; k++)
+		rt->srv[k].backoff =
+		    (struct lib_backoff){.min = RESTART_MIN_USEC, .max = RESTART_MAX_USEC};
 	rt->srv[SRV_NFS].kind = SRV_NFS;
 	rt->srv[SRV_SMB].kind = SRV_SMB;
 	rt->want = *vs;
@@ -1326,7 +1327,7 @@ void vs_runtime_update(struct vs_runtime *rt, const struct vs_vserver *vs)
 	if (rt->want.admin != vs->admin) {
 		/* A new order from the administrator: retry at once. */
 		rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
-		rt->retry_usec = 0;
+		lib_backoff_reset(&rt->retry);
 		if (rt->state == VS_RT_FAILED)
 			rt->reason[0] = '\0';
 	}

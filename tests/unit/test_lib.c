@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "lib/lib_b64.h"
+#include "lib/lib_backoff.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_run.h"
 
@@ -158,6 +160,40 @@ static void test_files(void **state)
 	assert_int_equal(lib_rm_rf(dir), 0);
 }
 
+static void test_backoff(void **state)
+{
+	struct lib_backoff b = {.min = 1000, .max = 5000};
+
+	assert_int_equal(lib_backoff_next(&b), 1000);
+	assert_int_equal(lib_backoff_next(&b), 2000);
+	assert_int_equal(lib_backoff_next(&b), 4000);
+	assert_int_equal(lib_backoff_next(&b), 5000);
+	assert_int_equal(lib_backoff_next(&b), 5000);
+	lib_backoff_reset(&b);
+	assert_int_equal(lib_backoff_next(&b), 1000);
+}
+
+static void test_b64(void **state)
+{
+	const uint8_t in[] = {0, 1, 2, 250, 251, 252, 253};
+	char *enc = NULL;
+	uint8_t *dec = NULL;
+	size_t len = 0;
+
+	for (size_t n = 0; n <= sizeof(in); n++) {
+		assert_int_equal(lib_b64_encode(in, n, &enc), 0);
+		assert_int_equal(strlen(enc) % 4, 0);
+		assert_int_equal(lib_b64_decode(enc, &dec, &len), 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(dec, in, n);
+		free(enc);
+		free(dec);
+	}
+	assert_int_equal(lib_b64_decode("abc", &dec, &len), -EINVAL);
+	assert_int_equal(lib_b64_decode("ab!d", &dec, &len), -EINVAL);
+	assert_int_equal(lib_b64_decode("a=bc", &dec, &len), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +205,8 @@ int main(void)
 	    cmocka_unit_test(test_fds_closed),
 	    cmocka_unit_test(test_own_process_group),
 	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_b64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
