@@ -76,7 +76,7 @@ struct ap_cluster {
 	int n_members;
 	uint32_t members[MAX_NODES];
 	struct vs_placement *placement;
-	char last_place[8192]; /* the last map the master sent */
+	char *last_place; /* the last map and notes the master sent */
 	int n_reports;
 	struct vs_node_report reports[MAX_NODES];
 	json_t *states; /* vs -> {state, node} as reported */
@@ -242,6 +242,12 @@ static bool is_master(const struct ap_cluster *c)
 /* The master decides; everyone else waits for its message. */
 static void update_track(struct ap_cluster *c);
 
+static void forget_place(struct ap_cluster *c)
+{
+	free(c->last_place);
+	c->last_place = NULL;
+}
+
 static void master_place(struct ap_cluster *c)
 {
 	const char *names[MAX_NODES];
@@ -272,8 +278,12 @@ static void master_place(struct ap_cluster *c)
 	for (int i = 0; i < nn; i++)
 		json_array_append_new(
 		    jn, json_pack("{s:s, s:s}", "vs", notes[i].vs, "text", notes[i].text));
-	char *text = json_dumps(map, JSON_COMPACT | JSON_SORT_KEYS);
-	bool same_as_sent = text && strcmp(text, c->last_place) == 0;
+	/* What was sent last: the map and the notes (a VS that cannot run changes
+	 * no map, only a note). */
+	json_t *sig = json_pack("{s:O, s:O}", "map", map, "notes", jn);
+	char *text = json_dumps(sig, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(sig);
+	bool same_as_sent = text && c->last_place && strcmp(text, c->last_place) == 0;
 	bool same_as_now = next->n == c->placement->n;
 	for (int i = 0; same_as_now && i < next->n; i++) {
 		const char *cur = vs_placement_node(c->placement, next->e[i].vs);
@@ -285,11 +295,12 @@ static void master_place(struct ap_cluster *c)
 		json_decref(map);
 		json_decref(jn);
 	} else {
-		snprintf(c->last_place, sizeof(c->last_place), "%s", text ? text : "");
+		free(c->last_place);
+		c->last_place = text ? strdup(text) : NULL;
 		if (send_json(c, json_pack("{s:s, s:I, s:o, s:o, s:s}", "t", "place", "epoch",
 		                           (json_int_t)(c->epoch + 1), "map", map, "notes", jn,
 		                           "by", c->node)) < 0)
-			c->last_place[0] = '\0';
+			forget_place(c);
 	}
 	free(text);
 	free(next);
@@ -591,7 +602,7 @@ static void on_members(void *arg, const uint32_t *ids, int n)
 	                       (json_int_t)c->hooks.config(c->arg)->version, "epoch",
 	                       (json_int_t)c->epoch, "map", map));
 	send_report(c, true);
-	c->last_place[0] = '\0';
+	forget_place(c);
 	/* Whoever joined learns the placement now, changed or not. */
 	c->force_place = true;
 	master_place(c);
@@ -608,7 +619,7 @@ static void on_quorum(void *arg, bool quorate, const uint32_t *view, int n)
 		set_members(c, view, n);
 	if (c->quorate == quorate) {
 		if (!same) {
-			c->last_place[0] = '\0';
+			forget_place(c);
 			master_place(c);
 			c->hooks.placed(c->arg);
 		}
@@ -619,7 +630,7 @@ static void on_quorum(void *arg, bool quorate, const uint32_t *view, int n)
 	       quorate
 	           ? "this node has quorum"
 	           : "this node lost quorum: it accepts no change and stops its virtual servers");
-	c->last_place[0] = '\0';
+	forget_place(c);
 	master_place(c);
 	c->hooks.placed(c->arg);
 }
@@ -1181,6 +1192,7 @@ void ap_cluster_destroy(struct ap_cluster *c)
 			                         "been applied."));
 	json_decref(c->states);
 	free(c->last_report);
+	free(c->last_place);
 	free(c->placement);
 	free(c->node);
 	free(c->run_dir);

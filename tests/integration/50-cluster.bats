@@ -127,10 +127,8 @@ mgmt_on() { # NODE: the management address is on NODE's eth1
 	vsadm_on n2 fs add pin data --lun LABEL=lab-lun4
 	vsadm_on n2 export add pin /data --fs data
 	vsadm_on n2 vserver start pin
-	sleep 2
+	wait_until 10 bash -c "$APPLAB exec n2 vsadm event show --vs pin | grep -q 'pinned to n1.*waits for its node'"
 	[ "$(state_of n2 pin)" = unplaced ]
-	run vsadm_on n2 event show --vs pin
-	[[ $output == *"pinned to n1"*"waits for its node"* ]]
 	"$INV"
 	applab node n1 start
 	# n1 catches up (the VS "pin" was created while it was down) and runs it.
