@@ -49,7 +49,8 @@
 struct cnode {
 	uint32_t id;
 	char name[VS_NAME_MAX + 1];
-	char addr[VS_ADDR_MAX + 1];
+	char addr[VS_ADDR_MAX + 1];  /* interconnect: corosync link 0 */
+	char addr2[VS_ADDR_MAX + 1]; /* public network: link 1, "" = none */
 };
 
 struct pending {
@@ -702,7 +703,7 @@ static int write_corosync_conf(struct ap_cluster *c, char *conf, size_t len)
 		nodes[i] = (struct ap_cc_node){.id = c->nodes[i].id,
 		                               .name = c->nodes[i].name,
 		                               .ring0 = c->nodes[i].addr,
-		                               .ring1 = NULL};
+		                               .ring1 = c->nodes[i].addr2};
 	struct ap_cc_params p = {.cluster_name = c->name,
 	                         .nodes = nodes,
 	                         .n_nodes = c->n_nodes,
@@ -898,9 +899,10 @@ static int save_definition(struct ap_cluster *c)
 	int rc;
 
 	for (int i = 0; i < c->n_nodes; i++)
-		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s}", "id",
+		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s, s:s}", "id",
 		                                       (json_int_t)c->nodes[i].id, "name",
-		                                       c->nodes[i].name, "addr", c->nodes[i].addr));
+		                                       c->nodes[i].name, "addr", c->nodes[i].addr,
+		                                       "addr2", c->nodes[i].addr2));
 	json_t *d = json_pack("{s:s, s:o, s:s, s:s}", "name", c->name, "nodes", nodes, "mgmt",
 	                      c->mgmt, "mgmt_port", c->mgmt_port);
 	text = json_dumps(d, JSON_COMPACT);
@@ -940,6 +942,8 @@ static int load_definition(struct ap_cluster *c, json_t *d, char *err, size_t er
 		         json_string_value(json_object_get(e, "name")) ?: "");
 		snprintf(n->addr, sizeof(n->addr), "%s",
 		         json_string_value(json_object_get(e, "addr")) ?: "");
+		snprintf(n->addr2, sizeof(n->addr2), "%s",
+		         json_string_value(json_object_get(e, "addr2")) ?: "");
 		if (strcmp(n->name, c->node) == 0)
 			c->my_id = n->id;
 	}
@@ -1003,18 +1007,34 @@ int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, 
 		if (!eq) {
 			json_decref(arr);
 			return snprintf(err, errlen,
-			                "'%s' is not NODE=ADDRESS (e.g. n1=198.51.100.1).", t),
+			                "'%s' is not NODE=ADDRESS[+ADDRESS] (e.g. "
+			                "n1=198.51.100.1+192.0.2.11: interconnect, then public "
+			                "network).",
+			                t),
 			       -EINVAL;
 		}
 		*eq = '\0';
+		char *plus = strchr(eq + 1, '+');
+		struct vs_vip tmp2 = {0};
+		if (plus)
+			*plus = '\0';
 		snprintf(cidr, sizeof(cidr), "%s/%d", eq + 1, strchr(eq + 1, ':') ? 128 : 32);
 		if (vs_check_name("node", t, VS_NAME_MAX, err, errlen) < 0 ||
 		    vs_parse_vip(cidr, &tmp, err, errlen) < 0) {
 			json_decref(arr);
 			return -EINVAL;
 		}
-		json_array_append_new(arr, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)++id,
-		                                     "name", t, "addr", tmp.addr));
+		if (plus) {
+			snprintf(cidr, sizeof(cidr), "%s/%d", plus + 1,
+			         strchr(plus + 1, ':') ? 128 : 32);
+			if (vs_parse_vip(cidr, &tmp2, err, errlen) < 0) {
+				json_decref(arr);
+				return -EINVAL;
+			}
+		}
+		json_array_append_new(arr,
+		                      json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)++id,
+		                                "name", t, "addr", tmp.addr, "addr2", tmp2.addr));
 	}
 	if (mgmt && *mgmt) {
 		struct vs_vip tmp;
@@ -1073,9 +1093,10 @@ json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
 	}
 	(void)key;
 	for (int i = 0; i < c->n_nodes; i++)
-		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s}", "id",
+		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s, s:s}", "id",
 		                                       (json_int_t)c->nodes[i].id, "name",
-		                                       c->nodes[i].name, "addr", c->nodes[i].addr));
+		                                       c->nodes[i].name, "addr", c->nodes[i].addr,
+		                                       "addr2", c->nodes[i].addr2));
 	json_t *b = json_pack("{s:s, s:o, s:s, s:s, s:s}", "name", c->name, "nodes", nodes, "key",
 	                      b64, "mgmt", c->mgmt, "mgmt_port", c->mgmt_port);
 	free(b64);
@@ -1292,10 +1313,10 @@ json_t *ap_cluster_show(struct ap_cluster *c)
 		for (int j = 0; j < c->n_members; j++)
 			member |= c->members[j] == c->nodes[i].id;
 		const char *state = member ? "member" : "away";
-		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s, s:s}", "id",
-		                                       (json_int_t)c->nodes[i].id, "name",
-		                                       c->nodes[i].name, "address",
-		                                       c->nodes[i].addr, "state", state));
+		json_array_append_new(
+		    nodes, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)c->nodes[i].id,
+		                     "name", c->nodes[i].name, "address", c->nodes[i].addr,
+		                     "address2", c->nodes[i].addr2, "state", state));
 	}
 	return json_pack("{s:b, s:s, s:s, s:b, s:b, s:s, s:o}", "enabled", c->enabled, "cluster",
 	                 c->name, "node", c->node, "corosync", c->connected, "quorate",

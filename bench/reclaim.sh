@@ -29,7 +29,10 @@ stamper=
 cleanup() {
 	set +e
 	images/guest/stop "$TAP" >/dev/null 2>&1
-	[ -n "$stamper" ] && kill "$stamper" 2>/dev/null
+	if [ -n "$stamper" ]; then
+		pkill -P "$stamper" 2>/dev/null
+		kill "$stamper" 2>/dev/null
+	fi
 	$APPLAB down >/dev/null 2>&1
 	if [ -n "${KEEP_WORK:-}" ]; then echo "work files kept in $work" >&2; else rm -rf "$work"; fi
 }
@@ -67,7 +70,9 @@ log=$work/guest.log
 ts=$work/guest.ts
 t_qemu=$(now)
 qpid=$(images/guest/run "$TAP" "$GUEST_IP" "$VIP" /data "$log")
-echo "guest: qemu pid $qpid, $([ -e /dev/kvm ] && echo KVM || echo software emulation)" >&2
+accel=$(cat /run/appliance-guest/$TAP.accel)
+case $accel in *kvm*) accel=KVM ;; *) accel="software emulation (TCG)" ;; esac
+echo "guest: qemu pid $qpid, $accel" >&2
 : >"$ts"
 (tail -n +1 -F "$log" 2>/dev/null | while IFS= read -r l; do
 	printf '%s %s\n' "$EPOCHREALTIME" "${l%$'\r'}"
@@ -158,13 +163,18 @@ for run in $(seq "$RUNS"); do
 	fi
 	$APPLAB node "$victim" start >/dev/null
 	settle || { echo "run $run: the cluster did not settle after restarting $victim" >&2; exit 1; }
-	# A failback of vs0 to its home, if the placement does one, happens here.
-	sleep 5
-	settle || { echo "run $run: the cluster did not settle after restarting $victim" >&2; exit 1; }
+	# A failback of vs0 to its home, if the placement does one, happens here:
+	# wait until vs0 stays put for 5 s with the cluster settled.
+	for _ in $(seq 10); do
+		before=$(node_of n2 vs0)
+		sleep 5
+		settle || { echo "run $run: the cluster did not settle after restarting $victim" >&2; exit 1; }
+		[ "$(node_of n2 vs0)" = "$before" ] && break
+	done
 done
 cp "$ts" "$work/guest.ts.keep" 2>/dev/null || true
 
-python3 - "$work/samples" "$OUT" "$RUNS" "$boot_s" "$mount_s" "$([ -e /dev/kvm ] && echo KVM || echo TCG)" <<'EOF'
+python3 - "$work/samples" "$OUT" "$RUNS" "$boot_s" "$mount_s" "$accel" <<'EOF'
 import json, os, sys, time
 samples_f, out_f, runs, boot_s, mount_s, accel = sys.argv[1:7]
 rows = [l.split() for l in open(samples_f) if l.strip()]
