@@ -78,6 +78,7 @@ bench-netfail: all
 
 bench-failover: all
 	bench/failover.sh 5
+	bench/reclaim.sh 5
 
 format:
 	clang-format -i $(foreach d,$(LAYERS) tests/unit,$(wildcard $(d)/*.[ch]))
