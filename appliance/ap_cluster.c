@@ -309,6 +309,23 @@ static void master_place(struct ap_cluster *c)
 
 /* --- reports ------------------------------------------------------------------ */
 
+static json_t *report_json(const struct vs_node_report *r);
+
+/* Every node keeps every node's last report (DESIGN R10). */
+static void save_reports(struct ap_cluster *c)
+{
+	json_t *arr = json_array();
+	char *text;
+
+	for (int i = 0; i < c->n_reports; i++)
+		json_array_append_new(arr, report_json(&c->reports[i]));
+	text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (!text || vs_store_meta_set(c->store, "reports", text) < 0)
+		lib_err("cluster: cannot persist the node reports");
+	free(text);
+}
+
 static json_t *report_json(const struct vs_node_report *r)
 {
 	json_t *luns = json_array(), *ports = json_array();
@@ -508,6 +525,7 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 			c->n_reports++;
 		if (i < MAX_NODES)
 			c->reports[i] = r;
+		save_reports(c);
 		/* States of the VSs that node runs. */
 		const char *vsn;
 		json_t *st, *tmp;
@@ -1313,10 +1331,21 @@ json_t *ap_cluster_show(struct ap_cluster *c)
 		for (int j = 0; j < c->n_members; j++)
 			member |= c->members[j] == c->nodes[i].id;
 		const char *state = member ? "member" : "away";
+		char links[32] = "-";
+		if (c->nodes[i].id != c->my_id && c->connected) {
+			int l0 = ap_cpg_link_up(c->nodes[i].id, 0);
+			int l1 = c->nodes[i].addr2[0] ? ap_cpg_link_up(c->nodes[i].id, 1) : -ENOENT;
+			snprintf(links, sizeof(links), "%s%s%s", l0 == 1 ? "ic:up" : "ic:down",
+			         l1 == -ENOENT ? "" : ",pub:",
+			         l1 == -ENOENT ? ""
+			         : l1 == 1     ? "up"
+			                       : "down");
+		}
 		json_array_append_new(
-		    nodes, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)c->nodes[i].id,
-		                     "name", c->nodes[i].name, "address", c->nodes[i].addr,
-		                     "address2", c->nodes[i].addr2, "state", state));
+		    nodes,
+		    json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)c->nodes[i].id,
+		              "name", c->nodes[i].name, "address", c->nodes[i].addr, "address2",
+		              c->nodes[i].addr2, "state", state, "links", links));
 	}
 	return json_pack("{s:b, s:s, s:s, s:b, s:b, s:s, s:o}", "enabled", c->enabled, "cluster",
 	                 c->name, "node", c->node, "corosync", c->connected, "quorate",

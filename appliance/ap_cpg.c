@@ -8,7 +8,9 @@
  */
 #include "appliance/ap_cpg.h"
 
+#include <corosync/cmap.h>
 #include <corosync/cpg.h>
+#include <stdio.h>
 #include <corosync/quorum.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -209,6 +211,23 @@ int ap_cpg_send(struct ap_cpg *c, const char *data, size_t len)
 	if (rc == CS_ERR_TRY_AGAIN)
 		return -EAGAIN;
 	return rc == CS_OK ? 0 : -EIO;
+}
+
+int ap_cpg_link_up(uint32_t nodeid, int link)
+{
+	cmap_handle_t h;
+	char key[96];
+	uint8_t up = 0;
+	cs_error_t rc;
+
+	if (cmap_initialize_map(&h, CMAP_MAP_STATS) != CS_OK)
+		return -ENOTCONN;
+	snprintf(key, sizeof(key), "stats.knet.node%u.link%d.connected", nodeid, link);
+	rc = cmap_get_uint8(h, key, &up);
+	cmap_finalize(h);
+	if (rc == CS_ERR_NOT_EXIST)
+		return -ENOENT;
+	return rc == CS_OK ? up != 0 : -EIO;
 }
 
 bool ap_cpg_connected(const struct ap_cpg *c)

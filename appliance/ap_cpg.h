@@ -38,5 +38,9 @@ int ap_cpg_create(sd_event *ev, const char *group, const struct ap_cpg_hooks *ho
 void ap_cpg_destroy(struct ap_cpg *c);
 int ap_cpg_send(struct ap_cpg *c, const char *data, size_t len);
 bool ap_cpg_connected(const struct ap_cpg *c);
+/* knet link `link` to node `nodeid` as corosync sees it now (its stats map):
+ * 1 connected, 0 not, or a negative errno (-ENOENT: no such link). A short
+ * IPC round trip to the local corosync. */
+int ap_cpg_link_up(uint32_t nodeid, int link);
 
 #endif

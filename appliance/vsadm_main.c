@@ -311,14 +311,14 @@ static void print_human(const char *cmd, json_t *resp)
 		printf("Cluster %s: %s, master %s; this node is %s.\n", s(data, "cluster"),
 		       json_is_true(json_object_get(data, "quorate")) ? "quorate" : "NO QUORUM",
 		       s(data, "master")[0] ? s(data, "master") : "none", s(data, "node"));
-		printf("%-4s %-10s %-18s %-18s %s\n", "ID", "NODE", "INTERCONNECT", "PUBLIC",
-		       "STATE");
+		printf("%-4s %-10s %-18s %-18s %-16s %s\n", "ID", "NODE", "INTERCONNECT", "PUBLIC",
+		       "LINKS", "STATE");
 		json_array_foreach(json_object_get(data, "nodes"), i, e)
 		{
-			printf("%-4lld %-10s %-18s %-18s %s%s\n",
+			printf("%-4lld %-10s %-18s %-18s %-16s %s%s\n",
 			       json_integer_value(json_object_get(e, "id")), s(e, "name"),
 			       s(e, "address"), s(e, "address2")[0] ? s(e, "address2") : "-",
-			       s(e, "state"),
+			       s(e, "links"), s(e, "state"),
 			       strcmp(s(e, "name"), s(data, "master")) == 0 ? " (master)" : "");
 		}
 	} else if (strcmp(cmd, "node.show") == 0) {

@@ -67,7 +67,11 @@ mgmt_on() { # NODE: the management address is on NODE's eth1
 	[ "$(echo "$output" | jq -r .quorate)" = true ]
 	run vsadm_on n3 cluster show --json
 	[ "$(echo "$output" | jq -r .quorate)" = true ]
+	# node show tells which link is down.
+	run vsadm_on n1 node show --json
+	[ "$(echo "$output" | jq -r '.nodes[] | select(.name == "n3") | .links')" = "ic:down,pub:up" ]
 	applab port n3 ic0 up
+	wait_until 20 bash -c "$APPLAB exec n1 vsadm node show --json | jq -e '.nodes[] | select(.name == \"n3\") | .links == \"ic:up,pub:up\"'"
 }
 
 @test "a change made on any node is the same on every node" {
