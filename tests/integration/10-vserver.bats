@@ -151,6 +151,8 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	kill -TERM "$dpid"
 	# Gone when its socket is (a zombie would still answer kill -0).
 	wait_until 10 bash -c "[ ! -S /var/lib/applab/nodes/n1/run/appliance/applianced.sock ]"
+	# ... and its process has ended (the sanitizer build checks for leaks at exit).
+	wait_until 30 bash -c "[ ! -d /proc/$dpid ] || grep -q '^State:.*Z' /proc/$dpid/status"
 	# While the daemon is away, clients are still served.
 	client nfs-cat "$(nfs_url $VIP1 /data/a.txt)"
 	applab node n1 start # the node is alive: this starts its applianced again
