@@ -1090,7 +1090,7 @@ int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, 
 
 json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
 {
-	char path[PATH_MAX], *key = NULL, *b64 = NULL;
+	char path[PATH_MAX], *b64 = NULL;
 	json_t *nodes = json_array();
 
 	if (!c->enabled) {
@@ -1109,7 +1109,6 @@ json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
 		snprintf(err, errlen, "The cluster key cannot be read.");
 		return NULL;
 	}
-	(void)key;
 	for (int i = 0; i < c->n_nodes; i++)
 		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s, s:s}", "id",
 		                                       (json_int_t)c->nodes[i].id, "name",
@@ -1192,7 +1191,6 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 			lib_err("cluster: the stored cluster definition is unusable: %s", err);
 			return 0;
 		}
-		char *pl = NULL;
 		/* The placement last agreed, until the master says otherwise. */
 		char ptext[65536];
 		if (vs_store_meta_get(c->store, "placement", ptext, sizeof(ptext)) == 0) {
@@ -1201,7 +1199,6 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 			c->epoch = (uint64_t)json_integer_value(json_object_get(p, "epoch"));
 			json_decref(p);
 		}
-		(void)pl;
 		enable(c);
 	}
 	return 0;
