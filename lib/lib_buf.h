@@ -1,17 +1,17 @@
 /*
- * fx_buf.h - growable text buffer for the fsexport configuration generators
- * (internal to fsexport/, not a public concept).
+ * lib_buf.h - growable text buffer for the configuration generators (ganesha,
+ * samba, corosync, keepalived).
  *
  * The first failure (allocation, formatting) is kept in `err` and every later
  * append is a no-op, so a generator appends unconditionally and checks once at
- * the end with fx_buf_finish().
+ * the end with lib_buf_finish().
  */
-#ifndef FX_BUF_H
-#define FX_BUF_H
+#ifndef LIB_BUF_H
+#define LIB_BUF_H
 
 #include <stddef.h>
 
-struct fx_buf {
+struct lib_buf {
 	char *p;
 	size_t len;
 	size_t cap;
@@ -19,11 +19,11 @@ struct fx_buf {
 };
 
 /* printf-style append; sets b->err on failure. */
-void fx_buf_printf(struct fx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lib_buf_printf(struct lib_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* On success hands the NUL-terminated text to *out and returns 0; on failure
  * frees the buffer and returns the first error. The buffer is empty after. */
-int fx_buf_finish(struct fx_buf *b, char **out);
-/* Frees the buffer (for error paths before fx_buf_finish). */
-void fx_buf_free(struct fx_buf *b);
+int lib_buf_finish(struct lib_buf *b, char **out);
+/* Frees the buffer (for error paths before lib_buf_finish). */
+void lib_buf_free(struct lib_buf *b);
 
 #endif

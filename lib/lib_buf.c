@@ -1,12 +1,12 @@
 /*
- * fx_buf.c - growable text buffer for the fsexport generators.
+ * lib_buf.c - growable text buffer for the configuration generators.
  *
  * Design: a sticky-error builder. Generators format many small lines; checking
  * each append would drown the logic, so the buffer remembers its first error
- * and ignores the rest, and fx_buf_finish() reports it. Growth doubles the
+ * and ignores the rest, and lib_buf_finish() reports it. Growth doubles the
  * capacity; sizes are checked for overflow.
  */
-#include "fsexport/fx_buf.h"
+#include "lib/lib_buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int fx_buf_reserve(struct fx_buf *b, size_t extra)
+static int lib_buf_reserve(struct lib_buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;
@@ -38,7 +38,7 @@ static int fx_buf_reserve(struct fx_buf *b, size_t extra)
 	return 0;
 }
 
-void fx_buf_printf(struct fx_buf *b, const char *fmt, ...)
+void lib_buf_printf(struct lib_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n, rc;
@@ -52,7 +52,7 @@ void fx_buf_printf(struct fx_buf *b, const char *fmt, ...)
 		b->err = -EINVAL;
 		return;
 	}
-	rc = fx_buf_reserve(b, (size_t)n);
+	rc = lib_buf_reserve(b, (size_t)n);
 	if (rc < 0) {
 		b->err = rc;
 		return;
@@ -67,7 +67,7 @@ void fx_buf_printf(struct fx_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void fx_buf_free(struct fx_buf *b)
+void lib_buf_free(struct lib_buf *b)
 {
 	free(b->p);
 	b->p = NULL;
@@ -75,14 +75,14 @@ void fx_buf_free(struct fx_buf *b)
 	b->cap = 0;
 }
 
-int fx_buf_finish(struct fx_buf *b, char **out)
+int lib_buf_finish(struct lib_buf *b, char **out)
 {
 	int rc = b->err;
 
 	if (!rc && !b->p)
-		rc = fx_buf_reserve(b, 0);
+		rc = lib_buf_reserve(b, 0);
 	if (rc) {
-		fx_buf_free(b);
+		lib_buf_free(b);
 		b->err = 0;
 		return rc;
 	}
