@@ -77,35 +77,27 @@ for run in $(seq "$RUNS"); do
 done
 
 python3 - "$work/samples" "$OUT" "$RUNS" <<'EOF'
-import json, os, sys, time
+import sys, time
+sys.path.insert(0, "bench")
+from results import load, percentile, save
 samples_f, out_f, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 s = sorted(float(l.split()[3]) for l in open(samples_f) if l.strip())
-def pct(p):
-    if not s:
-        return None
-    i = min(len(s) - 1, max(0, int(round(p / 100.0 * len(s) + 0.5)) - 1))
-    return round(s[i], 2)
 res = {
     "what": "unclean node failover: applab node kill to the first successful NFS read of each VS of the killed node",
     "method": "lab, 3 nodes (corosync token 1000 ms, knet), ext4 MMP (kernel floor: 2 x 5 s + 1, twice, after an unclean stop), %d kills of the node running vs0; libnfs nfs-cat polled every 0.1 s from the client namespace" % runs,
-    "fresh_client": {"samples": len(s), "p50_s": pct(50), "max_s": round(s[-1], 2) if s else None,
+    "fresh_client": {"samples": len(s), "p50_s": percentile(s, 50), "max_s": round(s[-1], 2) if s else None,
                      "min_s": round(s[0], 2) if s else None},
     "reclaiming_client": "see bench/reclaim.sh (make bench-failover runs it after this script)",
     "target_s": 15,
     "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
 }
-doc = {}
-if os.path.exists(out_f):
-    try:
-        doc = json.load(open(out_f))
-    except Exception:
-        doc = {}
+doc = load(out_f)
 # Keep what other benchmarks wrote under "failover" (the reclaiming client).
 old = doc.get("failover", {})
 if isinstance(old.get("reclaiming_client"), dict):
     res["reclaiming_client"] = old["reclaiming_client"]
 doc["failover"] = res
-json.dump(doc, open(out_f, "w"), indent=2)
+save(out_f, doc)
 print("node failover, fresh client, %d samples: p50 %s s, min %s s, max %s s (target 15 s for a reclaiming client)"
       % (len(s), res["fresh_client"]["p50_s"], res["fresh_client"]["min_s"], res["fresh_client"]["max_s"]))
 EOF

@@ -82,7 +82,9 @@ tcpdump_pid=
 
 # For each pull and each VIP: the first announcement after the pull.
 python3 - "$work/pulls.txt" "$work/cap.txt" "$OUT" "$PULLS" "${VIPS[@]}" <<'EOF'
-import json, os, re, sys, time
+import re, sys, time
+sys.path.insert(0, "bench")
+from results import load, percentile, save
 pulls_f, cap_f, out_f, n_pulls, vips = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
 pulls = [float(l.split()[0]) for l in open(pulls_f) if l.strip()]
 events = []  # (time, vip)
@@ -109,29 +111,19 @@ for k, t0 in enumerate(pulls):
         else:
             missing += 1
 lat.sort()
-def pct(p):
-    if not lat:
-        return None
-    i = min(len(lat) - 1, max(0, int(round(p / 100.0 * len(lat) + 0.5)) - 1))
-    return round(lat[i], 2)
 res = {
     "what": "port failover: cable pull to the first announcement of each VIP on its new port, seen by the client",
     "method": "lab, 1 node, 3 VIPs (2 IPv4, 1 IPv6) of one VS under NFS read load; %d pulls alternating eth1/eth2; tcpdump -tt in the client namespace; pull time taken before ip(8) sets the switch side down" % n_pulls,
     "samples": len(lat), "missing": missing,
-    "p50_ms": pct(50), "p99_ms": pct(99), "max_ms": round(lat[-1], 2) if lat else None,
+    "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "max_ms": round(lat[-1], 2) if lat else None,
     "min_ms": round(lat[0], 2) if lat else None,
     "target": {"p50_ms": 10, "p99_ms": 50},
     "per_vip_median_ms": {v: (round(sorted(x)[len(x) // 2], 2) if x else None) for v, x in per.items()},
     "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
 }
-doc = {}
-if os.path.exists(out_f):
-    try:
-        doc = json.load(open(out_f))
-    except Exception:
-        doc = {}
+doc = load(out_f)
 doc["netfail"] = res
-json.dump(doc, open(out_f, "w"), indent=2)
+save(out_f, doc)
 print("port failover, %d samples (%d missing): p50 %s ms, p99 %s ms, max %s ms (target p50 <= 10, p99 <= 50)"
       % (len(lat), missing, res["p50_ms"], res["p99_ms"], res["max_ms"]))
 sys.exit(0 if lat and missing == 0 else 1)

@@ -175,18 +175,15 @@ done
 cp "$ts" "$work/guest.ts.keep" 2>/dev/null || true
 
 python3 - "$work/samples" "$OUT" "$RUNS" "$boot_s" "$mount_s" "$accel" <<'EOF'
-import json, os, sys, time
+import sys, time
+sys.path.insert(0, "bench")
+from results import load, percentile, save
 samples_f, out_f, runs, boot_s, mount_s, accel = sys.argv[1:7]
 rows = [l.split() for l in open(samples_f) if l.strip()]
 s = sorted(float(r[3]) for r in rows)
-def pct(p):
-    if not s:
-        return None
-    i = min(len(s) - 1, max(0, int(round(p / 100.0 * len(s) + 0.5)) - 1))
-    return round(s[i], 2)
 res = {
     "samples": len(s),
-    "p50_s": pct(50),
+    "p50_s": percentile(s, 50),
     "max_s": round(s[-1], 2) if s else None,
     "min_s": round(s[0], 2) if s else None,
     "runs": [{"run": int(r[0]), "killed": r[1], "vs0_to": r[2], "gap_s": round(float(r[3]), 2)} for r in rows],
@@ -199,18 +196,13 @@ res = {
               % (len(s), runs, accel, float(boot_s), float(mount_s)),
     "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
 }
-doc = {}
-if os.path.exists(out_f):
-    try:
-        doc = json.load(open(out_f))
-    except Exception:
-        doc = {}
+doc = load(out_f)
 f = doc.get("failover")
 if not isinstance(f, dict):
     f = {}
 f["reclaiming_client"] = res
 doc["failover"] = f
-json.dump(doc, open(out_f, "w"), indent=2)
+save(out_f, doc)
 print("node failover, reclaiming client (qemu guest), %d samples: p50 %s s, min %s s, max %s s"
       % (len(s), res["p50_s"], res["min_s"], res["max_s"]))
 EOF
