@@ -9,6 +9,7 @@
  *   report {node, report, states}                  what a node can serve
  *   place  {map: [{vs, node}], notes: [{vs, text}]} the master's placement
  *   ev     {event}                                 an event for every log
+ *   fenced {node, by, detail, ms}                   a departed node is powered off
  * Every node processes them in the same order, so every node's
  * configuration, placement and event log are the same.
  */
@@ -31,6 +32,7 @@
 
 #include "appliance/ap_clusterconf.h"
 #include "appliance/ap_cpg.h"
+#include "appliance/ap_fence.h"
 #include "lib/lib_b64.h"
 #include "lib/lib_backoff.h"
 #include "lib/lib_fs.h"
@@ -45,12 +47,26 @@
 #define MAX_PENDING 64
 #define MAX_OUT 256
 #define FLUSH_RETRY_USEC (10ULL * 1000)
+#define FENCE_TIMEOUT_USEC (60ULL * 1000000)
+/* A split pair keeps quorum on both sides (two_node): the node with the
+ * higher id waits this long before fencing, so only one of them fences. */
+#define FENCE_PAIR_DELAY_USEC (5ULL * 1000000)
+
+/* Fencing of a node that left while holding VSs (DESIGN R4): */
+enum fstate {
+	F_NONE = 0, /* nothing done (or the node is a member) */
+	F_RUNNING,  /* the master runs its fence agent */
+	F_SENT,     /* confirmed off; the "fenced" message is on its way */
+	F_DONE,     /* delivered: every node knows it is off */
+	F_FAILED,   /* no confirmation: takeover waits for MMP instead */
+};
 
 struct cnode {
 	uint32_t id;
 	char name[VS_NAME_MAX + 1];
 	char addr[VS_ADDR_MAX + 1];  /* interconnect: corosync link 0 */
 	char addr2[VS_ADDR_MAX + 1]; /* public network: link 1, "" = none */
+	enum fstate fstate;          /* since it last left the membership */
 };
 
 struct pending {
@@ -105,6 +121,10 @@ struct ap_cluster {
 	int n_round;
 	uint32_t round[MAX_NODES];
 	bool round_seen[MAX_NODES];
+	struct ap_fence *fence;      /* the master's fencing in flight */
+	sd_event_source *fence_wait; /* a pair: the higher id waits first */
+	bool fence_waited;
+	json_t *takeovers; /* vs -> the fenced node this node takes it over from */
 };
 
 static void cevent(struct ap_cluster *c, const char *vs, const char *severity, const char *fmt, ...)
@@ -135,6 +155,22 @@ static const char *name_of(const struct ap_cluster *c, uint32_t id)
 		if (c->nodes[i].id == id)
 			return c->nodes[i].name;
 	return NULL;
+}
+
+static struct cnode *cnode_named(struct ap_cluster *c, const char *name)
+{
+	for (int i = 0; i < c->n_nodes; i++)
+		if (strcmp(c->nodes[i].name, name) == 0)
+			return &c->nodes[i];
+	return NULL;
+}
+
+static bool is_member(const struct ap_cluster *c, uint32_t id)
+{
+	for (int i = 0; i < c->n_members; i++)
+		if (c->members[i] == id)
+			return true;
+	return false;
 }
 
 /* Send what waits in the queue, in order; corosync says "try again" while
@@ -249,6 +285,101 @@ static void forget_place(struct ap_cluster *c)
 	c->last_place = NULL;
 }
 
+/* --- fencing ------------------------------------------------------------------ */
+
+static void master_place(struct ap_cluster *c);
+
+static bool needs_fence(const char *node, void *arg)
+{
+	struct ap_cluster *c = arg;
+	struct cnode *cn = cnode_named(c, node);
+
+	return cn && cn->fstate != F_DONE && cn->fstate != F_FAILED &&
+	       vs_config_find_fence(c->hooks.config(c->arg), node);
+}
+
+static void fence_failed(struct ap_cluster *c, struct cnode *cn, const char *why)
+{
+	cn->fstate = F_FAILED;
+	cevent(c, NULL, "error",
+	       "fencing node %s failed: %s; its virtual servers are taken over once ext4 "
+	       "multi-mount protection shows their file systems idle (about 22 s)",
+	       cn->name, why);
+}
+
+static void on_fence_done(void *arg, const char *node, enum ap_fence_result result,
+                          const char *detail, uint64_t usec)
+{
+	struct ap_cluster *c = arg;
+	struct cnode *cn = cnode_named(c, node);
+
+	c->fence = NULL;
+	if (!cn)
+		return;
+	if (cn->fstate != F_RUNNING) {
+		/* It came back meanwhile: its new life is not fenced. */
+		cevent(c, NULL, "warning", "fence agent for node %s ended (%s) after it rejoined",
+		       node, detail);
+	} else if (result == AP_FENCE_DONE) {
+		cn->fstate = F_SENT;
+		if (send_json(c, json_pack("{s:s, s:s, s:s, s:s, s:I}", "t", "fenced", "node", node,
+		                           "by", c->node, "detail", detail, "ms",
+		                           (json_int_t)(usec / 1000))) < 0)
+			fence_failed(c, cn, "its confirmation could not be sent to the cluster");
+	} else {
+		fence_failed(c, cn, detail);
+	}
+	master_place(c);
+}
+
+static int on_fence_wait(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_cluster *c = userdata;
+
+	c->fence_wait = sd_event_source_disable_unref(c->fence_wait);
+	c->fence_waited = true;
+	master_place(c);
+	return 0;
+}
+
+static void start_fence(struct ap_cluster *c, const char *node)
+{
+	const struct vs_fence *dev = vs_config_find_fence(c->hooks.config(c->arg), node);
+	struct cnode *cn = cnode_named(c, node);
+	uint32_t low = UINT32_MAX;
+	int rc;
+
+	if (!dev || !cn || cn->fstate != F_NONE || c->fence || c->fence_wait)
+		return; /* one at a time; placement runs again when it ends */
+	for (int i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].id < low)
+			low = c->nodes[i].id;
+	if (c->n_nodes == 2 && c->my_id != low && !c->fence_waited) {
+		if (sd_event_add_time_relative(c->ev, &c->fence_wait, CLOCK_MONOTONIC,
+		                               FENCE_PAIR_DELAY_USEC, 0, on_fence_wait, c) >= 0) {
+			cevent(c, NULL, "warning",
+			       "node %s left: waiting %llu s before fencing it, as the higher node "
+			       "id of a pair (the lower one fences first)",
+			       node, FENCE_PAIR_DELAY_USEC / 1000000);
+			return;
+		}
+	}
+	c->fence_waited = false;
+	cn->fstate = F_RUNNING;
+	cevent(c, NULL, "warning",
+	       "node %s left the cluster holding virtual servers: powering it off through its "
+	       "fence device (%s) before they are taken over",
+	       node, dev->agent);
+	rc = ap_fence_run(c->ev, dev, "off", FENCE_TIMEOUT_USEC, on_fence_done, c, &c->fence);
+	if (rc < 0) {
+		char why[160];
+		snprintf(why, sizeof(why), "cannot run the fence agent %s: %s", dev->agent,
+		         strerror(-rc));
+		fence_failed(c, cn, why);
+		master_place(c);
+	}
+}
+
 static void master_place(struct ap_cluster *c)
 {
 	const char *names[MAX_NODES];
@@ -272,6 +403,13 @@ static void master_place(struct ap_cluster *c)
 		return;
 	vs_place(c->hooks.config(c->arg), names, n, c->reports, c->n_reports, c->placement, next,
 	         notes, 64, &nn);
+	/* A node that left holding VSs is powered off before they move. */
+	const char *victim = vs_place_to_fence(c->placement, next, names, n, needs_fence, c);
+	if (victim) {
+		start_fence(c, victim);
+		free(next);
+		return;
+	}
 	json_t *map = json_array(), *jn = json_array();
 	for (int i = 0; i < next->n; i++)
 		json_array_append_new(
@@ -540,6 +678,17 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 	} else if (strcmp(t, "place") == 0) {
 		size_t i;
 		json_t *e;
+		/* VSs this node takes over from a fenced node: their MMP may be reset. */
+		json_array_foreach(json_object_get(m, "map"), i, e)
+		{
+			const char *vs = json_string_value(json_object_get(e, "vs"));
+			const char *nd = json_string_value(json_object_get(e, "node"));
+			const char *old = vs ? vs_placement_node(c->placement, vs) : NULL;
+			struct cnode *cn = old ? cnode_named(c, old) : NULL;
+			if (nd && strcmp(nd, c->node) == 0 && cn && strcmp(old, c->node) != 0 &&
+			    cn->fstate == F_DONE)
+				json_object_set_new(c->takeovers, vs, json_string(old));
+		}
 		load_placement(c, json_object_get(m, "map"));
 		c->epoch = (uint64_t)json_integer_value(json_object_get(m, "epoch"));
 		save_placement(c);
@@ -557,6 +706,31 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 			c->hooks.store_event(c->arg, &ev);
 		}
 		c->hooks.placed(c->arg);
+	} else if (strcmp(t, "fenced") == 0) {
+		const char *node = json_string_value(json_object_get(m, "node")) ?: "";
+		struct cnode *cn = cnode_named(c, node);
+		char text[400];
+		if (cn && !is_member(c, cn->id)) {
+			cn->fstate = F_DONE;
+			snprintf(
+			    text, sizeof(text),
+			    "node %s is powered off (fenced in %lld ms: %s): its file systems are "
+			    "taken over without waiting for multi-mount protection",
+			    node, (long long)json_integer_value(json_object_get(m, "ms")),
+			    json_string_value(json_object_get(m, "detail")) ?: "");
+		} else {
+			snprintf(text, sizeof(text),
+			         "node %s was fenced but is a member again: its new life is not "
+			         "fenced",
+			         node);
+		}
+		struct vs_event ev = {.ts_usec = lib_now_usec(),
+		                      .node = json_string_value(json_object_get(m, "by")) ?: "?",
+		                      .vs = "",
+		                      .severity = "warning",
+		                      .message = text};
+		c->hooks.store_event(c->arg, &ev);
+		master_place(c);
 	} else if (strcmp(t, "ev") == 0) {
 		struct vs_event ev = {
 		    .ts_usec = json_integer_value(json_object_get(m, "ts")),
@@ -583,6 +757,21 @@ static void set_members(struct ap_cluster *c, const uint32_t *ids, int n)
 		k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%s", i ? " " : "",
 		                      name_of(c, ids[i]) ?: "?");
 	cevent(c, NULL, "info", "cluster membership: %s", list);
+	/* A node that is back lives a new life: not fenced, nothing to take
+	 * over from it without MMP's wait. */
+	for (int i = 0; i < c->n_nodes; i++)
+		if (is_member(c, c->nodes[i].id) && c->nodes[i].fstate != F_RUNNING)
+			c->nodes[i].fstate = F_NONE;
+	{
+		const char *vsn;
+		json_t *from, *tmp;
+		json_object_foreach_safe(c->takeovers, tmp, vsn, from)
+		{
+			struct cnode *cn = cnode_named(c, json_string_value(from) ?: "");
+			if (!cn || is_member(c, cn->id))
+				json_object_del(c->takeovers, vsn);
+		}
+	}
 	/* Forget what nodes that left reported: they serve nothing now. */
 	const char *vsn;
 	json_t *st, *tmp;
@@ -1178,7 +1367,9 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->backoff = c->ka_backoff = (struct lib_backoff){.min = 1000000, .max = 30000000};
 	c->placement = calloc(1, sizeof(*c->placement));
 	c->states = json_object();
-	if (!c->node || !c->run_dir || !c->state_dir || !c->placement || !c->states) {
+	c->takeovers = json_object();
+	if (!c->node || !c->run_dir || !c->state_dir || !c->placement || !c->states ||
+	    !c->takeovers) {
 		ap_cluster_destroy(c);
 		return -ENOMEM;
 	}
@@ -1226,6 +1417,9 @@ void ap_cluster_destroy(struct ap_cluster *c)
 			               json_pack("{s:b, s:s}", "ok", 0, "error",
 			                         "applianced is stopping; the change may not have "
 			                         "been applied."));
+	ap_fence_cancel(c->fence);
+	c->fence_wait = sd_event_source_disable_unref(c->fence_wait);
+	json_decref(c->takeovers);
 	json_decref(c->states);
 	free(c->last_report);
 	free(c->last_place);
@@ -1313,6 +1507,25 @@ int ap_cluster_event(struct ap_cluster *c, const struct vs_event *ev)
 	                              "severity", ev->severity, "message", ev->message));
 }
 
+bool ap_cluster_takeover_take(struct ap_cluster *c, const char *vs, char *from, size_t len)
+{
+	json_t *v = c ? json_object_get(c->takeovers, vs) : NULL;
+
+	if (!v)
+		return false;
+	snprintf(from, len, "%s", json_string_value(v) ?: "");
+	json_object_del(c->takeovers, vs);
+	return from[0] != '\0';
+}
+
+bool ap_cluster_has_node(const struct ap_cluster *c, const char *node)
+{
+	for (int i = 0; c && i < c->n_nodes; i++)
+		if (strcmp(c->nodes[i].name, node) == 0)
+			return true;
+	return false;
+}
+
 void ap_cluster_local_changed(struct ap_cluster *c)
 {
 	if (c && c->enabled)
@@ -1338,11 +1551,17 @@ json_t *ap_cluster_show(struct ap_cluster *c)
 			         : l1 == 1     ? "up"
 			                       : "down");
 		}
-		json_array_append_new(
-		    nodes,
-		    json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)c->nodes[i].id,
-		              "name", c->nodes[i].name, "address", c->nodes[i].addr, "address2",
-		              c->nodes[i].addr2, "state", state, "links", links));
+		static const char *const fnames[] = {"", "fencing", "fenced", "fenced",
+		                                     "fence failed"};
+		const struct vs_fence *dev =
+		    vs_config_find_fence(c->hooks.config(c->arg), c->nodes[i].name);
+		json_array_append_new(nodes,
+		                      json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+		                                (json_int_t)c->nodes[i].id, "name",
+		                                c->nodes[i].name, "address", c->nodes[i].addr,
+		                                "address2", c->nodes[i].addr2, "state", state,
+		                                "links", links, "fence", dev ? dev->agent : "none",
+		                                "fenced", fnames[c->nodes[i].fstate]));
 	}
 	return json_pack("{s:b, s:s, s:s, s:b, s:b, s:s, s:o}", "enabled", c->enabled, "cluster",
 	                 c->name, "node", c->node, "corosync", c->connected, "quorate",

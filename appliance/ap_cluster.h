@@ -12,6 +12,11 @@
  * placement with vs_place() and sends it; every node reconciles to it. A node
  * without quorum runs no VS.
  *
+ * A node that leaves while holding VSs is powered off through its fence
+ * device (ap_fence), when it has one, before the master moves its VSs; the
+ * confirmation is a message, so every node knows the node is off, and the
+ * node taking a VS over may reset ext4's MMP instead of waiting for it.
+ *
  * The cluster is defined once (`vsadm cluster create` on one node, which
  * makes the authentication key) and joined from a bundle (`vsadm cluster
  * join`): the bundle holds the key, so it is written 0600 and is to be moved
@@ -70,6 +75,13 @@ const struct vs_placement *ap_cluster_placement(const struct ap_cluster *c);
 bool ap_cluster_placement_heard(const struct ap_cluster *c);
 /* What the VS's node last reported of it: state, or NULL. */
 const char *ap_cluster_vs_state(const struct ap_cluster *c, const char *vs);
+
+/* Is `node` one of the cluster's nodes? */
+bool ap_cluster_has_node(const struct ap_cluster *c, const char *node);
+/* Does this node take `vs` over from a node that was fenced (powered off by
+ * its fence device)? Then true, with that node's name in from, once: the
+ * answer is handed to the VS's runtime (vs_runtime_allow_mmp_reset). */
+bool ap_cluster_takeover_take(struct ap_cluster *c, const char *vs, char *from, size_t len);
 
 /* Propose a new configuration based on `base`; the reply goes to conn when
  * it is delivered (ok), or refused (someone else's change came first). */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "appliance/ap_cluster.h"
+#include "appliance/ap_fence.h"
 #include "appliance/ap_ctl.h"
 #include "appliance/ap_ports.h"
 #include "fsexport/fx_ganesha.h"
@@ -34,6 +35,7 @@
 #include "vserver/vs_store.h"
 
 #define PROBE_INTERVAL_USEC (5ULL * 1000000)
+#define FENCE_CHECK_TIMEOUT_USEC (30ULL * 1000000)
 
 struct rt_entry {
 	char name[VS_NAME_MAX + 1];
@@ -65,6 +67,8 @@ struct ap_daemon {
 	struct waiter *waiters;
 	sd_event_source *reaper;
 	long long started_usec;
+	struct ap_fence *check; /* `vsadm fence check` in flight */
+	uint64_t check_conn;
 };
 
 /* --- event log ------------------------------------------------------------ */
@@ -241,11 +245,17 @@ static void sync_runtimes(struct ap_daemon *d)
 	for (int i = 0; i < d->cfg->n_vservers; i++) {
 		const struct vs_vserver *vs = &d->cfg->vservers[i];
 		struct rt_entry *e = find_rt(d, vs->name);
+		char from[VS_NAME_MAX + 1];
 		effective(d, vs, eff);
 		if (e && !e->deleting)
 			vs_runtime_update(e->rt, eff);
 		else if (!e && add_runtime(d, eff) < 0)
 			lib_err("%s: cannot create its runtime", vs->name);
+		/* Taken over from a fenced node: no need to wait for MMP. */
+		e = find_rt(d, vs->name);
+		if (e && !e->deleting &&
+		    ap_cluster_takeover_take(d->cluster, vs->name, from, sizeof(from)))
+			vs_runtime_allow_mmp_reset(e->rt, from);
 	}
 	free(eff);
 	for (struct rt_entry *e = d->rts; e; e = e->next) {
@@ -485,12 +495,30 @@ static void do_luns(struct ap_daemon *d, uint64_t conn)
 	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
 }
 
+static void on_fence_check(void *arg, const char *node, enum ap_fence_result result,
+                           const char *detail, uint64_t usec)
+{
+	struct ap_daemon *d = arg;
+
+	d->check = NULL;
+	if (result == AP_FENCE_FAILED)
+		ap_ctl_reply(
+		    d->ctl, d->check_conn,
+		    ap_error("The fence device of node %s did not answer: %s.", node, detail));
+	else
+		ap_ctl_reply(d->ctl, d->check_conn,
+		             ap_ok(NULL, json_pack("{s:s, s:s, s:s, s:I}", "node", node, "power",
+		                                   result == AP_FENCE_DONE ? "on" : "off", "detail",
+		                                   detail, "ms", (json_int_t)(usec / 1000))));
+}
+
 static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args)
 {
 	struct ap_daemon *d = arg;
 	char err[VS_ERR_LEN] = "", what[512];
 	const char *vs = str_arg(args, "vs");
-	const char *name = str_arg(args, "name");
+	const char *name =
+	    strncmp(cmd, "fence.", 6) == 0 ? str_arg(args, "node") : str_arg(args, "name");
 	int rc;
 
 	if (strcmp(cmd, "vserver.show") == 0)
@@ -548,6 +576,42 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		                    d->cfg->n_vservers, "uptime_s",
 		                    (json_int_t)((lib_now_usec() - d->started_usec) / 1000000),
 		                    "run_dir", d->run_dir, "state_dir", d->state_dir)));
+		return;
+	}
+	if (strcmp(cmd, "fence.show") == 0) {
+		json_t *arr = json_array();
+		for (int i = 0; i < d->cfg->n_fences; i++) {
+			char shown[VS_FENCE_OPTS_MAX + 1];
+			vs_fence_options_shown(&d->cfg->fences[i], shown, sizeof(shown));
+			json_array_append_new(
+			    arr, json_pack("{s:s, s:s, s:s}", "node", d->cfg->fences[i].node,
+			                   "agent", d->cfg->fences[i].agent, "options", shown));
+		}
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
+		return;
+	}
+	if (strcmp(cmd, "fence.check") == 0) {
+		const struct vs_fence *dev = vs_config_find_fence(d->cfg, name ? name : "");
+		if (!dev) {
+			ap_ctl_reply(d->ctl, conn,
+			             ap_error("Node '%s' has no fence device ('vsadm fence set').",
+			                      name ? name : ""));
+			return;
+		}
+		if (d->check) {
+			ap_ctl_reply(d->ctl, conn,
+			             ap_error("A fence check is already running; try again in a "
+			                      "moment."));
+			return;
+		}
+		rc = ap_fence_run(d->ev, dev, "status", FENCE_CHECK_TIMEOUT_USEC, on_fence_check, d,
+		                  &d->check);
+		if (rc < 0)
+			ap_ctl_reply(d->ctl, conn,
+			             ap_error("Cannot run the fence agent %s: %s.", dev->agent,
+			                      strerror(-rc)));
+		else
+			d->check_conn = conn;
 		return;
 	}
 	if (strcmp(cmd, "node.ping") == 0) {
@@ -670,6 +734,33 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		snprintf(what, sizeof(what), "failover group %s created with ports %s%s%s",
 		         name ? name : "", str_arg(args, "ports") ?: "",
 		         str_arg(args, "probe") ? ", probing " : "", str_arg(args, "probe") ?: "");
+		vs = NULL;
+	} else if (strcmp(cmd, "fence.set") == 0) {
+		rc = 0;
+		if (!ap_cluster_enabled(d->cluster)) {
+			rc = -ENOENT;
+			snprintf(err, sizeof(err),
+			         "Fencing is for the nodes of a cluster; this node is in none "
+			         "('vsadm cluster create').");
+		} else if (!ap_cluster_has_node(d->cluster, name ? name : "")) {
+			rc = -ENOENT;
+			snprintf(err, sizeof(err),
+			         "The cluster has no node named '%.31s' ('vsadm cluster show').",
+			         name ? name : "");
+		}
+		if (rc == 0)
+			rc = vs_config_fence_set(d->cfg, name ? name : "",
+			                         str_arg(args, "agent") ?: "",
+			                         str_arg(args, "options"), err, sizeof(err));
+		snprintf(what, sizeof(what), "fence device of node %s set: %s", name ? name : "",
+		         str_arg(args, "agent") ?: "");
+		vs = NULL;
+	} else if (strcmp(cmd, "fence.delete") == 0) {
+		rc = vs_config_fence_delete(d->cfg, name ? name : "", err, sizeof(err));
+		snprintf(what, sizeof(what),
+		         "fence device of node %s removed: its file systems will be taken over "
+		         "after multi-mount protection's wait",
+		         name ? name : "");
 		vs = NULL;
 	} else if (strcmp(cmd, "fgroup.delete") == 0) {
 		rc = vs_config_fgroup_delete(d->cfg, name ? name : "", err, sizeof(err));
@@ -933,6 +1024,7 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	ap_ctl_destroy(d->ctl);
 	ap_ports_destroy(d->ports);
 	d->ports = NULL;
+	ap_fence_cancel(d->check);
 	ap_cluster_destroy(d->cluster);
 	d->cluster = NULL;
 	while (d->waiters) {

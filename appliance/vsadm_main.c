@@ -306,20 +306,29 @@ static void print_human(const char *cmd, json_t *resp)
 			       json_integer_value(json_object_get(e, "probe_misses")),
 			       json_integer_value(json_object_get(e, "hold_down_s")));
 		}
+	} else if (strcmp(cmd, "fence.show") == 0) {
+		printf("%-10s %-16s %s\n", "NODE", "AGENT", "OPTIONS");
+		json_array_foreach(data, i, e)
+		    printf("%-10s %-16s %s\n", s(e, "node"), s(e, "agent"), s(e, "options"));
+	} else if (strcmp(cmd, "fence.check") == 0) {
+		printf("Node %s is powered %s (its fence device answered in %lld ms: %s).\n",
+		       s(data, "node"), s(data, "power"),
+		       json_integer_value(json_object_get(data, "ms")), s(data, "detail"));
 	} else if ((strcmp(cmd, "cluster.show") == 0 || strcmp(cmd, "node.show") == 0) &&
 	           json_object_get(data, "nodes")) {
 		printf("Cluster %s: %s, master %s; this node is %s.\n", s(data, "cluster"),
 		       json_is_true(json_object_get(data, "quorate")) ? "quorate" : "NO QUORUM",
 		       s(data, "master")[0] ? s(data, "master") : "none", s(data, "node"));
-		printf("%-4s %-10s %-18s %-18s %-16s %s\n", "ID", "NODE", "INTERCONNECT", "PUBLIC",
-		       "LINKS", "STATE");
+		printf("%-4s %-10s %-18s %-18s %-16s %-14s %s\n", "ID", "NODE", "INTERCONNECT",
+		       "PUBLIC", "LINKS", "FENCE", "STATE");
 		json_array_foreach(json_object_get(data, "nodes"), i, e)
 		{
-			printf("%-4lld %-10s %-18s %-18s %-16s %s%s\n",
+			printf("%-4lld %-10s %-18s %-18s %-16s %-14s %s%s%s%s\n",
 			       json_integer_value(json_object_get(e, "id")), s(e, "name"),
 			       s(e, "address"), s(e, "address2")[0] ? s(e, "address2") : "-",
-			       s(e, "links"), s(e, "state"),
-			       strcmp(s(e, "name"), s(data, "master")) == 0 ? " (master)" : "");
+			       s(e, "links"), s(e, "fence"), s(e, "state"),
+			       strcmp(s(e, "name"), s(data, "master")) == 0 ? " (master)" : "",
+			       s(e, "fenced")[0] ? ", " : "", s(e, "fenced"));
 		}
 	} else if (strcmp(cmd, "node.show") == 0) {
 		const char *key;

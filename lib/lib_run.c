@@ -143,7 +143,7 @@ static int on_kill(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(const struct lib_run_opts *o, int outw, int errw)
+static void child(const struct lib_run_opts *o, int inr, int outw, int errw)
 {
 	sigset_t none;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -156,7 +156,7 @@ static void child(const struct lib_run_opts *o, int outw, int errw)
 		signal(sig, SIG_DFL);
 	if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) < 0)
 		goto fail;
-	if (dup2(null, 0) < 0 || dup2(outw >= 0 ? outw : null, 1) < 0 ||
+	if (dup2(inr >= 0 ? inr : null, 0) < 0 || dup2(outw >= 0 ? outw : null, 1) < 0 ||
 	    dup2(outw >= 0 ? outw : null, 2) < 0)
 		goto fail;
 	if (chdir("/") < 0)
@@ -189,7 +189,7 @@ static struct lib_run *run_new(sd_event *ev, lib_run_done_fn done, void *arg)
 int lib_run_start(sd_event *ev, const struct lib_run_opts *o, lib_run_done_fn done, void *arg,
                   struct lib_run **out)
 {
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
 	struct lib_run *r;
 	int err = 0, rc;
 	ssize_t n;
@@ -211,13 +211,35 @@ int lib_run_start(sd_event *ev, const struct lib_run_opts *o, lib_run_done_fn do
 		rc = -errno;
 		goto fail;
 	}
+	if (o->stdin_data) {
+		/* Small enough for the pipe's buffer: written whole, never blocks. */
+		size_t len = strlen(o->stdin_data);
+		if (len > LIB_RUN_STDIN_MAX) {
+			rc = -E2BIG;
+			goto fail;
+		}
+		if (pipe2(inp, O_CLOEXEC) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		if (write(inp[1], o->stdin_data, len) != (ssize_t)len) {
+			rc = -EIO;
+			goto fail;
+		}
+		close(inp[1]);
+		inp[1] = -1;
+	}
 	r->pid = fork();
 	if (r->pid < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	if (r->pid == 0)
-		child(o, o->capture ? outp[1] : o->out_fd, errp[1]);
+		child(o, inp[0], o->capture ? outp[1] : o->out_fd, errp[1]);
+	if (inp[0] >= 0) {
+		close(inp[0]);
+		inp[0] = -1;
+	}
 	r->pgid = r->pid;
 	r->running = true;
 	close(errp[1]);
@@ -270,6 +292,8 @@ fail:
 			close(outp[i]);
 		if (errp[i] >= 0)
 			close(errp[i]);
+		if (inp[i] >= 0)
+			close(inp[i]);
 	}
 	r->running = false;
 	lib_run_destroy(r);

@@ -4,7 +4,9 @@
  * Every external program (mount, umount, ganesha.nfsd, smbd, the storage
  * probe) is started here, as relayd and keepalived do it:
  *   - argv only, never a shell; the program is searched in PATH;
- *   - stdin is /dev/null, every other descriptor is closed (close_range);
+ *   - stdin is /dev/null, or a small text given by the caller (how fence
+ *     agents take their options, keeping secrets out of argv), every other
+ *     descriptor is closed (close_range);
  *   - the child leads its own process group, so a timeout or a stop kills
  *     the whole group and nothing it forked is left behind;
  *   - optionally entered into a network namespace before exec (setns);
@@ -44,7 +46,12 @@ struct lib_run_opts {
 	uint64_t timeout_usec;   /* 0 = no deadline */
 	bool capture;            /* capture stdout+stderr into the result */
 	int out_fd; /* when not capturing: >= 0 receives stdout+stderr, -1 = /dev/null */
+	/* Given to the child as its stdin (NULL = /dev/null); at most
+	 * LIB_RUN_STDIN_MAX bytes (-E2BIG), written before the child starts. */
+	const char *stdin_data;
 };
+
+#define LIB_RUN_STDIN_MAX 4096
 
 enum lib_run_end {
 	LIB_RUN_EXITED = 0, /* exit_code is valid */

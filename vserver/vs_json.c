@@ -70,8 +70,13 @@ json_t *vs_config_to_json(const struct vs_config *cfg)
 		                                        "probe_misses", (json_int_t)g->probe_misses,
 		                                        "hold_down_s", (json_int_t)g->hold_down_s));
 	}
-	return json_pack("{s:I, s:o, s:o}", "version", (json_int_t)cfg->version, "fgroups", groups,
-	                 "vservers", arr);
+	json_t *fences = json_array();
+	for (int i = 0; i < cfg->n_fences; i++)
+		json_array_append_new(
+		    fences, json_pack("{s:s, s:s, s:s}", "node", cfg->fences[i].node, "agent",
+		                      cfg->fences[i].agent, "options", cfg->fences[i].options));
+	return json_pack("{s:I, s:o, s:o, s:o}", "version", (json_int_t)cfg->version, "fgroups",
+	                 groups, "fences", fences, "vservers", arr);
 }
 
 static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
@@ -195,6 +200,18 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 		rc = vs_config_fgroup_create(cfg, gname, list, probe, (uint32_t)interval,
 		                             (uint32_t)misses, (int32_t)hold, NULL, NULL, err,
 		                             errlen);
+		if (rc < 0)
+			return rc;
+	}
+	json_array_foreach(json_object_get(j, "fences"), i, e)
+	{
+		const char *node = NULL, *agent = NULL, *opts = "";
+		if (json_unpack(e, "{s:s, s:s, s?s}", "node", &node, "agent", &agent, "options",
+		                &opts) < 0) {
+			snprintf(err, errlen, "A fence device entry is malformed.");
+			return -EINVAL;
+		}
+		rc = vs_config_fence_set(cfg, node, agent, opts, err, errlen);
 		if (rc < 0)
 			return rc;
 	}

@@ -913,6 +913,157 @@ int vs_config_fgroup_delete(struct vs_config *cfg, const char *name, char *err, 
 	            shown(name, buf, sizeof(buf)));
 }
 
+/* --- fence devices ----------------------------------------------------------- */
+
+const struct vs_fence *vs_config_find_fence(const struct vs_config *cfg, const char *node)
+{
+	for (int i = 0; i < cfg->n_fences; i++)
+		if (strcmp(cfg->fences[i].node, node) == 0)
+			return &cfg->fences[i];
+	return NULL;
+}
+
+static bool fence_secret_key(const char *key, size_t len)
+{
+	static const char *const secrets[] = {"pass", "secret", "community", "key", "token"};
+
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		for (size_t k = 0; k + strlen(secrets[i]) <= len; k++)
+			if (strncmp(key + k, secrets[i], strlen(secrets[i])) == 0)
+				return true;
+	return false;
+}
+
+/* One "key=value" item of an option list; 0 or a sentence in err. */
+static int fence_option_ok(const char *item, size_t len, char *err, size_t errlen)
+{
+	const char *eq = memchr(item, '=', len);
+	char buf[48], it[VS_FENCE_OPTS_MAX + 1];
+
+	snprintf(it, sizeof(it), "%.*s", (int)len, item);
+	if (!eq || eq == item)
+		return fail(-EINVAL, err, errlen,
+		            "The fence option '%s' is not of the form key=value.",
+		            shown(it, buf, sizeof(buf)));
+	if (!islower((unsigned char)item[0]))
+		return fail(-EINVAL, err, errlen,
+		            "The fence option key in '%s' must start with a lower-case letter.",
+		            shown(it, buf, sizeof(buf)));
+	for (const char *p = item; p < eq; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
+			return fail(-EINVAL, err, errlen,
+			            "The fence option key in '%s' may hold only a-z, 0-9 and '_'.",
+			            shown(it, buf, sizeof(buf)));
+	if ((size_t)(eq - item) == 6 && strncmp(item, "action", 6) == 0)
+		return fail(-EINVAL, err, errlen,
+		            "The fence option 'action' is chosen by the appliance (off, status).");
+	for (const char *p = eq + 1; p < item + len; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return fail(
+			    -EINVAL, err, errlen,
+			    "The value of fence option '%.*s' holds a character that is not "
+			    "printable ASCII.",
+			    (int)(eq - item), item);
+	return 0;
+}
+
+int vs_config_fence_set(struct vs_config *cfg, const char *node, const char *agent,
+                        const char *options, char *err, size_t errlen)
+{
+	struct vs_fence f = {0};
+	char buf[48];
+	int rc = vs_check_name("node", node, VS_NAME_MAX, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (!agent || strncmp(agent, "fence_", 6) != 0 || !agent[6] || strlen(agent) > VS_NAME_MAX)
+		return fail(-EINVAL, err, errlen,
+		            "The fence agent '%s' is not the name of a fence-agents program "
+		            "(fence_ipmilan, fence_scsi, ...).",
+		            shown(agent ? agent : "", buf, sizeof(buf)));
+	for (const char *p = agent + 6; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
+			return fail(-EINVAL, err, errlen,
+			            "The fence agent '%s' may hold only a-z, 0-9 and '_'.",
+			            shown(agent, buf, sizeof(buf)));
+	options = options ? options : "";
+	if (strlen(options) > VS_FENCE_OPTS_MAX)
+		return fail(-EINVAL, err, errlen,
+		            "The fence options are longer than %d characters.", VS_FENCE_OPTS_MAX);
+	for (const char *p = options; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		rc = fence_option_ok(p, len, err, errlen);
+		if (rc < 0)
+			return rc;
+		p += len + (end ? 1 : 0);
+		if (end && !*p)
+			return fail(-EINVAL, err, errlen, "The fence options end with a comma.");
+	}
+	snprintf(f.node, sizeof(f.node), "%s", node);
+	snprintf(f.agent, sizeof(f.agent), "%s", agent);
+	snprintf(f.options, sizeof(f.options), "%s", options);
+	struct vs_fence *cur = (struct vs_fence *)vs_config_find_fence(cfg, node);
+	if (!cur) {
+		if (cfg->n_fences >= VS_MAX_FENCES)
+			return fail(-E2BIG, err, errlen,
+			            "There are already %d fence devices, the maximum.",
+			            VS_MAX_FENCES);
+		cur = &cfg->fences[cfg->n_fences++];
+	}
+	*cur = f;
+	cfg->version++;
+	return 0;
+}
+
+int vs_config_fence_delete(struct vs_config *cfg, const char *node, char *err, size_t errlen)
+{
+	char buf[48];
+	const struct vs_fence *f = vs_config_find_fence(cfg, node);
+
+	if (!f)
+		return fail(-ENOENT, err, errlen, "Node '%s' has no fence device.",
+		            shown(node, buf, sizeof(buf)));
+	int i = (int)(f - cfg->fences);
+	memmove(&cfg->fences[i], &cfg->fences[i + 1],
+	        (size_t)(cfg->n_fences - i - 1) * sizeof(cfg->fences[0]));
+	cfg->n_fences--;
+	cfg->version++;
+	return 0;
+}
+
+int vs_fence_stdin(const struct vs_fence *f, const char *action, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "action=%s\n", action);
+
+	for (const char *p = f->options; *p && n < len;) {
+		const char *end = strchr(p, ',');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+		n += (size_t)snprintf(buf + n, len - n, "%.*s\n", (int)l, p);
+		p += l + (end ? 1 : 0);
+	}
+	return n < len ? 0 : -ENOSPC;
+}
+
+void vs_fence_options_shown(const struct vs_fence *f, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (const char *p = f->options; *p && n < len;) {
+		const char *end = strchr(p, ',');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+		const char *eq = memchr(p, '=', l);
+		size_t kl = eq ? (size_t)(eq - p) : l;
+		if (eq && fence_secret_key(p, kl))
+			n += (size_t)snprintf(buf + n, len - n, "%s%.*s=***", n ? "," : "", (int)kl,
+			                      p);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%s%.*s", n ? "," : "", (int)l, p);
+		p += l + (end ? 1 : 0);
+	}
+}
+
 void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6])
 {
 	uint64_t h = 0xcbf29ce484222325ULL;

@@ -104,11 +104,24 @@ struct vs_vserver {
 	struct vs_share shares[VS_MAX_SHARES];
 };
 
+/* How to power off (fence) a node: a fence-agents program and its options.
+ * The agent is run with "action=off" and the options as "key=value" lines on
+ * its stdin (the fence-agents convention), so no secret shows in argv. */
+#define VS_MAX_FENCES 16
+#define VS_FENCE_OPTS_MAX 511
+struct vs_fence {
+	char node[VS_NAME_MAX + 1];
+	char agent[VS_NAME_MAX + 1];         /* fence_ipmilan, fence_scsi, ... */
+	char options[VS_FENCE_OPTS_MAX + 1]; /* "key=value,key=value" */
+};
+
 /* The whole configuration of the node (later: of the cluster). */
 struct vs_config {
 	uint64_t version; /* bumped by every accepted change */
 	int n_fgroups;
 	struct vs_fgroup fgroups[VS_MAX_FGROUPS];
+	int n_fences;
+	struct vs_fence fences[VS_MAX_FENCES];
 	int n_vservers;
 	struct vs_vserver vservers[VS_MAX_VSERVERS];
 };
@@ -181,6 +194,21 @@ int vs_config_share_add(struct vs_config *cfg, const char *vs, const char *share
                         const char *fsname, const char *path, bool ro, char *err, size_t errlen);
 int vs_config_share_del(struct vs_config *cfg, const char *vs, const char *share, char *err,
                         size_t errlen);
+
+/* A node's fence device: agent "fence_[a-z0-9_]+" (run from PATH); options
+ * "key=value,..." with keys [a-z][a-z0-9_]* (not "action", which the
+ * appliance sets) and printable values without commas. Replaces any device
+ * the node had. */
+int vs_config_fence_set(struct vs_config *cfg, const char *node, const char *agent,
+                        const char *options, char *err, size_t errlen);
+int vs_config_fence_delete(struct vs_config *cfg, const char *node, char *err, size_t errlen);
+const struct vs_fence *vs_config_find_fence(const struct vs_config *cfg, const char *node);
+/* The agent's stdin for `action`: "action=ACTION\nkey=value\n..."; -ENOSPC if
+ * it does not fit. */
+int vs_fence_stdin(const struct vs_fence *f, const char *action, char *buf, size_t len);
+/* The options as shown to people: secrets (password, passwd, community...)
+ * replaced by "***". */
+void vs_fence_options_shown(const struct vs_fence *f, char *buf, size_t len);
 
 /* Stable locally administered unicast MAC for a VIP of a VS (FNV-1a based). */
 void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6]);

@@ -235,3 +235,20 @@ void vs_place(const struct vs_config *cfg, const char *const *members, int n_mem
 	if (n_notes)
 		*n_notes = nn;
 }
+
+const char *vs_place_to_fence(const struct vs_placement *cur, const struct vs_placement *next,
+                              const char *const *members, int n_members,
+                              bool (*needs_fence)(const char *node, void *arg), void *arg)
+{
+	for (int i = 0; i < next->n; i++) {
+		const char *from = vs_placement_node(cur, next->e[i].vs);
+		bool member = false;
+		if (!from || strcmp(from, next->e[i].node) == 0)
+			continue;
+		for (int k = 0; k < n_members && !member; k++)
+			member = strcmp(members[k], from) == 0;
+		if (!member && needs_fence(from, arg))
+			return from;
+	}
+	return NULL;
+}

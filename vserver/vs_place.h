@@ -64,6 +64,15 @@ void vs_place(const struct vs_config *cfg, const char *const *members, int n_mem
               const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
               struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes);
 
+/* Fencing before a takeover: the first node (in `next`'s order) that a VS
+ * leaves for another node while the departed node is not among `members`
+ * and `needs_fence(node, arg)` says it must still be powered off (it has a
+ * fence device and is not fenced yet). Its VSs must not be placed before it
+ * is fenced or its fencing has failed. NULL when no such node. */
+const char *vs_place_to_fence(const struct vs_placement *cur, const struct vs_placement *next,
+                              const char *const *members, int n_members,
+                              bool (*needs_fence)(const char *node, void *arg), void *arg);
+
 /* Can `r`'s node serve `vs`? If not, why (a phrase) in why. */
 bool vs_node_can_serve(const struct vs_config *cfg, const struct vs_vserver *vs,
                        const struct vs_node_report *r, char *why, size_t len);

@@ -70,6 +70,7 @@ struct mountst {
 	char dev[64];
 	char dir[PATH_MAX];
 	bool mounted;
+	bool mmp_reset_tried; /* this takeover's MMP reset was attempted */
 	bool probe_failed;
 	char probe_error[160];
 	struct lib_run *probe;
@@ -103,6 +104,8 @@ struct vs_runtime {
 	struct lib_run *op; /* mount / umount in flight */
 	int op_index;
 	bool op_mount;
+	bool op_reset;                        /* the op is tune2fs -E clear_mmp */
+	char mmp_reset_from[VS_NAME_MAX + 1]; /* fenced last holder, "" = none */
 	struct server srv[2];
 	int n_mounts;
 	struct mountst mounts[VS_MAX_FS];
@@ -299,7 +302,20 @@ static void on_mount_op(struct lib_run *run, const struct lib_run_result *res, v
 		if (*p == '\n')
 			*p = ' ';
 	lib_run_describe(res, how, sizeof(how));
-	if (rt->op_mount) {
+	if (rt->op_reset) {
+		/* Either way the mount comes next; without the reset it waits for
+		 * MMP to show the file system idle, which is still safe. */
+		if (ok)
+			rt_event(rt, "info",
+			         "file system %s: multi-mount protection reset on %s, without "
+			         "waiting, because its last holder %s was fenced",
+			         m->name, m->dev, rt->mmp_reset_from);
+		else
+			rt_event(rt, "warning",
+			         "file system %s: resetting multi-mount protection on %s failed "
+			         "(tune2fs %s: %s); mounting waits for it instead",
+			         m->name, m->dev, how, out);
+	} else if (rt->op_mount) {
 		if (ok) {
 			char adir[PATH_MAX];
 			m->mounted = true;
@@ -340,13 +356,16 @@ static void on_mount_op(struct lib_run *run, const struct lib_run_result *res, v
 	kick(rt);
 }
 
-static int start_op(struct vs_runtime *rt, int index, bool mount)
+static int start_op(struct vs_runtime *rt, int index, bool mount, bool reset)
 {
 	struct mountst *m = &rt->mounts[index];
 	const char *margv[] = {"mount", "-t", "ext4", "-o", FX_MOUNT_OPTS, m->dev, m->dir, NULL};
 	const char *uargv[] = {"umount", m->dir, NULL};
+	const char *rargv[] = {"tune2fs", "-f", "-E", "clear_mmp", m->dev, NULL};
 	struct lib_run_opts o = {
-	    .argv = mount ? margv : uargv,
+	    .argv = reset   ? rargv
+	            : mount ? margv
+	                    : uargv,
 	    .netns_fd = -1,
 	    .timeout_usec = mount ? MOUNT_TIMEOUT_USEC : UMOUNT_TIMEOUT_USEC,
 	    .capture = true,
@@ -356,6 +375,7 @@ static int start_op(struct vs_runtime *rt, int index, bool mount)
 
 	rt->op_index = index;
 	rt->op_mount = mount;
+	rt->op_reset = reset;
 	rc = lib_run_start(rt->env.ev, &o, on_mount_op, rt, &rt->op);
 	if (rc < 0) {
 		fail(rt, "cannot run %s: %s", o.argv[0], strerror(-rc));
@@ -426,9 +446,17 @@ static int ensure_mounts(struct vs_runtime *rt)
 			fail(rt, "cannot create the mount point %s: %s", m->dir, strerror(-rc));
 			return 1;
 		}
+		if (rt->mmp_reset_from[0] && !m->mmp_reset_tried) {
+			/* Taken over from a node that was powered off (fenced): it
+			 * cannot write any more, so the MMP block it left "in use"
+			 * is reset instead of waiting for it (~22 s here). */
+			m->mmp_reset_tried = true;
+			start_op(rt, (int)(m - rt->mounts), true, true);
+			return 1;
+		}
 		rt_event(rt, "info", "mounting file system %s: LUN %s=%s is %s", f->name, tag,
 		         f->lun, lun.dev);
-		start_op(rt, (int)(m - rt->mounts), true);
+		start_op(rt, (int)(m - rt->mounts), true, false);
 		return 1;
 	}
 	return 0;
@@ -455,7 +483,7 @@ static int drop_mounts(struct vs_runtime *rt)
 			continue;
 		}
 		m->mounted = false;
-		start_op(rt, i, false);
+		start_op(rt, i, false, false);
 		return 1;
 	}
 	return 0;
@@ -1214,6 +1242,7 @@ static void converge_running(struct vs_runtime *rt)
 		return;
 	if (rt->state != VS_RT_RUNNING)
 		rt_event(rt, "info", "running on node %s", rt->node);
+	rt->mmp_reset_from[0] = '\0'; /* one takeover, one reset */
 	set_state(rt, VS_RT_RUNNING);
 	if (!rt->probe_timer &&
 	    sd_event_add_time_relative(rt->env.ev, &rt->probe_timer, CLOCK_MONOTONIC,
@@ -1234,6 +1263,7 @@ static void converge_stopped(struct vs_runtime *rt)
 		return;
 	}
 	set_state(rt, VS_RT_STOPPING);
+	rt->mmp_reset_from[0] = '\0';
 	if (rt->nsfd < 0 && nf_netns_exists(rt->netns) == 1) {
 		rt->nsfd = nf_netns_open(rt->netns);
 		if (rt->nsfd < 0)
@@ -1279,6 +1309,14 @@ static void kick(struct vs_runtime *rt)
 }
 
 /* --- public ------------------------------------------------------------------------ */
+
+void vs_runtime_allow_mmp_reset(struct vs_runtime *rt, const char *fenced_node)
+{
+	snprintf(rt->mmp_reset_from, sizeof(rt->mmp_reset_from), "%s", fenced_node);
+	for (int i = 0; i < rt->n_mounts; i++)
+		rt->mounts[i].mmp_reset_tried = false;
+	kick(rt);
+}
 
 int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver *vs,
                       struct vs_runtime **out)

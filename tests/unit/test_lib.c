@@ -51,6 +51,28 @@ static void test_no_shell_interpretation(void **state)
 	free(out);
 }
 
+static void test_stdin_data(void **state)
+{
+	/* The child reads the caller's text on stdin, then EOF. */
+	const char *argv[] = {"cat", NULL};
+	struct lib_run_opts o = {.argv = argv,
+	                         .netns_fd = -1,
+	                         .capture = true,
+	                         .out_fd = -1,
+	                         .stdin_data = "action=off\npassword=s3cret\n"};
+	struct lib_run_result r;
+	char *out = NULL, big[LIB_RUN_STDIN_MAX + 2];
+
+	assert_int_equal(lib_run_sync(&o, &r, &out), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(out, "action=off\npassword=s3cret\n");
+	free(out);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	o.stdin_data = big;
+	assert_int_equal(lib_run_sync(&o, &r, NULL), -E2BIG);
+}
+
 static void test_missing_program(void **state)
 {
 	const char *argv[] = {"/nonexistent/program", NULL};
@@ -199,6 +221,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exit_status_and_output),
 	    cmocka_unit_test(test_no_shell_interpretation),
+	    cmocka_unit_test(test_stdin_data),
 	    cmocka_unit_test(test_missing_program),
 	    cmocka_unit_test(test_signal_reported_apart),
 	    cmocka_unit_test(test_timeout_kills_group),

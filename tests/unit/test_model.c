@@ -128,6 +128,23 @@ CASE(start_without_fs, -EINVAL, "no file system",
 CASE(delete_running, -EBUSY, "--force",
      (vs_config_set_admin(c, "vs1", VS_ADMIN_RUNNING, err, len),
       vs_config_delete(c, "vs1", false, err, len)))
+CASE(fence_agent_path, -EINVAL, "fence-agents",
+     vs_config_fence_set(c, "n1", "/bin/sh", "ip=192.0.2.1", err, len))
+CASE(fence_agent_meta, -EINVAL, "only a-z",
+     vs_config_fence_set(c, "n1", "fence_x;rm", "", err, len))
+CASE(fence_no_eq, -EINVAL, "key=value",
+     vs_config_fence_set(c, "n1", "fence_ipmilan", "ip", err, len))
+CASE(fence_action, -EINVAL, "chosen by the appliance",
+     vs_config_fence_set(c, "n1", "fence_ipmilan", "ip=a,action=on", err, len))
+CASE(fence_newline, -EINVAL, "printable",
+     vs_config_fence_set(c, "n1", "fence_ipmilan", "ip=a\naction=on", err, len))
+CASE(fence_key_upper, -EINVAL, "lower-case",
+     vs_config_fence_set(c, "n1", "fence_ipmilan", "IP=a", err, len))
+CASE(fence_trailing_comma, -EINVAL, "comma",
+     vs_config_fence_set(c, "n1", "fence_ipmilan", "ip=a,", err, len))
+CASE(fence_bad_node, -EINVAL, "letters",
+     vs_config_fence_set(c, "n 1", "fence_ipmilan", "", err, len))
+CASE(fence_delete_none, -ENOENT, "no fence device", vs_config_fence_delete(c, "n9", err, len))
 #undef CASE
 
 static const struct bad_case bad[] = {
@@ -170,6 +187,15 @@ static const struct bad_case bad[] = {
     {"over-long share name", share_long, -EINVAL, "too long"},
     {"start without fs", start_without_fs, -EINVAL, "no file system"},
     {"delete running without force", delete_running, -EBUSY, "--force"},
+    {"fence agent is a path", fence_agent_path, -EINVAL, "fence-agents"},
+    {"fence agent with metacharacter", fence_agent_meta, -EINVAL, "only a-z"},
+    {"fence option without =", fence_no_eq, -EINVAL, "key=value"},
+    {"fence option action", fence_action, -EINVAL, "chosen by the appliance"},
+    {"fence option with newline", fence_newline, -EINVAL, "printable"},
+    {"fence option key upper-case", fence_key_upper, -EINVAL, "lower-case"},
+    {"fence options trailing comma", fence_trailing_comma, -EINVAL, "comma"},
+    {"fence for a bad node name", fence_bad_node, -EINVAL, "letters"},
+    {"fence delete of none", fence_delete_none, -ENOENT, "no fence device"},
 };
 
 static void test_bad_input_changes_nothing(void **state)
@@ -258,6 +284,48 @@ static void test_json_round_trip(void **state)
 	free(d);
 }
 
+static void test_fence(void **state)
+{
+	struct vs_config *c = base(), *d = calloc(1, sizeof(*d));
+	char err[VS_ERR_LEN], buf[VS_FENCE_OPTS_MAX + 64];
+	const struct vs_fence *f;
+	uint64_t v = c->version;
+
+	assert_non_null(d);
+	assert_int_equal(vs_config_fence_set(c, "n1", "fence_ipmilan",
+	                                     "ip=198.51.100.101,username=admin,password=a b=c,"
+	                                     "lanplus=1",
+	                                     err, sizeof(err)),
+	                 0);
+	assert_true(c->version > v);
+	f = vs_config_find_fence(c, "n1");
+	assert_non_null(f);
+	/* The agent's stdin: the action first, one option per line. */
+	assert_int_equal(vs_fence_stdin(f, "off", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "action=off\nip=198.51.100.101\nusername=admin\npassword=a b=c\n"
+	                         "lanplus=1\n");
+	assert_int_equal(vs_fence_stdin(f, "off", buf, 20), -ENOSPC);
+	/* Secrets are never shown. */
+	vs_fence_options_shown(f, buf, sizeof(buf));
+	assert_string_equal(buf, "ip=198.51.100.101,username=admin,password=***,lanplus=1");
+	/* Set again replaces; round trip through JSON keeps it. */
+	assert_int_equal(vs_config_fence_set(c, "n1", "fence_scsi", "", err, sizeof(err)), 0);
+	assert_int_equal(c->n_fences, 1);
+	assert_string_equal(vs_config_find_fence(c, "n1")->agent, "fence_scsi");
+	assert_int_equal(vs_config_fence_set(c, "n2", "fence_ipmilan", "ip=x", err, sizeof(err)),
+	                 0);
+	json_t *j = vs_config_to_json(c);
+	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), 0);
+	assert_int_equal(d->n_fences, 2);
+	assert_memory_equal(d->fences, c->fences, sizeof(c->fences[0]) * 2);
+	json_decref(j);
+	assert_int_equal(vs_config_fence_delete(c, "n1", err, sizeof(err)), 0);
+	assert_null(vs_config_find_fence(c, "n1"));
+	assert_non_null(vs_config_find_fence(c, "n2"));
+	free(c);
+	free(d);
+}
+
 static void test_mac_stable(void **state)
 {
 	uint8_t a[6], b[6], c[6];
@@ -323,6 +391,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_input_changes_nothing),
 	    cmocka_unit_test(test_valid_changes),
 	    cmocka_unit_test(test_json_round_trip),
+	    cmocka_unit_test(test_fence),
 	    cmocka_unit_test(test_mac_stable),
 	    cmocka_unit_test(test_store),
 	};

@@ -187,6 +187,47 @@ static void test_stays_put(void **state)
 	free(next);
 }
 
+static void put(struct vs_placement *pl, const char *vs, const char *node)
+{
+	snprintf(pl->e[pl->n].vs, sizeof(pl->e[0].vs), "%s", vs);
+	snprintf(pl->e[pl->n].node, sizeof(pl->e[0].node), "%s", node);
+	pl->n++;
+}
+
+static bool unfenced(const char *node, void *arg)
+{
+	/* arg: the nodes already fenced or without a fence device, ","-joined */
+	char key[40];
+	snprintf(key, sizeof(key), ",%s,", node);
+	return !strstr((const char *)arg, key);
+}
+
+static void test_fence_before_takeover(void **state)
+{
+	struct vs_placement cur = {0}, next = {0};
+	const char *m[] = {"n2", "n3"};
+
+	put(&cur, "a", "n1");
+	put(&cur, "b", "n2");
+	put(&cur, "c", "n4");
+	/* a leaves dead n1, c stays on dead n4 (pinned, waiting), b stays. */
+	put(&next, "b", "n2");
+	put(&next, "a", "n3");
+	put(&next, "c", "n4");
+	assert_string_equal(vs_place_to_fence(&cur, &next, m, 2, unfenced, ","), "n1");
+	/* Once n1 is fenced (or has no device), nothing holds the move. */
+	assert_null(vs_place_to_fence(&cur, &next, m, 2, unfenced, ",n1,"));
+	/* A VS leaving a live member (balancing, lost port) needs no fencing. */
+	struct vs_placement cur2 = {0}, next2 = {0};
+	put(&cur2, "b", "n2");
+	put(&next2, "b", "n3");
+	assert_null(vs_place_to_fence(&cur2, &next2, m, 2, unfenced, ","));
+	/* A new VS (nowhere before) needs none either. */
+	struct vs_placement next3 = {0};
+	put(&next3, "z", "n2");
+	assert_null(vs_place_to_fence(&cur, &next3, m, 2, unfenced, ","));
+}
+
 static void test_simulation_16_nodes(void **state)
 {
 	/* 16 nodes, 250 VSs (the model's limit is 256): all placed, spread
@@ -249,6 +290,7 @@ int main(void)
 	    cmocka_unit_test(test_constraints),
 	    cmocka_unit_test(test_pinned_waits),
 	    cmocka_unit_test(test_stays_put),
+	    cmocka_unit_test(test_fence_before_takeover),
 	    cmocka_unit_test(test_simulation_16_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
