@@ -116,8 +116,9 @@ struct ap_cluster {
 	bool heard_place; /* a placement was delivered since this daemon started */
 	uint64_t epoch;   /* placements delivered in the cluster so far (same on all) */
 	/* The version exchange after a process-group change: the master places
-	 * only once every member's word (version, placement) has arrived, so a
-	 * node that comes back with an old placement never imposes it. */
+	 * only once every member's word (version, placement, then its report)
+	 * has arrived, so a node that comes back with an old placement never
+	 * imposes it and no VS moves for want of a report. */
 	int n_round;
 	uint32_t round[MAX_NODES];
 	bool round_seen[MAX_NODES];
@@ -619,9 +620,6 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 	} else if (strcmp(t, "sync") == 0) {
 		json_int_t v = json_integer_value(json_object_get(m, "version"));
 		json_int_t ep = json_integer_value(json_object_get(m, "epoch"));
-		for (int i = 0; i < c->n_round; i++)
-			if (c->round[i] == from)
-				c->round_seen[i] = true;
 		if ((uint64_t)ep > c->epoch) {
 			/* A newer placement than ours: we were away. */
 			load_placement(c, json_object_get(m, "map"));
@@ -655,6 +653,11 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 	} else if (strcmp(t, "report") == 0) {
 		struct vs_node_report r;
 		report_from_json(json_object_get(m, "report"), &r);
+		/* Each member sends its sync, then its report: with the report the
+		 * master has its whole word for this round. */
+		for (int i = 0; i < c->n_round; i++)
+			if (c->round[i] == from)
+				c->round_seen[i] = true;
 		int i;
 		for (i = 0; i < c->n_reports; i++)
 			if (strcmp(c->reports[i].node, r.node) == 0)

@@ -128,9 +128,11 @@ void vs_place(const struct vs_config *cfg, const char *const *members, int n_mem
 		const char *was = cur ? vs_placement_node(cur, vs->name) : NULL;
 		if (vs->admin != VS_ADMIN_RUNNING)
 			continue;
+		/* A member that has not reported yet (it just rejoined, or the
+		 * master just took over) keeps its VSs: moving needs evidence. */
+		const struct vs_node_report *wr = was ? report_of(reports, n_reports, was) : NULL;
 		if (was && member(members, n_members, was) &&
-		    vs_node_can_serve(cfg, vs, report_of(reports, n_reports, was), why,
-		                      sizeof(why))) {
+		    (!wr || vs_node_can_serve(cfg, vs, wr, why, sizeof(why)))) {
 			put(next, vs->name, was);
 			continue;
 		}

@@ -5,7 +5,9 @@
  * reports, current placement) alone, with no I/O, so it is table-tested and
  * can be simulated at scale. Rules (DESIGN R4, section 4):
  *   - only VSs the administrator wants running are placed;
- *   - a VS stays where it is while its node is a member and can serve it;
+ *   - a VS stays where it is while its node is a member and can serve it
+ *     (a member that has not reported yet is assumed to: no move without
+ *     evidence);
  *   - a node can serve a VS when it reports every LUN of the VS visible and,
  *     for every VIP, a healthy port in the VIP's failover group (or its home
  *     port when it has no group);

@@ -178,6 +178,13 @@ static void test_stays_put(void **state)
 	assert_string_equal(vs_placement_node(next, "a"), "n2");
 	assert_string_equal(vs_placement_node(next, "b"), "n2");
 	assert_int_equal(nn, 0);
+	/* A master that just took over has no report of n2 yet (only n1's):
+	 * n2 keeps its VSs; a move needs evidence (seen in the lab: a
+	 * rejoining master moved a VS "n2 has not reported yet"). */
+	vs_place(c, m, 2, r, 1, cur, next, NULL, 0, &nn);
+	assert_string_equal(vs_placement_node(next, "a"), "n2");
+	assert_string_equal(vs_placement_node(next, "b"), "n2");
+	assert_int_equal(nn, 0);
 	/* Stopped by the administrator: no longer placed. */
 	c->vservers[1].admin = VS_ADMIN_STOPPED;
 	vs_place(c, m, 2, r, 2, cur, next, NULL, 0, &nn);
