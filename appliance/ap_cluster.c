@@ -9,7 +9,12 @@
  *   report {node, report, states}                  what a node can serve
  *   place  {map: [{vs, node}], notes: [{vs, text}]} the master's placement
  *   ev     {event}                                 an event for every log
- *   fenced {node, by, detail, ms}                   a departed node is powered off
+  *   fenced {node, by, detail, ms}                   a departed node is powered off
+ *   evs    {events: [...]}                          events a member missed (catch-up)
+ * Every event has an identity (origin node, its sequence number: "eo",
+ * "es" in the message that makes it); with it a node stores an event once,
+ * whether it hears it live or in a catch-up after it was away.
+
  * Every node processes them in the same order, so every node's
  * configuration, placement and event log are the same.
  */
@@ -48,6 +53,8 @@
 #define MAX_OUT 256
 #define FLUSH_RETRY_USEC (10ULL * 1000)
 #define FENCE_TIMEOUT_USEC (60ULL * 1000000)
+#define CATCHUP_BATCH 64  /* events per catch-up message */
+#define CATCHUP_MAX 10000 /* events of one origin sent to a member that was away */
 /* A split pair keeps quorum on both sides (two_node): the node with the
  * higher id waits this long before fencing, so only one of them fences. */
 #define FENCE_PAIR_DELAY_USEC (5ULL * 1000000)
@@ -146,8 +153,30 @@ static void cevent(struct ap_cluster *c, const char *vs, const char *severity, c
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	lib_info("cluster: %s%s%s", vs ? vs : "", vs ? ": " : "", msg);
-	if (ap_cluster_event(c, &ev) < 0)
+	if (ap_cluster_event(c, &ev) < 0) {
+		ev.origin = c->node; /* numbered here */
 		c->hooks.store_event(c->arg, &ev);
+	}
+}
+
+/* n sequence numbers for events this node originates; 0 when the store
+ * cannot give any (the events then go without an identity). */
+static int64_t new_seqs(struct ap_cluster *c, int n)
+{
+	int64_t first = 0;
+
+	if (n < 1 || vs_store_event_seq(c->store, n, &first) < 0)
+		return 0;
+	return first;
+}
+
+/* The identity carried by a message: origin and first sequence number. */
+static void msg_identity(json_t *m, const char **origin, int64_t *seq)
+{
+	*seq = (int64_t)json_integer_value(json_object_get(m, "es"));
+	*origin = *seq > 0 ? json_string_value(json_object_get(m, "eo")) : NULL;
+	if (!*origin)
+		*seq = 0;
 }
 
 static const char *name_of(const struct ap_cluster *c, uint32_t id)
@@ -323,9 +352,10 @@ static void on_fence_done(void *arg, const char *node, enum ap_fence_result resu
 		       node, detail);
 	} else if (result == AP_FENCE_DONE) {
 		cn->fstate = F_SENT;
-		if (send_json(c, json_pack("{s:s, s:s, s:s, s:s, s:I}", "t", "fenced", "node", node,
-		                           "by", c->node, "detail", detail, "ms",
-		                           (json_int_t)(usec / 1000))) < 0)
+		if (send_json(c, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "t", "fenced",
+		                           "node", node, "by", c->node, "detail", detail, "ms",
+		                           (json_int_t)(usec / 1000), "eo", c->node, "es",
+		                           (json_int_t)new_seqs(c, 1))) < 0)
 			fence_failed(c, cn, "its confirmation could not be sent to the cluster");
 	} else {
 		fence_failed(c, cn, detail);
@@ -437,9 +467,10 @@ static void master_place(struct ap_cluster *c)
 	} else {
 		free(c->last_place);
 		c->last_place = text ? strdup(text) : NULL;
-		if (send_json(c, json_pack("{s:s, s:I, s:o, s:o, s:s}", "t", "place", "epoch",
-		                           (json_int_t)(c->epoch + 1), "map", map, "notes", jn,
-		                           "by", c->node)) < 0)
+		if (send_json(c, json_pack("{s:s, s:I, s:o, s:o, s:s, s:s, s:I}", "t", "place",
+		                           "epoch", (json_int_t)(c->epoch + 1), "map", map, "notes",
+		                           jn, "by", c->node, "eo", c->node, "es",
+		                           (json_int_t)new_seqs(c, nn > 0 ? nn : 1))) < 0)
 			forget_place(c);
 	}
 	free(text);
@@ -596,10 +627,43 @@ static void on_cfg(struct ap_cluster *c, json_t *m)
 	                      .vs = vs ? vs : "",
 	                      .severity = "info",
 	                      .message = msg};
+	msg_identity(m, &ev.origin, &ev.oseq);
 	c->hooks.store_event(c->arg, &ev);
 	if (mine)
 		reply_pending(c, req, json_pack("{s:b, s:s}", "ok", 1, "message", what));
 	master_place(c);
+}
+
+/* A member said which events it holds (the highest sequence number of each
+ * origin): send it those this node holds beyond, in batches. Every member
+ * does so; each event is stored once wherever it arrives twice. */
+static void send_missed_events(struct ap_cluster *c, json_t *theirs)
+{
+	json_t *mine = NULL, *mark;
+	const char *origin;
+
+	if (!json_is_object(theirs) || vs_store_event_marks(c->store, &mine) < 0)
+		return;
+	json_object_foreach(mine, origin, mark)
+	{
+		int64_t after = json_integer_value(json_object_get(theirs, origin));
+		int sent = 0;
+		while (json_integer_value(mark) > after && sent < CATCHUP_MAX) {
+			json_t *batch = NULL;
+			if (vs_store_events_of(c->store, origin, after, CATCHUP_BATCH, &batch) <
+			        0 ||
+			    json_array_size(batch) == 0) {
+				json_decref(batch);
+				break;
+			}
+			after = json_integer_value(json_object_get(
+			    json_array_get(batch, json_array_size(batch) - 1), "oseq"));
+			sent += (int)json_array_size(batch);
+			if (send_json(c, json_pack("{s:s, s:o}", "t", "evs", "events", batch)) < 0)
+				break;
+		}
+	}
+	json_decref(mine);
 }
 
 static void on_message(void *arg, uint32_t from, const char *data, size_t len)
@@ -620,6 +684,9 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 	} else if (strcmp(t, "sync") == 0) {
 		json_int_t v = json_integer_value(json_object_get(m, "version"));
 		json_int_t ep = json_integer_value(json_object_get(m, "epoch"));
+		if (from != c->my_id)
+			send_missed_events(c, json_object_get(m, "marks"));
+
 		if ((uint64_t)ep > c->epoch) {
 			/* A newer placement than ours: we were away. */
 			load_placement(c, json_object_get(m, "map"));
@@ -706,6 +773,9 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 			                      .vs = vs ? vs : "",
 			                      .severity = "info",
 			                      .message = text ? text : ""};
+			msg_identity(m, &ev.origin, &ev.oseq);
+			if (ev.origin)
+				ev.oseq += (int64_t)i;
 			c->hooks.store_event(c->arg, &ev);
 		}
 		c->hooks.placed(c->arg);
@@ -732,6 +802,7 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 		                      .vs = "",
 		                      .severity = "warning",
 		                      .message = text};
+		msg_identity(m, &ev.origin, &ev.oseq);
 		c->hooks.store_event(c->arg, &ev);
 		master_place(c);
 	} else if (strcmp(t, "ev") == 0) {
@@ -741,7 +812,29 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 		    .vs = json_string_value(json_object_get(m, "vs")) ?: "",
 		    .severity = json_string_value(json_object_get(m, "severity")) ?: "info",
 		    .message = json_string_value(json_object_get(m, "message")) ?: ""};
+		msg_identity(m, &ev.origin, &ev.oseq);
 		c->hooks.store_event(c->arg, &ev);
+	} else if (strcmp(t, "evs") == 0) {
+		size_t i;
+		json_t *e;
+		int added = 0;
+		json_array_foreach(json_object_get(m, "events"), i, e)
+		{
+			struct vs_event ev = {
+			    .ts_usec = json_integer_value(json_object_get(e, "ts")),
+			    .node = json_string_value(json_object_get(e, "node")) ?: "?",
+			    .vs = json_string_value(json_object_get(e, "vs")) ?: "",
+			    .severity = json_string_value(json_object_get(e, "severity")) ?: "info",
+			    .message = json_string_value(json_object_get(e, "message")) ?: "",
+			    .origin = json_string_value(json_object_get(e, "origin")),
+			    .oseq = json_integer_value(json_object_get(e, "oseq"))};
+			if (ev.origin && ev.oseq > 0 &&
+			    vs_store_event_add(c->store, &ev, NULL) == 0)
+				added++;
+		}
+		if (added)
+			lib_info("cluster: %d missed event(s) caught up from %s", added,
+			         name_of(c, from) ?: "?");
 	}
 	json_decref(m);
 }
@@ -809,9 +902,12 @@ static void on_members(void *arg, const uint32_t *ids, int n)
 	for (int i = 0; i < c->placement->n; i++)
 		json_array_append_new(map, json_pack("{s:s, s:s}", "vs", c->placement->e[i].vs,
 		                                     "node", c->placement->e[i].node));
-	send_json(c, json_pack("{s:s, s:s, s:I, s:I, s:o}", "t", "sync", "node", c->node, "version",
-	                       (json_int_t)c->hooks.config(c->arg)->version, "epoch",
-	                       (json_int_t)c->epoch, "map", map));
+	json_t *marks = NULL;
+	if (vs_store_event_marks(c->store, &marks) < 0)
+		marks = json_object();
+	send_json(c, json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "t", "sync", "node", c->node,
+	                       "version", (json_int_t)c->hooks.config(c->arg)->version, "epoch",
+	                       (json_int_t)c->epoch, "map", map, "marks", marks));
 	send_report(c, true);
 	forget_place(c);
 	/* Whoever joined learns the placement now, changed or not. */
@@ -1488,10 +1584,11 @@ int ap_cluster_propose(struct ap_cluster *c, const struct vs_config *next, uint6
 		return snprintf(err, errlen, "Too many changes in flight; try again."), -EBUSY;
 	c->pend[slot].req = ++c->next_req;
 	c->pend[slot].conn = conn;
-	rc = send_json(c, json_pack("{s:s, s:I, s:o, s:s, s:I, s:s, s:s, s:I}", "t", "cfg", "base",
-	                            (json_int_t)base, "doc", vs_config_to_json(next), "origin",
-	                            c->node, "req", (json_int_t)c->pend[slot].req, "vs",
-	                            vs ? vs : "", "what", what, "uid", (json_int_t)uid));
+	rc = send_json(c, json_pack("{s:s, s:I, s:o, s:s, s:I, s:s, s:s, s:I, s:s, s:I}", "t",
+	                            "cfg", "base", (json_int_t)base, "doc", vs_config_to_json(next),
+	                            "origin", c->node, "req", (json_int_t)c->pend[slot].req, "vs",
+	                            vs ? vs : "", "what", what, "uid", (json_int_t)uid, "eo",
+	                            c->node, "es", (json_int_t)new_seqs(c, 1)));
 	if (rc < 0) {
 		c->pend[slot].req = 0;
 		return snprintf(err, errlen, "The change could not be sent to the cluster (%s).",
@@ -1505,9 +1602,10 @@ int ap_cluster_event(struct ap_cluster *c, const struct vs_event *ev)
 {
 	if (!c || !c->connected)
 		return -ENOTCONN;
-	return send_json(c, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "t", "ev", "ts",
+	return send_json(c, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "t", "ev", "ts",
 	                              (json_int_t)ev->ts_usec, "node", ev->node, "vs", ev->vs ?: "",
-	                              "severity", ev->severity, "message", ev->message));
+	                              "severity", ev->severity, "message", ev->message, "eo",
+	                              c->node, "es", (json_int_t)new_seqs(c, 1)));
 }
 
 bool ap_cluster_takeover_take(struct ap_cluster *c, const char *vs, char *from, size_t len)

@@ -84,6 +84,7 @@ static void log_event(struct ap_daemon *d, const char *vs, const char *severity,
 	/* In a cluster every node's log gets it, in the cluster's order. */
 	if (ap_cluster_event(d->cluster, &ev) == 0)
 		return;
+	ev.origin = d->node; /* numbered here; the others catch it up later */
 	if (vs_store_event_add(d->store, &ev, NULL) < 0)
 		lib_err("event log: could not record: %s", msg);
 }

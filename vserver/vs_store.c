@@ -27,8 +27,12 @@ static const char schema[] =
     " version INTEGER NOT NULL, doc TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " ts_usec INTEGER NOT NULL, node TEXT NOT NULL, vs TEXT NOT NULL,"
-    " severity TEXT NOT NULL, message TEXT NOT NULL);"
+    " severity TEXT NOT NULL, message TEXT NOT NULL, origin TEXT, oseq INTEGER);"
     "CREATE INDEX IF NOT EXISTS events_vs ON events(vs, id);";
+
+/* Stores made before events had an identity get the two columns. */
+static const char schema_events_identity[] =
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_identity ON events(origin, oseq);";
 
 static int sql_fail(struct vs_store *st, const char *what)
 {
@@ -51,8 +55,17 @@ int vs_store_open(const char *path, struct vs_store **out)
 		return -EIO;
 	}
 	sqlite3_busy_timeout(st->db, 2000);
-	if (sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		lib_err("state store: cannot initialise %s: %s", path, msg ? msg : "?");
+	if (sqlite3_exec(st->db, schema, NULL, NULL, &msg) == SQLITE_OK &&
+	    sqlite3_exec(st->db, schema_events_identity, NULL, NULL, NULL) != SQLITE_OK) {
+		/* An old store: add the columns (an error here is reported below). */
+		sqlite3_exec(st->db, "ALTER TABLE events ADD COLUMN origin TEXT;", NULL, NULL,
+		             NULL);
+		sqlite3_exec(st->db, "ALTER TABLE events ADD COLUMN oseq INTEGER;", NULL, NULL,
+		             NULL);
+		sqlite3_exec(st->db, schema_events_identity, NULL, NULL, &msg);
+	}
+	if (msg) {
+		lib_err("state store: cannot initialise %s: %s", path, msg);
 		sqlite3_free(msg);
 		vs_store_close(st);
 		return -EIO;
@@ -123,23 +136,55 @@ int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg)
 	return rc;
 }
 
+int vs_store_event_seq(struct vs_store *st, int n, int64_t *first)
+{
+	char buf[32];
+	long long cur = 0;
+	int rc;
+
+	if (n < 1)
+		abort(); /* programmer error */
+	rc = vs_store_meta_get(st, "event_seq", buf, sizeof(buf));
+	if (rc == 0)
+		cur = atoll(buf);
+	else if (rc != -ENOENT)
+		return rc;
+	snprintf(buf, sizeof(buf), "%lld", cur + n);
+	rc = vs_store_meta_set(st, "event_seq", buf);
+	if (rc < 0)
+		return rc;
+	*first = cur + 1;
+	return 0;
+}
+
 int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *id_out)
 {
 	sqlite3_stmt *q = NULL;
+	int64_t oseq = ev->oseq;
 	int rc = 0;
 
+	if (ev->origin && oseq == 0) {
+		rc = vs_store_event_seq(st, 1, &oseq);
+		if (rc < 0)
+			return rc;
+	}
 	if (sqlite3_prepare_v2(st->db,
-	                       "INSERT INTO events(ts_usec, node, vs, severity, message) "
-	                       "VALUES (?, ?, ?, ?, ?)",
+	                       "INSERT OR IGNORE INTO events(ts_usec, node, vs, severity, message,"
+	                       " origin, oseq) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	                       -1, &q, NULL) ||
 	    sqlite3_bind_int64(q, 1, ev->ts_usec) ||
 	    sqlite3_bind_text(q, 2, ev->node, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(q, 3, ev->vs ? ev->vs : "", -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(q, 4, ev->severity, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_text(q, 5, ev->message, -1, SQLITE_STATIC) ||
+	    (ev->origin ? sqlite3_bind_text(q, 6, ev->origin, -1, SQLITE_STATIC)
+	                : sqlite3_bind_null(q, 6)) ||
+	    (ev->origin ? sqlite3_bind_int64(q, 7, oseq) : sqlite3_bind_null(q, 7)) ||
 	    sqlite3_step(q) != SQLITE_DONE)
 		rc = sql_fail(st, "append event");
 	sqlite3_finalize(q);
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		return 1; /* known already */
 	if (rc == 0 && id_out)
 		*id_out = sqlite3_last_insert_rowid(st->db);
 	if (rc == 0 && ++st->inserts % 1000 == 0) {
@@ -164,7 +209,7 @@ int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char
 	if (sqlite3_prepare_v2(st->db,
 	                       "SELECT id, ts_usec, node, vs, severity, message FROM ("
 	                       " SELECT * FROM events WHERE id > ?1 AND (?2 IS NULL OR vs = ?2)"
-	                       " ORDER BY id DESC LIMIT ?3) ORDER BY id",
+	                       " ORDER BY id DESC LIMIT ?3) ORDER BY ts_usec, id",
 	                       -1, &q, NULL) ||
 	    sqlite3_bind_int64(q, 1, after_id) ||
 	    (vs ? sqlite3_bind_text(q, 2, vs, -1, SQLITE_STATIC) : sqlite3_bind_null(q, 2)) ||
@@ -182,6 +227,70 @@ int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char
 		                                (const char *)sqlite3_column_text(q, 3), "severity",
 		                                (const char *)sqlite3_column_text(q, 4), "message",
 		                                (const char *)sqlite3_column_text(q, 5)));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return sql_fail(st, "read events");
+	}
+	*out = arr;
+	return 0;
+}
+
+int vs_store_event_marks(struct vs_store *st, json_t **out)
+{
+	sqlite3_stmt *q = NULL;
+	json_t *o = json_object();
+	int rc;
+
+	if (!o)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT origin, MAX(oseq) FROM events WHERE origin IS NOT NULL"
+	                       " GROUP BY origin",
+	                       -1, &q, NULL)) {
+		json_decref(o);
+		return sql_fail(st, "read event marks");
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		json_object_set_new(o, (const char *)sqlite3_column_text(q, 0),
+		                    json_integer(sqlite3_column_int64(q, 1)));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		json_decref(o);
+		return sql_fail(st, "read event marks");
+	}
+	*out = o;
+	return 0;
+}
+
+int vs_store_events_of(struct vs_store *st, const char *origin, int64_t after, int limit,
+                       json_t **out)
+{
+	sqlite3_stmt *q = NULL;
+	json_t *arr = json_array();
+	int rc;
+
+	if (!arr)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT ts_usec, node, vs, severity, message, oseq FROM events"
+	                       " WHERE origin = ?1 AND oseq > ?2 ORDER BY oseq LIMIT ?3",
+	                       -1, &q, NULL) ||
+	    sqlite3_bind_text(q, 1, origin, -1, SQLITE_STATIC) || sqlite3_bind_int64(q, 2, after) ||
+	    sqlite3_bind_int(q, 3, limit)) {
+		sqlite3_finalize(q);
+		json_decref(arr);
+		return sql_fail(st, "read events");
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		json_array_append_new(
+		    arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "ts",
+		                   (json_int_t)sqlite3_column_int64(q, 0), "node",
+		                   (const char *)sqlite3_column_text(q, 1), "vs",
+		                   (const char *)sqlite3_column_text(q, 2), "severity",
+		                   (const char *)sqlite3_column_text(q, 3), "message",
+		                   (const char *)sqlite3_column_text(q, 4), "origin", origin,
+		                   "oseq", (json_int_t)sqlite3_column_int64(q, 5)));
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE) {
 		json_decref(arr);

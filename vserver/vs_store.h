@@ -29,17 +29,31 @@ void vs_store_close(struct vs_store *st);
 int vs_store_load_config(struct vs_store *st, struct vs_config *cfg);
 int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg);
 
+/* An event has an identity in the cluster: the node that numbered it (its
+ * origin) and that node's sequence number, so that every node stores it
+ * once, however often it hears of it (live, then again in a catch-up). */
 struct vs_event {
 	long long ts_usec;
 	const char *node;
 	const char *vs;       /* "" when about the node itself */
 	const char *severity; /* "info", "warning", "error" */
 	const char *message;
+	const char *origin; /* NULL: no identity (a store without a cluster) */
+	int64_t oseq;       /* 0 with an origin: number it now, from this store */
 };
 
+/* 0 when stored, 1 when an event of the same identity was there already. */
 int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *id_out);
-/* Events with id > after_id, oldest first, at most `limit` (the newest ones
- * when there are more); vs may be NULL for all. */
+/* Reserve n sequence numbers for events this node originates: *first.. */
+int vs_store_event_seq(struct vs_store *st, int n, int64_t *first);
+/* {origin: highest oseq held} of every origin. */
+int vs_store_event_marks(struct vs_store *st, json_t **out);
+/* Events of `origin` with oseq > after, by oseq, at most limit: objects
+ * {ts, node, vs, severity, message, origin, oseq}. */
+int vs_store_events_of(struct vs_store *st, const char *origin, int64_t after, int limit,
+                       json_t **out);
+/* Events with id > after_id, at most `limit` (the newest ones by id when
+ * there are more), in time order; vs may be NULL for all. */
 int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char *vs, json_t **out);
 
 int vs_store_meta_get(struct vs_store *st, const char *key, char *val, size_t len);

@@ -202,6 +202,10 @@ fence_all() { # give every node its fence device: its lab BMC
 	[ "$(node_of n1 vs3)" != n1 ]
 	run vsadm_on n1 event show
 	[[ $output == *"caught up to configuration version"* ]]
+	# n1 was dead while the others logged its fencing and the moves of its
+	# VSs: its event log catches them up.
+	wait_until 30 bash -c "$APPLAB exec n1 vsadm event show --last 2000 | grep -q 'node n1 is powered off (fenced in'"
+	wait_until 30 bash -c "$APPLAB exec n1 vsadm event show --last 2000 | grep -q 'moved n1->n'"
 	"$INV"
 }
 
@@ -226,6 +230,8 @@ fence_all() { # give every node its fence device: its lab BMC
 	[[ $output == *"no quorum"* ]]
 	for p in ic0 eth1 eth2; do applab port "$victim" $p up; done
 	wait_until 30 bash -c "[ \"\$($APPLAB exec $victim vsadm cluster show --json | jq -r .quorate)\" = true ]"
+	# What the cut-off node logged alone reaches the others' event logs.
+	wait_until 30 bash -c "$APPLAB exec n1 vsadm event show --last 2000 --json | jq -e --arg v $victim 'any(.[]; .node == \$v and (.message | startswith(\"this node lost quorum\")))'"
 	"$INV"
 }
 

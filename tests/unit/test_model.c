@@ -373,6 +373,45 @@ static void test_store(void **state)
 	assert_int_equal(vs_store_meta_get(st, "node", val, sizeof(val)), 0);
 	assert_string_equal(val, "n1");
 	assert_int_equal(vs_store_meta_get(st, "nothing", val, sizeof(val)), -ENOENT);
+	/* Events with an identity: stored once however often they arrive;
+	 * marks and the events beyond a mark are what a catch-up sends. */
+	struct vs_event e2 = {.ts_usec = 5,
+	                      .node = "n2",
+	                      .vs = "",
+	                      .severity = "info",
+	                      .message = "from n2",
+	                      .origin = "n2",
+	                      .oseq = 7};
+	assert_int_equal(vs_store_event_add(st, &e2, NULL), 0);
+	assert_int_equal(vs_store_event_add(st, &e2, NULL), 1); /* again: known */
+	e2.oseq = 9;
+	e2.ts_usec = 3; /* older, learned later: shown in time order */
+	assert_int_equal(vs_store_event_add(st, &e2, NULL), 0);
+	/* Numbered here: this store's own sequence. */
+	struct vs_event e1 = {.ts_usec = 6,
+	                      .node = "n1",
+	                      .vs = "",
+	                      .severity = "info",
+	                      .message = "mine",
+	                      .origin = "n1"};
+	assert_int_equal(vs_store_event_add(st, &e1, NULL), 0);
+	assert_int_equal(vs_store_event_add(st, &e1, NULL), 0); /* oseq 0: a new one */
+	json_t *marks;
+	assert_int_equal(vs_store_event_marks(st, &marks), 0);
+	assert_int_equal(json_integer_value(json_object_get(marks, "n2")), 9);
+	assert_int_equal(json_integer_value(json_object_get(marks, "n1")), 2);
+	json_decref(marks);
+	assert_int_equal(vs_store_events_of(st, "n2", 7, 10, &events), 0);
+	assert_int_equal(json_array_size(events), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(events, 0), "oseq")), 9);
+	json_decref(events);
+	assert_int_equal(vs_store_events(st, 0, 100, NULL, &events), 0);
+	assert_int_equal(json_array_size(events), 6);
+	for (size_t i = 1; i < json_array_size(events); i++)
+		assert_true(
+		    json_integer_value(json_object_get(json_array_get(events, i - 1), "ts_usec")) <=
+		    json_integer_value(json_object_get(json_array_get(events, i), "ts_usec")));
+	json_decref(events);
 	vs_store_close(st);
 	unlink(path);
 	char side[80];
