@@ -198,106 +198,102 @@ int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *
 	return rc;
 }
 
+/* The end of every reading query: each row added to `into` by row(), q
+ * finalized; *out = into, or into freed and -EIO when SQLite failed. A NULL
+ * q means preparing or binding failed. */
+typedef void (*row_fn)(sqlite3_stmt *q, json_t *into, const void *arg);
+
+static int collect(struct vs_store *st, sqlite3_stmt *q, bool prepared, row_fn row, const void *arg,
+                   json_t *into, json_t **out, const char *what)
+{
+	int rc = SQLITE_ERROR;
+
+	if (!into) {
+		sqlite3_finalize(q);
+		return -ENOMEM;
+	}
+	if (prepared)
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+			row(q, into, arg);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		json_decref(into);
+		return sql_fail(st, what);
+	}
+	*out = into;
+	return 0;
+}
+
+static void event_row(sqlite3_stmt *q, json_t *into, const void *arg)
+{
+	json_array_append_new(into, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "id",
+	                                      (json_int_t)sqlite3_column_int64(q, 0), "ts_usec",
+	                                      (json_int_t)sqlite3_column_int64(q, 1), "node",
+	                                      (const char *)sqlite3_column_text(q, 2), "vs",
+	                                      (const char *)sqlite3_column_text(q, 3), "severity",
+	                                      (const char *)sqlite3_column_text(q, 4), "message",
+	                                      (const char *)sqlite3_column_text(q, 5)));
+}
+
+static void mark_row(sqlite3_stmt *q, json_t *into, const void *arg)
+{
+	json_object_set_new(into, (const char *)sqlite3_column_text(q, 0),
+	                    json_integer(sqlite3_column_int64(q, 1)));
+}
+
+static void origin_row(sqlite3_stmt *q, json_t *into, const void *origin)
+{
+	json_array_append_new(into, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "ts",
+	                                      (json_int_t)sqlite3_column_int64(q, 0), "node",
+	                                      (const char *)sqlite3_column_text(q, 1), "vs",
+	                                      (const char *)sqlite3_column_text(q, 2), "severity",
+	                                      (const char *)sqlite3_column_text(q, 3), "message",
+	                                      (const char *)sqlite3_column_text(q, 4), "origin",
+	                                      (const char *)origin, "oseq",
+	                                      (json_int_t)sqlite3_column_int64(q, 5)));
+}
+
 int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char *vs, json_t **out)
 {
 	sqlite3_stmt *q = NULL;
-	json_t *arr = json_array();
-	int rc;
+	bool ok =
+	    !sqlite3_prepare_v2(st->db,
+	                        "SELECT id, ts_usec, node, vs, severity, message FROM ("
+	                        " SELECT * FROM events WHERE id > ?1 AND (?2 IS NULL OR vs = ?2)"
+	                        " ORDER BY id DESC LIMIT ?3) ORDER BY ts_usec, id",
+	                        -1, &q, NULL) &&
+	    !sqlite3_bind_int64(q, 1, after_id) &&
+	    !(vs ? sqlite3_bind_text(q, 2, vs, -1, SQLITE_STATIC) : sqlite3_bind_null(q, 2)) &&
+	    !sqlite3_bind_int(q, 3, limit);
 
-	if (!arr)
-		return -ENOMEM;
-	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT id, ts_usec, node, vs, severity, message FROM ("
-	                       " SELECT * FROM events WHERE id > ?1 AND (?2 IS NULL OR vs = ?2)"
-	                       " ORDER BY id DESC LIMIT ?3) ORDER BY ts_usec, id",
-	                       -1, &q, NULL) ||
-	    sqlite3_bind_int64(q, 1, after_id) ||
-	    (vs ? sqlite3_bind_text(q, 2, vs, -1, SQLITE_STATIC) : sqlite3_bind_null(q, 2)) ||
-	    sqlite3_bind_int(q, 3, limit)) {
-		sqlite3_finalize(q);
-		json_decref(arr);
-		return sql_fail(st, "read events");
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		json_array_append_new(arr,
-		                      json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "id",
-		                                (json_int_t)sqlite3_column_int64(q, 0), "ts_usec",
-		                                (json_int_t)sqlite3_column_int64(q, 1), "node",
-		                                (const char *)sqlite3_column_text(q, 2), "vs",
-		                                (const char *)sqlite3_column_text(q, 3), "severity",
-		                                (const char *)sqlite3_column_text(q, 4), "message",
-		                                (const char *)sqlite3_column_text(q, 5)));
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return sql_fail(st, "read events");
-	}
-	*out = arr;
-	return 0;
+	return collect(st, q, ok, event_row, NULL, json_array(), out, "read events");
 }
 
 int vs_store_event_marks(struct vs_store *st, json_t **out)
 {
 	sqlite3_stmt *q = NULL;
-	json_t *o = json_object();
-	int rc;
+	bool ok =
+	    !sqlite3_prepare_v2(st->db,
+	                        "SELECT origin, MAX(oseq) FROM events WHERE origin IS NOT NULL"
+	                        " GROUP BY origin",
+	                        -1, &q, NULL);
 
-	if (!o)
-		return -ENOMEM;
-	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT origin, MAX(oseq) FROM events WHERE origin IS NOT NULL"
-	                       " GROUP BY origin",
-	                       -1, &q, NULL)) {
-		json_decref(o);
-		return sql_fail(st, "read event marks");
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		json_object_set_new(o, (const char *)sqlite3_column_text(q, 0),
-		                    json_integer(sqlite3_column_int64(q, 1)));
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		json_decref(o);
-		return sql_fail(st, "read event marks");
-	}
-	*out = o;
-	return 0;
+	return collect(st, q, ok, mark_row, NULL, json_object(), out, "read event marks");
 }
 
 int vs_store_events_of(struct vs_store *st, const char *origin, int64_t after, int limit,
                        json_t **out)
 {
 	sqlite3_stmt *q = NULL;
-	json_t *arr = json_array();
-	int rc;
+	bool ok =
+	    !sqlite3_prepare_v2(st->db,
+	                        "SELECT ts_usec, node, vs, severity, message, oseq FROM events"
+	                        " WHERE origin = ?1 AND oseq > ?2 ORDER BY oseq LIMIT ?3",
+	                        -1, &q, NULL) &&
+	    !sqlite3_bind_text(q, 1, origin, -1, SQLITE_STATIC) &&
+	    !sqlite3_bind_int64(q, 2, after) && !sqlite3_bind_int(q, 3, limit);
 
-	if (!arr)
-		return -ENOMEM;
-	if (sqlite3_prepare_v2(st->db,
-	                       "SELECT ts_usec, node, vs, severity, message, oseq FROM events"
-	                       " WHERE origin = ?1 AND oseq > ?2 ORDER BY oseq LIMIT ?3",
-	                       -1, &q, NULL) ||
-	    sqlite3_bind_text(q, 1, origin, -1, SQLITE_STATIC) || sqlite3_bind_int64(q, 2, after) ||
-	    sqlite3_bind_int(q, 3, limit)) {
-		sqlite3_finalize(q);
-		json_decref(arr);
-		return sql_fail(st, "read events");
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		json_array_append_new(
-		    arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "ts",
-		                   (json_int_t)sqlite3_column_int64(q, 0), "node",
-		                   (const char *)sqlite3_column_text(q, 1), "vs",
-		                   (const char *)sqlite3_column_text(q, 2), "severity",
-		                   (const char *)sqlite3_column_text(q, 3), "message",
-		                   (const char *)sqlite3_column_text(q, 4), "origin", origin,
-		                   "oseq", (json_int_t)sqlite3_column_int64(q, 5)));
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		return sql_fail(st, "read events");
-	}
-	*out = arr;
-	return 0;
+	return collect(st, q, ok, origin_row, origin, json_array(), out, "read events");
 }
 
 int vs_store_meta_get(struct vs_store *st, const char *key, char *val, size_t len)
