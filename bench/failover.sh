@@ -75,6 +75,8 @@ for run in $(seq "$RUNS"); do
 		sleep 0.1
 	done
 	unset done_at
+	# What the cluster did, for a run that stands out.
+	$APPLAB exec "$ask" vsadm event show --last 60 >"$work/events.$run" 2>&1 || true
 	$APPLAB node "$victim" start >/dev/null
 	# Let the node rejoin before the next kill.
 	for _ in $(seq 100); do
@@ -83,6 +85,15 @@ for run in $(seq "$RUNS"); do
 	done
 	sleep 2
 done
+
+# Runs more than 3 s above the median: show their event logs.
+med=$(cut -d' ' -f4 "$work/samples" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+while read -r run _ vs t; do
+	if (($(echo "$t > $med + 3" | bc))); then
+		echo "run $run ($vs, $t s, median $med s) stands out; its events:" >&2
+		cat "$work/events.$run" >&2
+	fi
+done <"$work/samples"
 
 python3 - "$work/samples" "$OUT" "$RUNS" <<'EOF'
 import os, sys, time
