@@ -9,7 +9,7 @@
  *   report {node, report, states}                  what a node can serve
  *   place  {map: [{vs, node}], notes: [{vs, text}]} the master's placement
  *   ev     {event}                                 an event for every log
-  *   fenced {node, by, detail, ms}                   a departed node is powered off
+   *   fenced {node, ok, by, detail, ms}               a departed node is off (or not known)
  *   evs    {events: [...]}                          events a member missed (catch-up)
  * Every event has an identity (origin node, its sequence number: "eo",
  * "es" in the message that makes it); with it a node stores an event once,
@@ -52,7 +52,9 @@
 #define MAX_PENDING 64
 #define MAX_OUT 256
 #define FLUSH_RETRY_USEC (10ULL * 1000)
-#define FENCE_TIMEOUT_USEC (60ULL * 1000000)
+/* Fencing holds the takeover: past this, MMP (about 22 s) is the faster
+ * way, and as safe. */
+#define FENCE_TIMEOUT_USEC (20ULL * 1000000)
 #define CATCHUP_BATCH 64  /* events per catch-up message */
 #define CATCHUP_MAX 10000 /* events of one origin sent to a member that was away */
 /* A split pair keeps quorum on both sides (two_node): the node with the
@@ -76,6 +78,19 @@ struct cnode {
 	enum fstate fstate;          /* since it last left the membership */
 };
 
+struct ap_cluster;
+
+/* A daemon this module keeps running (corosync, keepalived): when it ends it
+ * is started again after a back-off, with the reason in the event log. */
+struct keep {
+	const char *name;
+	struct lib_run *run;
+	sd_event_source *restart;
+	struct lib_backoff backoff;
+	void (*start)(struct ap_cluster *c);
+	struct ap_cluster *c;
+};
+
 struct pending {
 	uint64_t req;
 	uint64_t conn;
@@ -92,9 +107,7 @@ struct ap_cluster {
 	int n_nodes;
 	struct cnode nodes[MAX_NODES];
 	uint32_t my_id;
-	struct lib_run *corosync;
-	sd_event_source *restart;
-	struct lib_backoff backoff;
+	struct keep corosync;
 	struct ap_cpg *cpg;
 	bool connected, quorate;
 	int n_members;
@@ -116,9 +129,7 @@ struct ap_cluster {
 	char mgmt[VS_ADDR_MAX + 8]; /* management address with prefix, "" = none */
 	char mgmt_port[VS_PORT_MAX + 1];
 	char *self_dir; /* where applianced and vsadm are */
-	struct lib_run *keepalived;
-	sd_event_source *ka_restart;
-	struct lib_backoff ka_backoff;
+	struct keep keepalived;
 	int ka_weight;    /* what the track file holds now, -1 = not written */
 	bool heard_place; /* a placement was delivered since this daemon started */
 	uint64_t epoch;   /* placements delivered in the cluster so far (same on all) */
@@ -133,6 +144,7 @@ struct ap_cluster {
 	sd_event_source *fence_wait; /* a pair: the higher id waits first */
 	bool fence_waited;
 	json_t *takeovers; /* vs -> the fenced node this node takes it over from */
+	json_t *held;      /* vs -> a node that left while it reported the VS active */
 };
 
 static void cevent(struct ap_cluster *c, const char *vs, const char *severity, const char *fmt, ...)
@@ -328,13 +340,23 @@ static bool needs_fence(const char *node, void *arg)
 	       vs_config_find_fence(c->hooks.config(c->arg), node);
 }
 
-static void fence_failed(struct ap_cluster *c, struct cnode *cn, const char *why)
+/* Tell every node how fencing `cn` ended: they all wait for it before a
+ * takeover. If even that cannot be sent, this node alone knows. */
+static void fence_outcome(struct ap_cluster *c, struct cnode *cn, bool ok, const char *detail,
+                          uint64_t usec)
 {
-	cn->fstate = F_FAILED;
-	cevent(c, NULL, "error",
-	       "fencing node %s failed: %s; its virtual servers are taken over once ext4 "
-	       "multi-mount protection shows their file systems idle (about 22 s)",
-	       cn->name, why);
+	cn->fstate = ok ? F_SENT : F_FAILED;
+	if (send_json(c, json_pack("{s:s, s:s, s:b, s:s, s:s, s:I, s:s, s:I}", "t", "fenced",
+	                           "node", cn->name, "ok", ok, "by", c->node, "detail", detail,
+	                           "ms", (json_int_t)(usec / 1000), "eo", c->node, "es",
+	                           (json_int_t)new_seqs(c, 1))) < 0) {
+		cn->fstate = F_FAILED;
+		cevent(c, NULL, "error",
+		       "fencing node %s: its outcome (%s) could not be sent to the cluster; its "
+		       "virtual servers are taken over once ext4 multi-mount protection shows "
+		       "their file systems idle",
+		       cn->name, detail);
+	}
 }
 
 static void on_fence_done(void *arg, const char *node, enum ap_fence_result result,
@@ -350,17 +372,11 @@ static void on_fence_done(void *arg, const char *node, enum ap_fence_result resu
 		/* It came back meanwhile: its new life is not fenced. */
 		cevent(c, NULL, "warning", "fence agent for node %s ended (%s) after it rejoined",
 		       node, detail);
-	} else if (result == AP_FENCE_DONE) {
-		cn->fstate = F_SENT;
-		if (send_json(c, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "t", "fenced",
-		                           "node", node, "by", c->node, "detail", detail, "ms",
-		                           (json_int_t)(usec / 1000), "eo", c->node, "es",
-		                           (json_int_t)new_seqs(c, 1))) < 0)
-			fence_failed(c, cn, "its confirmation could not be sent to the cluster");
 	} else {
-		fence_failed(c, cn, detail);
+		fence_outcome(c, cn, result == AP_FENCE_DONE, detail, usec);
 	}
 	master_place(c);
+	c->hooks.placed(c->arg);
 }
 
 static int on_fence_wait(sd_event_source *s, uint64_t usec, void *userdata)
@@ -406,7 +422,7 @@ static void start_fence(struct ap_cluster *c, const char *node)
 		char why[160];
 		snprintf(why, sizeof(why), "cannot run the fence agent %s: %s", dev->agent,
 		         strerror(-rc));
-		fence_failed(c, cn, why);
+		fence_outcome(c, cn, false, why, 0);
 		master_place(c);
 	}
 }
@@ -436,6 +452,13 @@ static void master_place(struct ap_cluster *c)
 	         notes, 64, &nn);
 	/* A node that left holding VSs is powered off before they move. */
 	const char *victim = vs_place_to_fence(c->placement, next, names, n, needs_fence, c);
+	const char *hvs;
+	json_t *hnode;
+	json_object_foreach(c->held, hvs, hnode)
+	{
+		if (!victim && needs_fence(json_string_value(hnode) ?: "", c))
+			victim = json_string_value(hnode);
+	}
 	if (victim) {
 		start_fence(c, victim);
 		free(next);
@@ -745,6 +768,8 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 		    c->states, vsn,
 		    json_pack("{s:s, s:s}", "node", r.node, "state", json_string_value(st) ?: "?"));
 		master_place(c);
+		/* A VS another node released may start here now. */
+		c->hooks.placed(c->arg);
 	} else if (strcmp(t, "place") == 0) {
 		size_t i;
 		json_t *e;
@@ -758,6 +783,11 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 			if (nd && strcmp(nd, c->node) == 0 && cn && strcmp(old, c->node) != 0 &&
 			    cn->fstate == F_DONE)
 				json_object_set_new(c->takeovers, vs, json_string(old));
+			const char *hn =
+			    vs ? json_string_value(json_object_get(c->held, vs)) : NULL;
+			struct cnode *hc = hn ? cnode_named(c, hn) : NULL;
+			if (nd && strcmp(nd, c->node) == 0 && hc && hc->fstate == F_DONE)
+				json_object_set_new(c->takeovers, vs, json_string(hn));
 		}
 		load_placement(c, json_object_get(m, "map"));
 		c->epoch = (uint64_t)json_integer_value(json_object_get(m, "epoch"));
@@ -783,8 +813,26 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 		const char *node = json_string_value(json_object_get(m, "node")) ?: "";
 		struct cnode *cn = cnode_named(c, node);
 		char text[400];
-		if (cn && !is_member(c, cn->id)) {
+		bool ok = json_is_true(json_object_get(m, "ok"));
+		if (cn && !is_member(c, cn->id) && !ok) {
+			cn->fstate = F_FAILED;
+			snprintf(
+			    text, sizeof(text),
+			    "fencing node %s failed: %s; its virtual servers are taken over once "
+			    "ext4 multi-mount protection shows their file systems idle (about 22 "
+			    "s)",
+			    node, json_string_value(json_object_get(m, "detail")) ?: "");
+		} else if (cn && !is_member(c, cn->id)) {
 			cn->fstate = F_DONE;
+			const char *hvs;
+			json_t *hnode;
+			json_object_foreach(c->held, hvs, hnode)
+			{
+				const char *here = vs_placement_node(c->placement, hvs);
+				if (strcmp(json_string_value(hnode) ?: "", node) == 0 && here &&
+				    strcmp(here, c->node) == 0)
+					json_object_set_new(c->takeovers, hvs, json_string(node));
+			}
 			snprintf(
 			    text, sizeof(text),
 			    "node %s is powered off (fenced in %lld ms: %s): its file systems are "
@@ -793,18 +841,19 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 			    json_string_value(json_object_get(m, "detail")) ?: "");
 		} else {
 			snprintf(text, sizeof(text),
-			         "node %s was fenced but is a member again: its new life is not "
-			         "fenced",
-			         node);
+			         "node %s is a member again: the outcome of its fencing (%s) no "
+			         "longer applies",
+			         node, json_string_value(json_object_get(m, "detail")) ?: "");
 		}
 		struct vs_event ev = {.ts_usec = lib_now_usec(),
 		                      .node = json_string_value(json_object_get(m, "by")) ?: "?",
 		                      .vs = "",
-		                      .severity = "warning",
+		                      .severity = ok ? "warning" : "error",
 		                      .message = text};
 		msg_identity(m, &ev.origin, &ev.oseq);
 		c->hooks.store_event(c->arg, &ev);
 		master_place(c);
+		c->hooks.placed(c->arg); /* a takeover waiting for this may go on */
 	} else if (strcmp(t, "ev") == 0) {
 		struct vs_event ev = {
 		    .ts_usec = json_integer_value(json_object_get(m, "ts")),
@@ -874,11 +923,22 @@ static void set_members(struct ap_cluster *c, const uint32_t *ids, int n)
 	json_object_foreach_safe(c->states, tmp, vsn, st)
 	{
 		const char *nd = json_string_value(json_object_get(st, "node")) ?: "";
+		const char *state = json_string_value(json_object_get(st, "state")) ?: "";
 		bool in = false;
 		for (int j = 0; j < c->n_members; j++)
 			in |= strcmp(name_of(c, c->members[j]) ?: "", nd) == 0;
-		if (!in)
-			json_object_del(c->states, vsn);
+		if (in)
+			continue;
+		/* It may still hold the VS's mounts: fenced first, or MMP. */
+		if (strcmp(state, "stopped") != 0)
+			json_object_set_new(c->held, vsn, json_string(nd));
+		json_object_del(c->states, vsn);
+	}
+	json_object_foreach_safe(c->held, tmp, vsn, st)
+	{
+		struct cnode *cn = cnode_named(c, json_string_value(st) ?: "");
+		if (!cn || is_member(c, cn->id))
+			json_object_del(c->held, vsn);
 	}
 	for (int i = 0; i < c->n_reports; i++) {
 		bool in = false;
@@ -942,7 +1002,7 @@ static void on_quorum(void *arg, bool quorate, const uint32_t *view, int n)
 	c->hooks.placed(c->arg);
 }
 
-static void on_corosync_end(struct lib_run *run, const struct lib_run_result *res, void *arg);
+static void on_keep_end(struct lib_run *run, const struct lib_run_result *res, void *arg);
 
 static void on_connected(void *arg, bool up, uint32_t id)
 {
@@ -954,8 +1014,8 @@ static void on_connected(void *arg, bool up, uint32_t id)
 		c->n_members = 0;
 		c->hooks.placed(c->arg);
 		/* corosync is gone: start it again (unless ours is still there). */
-		if (!c->corosync && !c->restart)
-			on_corosync_end(NULL, NULL, c);
+		if (!c->corosync.run && !c->corosync.restart)
+			on_keep_end(NULL, NULL, &c->corosync);
 		return;
 	}
 	if (id != c->my_id)
@@ -967,29 +1027,31 @@ static void on_connected(void *arg, bool up, uint32_t id)
 
 static void start_corosync(struct ap_cluster *c);
 
-static int on_restart(sd_event_source *s, uint64_t usec, void *userdata)
+static int on_keep_restart(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	struct ap_cluster *c = userdata;
+	struct keep *k = userdata;
 
-	c->restart = sd_event_source_disable_unref(c->restart);
-	start_corosync(c);
+	k->restart = sd_event_source_disable_unref(k->restart);
+	k->start(k->c);
 	return 0;
 }
 
-static void on_corosync_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
+/* res NULL: found not running (no result to tell). */
+static void on_keep_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
 {
-	struct ap_cluster *c = arg;
+	struct keep *k = arg;
 	char how[96] = "is not running";
 
 	if (res)
 		lib_run_describe(res, how, sizeof(how));
-	c->corosync = NULL;
+	k->run = NULL;
 	lib_run_destroy(run);
-	uint64_t delay = lib_backoff_next(&c->backoff);
-	cevent(c, NULL, "error", "corosync %s; restarting it in %.0f s", how, (double)delay / 1e6);
-	if (sd_event_add_time_relative(c->ev, &c->restart, CLOCK_MONOTONIC, delay, 0, on_restart,
-	                               c) < 0)
-		lib_err("cluster: cannot arm the corosync restart");
+	uint64_t delay = lib_backoff_next(&k->backoff);
+	cevent(k->c, NULL, "error", "%s %s; restarting it in %.0f s", k->name, how,
+	       (double)delay / 1e6);
+	if (sd_event_add_time_relative(k->c->ev, &k->restart, CLOCK_MONOTONIC, delay, 0,
+	                               on_keep_restart, k) < 0)
+		lib_err("cluster: cannot arm the restart of %s", k->name);
 }
 
 static int write_corosync_conf(struct ap_cluster *c, char *conf, size_t len)
@@ -1040,12 +1102,12 @@ static void start_corosync(struct ap_cluster *c)
 	}
 	const char *argv[] = {"corosync", "-f", "-c", conf, NULL};
 	struct lib_run_opts o = {.argv = argv, .netns_fd = -1, .out_fd = -1};
-	rc = lib_run_start(c->ev, &o, on_corosync_end, c, &c->corosync);
+	rc = lib_run_start(c->ev, &o, on_keep_end, &c->corosync, &c->corosync.run);
 	if (rc < 0) {
 		cevent(c, NULL, "error", "cannot start corosync: %s", strerror(-rc));
 		return;
 	}
-	lib_info("cluster: corosync started (pid %d)", lib_run_pid(c->corosync));
+	lib_info("cluster: corosync started (pid %d)", lib_run_pid(c->corosync.run));
 }
 
 /* --- the management address (keepalived) ---------------------------------------- */
@@ -1071,31 +1133,6 @@ static void update_track(struct ap_cluster *c)
 	}
 	c->ka_weight = w;
 	lib_info("cluster: management address weight %d (%s)", w, w ? "master" : "not master");
-}
-
-static int on_ka_restart(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	struct ap_cluster *c = userdata;
-
-	c->ka_restart = sd_event_source_disable_unref(c->ka_restart);
-	start_keepalived(c);
-	return 0;
-}
-
-static void on_ka_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
-{
-	struct ap_cluster *c = arg;
-	char how[96];
-
-	lib_run_describe(res, how, sizeof(how));
-	c->keepalived = NULL;
-	lib_run_destroy(run);
-	uint64_t delay = lib_backoff_next(&c->ka_backoff);
-	cevent(c, NULL, "error", "keepalived %s; restarting it in %.0f s", how,
-	       (double)delay / 1e6);
-	if (sd_event_add_time_relative(c->ev, &c->ka_restart, CLOCK_MONOTONIC, delay, 0,
-	                               on_ka_restart, c) < 0)
-		lib_err("cluster: cannot arm the keepalived restart");
 }
 
 /* The interface that holds this node's interconnect address. */
@@ -1137,7 +1174,7 @@ static void start_keepalived(struct ap_cluster *c)
 	char *text = NULL, **argv = NULL, *pidtext = NULL;
 	int rc;
 
-	if (!c->mgmt[0] || c->keepalived)
+	if (!c->mgmt[0] || c->keepalived.run)
 		return;
 	snprintf(dir, sizeof(dir), "%s/keepalived", c->run_dir);
 	snprintf(conf, sizeof(conf), "%s/keepalived.conf", dir);
@@ -1187,7 +1224,7 @@ static void start_keepalived(struct ap_cluster *c)
 	if (rc == 0) {
 		struct lib_run_opts o = {
 		    .argv = (const char *const *)argv, .netns_fd = -1, .out_fd = -1};
-		rc = lib_run_start(c->ev, &o, on_ka_end, c, &c->keepalived);
+		rc = lib_run_start(c->ev, &o, on_keep_end, &c->keepalived, &c->keepalived.run);
 	}
 	free(argv);
 	if (rc < 0)
@@ -1463,12 +1500,20 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->state_dir = strdup(o->state_dir);
 	c->self_dir = strdup(o->self_dir ? o->self_dir : "/usr/sbin");
 	c->ka_weight = -1;
-	c->backoff = c->ka_backoff = (struct lib_backoff){.min = 1000000, .max = 30000000};
+	c->corosync = (struct keep){.name = "corosync",
+	                            .backoff = {.min = 1000000, .max = 30000000},
+	                            .start = start_corosync,
+	                            .c = c};
+	c->keepalived = (struct keep){.name = "keepalived",
+	                              .backoff = {.min = 1000000, .max = 30000000},
+	                              .start = start_keepalived,
+	                              .c = c};
 	c->placement = calloc(1, sizeof(*c->placement));
 	c->states = json_object();
 	c->takeovers = json_object();
+	c->held = json_object();
 	if (!c->node || !c->run_dir || !c->state_dir || !c->placement || !c->states ||
-	    !c->takeovers) {
+	    !c->takeovers || !c->held) {
 		ap_cluster_destroy(c);
 		return -ENOMEM;
 	}
@@ -1502,13 +1547,13 @@ void ap_cluster_destroy(struct ap_cluster *c)
 	c->flush = sd_event_source_disable_unref(c->flush);
 	for (int i = 0; i < c->n_out; i++)
 		free(c->out[i]);
-	c->restart = sd_event_source_disable_unref(c->restart);
+	c->corosync.restart = sd_event_source_disable_unref(c->corosync.restart);
 	c->tick = sd_event_source_disable_unref(c->tick);
 	/* corosync outlives a restart of applianced, as the VSs' servers do: the
 	 * node stays a member and its VSs stay where they are. */
-	lib_run_detach(c->corosync);
-	lib_run_detach(c->keepalived);
-	c->ka_restart = sd_event_source_disable_unref(c->ka_restart);
+	lib_run_detach(c->corosync.run);
+	lib_run_detach(c->keepalived.run);
+	c->keepalived.restart = sd_event_source_disable_unref(c->keepalived.restart);
 	free(c->self_dir);
 	for (int i = 0; i < MAX_PENDING; i++)
 		if (c->pend[i].req)
@@ -1519,6 +1564,7 @@ void ap_cluster_destroy(struct ap_cluster *c)
 	ap_fence_cancel(c->fence);
 	c->fence_wait = sd_event_source_disable_unref(c->fence_wait);
 	json_decref(c->takeovers);
+	json_decref(c->held);
 	json_decref(c->states);
 	free(c->last_report);
 	free(c->last_place);
@@ -1617,6 +1663,24 @@ bool ap_cluster_takeover_take(struct ap_cluster *c, const char *vs, char *from, 
 	snprintf(from, len, "%s", json_string_value(v) ?: "");
 	json_object_del(c->takeovers, vs);
 	return from[0] != '\0';
+}
+
+bool ap_cluster_vs_busy_elsewhere(struct ap_cluster *c, const char *vs, char *who, size_t len)
+{
+	json_t *st = json_object_get(c->states, vs);
+	const char *nd = json_string_value(json_object_get(st, "node"));
+	const char *state = json_string_value(json_object_get(st, "state"));
+
+	if (nd && state && strcmp(nd, c->node) != 0 && strcmp(state, "stopped") != 0) {
+		snprintf(who, len, "%s", nd);
+		return true;
+	}
+	nd = json_string_value(json_object_get(c->held, vs));
+	if (nd && needs_fence(nd, c)) {
+		snprintf(who, len, "%s", nd);
+		return true;
+	}
+	return false;
 }
 
 bool ap_cluster_has_node(const struct ap_cluster *c, const char *node)

@@ -76,6 +76,11 @@ bool ap_cluster_placement_heard(const struct ap_cluster *c);
 /* What the VS's node last reported of it: state, or NULL. */
 const char *ap_cluster_vs_state(const struct ap_cluster *c, const char *vs);
 
+/* Release before acquire: may this node not start `vs` yet? True while
+ * another member reports it in any state but stopped (it is releasing it),
+ * or a node that left while holding it is still to be fenced; who gets that
+ * node's name. */
+bool ap_cluster_vs_busy_elsewhere(struct ap_cluster *c, const char *vs, char *who, size_t len);
 /* Is `node` one of the cluster's nodes? */
 bool ap_cluster_has_node(const struct ap_cluster *c, const char *node);
 /* Does this node take `vs` over from a node that was fenced (powered off by

@@ -41,6 +41,7 @@ struct rt_entry {
 	char name[VS_NAME_MAX + 1];
 	struct vs_runtime *rt;
 	bool deleting; /* config gone; destroy once stopped */
+	bool waiting;  /* placed here, waits for another node to release it */
 	struct rt_entry *next;
 };
 
@@ -218,20 +219,37 @@ static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 /* Hand every VS's desired state to its runtime (after any change). */
 /* What this node should do with a VS: in a cluster, run it only with quorum
  * and only where the master placed it; alone, as the administrator says. */
+
 static void effective(struct ap_daemon *d, const struct vs_vserver *vs, struct vs_vserver *out)
 {
 	*out = *vs;
 	if (ap_cluster_enabled(d->cluster)) {
-		const char *where = vs_placement_node(ap_cluster_placement(d->cluster), vs->name);
 		char ns[VS_NAME_MAX + 8];
 		vs_runtime_netns_name(vs->name, ns, sizeof(ns));
-		if (!ap_cluster_quorate(d->cluster) || !where || strcmp(where, d->node) != 0)
+		if (!vs_place_runs_here(ap_cluster_placement(d->cluster), vs->name, d->node,
+		                        ap_cluster_quorate(d->cluster),
+		                        ap_cluster_placement_heard(d->cluster),
+		                        nf_netns_exists(ns) == 1)) {
 			out->admin = VS_ADMIN_STOPPED;
-		/* After a boot, a stale placement must not start anything: only
-		 * what still runs here (a daemon restart) is kept until the
-		 * master speaks. */
-		else if (!ap_cluster_placement_heard(d->cluster) && nf_netns_exists(ns) != 1)
+			return;
+		}
+		/* Release before acquire: not while the node it leaves still
+		 * holds it (its report says so), or, if that node is gone, until
+		 * it is fenced; else the mount would wait for MMP. */
+		struct rt_entry *e = find_rt(d, vs->name);
+		char who[VS_NAME_MAX + 1];
+		bool busy = vs->admin == VS_ADMIN_RUNNING &&
+		            (!e || vs_runtime_state(e->rt) == VS_RT_STOPPED) &&
+		            ap_cluster_vs_busy_elsewhere(d->cluster, vs->name, who, sizeof(who));
+		if (busy) {
 			out->admin = VS_ADMIN_STOPPED;
+			if (e && !e->waiting)
+				eventf(d, vs->name, "info",
+				       "placed here; waits for %s to release it (or to be fenced)",
+				       who);
+		}
+		if (e)
+			e->waiting = busy;
 	}
 }
 

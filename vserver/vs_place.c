@@ -254,3 +254,13 @@ const char *vs_place_to_fence(const struct vs_placement *cur, const struct vs_pl
 	}
 	return NULL;
 }
+
+bool vs_place_runs_here(const struct vs_placement *pl, const char *vs, const char *node,
+                        bool quorate, bool heard, bool already_here)
+{
+	const char *where = vs_placement_node(pl, vs);
+
+	if (!quorate || !where || strcmp(where, node) != 0)
+		return false;
+	return heard || already_here;
+}

@@ -66,6 +66,14 @@ void vs_place(const struct vs_config *cfg, const char *const *members, int n_mem
               const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
               struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes);
 
+/* Does this node run `vs` now? Only with quorum (a node of a minority
+ * partition, or one cut off, runs nothing: the quorate side takes over),
+ * only where the placement says, and, until the master has spoken since this
+ * daemon started (heard), only a VS still running here (already_here: its
+ * namespace exists), so a stale placement never starts anything after a boot. */
+bool vs_place_runs_here(const struct vs_placement *pl, const char *vs, const char *node,
+                        bool quorate, bool heard, bool already_here);
+
 /* Fencing before a takeover: the first node (in `next`'s order) that a VS
  * leaves for another node while the departed node is not among `members`
  * and `needs_fence(node, arg)` says it must still be powered off (it has a

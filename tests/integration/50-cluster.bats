@@ -253,3 +253,27 @@ fence_all() { # give every node its fence device: its lab BMC
 	wait_until 60 bash -c "$APPLAB exec $ask vsadm cluster show --json | jq -e '[.nodes[] | select(.state == \"member\")] | length == 3'"
 	"$INV"
 }
+
+@test "a VS leaving a live node (its port failed) starts on the peer only once released" {
+	victim=$(node_of n1 vs2)
+	ask=n1
+	[ "$victim" = n1 ] && ask=n2
+	last=$(vsadm_on "$ask" event show --json --last 1 | jq '.[0].id')
+	applab port "$victim" eth1 down # vs2's only port there: it must move
+	wait_until 60 bash -c "$APPLAB exec $ask vsadm vserver show vs2 --json | jq -e --arg v $victim '.runtime.state == \"running\" and .runtime.node != \$v'"
+	new=$(node_of "$ask" vs2)
+	"$INV"
+	run vsadm_on "$ask" event show --json --last 400
+	ev=$(echo "$output" | jq --argjson l "$last" '[.[] | select(.id > $l and .vs == "vs2")]')
+	echo "$ev" | jq -r '.[] | "\(.node) \(.message)"'
+	# The peer waited, the old node stopped it, and only then did the peer mount.
+	stopped=$(echo "$ev" | jq --arg v "$victim" '[.[] | select(.node == $v and (.message | startswith("stopped: virtual IPs down")))][0].ts_usec')
+	mounting=$(echo "$ev" | jq --arg n "$new" '[.[] | select(.node == $n and (.message | startswith("mounting file system")))][0].ts_usec')
+	[ "$stopped" != null ] && [ "$mounting" != null ]
+	[ "$stopped" -le "$mounting" ]
+	echo "$ev" | jq -e --arg n "$new" 'any(.[]; .node == $n and (.message | startswith("placed here; waits for")))'
+	! echo "$ev" | jq -e 'any(.[]; .message | test("mounting .* failed"))'
+	applab port "$victim" eth1 up
+	wait_until 30 client nfs-cat 'nfs://192.0.2.62/data/f.txt?version=4'
+	"$INV"
+}

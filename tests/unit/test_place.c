@@ -235,6 +235,23 @@ static void test_fence_before_takeover(void **state)
 	assert_null(vs_place_to_fence(&cur, &next3, m, 2, unfenced, ","));
 }
 
+static void test_minority_and_stale_runs_nothing(void **state)
+{
+	struct vs_placement pl = {0};
+
+	put(&pl, "a", "n1");
+	/* Quorate, placed here, placement heard: runs. */
+	assert_true(vs_place_runs_here(&pl, "a", "n1", true, true, false));
+	/* A node of a minority partition (or cut off) runs nothing. */
+	assert_false(vs_place_runs_here(&pl, "a", "n1", false, true, true));
+	/* Placed elsewhere, or not placed: not here. */
+	assert_false(vs_place_runs_here(&pl, "a", "n2", true, true, true));
+	assert_false(vs_place_runs_here(&pl, "b", "n1", true, true, true));
+	/* After a boot, before the master speaks: only what still runs here. */
+	assert_false(vs_place_runs_here(&pl, "a", "n1", true, false, false));
+	assert_true(vs_place_runs_here(&pl, "a", "n1", true, false, true));
+}
+
 static void test_simulation_16_nodes(void **state)
 {
 	/* 16 nodes, 250 VSs (the model's limit is 256): all placed, spread
@@ -298,6 +315,7 @@ int main(void)
 	    cmocka_unit_test(test_pinned_waits),
 	    cmocka_unit_test(test_stays_put),
 	    cmocka_unit_test(test_fence_before_takeover),
+	    cmocka_unit_test(test_minority_and_stale_runs_nothing),
 	    cmocka_unit_test(test_simulation_16_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
