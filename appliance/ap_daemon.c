@@ -25,7 +25,9 @@
 #include "appliance/ap_ctl.h"
 #include "appliance/ap_ports.h"
 #include "fsexport/fx_ganesha.h"
+#include "appliance/ap_luns.h"
 #include "fsexport/fx_lun.h"
+
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
 #include "netfail/nf_netns.h"
@@ -36,6 +38,17 @@
 
 #define PROBE_INTERVAL_USEC (5ULL * 1000000)
 #define FENCE_CHECK_TIMEOUT_USEC (30ULL * 1000000)
+#define LUN_SCAN_INTERVAL_USEC (5ULL * 1000000)
+
+/* A request that waits for a fresh LUN scan, then runs again. */
+struct rescan {
+	struct ap_daemon *d;
+	uint64_t conn;
+	uid_t uid;
+	char cmd[32];
+	json_t *args;
+	struct rescan *next;
+};
 
 struct rt_entry {
 	char name[VS_NAME_MAX + 1];
@@ -61,9 +74,8 @@ struct ap_daemon {
 	struct ap_ports *ports;
 	struct ap_cluster *cluster;
 	struct vs_config *before; /* the configuration before the change being made */
-	int n_luns;               /* LUNs this node sees, refreshed for its report */
-	char luns[VS_REPORT_MAX_LUNS][VS_LUN_MAX + 8];
-	long long luns_usec;
+	struct ap_luns *luns;     /* the LUNs this node sees (scanned in a child) */
+	struct rescan *rescans;   /* requests waiting for a LUN scan */
 	struct rt_entry *rts;
 	struct waiter *waiters;
 	sd_event_source *reaper;
@@ -184,6 +196,13 @@ static const char *rt_vip_port(void *arg, const char *vs, const struct vs_vip *v
 	return d->ports ? ap_ports_choose(d->ports, vs, vip) : NULL;
 }
 
+static int rt_lun_find(void *arg, const char *tag, const char *value, struct fx_lun_info *out)
+{
+	struct ap_daemon *d = arg;
+
+	return ap_luns_find(d->luns, tag, value, out);
+}
+
 static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 {
 	struct vs_runtime_env env = {
@@ -197,6 +216,7 @@ static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 	    .probe_interval_usec = PROBE_INTERVAL_USEC,
 	    .event = rt_event_sink,
 	    .vip_port = rt_vip_port,
+	    .lun_find = rt_lun_find,
 	    .changed = rt_changed,
 	    .arg = d,
 	};
@@ -424,7 +444,7 @@ static void do_show(struct ap_daemon *d, uint64_t conn, json_t *args)
 	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
 }
 
-static int check_lun(const char *spec, char *err, size_t errlen)
+static int check_lun(struct ap_daemon *d, const char *spec, char *err, size_t errlen)
 {
 	enum vs_lun_kind kind;
 	char value[VS_LUN_MAX + 1];
@@ -433,8 +453,20 @@ static int check_lun(const char *spec, char *err, size_t errlen)
 
 	if (rc < 0)
 		return rc;
-	rc = fx_lun_find(kind == VS_LUN_UUID ? "UUID" : "LABEL", value, &lun);
-	if (rc == -ENOENT) {
+	rc = ap_luns_find(d->luns, kind == VS_LUN_UUID ? "UUID" : "LABEL", value, &lun);
+	if (rc == -ENOTUNIQ) {
+		snprintf(err, errlen,
+		         "Two different file systems carry %s on this node; name the LUN by UUID "
+		         "('vsadm lun show' lists them).",
+		         spec);
+		return rc;
+	}
+	if (rc == -EIO) {
+		snprintf(err, errlen, "The LUNs of this node cannot be read: %s.",
+		         ap_luns_error(d->luns));
+		return rc;
+	}
+	if (rc == -ENOENT || rc == -EAGAIN) {
 		snprintf(err, errlen,
 		         "No LUN with %s is visible on this node ('vsadm lun show' lists them).",
 		         spec);
@@ -484,17 +516,17 @@ static void do_events(struct ap_daemon *d, uint64_t conn, json_t *args)
 
 static void do_luns(struct ap_daemon *d, uint64_t conn)
 {
-	struct fx_lun_info luns[64];
-	int n = 0, rc = fx_lun_list(luns, 64, &n);
+	const struct fx_lun_info *luns;
+	int n = ap_luns_list(d->luns, &luns);
 	json_t *arr = json_array();
 
-	if (rc < 0 && rc != -E2BIG) {
+	if (ap_luns_error(d->luns)[0]) {
 		json_decref(arr);
 		ap_ctl_reply(d->ctl, conn,
-		             ap_error("The LUNs cannot be listed: %s.", strerror(-rc)));
+		             ap_error("The LUNs cannot be listed: %s.", ap_luns_error(d->luns)));
 		return;
 	}
-	for (int i = 0; i < n && i < 64; i++) {
+	for (int i = 0; i < n; i++) {
 		const char *user = "";
 		for (int v = 0; v < d->cfg->n_vservers; v++)
 			for (int f = 0; f < d->cfg->vservers[v].n_fs; f++) {
@@ -531,6 +563,43 @@ static void on_fence_check(void *arg, const char *node, enum ap_fence_result res
 		                                   detail, "ms", (json_int_t)(usec / 1000))));
 }
 
+static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args);
+
+static void on_rescanned(void *arg)
+{
+	struct rescan *r = arg;
+	struct ap_daemon *d = r->d;
+
+	for (struct rescan **p = &d->rescans; *p; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	json_object_set_new(r->args, "_rescanned", json_true());
+	handle(d, r->conn, r->uid, r->cmd, r->args);
+	json_decref(r->args);
+	free(r);
+}
+
+/* Run the request again once a fresh LUN scan has ended; 0 if it will be. */
+static int rescan_then(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd, json_t *args)
+{
+	struct rescan *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	*r = (struct rescan){.d = d, .conn = conn, .uid = uid, .args = json_incref(args)};
+	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
+	if (ap_luns_refresh(d->luns, on_rescanned, r) < 0) {
+		json_decref(r->args);
+		free(r);
+		return -EBUSY;
+	}
+	r->next = d->rescans;
+	d->rescans = r;
+	return 0;
+}
+
 static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args)
 {
 	struct ap_daemon *d = arg;
@@ -544,8 +613,13 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		return do_show(d, conn, args);
 	if (strcmp(cmd, "event.show") == 0)
 		return do_events(d, conn, args);
-	if (strcmp(cmd, "lun.show") == 0)
+	if (strcmp(cmd, "lun.show") == 0) {
+		/* What the node sees now: after a fresh scan. */
+		if (!json_object_get(args, "_rescanned") &&
+		    rescan_then(d, conn, uid, cmd, args) == 0)
+			return;
 		return do_luns(d, conn);
+	}
 	if (strcmp(cmd, "port.show") == 0) {
 		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_ports_show(d->ports)));
 		return;
@@ -801,7 +875,10 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 			rc = vs_check_name("file system", str_arg(args, "fs") ?: "", VS_NAME_MAX,
 			                   err, sizeof(err));
 		if (rc == 0)
-			rc = check_lun(lun, err, sizeof(err));
+			rc = check_lun(d, lun, err, sizeof(err));
+		if ((rc == -ENOENT || rc == -EAGAIN) && !json_object_get(args, "_rescanned") &&
+		    rescan_then(d, conn, uid, cmd, args) == 0)
+			return; /* answered after a fresh scan */
 		if (rc == 0)
 			rc = vs_config_fs_add(d->cfg, vs, str_arg(args, "fs"), lun, err,
 			                      sizeof(err));
@@ -877,31 +954,23 @@ static void cl_store_event(void *arg, const struct vs_event *ev)
 static void cl_report(void *arg, struct vs_node_report *r, json_t *states)
 {
 	struct ap_daemon *d = arg;
-	long long now = lib_now_usec();
 	char ports[VS_REPORT_MAX_PORTS][VS_PORT_MAX + 1];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
-	/* Probing the LUNs reads every device: every 10 s is plenty. */
-	if (now - d->luns_usec > 10000000LL) {
-		struct fx_lun_info luns[VS_REPORT_MAX_LUNS / 2];
-		int n = 0;
-		d->luns_usec = now;
-		d->n_luns = 0;
-		if (fx_lun_list(luns, VS_REPORT_MAX_LUNS / 2, &n) >= 0 || n > 0)
-			for (int i = 0; i < n && d->n_luns + 2 <= VS_REPORT_MAX_LUNS; i++) {
-				if (strcmp(luns[i].type, "ext4") != 0 || !luns[i].mmp)
-					continue; /* served only with MMP */
-				if (luns[i].label[0])
-					snprintf(d->luns[d->n_luns++], sizeof(d->luns[0]),
-					         "LABEL=%s", luns[i].label);
-				if (luns[i].uuid[0])
-					snprintf(d->luns[d->n_luns++], sizeof(d->luns[0]),
-					         "UUID=%s", luns[i].uuid);
-			}
+	/* The LUNs of the last scan (every few seconds, in a child). */
+	const struct fx_lun_info *luns;
+	int n = ap_luns_list(d->luns, &luns);
+	r->n_luns = 0;
+	for (int i = 0; i < n && r->n_luns + 2 <= VS_REPORT_MAX_LUNS; i++) {
+		if (strcmp(luns[i].type, "ext4") != 0 || !luns[i].mmp)
+			continue; /* served only with MMP */
+		if (luns[i].label[0])
+			snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "LABEL=%s",
+			         luns[i].label);
+		if (luns[i].uuid[0])
+			snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "UUID=%s", luns[i].uuid);
 	}
 	r->capacity = cores > 0 ? (unsigned)cores : 1;
-	r->n_luns = d->n_luns;
-	memcpy(r->luns, d->luns, sizeof(r->luns));
 	r->n_ports = d->ports ? ap_ports_healthy(d->ports, ports, VS_REPORT_MAX_PORTS) : 0;
 	for (int i = 0; i < r->n_ports; i++)
 		snprintf(r->healthy_ports[i], sizeof(r->healthy_ports[i]), "%s", ports[i]);
@@ -938,6 +1007,15 @@ static struct vs_runtime *ports_runtime(void *arg, const char *vs)
 	struct rt_entry *e = find_rt(arg, vs);
 
 	return e && !e->deleting ? e->rt : NULL;
+}
+
+/* A LUN appeared, went or changed: report it, and let the VSs retry. */
+static void on_luns_changed(void *arg)
+{
+	struct ap_daemon *d = arg;
+
+	ap_cluster_local_changed(d->cluster);
+	sync_runtimes(d);
 }
 
 int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_daemon **out)
@@ -988,6 +1066,11 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	d->before = malloc(sizeof(*d->before));
 	if (!d->before) {
 		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = ap_luns_create(ev, d->self_exe, LUN_SCAN_INTERVAL_USEC, on_luns_changed, d, &d->luns);
+	if (rc < 0) {
+		lib_err("cannot scan the LUNs: %s", strerror(-rc));
 		goto fail;
 	}
 	struct ap_cluster_hooks ch = {.config = ports_config,
@@ -1058,6 +1141,13 @@ void ap_daemon_destroy(struct ap_daemon *d)
 		free(e);
 	}
 	d->reaper = sd_event_source_disable_unref(d->reaper);
+	ap_luns_destroy(d->luns); /* drops its waiters without calling them */
+	while (d->rescans) {
+		struct rescan *r = d->rescans;
+		d->rescans = r->next;
+		json_decref(r->args);
+		free(r);
+	}
 	vs_store_close(d->store);
 	free(d->before);
 	free(d->cfg);

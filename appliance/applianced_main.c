@@ -3,6 +3,7 @@
  *
  *   applianced --node NAME [--run-dir DIR] [--state-dir DIR] [--socket PATH]
  *   applianced --storage-probe DIR      (internal: one storage probe, exit 0 if healthy)
+ *   applianced --lun-scan               (internal: the LUNs this node sees, as JSON)
  *
  * Runs in the foreground; its stderr is its log. SIGTERM or SIGINT stop it
  * cleanly, leaving the virtual servers serving; the next start finds them.
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "appliance/ap_daemon.h"
+#include "appliance/ap_luns.h"
 #include "fsexport/fx_probe.h"
 #include "lib/lib_log.h"
 
@@ -40,6 +42,7 @@ int main(int argc, char **argv)
 	    {"state-dir", required_argument, NULL, 's'},
 	    {"socket", required_argument, NULL, 'S'},
 	    {"storage-probe", required_argument, NULL, 'P'},
+	    {"lun-scan", no_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -72,6 +75,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			return 0;
+		case 'L':
+			return ap_luns_scan_main();
 		case 'h':
 			usage(stdout);
 			return 0;

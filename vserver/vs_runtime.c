@@ -399,7 +399,10 @@ static int ensure_mounts(struct vs_runtime *rt)
 
 		if (m && m->mounted)
 			continue;
-		rc = fx_lun_find(tag, f->lun, &lun);
+		rc = rt->env.lun_find ? rt->env.lun_find(rt->env.arg, tag, f->lun, &lun)
+		                      : fx_lun_find(tag, f->lun, &lun);
+		if (rc == -EAGAIN)
+			return 1; /* the node's first LUN scan is not done: it kicks us */
 		if (rc == -ENOENT) {
 			fail(rt, "LUN %s=%s of file system %s is not visible on node %s", tag,
 			     f->lun, f->name, rt->node);

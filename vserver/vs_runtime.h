@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "fsexport/fx_lun.h"
 #include "vserver/vs_model.h"
 
 enum vs_rt_state {
@@ -60,6 +61,11 @@ struct vs_runtime_env {
 	/* The port a VIP should be brought up on (the node's port policy); NULL
 	 * (or a NULL callback) means its home port. */
 	const char *(*vip_port)(void *arg, const char *vs, const struct vs_vip *vip);
+	/* The device that carries a LUN on this node, from the node's last LUN
+	 * scan (probing devices may block, so it is done off the loop): 0,
+	 * -ENOENT not seen, -EAGAIN no scan yet (wait), other negative errno.
+	 * NULL: probe here with libblkid (tests). */
+	int (*lun_find)(void *arg, const char *tag, const char *value, struct fx_lun_info *out);
 	/* Called after every state change (may be NULL). */
 	void (*changed)(void *arg, const char *vs, enum vs_rt_state state);
 	void *arg;
