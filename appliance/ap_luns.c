@@ -88,6 +88,9 @@ static void on_scan(struct lib_run *run, const struct lib_run_result *res, void 
 		l->n = n;
 		l->scanned = true;
 		l->error[0] = '\0';
+		} else if (res->end == LIB_RUN_EXITED && res->exit_code == 0) {
+		snprintf(l->error, sizeof(l->error), "the LUN scan printed no readable list");
+		lib_warn("%s: %.100s", l->error, res->output);
 	} else {
 		lib_run_describe(res, how, sizeof(how));
 		snprintf(l->error, sizeof(l->error), "the LUN scan %s", how);
