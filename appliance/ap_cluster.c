@@ -1235,17 +1235,23 @@ static void start_keepalived(struct ap_cluster *c)
 
 /* --- definition ------------------------------------------------------------------ */
 
+/* The node list, as the definition and the bundle both hold it. */
+static void nodes_json(const struct ap_cluster *c, json_t *nodes)
+{
+	for (int i = 0; i < c->n_nodes; i++)
+		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s, s:s}", "id",
+		                                       (json_int_t)c->nodes[i].id, "name",
+		                                       c->nodes[i].name, "addr", c->nodes[i].addr,
+		                                       "addr2", c->nodes[i].addr2));
+}
+
 static int save_definition(struct ap_cluster *c)
 {
 	json_t *nodes = json_array();
 	char *text;
 	int rc;
 
-	for (int i = 0; i < c->n_nodes; i++)
-		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s, s:s}", "id",
-		                                       (json_int_t)c->nodes[i].id, "name",
-		                                       c->nodes[i].name, "addr", c->nodes[i].addr,
-		                                       "addr2", c->nodes[i].addr2));
+	nodes_json(c, nodes);
 	json_t *d = json_pack("{s:s, s:o, s:s, s:s}", "name", c->name, "nodes", nodes, "mgmt",
 	                      c->mgmt, "mgmt_port", c->mgmt_port);
 	text = json_dumps(d, JSON_COMPACT);
@@ -1434,11 +1440,7 @@ json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
 		snprintf(err, errlen, "The cluster key cannot be read.");
 		return NULL;
 	}
-	for (int i = 0; i < c->n_nodes; i++)
-		json_array_append_new(nodes, json_pack("{s:I, s:s, s:s, s:s}", "id",
-		                                       (json_int_t)c->nodes[i].id, "name",
-		                                       c->nodes[i].name, "addr", c->nodes[i].addr,
-		                                       "addr2", c->nodes[i].addr2));
+	nodes_json(c, nodes);
 	json_t *b = json_pack("{s:s, s:o, s:s, s:s, s:s}", "name", c->name, "nodes", nodes, "key",
 	                      b64, "mgmt", c->mgmt, "mgmt_port", c->mgmt_port);
 	free(b64);

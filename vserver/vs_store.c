@@ -17,6 +17,7 @@
 struct vs_store {
 	sqlite3 *db;
 	int64_t inserts;
+	int64_t seq; /* the last event sequence number given out; -1 = not read yet */
 };
 
 static const char schema[] =
@@ -47,6 +48,7 @@ int vs_store_open(const char *path, struct vs_store **out)
 
 	if (!st)
 		return -ENOMEM;
+	st->seq = -1;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		lib_err("state store: cannot open %s: %s", path,
@@ -139,21 +141,22 @@ int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg)
 int vs_store_event_seq(struct vs_store *st, int n, int64_t *first)
 {
 	char buf[32];
-	long long cur = 0;
 	int rc;
 
 	if (n < 1)
-		abort(); /* programmer error */
-	rc = vs_store_meta_get(st, "event_seq", buf, sizeof(buf));
-	if (rc == 0)
-		cur = atoll(buf);
-	else if (rc != -ENOENT)
-		return rc;
-	snprintf(buf, sizeof(buf), "%lld", cur + n);
+		abort();   /* programmer error */
+	if (st->seq < 0) { /* read once; written at every use */
+		rc = vs_store_meta_get(st, "event_seq", buf, sizeof(buf));
+		if (rc < 0 && rc != -ENOENT)
+			return rc;
+		st->seq = rc == 0 ? atoll(buf) : 0;
+	}
+	snprintf(buf, sizeof(buf), "%lld", (long long)(st->seq + n));
 	rc = vs_store_meta_set(st, "event_seq", buf);
 	if (rc < 0)
 		return rc;
-	*first = cur + 1;
+	*first = st->seq + 1;
+	st->seq += n;
 	return 0;
 }
 
@@ -163,10 +166,15 @@ int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *
 	int64_t oseq = ev->oseq;
 	int rc = 0;
 
-	if (ev->origin && oseq == 0) {
+	bool txn = ev->origin && oseq == 0;
+	if (txn) { /* the number and the event in one commit */
+		if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+			return sql_fail(st, "begin");
 		rc = vs_store_event_seq(st, 1, &oseq);
-		if (rc < 0)
+		if (rc < 0) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return rc;
+		}
 	}
 	if (sqlite3_prepare_v2(st->db,
 	                       "INSERT OR IGNORE INTO events(ts_usec, node, vs, severity, message,"
@@ -183,6 +191,12 @@ int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *
 	    sqlite3_step(q) != SQLITE_DONE)
 		rc = sql_fail(st, "append event");
 	sqlite3_finalize(q);
+	if (txn &&
+	    sqlite3_exec(st->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
+	    rc == 0)
+		rc = sql_fail(st, "commit event");
+	if (txn && rc < 0)
+		st->seq = -1; /* read it again: the number may not have been kept */
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		return 1; /* known already */
 	if (rc == 0 && id_out)
