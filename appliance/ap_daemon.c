@@ -22,6 +22,7 @@
 
 #include "appliance/ap_cluster.h"
 #include "appliance/ap_fence.h"
+#include "appliance/ap_gate.h"
 #include "appliance/ap_ctl.h"
 #include "appliance/ap_ports.h"
 #include "fsexport/fx_ganesha.h"
@@ -236,43 +237,44 @@ static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 	return 0;
 }
 
-/* Hand every VS's desired state to its runtime (after any change). */
 /* What this node should do with a VS: in a cluster, run it only with quorum
- * and only where the master placed it; alone, as the administrator says. */
-
+ * and only where the master placed it (ap_gate: placement is the only gate);
+ * alone, as the administrator says. */
 static void effective(struct ap_daemon *d, const struct vs_vserver *vs, struct vs_vserver *out)
 {
+	bool clustered = ap_cluster_enabled(d->cluster);
+	struct rt_entry *e = find_rt(d, vs->name);
+	struct ap_gate_in in = {.clustered = clustered,
+	                        .wanted = vs->admin == VS_ADMIN_RUNNING,
+	                        .stopped_here = !e || vs_runtime_state(e->rt) == VS_RT_STOPPED};
+	char who[VS_NAME_MAX + 1] = "";
+
 	*out = *vs;
-	if (ap_cluster_enabled(d->cluster)) {
+	if (clustered && in.wanted) {
 		char ns[VS_NAME_MAX + 8];
 		vs_runtime_netns_name(vs->name, ns, sizeof(ns));
-		if (!vs_place_runs_here(ap_cluster_placement(d->cluster), vs->name, d->node,
-		                        ap_cluster_quorate(d->cluster),
-		                        ap_cluster_placement_heard(d->cluster),
-		                        nf_netns_exists(ns) == 1)) {
-			out->admin = VS_ADMIN_STOPPED;
-			return;
-		}
+		in.placed_here = vs_place_runs_here(ap_cluster_placement(d->cluster), vs->name,
+		                                    d->node, ap_cluster_quorate(d->cluster),
+		                                    ap_cluster_placement_heard(d->cluster),
+		                                    nf_netns_exists(ns) == 1);
 		/* Release before acquire: not while the node it leaves still
 		 * holds it (its report says so), or, if that node is gone, until
 		 * it is fenced; else the mount would wait for MMP. */
-		struct rt_entry *e = find_rt(d, vs->name);
-		char who[VS_NAME_MAX + 1];
-		bool busy = vs->admin == VS_ADMIN_RUNNING &&
-		            (!e || vs_runtime_state(e->rt) == VS_RT_STOPPED) &&
-		            ap_cluster_vs_busy_elsewhere(d->cluster, vs->name, who, sizeof(who));
-		if (busy) {
-			out->admin = VS_ADMIN_STOPPED;
-			if (e && !e->waiting)
-				eventf(d, vs->name, "info",
-				       "placed here; waits for %s to release it (or to be fenced)",
-				       who);
-		}
-		if (e)
-			e->waiting = busy;
+		in.busy_elsewhere =
+		    in.placed_here && in.stopped_here &&
+		    ap_cluster_vs_busy_elsewhere(d->cluster, vs->name, who, sizeof(who));
 	}
+	enum ap_gate_run g = ap_gate_run(&in);
+	if (g != AP_GATE_RUN)
+		out->admin = VS_ADMIN_STOPPED;
+	if (g == AP_GATE_RELEASE && e && !e->waiting)
+		eventf(d, vs->name, "info",
+		       "placed here; waits for %s to release it (or to be fenced)", who);
+	if (e)
+		e->waiting = g == AP_GATE_RELEASE;
 }
 
+/* Hand every VS's desired state to its runtime (after any change). */
 static void sync_runtimes(struct ap_daemon *d)
 {
 	struct vs_vserver *eff = malloc(sizeof(*eff));
@@ -751,9 +753,42 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		                         start ? VS_ADMIN_RUNNING : VS_ADMIN_STOPPED, err,
 		                         sizeof(err));
 		if (rc == 0 && d->cfg->version == before) {
-			/* No change of order; a failed VS gets a fresh attempt. */
-			if (e)
-				vs_runtime_update(e->rt, v);
+			/* No change of order. Only where the placement puts it may a
+			 * failed VS get a fresh attempt: elsewhere, start nothing. */
+			const char *where =
+			    ap_cluster_enabled(d->cluster)
+			        ? vs_placement_node(ap_cluster_placement(d->cluster), v->name)
+			        : d->node;
+			enum ap_gate_start g =
+			    ap_gate_start(ap_cluster_enabled(d->cluster), where, d->node);
+			if (start && g == AP_GATE_START_ELSEWHERE) {
+				snprintf(
+				    what, sizeof(what),
+				    "already wanted running; it runs on %s, where the placement "
+				    "puts it (nothing was started here)",
+				    where);
+				ap_ctl_reply(d->ctl, conn,
+				             ap_ok(what, json_pack("{s:s}", "node", where)));
+				return;
+			}
+			if (start && g == AP_GATE_START_UNPLACED) {
+				ap_ctl_reply(
+				    d->ctl, conn,
+				    ap_ok("already wanted running; it waits for the master "
+				          "to place it",
+				          NULL));
+				return;
+			}
+			if (e) {
+				struct vs_vserver *eff = malloc(sizeof(*eff));
+				if (!eff) {
+					ap_ctl_reply(d->ctl, conn, ap_error("Out of memory."));
+					return;
+				}
+				effective(d, v, eff);
+				vs_runtime_update(e->rt, eff);
+				free(eff);
+			}
 			if (bool_arg(args, "no_wait"))
 				ap_ctl_reply(d->ctl, conn, ap_ok("unchanged", NULL));
 			else
