@@ -499,17 +499,20 @@ static int check_lun(struct ap_daemon *d, const char *spec, char *err, size_t er
 
 static void do_events(struct ap_daemon *d, uint64_t conn, json_t *args)
 {
-	json_t *limit = json_object_get(args, "limit"), *after = json_object_get(args, "after");
 	const char *vs = str_arg(args, "vs");
 	json_t *out = NULL;
-	int n = json_is_integer(limit) ? (int)json_integer_value(limit) : 50;
+	json_int_t n = 50, after = 0;
 
-	if (n < 1 || n > 10000) {
+	if (vs_json_int(args, "limit", 1, 10000, &n) < 0) {
 		ap_ctl_reply(d->ctl, conn, ap_error("--last must be between 1 and 10000."));
 		return;
 	}
-	if (vs_store_events(d->store, json_is_integer(after) ? json_integer_value(after) : 0, n, vs,
-	                    &out) < 0) {
+	if (vs_json_int(args, "after", 0, INT64_MAX, &after) < 0) {
+		ap_ctl_reply(d->ctl, conn,
+		             ap_error("The event id to read after must be 0 or more."));
+		return;
+	}
+	if (vs_store_events(d->store, after, (int)n, vs, &out) < 0) {
 		ap_ctl_reply(d->ctl, conn, ap_error("The event log cannot be read."));
 		return;
 	}
@@ -738,10 +741,14 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 	/* Every request below changes the configuration. */
 	memcpy(d->before, d->cfg, sizeof(*d->cfg));
 	if (strcmp(cmd, "vserver.create") == 0) {
-		json_t *p = json_object_get(args, "priority");
-		rc = vs_config_create(
-		    d->cfg, name ? name : "", json_is_integer(p) ? (int)json_integer_value(p) : 50,
-		    bool_arg(args, "pinned"), str_arg(args, "home"), err, sizeof(err));
+		json_int_t prio = 50;
+		rc = vs_json_int(args, "priority", 0, 100, &prio) < 0 ? -EINVAL : 0;
+		if (rc < 0)
+			snprintf(err, sizeof(err), "The priority must be between 0 and 100.");
+		else
+			rc = vs_config_create(d->cfg, name ? name : "", (int)prio,
+			                      bool_arg(args, "pinned"), str_arg(args, "home"), err,
+			                      sizeof(err));
 		snprintf(what, sizeof(what), "virtual server created");
 		vs = name;
 	} else if (strcmp(cmd, "vserver.start") == 0 || strcmp(cmd, "vserver.stop") == 0) {
@@ -839,18 +846,16 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		snprintf(what, sizeof(what), "virtual IP %s added on port %s",
 		         str_arg(args, "address") ?: "", str_arg(args, "home_port") ?: "");
 	} else if (strcmp(cmd, "fgroup.create") == 0) {
-		json_t *iv = json_object_get(args, "probe_interval");
-		json_t *mv = json_object_get(args, "probe_misses");
-		json_t *hv = json_object_get(args, "hold_down");
-		long long ivl = json_is_integer(iv) ? json_integer_value(iv) : 0;
-		long long mvl = json_is_integer(mv) ? json_integer_value(mv) : 0;
-		long long hvl = json_is_integer(hv) ? json_integer_value(hv) : -1;
-		if (ivl < 0 || mvl < 0 || (json_is_integer(mv) && mvl == 0) ||
-		    (json_is_integer(iv) && ivl == 0)) {
+		json_int_t ivl = 0, mvl = 0, hvl = -1; /* 0 and -1: the defaults */
+		if (vs_json_int(args, "probe_interval", 100, 60000, &ivl) < 0) {
 			rc = -EINVAL;
 			snprintf(err, sizeof(err),
-			         "The probe interval and miss count must be positive.");
-		} else if (json_is_integer(hv) && hvl < 0) {
+			         "The probe interval must be between 100 and 60000 ms.");
+		} else if (vs_json_int(args, "probe_misses", 1, 20, &mvl) < 0) {
+			rc = -EINVAL;
+			snprintf(err, sizeof(err),
+			         "The probe miss count must be between 1 and 20.");
+		} else if (vs_json_int(args, "hold_down", 0, 3600, &hvl) < 0) {
 			rc = -EINVAL;
 			snprintf(err, sizeof(err), "The hold-down must be between 0 and 3600 s.");
 		} else {

@@ -8,8 +8,25 @@
 #include "vserver/vs_json.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+int vs_json_int(const json_t *obj, const char *key, json_int_t min, json_int_t max, json_int_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	json_int_t n;
+
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_integer(v))
+		return -EINVAL;
+	n = json_integer_value(v);
+	if (n < min || n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
 
 json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 {
@@ -82,23 +99,27 @@ json_t *vs_config_to_json(const struct vs_config *cfg)
 static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
 {
 	const char *name = NULL, *home = "", *admin = "stopped";
-	int priority = 50, pinned = 0, rc;
-	json_int_t next_id = 1;
+	int pinned = 0, rc;
+	json_int_t priority = 50, next_id = 1;
 	json_t *vips = NULL, *fss = NULL, *exps = NULL, *shares = NULL;
 	json_error_t jerr;
 	size_t i;
 	json_t *e;
 	struct vs_vserver *vs;
 
-	if (json_unpack_ex((json_t *)j, &jerr, 0,
-	                   "{s:s, s?i, s?b, s?s, s?s, s?I, s?o, s?o, s?o, s?o}", "name", &name,
-	                   "priority", &priority, "pinned", &pinned, "home", &home, "admin", &admin,
-	                   "next_export_id", &next_id, "vips", &vips, "filesystems", &fss,
-	                   "exports", &exps, "shares", &shares) < 0) {
+	if (json_unpack_ex((json_t *)j, &jerr, 0, "{s:s, s?b, s?s, s?s, s?o, s?o, s?o, s?o}",
+	                   "name", &name, "pinned", &pinned, "home", &home, "admin", &admin, "vips",
+	                   &vips, "filesystems", &fss, "exports", &exps, "shares", &shares) < 0) {
 		snprintf(err, errlen, "A virtual server entry is malformed: %s.", jerr.text);
 		return -EINVAL;
 	}
-	rc = vs_config_create(cfg, name, priority, pinned, home, err, errlen);
+	if (vs_json_int(j, "priority", 0, 100, &priority) < 0 ||
+	    vs_json_int(j, "next_export_id", 1, UINT32_MAX, &next_id) < 0) {
+		snprintf(err, errlen,
+		         "A virtual server entry has a priority or next export id out of range.");
+		return -EINVAL;
+	}
+	rc = vs_config_create(cfg, name, (int)priority, pinned, home, err, errlen);
 	if (rc < 0)
 		return rc;
 	json_array_foreach(vips, i, e)
@@ -129,9 +150,9 @@ static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t err
 		const char *pseudo = NULL, *fsname = NULL, *path = "", *clients = "";
 		json_int_t id = 0;
 		int ro = 0;
-		if (json_unpack(e, "{s:I, s:s, s:s, s?s, s?s, s?b}", "id", &id, "pseudo", &pseudo,
-		                "fs", &fsname, "path", &path, "clients", &clients, "ro", &ro) < 0 ||
-		    id < 1 || id > 0xffff)
+		if (json_unpack(e, "{s:s, s:s, s?s, s?s, s?b}", "pseudo", &pseudo, "fs", &fsname,
+		                "path", &path, "clients", &clients, "ro", &ro) < 0 ||
+		    vs_json_int(e, "id", 1, 0xffff, &id) != 0)
 			return snprintf(err, errlen, "An export entry is malformed."), -EINVAL;
 		rc =
 		    vs_config_export_add(cfg, name, pseudo, fsname, path, clients, ro, err, errlen);
@@ -167,8 +188,8 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (json_unpack((json_t *)j, "{s:I, s:o}", "version", &version, "vservers", &arr) < 0 ||
-	    !json_is_array(arr)) {
+	if (json_unpack((json_t *)j, "{s:o}", "vservers", &arr) < 0 || !json_is_array(arr) ||
+	    vs_json_int(j, "version", 0, INT64_MAX, &version) != 0) {
 		snprintf(err, errlen, "The configuration document is malformed.");
 		return -EINVAL;
 	}
@@ -180,11 +201,12 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 		json_int_t interval = 0, misses = 0, hold = -1;
 		char list[VS_FG_MAX_PORTS * (VS_PORT_MAX + 2)] = "";
 		size_t k, n = 0;
-		if (json_unpack(e, "{s:s, s:o, s?s, s?I, s?I, s?I}", "name", &gname, "ports",
-		                &ports, "probe", &probe, "probe_interval_ms", &interval,
-		                "probe_misses", &misses, "hold_down_s", &hold) < 0 ||
-		    !json_is_array(ports) || interval < 0 || interval > 60000 || misses < 0 ||
-		    misses > 20 || hold > 3600) {
+		if (json_unpack(e, "{s:s, s:o, s?s}", "name", &gname, "ports", &ports, "probe",
+		                &probe) < 0 ||
+		    !json_is_array(ports) ||
+		    vs_json_int(e, "probe_interval_ms", 0, 60000, &interval) < 0 ||
+		    vs_json_int(e, "probe_misses", 0, 20, &misses) < 0 ||
+		    vs_json_int(e, "hold_down_s", -1, 3600, &hold) < 0) {
 			snprintf(err, errlen, "A failover group entry is malformed.");
 			return -EINVAL;
 		}

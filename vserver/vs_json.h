@@ -6,6 +6,8 @@
  * *_from_json fill caller-owned structs and re-validate every value through
  * vs_model.h, so a corrupt or hostile document can never produce a model that
  * the validated change functions could not have produced.
+ * Integers are range-checked before they are narrowed (vs_json_int): a
+ * 64-bit value such as 2^32+50 is refused, never cut to 50.
  * Errors: -EINVAL with a sentence in err, -ENOMEM.
  */
 #ifndef VS_JSON_H
@@ -18,5 +20,12 @@
 json_t *vs_vserver_to_json(const struct vs_vserver *vs);
 json_t *vs_config_to_json(const struct vs_config *cfg);
 int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_t errlen);
+
+/* The integer member `key` of object `obj`, if it lies in [min, max]: 0 and
+ * *out set; 1 when the member is absent or null (*out unchanged); -EINVAL
+ * when it is not an integer or out of range (*out unchanged). Every request
+ * and stored document takes its integers through this before narrowing. */
+int vs_json_int(const json_t *obj, const char *key, json_int_t min, json_int_t max,
+                json_int_t *out);
 
 #endif
