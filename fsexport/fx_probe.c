@@ -22,28 +22,37 @@
 
 int fx_probe_storage(const char *dir)
 {
-	struct timespec ts;
-	char text[64];
-	int dfd, fd, n, rc = 0;
-	size_t done = 0;
+	int dfd, rc;
 
 	if (!dir || !dir[0])
+		return -EINVAL;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	rc = fx_probe_storage_fd(dfd);
+	if (close(dfd) != 0 && !rc)
+		rc = -errno;
+	return rc;
+}
+
+int fx_probe_storage_fd(int dfd)
+{
+	struct timespec ts;
+	char text[64];
+	int fd, n, rc = 0;
+	size_t done = 0;
+
+	if (dfd < 0)
 		return -EINVAL;
 	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
 		return -errno;
 	n = snprintf(text, sizeof(text), "%020lld.%09ld\n", (long long)ts.tv_sec, ts.tv_nsec);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -EOVERFLOW;
-
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
 	fd = openat(dfd, FX_PROBE_FILE, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-	            0644);
-	if (fd < 0) {
-		rc = -errno;
-		goto out_dir;
-	}
+	            0600);
+	if (fd < 0)
+		return -errno;
 	while (done < (size_t)n) {
 		ssize_t w = pwrite(fd, text + done, (size_t)n - done, (off_t)done);
 
@@ -63,9 +72,6 @@ int fx_probe_storage(const char *dir)
 		rc = -errno;
 out_file:
 	if (close(fd) != 0 && !rc)
-		rc = -errno;
-out_dir:
-	if (close(dfd) != 0 && !rc)
 		rc = -errno;
 	return rc;
 }

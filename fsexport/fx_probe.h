@@ -14,5 +14,7 @@
 #define FX_PROBE_FILE ".appliance-probe"
 
 int fx_probe_storage(const char *dir);
+/* The same in the directory open on dfd (borrowed, not closed). */
+int fx_probe_storage_fd(int dfd);
 
 #endif
