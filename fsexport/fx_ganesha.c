@@ -27,7 +27,9 @@
  * ganesha's lexer could misread (quotes, braces, semicolons, comment signs,
  * backslash, '$', control characters) are refused with -EINVAL instead of
  * being escaped. Client lists are parsed with inet_pton and written as bare
- * CIDR tokens, the only form ganesha's CLIENT parser types as networks.
+ * CIDR tokens in canonical form (inet_ntop, a prefix without leading zeros),
+ * the only form ganesha's CLIENT parser types as networks: every spelling the
+ * model accepts (192.0.2.0/0024, 2001:DB8::/048) is written.
  */
 #include "fsexport/fx_ganesha.h"
 
@@ -83,14 +85,17 @@ static int fx_gan_name_ok(const char *s)
 	return 1;
 }
 
-/* One client token: an IPv4/IPv6 address with an optional /prefix. */
-static int fx_gan_cidr_ok(const char *s, size_t len)
+/* One client token: an IPv4/IPv6 address with an optional /prefix, in any
+ * spelling inet_pton and a decimal prefix allow (leading zeros included,
+ * as the model accepts them); written into canon in the canonical form
+ * (inet_ntop, prefix without leading zeros), the only one written out. */
+static int fx_gan_cidr_ok(const char *s, size_t len, char *canon, size_t clen)
 {
-	char addr[FX_GANESHA_CLIENT_MAX];
+	char addr[FX_GANESHA_CLIENT_MAX], text[INET6_ADDRSTRLEN];
 	unsigned char bin[sizeof(struct in6_addr)];
 	const char *slash;
 	size_t alen;
-	int max, prefix = 0;
+	int family, max, prefix = -1, n;
 
 	if (len == 0 || len >= sizeof(addr))
 		return 0;
@@ -99,25 +104,29 @@ static int fx_gan_cidr_ok(const char *s, size_t len)
 	memcpy(addr, s, alen);
 	addr[alen] = '\0';
 	if (inet_pton(AF_INET, addr, bin) == 1)
-		max = 32;
+		family = AF_INET, max = 32;
 	else if (inet_pton(AF_INET6, addr, bin) == 1)
-		max = 128;
+		family = AF_INET6, max = 128;
 	else
 		return 0;
 	if (slash) {
 		const char *d = slash + 1, *end = s + len;
 
-		if (d == end || end - d > 3)
+		if (d == end)
 			return 0;
-		for (; d < end; d++) {
+		for (prefix = 0; d < end; d++) {
 			if (*d < '0' || *d > '9')
 				return 0;
 			prefix = prefix * 10 + (*d - '0');
+			if (prefix > max)
+				return 0;
 		}
-		if (prefix > max)
-			return 0;
 	}
-	return 1;
+	if (!inet_ntop(family, bin, text, sizeof(text)))
+		return 0;
+	n = prefix < 0 ? snprintf(canon, clen, "%s", text)
+	               : snprintf(canon, clen, "%s/%d", text, prefix);
+	return n > 0 && (size_t)n < clen;
 }
 
 /* Walks a comma-separated client list; with b set, appends the tokens joined
@@ -129,6 +138,7 @@ static int fx_gan_clients(const char *list, struct lib_buf *b)
 
 	while (*p) {
 		const char *start, *end;
+		char canon[FX_GANESHA_CLIENT_MAX];
 
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -138,10 +148,10 @@ static int fx_gan_clients(const char *list, struct lib_buf *b)
 		end = p;
 		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
-		if (!fx_gan_cidr_ok(start, (size_t)(end - start)))
+		if (!fx_gan_cidr_ok(start, (size_t)(end - start), canon, sizeof(canon)))
 			return -EINVAL;
 		if (b)
-			lib_buf_printf(b, "%s%.*s", n ? ", " : "", (int)(end - start), start);
+			lib_buf_printf(b, "%s%s", n ? ", " : "", canon);
 		n++;
 		if (*p == ',') {
 			p++;
