@@ -4,9 +4,22 @@
  * A Unix stream socket; every request is one line of JSON
  * {"cmd": "...", "args": {...}} and gets one line of JSON back,
  * {"ok": true, "message": "...", "data": ...} or {"ok": false, "error": "..."}.
- * vsadm and (later) the unprivileged REST server are its clients. The peer's
- * credentials (SO_PEERCRED) are checked on accept: only root, or a member of
- * the allowed group, may talk to it.
+ * vsadm and (later) the unprivileged REST server are its clients.
+ *
+ * Who may do what: the peer's credentials (SO_PEERCRED, and its
+ * supplementary groups from SO_PEERGROUPS, else /proc/PID/status) give it a
+ * role on accept. Root and members of the admin group may do anything;
+ * members of the socket group may only read (the commands of
+ * ap_ctl_reads_only: show, event, ping); anyone else is refused at once.
+ * A read-only client asking for a change gets one sentence naming the group
+ * it needs, and nothing changes. The socket file is root:socket-group 0660
+ * (0666 when a distinct admin group exists, so that its members can reach
+ * it: the daemon's own check is the gate).
+ *
+ * Bounded per client: a request line over AP_CTL_LINE_MAX is refused and the
+ * connection closed; a client whose unsent replies pass AP_CTL_OUT_HIGH is
+ * no longer read from (nor its queued requests handled) until it has read
+ * them, so a client that never reads cannot grow the daemon.
  *
  * A request may be answered later (vsadm waits for a start to finish): the
  * handler keeps the connection id and calls ap_ctl_reply() when ready. A
@@ -19,11 +32,34 @@
 #define AP_CTL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #define AP_CTL_LINE_MAX (256 * 1024)
+#define AP_CTL_OUT_HIGH (512 * 1024)
+#define AP_CTL_CMD_MAX 32
+#define AP_CTL_NO_GROUP ((gid_t)-1)
+#define AP_CTL_MAX_GROUPS 256 /* more supplementary groups than this: refused */
+
+struct ap_ctl_access {
+	gid_t read_gid;         /* the socket group: its members may read; AP_CTL_NO_GROUP */
+	gid_t admin_gid;        /* its members may change anything; AP_CTL_NO_GROUP */
+	const char *read_group; /* their names, for messages (NULL when none) */
+	const char *admin_group;
+};
+
+enum ap_ctl_role { AP_CTL_NONE, AP_CTL_READ, AP_CTL_ADMIN };
+
+/* The role of a peer (pure): uid, primary gid and supplementary groups. */
+enum ap_ctl_role ap_ctl_role(uid_t uid, gid_t gid, const gid_t *groups, int n_groups,
+                             const struct ap_ctl_access *acc);
+/* Is `cmd` a request that changes nothing (pure)? */
+bool ap_ctl_reads_only(const char *cmd);
+/* The groups of a "Groups:" line of /proc/PID/status text (pure): the count,
+ * -EINVAL when there is no such line or it is malformed, -E2BIG over max. */
+int ap_ctl_parse_groups(const char *status, gid_t *out, int max);
 
 struct ap_ctl;
 
@@ -31,8 +67,9 @@ struct ap_ctl;
 typedef void (*ap_ctl_handler)(void *arg, uint64_t conn_id, uid_t uid, const char *cmd,
                                json_t *args);
 
-int ap_ctl_create(sd_event *ev, const char *path, gid_t allowed_gid, ap_ctl_handler handler,
-                  void *arg, struct ap_ctl **out);
+/* acc is copied (names included). */
+int ap_ctl_create(sd_event *ev, const char *path, const struct ap_ctl_access *acc,
+                  ap_ctl_handler handler, void *arg, struct ap_ctl **out);
 void ap_ctl_destroy(struct ap_ctl *ctl);
 /* Steals `resp`. Returns -ENOENT if the connection is gone. */
 int ap_ctl_reply(struct ap_ctl *ctl, uint64_t conn_id, json_t *resp);

@@ -12,6 +12,7 @@
 #include "appliance/ap_daemon.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1058,6 +1059,29 @@ static void on_luns_changed(void *arg)
 	sync_runtimes(d);
 }
 
+/* The id of a group named on the command line; NULL leaves *gid as it is. */
+static int group_id(const char *name, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+	int rc;
+
+	if (!name)
+		return 0;
+	rc = getgrnam_r(name, &gr, buf, sizeof(buf), &res);
+	if (rc != 0 || !res) {
+		lib_err("there is no group named %s (control socket access)", name);
+		return rc ? -rc : -ENOENT;
+	}
+	if (res->gr_gid == AP_CTL_NO_GROUP) {
+		lib_err("the group %s cannot be given control socket access (gid %u)", name,
+		        (unsigned)res->gr_gid);
+		return -EINVAL;
+	}
+	*gid = res->gr_gid;
+	return 0;
+}
+
 int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_daemon **out)
 {
 	struct ap_daemon *d = calloc(1, sizeof(*d));
@@ -1140,7 +1164,14 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 		lib_err("cannot watch the ports: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = ap_ctl_create(ev, o->socket, 0, handle, d, &d->ctl);
+	struct ap_ctl_access acc = {.read_gid = AP_CTL_NO_GROUP,
+	                            .admin_gid = AP_CTL_NO_GROUP,
+	                            .read_group = o->socket_group,
+	                            .admin_group = o->admin_group};
+	if ((rc = group_id(o->socket_group, &acc.read_gid)) < 0 ||
+	    (rc = group_id(o->admin_group, &acc.admin_gid)) < 0)
+		goto fail;
+	rc = ap_ctl_create(ev, o->socket, &acc, handle, d, &d->ctl);
 	if (rc < 0) {
 		lib_err("cannot listen on %s: %s", o->socket, strerror(-rc));
 		goto fail;

@@ -22,6 +22,10 @@ struct ap_daemon_opts {
 	const char *state_dir; /* /var/lib/appliance */
 	const char *socket;    /* control socket path */
 	const char *self_exe;  /* this program, for the storage probe */
+	/* Control socket access (ap_ctl.h): members of socket_group may read,
+	 * members of admin_group (and root) may change; NULL = none. */
+	const char *socket_group;
+	const char *admin_group;
 };
 
 struct ap_daemon;
