@@ -74,6 +74,9 @@ int ap_fence_run(sd_event *ev, const struct vs_fence *dev, const char *action,
 
 	if (strcmp(action, "off") != 0 && strcmp(action, "status") != 0)
 		abort(); /* programmer error */
+	rc = vs_fence_check(dev->agent, dev->options, NULL, 0);
+	if (rc < 0)
+		return rc;
 	rc = vs_fence_stdin(dev, action, input, sizeof(input));
 	if (rc < 0)
 		return rc;

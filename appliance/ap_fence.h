@@ -19,7 +19,12 @@
  * after which ap_fence frees itself; ap_fence_cancel() kills the agent and
  * frees it without a callback. Strings passed to the callback are valid only
  * during it.
- * Errors: ap_fence_run returns 0 or a negative errno (-ENOENT: no such agent).
+ * Nothing outside the allow-list of vs_fence.h is ever run: ap_fence_run
+ * checks the device again (whatever path it came by) and refuses with -EINVAL
+ * before anything is started.
+ *
+ * Errors: ap_fence_run returns 0 or a negative errno (-ENOENT: no such agent,
+ * -EINVAL: the device is not one the allow-list accepts).
  */
 #ifndef AP_FENCE_H
 #define AP_FENCE_H
@@ -27,7 +32,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "vserver/vs_model.h"
+#include "vserver/vs_fence.h"
 
 enum ap_fence_result {
 	AP_FENCE_DONE = 0, /* "off": the node is powered off; "status": powered on */

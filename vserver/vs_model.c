@@ -8,42 +8,16 @@
  */
 #include "vserver/vs_model.h"
 
+#include "vserver/vs_err.h"
+
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
-/* Quote a user string for a message: printable ASCII only, cut when long. */
-static const char *shown(const char *s, char *buf, size_t len)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; s[i] && j + 4 < len; i++)
-		buf[j++] = isprint((unsigned char)s[i]) ? s[i] : '?';
-	if (strlen(s) >= len - 4 && j + 4 >= len)
-		buf[j++] = '.', buf[j++] = '.', buf[j++] = '.';
-	buf[j] = '\0';
-	return buf;
-}
 
 static int copy(char *dst, size_t size, const char *src)
 {
@@ -138,20 +112,20 @@ int vs_check_name(const char *what, const char *name, size_t max, char *err, siz
 	size_t n = strlen(name);
 
 	if (n == 0)
-		return fail(-EINVAL, err, errlen, "The %s name is empty.", what);
+		return vs_fail(-EINVAL, err, errlen, "The %s name is empty.", what);
 	if (n > max)
-		return fail(-EINVAL, err, errlen,
-		            "The %s name '%s' is too long: at most %zu characters are allowed.",
-		            what, shown(name, buf, sizeof(buf)), max);
+		return vs_fail(-EINVAL, err, errlen,
+		               "The %s name '%s' is too long: at most %zu characters are allowed.",
+		               what, vs_shown(name, buf, sizeof(buf)), max);
 	if (!isalpha((unsigned char)name[0]))
-		return fail(-EINVAL, err, errlen, "The %s name '%s' must start with a letter.",
-		            what, shown(name, buf, sizeof(buf)));
+		return vs_fail(-EINVAL, err, errlen, "The %s name '%s' must start with a letter.",
+		               what, vs_shown(name, buf, sizeof(buf)));
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_')
-			return fail(-EINVAL, err, errlen,
-			            "The %s name '%s' may contain only letters, digits, '-' and "
-			            "'_'.",
-			            what, shown(name, buf, sizeof(buf)));
+			return vs_fail(-EINVAL, err, errlen,
+			               "The %s name '%s' may contain only letters, digits, '-' and "
+			               "'_'.",
+			               what, vs_shown(name, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -165,13 +139,13 @@ static int parse_cidr(const char *text, unsigned char bin[16], int *prefix, char
 	long p;
 
 	if (!slash)
-		return fail(-EINVAL, err, errlen,
-		            "'%s' is not an address with a prefix length (expected ADDR/PREFIX, "
-		            "e.g. 192.0.2.10/24).",
-		            shown(text, buf, sizeof(buf)));
+		return vs_fail(-EINVAL, err, errlen,
+		               "'%s' is not an address with a prefix length (expected ADDR/PREFIX, "
+		               "e.g. 192.0.2.10/24).",
+		               vs_shown(text, buf, sizeof(buf)));
 	if ((size_t)(slash - text) > VS_ADDR_MAX || slash == text)
-		return fail(-EINVAL, err, errlen, "'%s' is not a valid IP address.",
-		            shown(text, buf, sizeof(buf)));
+		return vs_fail(-EINVAL, err, errlen, "'%s' is not a valid IP address.",
+		               vs_shown(text, buf, sizeof(buf)));
 	memcpy(addr, text, (size_t)(slash - text));
 	addr[slash - text] = '\0';
 	if (inet_pton(AF_INET, addr, bin) == 1)
@@ -179,15 +153,15 @@ static int parse_cidr(const char *text, unsigned char bin[16], int *prefix, char
 	else if (inet_pton(AF_INET6, addr, bin) == 1)
 		family = AF_INET6;
 	else
-		return fail(-EINVAL, err, errlen, "'%s' is not a valid IPv4 or IPv6 address.",
-		            shown(addr, buf, sizeof(buf)));
+		return vs_fail(-EINVAL, err, errlen, "'%s' is not a valid IPv4 or IPv6 address.",
+		               vs_shown(addr, buf, sizeof(buf)));
 	errno = 0;
 	p = strtol(slash + 1, &end, 10);
 	if (!isdigit((unsigned char)slash[1]) || *end || errno || p < 0 ||
 	    p > (family == AF_INET ? 32 : 128))
-		return fail(-EINVAL, err, errlen, "The prefix length '%s' is not valid for %s.",
-		            shown(slash + 1, buf, sizeof(buf)),
-		            family == AF_INET ? "IPv4 (0-32)" : "IPv6 (0-128)");
+		return vs_fail(-EINVAL, err, errlen, "The prefix length '%s' is not valid for %s.",
+		               vs_shown(slash + 1, buf, sizeof(buf)),
+		               family == AF_INET ? "IPv4 (0-32)" : "IPv6 (0-128)");
 	*prefix = (int)p;
 	return family;
 }
@@ -202,39 +176,41 @@ int vs_parse_vip(const char *text, struct vs_vip *out, char *err, size_t errlen)
 		return family;
 	if (family == AF_INET) {
 		if (prefix < 8 || prefix > 32)
-			return fail(-EINVAL, err, errlen,
-			            "The prefix length /%d is not usable for a virtual IP (8-32).",
-			            prefix);
+			return vs_fail(
+			    -EINVAL, err, errlen,
+			    "The prefix length /%d is not usable for a virtual IP (8-32).", prefix);
 		if (bin[0] == 0 || bin[0] == 127 || bin[0] >= 224)
-			return fail(-EINVAL, err, errlen,
-			            "%s cannot be a virtual IP: it is not a unicast host address.",
-			            shown(text, buf, sizeof(buf)));
+			return vs_fail(
+			    -EINVAL, err, errlen,
+			    "%s cannot be a virtual IP: it is not a unicast host address.",
+			    vs_shown(text, buf, sizeof(buf)));
 		if (prefix <= 30) {
 			uint32_t a = ntohl(*(uint32_t *)(void *)bin);
 			uint32_t host = a & (0xffffffffu >> prefix);
 			if (host == 0 || host == (0xffffffffu >> prefix))
-				return fail(-EINVAL, err, errlen,
-				            "%s is the network or broadcast address of its subnet, "
-				            "not a host address.",
-				            shown(text, buf, sizeof(buf)));
+				return vs_fail(
+				    -EINVAL, err, errlen,
+				    "%s is the network or broadcast address of its subnet, "
+				    "not a host address.",
+				    vs_shown(text, buf, sizeof(buf)));
 		}
 	} else {
 		if (prefix < 16 || prefix > 128)
-			return fail(
+			return vs_fail(
 			    -EINVAL, err, errlen,
 			    "The prefix length /%d is not usable for a virtual IP (16-128).",
 			    prefix);
 		static const unsigned char zero[16];
 		if (bin[0] == 0xff || memcmp(bin, zero, 15) == 0 ||
 		    (bin[0] == 0xfe && (bin[1] & 0xc0) == 0x80))
-			return fail(-EINVAL, err, errlen,
-			            "%s cannot be a virtual IP: use a global or unique-local "
-			            "unicast address.",
-			            shown(text, buf, sizeof(buf)));
+			return vs_fail(-EINVAL, err, errlen,
+			               "%s cannot be a virtual IP: use a global or unique-local "
+			               "unicast address.",
+			               vs_shown(text, buf, sizeof(buf)));
 	}
 	memset(out, 0, sizeof(*out));
 	if (!inet_ntop(family, bin, canon, sizeof(canon)))
-		return fail(-EINVAL, err, errlen, "The address could not be formatted.");
+		return vs_fail(-EINVAL, err, errlen, "The address could not be formatted.");
 	copy(out->addr, sizeof(out->addr), canon);
 	out->family = family;
 	out->prefix = prefix;
@@ -254,39 +230,54 @@ int vs_parse_lun(const char *text, enum vs_lun_kind *kind, char *value, size_t l
 		*kind = VS_LUN_UUID;
 		v = text + 5;
 	} else {
-		return fail(-EINVAL, err, errlen,
-		            "'%s' does not name a LUN: use LABEL=<label> or UUID=<uuid> (device "
-		            "names differ between nodes).",
-		            shown(text, buf, sizeof(buf)));
+		return vs_fail(-EINVAL, err, errlen,
+		               "'%s' does not name a LUN: use LABEL=<label> or UUID=<uuid> (device "
+		               "names differ between nodes).",
+		               vs_shown(text, buf, sizeof(buf)));
 	}
 	if (!*v || strlen(v) > VS_LUN_MAX || strlen(v) >= len)
-		return fail(-EINVAL, err, errlen, "The LUN %s '%s' is empty or too long.",
-		            *kind == VS_LUN_LABEL ? "label" : "UUID", shown(v, buf, sizeof(buf)));
+		return vs_fail(-EINVAL, err, errlen, "The LUN %s '%s' is empty or too long.",
+		               *kind == VS_LUN_LABEL ? "label" : "UUID",
+		               vs_shown(v, buf, sizeof(buf)));
 	for (const char *p = v; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
-			return fail(-EINVAL, err, errlen,
-			            "The LUN %s '%s' may contain only letters, digits, '-', '_' "
-			            "and '.'.",
-			            *kind == VS_LUN_LABEL ? "label" : "UUID",
-			            shown(v, buf, sizeof(buf)));
+			return vs_fail(-EINVAL, err, errlen,
+			               "The LUN %s '%s' may contain only letters, digits, '-', '_' "
+			               "and '.'.",
+			               *kind == VS_LUN_LABEL ? "label" : "UUID",
+			               vs_shown(v, buf, sizeof(buf)));
 	if (*kind == VS_LUN_UUID) {
 		for (const char *p = v; *p; p++)
 			if (!isxdigit((unsigned char)*p) && *p != '-')
-				return fail(-EINVAL, err, errlen, "'%s' is not a UUID.",
-				            shown(v, buf, sizeof(buf)));
+				return vs_fail(-EINVAL, err, errlen, "'%s' is not a UUID.",
+				               vs_shown(v, buf, sizeof(buf)));
 	}
 	memcpy(value, v, strlen(v) + 1);
 	return 0;
 }
 
-int vs_check_cidr(const char *text, char *err, size_t errlen)
+int vs_canon_cidr(const char *text, char *out, size_t len, char *err, size_t errlen)
 {
 	unsigned char bin[16];
-	int prefix;
+	char addr[INET6_ADDRSTRLEN], buf[64];
+	int prefix, family;
 
 	if (strlen(text) > VS_ADDR_MAX + 4)
-		return fail(-EINVAL, err, errlen, "The client network is too long.");
-	return parse_cidr(text, bin, &prefix, err, errlen) < 0 ? -EINVAL : 0;
+		return vs_fail(-EINVAL, err, errlen, "The client network is too long.");
+	family = parse_cidr(text, bin, &prefix, err, errlen);
+	if (family < 0)
+		return -EINVAL;
+	for (int bit = prefix; bit < (family == AF_INET ? 32 : 128); bit++)
+		if (bin[bit / 8] & (0x80 >> (bit % 8)))
+			return vs_fail(-EINVAL, err, errlen,
+			               "The client network %s has host bits set: give the network "
+			               "address (the host bits zero), or /%d for a single host.",
+			               vs_shown(text, buf, sizeof(buf)),
+			               family == AF_INET ? 32 : 128);
+	if (!inet_ntop(family, bin, addr, sizeof(addr)) ||
+	    (size_t)snprintf(out, len, "%s/%d", addr, prefix) >= len)
+		return vs_fail(-EINVAL, err, errlen, "The client network is too long.");
+	return 0;
 }
 
 static int path_chars_ok(const char *text, char *err, size_t errlen)
@@ -295,10 +286,11 @@ static int path_chars_ok(const char *text, char *err, size_t errlen)
 
 	for (const char *p = text; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("/-_.", *p))
-			return fail(-EINVAL, err, errlen,
-			            "The path '%s' may contain only letters, digits, '/', '-', '_' "
-			            "and '.'.",
-			            shown(text, buf, sizeof(buf)));
+			return vs_fail(
+			    -EINVAL, err, errlen,
+			    "The path '%s' may contain only letters, digits, '/', '-', '_' "
+			    "and '.'.",
+			    vs_shown(text, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -310,10 +302,11 @@ static int components_ok(const char *p, const char *whole, char *err, size_t err
 	while (*p) {
 		size_t n = strcspn(p, "/");
 		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return fail(-EINVAL, err, errlen,
-			            "The path '%s' leaves or does not name a directory of the file "
-			            "system ('.', '..' and '//' are not allowed).",
-			            shown(whole, buf, sizeof(buf)));
+			return vs_fail(
+			    -EINVAL, err, errlen,
+			    "The path '%s' leaves or does not name a directory of the file "
+			    "system ('.', '..' and '//' are not allowed).",
+			    vs_shown(whole, buf, sizeof(buf)));
 		p += n;
 		if (*p == '/')
 			p++;
@@ -328,8 +321,8 @@ int vs_normalise_subdir(const char *text, char *out, size_t len, char *err, size
 	int rc;
 
 	if (strlen(text) > VS_PATH_MAX)
-		return fail(-EINVAL, err, errlen, "The path is too long (at most %d characters).",
-		            VS_PATH_MAX);
+		return vs_fail(-EINVAL, err, errlen,
+		               "The path is too long (at most %d characters).", VS_PATH_MAX);
 	rc = path_chars_ok(text, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -339,7 +332,7 @@ int vs_normalise_subdir(const char *text, char *out, size_t len, char *err, size
 	while (n > 0 && p[n - 1] == '/')
 		n--;
 	if (n >= len)
-		return fail(-EINVAL, err, errlen, "The path is too long.");
+		return vs_fail(-EINVAL, err, errlen, "The path is too long.");
 	memcpy(out, p, n);
 	out[n] = '\0';
 	rc = components_ok(out, text, err, errlen);
@@ -352,15 +345,15 @@ int vs_check_pseudo(const char *text, char *err, size_t errlen)
 	int rc;
 
 	if (text[0] != '/')
-		return fail(-EINVAL, err, errlen,
-		            "The export path '%s' must be absolute (start with '/').",
-		            shown(text, buf, sizeof(buf)));
+		return vs_fail(-EINVAL, err, errlen,
+		               "The export path '%s' must be absolute (start with '/').",
+		               vs_shown(text, buf, sizeof(buf)));
 	if (strlen(text) > VS_PATH_MAX)
-		return fail(-EINVAL, err, errlen,
-		            "The export path is too long (at most %d characters).", VS_PATH_MAX);
+		return vs_fail(-EINVAL, err, errlen,
+		               "The export path is too long (at most %d characters).", VS_PATH_MAX);
 	if (strcmp(text, "/") == 0)
-		return fail(-EINVAL, err, errlen,
-		            "The export path cannot be '/': it is the NFSv4 pseudo root.");
+		return vs_fail(-EINVAL, err, errlen,
+		               "The export path cannot be '/': it is the NFSv4 pseudo root.");
 	rc = path_chars_ok(text, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -374,8 +367,8 @@ static int need_vs(struct vs_config *cfg, const char *name, struct vs_vserver **
 
 	*out = vs_config_find(cfg, name);
 	if (!*out)
-		return fail(-ENOENT, err, errlen, "There is no virtual server named '%s'.",
-		            shown(name, buf, sizeof(buf)));
+		return vs_fail(-ENOENT, err, errlen, "There is no virtual server named '%s'.",
+		               vs_shown(name, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -393,14 +386,14 @@ int vs_config_create(struct vs_config *cfg, const char *name, int priority, bool
 			return rc;
 	}
 	if (priority < 0 || priority > 100)
-		return fail(-EINVAL, err, errlen, "The priority must be between 0 and 100.");
+		return vs_fail(-EINVAL, err, errlen, "The priority must be between 0 and 100.");
 	if (vs_config_find(cfg, name))
-		return fail(-EEXIST, err, errlen, "A virtual server named '%s' already exists.",
-		            name);
+		return vs_fail(-EEXIST, err, errlen, "A virtual server named '%s' already exists.",
+		               name);
 	if (cfg->n_vservers >= VS_MAX_VSERVERS)
-		return fail(-E2BIG, err, errlen,
-		            "The cluster already has the maximum of %d virtual servers.",
-		            VS_MAX_VSERVERS);
+		return vs_fail(-E2BIG, err, errlen,
+		               "The cluster already has the maximum of %d virtual servers.",
+		               VS_MAX_VSERVERS);
 	vs = &cfg->vservers[cfg->n_vservers];
 	memset(vs, 0, sizeof(*vs));
 	copy(vs->name, sizeof(vs->name), name);
@@ -423,10 +416,11 @@ int vs_config_delete(struct vs_config *cfg, const char *name, bool force, char *
 	if (rc < 0)
 		return rc;
 	if (vs->admin == VS_ADMIN_RUNNING && !force)
-		return fail(-EBUSY, err, errlen,
-		            "The virtual server '%s' is running: stop it first, or delete it with "
-		            "--force to stop and delete it.",
-		            name);
+		return vs_fail(
+		    -EBUSY, err, errlen,
+		    "The virtual server '%s' is running: stop it first, or delete it with "
+		    "--force to stop and delete it.",
+		    name);
 	i = vs - cfg->vservers;
 	memmove(&cfg->vservers[i], &cfg->vservers[i + 1],
 	        (size_t)(cfg->n_vservers - i - 1) * sizeof(*vs));
@@ -444,15 +438,15 @@ int vs_config_set_admin(struct vs_config *cfg, const char *name, enum vs_admin a
 	if (rc < 0)
 		return rc;
 	if (admin == VS_ADMIN_RUNNING && vs->n_fs == 0)
-		return fail(-EINVAL, err, errlen,
-		            "The virtual server '%s' has no file system: add one with 'vsadm fs "
-		            "add' before starting it.",
-		            name);
+		return vs_fail(-EINVAL, err, errlen,
+		               "The virtual server '%s' has no file system: add one with 'vsadm fs "
+		               "add' before starting it.",
+		               name);
 	if (admin == VS_ADMIN_RUNNING && vs->n_vips == 0)
-		return fail(-EINVAL, err, errlen,
-		            "The virtual server '%s' has no virtual IP: add one with 'vsadm vip "
-		            "add' before starting it.",
-		            name);
+		return vs_fail(-EINVAL, err, errlen,
+		               "The virtual server '%s' has no virtual IP: add one with 'vsadm vip "
+		               "add' before starting it.",
+		               name);
 	if (vs->admin != admin) {
 		vs->admin = admin;
 		cfg->version++;
@@ -481,19 +475,21 @@ int vs_config_vip_add(struct vs_config *cfg, const char *name, const char *addr_
 		return rc;
 
 	if (port_exists && !port_exists(home_port, arg))
-		return fail(-ENOENT, err, errlen, "This node has no port named '%s'.", home_port);
+		return vs_fail(-ENOENT, err, errlen, "This node has no port named '%s'.",
+		               home_port);
 	owner = vs_config_vip_owner(cfg, vip.addr, NULL);
 	if (owner == vs)
-		return fail(-EEXIST, err, errlen, "%s is already a virtual IP of '%s'.", vip.addr,
-		            name);
+		return vs_fail(-EEXIST, err, errlen, "%s is already a virtual IP of '%s'.",
+		               vip.addr, name);
 	if (owner)
-		return fail(-EEXIST, err, errlen,
-		            "%s is already used by the virtual server '%s'; an address can "
-		            "belong to one virtual server only.",
-		            vip.addr, owner->name);
+		return vs_fail(-EEXIST, err, errlen,
+		               "%s is already used by the virtual server '%s'; an address can "
+		               "belong to one virtual server only.",
+		               vip.addr, owner->name);
 	if (vs->n_vips >= VS_MAX_VIPS)
-		return fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d virtual IPs.",
-		            name, VS_MAX_VIPS);
+		return vs_fail(-E2BIG, err, errlen,
+		               "'%s' already has the maximum of %d virtual IPs.", name,
+		               VS_MAX_VIPS);
 	copy(vip.home_port, sizeof(vip.home_port), home_port);
 	vs->vips[vs->n_vips++] = vip;
 	cfg->version++;
@@ -517,18 +513,19 @@ int vs_config_vip_del(struct vs_config *cfg, const char *name, const char *addr,
 		if (strcmp(vs->vips[i].addr, want) != 0)
 			continue;
 		if (vs->admin == VS_ADMIN_RUNNING && vs->n_vips == 1)
-			return fail(-EBUSY, err, errlen,
-			            "%s is the last virtual IP of the running virtual server '%s': "
-			            "stop it first.",
-			            want, name);
+			return vs_fail(
+			    -EBUSY, err, errlen,
+			    "%s is the last virtual IP of the running virtual server '%s': "
+			    "stop it first.",
+			    want, name);
 		memmove(&vs->vips[i], &vs->vips[i + 1],
 		        (size_t)(vs->n_vips - i - 1) * sizeof(vs->vips[0]));
 		vs->n_vips--;
 		cfg->version++;
 		return 0;
 	}
-	return fail(-ENOENT, err, errlen, "'%s' has no virtual IP %s.", name,
-	            shown(addr, buf, sizeof(buf)));
+	return vs_fail(-ENOENT, err, errlen, "'%s' has no virtual IP %s.", name,
+	               vs_shown(addr, buf, sizeof(buf)));
 }
 
 int vs_config_fs_add(struct vs_config *cfg, const char *name, const char *fsname, const char *lun,
@@ -547,21 +544,21 @@ int vs_config_fs_add(struct vs_config *cfg, const char *name, const char *fsname
 	if (rc < 0)
 		return rc;
 	if (vs_vserver_find_fs(vs, fsname))
-		return fail(-EEXIST, err, errlen, "'%s' already has a file system named '%s'.",
-		            name, fsname);
+		return vs_fail(-EEXIST, err, errlen, "'%s' already has a file system named '%s'.",
+		               name, fsname);
 	for (int i = 0; i < cfg->n_vservers; i++) {
 		const struct vs_vserver *o = &cfg->vservers[i];
 		for (int j = 0; j < o->n_fs; j++)
 			if (o->fs[j].lun_kind == fs.lun_kind && strcmp(o->fs[j].lun, fs.lun) == 0)
-				return fail(-EEXIST, err, errlen,
-				            "The LUN %s is already used by file system '%s' of "
-				            "'%s'; a file system belongs to one virtual server "
-				            "only.",
-				            lun, o->fs[j].name, o->name);
+				return vs_fail(-EEXIST, err, errlen,
+				               "The LUN %s is already used by file system '%s' of "
+				               "'%s'; a file system belongs to one virtual server "
+				               "only.",
+				               lun, o->fs[j].name, o->name);
 	}
 	if (vs->n_fs >= VS_MAX_FS)
-		return fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d file systems.",
-		            name, VS_MAX_FS);
+		return vs_fail(-E2BIG, err, errlen,
+		               "'%s' already has the maximum of %d file systems.", name, VS_MAX_FS);
 	copy(fs.name, sizeof(fs.name), fsname);
 	vs->fs[vs->n_fs++] = fs;
 	cfg->version++;
@@ -579,31 +576,31 @@ int vs_config_fs_del(struct vs_config *cfg, const char *name, const char *fsname
 		return rc;
 	for (int i = 0; i < vs->n_exports; i++)
 		if (strcmp(vs->exports[i].fs, fsname) == 0)
-			return fail(-EBUSY, err, errlen,
-			            "The file system '%s' is still exported as %s: remove the "
-			            "export first.",
-			            fsname, vs->exports[i].pseudo);
+			return vs_fail(-EBUSY, err, errlen,
+			               "The file system '%s' is still exported as %s: remove the "
+			               "export first.",
+			               fsname, vs->exports[i].pseudo);
 	for (int i = 0; i < vs->n_shares; i++)
 		if (strcmp(vs->shares[i].fs, fsname) == 0)
-			return fail(-EBUSY, err, errlen,
-			            "The file system '%s' is still shared as '%s': remove the "
-			            "share first.",
-			            fsname, vs->shares[i].name);
+			return vs_fail(-EBUSY, err, errlen,
+			               "The file system '%s' is still shared as '%s': remove the "
+			               "share first.",
+			               fsname, vs->shares[i].name);
 	for (int i = 0; i < vs->n_fs; i++) {
 		if (strcmp(vs->fs[i].name, fsname) != 0)
 			continue;
 		if (vs->admin == VS_ADMIN_RUNNING && vs->n_fs == 1)
-			return fail(-EBUSY, err, errlen,
-			            "'%s' is the last file system of the running virtual server "
-			            "'%s': stop it first.",
-			            fsname, name);
+			return vs_fail(-EBUSY, err, errlen,
+			               "'%s' is the last file system of the running virtual server "
+			               "'%s': stop it first.",
+			               fsname, name);
 		memmove(&vs->fs[i], &vs->fs[i + 1], (size_t)(vs->n_fs - i - 1) * sizeof(vs->fs[0]));
 		vs->n_fs--;
 		cfg->version++;
 		return 0;
 	}
-	return fail(-ENOENT, err, errlen, "'%s' has no file system named '%s'.", name,
-	            shown(fsname, buf, sizeof(buf)));
+	return vs_fail(-ENOENT, err, errlen, "'%s' has no file system named '%s'.", name,
+	               vs_shown(fsname, buf, sizeof(buf)));
 }
 
 static int need_fs(const struct vs_vserver *vs, const char *fsname, char *err, size_t errlen)
@@ -611,11 +608,37 @@ static int need_fs(const struct vs_vserver *vs, const char *fsname, char *err, s
 	char buf[48];
 
 	if (!vs_vserver_find_fs(vs, fsname))
-		return fail(-ENOENT, err, errlen,
-		            "'%s' has no file system named '%s': add it with 'vsadm fs add' "
-		            "first.",
-		            vs->name, shown(fsname, buf, sizeof(buf)));
+		return vs_fail(-ENOENT, err, errlen,
+		               "'%s' has no file system named '%s': add it with 'vsadm fs add' "
+		               "first.",
+		               vs->name, vs_shown(fsname, buf, sizeof(buf)));
 	return 0;
+}
+
+/* The id of a new export: next_export_id while it is free and within 16 bits
+ * (so a deleted export's id, which clients' file handles still carry, is not
+ * handed to another export soon), else the lowest free id. */
+static int new_export_id(const struct vs_vserver *vs, uint32_t *out, char *err, size_t errlen)
+{
+	static_assert(VS_MAX_EXPORTS < VS_EXPORT_ID_MAX, "a free export id must always exist");
+	uint8_t used[VS_EXPORT_ID_MAX / 8 + 1] = {0};
+
+	for (int i = 0; i < vs->n_exports; i++)
+		if (vs->exports[i].id <= VS_EXPORT_ID_MAX)
+			used[vs->exports[i].id / 8] |= (uint8_t)(1u << (vs->exports[i].id % 8));
+	uint32_t want = vs->next_export_id;
+	if (want >= 1 && want <= VS_EXPORT_ID_MAX && !(used[want / 8] & (1u << (want % 8)))) {
+		*out = want;
+		return 0;
+	}
+	for (uint32_t id = 1; id <= VS_EXPORT_ID_MAX; id++)
+		if (!(used[id / 8] & (1u << (id % 8)))) {
+			*out = id;
+			return 0;
+		}
+	return vs_fail(-E2BIG, err, errlen,
+	               "'%s' has no free export id left (ganesha's ids are 1 to %d).", vs->name,
+	               VS_EXPORT_ID_MAX);
 }
 
 int vs_config_export_add(struct vs_config *cfg, const char *name, const char *pseudo,
@@ -638,29 +661,32 @@ int vs_config_export_add(struct vs_config *cfg, const char *name, const char *ps
 	if (rc < 0)
 		return rc;
 	if (clients && *clients) {
-		rc = vs_check_cidr(clients, err, errlen);
+		rc = vs_canon_cidr(clients, ex.clients, sizeof(ex.clients), err, errlen);
 		if (rc < 0)
 			return rc;
-		copy(ex.clients, sizeof(ex.clients), clients);
 	}
 	for (int i = 0; i < vs->n_exports; i++) {
 		const char *o = vs->exports[i].pseudo;
 		size_t n = strlen(o), m = strlen(pseudo);
 		if (strcmp(o, pseudo) == 0)
-			return fail(-EEXIST, err, errlen, "'%s' already exports %s.", name, pseudo);
+			return vs_fail(-EEXIST, err, errlen, "'%s' already exports %s.", name,
+			               pseudo);
 		if ((n < m && strncmp(o, pseudo, n) == 0 && pseudo[n] == '/') ||
 		    (m < n && strncmp(o, pseudo, m) == 0 && o[m] == '/'))
-			return fail(-EEXIST, err, errlen,
-			            "The export path %s would nest with the existing export %s.",
-			            pseudo, o);
+			return vs_fail(-EEXIST, err, errlen,
+			               "The export path %s would nest with the existing export %s.",
+			               pseudo, o);
 	}
 	if (vs->n_exports >= VS_MAX_EXPORTS)
-		return fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d exports.",
-		            name, VS_MAX_EXPORTS);
+		return vs_fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d exports.",
+		               name, VS_MAX_EXPORTS);
 	copy(ex.pseudo, sizeof(ex.pseudo), pseudo);
 	copy(ex.fs, sizeof(ex.fs), fsname);
 	ex.ro = ro;
-	ex.id = vs->next_export_id++;
+	rc = new_export_id(vs, &ex.id, err, errlen);
+	if (rc < 0)
+		return rc;
+	vs->next_export_id = ex.id + 1;
 	vs->exports[vs->n_exports++] = ex;
 	cfg->version++;
 	return 0;
@@ -684,8 +710,8 @@ int vs_config_export_del(struct vs_config *cfg, const char *name, const char *ps
 		cfg->version++;
 		return 0;
 	}
-	return fail(-ENOENT, err, errlen, "'%s' has no export %s.", name,
-	            shown(pseudo, buf, sizeof(buf)));
+	return vs_fail(-ENOENT, err, errlen, "'%s' has no export %s.", name,
+	               vs_shown(pseudo, buf, sizeof(buf)));
 }
 
 int vs_config_share_add(struct vs_config *cfg, const char *name, const char *share,
@@ -700,26 +726,28 @@ int vs_config_share_add(struct vs_config *cfg, const char *name, const char *sha
 	if (rc < 0)
 		return rc;
 	if (!*share || strlen(share) > 80)
-		return fail(-EINVAL, err, errlen, "The share name must be 1 to 80 characters.");
+		return vs_fail(-EINVAL, err, errlen, "The share name must be 1 to 80 characters.");
 	if (strlen(share) > VS_SHARE_MAX)
-		return fail(-EINVAL, err, errlen,
-		            "The share name '%s' is too long: at most %d characters are allowed.",
-		            shown(share, buf, sizeof(buf)), VS_SHARE_MAX);
+		return vs_fail(
+		    -EINVAL, err, errlen,
+		    "The share name '%s' is too long: at most %d characters are allowed.",
+		    vs_shown(share, buf, sizeof(buf)), VS_SHARE_MAX);
 	for (const char *p = share; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.$", *p))
-			return fail(-EINVAL, err, errlen,
-			            "The share name '%s' may contain only letters, digits, '-', "
-			            "'_', '.' and '$'.",
-			            shown(share, buf, sizeof(buf)));
+			return vs_fail(-EINVAL, err, errlen,
+			               "The share name '%s' may contain only letters, digits, '-', "
+			               "'_', '.' and '$'.",
+			               vs_shown(share, buf, sizeof(buf)));
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (strcasecmp(share, reserved[i]) == 0)
-			return fail(-EINVAL, err, errlen, "'%s' is a name reserved by SMB.", share);
+			return vs_fail(-EINVAL, err, errlen, "'%s' is a name reserved by SMB.",
+			               share);
 	for (int i = 0; i < vs->n_shares; i++)
 		if (strcasecmp(vs->shares[i].name, share) == 0)
-			return fail(-EEXIST, err, errlen,
-			            "'%s' already has a share named '%s' (share names ignore "
-			            "case).",
-			            name, vs->shares[i].name);
+			return vs_fail(-EEXIST, err, errlen,
+			               "'%s' already has a share named '%s' (share names ignore "
+			               "case).",
+			               name, vs->shares[i].name);
 	rc = need_fs(vs, fsname, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -727,8 +755,8 @@ int vs_config_share_add(struct vs_config *cfg, const char *name, const char *sha
 	if (rc < 0)
 		return rc;
 	if (vs->n_shares >= VS_MAX_SHARES)
-		return fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d shares.", name,
-		            VS_MAX_SHARES);
+		return vs_fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d shares.",
+		               name, VS_MAX_SHARES);
 	copy(sh.name, sizeof(sh.name), share);
 	copy(sh.fs, sizeof(sh.fs), fsname);
 	sh.ro = ro;
@@ -755,8 +783,8 @@ int vs_config_share_del(struct vs_config *cfg, const char *name, const char *sha
 		cfg->version++;
 		return 0;
 	}
-	return fail(-ENOENT, err, errlen, "'%s' has no share named '%s'.", name,
-	            shown(share, buf, sizeof(buf)));
+	return vs_fail(-ENOENT, err, errlen, "'%s' has no share named '%s'.", name,
+	               vs_shown(share, buf, sizeof(buf)));
 }
 
 static int port_name_ok(const char *port, char *err, size_t errlen)
@@ -764,12 +792,12 @@ static int port_name_ok(const char *port, char *err, size_t errlen)
 	char buf[48];
 
 	if (strlen(port) == 0 || strlen(port) > VS_PORT_MAX)
-		return fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
-		            shown(port, buf, sizeof(buf)));
+		return vs_fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
+		               vs_shown(port, buf, sizeof(buf)));
 	for (const char *p = port; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
-			return fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
-			            shown(port, buf, sizeof(buf)));
+			return vs_fail(-EINVAL, err, errlen, "'%s' is not a valid port name.",
+			               vs_shown(port, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -785,23 +813,24 @@ int vs_config_vip_set(struct vs_config *cfg, const char *name, const char *addr,
 		return rc;
 	vip = vs_vserver_find_vip(vs, addr);
 	if (!vip)
-		return fail(-ENOENT, err, errlen, "'%s' has no virtual IP %s.", name,
-		            shown(addr, buf, sizeof(buf)));
+		return vs_fail(-ENOENT, err, errlen, "'%s' has no virtual IP %s.", name,
+		               vs_shown(addr, buf, sizeof(buf)));
 	if (group && *group) {
 		const struct vs_fgroup *g = vs_config_find_fgroup(cfg, group);
 		bool has = false;
 		if (!g)
-			return fail(-ENOENT, err, errlen,
-			            "There is no failover group named '%s' ('vsadm fgroup show' "
-			            "lists them).",
-			            shown(group, buf, sizeof(buf)));
+			return vs_fail(-ENOENT, err, errlen,
+			               "There is no failover group named '%s' ('vsadm fgroup show' "
+			               "lists them).",
+			               vs_shown(group, buf, sizeof(buf)));
 		for (int i = 0; i < g->n_ports; i++)
 			has |= strcmp(g->ports[i], vip->home_port) == 0;
 		if (!has)
-			return fail(-EINVAL, err, errlen,
-			            "The failover group '%s' does not contain the home port %s of "
-			            "%s.",
-			            group, vip->home_port, vip->addr);
+			return vs_fail(
+			    -EINVAL, err, errlen,
+			    "The failover group '%s' does not contain the home port %s of "
+			    "%s.",
+			    group, vip->home_port, vip->addr);
 	}
 	if (group)
 		snprintf(vip->group, sizeof(vip->group), "%s", group);
@@ -822,14 +851,15 @@ int vs_config_fgroup_create(struct vs_config *cfg, const char *name, const char 
 	if (rc < 0)
 		return rc;
 	if (vs_config_find_fgroup(cfg, name))
-		return fail(-EEXIST, err, errlen, "A failover group named '%s' already exists.",
-		            name);
+		return vs_fail(-EEXIST, err, errlen, "A failover group named '%s' already exists.",
+		               name);
 	if (cfg->n_fgroups >= VS_MAX_FGROUPS)
-		return fail(-E2BIG, err, errlen,
-		            "There are already %d failover groups, the maximum.", VS_MAX_FGROUPS);
+		return vs_fail(-E2BIG, err, errlen,
+		               "There are already %d failover groups, the maximum.",
+		               VS_MAX_FGROUPS);
 	if (strlen(ports) >= sizeof(list))
-		return fail(-EINVAL, err, errlen, "A failover group has at most %d ports.",
-		            VS_FG_MAX_PORTS);
+		return vs_fail(-EINVAL, err, errlen, "A failover group has at most %d ports.",
+		               VS_FG_MAX_PORTS);
 	snprintf(list, sizeof(list), "%s", ports);
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		const struct vs_fgroup *other;
@@ -837,47 +867,50 @@ int vs_config_fgroup_create(struct vs_config *cfg, const char *name, const char 
 		if (rc < 0)
 			return rc;
 		if (port_exists && !port_exists(tok, arg))
-			return fail(-ENOENT, err, errlen, "This node has no port named '%s'.", tok);
+			return vs_fail(-ENOENT, err, errlen, "This node has no port named '%s'.",
+			               tok);
 		for (int i = 0; i < g.n_ports; i++)
 			if (strcmp(g.ports[i], tok) == 0)
-				return fail(-EINVAL, err, errlen, "The port %s is listed twice.",
-				            tok);
+				return vs_fail(-EINVAL, err, errlen, "The port %s is listed twice.",
+				               tok);
 		other = vs_config_port_fgroup(cfg, tok);
 		if (other)
-			return fail(
+			return vs_fail(
 			    -EEXIST, err, errlen,
 			    "The port %s already belongs to the failover group '%s'; a port "
 			    "belongs to one group only.",
 			    tok, other->name);
 		if (g.n_ports >= VS_FG_MAX_PORTS)
-			return fail(-E2BIG, err, errlen, "A failover group has at most %d ports.",
-			            VS_FG_MAX_PORTS);
+			return vs_fail(-E2BIG, err, errlen,
+			               "A failover group has at most %d ports.", VS_FG_MAX_PORTS);
 		snprintf(g.ports[g.n_ports++], sizeof(g.ports[0]), "%s", tok);
 	}
 	if (g.n_ports == 0)
-		return fail(-EINVAL, err, errlen,
-		            "A failover group needs at least one port (--ports eth1,eth2).");
+		return vs_fail(-EINVAL, err, errlen,
+		               "A failover group needs at least one port (--ports eth1,eth2).");
 	if (probe && *probe) {
 		struct vs_vip p;
 		char cidr[VS_ADDR_MAX + 8];
 		if (strchr(probe, '/'))
-			return fail(-EINVAL, err, errlen,
-			            "The probe target '%s' is an address, without a prefix.",
-			            shown(probe, buf, sizeof(buf)));
+			return vs_fail(-EINVAL, err, errlen,
+			               "The probe target '%s' is an address, without a prefix.",
+			               vs_shown(probe, buf, sizeof(buf)));
 		snprintf(cidr, sizeof(cidr), "%s/%d", probe, strchr(probe, ':') ? 128 : 32);
 		if (strlen(probe) > VS_ADDR_MAX || vs_parse_vip(cidr, &p, NULL, 0) < 0)
-			return fail(-EINVAL, err, errlen,
-			            "The probe target '%s' is not a unicast IPv4 or IPv6 address.",
-			            shown(probe, buf, sizeof(buf)));
+			return vs_fail(
+			    -EINVAL, err, errlen,
+			    "The probe target '%s' is not a unicast IPv4 or IPv6 address.",
+			    vs_shown(probe, buf, sizeof(buf)));
 		snprintf(g.probe, sizeof(g.probe), "%s", p.addr);
 	}
 	if (interval_ms && (interval_ms < 100 || interval_ms > 60000))
-		return fail(-EINVAL, err, errlen,
-		            "The probe interval must be between 100 and 60000 ms.");
+		return vs_fail(-EINVAL, err, errlen,
+		               "The probe interval must be between 100 and 60000 ms.");
 	if (misses && misses > 20)
-		return fail(-EINVAL, err, errlen, "The probe miss count must be between 1 and 20.");
+		return vs_fail(-EINVAL, err, errlen,
+		               "The probe miss count must be between 1 and 20.");
 	if (hold_down_s > 3600)
-		return fail(-EINVAL, err, errlen, "The hold-down must be between 0 and 3600 s.");
+		return vs_fail(-EINVAL, err, errlen, "The hold-down must be between 0 and 3600 s.");
 	snprintf(g.name, sizeof(g.name), "%s", name);
 	g.probe_interval_ms = interval_ms ? interval_ms : VS_FG_PROBE_INTERVAL_DEFAULT;
 	g.probe_misses = misses ? misses : VS_FG_PROBE_MISSES_DEFAULT;
@@ -897,7 +930,7 @@ int vs_config_fgroup_delete(struct vs_config *cfg, const char *name, char *err, 
 		for (int v = 0; v < cfg->n_vservers; v++)
 			for (int k = 0; k < cfg->vservers[v].n_vips; k++)
 				if (strcmp(cfg->vservers[v].vips[k].group, name) == 0)
-					return fail(
+					return vs_fail(
 					    -EBUSY, err, errlen,
 					    "The failover group '%s' is named by virtual IP "
 					    "%s of '%s'.",
@@ -909,159 +942,8 @@ int vs_config_fgroup_delete(struct vs_config *cfg, const char *name, char *err, 
 		cfg->version++;
 		return 0;
 	}
-	return fail(-ENOENT, err, errlen, "There is no failover group named '%s'.",
-	            shown(name, buf, sizeof(buf)));
-}
-
-/* --- fence devices ----------------------------------------------------------- */
-
-const struct vs_fence *vs_config_find_fence(const struct vs_config *cfg, const char *node)
-{
-	for (int i = 0; i < cfg->n_fences; i++)
-		if (strcmp(cfg->fences[i].node, node) == 0)
-			return &cfg->fences[i];
-	return NULL;
-}
-
-static bool fence_secret_key(const char *key, size_t len)
-{
-	static const char *const secrets[] = {"pass", "secret", "community", "key", "token"};
-
-	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
-		for (size_t k = 0; k + strlen(secrets[i]) <= len; k++)
-			if (strncmp(key + k, secrets[i], strlen(secrets[i])) == 0)
-				return true;
-	return false;
-}
-
-/* One "key=value" item of an option list; 0 or a sentence in err. */
-static int fence_option_ok(const char *item, size_t len, char *err, size_t errlen)
-{
-	const char *eq = memchr(item, '=', len);
-	char buf[48], it[VS_FENCE_OPTS_MAX + 1];
-
-	snprintf(it, sizeof(it), "%.*s", (int)len, item);
-	if (!eq || eq == item)
-		return fail(-EINVAL, err, errlen,
-		            "The fence option '%s' is not of the form key=value.",
-		            shown(it, buf, sizeof(buf)));
-	if (!islower((unsigned char)item[0]))
-		return fail(-EINVAL, err, errlen,
-		            "The fence option key in '%s' must start with a lower-case letter.",
-		            shown(it, buf, sizeof(buf)));
-	for (const char *p = item; p < eq; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
-			return fail(-EINVAL, err, errlen,
-			            "The fence option key in '%s' may hold only a-z, 0-9 and '_'.",
-			            shown(it, buf, sizeof(buf)));
-	if ((size_t)(eq - item) == 6 && strncmp(item, "action", 6) == 0)
-		return fail(-EINVAL, err, errlen,
-		            "The fence option 'action' is chosen by the appliance (off, status).");
-	for (const char *p = eq + 1; p < item + len; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			return fail(
-			    -EINVAL, err, errlen,
-			    "The value of fence option '%.*s' holds a character that is not "
-			    "printable ASCII.",
-			    (int)(eq - item), item);
-	return 0;
-}
-
-int vs_config_fence_set(struct vs_config *cfg, const char *node, const char *agent,
-                        const char *options, char *err, size_t errlen)
-{
-	struct vs_fence f = {0};
-	char buf[48];
-	int rc = vs_check_name("node", node, VS_NAME_MAX, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	if (!agent || strncmp(agent, "fence_", 6) != 0 || !agent[6] || strlen(agent) > VS_NAME_MAX)
-		return fail(-EINVAL, err, errlen,
-		            "The fence agent '%s' is not the name of a fence-agents program "
-		            "(fence_ipmilan, fence_scsi, ...).",
-		            shown(agent ? agent : "", buf, sizeof(buf)));
-	for (const char *p = agent + 6; *p; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
-			return fail(-EINVAL, err, errlen,
-			            "The fence agent '%s' may hold only a-z, 0-9 and '_'.",
-			            shown(agent, buf, sizeof(buf)));
-	options = options ? options : "";
-	if (strlen(options) > VS_FENCE_OPTS_MAX)
-		return fail(-EINVAL, err, errlen,
-		            "The fence options are longer than %d characters.", VS_FENCE_OPTS_MAX);
-	for (const char *p = options; *p;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		rc = fence_option_ok(p, len, err, errlen);
-		if (rc < 0)
-			return rc;
-		p += len + (end ? 1 : 0);
-		if (end && !*p)
-			return fail(-EINVAL, err, errlen, "The fence options end with a comma.");
-	}
-	snprintf(f.node, sizeof(f.node), "%s", node);
-	snprintf(f.agent, sizeof(f.agent), "%s", agent);
-	snprintf(f.options, sizeof(f.options), "%s", options);
-	struct vs_fence *cur = (struct vs_fence *)vs_config_find_fence(cfg, node);
-	if (!cur) {
-		if (cfg->n_fences >= VS_MAX_FENCES)
-			return fail(-E2BIG, err, errlen,
-			            "There are already %d fence devices, the maximum.",
-			            VS_MAX_FENCES);
-		cur = &cfg->fences[cfg->n_fences++];
-	}
-	*cur = f;
-	cfg->version++;
-	return 0;
-}
-
-int vs_config_fence_delete(struct vs_config *cfg, const char *node, char *err, size_t errlen)
-{
-	char buf[48];
-	const struct vs_fence *f = vs_config_find_fence(cfg, node);
-
-	if (!f)
-		return fail(-ENOENT, err, errlen, "Node '%s' has no fence device.",
-		            shown(node, buf, sizeof(buf)));
-	int i = (int)(f - cfg->fences);
-	memmove(&cfg->fences[i], &cfg->fences[i + 1],
-	        (size_t)(cfg->n_fences - i - 1) * sizeof(cfg->fences[0]));
-	cfg->n_fences--;
-	cfg->version++;
-	return 0;
-}
-
-int vs_fence_stdin(const struct vs_fence *f, const char *action, char *buf, size_t len)
-{
-	size_t n = (size_t)snprintf(buf, len, "action=%s\n", action);
-
-	for (const char *p = f->options; *p && n < len;) {
-		const char *end = strchr(p, ',');
-		size_t l = end ? (size_t)(end - p) : strlen(p);
-		n += (size_t)snprintf(buf + n, len - n, "%.*s\n", (int)l, p);
-		p += l + (end ? 1 : 0);
-	}
-	return n < len ? 0 : -ENOSPC;
-}
-
-void vs_fence_options_shown(const struct vs_fence *f, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (const char *p = f->options; *p && n < len;) {
-		const char *end = strchr(p, ',');
-		size_t l = end ? (size_t)(end - p) : strlen(p);
-		const char *eq = memchr(p, '=', l);
-		size_t kl = eq ? (size_t)(eq - p) : l;
-		if (eq && fence_secret_key(p, kl))
-			n += (size_t)snprintf(buf + n, len - n, "%s%.*s=***", n ? "," : "", (int)kl,
-			                      p);
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%s%.*s", n ? "," : "", (int)l, p);
-		p += l + (end ? 1 : 0);
-	}
+	return vs_fail(-ENOENT, err, errlen, "There is no failover group named '%s'.",
+	               vs_shown(name, buf, sizeof(buf)));
 }
 
 void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6])

@@ -36,6 +36,10 @@
 #define VS_MAX_FGROUPS 16
 #define VS_FG_MAX_PORTS 8
 
+/* ganesha's Export_Id is 16 bits. A new export takes next_export_id while it
+ * is free and at most this, else the lowest id free in its VS. */
+#define VS_EXPORT_ID_MAX 65535
+
 #define VS_ERR_LEN 256
 
 enum vs_lun_kind { VS_LUN_LABEL = 0, VS_LUN_UUID = 1 };
@@ -72,7 +76,7 @@ struct vs_fs {
 };
 
 struct vs_export {
-	uint32_t id; /* ganesha Export_Id, stable for the life of the export */
+	uint32_t id; /* ganesha Export_Id, 1..VS_EXPORT_ID_MAX, stable while it lives */
 	char pseudo[VS_PATH_MAX + 1];
 	char fs[VS_NAME_MAX + 1];
 	char path[VS_PATH_MAX + 1];    /* relative to the fs root, "" = root */
@@ -104,9 +108,10 @@ struct vs_vserver {
 	struct vs_share shares[VS_MAX_SHARES];
 };
 
-/* How to power off (fence) a node: a fence-agents program and its options.
- * The agent is run with "action=off" and the options as "key=value" lines on
- * its stdin (the fence-agents convention), so no secret shows in argv. */
+/* How to power off (fence) a node: a fence-agents program and its options
+ * (vs_fence.h: which agents and options are accepted). The agent is run with
+ * "action=off" and the options as "key=value" lines on its stdin (the
+ * fence-agents convention), so no secret shows in argv. */
 #define VS_MAX_FENCES 16
 #define VS_FENCE_OPTS_MAX 511
 struct vs_fence {
@@ -149,8 +154,13 @@ int vs_parse_vip(const char *text, struct vs_vip *out, char *err, size_t errlen)
 /* "LABEL=x" or "UUID=y". */
 int vs_parse_lun(const char *text, enum vs_lun_kind *kind, char *value, size_t len, char *err,
                  size_t errlen);
-/* A CIDR "ADDR/PREFIX" for export clients. */
-int vs_check_cidr(const char *text, char *err, size_t errlen);
+/* A CIDR "ADDR/PREFIX" for export clients, written into `out` in canonical
+ * form: the address as inet_ntop writes it and the prefix without leading
+ * zeros ("192.0.2.0/0024" -> "192.0.2.0/24", "2001:DB8:0::/48" ->
+ * "2001:db8::/48"). A network with host bits set ("192.0.2.5/24") is refused,
+ * not rounded: it may have been meant as a single host, and rounding it would
+ * open the export to the whole network. */
+int vs_canon_cidr(const char *text, char *out, size_t len, char *err, size_t errlen);
 /* A sub-directory relative to a file-system root: no "..", no "//", normalised
  * without leading or trailing '/' into `out`. */
 int vs_normalise_subdir(const char *text, char *out, size_t len, char *err, size_t errlen);
@@ -195,20 +205,14 @@ int vs_config_share_add(struct vs_config *cfg, const char *vs, const char *share
 int vs_config_share_del(struct vs_config *cfg, const char *vs, const char *share, char *err,
                         size_t errlen);
 
-/* A node's fence device: agent "fence_[a-z0-9_]+" (run from PATH); options
- * "key=value,..." with keys [a-z][a-z0-9_]* (not "action", which the
- * appliance sets) and printable values without commas. Replaces any device
- * the node had. */
+/* A node's fence device (implemented in vs_fence.c, whose header holds the
+ * allow-list): the agent and every option must be accepted by
+ * vs_fence_check, so nothing the agents could run, read or write is ever
+ * stored. Replaces any device the node had. */
 int vs_config_fence_set(struct vs_config *cfg, const char *node, const char *agent,
                         const char *options, char *err, size_t errlen);
 int vs_config_fence_delete(struct vs_config *cfg, const char *node, char *err, size_t errlen);
 const struct vs_fence *vs_config_find_fence(const struct vs_config *cfg, const char *node);
-/* The agent's stdin for `action`: "action=ACTION\nkey=value\n..."; -ENOSPC if
- * it does not fit. */
-int vs_fence_stdin(const struct vs_fence *f, const char *action, char *buf, size_t len);
-/* The options as shown to people: secrets (password, passwd, community...)
- * replaced by "***". */
-void vs_fence_options_shown(const struct vs_fence *f, char *buf, size_t len);
 
 /* Stable locally administered unicast MAC for a VIP of a VS (FNV-1a based). */
 void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6]);

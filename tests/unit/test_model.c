@@ -111,6 +111,10 @@ CASE(exp_no_fs, -ENOENT, "no file system",
      vs_config_export_add(c, "vs1", "/x", "nofs", "", "", false, err, len))
 CASE(exp_bad_clients, -EINVAL, "not a valid",
      vs_config_export_add(c, "vs1", "/x", "data", "", "10.0.0/8", false, err, len))
+CASE(exp_host_bits, -EINVAL, "host bits",
+     vs_config_export_add(c, "vs1", "/x", "data", "", "192.0.2.5/24", false, err, len))
+CASE(exp_host_bits_v6, -EINVAL, "host bits",
+     vs_config_export_add(c, "vs1", "/x", "data", "", "2001:db8::1/64", false, err, len))
 CASE(exp_quote, -EINVAL, "may contain",
      vs_config_export_add(c, "vs1", "/x\";", "data", "", "", false, err, len))
 CASE(share_dup_case, -EEXIST, "already has",
@@ -128,23 +132,6 @@ CASE(start_without_fs, -EINVAL, "no file system",
 CASE(delete_running, -EBUSY, "--force",
      (vs_config_set_admin(c, "vs1", VS_ADMIN_RUNNING, err, len),
       vs_config_delete(c, "vs1", false, err, len)))
-CASE(fence_agent_path, -EINVAL, "fence-agents",
-     vs_config_fence_set(c, "n1", "/bin/sh", "ip=192.0.2.1", err, len))
-CASE(fence_agent_meta, -EINVAL, "only a-z",
-     vs_config_fence_set(c, "n1", "fence_x;rm", "", err, len))
-CASE(fence_no_eq, -EINVAL, "key=value",
-     vs_config_fence_set(c, "n1", "fence_ipmilan", "ip", err, len))
-CASE(fence_action, -EINVAL, "chosen by the appliance",
-     vs_config_fence_set(c, "n1", "fence_ipmilan", "ip=a,action=on", err, len))
-CASE(fence_newline, -EINVAL, "printable",
-     vs_config_fence_set(c, "n1", "fence_ipmilan", "ip=a\naction=on", err, len))
-CASE(fence_key_upper, -EINVAL, "lower-case",
-     vs_config_fence_set(c, "n1", "fence_ipmilan", "IP=a", err, len))
-CASE(fence_trailing_comma, -EINVAL, "comma",
-     vs_config_fence_set(c, "n1", "fence_ipmilan", "ip=a,", err, len))
-CASE(fence_bad_node, -EINVAL, "letters",
-     vs_config_fence_set(c, "n 1", "fence_ipmilan", "", err, len))
-CASE(fence_delete_none, -ENOENT, "no fence device", vs_config_fence_delete(c, "n9", err, len))
 #undef CASE
 
 static const struct bad_case bad[] = {
@@ -180,6 +167,8 @@ static const struct bad_case bad[] = {
     {"nested export", exp_nested, -EEXIST, "nest"},
     {"export of unknown fs", exp_no_fs, -ENOENT, "no file system"},
     {"bad client CIDR", exp_bad_clients, -EINVAL, "not a valid"},
+    {"client network with host bits", exp_host_bits, -EINVAL, "host bits"},
+    {"IPv6 client network with host bits", exp_host_bits_v6, -EINVAL, "host bits"},
     {"quote in pseudo path", exp_quote, -EINVAL, "may contain"},
     {"share name clash (case)", share_dup_case, -EEXIST, "already has"},
     {"reserved share name", share_reserved, -EINVAL, "reserved"},
@@ -187,15 +176,6 @@ static const struct bad_case bad[] = {
     {"over-long share name", share_long, -EINVAL, "too long"},
     {"start without fs", start_without_fs, -EINVAL, "no file system"},
     {"delete running without force", delete_running, -EBUSY, "--force"},
-    {"fence agent is a path", fence_agent_path, -EINVAL, "fence-agents"},
-    {"fence agent with metacharacter", fence_agent_meta, -EINVAL, "only a-z"},
-    {"fence option without =", fence_no_eq, -EINVAL, "key=value"},
-    {"fence option action", fence_action, -EINVAL, "chosen by the appliance"},
-    {"fence option with newline", fence_newline, -EINVAL, "printable"},
-    {"fence option key upper-case", fence_key_upper, -EINVAL, "lower-case"},
-    {"fence options trailing comma", fence_trailing_comma, -EINVAL, "comma"},
-    {"fence for a bad node name", fence_bad_node, -EINVAL, "letters"},
-    {"fence delete of none", fence_delete_none, -ENOENT, "no fence device"},
 };
 
 static void test_bad_input_changes_nothing(void **state)
@@ -284,46 +264,115 @@ static void test_json_round_trip(void **state)
 	free(d);
 }
 
-static void test_fence(void **state)
+/* Fence devices survive the JSON round trip (the allow-list itself is tested
+ * in test_fence.c). */
+static void test_fence_json(void **state)
 {
 	struct vs_config *c = base(), *d = calloc(1, sizeof(*d));
-	char err[VS_ERR_LEN], buf[VS_FENCE_OPTS_MAX + 64];
-	const struct vs_fence *f;
-	uint64_t v = c->version;
+	char err[VS_ERR_LEN];
 
 	assert_non_null(d);
 	assert_int_equal(vs_config_fence_set(c, "n1", "fence_ipmilan",
-	                                     "ip=198.51.100.101,username=admin,password=a b=c,"
+	                                     "ip=198.51.100.101,username=admin,password=a b!c,"
 	                                     "lanplus=1",
 	                                     err, sizeof(err)),
 	                 0);
-	assert_true(c->version > v);
-	f = vs_config_find_fence(c, "n1");
-	assert_non_null(f);
-	/* The agent's stdin: the action first, one option per line. */
-	assert_int_equal(vs_fence_stdin(f, "off", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "action=off\nip=198.51.100.101\nusername=admin\npassword=a b=c\n"
-	                         "lanplus=1\n");
-	assert_int_equal(vs_fence_stdin(f, "off", buf, 20), -ENOSPC);
-	/* Secrets are never shown. */
-	vs_fence_options_shown(f, buf, sizeof(buf));
-	assert_string_equal(buf, "ip=198.51.100.101,username=admin,password=***,lanplus=1");
-	/* Set again replaces; round trip through JSON keeps it. */
-	assert_int_equal(vs_config_fence_set(c, "n1", "fence_scsi", "", err, sizeof(err)), 0);
-	assert_int_equal(c->n_fences, 1);
-	assert_string_equal(vs_config_find_fence(c, "n1")->agent, "fence_scsi");
-	assert_int_equal(vs_config_fence_set(c, "n2", "fence_ipmilan", "ip=x", err, sizeof(err)),
-	                 0);
+	assert_int_equal(vs_config_fence_set(c, "n2", "fence_scsi", "", err, sizeof(err)), 0);
 	json_t *j = vs_config_to_json(c);
 	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), 0);
 	assert_int_equal(d->n_fences, 2);
 	assert_memory_equal(d->fences, c->fences, sizeof(c->fences[0]) * 2);
 	json_decref(j);
-	assert_int_equal(vs_config_fence_delete(c, "n1", err, sizeof(err)), 0);
-	assert_null(vs_config_find_fence(c, "n1"));
-	assert_non_null(vs_config_find_fence(c, "n2"));
+	/* A stored device outside the allow-list is refused on load. */
+	j = vs_config_to_json(c);
+	json_object_set_new(json_array_get(json_object_get(j, "fences"), 0), "options",
+	                    json_string("ip=192.0.2.1,password_script=id"));
+	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "password_script"));
+	json_decref(j);
 	free(c);
 	free(d);
+}
+
+/* Client networks are stored in the one form the ganesha generator writes. */
+static void test_cidr_canonical(void **state)
+{
+	static const struct {
+		const char *in, *stored;
+	} cases[] = {
+	    {"192.0.2.0/24", "192.0.2.0/24"},
+	    {"192.0.2.0/0024", "192.0.2.0/24"},
+	    {"192.0.2.7/32", "192.0.2.7/32"},
+	    {"0.0.0.0/0", "0.0.0.0/0"},
+	    {"0.0.0.0/000", "0.0.0.0/0"},
+	    {"2001:DB8::/48", "2001:db8::/48"},
+	    {"2001:0db8:0000::/048", "2001:db8::/48"},
+	    {"::/0", "::/0"},
+	    {"2001:db8::1/128", "2001:db8::1/128"},
+	    {"::ffff:192.0.2.1/128", "::ffff:192.0.2.1/128"},
+	};
+	char err[VS_ERR_LEN], out[VS_ADDR_MAX + 5];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vs_config *c = base();
+		assert_int_equal(vs_canon_cidr(cases[i].in, out, sizeof(out), err, sizeof(err)), 0);
+		assert_string_equal(out, cases[i].stored);
+		assert_int_equal(vs_config_export_add(c, "vs1", "/n", "data", "", cases[i].in, true,
+		                                      err, sizeof(err)),
+		                 0);
+		assert_string_equal(vs_config_find(c, "vs1")->exports[1].clients, cases[i].stored);
+		free(c);
+	}
+	/* Too short an output buffer is refused, not cut. */
+	assert_int_equal(vs_canon_cidr("192.0.2.0/24", out, 8, err, sizeof(err)), -EINVAL);
+	/* Host bits are refused, with the network named and no rounding. */
+	assert_int_equal(vs_canon_cidr("192.0.2.1/31", out, sizeof(out), err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "host bits"));
+	assert_int_equal(vs_canon_cidr("192.0.2.0/31", out, sizeof(out), err, sizeof(err)), 0);
+}
+
+/* Export ids stay within ganesha's 16 bits and unique in their VS. */
+static void test_export_ids(void **state)
+{
+	struct vs_config *c = base();
+	struct vs_vserver *vs = vs_config_find(c, "vs1");
+	char err[VS_ERR_LEN], pseudo[16];
+
+	assert_int_equal(vs->exports[0].id, 1);
+	/* A deleted export's id is not handed out again at once. */
+	assert_int_equal(
+	    vs_config_export_add(c, "vs1", "/a", "data", "", "", false, err, sizeof(err)), 0);
+	assert_int_equal(vs->exports[1].id, 2);
+	assert_int_equal(vs_config_export_del(c, "vs1", "/a", err, sizeof(err)), 0);
+	assert_int_equal(
+	    vs_config_export_add(c, "vs1", "/b", "data", "", "", false, err, sizeof(err)), 0);
+	assert_int_equal(vs->exports[1].id, 3);
+	/* At the top of the range, the lowest free id is taken (1 and 3 are used). */
+	vs->next_export_id = VS_EXPORT_ID_MAX;
+	assert_int_equal(
+	    vs_config_export_add(c, "vs1", "/c", "data", "", "", false, err, sizeof(err)), 0);
+	assert_int_equal(vs->exports[2].id, VS_EXPORT_ID_MAX);
+	assert_int_equal(vs->next_export_id, VS_EXPORT_ID_MAX + 1);
+	for (int i = 0; vs->n_exports < VS_MAX_EXPORTS; i++) {
+		snprintf(pseudo, sizeof(pseudo), "/d%d", i);
+		assert_int_equal(
+		    vs_config_export_add(c, "vs1", pseudo, "data", "", "", false, err, sizeof(err)),
+		    0);
+		uint32_t id = vs->exports[vs->n_exports - 1].id;
+		assert_true(id >= 1 && id <= VS_EXPORT_ID_MAX);
+		for (int k = 0; k < vs->n_exports - 1; k++)
+			assert_int_not_equal(vs->exports[k].id, id);
+	}
+	assert_int_equal(vs->exports[3].id, 2);
+	assert_int_equal(vs->exports[4].id, 4);
+	/* A stored next id past the range (an older state) wraps the same way. */
+	vs->next_export_id = UINT32_MAX;
+	assert_int_equal(vs_config_export_del(c, "vs1", "/d0", err, sizeof(err)), 0);
+	assert_int_equal(
+	    vs_config_export_add(c, "vs1", "/e", "data", "", "", false, err, sizeof(err)), 0);
+	assert_int_equal(vs->exports[vs->n_exports - 1].id, 2);
+	free(c);
 }
 
 static void test_mac_stable(void **state)
@@ -430,7 +479,9 @@ int main(void)
 	    cmocka_unit_test(test_bad_input_changes_nothing),
 	    cmocka_unit_test(test_valid_changes),
 	    cmocka_unit_test(test_json_round_trip),
-	    cmocka_unit_test(test_fence),
+	    cmocka_unit_test(test_fence_json),
+	    cmocka_unit_test(test_cidr_canonical),
+	    cmocka_unit_test(test_export_ids),
 	    cmocka_unit_test(test_mac_stable),
 	    cmocka_unit_test(test_store),
 	};
