@@ -382,7 +382,7 @@ int ap_ctl_reply(struct ap_ctl *ctl, uint64_t id, json_t *resp)
 		return 0;
 	}
 	n = strlen(text);
-	if (c->out_off) { /* keep only what is unsent */
+	if (c->out_off && c->out_off >= pending(c)) { /* drop what is sent (amortised) */
 		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
 		c->out_len -= c->out_off;
 		c->out_off = 0;
