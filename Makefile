@@ -8,7 +8,19 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-par
            -I. $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lreadline
 SAN     ?=
-ifeq ($(SAN),1)
+# FUZZ=1: the same objects built by clang with libFuzzer's coverage and
+# ASan/UBSan into $(FB) (never build/ or build/san), for the fuzz targets.
+FUZZ    ?=
+FB      ?= build/fuzz
+FUZZCC  ?= clang
+FUZZ_SECONDS ?= 60
+ifeq ($(FUZZ),1)
+override CC := $(FUZZCC)
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined -Wno-unknown-warning-option
+LDFLAGS += -fsanitize=address,undefined
+override B := $(FB)
+else ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 B       := build/san
@@ -23,6 +35,12 @@ SRCS    := $(filter-out $(MAINS),$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
 OBJS    := $(SRCS:%.c=$(B)/%.o)
 UNIT    := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNIT:tests/unit/%.c=$(B)/tests/%)
+# libFuzzer targets: every tests/fuzz/fuzz_*.c; the message codec's only once it exists.
+FUZZSRC := $(wildcard tests/fuzz/fuzz_*.c)
+ifneq ($(words $(wildcard appliance/ap_msg.h appliance/ap_msg.c)),2)
+FUZZSRC := $(filter-out tests/fuzz/fuzz_msg.c,$(FUZZSRC))
+endif
+FUZZBIN := $(FUZZSRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 all: $(B)/applianced $(B)/vsadm
 
@@ -50,13 +68,35 @@ $(B)/tests/%: tests/unit/%.c $(B)/libappliance.a
 
 unit: $(UNITBIN)
 
+$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/common.o $(B)/libappliance.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZLD  $@"
+	@$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+# Keep the targets' objects (make would delete them as intermediate).
+.SECONDARY: $(FUZZSRC:%.c=$(B)/%.o) $(B)/tests/fuzz/common.o
+
+# The fuzz targets, built by clang into $(FB)/fuzz whatever FUZZ says.
+ifeq ($(FUZZ),1)
+fuzz-build: $(FUZZBIN)
+else
+fuzz-build:
+	$(MAKE) FUZZ=1 fuzz-build
+endif
+
+# Each fuzz target for FUZZ_SECONDS (default 60), its corpus kept in $(FB)/corpus.
+fuzz: fuzz-build
+	tests/fuzz/run $(FB)/fuzz $(FUZZ_SECONDS)
+
 deps:
 	scripts/install-deps
 
 # Unit tests and lab integration tests, sanitizer build; last line "N passed, N failed".
+# The fuzz targets run briefly over their seed corpora (tests/fuzz/corpus) there too.
 test:
 	$(MAKE) SAN=1 all unit
-	tests/run-all build/san
+	$(MAKE) fuzz-build
+	FUZZ_DIR=$(FB)/fuzz tests/run-all build/san
 
 lab: all
 	images/lab/applab up --nodes 1 --demo
@@ -81,9 +121,9 @@ bench-failover: all
 	bench/reclaim.sh 5
 
 format:
-	clang-format -i $(foreach d,$(LAYERS) tests/unit,$(wildcard $(d)/*.[ch]))
+	clang-format -i $(foreach d,$(LAYERS) tests/unit tests/fuzz,$(wildcard $(d)/*.[ch]))
 
 clean:
 	rm -rf build
 
-.PHONY: all unit deps test lab demo check bench bench-netfail bench-failover format clean
+.PHONY: all unit fuzz fuzz-build deps test lab demo check bench bench-netfail bench-failover format clean

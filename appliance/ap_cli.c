@@ -369,8 +369,11 @@ int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags 
 					            flag, val);
 				}
 				json_object_set_new(args, o->key, json_integer(v));
-			} else {
-				json_object_set_new(args, o->key, json_string(val));
+			} else if (json_object_set_new(args, o->key, json_string(val)) < 0) {
+				/* json_string refuses invalid UTF-8: refuse, never drop. */
+				json_decref(args);
+				return fail(err, errlen, "The value of %s is not valid UTF-8 text.",
+				            flag);
 			}
 			continue;
 		}
