@@ -2,7 +2,10 @@
  * applianced - the node agent (DESIGN section 3).
  *
  *   applianced --node NAME [--run-dir DIR] [--state-dir DIR] [--socket PATH]
- *   applianced --storage-probe DIR      (internal: one storage probe, exit 0 if healthy)
+ *   applianced --storage-probe DIR      (internal: one storage probe of the file system
+ *                                        mounted on DIR, exit 0 if healthy)
+ *   applianced --fs-prepare DIR [SUB...] (internal: lay out the file system mounted on DIR
+ *                                        and create export/share sub-directories; fx_tree.h)
  *   applianced --lun-scan               (internal: the LUNs this node sees, as JSON)
  *
  * Runs in the foreground; its stderr is its log. SIGTERM or SIGINT stop it
@@ -19,7 +22,7 @@
 
 #include "appliance/ap_daemon.h"
 #include "appliance/ap_luns.h"
-#include "fsexport/fx_probe.h"
+#include "fsexport/fx_tree.h"
 #include "lib/lib_log.h"
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -54,6 +57,9 @@ int main(int argc, char **argv)
 	ssize_t n;
 	int c, rc;
 
+	/* Before getopt: sub-directories may begin with '-' and are never options. */
+	if (argc >= 3 && strcmp(argv[1], "--fs-prepare") == 0)
+		return fx_tree_main(argc - 2, argv + 2);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -69,7 +75,7 @@ int main(int argc, char **argv)
 			o.socket = optarg;
 			break;
 		case 'P':
-			rc = fx_probe_storage(optarg);
+			rc = fx_tree_probe(optarg, true);
 			if (rc < 0) {
 				fprintf(stderr, "%s\n", strerror(-rc));
 				return 1;

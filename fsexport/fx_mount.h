@@ -14,7 +14,9 @@
 
 #include <stddef.h>
 
-#define FX_MOUNT_OPTS "noatime,errors=remount-ro"
+/* nosuid, nodev: clients write this file system; a set-uid binary or a
+ * device node planted there must never take effect on the node. */
+#define FX_MOUNT_OPTS "noatime,nosuid,nodev,errors=remount-ro"
 
 /* Pure: find the mount whose mount point is `dir` in mountinfo text; copy
  * its source device into src (may be NULL). */

@@ -60,7 +60,7 @@ int lib_beneath_name_ok(const char *name, size_t len)
 static int step(int fd, const char *name, int *out)
 {
 	struct stat parent;
-	int rc, child;
+	int rc, child = -1;
 	bool made = false;
 
 	rc = lib_beneath_open(fd, name, O_RDONLY | O_DIRECTORY, 0, &child);
@@ -111,7 +111,7 @@ int lib_beneath_mkdirs(int dirfd, const char *path, int *out_fd)
 		return rc;
 	while (*p) {
 		size_t n = strcspn(p, "/");
-		int next;
+		int next = -1;
 
 		memcpy(name, p, n);
 		name[n] = '\0';

@@ -29,6 +29,7 @@
 #include "fsexport/fx_lun.h"
 #include "fsexport/fx_mount.h"
 #include "fsexport/fx_samba.h"
+#include "fsexport/fx_tree.h"
 #include "lib/lib_backoff.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
@@ -38,6 +39,8 @@
 
 #define MOUNT_TIMEOUT_USEC (120ULL * 1000000) /* MMP may wait ~11 s; a hung path more */
 #define UMOUNT_TIMEOUT_USEC (60ULL * 1000000)
+#define PREPARE_TIMEOUT_USEC (20ULL * 1000000) /* a few ms when the storage answers */
+#define PREPARE_STUCK_USEC (2ULL * 1000000)    /* after the kill, a child in D state */
 #define READY_TIMEOUT_USEC (30ULL * 1000000)
 #define READY_POLL_USEC (20ULL * 1000)
 #define STOP_GRACE_USEC (5ULL * 1000000)
@@ -74,6 +77,11 @@ struct mountst {
 	bool probe_failed;
 	char probe_error[160];
 	struct lib_run *probe;
+	/* The last successful preparation (fx_tree): its sub-directories,
+	 * '\n'-separated, and each one's result; NULL = to be prepared. */
+	char *prep_subs;
+	int *prep_rcs;
+	int n_prep;
 };
 
 struct vipst {
@@ -106,6 +114,12 @@ struct vs_runtime {
 	bool op_mount;
 	bool op_reset;                        /* the op is tune2fs -E clear_mmp */
 	char mmp_reset_from[VS_NAME_MAX + 1]; /* fenced last holder, "" = none */
+	struct lib_run *prep;                 /* applianced --fs-prepare in flight */
+	char prep_fs[VS_NAME_MAX + 1];        /* ... for this file system */
+	char *prep_subs;                      /* ... with these sub-directories */
+	int n_prep_subs;
+	sd_event_source *prep_timer; /* it did not end even after its kill */
+	bool storage_failed;         /* the failure is the storage's (reason says how) */
 	struct server srv[2];
 	int n_mounts;
 	struct mountst mounts[VS_MAX_FS];
@@ -157,6 +171,7 @@ static void set_state(struct vs_runtime *rt, enum vs_rt_state s)
 	rt->state = s;
 	if (s == VS_RT_RUNNING || s == VS_RT_STOPPED) {
 		rt->reason[0] = '\0';
+		rt->storage_failed = false;
 		lib_backoff_reset(&rt->retry);
 	}
 	if (rt->env.changed)
@@ -203,6 +218,25 @@ static struct mountst *find_mount(struct vs_runtime *rt, const char *fs)
 	return NULL;
 }
 
+static void forget_prep(struct mountst *m)
+{
+	free(m->prep_subs);
+	free(m->prep_rcs);
+	m->prep_subs = NULL;
+	m->prep_rcs = NULL;
+	m->n_prep = 0;
+}
+
+/* Remove mounts[i] from the table. */
+static void forget_mount(struct vs_runtime *rt, int i)
+{
+	struct mountst *m = &rt->mounts[i];
+
+	forget_prep(m);
+	memmove(m, m + 1, (size_t)(rt->n_mounts - i - 1) * sizeof(*m));
+	rt->n_mounts--;
+}
+
 /* --- failure and retry ------------------------------------------------------ */
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
@@ -214,27 +248,51 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static void fail(struct vs_runtime *rt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vfail(struct vs_runtime *rt, bool storage, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
-static void fail(struct vs_runtime *rt, const char *fmt, ...)
+static void vfail(struct vs_runtime *rt, bool storage, const char *fmt, va_list ap)
 {
-	char reason[VS_ERR_LEN];
-	va_list ap;
+	char reason[VS_ERR_LEN], what[VS_ERR_LEN];
 
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	snprintf(reason, sizeof(reason), "%s%s", storage ? "storage failed: " : "", what);
 	uint64_t delay = lib_backoff_next(&rt->retry);
 	/* Log a failure once per distinct reason, not at every retry. */
 	if (strcmp(reason, rt->reason) != 0 || rt->state != VS_RT_FAILED)
 		rt_event(rt, "error", "%s; retrying every %llu s at most", reason,
 		         (unsigned long long)(RETRY_MAX_USEC / 1000000));
 	snprintf(rt->reason, sizeof(rt->reason), "%s", reason);
+	rt->storage_failed = storage; /* before the state change is reported */
 	set_state(rt, VS_RT_FAILED);
 	rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
 	if (sd_event_add_time_relative(rt->env.ev, &rt->retry_timer, CLOCK_MONOTONIC, delay, 0,
 	                               on_retry, rt) < 0)
 		lib_err("%s: cannot arm the retry timer", rt->want.name);
+}
+
+static void fail(struct vs_runtime *rt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(struct vs_runtime *rt, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(rt, false, fmt, ap);
+	va_end(ap);
+}
+
+static void storage_fail(struct vs_runtime *rt, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A failure of the storage: the VS is reported storage-failed with it. */
+static void storage_fail(struct vs_runtime *rt, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(rt, true, fmt, ap);
+	va_end(ap);
 }
 
 /* --- namespace -------------------------------------------------------------- */
@@ -317,12 +375,8 @@ static void on_mount_op(struct lib_run *run, const struct lib_run_result *res, v
 			         m->name, m->dev, how, out);
 	} else if (rt->op_mount) {
 		if (ok) {
-			char adir[PATH_MAX];
 			m->mounted = true;
-			/* The appliance's own files (probe, NFS recovery) live here. */
-			snprintf(adir, sizeof(adir), "%s/.appliance", m->dir);
-			if (lib_mkdir_p(adir, 0700) < 0)
-				lib_warn("%s: cannot create %s", rt->want.name, adir);
+			forget_prep(m); /* its layout is prepared next, off the loop */
 			rt_event(rt, "info", "mounted file system %s (%s) on %s", m->name, m->dev,
 			         m->dir);
 		} else {
@@ -339,8 +393,7 @@ static void on_mount_op(struct lib_run *run, const struct lib_run_result *res, v
 			if (rmdir(m->dir) < 0 && errno != ENOENT)
 				lib_warn("%s: cannot remove %s: %s", rt->want.name, m->dir,
 				         strerror(errno));
-			memmove(m, m + 1, (size_t)(rt->n_mounts - rt->op_index - 1) * sizeof(*m));
-			rt->n_mounts--;
+			forget_mount(rt, rt->op_index);
 		} else {
 			rt->busy = false;
 			rt->op = NULL;
@@ -477,11 +530,10 @@ static int drop_mounts(struct vs_runtime *rt)
 		struct mountst *m = &rt->mounts[i];
 		if (fs_wanted(rt, m->name))
 			continue;
-		if (m->probe)
-			return 1; /* wait for the probe to finish */
+		if (m->probe || (rt->prep && strcmp(rt->prep_fs, m->name) == 0))
+			return 1; /* wait for the probe or the preparation to finish */
 		if (!m->mounted && fx_mount_find(m->dir, NULL, 0) != 0) {
-			memmove(m, m + 1, (size_t)(rt->n_mounts - i - 1) * sizeof(*m));
-			rt->n_mounts--;
+			forget_mount(rt, i);
 			i--;
 			continue;
 		}
@@ -494,53 +546,262 @@ static int drop_mounts(struct vs_runtime *rt)
 
 /* --- configuration of the servers ---------------------------------------------- */
 
-/* Resolve an export/share sub-directory inside its mount; create it when
- * missing and make sure that no symlink leads it out of the file system. */
-static int resolve_path(struct vs_runtime *rt, const char *fs, const char *sub, char *out,
-                        size_t len)
+/* The sub-directories the exports and shares want on file system `fs`,
+ * '\n'-separated (the model allows no newline in a path), each once, in
+ * the order of the configuration; *n their number. NULL on ENOMEM. */
+static char *wanted_subs(const struct vs_runtime *rt, const char *fs, int *n)
 {
-	struct mountst *m = find_mount(rt, fs);
-	char want[PATH_MAX], real[PATH_MAX];
-	size_t n;
+	size_t cap = 1, len = 0;
+	char *out;
+
+	*n = 0;
+	for (int i = 0; i < rt->want.n_exports; i++)
+		cap += strlen(rt->want.exports[i].path) + 1;
+	for (int i = 0; i < rt->want.n_shares; i++)
+		cap += strlen(rt->want.shares[i].path) + 1;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	for (int i = 0; i < rt->want.n_exports + rt->want.n_shares; i++) {
+		bool ex = i < rt->want.n_exports;
+		const char *f =
+		    ex ? rt->want.exports[i].fs : rt->want.shares[i - rt->want.n_exports].fs;
+		const char *sub =
+		    ex ? rt->want.exports[i].path : rt->want.shares[i - rt->want.n_exports].path;
+		size_t sl = strlen(sub);
+		bool seen = false;
+
+		if (strcmp(f, fs) != 0)
+			continue;
+		for (const char *p = out; *p || p == out;) {
+			size_t l = strcspn(p, "\n");
+			if (p[l] == '\n' && l == sl && memcmp(p, sub, sl) == 0) {
+				seen = true;
+				break;
+			}
+			if (!p[l])
+				break;
+			p += l + 1;
+		}
+		if (seen)
+			continue;
+		memcpy(out + len, sub, sl);
+		out[len + sl] = '\n';
+		len += sl + 1;
+		out[len] = '\0';
+		(*n)++;
+	}
+	return out;
+}
+
+/* The prepared result of `sub` on m: 0, a negative errno, or -ENOENT when
+ * it was not part of the last preparation. */
+static int prep_result(const struct mountst *m, const char *sub)
+{
+	const char *p = m->prep_subs;
+	size_t sl = strlen(sub);
+
+	for (int i = 0; p && i < m->n_prep; i++) {
+		size_t l = strcspn(p, "\n");
+		if (l == sl && memcmp(p, sub, sl) == 0)
+			return m->prep_rcs[i];
+		p += l + (p[l] == '\n');
+	}
+	return -ENOENT;
+}
+
+static void prep_done(struct vs_runtime *rt)
+{
+	rt->prep_timer = sd_event_source_disable_unref(rt->prep_timer);
+	free(rt->prep_subs);
+	rt->prep_subs = NULL;
+	rt->prep_fs[0] = '\0';
+}
+
+/* Every sub-directory the exports and shares of one file system name, and
+ * a report of those that cannot be published (once per preparation). */
+static void report_prep(struct vs_runtime *rt, const struct mountst *m)
+{
+	for (int i = 0; i < rt->want.n_exports + rt->want.n_shares; i++) {
+		bool ex = i < rt->want.n_exports;
+		const struct vs_export *e = ex ? &rt->want.exports[i] : NULL;
+		const struct vs_share *sh = ex ? NULL : &rt->want.shares[i - rt->want.n_exports];
+		const char *fs = ex ? e->fs : sh->fs, *sub = ex ? e->path : sh->path;
+		int rc;
+
+		if (strcmp(fs, m->name) != 0 || (rc = prep_result(m, sub)) == 0)
+			continue;
+		rt_event(rt, "error", "%s %s is not published: %s/%s %s", ex ? "export" : "share",
+		         ex ? e->pseudo : sh->name, fs, sub,
+		         rc == -ELOOP   ? "has a symbolic link on its way (not followed)"
+		         : rc == -EXDEV ? "leads outside its file system"
+		                        : strerror(-rc));
+	}
+}
+
+static void on_prep_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct vs_runtime *rt = arg;
+	struct mountst *m = find_mount(rt, rt->prep_fs);
+	bool ok = res->end == LIB_RUN_EXITED && res->exit_code == 0;
+	char how[96], out[160], fs[VS_NAME_MAX + 1];
+	int *rcs = NULL, rc = 0;
+
+	snprintf(fs, sizeof(fs), "%s", rt->prep_fs);
+	lib_run_describe(res, how, sizeof(how));
+	snprintf(out, sizeof(out), "%s", res->output);
+	out[strcspn(out, "\n")] = '\0';
+	if (ok) {
+		rcs = calloc((size_t)rt->n_prep_subs + 1, sizeof(*rcs));
+		rc = rcs ? fx_tree_parse(res->output, rt->n_prep_subs, rcs) : -ENOMEM;
+	}
+	rt->prep = NULL;
+	lib_run_destroy(run);
+	if (ok && rc == 0 && m && m->mounted) {
+		forget_prep(m);
+		m->prep_subs = rt->prep_subs;
+		m->prep_rcs = rcs;
+		m->n_prep = rt->n_prep_subs;
+		rt->prep_subs = NULL;
+		prep_done(rt);
+		report_prep(rt, m);
+		kick(rt);
+		return;
+	}
+	free(rcs);
+	prep_done(rt);
+	if (!m || !m->mounted) {
+		kick(rt);
+		return;
+	}
+	if (ok)
+		storage_fail(rt, "preparing file system %s gave an unreadable answer: %s", fs,
+		             strerror(-rc));
+	else if (res->end == LIB_RUN_EXITED && res->exit_code == 1)
+		storage_fail(rt, "file system %s (%s): %s", fs, m->dev, out);
+	else
+		storage_fail(rt, "file system %s (%s) does not answer: preparing it %s", fs, m->dev,
+		             res->end == LIB_RUN_TIMED_OUT ? "took too long" : how);
+}
+
+/* The preparation was killed at its deadline and has still not ended: it
+ * sits in the kernel on a hung path. The loop goes on; it ends when it can. */
+static int on_prep_stuck(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vs_runtime *rt = userdata;
+	struct mountst *m = find_mount(rt, rt->prep_fs);
+
+	rt->prep_timer = sd_event_source_disable_unref(rt->prep_timer);
+	if (rt->prep && m)
+		storage_fail(rt,
+		             "file system %s (%s) does not answer: preparing it took more than "
+		             "%llu s",
+		             m->name, m->dev, (unsigned long long)(PREPARE_TIMEOUT_USEC / 1000000));
+	return 0;
+}
+
+/* Lay out every mounted file system and create the sub-directories its
+ * exports and shares name, in a child (fx_tree.h): 1 while one is in
+ * flight or failed (reconcile stops here), 0 when all are prepared. */
+static int ensure_prepared(struct vs_runtime *rt)
+{
+	if (rt->prep)
+		return 1;
+	for (int i = 0; i < rt->n_mounts; i++) {
+		struct mountst *m = &rt->mounts[i];
+		const char **argv;
+		char *subs;
+		int n, rc;
+
+		if (!m->mounted)
+			continue;
+		subs = wanted_subs(rt, m->name, &n);
+		if (!subs) {
+			fail(rt, "cannot prepare file system %s: %s", m->name, strerror(ENOMEM));
+			return 1;
+		}
+		if (m->prep_subs && strcmp(m->prep_subs, subs) == 0) {
+			free(subs);
+			continue;
+		}
+		argv = calloc((size_t)n + 4, sizeof(*argv));
+		if (!argv) {
+			free(subs);
+			fail(rt, "cannot prepare file system %s: %s", m->name, strerror(ENOMEM));
+			return 1;
+		}
+		argv[0] = rt->self_exe;
+		argv[1] = "--fs-prepare";
+		argv[2] = m->dir;
+		/* argv points into a copy whose '\n' become NULs; subs stays intact. */
+		char *split = strdup(subs);
+		for (int k = 0, off = 0; split && k < n; k++) {
+			size_t l = strcspn(split + off, "\n");
+			split[off + l] = '\0';
+			argv[3 + k] = split + off;
+			off += (int)l + 1;
+		}
+		struct lib_run_opts o = {.argv = argv,
+		                         .netns_fd = -1,
+		                         .capture = true,
+		                         .timeout_usec = PREPARE_TIMEOUT_USEC,
+		                         .out_fd = -1};
+		rc = split ? lib_run_start(rt->env.ev, &o, on_prep_end, rt, &rt->prep) : -ENOMEM;
+		free(split);
+		free(argv);
+		if (rc < 0) {
+			free(subs);
+			fail(rt, "cannot prepare file system %s: %s", m->name, strerror(-rc));
+			return 1;
+		}
+		snprintf(rt->prep_fs, sizeof(rt->prep_fs), "%s", m->name);
+		rt->prep_subs = subs;
+		rt->n_prep_subs = n;
+		rt->prep_timer = sd_event_source_disable_unref(rt->prep_timer);
+		if (sd_event_add_time_relative(rt->env.ev, &rt->prep_timer, CLOCK_MONOTONIC,
+		                               PREPARE_TIMEOUT_USEC + PREPARE_STUCK_USEC, 0,
+		                               on_prep_stuck, rt) < 0)
+			lib_warn("%s: cannot arm the preparation's watchdog", rt->want.name);
+		return 1;
+	}
+	return 0;
+}
+
+/* The path of a prepared export/share sub-directory (0), or why not. */
+static int published_path(struct vs_runtime *rt, const char *fs, const char *sub, char *out,
+                          size_t len)
+{
+	const struct mountst *m = find_mount(rt, fs);
 	int rc;
 
-	if (!m || !m->mounted)
+	if (!m || !m->mounted || !m->prep_subs)
 		return -ENOENT;
-	snprintf(want, sizeof(want), "%s%s%s", m->dir, *sub ? "/" : "", sub);
-	if (*sub) {
-		rc = lib_mkdir_p(want, 0755);
-		if (rc < 0)
-			return rc;
-	}
-	if (!realpath(want, real))
-		return -errno;
-	n = strlen(m->dir);
-	if (strncmp(real, m->dir, n) != 0 || (real[n] != '\0' && real[n] != '/'))
-		return -EXDEV;
-	snprintf(out, len, "%s", real);
-	return 0;
+	rc = prep_result(m, sub);
+	return rc < 0 ? rc : fx_tree_data_path(m->dir, sub, out, len);
 }
 
 static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_changed)
 {
-	struct fx_nfs_export ex[VS_MAX_EXPORTS];
-	char paths[VS_MAX_EXPORTS][PATH_MAX];
-	struct fx_smb_share sh[VS_MAX_SHARES];
-	char spaths[VS_MAX_SHARES][PATH_MAX];
+	int n_all = rt->want.n_exports + rt->want.n_shares;
+	struct fx_nfs_export *ex = calloc((size_t)rt->want.n_exports + 1, sizeof(*ex));
+	struct fx_smb_share *sh = calloc((size_t)rt->want.n_shares + 1, sizeof(*sh));
+	char(*paths)[PATH_MAX] = calloc((size_t)n_all + 1, sizeof(*paths));
 	const char *addrs[VS_MAX_VIPS];
 	char recovery[PATH_MAX], file[PATH_MAX], sdir[PATH_MAX];
 	char *text = NULL;
 	int rc, n_ex = 0, n_sh = 0;
 
+	if (!ex || !sh || !paths) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Only what the last preparation (off the loop) found safe is published;
+	 * it reported the others once. */
 	for (int i = 0; i < rt->want.n_exports; i++) {
 		const struct vs_export *e = &rt->want.exports[i];
-		rc = resolve_path(rt, e->fs, e->path, paths[n_ex], sizeof(paths[n_ex]));
-		if (rc < 0) {
-			rt_event(rt, "error", "export %s is not published: %s/%s %s", e->pseudo,
-			         e->fs, e->path,
-			         rc == -EXDEV ? "leads outside its file system" : strerror(-rc));
+		if (published_path(rt, e->fs, e->path, paths[n_ex], sizeof(paths[0])) < 0)
 			continue;
-		}
 		ex[n_ex] = (struct fx_nfs_export){.id = e->id,
 		                                  .path = paths[n_ex],
 		                                  .pseudo = e->pseudo,
@@ -550,25 +811,28 @@ static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_cha
 	}
 	for (int i = 0; i < rt->want.n_shares; i++) {
 		const struct vs_share *s = &rt->want.shares[i];
-		rc = resolve_path(rt, s->fs, s->path, spaths[n_sh], sizeof(spaths[n_sh]));
-		if (rc < 0) {
-			rt_event(rt, "error", "share %s is not published: %s/%s %s", s->name, s->fs,
-			         s->path,
-			         rc == -EXDEV ? "leads outside its file system" : strerror(-rc));
+		char *path = paths[n_ex + n_sh];
+		if (published_path(rt, s->fs, s->path, path, sizeof(paths[0])) < 0)
 			continue;
-		}
-		sh[n_sh] =
-		    (struct fx_smb_share){.name = s->name, .path = spaths[n_sh], .ro = s->ro};
+		sh[n_sh] = (struct fx_smb_share){.name = s->name, .path = path, .ro = s->ro};
 		n_sh++;
 	}
 	for (int i = 0; i < rt->want.n_vips; i++)
 		addrs[i] = rt->want.vips[i].addr;
 
-	/* NFSv4 recovery state lives on the VS's first file system: it moves with it. */
-	snprintf(recovery, sizeof(recovery), "%s/.appliance/nfs-recovery", rt->mounts[0].dir);
-	rc = lib_mkdir_p(recovery, 0700);
+	/* NFSv4 recovery state lives on the VS's first file system: it moves with
+	 * it (prepared, root 0700, by fx_tree). Without one, a volatile place. */
+	const struct mountst *first = rt->want.n_fs ? find_mount(rt, rt->want.fs[0].name) : NULL;
+	if (!first && rt->n_mounts)
+		first = &rt->mounts[0];
+	if (first) {
+		rc = fx_tree_state_path(first->dir, FX_TREE_RECOVERY, recovery, sizeof(recovery));
+	} else {
+		vs_file(rt, "nfs-recovery", recovery, sizeof(recovery));
+		rc = lib_mkdir_p(recovery, 0700);
+	}
 	if (rc < 0)
-		return rc;
+		goto out;
 	struct fx_ganesha_params gp = {.name = rt->want.name,
 	                               .recovery_root = recovery,
 	                               .lease_lifetime = rt->env.lease_lifetime,
@@ -577,19 +841,19 @@ static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_cha
 	                               .n_exports = n_ex};
 	rc = fx_ganesha_conf(&gp, &text);
 	if (rc < 0)
-		return rc;
+		goto out;
 	vs_file(rt, "ganesha.conf", file, sizeof(file));
 	rc = lib_write_file(file, text, strlen(text), 0644);
 	free(text);
 	text = NULL;
 	if (rc < 0)
-		return rc;
+		goto out;
 	*nfs_changed = rc == 1;
 
 	smb_state_dir(rt, sdir, sizeof(sdir));
 	rc = lib_mkdir_p(sdir, 0755);
 	if (rc < 0)
-		return rc;
+		goto out;
 	/* NetBIOS names have at most 15 characters. */
 	char netbios[16];
 	snprintf(netbios, sizeof(netbios), "%.15s", rt->want.name);
@@ -601,14 +865,19 @@ static int write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_cha
 	                             .n_shares = n_sh};
 	rc = fx_samba_conf(&sp, &text);
 	if (rc < 0)
-		return rc;
+		goto out;
 	vs_file(rt, "smb.conf", file, sizeof(file));
 	rc = lib_write_file(file, text, strlen(text), 0644);
 	free(text);
 	if (rc < 0)
-		return rc;
+		goto out;
 	*smb_changed = rc == 1;
-	return 0;
+	rc = 0;
+out:
+	free(ex);
+	free(sh);
+	free(paths);
+	return rc;
 }
 
 /* --- servers -------------------------------------------------------------------- */
@@ -1121,12 +1390,17 @@ static void on_probe_end(struct lib_run *run, const struct lib_run_result *res, 
 		m->probe_error[0] = '\0';
 		rt_event(rt, "info", "storage probe of file system %s (%s) healthy again", m->name,
 		         m->dev);
+		if (rt->storage_failed) {
+			/* Converge again now rather than at the next retry. */
+			rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
+			kick(rt);
+		}
 	} else if (!ok && !m->probe_failed) {
 		m->probe_failed = true;
 		snprintf(m->probe_error, sizeof(m->probe_error), "%s%s%s", how, *out ? ": " : "",
 		         out);
-		rt_event(rt, "error", "storage probe of file system %s (%s) failed: %s", m->name,
-		         m->dev, m->probe_error);
+		storage_fail(rt, "storage probe of file system %s (%s) failed: %s", m->name, m->dev,
+		             m->probe_error);
 	}
 }
 
@@ -1150,6 +1424,7 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 			m->mounted = false;
 			m->probe_failed = false;
 			m->probe_error[0] = '\0';
+			forget_prep(m);
 			lost = true;
 			continue;
 		}
@@ -1160,15 +1435,13 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 				snprintf(m->probe_error, sizeof(m->probe_error),
 				         "no answer within %.0f s",
 				         (double)rt->env.probe_interval_usec / 1e6);
-				rt_event(rt, "error",
-				         "storage probe of file system %s (%s) failed: %s", m->name,
-				         m->dev, m->probe_error);
+				storage_fail(rt, "storage probe of file system %s (%s) failed: %s",
+				             m->name, m->dev, m->probe_error);
 			}
 			continue;
 		}
-		char adir[PATH_MAX];
-		snprintf(adir, sizeof(adir), "%s/.appliance", m->dir);
-		const char *argv[] = {rt->self_exe, "--storage-probe", adir, NULL};
+		/* The child resolves .appliance beneath the mount (fx_tree_probe). */
+		const char *argv[] = {rt->self_exe, "--storage-probe", m->dir, NULL};
 		struct lib_run_opts o = {.argv = argv,
 		                         .netns_fd = -1,
 		                         .capture = true,
@@ -1211,6 +1484,8 @@ static void converge_running(struct vs_runtime *rt)
 		return;
 	if (ensure_mounts(rt))
 		return;
+	if (ensure_prepared(rt))
+		return;
 	rc = write_configs(rt, &nfs_changed, &smb_changed);
 	if (rc < 0) {
 		fail(rt, "cannot write the server configuration: %s", strerror(-rc));
@@ -1243,10 +1518,21 @@ static void converge_running(struct vs_runtime *rt)
 		return;
 	if (drop_mounts(rt))
 		return;
+	for (int i = 0; i < rt->n_mounts; i++) {
+		const struct mountst *m = &rt->mounts[i];
+		if (m->mounted && m->probe_failed) {
+			/* Serving goes on, but the VS is reported storage-failed until
+			 * the probe of every file system is healthy again. */
+			storage_fail(rt, "storage probe of file system %s (%s) failed: %s", m->name,
+			             m->dev, m->probe_error);
+			goto probes;
+		}
+	}
 	if (rt->state != VS_RT_RUNNING)
 		rt_event(rt, "info", "running on node %s", rt->node);
 	rt->mmp_reset_from[0] = '\0'; /* one takeover, one reset */
 	set_state(rt, VS_RT_RUNNING);
+probes:
 	if (!rt->probe_timer &&
 	    sd_event_add_time_relative(rt->env.ev, &rt->probe_timer, CLOCK_MONOTONIC,
 	                               rt->env.probe_interval_usec, 0, on_probe_timer, rt) < 0)
@@ -1385,6 +1671,10 @@ void vs_runtime_destroy(struct vs_runtime *rt)
 	rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
 	stop_probes(rt);
 	lib_run_destroy(rt->op);
+	lib_run_destroy(rt->prep);
+	prep_done(rt);
+	for (int i = 0; i < rt->n_mounts; i++)
+		forget_prep(&rt->mounts[i]);
 	for (int i = 0; i < 2; i++) {
 		rt->srv[i].restart_timer = sd_event_source_disable_unref(rt->srv[i].restart_timer);
 		lib_run_detach(rt->srv[i].run);
@@ -1411,6 +1701,11 @@ enum vs_rt_state vs_runtime_state(const struct vs_runtime *rt)
 const char *vs_runtime_reason(const struct vs_runtime *rt)
 {
 	return rt->reason;
+}
+
+bool vs_runtime_storage_failed(const struct vs_runtime *rt)
+{
+	return rt->state == VS_RT_FAILED && rt->storage_failed;
 }
 
 json_t *vs_runtime_to_json(const struct vs_runtime *rt)
@@ -1441,7 +1736,8 @@ json_t *vs_runtime_to_json(const struct vs_runtime *rt)
 		              s->run ? (int)lib_run_pid(s->run) : 0, "serving", s->run && s->ready,
 		              "restarts", (int)s->restarts, "last_end", s->last_end));
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "state",
-	                 vs_rt_state_name(rt->state), "reason", rt->reason, "node", rt->node,
-	                 "netns", rt->netns, "filesystems", fss, "vips", vips, "servers", servers);
+	return json_pack("{s:s, s:s, s:b, s:s, s:s, s:o, s:o, s:o}", "state",
+	                 vs_rt_state_name(rt->state), "reason", rt->reason, "storage_failed",
+	                 vs_runtime_storage_failed(rt), "node", rt->node, "netns", rt->netns,
+	                 "filesystems", fss, "vips", vips, "servers", servers);
 }

@@ -17,8 +17,12 @@
  * Changes to exports and shares of a running VS rewrite the configuration
  * and signal the servers to reload (SIGHUP), so other clients stay connected.
  * Servers that die are restarted with exponential back-off. Slow work (mount,
- * umount, the storage probe) runs in child processes through lib_run; the
- * event loop never blocks on storage.
+ * umount, the storage probe, and every file-system operation on a mounted
+ * file system: its layout, the export/share sub-directories, fx_tree.h) runs
+ * in child processes through lib_run with deadlines; the event loop never
+ * makes a syscall on a mounted file system, so a hung LUN leaves it free.
+ * Exports and shares are published only at the paths such a child resolved
+ * beneath the file system's data/ without following a symlink.
  *
  * Every action and its reason goes to env->event (the node's event log).
  *
@@ -52,7 +56,7 @@ struct vs_runtime_env {
 	const char *node;      /* this node's name, for messages */
 	const char *run_dir;   /* volatile: mount points, generated configs, pid files */
 	const char *state_dir; /* persistent: samba's databases */
-	const char *self_exe;  /* program run as `self_exe --storage-probe DIR` */
+	const char *self_exe;  /* `self_exe --storage-probe DIR`, `--fs-prepare DIR SUB...` */
 	int lease_lifetime;    /* NFSv4 lease, seconds */
 	int grace_period;      /* NFSv4 grace, seconds */
 	uint64_t probe_interval_usec;
@@ -82,6 +86,11 @@ void vs_runtime_destroy(struct vs_runtime *rt);
 enum vs_rt_state vs_runtime_state(const struct vs_runtime *rt);
 /* The reason of the last failure, "" if none. */
 const char *vs_runtime_reason(const struct vs_runtime *rt);
+/* The VS is failed because of its storage: a storage probe failed or did not
+ * answer, or preparing a file system failed or hung (the reason, beginning
+ * "storage failed: ", says which). Its servers go on serving what they can;
+ * it is running again once every probe is healthy. */
+bool vs_runtime_storage_failed(const struct vs_runtime *rt);
 const char *vs_rt_state_name(enum vs_rt_state s);
 /* Live state for `vsadm vserver show`: a new object owned by the caller. */
 json_t *vs_runtime_to_json(const struct vs_runtime *rt);
