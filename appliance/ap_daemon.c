@@ -12,12 +12,14 @@
 #include "appliance/ap_daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,9 +86,55 @@ struct ap_daemon {
 	long long started_usec;
 	struct ap_fence *check; /* `vsadm fence check` in flight */
 	uint64_t check_conn;
+	sd_event_source *evflush; /* commits the queued events */
 };
 
 /* --- event log ------------------------------------------------------------ */
+
+/* Events are queued and committed together shortly after (vs_store.h): no
+ * write, let alone an fsync, on the path of a port failover. */
+#define EVENT_FLUSH_USEC (100ULL * 1000)
+#define EVENT_RETRY_USEC (1000ULL * 1000)
+
+static int on_evflush(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void arm_evflush(struct ap_daemon *d, uint64_t delay)
+{
+	if (!d->evflush && sd_event_add_time_relative(d->ev, &d->evflush, CLOCK_MONOTONIC, delay,
+	                                              10 * 1000, on_evflush, d) < 0) {
+		lib_err("event log: cannot arm the flush timer; writing now");
+		if (vs_store_event_flush(d->store) < 0)
+			lib_err("event log: %d events are not written yet",
+			        vs_store_event_queued(d->store));
+	}
+}
+
+static int on_evflush(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_daemon *d = userdata;
+
+	d->evflush = sd_event_source_disable_unref(d->evflush);
+	if (vs_store_event_flush(d->store) < 0) {
+		lib_err("event log: %d events are not written yet; trying again in 1 s",
+		        vs_store_event_queued(d->store));
+		arm_evflush(d, EVENT_RETRY_USEC);
+	}
+	return 0;
+}
+
+static void queue_event(struct ap_daemon *d, const struct vs_event *ev)
+{
+	int rc = vs_store_event_queue(d->store, ev);
+
+	if (rc == -ENOBUFS && vs_store_event_flush(d->store) == 0)
+		rc = vs_store_event_queue(d->store, ev); /* full: written now, then queued */
+	if (rc < 0) {
+		lib_err("event log: this event is LOST (%d queued, the store takes none): %s",
+		        vs_store_event_queued(d->store), ev->message);
+		return;
+	}
+	arm_evflush(d, EVENT_FLUSH_USEC);
+}
 
 static void log_event(struct ap_daemon *d, const char *vs, const char *severity, const char *msg)
 {
@@ -100,8 +148,7 @@ static void log_event(struct ap_daemon *d, const char *vs, const char *severity,
 	if (ap_cluster_event(d->cluster, &ev) == 0)
 		return;
 	ev.origin = d->node; /* numbered here; the others catch it up later */
-	if (vs_store_event_add(d->store, &ev, NULL) < 0)
-		lib_err("event log: could not record: %s", msg);
+	queue_event(d, &ev);
 }
 
 static void eventf(struct ap_daemon *d, const char *vs, const char *severity, const char *fmt, ...)
@@ -986,10 +1033,7 @@ static void cl_adopt(void *arg, const struct vs_config *cfg)
 
 static void cl_store_event(void *arg, const struct vs_event *ev)
 {
-	struct ap_daemon *d = arg;
-
-	if (vs_store_event_add(d->store, ev, NULL) < 0)
-		lib_err("event log: could not record: %s", ev->message);
+	queue_event(arg, ev);
 }
 
 static void cl_report(void *arg, struct vs_node_report *r, json_t *states)
@@ -1108,6 +1152,17 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 		lib_err("cannot create %s or %s: %s", o->run_dir, o->state_dir, strerror(-rc));
 		goto fail;
 	}
+	/* It holds the keys and the store: 0700 whatever made it (the lab, a
+	 * umask). */
+	int sfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0 || fchmod(sfd, 0700) < 0) {
+		rc = -errno;
+		lib_err("cannot make %s private (0700): %s", o->state_dir, strerror(-rc));
+		if (sfd >= 0)
+			close(sfd);
+		goto fail;
+	}
+	close(sfd);
 	snprintf(path, sizeof(path), "%s/state.db", o->state_dir);
 	rc = vs_store_open(path, &d->store);
 	if (rc < 0)
@@ -1219,7 +1274,8 @@ void ap_daemon_destroy(struct ap_daemon *d)
 		json_decref(r->args);
 		free(r);
 	}
-	vs_store_close(d->store);
+	d->evflush = sd_event_source_disable_unref(d->evflush);
+	vs_store_close(d->store); /* writes what is still queued */
 	free(d->before);
 	free(d->cfg);
 	free(d->node);

@@ -5,24 +5,37 @@
 #include "vserver/vs_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/lib_log.h"
 #include "vserver/vs_json.h"
 
 #define EVENTS_KEPT 100000
 
+/* A queued event: the struct and its strings in one allocation. */
+struct qev {
+	struct vs_event ev;
+	struct qev *next;
+	char text[];
+};
+
 struct vs_store {
 	sqlite3 *db;
 	int64_t inserts;
 	int64_t seq; /* the last event sequence number given out; -1 = not read yet */
+	struct qev *qhead, *qtail;
+	int nq;
 };
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=FULL;"
+    "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS config(id INTEGER PRIMARY KEY CHECK (id = 1),"
     " version INTEGER NOT NULL, doc TEXT NOT NULL);"
@@ -41,11 +54,49 @@ static int sql_fail(struct vs_store *st, const char *what)
 	return -EIO;
 }
 
+/* The file at path made 0600 whatever the umask (created when `create`);
+ * never through a symlink. -ENOENT when absent and not to be created. */
+static int own_file(const char *path, bool create)
+{
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+	struct stat sb;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0)
+		rc = -errno;
+	else if (!S_ISREG(sb.st_mode))
+		rc = -EINVAL;
+	else if ((sb.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int vs_store_open(const char *path, struct vs_store **out)
 {
-	struct vs_store *st = calloc(1, sizeof(*st));
+	struct vs_store *st;
 	char *msg = NULL;
+	char side[4096];
+	int rc;
 
+	/* The store holds secrets (fence passwords): 0600, and SQLite gives its
+	 * -wal and -shm files the database's own mode. Old ones are fixed. */
+	rc = own_file(path, true);
+	if (rc < 0) {
+		lib_err("state store: cannot create %s with mode 0600: %s", path, strerror(-rc));
+		return rc == -ELOOP ? -EINVAL : rc;
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(side, sizeof(side), "%s%s", path, i ? "-shm" : "-wal");
+		rc = own_file(side, false);
+		if (rc < 0 && rc != -ENOENT) {
+			lib_err("state store: cannot make %s mode 0600: %s", side, strerror(-rc));
+			return rc;
+		}
+	}
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->seq = -1;
@@ -80,6 +131,13 @@ void vs_store_close(struct vs_store *st)
 {
 	if (!st)
 		return;
+	if (st->db && vs_store_event_flush(st) < 0)
+		lib_err("state store: %d queued events could not be written", st->nq);
+	while (st->qhead) {
+		struct qev *e = st->qhead;
+		st->qhead = e->next;
+		free(e);
+	}
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -125,6 +183,14 @@ int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg)
 	json_decref(doc);
 	if (!text)
 		return -ENOMEM;
+	/* Events before it stay before it; and this commit alone is synced:
+	 * an acknowledged change survives a power cut. */
+	if (vs_store_event_flush(st) < 0)
+		lib_warn("state store: queued events still unwritten before a configuration save");
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		free(text);
+		return sql_fail(st, "sync mode");
+	}
 	if (sqlite3_prepare_v2(st->db,
 	                       "INSERT INTO config(id, version, doc) VALUES (1, ?, ?) "
 	                       "ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = "
@@ -135,6 +201,9 @@ int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg)
 		rc = sql_fail(st, "write configuration");
 	sqlite3_finalize(q);
 	free(text);
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK &&
+	    rc == 0)
+		rc = sql_fail(st, "sync mode");
 	return rc;
 }
 
@@ -160,21 +229,18 @@ int vs_store_event_seq(struct vs_store *st, int n, int64_t *first)
 	return 0;
 }
 
-int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *id_out)
+/* Insert one event (numbering a local one, oseq 0 with an origin, from the
+ * store): 0 stored, 1 known already. Inside the caller's transaction. */
+static int insert_event(struct vs_store *st, const struct vs_event *ev, int64_t *id_out)
 {
 	sqlite3_stmt *q = NULL;
 	int64_t oseq = ev->oseq;
 	int rc = 0;
 
-	bool txn = ev->origin && oseq == 0;
-	if (txn) { /* the number and the event in one commit */
-		if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-			return sql_fail(st, "begin");
+	if (ev->origin && oseq == 0) {
 		rc = vs_store_event_seq(st, 1, &oseq);
-		if (rc < 0) {
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		if (rc < 0)
 			return rc;
-		}
 	}
 	if (sqlite3_prepare_v2(st->db,
 	                       "INSERT OR IGNORE INTO events(ts_usec, node, vs, severity, message,"
@@ -191,17 +257,13 @@ int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *
 	    sqlite3_step(q) != SQLITE_DONE)
 		rc = sql_fail(st, "append event");
 	sqlite3_finalize(q);
-	if (txn &&
-	    sqlite3_exec(st->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
-	    rc == 0)
-		rc = sql_fail(st, "commit event");
-	if (txn && rc < 0)
-		st->seq = -1; /* read it again: the number may not have been kept */
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
+	if (rc < 0)
+		return rc;
+	if (sqlite3_changes(st->db) == 0)
 		return 1; /* known already */
-	if (rc == 0 && id_out)
+	if (id_out)
 		*id_out = sqlite3_last_insert_rowid(st->db);
-	if (rc == 0 && ++st->inserts % 1000 == 0) {
+	if (++st->inserts % 1000 == 0) {
 		char sql[128];
 		snprintf(sql, sizeof(sql),
 		         "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - %d",
@@ -209,7 +271,104 @@ int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *
 		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 			sql_fail(st, "trim events");
 	}
+	return 0;
+}
+
+static int begin(struct vs_store *st)
+{
+	return sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0
+	                                                                    : sql_fail(st, "begin");
+}
+
+/* Commit, or roll back when rc < 0; the numbers given out may be lost then. */
+static int end(struct vs_store *st, int rc)
+{
+	if (sqlite3_exec(st->db, rc >= 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
+	    rc >= 0) {
+		rc = sql_fail(st, "commit events");
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (rc < 0)
+		st->seq = -1; /* read it again: the number may not have been kept */
 	return rc;
+}
+
+int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *id_out)
+{
+	int rc = vs_store_event_flush(st); /* what was queued comes first */
+
+	if (rc < 0)
+		return rc;
+	if ((rc = begin(st)) < 0)
+		return rc;
+	return end(st, insert_event(st, ev, id_out));
+}
+
+int vs_store_event_queue(struct vs_store *st, const struct vs_event *ev)
+{
+	const char *f[5] = {ev->node ? ev->node : "", ev->vs ? ev->vs : "",
+	                    ev->severity ? ev->severity : "", ev->message ? ev->message : "",
+	                    ev->origin};
+	size_t len[5], total = 0;
+	struct qev *e;
+
+	if (st->nq >= VS_STORE_QUEUE_MAX)
+		return -ENOBUFS;
+	for (int i = 0; i < 5; i++) {
+		len[i] = f[i] ? strlen(f[i]) + 1 : 0;
+		total += len[i];
+	}
+	e = malloc(sizeof(*e) + total);
+	if (!e)
+		return -ENOMEM;
+	char *p = e->text, *copy[5];
+	for (int i = 0; i < 5; i++) {
+		copy[i] = f[i] ? memcpy(p, f[i], len[i]) : NULL;
+		p += len[i];
+	}
+	e->ev = (struct vs_event){.ts_usec = ev->ts_usec,
+	                          .node = copy[0],
+	                          .vs = copy[1],
+	                          .severity = copy[2],
+	                          .message = copy[3],
+	                          .origin = copy[4],
+	                          .oseq = ev->oseq};
+	e->next = NULL;
+	if (st->qtail)
+		st->qtail->next = e;
+	else
+		st->qhead = e;
+	st->qtail = e;
+	st->nq++;
+	return 0;
+}
+
+int vs_store_event_queued(const struct vs_store *st)
+{
+	return st->nq;
+}
+
+int vs_store_event_flush(struct vs_store *st)
+{
+	int rc;
+
+	if (!st->nq)
+		return 0;
+	if ((rc = begin(st)) < 0)
+		return rc;
+	for (struct qev *e = st->qhead; e && rc >= 0; e = e->next)
+		rc = insert_event(st, &e->ev, NULL);
+	rc = end(st, rc < 0 ? rc : 0);
+	if (rc < 0)
+		return rc; /* all stay queued, in order, for the next try */
+	while (st->qhead) {
+		struct qev *e = st->qhead;
+		st->qhead = e->next;
+		free(e);
+	}
+	st->qtail = NULL;
+	st->nq = 0;
+	return 0;
 }
 
 /* The end of every reading query: each row added to `into` by row(), q
@@ -270,6 +429,10 @@ static void origin_row(sqlite3_stmt *q, json_t *into, const void *origin)
 int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char *vs, json_t **out)
 {
 	sqlite3_stmt *q = NULL;
+	int rc = vs_store_event_flush(st); /* readers see what was just logged */
+
+	if (rc < 0)
+		return rc;
 	bool ok =
 	    !sqlite3_prepare_v2(st->db,
 	                        "SELECT id, ts_usec, node, vs, severity, message FROM ("
@@ -286,6 +449,10 @@ int vs_store_events(struct vs_store *st, int64_t after_id, int limit, const char
 int vs_store_event_marks(struct vs_store *st, json_t **out)
 {
 	sqlite3_stmt *q = NULL;
+	int rc = vs_store_event_flush(st); /* readers see what was just logged */
+
+	if (rc < 0)
+		return rc;
 	bool ok =
 	    !sqlite3_prepare_v2(st->db,
 	                        "SELECT origin, MAX(oseq) FROM events WHERE origin IS NOT NULL"
@@ -299,6 +466,10 @@ int vs_store_events_of(struct vs_store *st, const char *origin, int64_t after, i
                        json_t **out)
 {
 	sqlite3_stmt *q = NULL;
+	int rc = vs_store_event_flush(st); /* readers see what was just logged */
+
+	if (rc < 0)
+		return rc;
 	bool ok =
 	    !sqlite3_prepare_v2(st->db,
 	                        "SELECT ts_usec, node, vs, severity, message, oseq FROM events"

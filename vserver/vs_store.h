@@ -3,8 +3,18 @@
  *
  * Holds the configuration (as one versioned JSON document, written in one
  * transaction, so a power cut leaves either the old or the new version), the
- * event log, and small node facts (meta key/values). WAL journal with
- * synchronous=FULL: an accepted change survives a power cut.
+ * event log, and small node facts (meta key/values). The database and its
+ * -wal/-shm files are mode 0600 whatever the umask (it holds fence
+ * passwords); a symlink in their place is refused.
+ *
+ * Durability: WAL with synchronous=NORMAL, so an ordinary commit does not
+ * fsync; a configuration save alone is committed with synchronous=FULL (an
+ * acknowledged change survives a power cut). Events logged on the event
+ * loop's fast path (a port failover) are queued in memory
+ * (vs_store_event_queue: no I/O) and committed together, in order, by
+ * vs_store_event_flush, which the daemon calls from a short timer; every
+ * reader and every direct write flushes the queue first, so what was logged
+ * is seen and the order is kept.
  *
  * Memory: struct vs_store is opaque, created by vs_store_open and freed by
  * vs_store_close. Strings and JSON passed in are borrowed; JSON returned is a
@@ -42,8 +52,19 @@ struct vs_event {
 	int64_t oseq;       /* 0 with an origin: number it now, from this store */
 };
 
-/* 0 when stored, 1 when an event of the same identity was there already. */
+/* 0 when stored, 1 when an event of the same identity was there already.
+ * Flushes the queue first. */
 int vs_store_event_add(struct vs_store *st, const struct vs_event *ev, int64_t *id_out);
+
+#define VS_STORE_QUEUE_MAX 4096
+/* Queue an event for the next flush (strings copied; a local one is numbered
+ * when flushed). -ENOBUFS when VS_STORE_QUEUE_MAX are queued already: the
+ * caller flushes and retries, or says loudly that it is lost. */
+int vs_store_event_queue(struct vs_store *st, const struct vs_event *ev);
+/* Commit every queued event in one transaction, in queue order: 0, or -EIO
+ * with every event still queued. */
+int vs_store_event_flush(struct vs_store *st);
+int vs_store_event_queued(const struct vs_store *st);
 /* Reserve n sequence numbers for events this node originates: *first.. */
 int vs_store_event_seq(struct vs_store *st, int n, int64_t *first);
 /* {origin: highest oseq held} of every origin. */
