@@ -22,6 +22,18 @@
  * join`): the bundle holds the key, so it is written 0600 and is to be moved
  * like a secret. This module starts and supervises the node's corosync.
  *
+ * Trust: every message is decoded by ap_msg and its sender checked against
+ * its type's rule (placement and fencing outcomes only from the master, a
+ * report or sync only from the node it speaks for, a full configuration only
+ * as the answer its sender announced and only if newer) before it changes
+ * anything; a refused message is logged with its sender and counted
+ * (`refused_messages` in ap_cluster_show).
+ *
+ * The master is the lowest id of the quorate membership whose applianced is
+ * in the process group. A node in corosync without its applianced for longer
+ * than the agent grace is fenced by the master (its VSs then move as a dead
+ * node's do); an applianced back within the grace keeps its VSs.
+ *
  * Memory: opaque; hooks' arg borrowed; returned JSON owned by the caller.
  * Errors: 0 or a negative errno with a sentence in err where asked.
  */
@@ -34,6 +46,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "appliance/ap_cpg.h"
 #include "vserver/vs_model.h"
 #include "vserver/vs_place.h"
 #include "vserver/vs_store.h"
@@ -57,6 +70,12 @@ struct ap_cluster_opts {
 	const char *state_dir;
 	struct vs_store *store;
 	const char *self_dir; /* directory of applianced and vsadm (the health check) */
+	/* NULL = corosync (ap_cpg_transport), which also makes this module start
+	 * and supervise corosync and keepalived; unit tests pass a fake. */
+	const struct ap_transport *transport;
+	/* How long a node may stay in corosync without its applianced before
+	 * the master fences it; 0 = the default (10 s) or the definition's. */
+	uint64_t agent_grace_usec;
 };
 
 struct ap_cluster;

@@ -234,3 +234,42 @@ bool ap_cpg_connected(const struct ap_cpg *c)
 {
 	return c && c->up;
 }
+
+static int tp_open(sd_event *ev, const char *group, const struct ap_cpg_hooks *hooks, void *arg,
+                   void **impl)
+{
+	struct ap_cpg *c = NULL;
+	int rc = ap_cpg_create(ev, group, hooks, arg, &c);
+
+	*impl = c;
+	return rc;
+}
+
+static void tp_close(void *impl)
+{
+	ap_cpg_destroy(impl);
+}
+
+static int tp_send(void *impl, const char *data, size_t len)
+{
+	return ap_cpg_send(impl, data, len);
+}
+
+static bool tp_connected(const void *impl)
+{
+	return ap_cpg_connected(impl);
+}
+
+static int tp_link_up(void *impl, uint32_t nodeid, int link)
+{
+	return ap_cpg_link_up(nodeid, link);
+}
+
+const struct ap_transport ap_cpg_transport = {
+    .open = tp_open,
+    .close = tp_close,
+    .send = tp_send,
+    .connected = tp_connected,
+    .link_up = tp_link_up,
+    .manages_daemons = true,
+};

@@ -43,4 +43,21 @@ bool ap_cpg_connected(const struct ap_cpg *c);
  * IPC round trip to the local corosync. */
 int ap_cpg_link_up(uint32_t nodeid, int link);
 
+/* The cluster's transport as an interface, so that the protocol above it
+ * (ap_cluster) runs over corosync in applianced and over a fake in unit
+ * tests. `impl` is what open made. ap_cpg_transport is corosync; with it the
+ * cluster also starts and supervises the node's corosync and keepalived
+ * (manages_daemons), which a fake does not want. */
+struct ap_transport {
+	int (*open)(sd_event *ev, const char *group, const struct ap_cpg_hooks *hooks, void *arg,
+	            void **impl);
+	void (*close)(void *impl);
+	int (*send)(void *impl, const char *data, size_t len);
+	bool (*connected)(const void *impl);
+	int (*link_up)(void *impl, uint32_t nodeid, int link);
+	bool manages_daemons;
+};
+
+extern const struct ap_transport ap_cpg_transport;
+
 #endif

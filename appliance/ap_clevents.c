@@ -1,0 +1,166 @@
+/*
+ * ap_clevents.c - the replicated event log (DESIGN R10, R11).
+ *
+ * Every event has an identity: the node that numbered it (its origin) and
+ * that node's sequence number, carried by the message that makes it (eo, es;
+ * a message making n events numbers them es..es+n-1). With it every node
+ * stores an event once, whether it hears it live or in a catch-up after it
+ * was away. A live identity must be the sender's own (ap_msg_check_sender),
+ * so no node can number events as another's.
+ *
+ * Catch-up: on every process-group change each member sends its marks (the
+ * highest number it holds of each origin, in its sync); every member sends
+ * another what it holds beyond, in batches. A relay may carry events of
+ * origins that are not present (a present node sends its own).
+ */
+#include "appliance/ap_cluster_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/lib_log.h"
+
+void ap_cl_store_event(struct ap_cluster *c, const struct ap_msg *m, int64_t index,
+                       const char *node, const char *vs, const char *severity, const char *message)
+{
+	struct vs_event ev = {.ts_usec = lib_now_usec(),
+	                      .node = node,
+	                      .vs = vs ? vs : "",
+	                      .severity = severity,
+	                      .message = message};
+
+	if (m->eo[0] && m->es > 0 && m->es <= AP_MSG_SEQ_MAX - index) {
+		ev.origin = m->eo;
+		ev.oseq = m->es + index;
+	}
+	c->hooks.store_event(c->arg, &ev);
+}
+
+int ap_cluster_event(struct ap_cluster *c, const struct vs_event *ev)
+{
+	struct ap_msg m = {.type = AP_MSG_EV};
+
+	if (!c || !ap_cl_connected(c))
+		return -ENOTCONN;
+	m.ev.ts_usec = ev->ts_usec;
+	snprintf(m.ev.node, sizeof(m.ev.node), "%s", ev->node);
+	snprintf(m.ev.vs, sizeof(m.ev.vs), "%s", ev->vs ? ev->vs : "");
+	if (ap_msg_severity_parse(ev->severity, &m.ev.severity) < 0)
+		m.ev.severity = AP_SEV_INFO;
+	snprintf(m.ev.message, sizeof(m.ev.message), "%s", ev->message);
+	/* Control characters never leave the node: the codec refuses them. */
+	for (char *p = m.ev.message; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	ap_cl_identity(&m, c, 1);
+	return ap_cl_send(c, &m);
+}
+
+void ap_cl_on_ev(struct ap_cluster *c, const struct ap_msg *m)
+{
+	struct vs_event ev = {.ts_usec = m->ev.ts_usec,
+	                      .node = m->ev.node,
+	                      .vs = m->ev.vs,
+	                      .severity = ap_msg_severity_name(m->ev.severity),
+	                      .message = m->ev.message};
+
+	if (m->eo[0] && m->es > 0) {
+		ev.origin = m->eo;
+		ev.oseq = m->es;
+	}
+	c->hooks.store_event(c->arg, &ev);
+}
+
+void ap_cl_on_evs(struct ap_cluster *c, uint32_t from, const struct ap_msg *m)
+{
+	int added = 0;
+
+	for (int i = 0; i < m->evs.n; i++) {
+		const struct ap_msg_event *e = &m->evs.events[i];
+		struct vs_event ev = {.ts_usec = e->ts_usec,
+		                      .node = e->node,
+		                      .vs = e->vs,
+		                      .severity = ap_msg_severity_name(e->severity),
+		                      .message = e->message,
+		                      .origin = e->origin,
+		                      .oseq = e->oseq};
+		if (vs_store_event_add(c->store, &ev, NULL) == 0)
+			added++;
+	}
+	if (added)
+		lib_info("cluster: %d missed event(s) caught up from %s", added,
+		         ap_cl_name_of(c, from) ?: "?");
+}
+
+static int64_t mark_of(const struct ap_msg *sync, const char *origin)
+{
+	for (int i = 0; i < sync->sync.n_marks; i++)
+		if (strcmp(sync->sync.marks[i].origin, origin) == 0)
+			return sync->sync.marks[i].seq;
+	return 0;
+}
+
+/* A member said which events it holds (the highest sequence number of each
+ * origin): send it those this node holds beyond, in batches. Every member
+ * does so; each event is stored once wherever it arrives twice. */
+void ap_cl_send_missed_events(struct ap_cluster *c, const struct ap_msg *sync)
+{
+	json_t *mine = NULL, *mark;
+	const char *origin;
+
+	if (vs_store_event_marks(c->store, &mine) < 0)
+		return;
+	json_object_foreach(mine, origin, mark)
+	{
+		struct ap_cl_node *on = ap_cl_node_named(c, origin);
+		/* A present node sends its own events itself. */
+		if (strcmp(origin, c->node) != 0 && on && ap_cl_in_group(c, on->id))
+			continue;
+		int64_t after = mark_of(sync, origin);
+		int sent = 0;
+		while (json_integer_value(mark) > after && sent < AP_CL_CATCHUP_MAX) {
+			json_t *batch = NULL, *e;
+			size_t i;
+			if (vs_store_events_of(c->store, origin, after, AP_CL_CATCHUP_BATCH,
+			                       &batch) < 0 ||
+			    json_array_size(batch) == 0) {
+				json_decref(batch);
+				break;
+			}
+			struct ap_msg m = {.type = AP_MSG_EVS};
+			m.evs.events = calloc(json_array_size(batch), sizeof(*m.evs.events));
+			if (!m.evs.events) {
+				json_decref(batch);
+				break;
+			}
+			json_array_foreach(batch, i, e)
+			{
+				struct ap_msg_event *o = &m.evs.events[m.evs.n];
+				o->ts_usec = json_integer_value(json_object_get(e, "ts"));
+				snprintf(o->node, sizeof(o->node), "%s",
+				         json_string_value(json_object_get(e, "node")) ?: "");
+				snprintf(o->vs, sizeof(o->vs), "%s",
+				         json_string_value(json_object_get(e, "vs")) ?: "");
+				if (ap_msg_severity_parse(
+				        json_string_value(json_object_get(e, "severity")),
+				        &o->severity) < 0)
+					o->severity = AP_SEV_INFO;
+				snprintf(o->message, sizeof(o->message), "%s",
+				         json_string_value(json_object_get(e, "message")) ?: "");
+				snprintf(o->origin, sizeof(o->origin), "%s", origin);
+				o->oseq = json_integer_value(json_object_get(e, "oseq"));
+				after = o->oseq;
+				m.evs.n++;
+			}
+			sent += m.evs.n;
+			json_decref(batch);
+			int rc = ap_cl_send(c, &m);
+			free(m.evs.events);
+			if (rc < 0)
+				break;
+		}
+	}
+	json_decref(mine);
+}

@@ -1,0 +1,217 @@
+/*
+ * ap_cluster_int.h - what the files of the cluster module share (private).
+ *
+ * ap_cluster is one object split by concept over several files; this header
+ * is their common ground and is included by them alone:
+ *   ap_cluster.c   lifecycle, delivery (decode, sender check, dispatch),
+ *                  membership, quorum, the master, the outgoing queue
+ *   ap_clrepl.c    the replicated configuration: changes, versions, catch-up
+ *   ap_clevents.c  the replicated event log and its catch-up
+ *   ap_clplace.c   node reports and the master's placement
+ *   ap_clfence.c   fencing: departed nodes and nodes whose agent is gone
+ *   ap_clkeep.c    corosync and keepalived, started and kept running
+ *   ap_cldef.c     the cluster's definition: create, bundle, join
+ * Every message goes through ap_msg (typed, validated); every handler runs
+ * only after ap_msg_check_sender() accepted its sender.
+ */
+#ifndef AP_CLUSTER_INT_H
+#define AP_CLUSTER_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "appliance/ap_cluster.h"
+#include "appliance/ap_cpg.h"
+#include "appliance/ap_fence.h"
+#include "appliance/ap_msg.h"
+#include "lib/lib_backoff.h"
+#include "lib/lib_run.h"
+
+#define AP_CL_GROUP "appliance"
+#define AP_CL_MAX_NODES VS_PLACE_MAX_NODES
+#define AP_CL_KEY_BYTES 256
+#define AP_CL_REPORT_TICK_USEC (1000ULL * 1000)
+#define AP_CL_MAX_PENDING 64
+#define AP_CL_MAX_OUT 256
+#define AP_CL_FLUSH_RETRY_USEC (10ULL * 1000)
+/* Fencing holds the takeover: past this, MMP (about 22 s) is the faster
+ * way, and as safe. */
+#define AP_CL_FENCE_TIMEOUT_USEC (20ULL * 1000000)
+#define AP_CL_CATCHUP_BATCH AP_MSG_MAX_EVENTS /* events per catch-up message */
+#define AP_CL_CATCHUP_MAX 10000 /* events of one origin sent to a member that was away */
+/* A split pair keeps quorum on both sides (two_node): the node with the
+ * higher id waits this long before fencing, so only one of them fences. */
+#define AP_CL_FENCE_PAIR_DELAY_USEC (5ULL * 1000000)
+/* A node in corosync whose applianced is gone this long is fenced. */
+#define AP_CL_AGENT_GRACE_DEFAULT_S 10
+#define AP_CL_AGENT_GRACE_MAX_S 3600
+
+/* Fencing of a node that left while holding VSs (DESIGN R4): */
+enum ap_cl_fstate {
+	F_NONE = 0, /* nothing done (or the node is a member) */
+	F_RUNNING,  /* the master runs its fence agent */
+	F_SENT,     /* confirmed off; the "fenced" message is on its way */
+	F_DONE,     /* delivered: every node knows it is off */
+	F_FAILED,   /* no confirmation: takeover waits for MMP instead */
+};
+
+struct ap_cl_node {
+	uint32_t id;
+	char name[VS_NAME_MAX + 1];
+	char addr[VS_ADDR_MAX + 1];  /* interconnect: corosync link 0 */
+	char addr2[VS_ADDR_MAX + 1]; /* public network: link 1, "" = none */
+	enum ap_cl_fstate fstate;    /* since it last came into the membership */
+	bool in_view;                /* in corosync's quorate membership */
+	bool in_group;               /* its applianced is in the process group */
+	uint64_t agent_gone_usec;    /* in view without its applianced since; 0 = not */
+	bool agent_warned;           /* its missing agent was reported (no device) */
+	uint64_t announced;          /* the configuration version its last sync named */
+};
+
+struct ap_cluster;
+
+/* A daemon this module keeps running (corosync, keepalived): when it ends it
+ * is started again after a back-off, with the reason in the event log. */
+struct ap_cl_keep {
+	const char *name;
+	struct lib_run *run;
+	sd_event_source *restart;
+	struct lib_backoff backoff;
+	void (*start)(struct ap_cluster *c);
+	struct ap_cluster *c;
+};
+
+struct ap_cl_pending {
+	uint64_t req;
+	uint64_t conn;
+};
+
+struct ap_cluster {
+	sd_event *ev;
+	struct ap_cluster_hooks hooks;
+	void *arg;
+	char *node, *run_dir, *state_dir;
+	struct vs_store *store;
+	bool enabled;
+	char name[VS_NAME_MAX + 1];
+	int n_nodes;
+	struct ap_cl_node nodes[AP_CL_MAX_NODES];
+	uint32_t my_id;
+	const struct ap_transport *tp;
+	void *tpi; /* the transport's instance */
+	struct ap_cl_keep corosync;
+	bool connected, quorate;
+	int n_members; /* corosync's quorate membership (node ids) */
+	uint32_t members[AP_CL_MAX_NODES];
+	int n_group; /* applianced instances in the process group */
+	uint32_t group[AP_CL_MAX_NODES];
+	uint64_t agent_grace_usec;
+	uint64_t agent_grace_opt; /* set by the caller: wins over the definition */
+	sd_event_source *grace_timer;
+	struct vs_placement *placement;
+	char *last_place; /* the last map and notes the master sent */
+	int n_reports;
+	struct vs_node_report reports[AP_CL_MAX_NODES];
+	json_t *states; /* vs -> {state, node} as reported */
+	char *last_report;
+	sd_event_source *tick;
+	uint64_t next_req;
+	struct ap_cl_pending pend[AP_CL_MAX_PENDING];
+	int n_out;
+	char *out[AP_CL_MAX_OUT]; /* messages corosync asked us to send again */
+	sd_event_source *flush;
+	uint64_t pulled;            /* the newer version we last asked for */
+	bool force_place;           /* a node (re)joined: the master sends its placement */
+	char mgmt[VS_ADDR_MAX + 8]; /* management address with prefix, "" = none */
+	char mgmt_port[VS_PORT_MAX + 1];
+	char *self_dir; /* where applianced and vsadm are */
+	struct ap_cl_keep keepalived;
+	int ka_weight;    /* what the track file holds now, -1 = not written */
+	bool heard_place; /* a placement was delivered since this daemon started */
+	uint64_t epoch;   /* placements delivered in the cluster so far (same on all) */
+	/* The version exchange after a process-group change: the master places
+	 * only once every member's word (version, placement, then its report)
+	 * has arrived, so a node that comes back with an old placement never
+	 * imposes it and no VS moves for want of a report. */
+	int n_round;
+	uint32_t round[AP_CL_MAX_NODES];
+	bool round_seen[AP_CL_MAX_NODES];
+	struct ap_fence *fence;      /* the master's fencing in flight */
+	sd_event_source *fence_wait; /* a pair: the higher id waits first */
+	bool fence_waited;
+	json_t *takeovers; /* vs -> the fenced node this node takes it over from */
+	json_t *held;      /* vs -> a node that left while it reported the VS active */
+	uint64_t refused;  /* messages refused since start (codec or sender) */
+};
+
+/* ap_cluster.c */
+const char *ap_cl_name_of(const struct ap_cluster *c, uint32_t id);
+struct ap_cl_node *ap_cl_node_named(struct ap_cluster *c, const char *name);
+bool ap_cl_is_member(const struct ap_cluster *c, uint32_t id); /* in the quorum view */
+bool ap_cl_in_group(const struct ap_cluster *c, uint32_t id);  /* its agent is there */
+/* The master: the lowest id whose applianced is in the process group; 0
+ * when there is none. The same on every node at every delivery; whether
+ * this node acts as master also needs quorum (ap_cl_is_master). */
+uint32_t ap_cl_master_id(const struct ap_cluster *c);
+bool ap_cl_is_master(const struct ap_cluster *c);
+/* Encode and queue for sending, in order; 0 or a negative errno. */
+int ap_cl_send(struct ap_cluster *c, const struct ap_msg *m);
+bool ap_cl_connected(const struct ap_cluster *c);
+/* n sequence numbers for events this node originates; 0 when none. */
+int64_t ap_cl_new_seqs(struct ap_cluster *c, int n);
+void ap_cl_identity(struct ap_msg *m, struct ap_cluster *c, int n_events);
+/* A node-local fact about the cluster, into the (replicated) event log. */
+void ap_cl_event(struct ap_cluster *c, const char *vs, const char *severity, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ap_cl_membership_changed(struct ap_cluster *c);
+/* The loop's monotonic clock (what timers use), usec. */
+uint64_t ap_cl_mono_now(struct ap_cluster *c);
+int ap_cl_open_transport(struct ap_cluster *c);
+
+/* ap_clrepl.c */
+void ap_cl_on_cfg(struct ap_cluster *c, const struct ap_msg *m);
+void ap_cl_on_sync(struct ap_cluster *c, uint32_t from, const struct ap_msg *m);
+void ap_cl_on_full(struct ap_cluster *c, uint32_t from, const struct ap_msg *m);
+void ap_cl_send_sync(struct ap_cluster *c);
+void ap_cl_reply_pending(struct ap_cluster *c, uint64_t req, json_t *resp);
+
+/* ap_clevents.c */
+void ap_cl_on_ev(struct ap_cluster *c, const struct ap_msg *m);
+void ap_cl_on_evs(struct ap_cluster *c, uint32_t from, const struct ap_msg *m);
+void ap_cl_send_missed_events(struct ap_cluster *c, const struct ap_msg *sync);
+void ap_cl_store_event(struct ap_cluster *c, const struct ap_msg *m, int64_t index,
+                       const char *node, const char *vs, const char *severity, const char *message);
+
+/* ap_clplace.c */
+void ap_cl_master_place(struct ap_cluster *c);
+void ap_cl_forget_place(struct ap_cluster *c);
+void ap_cl_save_placement(struct ap_cluster *c);
+void ap_cl_load_placement(struct ap_cluster *c, const struct vs_place_entry *e, int n);
+int ap_cl_load_placement_json(struct ap_cluster *c, const char *text);
+void ap_cl_on_report(struct ap_cluster *c, uint32_t from, const struct ap_msg *m);
+void ap_cl_on_place(struct ap_cluster *c, const struct ap_msg *m);
+void ap_cl_send_report(struct ap_cluster *c, bool force);
+void ap_cl_drop_departed(struct ap_cluster *c);
+int ap_cl_start_ticks(struct ap_cluster *c);
+
+/* ap_clfence.c */
+bool ap_cl_needs_fence(const char *node, void *arg);
+void ap_cl_start_fence(struct ap_cluster *c, const char *node, const char *why);
+void ap_cl_on_fenced(struct ap_cluster *c, const struct ap_msg *m);
+/* Re-evaluate nodes in corosync without their applianced (grace timer). */
+void ap_cl_check_agents(struct ap_cluster *c);
+
+/* ap_clkeep.c */
+void ap_cl_keep_init(struct ap_cluster *c);
+void ap_cl_keep_end(struct lib_run *run, const struct lib_run_result *res, void *arg);
+void ap_cl_start_corosync(struct ap_cluster *c);
+void ap_cl_start_keepalived(struct ap_cluster *c);
+void ap_cl_update_track(struct ap_cluster *c);
+void ap_cl_keep_stop(struct ap_cluster *c);
+
+/* ap_cldef.c */
+int ap_cl_load_definition(struct ap_cluster *c, json_t *d, char *err, size_t errlen);
+void ap_cl_enable(struct ap_cluster *c);
+
+#endif

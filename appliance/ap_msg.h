@@ -1,0 +1,185 @@
+/*
+ * ap_msg.h - the cluster's message codec and its sender rules (pure, no I/O).
+ *
+ * Every message between nodes goes through this one module (DESIGN section
+ * 4, Trust): a peer's message is input like any other. ap_msg_decode() turns
+ * the bytes corosync delivered into a typed struct, or refuses them whole
+ * with one sentence: unknown type, not JSON, a missing or mistyped field, an
+ * integer out of range (a negative or overflowing version, epoch or
+ * sequence), a name that is not a name, a string or list too long. What is
+ * refused changes nothing; the caller logs it once with its sender.
+ * ap_msg_encode() is the only way a message is made, so what one node sends
+ * is what every node decodes.
+ *
+ * The wire form is one compact JSON object per CPG message, "t" naming the
+ * type:
+ *   cfg    a configuration change, based on a version   (any member)
+ *   sync   a member's versions after a membership change (that member)
+ *   full   the whole configuration, for a member behind  (any member: an
+ *          answer during catch-up, accepted only if newer than the
+ *          receiver's and announced by the sender's own sync)
+ *   report what a node can serve and its VSs' states   (that node)
+ *   place  the placement                                (the master)
+ *   ev     one event for every log                      (its origin)
+ *   fenced a departed node is off, or could not be      (the master)
+ *   evs    events a member missed (catch-up)            (any member)
+ * ap_msg_check_sender() applies these rules, given the name corosync
+ * delivered the message from and the current master.
+ *
+ * Event identity: every live message that makes events carries (eo, es):
+ * the origin node and its first sequence number. A live identity must name
+ * the sender itself. Catch-up (evs) relays other nodes' events; see
+ * ap_msg_check_sender() for what a relay may carry.
+ *
+ * Memory: struct ap_msg is caller-owned (stack or heap); decode fills it and
+ * allocates its lists and documents, ap_msg_clear() frees them (safe on a
+ * zeroed or cleared struct). Strings inside are fixed arrays. Documents
+ * (cfg.doc, full.doc) are jansson references owned by the message.
+ * Errors: 0, or a negative errno with one sentence in err: -EINVAL
+ * malformed, -E2BIG a length or count over its limit, -ENOMEM, -EPERM (the
+ * sender may not send this).
+ */
+#ifndef AP_MSG_H
+#define AP_MSG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vserver/vs_model.h"
+#include "vserver/vs_place.h"
+
+/* Limits of the wire form. */
+#define AP_MSG_MAX_BYTES (4u << 20) /* one CPG message */
+#define AP_MSG_TEXT_MAX 511         /* event messages, notes, details */
+#define AP_MSG_WHAT_MAX 255         /* what a configuration change did */
+#define AP_MSG_STATE_MAX 15         /* a VS state word: running, failed... */
+#define AP_MSG_MAX_MAP VS_MAX_VSERVERS
+#define AP_MSG_MAX_NOTES 64
+#define AP_MSG_MAX_MARKS 64 /* event origins */
+#define AP_MSG_MAX_EVENTS 64
+/* Sequence numbers, versions and epochs travel as JSON integers: 0..2^63-1. */
+#define AP_MSG_SEQ_MAX INT64_MAX
+
+enum ap_msg_type {
+	AP_MSG_NONE = 0,
+	AP_MSG_CFG,
+	AP_MSG_SYNC,
+	AP_MSG_FULL,
+	AP_MSG_REPORT,
+	AP_MSG_PLACE,
+	AP_MSG_EV,
+	AP_MSG_FENCED,
+	AP_MSG_EVS,
+	AP_MSG_NTYPES
+};
+
+enum ap_msg_severity { AP_SEV_INFO = 0, AP_SEV_WARNING, AP_SEV_ERROR };
+
+/* Who may send a type. */
+enum ap_msg_sender {
+	AP_FROM_MEMBER, /* any member of the group */
+	AP_FROM_SELF,   /* the node the message speaks for (its "node" field) */
+	AP_FROM_MASTER, /* the current master */
+};
+
+struct ap_msg_event {
+	int64_t ts_usec;
+	char node[VS_NAME_MAX + 1]; /* where it happened */
+	char vs[VS_NAME_MAX + 1];   /* "" = about the node */
+	enum ap_msg_severity severity;
+	char message[AP_MSG_TEXT_MAX + 1];
+	char origin[VS_NAME_MAX + 1]; /* "" = no identity (live ev: use the msg's) */
+	int64_t oseq;
+};
+
+struct ap_msg_mark {
+	char origin[VS_NAME_MAX + 1];
+	int64_t seq; /* highest sequence number held */
+};
+
+struct ap_msg_state {
+	char vs[VS_NAME_MAX + 1];
+	char state[AP_MSG_STATE_MAX + 1];
+};
+
+struct ap_msg {
+	enum ap_msg_type type;
+	/* Event identity (cfg, place, ev, fenced): "" / 0 = none. */
+	char eo[VS_NAME_MAX + 1];
+	int64_t es;
+	struct {
+		uint64_t base;
+		json_t *doc; /* the whole next configuration */
+		char origin[VS_NAME_MAX + 1];
+		uint64_t req; /* the origin's request number */
+		char vs[VS_NAME_MAX + 1];
+		char what[AP_MSG_WHAT_MAX + 1];
+		uint32_t uid;
+	} cfg;
+	struct {
+		char node[VS_NAME_MAX + 1];
+		uint64_t version;
+		uint64_t epoch;
+		bool has_map; /* the placement it holds (with epoch) */
+		int n_map;
+		struct vs_place_entry *map;
+		int n_marks;
+		struct ap_msg_mark *marks;
+	} sync;
+	struct {
+		json_t *doc;
+		uint64_t version; /* doc's "version" */
+		char by[VS_NAME_MAX + 1];
+	} full;
+	struct {
+		struct vs_node_report report; /* report.node names the sender */
+		int n_states;
+		struct ap_msg_state *states;
+	} report;
+	struct {
+		uint64_t epoch;
+		int n_map;
+		struct vs_place_entry *map;
+		int n_notes;
+		struct vs_place_note *notes;
+		char by[VS_NAME_MAX + 1];
+	} place;
+	struct ap_msg_event ev;
+	struct {
+		char node[VS_NAME_MAX + 1]; /* the node fenced */
+		bool ok;
+		char by[VS_NAME_MAX + 1];
+		char detail[AP_MSG_TEXT_MAX + 1];
+		uint64_t ms;
+	} fenced;
+	struct {
+		int n;
+		struct ap_msg_event *events;
+	} evs;
+};
+
+const char *ap_msg_type_name(enum ap_msg_type t);
+enum ap_msg_sender ap_msg_sender_rule(enum ap_msg_type t);
+const char *ap_msg_severity_name(enum ap_msg_severity s);
+/* "info", "warning", "error" -> 0; else -EINVAL. */
+int ap_msg_severity_parse(const char *s, enum ap_msg_severity *out);
+
+/* Bytes -> message. On error `out` is left cleared. */
+int ap_msg_decode(const char *data, size_t len, struct ap_msg *out, char *err, size_t errlen);
+/* Message -> a new NUL-terminated text (malloc'd, *out); *len its length.
+ * Refuses (-EINVAL/-E2BIG) what decode would refuse. */
+int ap_msg_encode(const struct ap_msg *m, char **out, size_t *len, char *err, size_t errlen);
+void ap_msg_clear(struct ap_msg *m);
+
+/* May `sender` (the node name corosync delivered it from) send `m`, with
+ * `master` the current master ("" or NULL: none)? Checks the type's rule,
+ * that a live event identity names the sender, and for relayed events
+ * (evs) that each carries an identity and that none claims to come from a
+ * node in `present` other than the sender (a member sends its own events
+ * itself). present may be NULL. -EPERM with a sentence when not. */
+int ap_msg_check_sender(const struct ap_msg *m, const char *sender, const char *master,
+                        const char *const *present, int n_present, char *err, size_t errlen);
+
+#endif

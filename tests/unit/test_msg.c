@@ -1,0 +1,355 @@
+/*
+ * test_msg.c - ap_msg, the cluster's message codec: every type round-trips
+ * through encode/decode; a table of malformed, oversized and out-of-range
+ * messages is refused, each with one sentence; the sender rules refuse a
+ * placement or fencing outcome from a node that is not the master, a report
+ * or sync speaking for another node, a live event identity of another node,
+ * and a relay of a present node's events.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "appliance/ap_msg.h"
+
+static void roundtrip(const struct ap_msg *m, struct ap_msg *back)
+{
+	char err[256] = "", *text = NULL;
+	size_t len = 0;
+
+	assert_int_equal(ap_msg_encode(m, &text, &len, err, sizeof(err)), 0);
+	assert_non_null(text);
+	assert_int_equal(ap_msg_decode(text, len, back, err, sizeof(err)), 0);
+	assert_int_equal(back->type, m->type);
+	free(text);
+}
+
+static void test_roundtrip_every_type(void **state)
+{
+	struct ap_msg m, b;
+	struct vs_place_entry map[2] = {{"vs1", "n1"}, {"vs2", "n3"}};
+	struct vs_place_note notes[1] = {{"vs2", "vs2 n2->n3: n2 left"}};
+	struct ap_msg_mark marks[2] = {{"n1", 5}, {"n2", 0}};
+	struct ap_msg_state states[1] = {{"vs1", "running"}};
+	struct ap_msg_event evs[1] = {
+	    {.ts_usec = 7, .node = "n1", .message = "hello", .origin = "n1", .oseq = 3}};
+
+	memset(&m, 0, sizeof(m));
+	m.type = AP_MSG_CFG;
+	m.cfg.base = 4;
+	m.cfg.doc = json_pack("{s:I}", "version", (json_int_t)5);
+	snprintf(m.cfg.origin, sizeof(m.cfg.origin), "n2");
+	m.cfg.req = 9;
+	snprintf(m.cfg.what, sizeof(m.cfg.what), "vserver create vs1");
+	m.cfg.uid = 4294967295u;
+	snprintf(m.eo, sizeof(m.eo), "n2");
+	m.es = 11;
+	roundtrip(&m, &b);
+	assert_int_equal(b.cfg.base, 4);
+	assert_int_equal(b.cfg.uid, 4294967295u);
+	assert_string_equal(b.eo, "n2");
+	assert_int_equal(b.es, 11);
+	assert_int_equal(json_integer_value(json_object_get(b.cfg.doc, "version")), 5);
+	json_decref(m.cfg.doc);
+	ap_msg_clear(&b);
+
+	memset(&m, 0, sizeof(m));
+	m.type = AP_MSG_SYNC;
+	snprintf(m.sync.node, sizeof(m.sync.node), "n1");
+	m.sync.version = 12;
+	m.sync.epoch = 3;
+	m.sync.has_map = true;
+	m.sync.n_map = 2;
+	m.sync.map = map;
+	m.sync.n_marks = 2;
+	m.sync.marks = marks;
+	roundtrip(&m, &b);
+	assert_int_equal(b.sync.n_map, 2);
+	assert_string_equal(b.sync.map[1].node, "n3");
+	assert_int_equal(b.sync.n_marks, 2);
+	assert_int_equal(b.sync.epoch, 3);
+	ap_msg_clear(&b);
+
+	memset(&m, 0, sizeof(m));
+	m.type = AP_MSG_REPORT;
+	snprintf(m.report.report.node, sizeof(m.report.report.node), "n3");
+	m.report.report.capacity = 2;
+	m.report.report.n_luns = 2;
+	snprintf(m.report.report.luns[0], sizeof(m.report.report.luns[0]), "LABEL=lab-lun0");
+	snprintf(m.report.report.luns[1], sizeof(m.report.report.luns[1]), "UUID=1-2-3");
+	m.report.report.n_ports = 1;
+	snprintf(m.report.report.healthy_ports[0], sizeof(m.report.report.healthy_ports[0]),
+	         "eth1");
+	m.report.n_states = 1;
+	m.report.states = states;
+	roundtrip(&m, &b);
+	assert_int_equal(b.report.report.n_luns, 2);
+	assert_string_equal(b.report.report.luns[1], "UUID=1-2-3");
+	assert_string_equal(b.report.states[0].state, "running");
+	ap_msg_clear(&b);
+
+	memset(&m, 0, sizeof(m));
+	m.type = AP_MSG_PLACE;
+	m.place.epoch = 8;
+	m.place.n_map = 2;
+	m.place.map = map;
+	m.place.n_notes = 1;
+	m.place.notes = notes;
+	snprintf(m.place.by, sizeof(m.place.by), "n1");
+	roundtrip(&m, &b);
+	assert_int_equal(b.place.epoch, 8);
+	assert_string_equal(b.place.notes[0].text, "vs2 n2->n3: n2 left");
+	ap_msg_clear(&b);
+
+	memset(&m, 0, sizeof(m));
+	m.type = AP_MSG_FENCED;
+	snprintf(m.fenced.node, sizeof(m.fenced.node), "n3");
+	m.fenced.ok = true;
+	snprintf(m.fenced.by, sizeof(m.fenced.by), "n1");
+	snprintf(m.fenced.detail, sizeof(m.fenced.detail), "Success: Powered OFF");
+	m.fenced.ms = 130;
+	roundtrip(&m, &b);
+	assert_true(b.fenced.ok);
+	assert_int_equal(b.fenced.ms, 130);
+	ap_msg_clear(&b);
+
+	memset(&m, 0, sizeof(m));
+	m.type = AP_MSG_EVS;
+	m.evs.n = 1;
+	m.evs.events = evs;
+	roundtrip(&m, &b);
+	assert_int_equal(b.evs.events[0].oseq, 3);
+	assert_string_equal(b.evs.events[0].origin, "n1");
+	ap_msg_clear(&b);
+
+	memset(&m, 0, sizeof(m));
+	m.type = AP_MSG_EV;
+	m.ev.ts_usec = 1;
+	snprintf(m.ev.node, sizeof(m.ev.node), "n2");
+	m.ev.severity = AP_SEV_ERROR;
+	snprintf(m.ev.message, sizeof(m.ev.message), "port eth1 down");
+	roundtrip(&m, &b);
+	assert_int_equal(b.ev.severity, AP_SEV_ERROR);
+	ap_msg_clear(&b);
+}
+
+/* Every one of these is refused with one sentence and leaves the struct
+ * cleared. */
+static const char *const bad[] = {
+    "",
+    "not json",
+    "[]",
+    "{}",
+    "{\"t\":\"nosuch\"}",
+    "{\"t\":7}",
+    /* sync: epoch -1 once wrapped to 2^64-1 */
+    "{\"t\":\"sync\",\"node\":\"n1\",\"version\":1,\"epoch\":-1}",
+    "{\"t\":\"sync\",\"node\":\"n1\",\"version\":-1}",
+    "{\"t\":\"sync\",\"node\":\"n1\",\"version\":1.5}",
+    "{\"t\":\"sync\",\"node\":\"n1\",\"version\":\"1\"}",
+    "{\"t\":\"sync\",\"node\":\"../n1\",\"version\":1}",
+    "{\"t\":\"sync\",\"node\":\"n1\",\"version\":1,\"map\":[]}",
+    "{\"t\":\"sync\",\"node\":\"n1\",\"version\":1,\"epoch\":2,\"map\":[{\"vs\":\"a\",\"node\":"
+    "\"n1\"},{\"vs\":\"a\",\"node\":\"n2\"}]}",
+    "{\"t\":\"sync\",\"node\":\"n1\",\"version\":1,\"marks\":{\"n1\":-5}}",
+    "{\"t\":\"sync\",\"node\":\"n1\",\"version\":1,\"marks\":{\"n 1\":5}}",
+    "{\"t\":\"sync\",\"node\":\"n1\",\"node\":\"n2\",\"version\":1}",
+    /* full: version -1 */
+    "{\"t\":\"full\",\"by\":\"n1\",\"doc\":{\"version\":-1}}",
+    "{\"t\":\"full\",\"by\":\"n1\",\"doc\":[]}",
+    "{\"t\":\"full\",\"by\":\"n1\"}",
+    /* cfg */
+    "{\"t\":\"cfg\",\"base\":3,\"doc\":{\"version\":3},\"origin\":\"n1\",\"req\":1,\"what\":\"x\","
+    "\"uid\":0}",
+    "{\"t\":\"cfg\",\"base\":3,\"doc\":{\"version\":4},\"origin\":\"n1\",\"req\":1,\"what\":\"x\","
+    "\"uid\":4294967296}",
+    "{\"t\":\"cfg\",\"base\":3,\"doc\":{\"version\":4},\"origin\":\"n1\",\"req\":1,\"what\":"
+    "\"a\\nb\",\"uid\":0}",
+    /* report */
+    "{\"t\":\"report\",\"node\":\"n1\",\"report\":{\"node\":\"n2\",\"capacity\":1,\"luns\":[],"
+    "\"healthy_ports\":[]},\"states\":{}}",
+    "{\"t\":\"report\",\"node\":\"n1\",\"report\":{\"node\":\"n1\",\"capacity\":0,\"luns\":[],"
+    "\"healthy_ports\":[]},\"states\":{}}",
+    "{\"t\":\"report\",\"node\":\"n1\",\"report\":{\"node\":\"n1\",\"capacity\":1,\"luns\":["
+    "\"/dev/sda\"],\"healthy_ports\":[]},\"states\":{}}",
+    "{\"t\":\"report\",\"node\":\"n1\",\"report\":{\"node\":\"n1\",\"capacity\":1,\"luns\":[],"
+    "\"healthy_ports\":[\"../x\"]},\"states\":{}}",
+    "{\"t\":\"report\",\"node\":\"n1\",\"report\":{\"node\":\"n1\",\"capacity\":1,\"luns\":[],"
+    "\"healthy_ports\":[]},\"states\":{\"vs1\":\"RUNNING; rm\"}}",
+    /* place */
+    "{\"t\":\"place\",\"epoch\":0,\"by\":\"n1\",\"map\":[],\"notes\":[]}",
+    "{\"t\":\"place\",\"epoch\":-3,\"by\":\"n1\",\"map\":[],\"notes\":[]}",
+    "{\"t\":\"place\",\"epoch\":1,\"by\":\"n1\",\"map\":[{\"vs\":\"\",\"node\":\"n1\"}],"
+    "\"notes\":[]}",
+    /* ev and identity */
+    "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"fatal\",\"message\":\"x\"}",
+    "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"x\",\"eo\":"
+    "\"n1\"}",
+    "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"x\",\"es\":-1,"
+    "\"eo\":\"n1\"}",
+    /* fenced */
+    "{\"t\":\"fenced\",\"node\":\"n2\",\"ok\":1,\"by\":\"n1\",\"detail\":\"\",\"ms\":1}",
+    /* evs: relayed events need an identity */
+    "{\"t\":\"evs\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":"
+    "\"x\"}]}",
+    "{\"t\":\"evs\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":"
+    "\"x\",\"origin\":\"n1\",\"oseq\":0}]}",
+};
+
+static void test_malformed_refused(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ap_msg m;
+		char err[256] = "";
+		int rc = ap_msg_decode(bad[i], strlen(bad[i]), &m, err, sizeof(err));
+		if (rc == 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_true(rc == -EINVAL || rc == -E2BIG);
+		assert_true(strlen(err) > 10);
+		assert_non_null(strchr(err, '.'));
+		assert_null(strchr(err, '\n'));
+		assert_int_equal(m.type, AP_MSG_NONE);
+		assert_null(m.sync.map);
+	}
+}
+
+static void test_limits_refused(void **state)
+{
+	struct ap_msg m;
+	char err[256];
+	/* A string one over its limit; a list one over its limit. */
+	char big[2 * AP_MSG_TEXT_MAX + 200];
+	memset(big, 'a', AP_MSG_TEXT_MAX + 1);
+	big[AP_MSG_TEXT_MAX + 1] = '\0';
+	char *text = malloc(strlen(big) + 200);
+	sprintf(text,
+	        "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"%s\"}",
+	        big);
+	assert_int_equal(ap_msg_decode(text, strlen(text), &m, err, sizeof(err)), -E2BIG);
+	big[AP_MSG_TEXT_MAX] = '\0';
+	sprintf(text,
+	        "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"%s\"}",
+	        big);
+	assert_int_equal(ap_msg_decode(text, strlen(text), &m, err, sizeof(err)), 0);
+	ap_msg_clear(&m);
+	free(text);
+
+	json_t *evs = json_array();
+	for (int i = 0; i <= AP_MSG_MAX_EVENTS; i++)
+		json_array_append_new(evs, json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "ts", 1,
+		                                     "node", "n1", "severity", "info", "message",
+		                                     "x", "origin", "n1", "oseq", i + 1));
+	json_t *o = json_pack("{s:s, s:o}", "t", "evs", "events", evs);
+	text = json_dumps(o, JSON_COMPACT);
+	assert_int_equal(ap_msg_decode(text, strlen(text), &m, err, sizeof(err)), -E2BIG);
+	free(text);
+	json_array_remove(evs, 0);
+	text = json_dumps(o, JSON_COMPACT);
+	assert_int_equal(ap_msg_decode(text, strlen(text), &m, err, sizeof(err)), 0);
+	assert_int_equal(m.evs.n, AP_MSG_MAX_EVENTS);
+	ap_msg_clear(&m);
+	free(text);
+	json_decref(o);
+
+	/* The encoder refuses what the decoder would. */
+	struct ap_msg e = {.type = AP_MSG_EV};
+	char *out = NULL;
+	size_t len;
+	snprintf(e.ev.node, sizeof(e.ev.node), "bad name");
+	snprintf(e.ev.message, sizeof(e.ev.message), "x");
+	assert_int_equal(ap_msg_encode(&e, &out, &len, err, sizeof(err)), -EINVAL);
+	assert_null(out);
+}
+
+static void decode_ok(const char *text, struct ap_msg *m)
+{
+	char err[256];
+	int rc = ap_msg_decode(text, strlen(text), m, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("refused (%s): %s", err, text);
+}
+
+static void test_sender_rules(void **state)
+{
+	struct ap_msg m;
+	char err[256];
+	const char *present[] = {"n1", "n2", "n3"};
+
+	decode_ok("{\"t\":\"place\",\"epoch\":5,\"by\":\"n3\",\"map\":[],\"notes\":[]}", &m);
+	/* A placement from a node that is not the master. */
+	assert_int_equal(ap_msg_check_sender(&m, "n3", "n1", present, 3, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "not the master"));
+	/* None at all. */
+	assert_int_equal(ap_msg_check_sender(&m, "n3", NULL, present, 3, err, sizeof(err)), -EPERM);
+	assert_int_equal(ap_msg_check_sender(&m, "n3", "n3", present, 3, err, sizeof(err)), 0);
+	/* The master sends it signed by another. */
+	assert_int_equal(ap_msg_check_sender(&m, "n1", "n1", present, 3, err, sizeof(err)), -EPERM);
+	ap_msg_clear(&m);
+
+	decode_ok(
+	    "{\"t\":\"fenced\",\"node\":\"n2\",\"ok\":true,\"by\":\"n3\",\"detail\":\"\",\"ms\":1}",
+	    &m);
+	assert_int_equal(ap_msg_check_sender(&m, "n3", "n1", present, 3, err, sizeof(err)), -EPERM);
+	assert_int_equal(ap_msg_check_sender(&m, "n3", "n3", present, 3, err, sizeof(err)), 0);
+	ap_msg_clear(&m);
+
+	decode_ok("{\"t\":\"report\",\"node\":\"n1\",\"report\":{\"node\":\"n1\",\"capacity\":1,"
+	          "\"luns\":[],\"healthy_ports\":[]},\"states\":{}}",
+	          &m);
+	assert_int_equal(ap_msg_check_sender(&m, "n2", "n1", present, 3, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "speaks for n1"));
+	assert_int_equal(ap_msg_check_sender(&m, "n1", "n1", present, 3, err, sizeof(err)), 0);
+	/* A node that is not in the cluster at all. */
+	assert_int_equal(ap_msg_check_sender(&m, NULL, "n1", present, 3, err, sizeof(err)), -EPERM);
+	ap_msg_clear(&m);
+
+	decode_ok("{\"t\":\"sync\",\"node\":\"n1\",\"version\":3}", &m);
+	assert_int_equal(ap_msg_check_sender(&m, "n2", "n1", present, 3, err, sizeof(err)), -EPERM);
+	assert_int_equal(ap_msg_check_sender(&m, "n1", "n2", present, 3, err, sizeof(err)), 0);
+	ap_msg_clear(&m);
+
+	/* A forged identity: n3 numbering events as n1's (INT64_MAX once stopped
+	 * n1's catch-up). */
+	decode_ok("{\"t\":\"ev\",\"ts\":1,\"node\":\"n3\",\"severity\":\"info\",\"message\":\"x\","
+	          "\"eo\":\"n1\",\"es\":9223372036854775807}",
+	          &m);
+	assert_int_equal(ap_msg_check_sender(&m, "n3", "n1", present, 3, err, sizeof(err)), -EPERM);
+	ap_msg_clear(&m);
+	decode_ok("{\"t\":\"cfg\",\"base\":3,\"doc\":{\"version\":4},\"origin\":\"n1\",\"req\":1,"
+	          "\"what\":\"x\",\"uid\":0}",
+	          &m);
+	assert_int_equal(ap_msg_check_sender(&m, "n2", "n1", present, 3, err, sizeof(err)), -EPERM);
+	assert_int_equal(ap_msg_check_sender(&m, "n1", "n3", present, 3, err, sizeof(err)), 0);
+	ap_msg_clear(&m);
+
+	/* Catch-up may relay an absent node's events, not a present one's. */
+	decode_ok("{\"t\":\"evs\",\"events\":[{\"ts\":1,\"node\":\"n4\",\"severity\":\"info\","
+	          "\"message\":\"x\",\"origin\":\"n4\",\"oseq\":9}]}",
+	          &m);
+	assert_int_equal(ap_msg_check_sender(&m, "n2", "n1", present, 3, err, sizeof(err)), 0);
+	ap_msg_clear(&m);
+	decode_ok("{\"t\":\"evs\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\","
+	          "\"message\":\"x\",\"origin\":\"n1\",\"oseq\":9223372036854775807}]}",
+	          &m);
+	assert_int_equal(ap_msg_check_sender(&m, "n2", "n1", present, 3, err, sizeof(err)), -EPERM);
+	assert_int_equal(ap_msg_check_sender(&m, "n1", "n1", present, 3, err, sizeof(err)), 0);
+	ap_msg_clear(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_roundtrip_every_type),
+	    cmocka_unit_test(test_malformed_refused),
+	    cmocka_unit_test(test_limits_refused),
+	    cmocka_unit_test(test_sender_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
