@@ -111,8 +111,9 @@ static json_t *call(int fd, json_t *req, char *err, size_t errlen)
 	buf[len] = '\0';
 	resp = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
 	free(buf);
-	if (!resp)
-		snprintf(err, errlen, "applianced sent an answer that is not JSON: %s.", jerr.text);
+	if (!resp) /* jansson's text may quote the answer: position only */
+		snprintf(err, errlen, "applianced sent an answer that is not JSON (at byte %d).",
+		         jerr.position);
 	return resp;
 }
 
@@ -330,6 +331,15 @@ static void print_human(const char *cmd, json_t *resp)
 			       strcmp(s(e, "name"), s(data, "master")) == 0 ? " (master)" : "",
 			       s(e, "fenced")[0] ? ", " : "", s(e, "fenced"));
 		}
+		json_array_foreach(json_object_get(data, "nodes"), i, e)
+		{
+			if (json_is_false(json_object_get(e, "fence_device")))
+				printf(
+				    "Warning: node %s has no fence device: takeover of its "
+				    "virtual servers waits for ext4 multi-mount protection (about "
+				    "22 s) ('vsadm fence set %s ...').\n",
+				    s(e, "name"), s(e, "name"));
+		}
 	} else if (strcmp(cmd, "node.show") == 0) {
 		const char *key;
 		json_t *v;
@@ -342,6 +352,37 @@ static void print_human(const char *cmd, json_t *resp)
 	} else if (s(resp, "message")[0]) {
 		printf("%s\n", s(resp, "message"));
 	}
+}
+
+/* The join bundle holds the cluster key: a new file of ours, 0600, never an
+ * existing file or a symlink (one planted there would get the key). */
+static int write_bundle(const char *out, json_t *data)
+{
+	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0 && (errno == EEXIST || errno == ELOOP)) {
+		fprintf(stderr,
+		        "vsadm: %s already exists (or is a symbolic link); the bundle holds the "
+		        "cluster key, so it is written only to a new file: give another name.\n",
+		        out);
+		return 1;
+	}
+	if (fd < 0 || fchmod(fd, 0600) < 0 || json_dumpfd(data, fd, JSON_COMPACT) < 0 ||
+	    fsync(fd) < 0) {
+		fprintf(stderr, "vsadm: cannot write %s: %s.\n", out, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(out); /* ours: created just now */
+		}
+		return 1;
+	}
+	if (close(fd) < 0) {
+		fprintf(stderr, "vsadm: cannot write %s: %s.\n", out, strerror(errno));
+		unlink(out);
+		return 1;
+	}
+	printf("Join bundle written to %s (it holds the cluster key: keep it secret).\n", out);
+	return 0;
 }
 
 /* Run one parsed command line; returns the exit status. */
@@ -371,7 +412,11 @@ static int run(int argc, char *const *argv)
 		const char *file = json_string_value(json_object_get(rargs, "file"));
 		json_t *b = json_load_file(file, 0, &jerr);
 		if (!b) {
-			fprintf(stderr, "vsadm: cannot read the bundle %s: %s.\n", file, jerr.text);
+			/* jansson's text may quote the file, which holds the key. */
+			fprintf(stderr,
+			        "vsadm: cannot read the bundle %s: it is not a bundle (line %d, "
+			        "column %d).\n",
+			        file, jerr.line, jerr.column);
 			json_decref(req);
 			return 1;
 		}
@@ -398,21 +443,7 @@ static int run(int argc, char *const *argv)
 		}
 		if (strcmp(cmd, "cluster.bundle") == 0) {
 			const char *out = json_string_value(json_object_get(rargs, "out"));
-			int bfd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			if (bfd < 0 ||
-			    json_dumpfd(json_object_get(resp, "data"), bfd, JSON_COMPACT) < 0 ||
-			    fchmod(bfd, 0600) < 0) {
-				fprintf(stderr, "vsadm: cannot write %s: %s.\n", out,
-				        strerror(errno));
-				status = 1;
-			} else {
-				printf(
-				    "Join bundle written to %s (it holds the cluster key: keep it "
-				    "secret).\n",
-				    out);
-			}
-			if (bfd >= 0)
-				close(bfd);
+			status = write_bundle(out, json_object_get(resp, "data"));
 			json_decref(resp);
 			break;
 		}

@@ -156,7 +156,9 @@ int vs_store_load_config(struct vs_store *st, struct vs_config *cfg)
 		char err[VS_ERR_LEN];
 		json_t *doc = json_loads((const char *)sqlite3_column_text(q, 0), 0, &jerr);
 		if (!doc) {
-			lib_err("state store: stored configuration is not JSON: %s", jerr.text);
+			/* Position only: jansson's text may quote a fence password. */
+			lib_err("state store: stored configuration is not JSON (at byte %d)",
+			        jerr.position);
 			rc = -EINVAL;
 		} else {
 			rc = vs_config_from_json(doc, cfg, err, sizeof(err));
