@@ -137,7 +137,11 @@ void ap_cl_master_place(struct ap_cluster *c)
 	c->force_place = false;
 	if (force || !((same_as_now && nn == 0) || same_as_sent)) {
 		struct ap_msg m = {.type = AP_MSG_PLACE};
-		m.place.epoch = c->epoch + 1;
+		/* Placements this node sent and that are not delivered yet count:
+		 * each must be newer than the one before it. */
+		if (c->sent_epoch < c->epoch)
+			c->sent_epoch = c->epoch;
+		m.place.epoch = ++c->sent_epoch;
 		m.place.n_map = next->n;
 		m.place.map = next->e;
 		m.place.n_notes = nn;

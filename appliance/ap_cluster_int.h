@@ -130,6 +130,7 @@ struct ap_cluster {
 	int ka_weight;    /* what the track file holds now, -1 = not written */
 	bool heard_place; /* a placement was delivered since this daemon started */
 	uint64_t epoch;   /* placements delivered in the cluster so far (same on all) */
+	uint64_t sent_epoch; /* the epoch of the last placement this node sent */
 	/* The version exchange after a process-group change: the master places
 	 * only once every member's word (version, placement, then its report)
 	 * has arrived, so a node that comes back with an old placement never
