@@ -233,7 +233,10 @@ void ap_cl_send_report(struct ap_cluster *c, bool force)
 		return;
 	}
 	snprintf(r->node, sizeof(r->node), "%s", c->node);
-	c->hooks.report(c->arg, r, states);
+	if (!c->hooks.report(c->arg, r, states)) {
+		json_decref(states);
+		return; /* sent once it can be: ap_cluster_local_changed */
+	}
 	if (r->capacity < 1)
 		r->capacity = 1;
 	m.report.states = calloc(json_object_size(states) + 1, sizeof(*m.report.states));

@@ -1,8 +1,11 @@
 /*
  * ap_clrepl.c - the replicated configuration (DESIGN section 4).
  *
- * A change is a "cfg" message carrying the version it was based on; every
- * node applies it on delivery if that version is still its own, so all
+ * A change is a "cfg" message carrying the change itself (vs_delta: the
+ * VSs it adds or changes, those it deletes; never the whole configuration,
+ * so a change costs the same at 1,000 VSs as at one) and the version it was
+ * based on; every node applies it on delivery if that version is still its
+ * own, so all
  * nodes stay identical and a change made on two nodes at once is applied
  * once. After a process-group change every member announces its version in
  * a "sync"; a member ahead sends its whole configuration ("full") to those
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include "lib/lib_log.h"
+#include "vserver/vs_delta.h"
 #include "vserver/vs_json.h"
 
 void ap_cl_reply_pending(struct ap_cluster *c, uint64_t req, json_t *resp)
@@ -58,7 +62,9 @@ void ap_cl_on_cfg(struct ap_cluster *c, const struct ap_msg *m)
 {
 	const struct vs_config *cfg = c->hooks.config(c->arg);
 	bool mine = strcmp(m->cfg.origin, c->node) == 0;
-	uint64_t dv = (uint64_t)json_integer_value(json_object_get(m->cfg.doc, "version"));
+	struct vs_config *next;
+	char err[VS_ERR_LEN];
+	int rc;
 
 	if (m->cfg.base != cfg->version) {
 		if (mine)
@@ -69,13 +75,23 @@ void ap_cl_on_cfg(struct ap_cluster *c, const struct ap_msg *m)
 			              "nothing was changed: try again."));
 		return;
 	}
-	if (adopt_doc(c, m->cfg.doc, dv) < 0) {
+	next = malloc(sizeof(*next));
+	rc = next ? vs_config_apply_delta(cfg, m->cfg.delta, next, err, sizeof(err)) : -ENOMEM;
+	if (rc == 0 && next->version != m->cfg.version)
+		rc = -EINVAL;
+	if (rc < 0) {
+		lib_err("cluster: a change from %s (version %llu) cannot be applied: %s",
+		        m->cfg.origin, (unsigned long long)m->cfg.version,
+		        rc == -ENOMEM ? "out of memory" : err);
+		free(next);
 		if (mine)
 			ap_cl_reply_pending(c, m->cfg.req,
 			                    json_pack("{s:b, s:s}", "ok", 0, "error",
 			                              "The change could not be applied."));
 		return;
 	}
+	c->hooks.adopt(c->arg, next);
+	free(next);
 	char msg[AP_MSG_TEXT_MAX + 1];
 	snprintf(msg, sizeof(msg), "%s (by uid %u on %s, configuration version %llu)", m->cfg.what,
 	         (unsigned)m->cfg.uid, m->cfg.origin,
@@ -192,7 +208,8 @@ int ap_cluster_propose(struct ap_cluster *c, const struct vs_config *next, uint6
 	if (slot < 0)
 		return snprintf(err, errlen, "Too many changes in flight; try again."), -EBUSY;
 	m.cfg.base = base;
-	m.cfg.doc = vs_config_to_json(next);
+	/* The change itself: what differs between the configuration and next. */
+	m.cfg.delta = vs_config_delta(c->hooks.config(c->arg), next);
 	snprintf(m.cfg.origin, sizeof(m.cfg.origin), "%s", c->node);
 	m.cfg.req = ++c->next_req;
 	snprintf(m.cfg.vs, sizeof(m.cfg.vs), "%s", vs ? vs : "");
@@ -201,8 +218,8 @@ int ap_cluster_propose(struct ap_cluster *c, const struct vs_config *next, uint6
 	ap_cl_identity(&m, c, 1);
 	c->pend[slot].req = m.cfg.req;
 	c->pend[slot].conn = conn;
-	rc = m.cfg.doc ? ap_cl_send(c, &m) : -ENOMEM;
-	json_decref(m.cfg.doc);
+	rc = m.cfg.delta ? ap_cl_send(c, &m) : -ENOMEM;
+	json_decref(m.cfg.delta);
 	if (rc < 0) {
 		c->pend[slot].req = 0;
 		return snprintf(err, errlen, "The change could not be sent to the cluster (%s).",

@@ -323,6 +323,9 @@ static void on_quorum(void *arg, bool quorate, const uint32_t *view, int n)
 	struct ap_cluster *c = arg;
 	bool same = n == c->n_members;
 
+	c->quorum_known = true;
+	c->quorum_wait = sd_event_source_disable_unref(c->quorum_wait);
+
 	for (int i = 0; same && i < n; i++)
 		same = view[i] == c->members[i];
 	if (!same)
@@ -365,6 +368,22 @@ static void on_connected(void *arg, bool up, uint32_t id)
 		         id, c->my_id);
 }
 
+static int on_quorum_wait(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_cluster *c = userdata;
+
+	c->quorum_wait = sd_event_source_disable_unref(c->quorum_wait);
+	if (!c->quorum_known) {
+		c->quorum_known = true;
+		ap_cl_event(c, NULL, "error",
+		            "no word from corosync %llu s after start: this node counts as without "
+		            "quorum and stops its virtual servers",
+		            AP_CL_QUORUM_WAIT_USEC / 1000000);
+		c->hooks.placed(c->arg);
+	}
+	return 0;
+}
+
 int ap_cl_open_transport(struct ap_cluster *c)
 {
 	struct ap_cpg_hooks h = {.deliver = on_message,
@@ -374,6 +393,10 @@ int ap_cl_open_transport(struct ap_cluster *c)
 
 	if (c->tpi)
 		return 0;
+	if (!c->quorum_known && !c->quorum_wait &&
+	    sd_event_add_time_relative(c->ev, &c->quorum_wait, CLOCK_MONOTONIC,
+	                               AP_CL_QUORUM_WAIT_USEC, 0, on_quorum_wait, c) < 0)
+		c->quorum_known = true; /* cannot wait: decide from what is known */
 	return c->tp->open(c->ev, AP_CL_GROUP, &h, c, &c->tpi);
 }
 
@@ -442,6 +465,7 @@ void ap_cluster_destroy(struct ap_cluster *c)
 		free(c->out[i]);
 	c->tick = sd_event_source_disable_unref(c->tick);
 	c->grace_timer = sd_event_source_disable_unref(c->grace_timer);
+	c->quorum_wait = sd_event_source_disable_unref(c->quorum_wait);
 	ap_cl_keep_stop(c);
 	free(c->self_dir);
 	for (int i = 0; i < AP_CL_MAX_PENDING; i++)
@@ -473,6 +497,11 @@ bool ap_cluster_enabled(const struct ap_cluster *c)
 bool ap_cluster_quorate(const struct ap_cluster *c)
 {
 	return c && c->connected && c->quorate;
+}
+
+bool ap_cluster_quorum_known(const struct ap_cluster *c)
+{
+	return !c || !c->enabled || c->quorum_known;
 }
 
 const char *ap_cluster_master(const struct ap_cluster *c)

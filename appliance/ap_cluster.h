@@ -57,8 +57,11 @@ struct ap_cluster_hooks {
 	void (*adopt)(void *arg, const struct vs_config *cfg);
 	/* Store one event (replicated: every node stores the same ones). */
 	void (*store_event)(void *arg, const struct vs_event *ev);
-	/* Fill this node's report (LUNs, healthy ports) and VS states. */
-	void (*report)(void *arg, struct vs_node_report *r, json_t *states);
+	/* Fill this node's report (LUNs, healthy ports) and VS states; false
+	 * while this node cannot yet say what it can serve (its first LUN scan
+	 * has not ended): nothing is sent then, and the master waits for it
+	 * rather than move VSs away for want of LUNs. */
+	bool (*report)(void *arg, struct vs_node_report *r, json_t *states);
 	/* The placement changed: converge. */
 	void (*placed)(void *arg);
 	void (*reply)(void *arg, uint64_t conn, json_t *resp);
@@ -86,6 +89,12 @@ void ap_cluster_destroy(struct ap_cluster *c);
 
 bool ap_cluster_enabled(const struct ap_cluster *c);
 bool ap_cluster_quorate(const struct ap_cluster *c);
+/* Has this node learnt whether it has quorum since it started (a quorum
+ * notification came, or corosync stayed unreachable for AP_CL_QUORUM_WAIT)?
+ * Until then a VS already running here is kept as it is, neither started
+ * nor stopped: an applianced restarted under running VSs does not stop
+ * them while it reconnects. */
+bool ap_cluster_quorum_known(const struct ap_cluster *c);
 /* Name of the master, or NULL when there is none (no quorum). */
 const char *ap_cluster_master(const struct ap_cluster *c);
 const struct vs_placement *ap_cluster_placement(const struct ap_cluster *c);

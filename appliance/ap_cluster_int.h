@@ -46,6 +46,8 @@
 /* A node in corosync whose applianced is gone this long is fenced. */
 #define AP_CL_AGENT_GRACE_DEFAULT_S 10
 #define AP_CL_AGENT_GRACE_MAX_S 3600
+/* Without word from corosync this long after start, count as inquorate. */
+#define AP_CL_QUORUM_WAIT_USEC (10ULL * 1000000)
 
 /* Fencing of a node that left while holding VSs (DESIGN R4): */
 enum ap_cl_fstate {
@@ -102,7 +104,9 @@ struct ap_cluster {
 	void *tpi; /* the transport's instance */
 	struct ap_cl_keep corosync;
 	bool connected, quorate;
-	int n_members; /* corosync's quorate membership (node ids) */
+	bool quorum_known;            /* see ap_cluster_quorum_known */
+	sd_event_source *quorum_wait; /* ends the wait for quorum's first word */
+	int n_members;                /* corosync's quorate membership (node ids) */
 	uint32_t members[AP_CL_MAX_NODES];
 	int n_group; /* applianced instances in the process group */
 	uint32_t group[AP_CL_MAX_NODES];
@@ -127,9 +131,9 @@ struct ap_cluster {
 	char mgmt_port[VS_PORT_MAX + 1];
 	char *self_dir; /* where applianced and vsadm are */
 	struct ap_cl_keep keepalived;
-	int ka_weight;    /* what the track file holds now, -1 = not written */
-	bool heard_place; /* a placement was delivered since this daemon started */
-	uint64_t epoch;   /* placements delivered in the cluster so far (same on all) */
+	int ka_weight;       /* what the track file holds now, -1 = not written */
+	bool heard_place;    /* a placement was delivered since this daemon started */
+	uint64_t epoch;      /* placements delivered in the cluster so far (same on all) */
 	uint64_t sent_epoch; /* the epoch of the last placement this node sent */
 	/* The version exchange after a process-group change: the master places
 	 * only once every member's word (version, placement, then its report)

@@ -301,10 +301,14 @@ static void effective(struct ap_daemon *d, const struct vs_vserver *vs, struct v
 	if (clustered && in.wanted) {
 		char ns[VS_NAME_MAX + 8];
 		vs_runtime_netns_name(vs->name, ns, sizeof(ns));
-		in.placed_here = vs_place_runs_here(ap_cluster_placement(d->cluster), vs->name,
-		                                    d->node, ap_cluster_quorate(d->cluster),
-		                                    ap_cluster_placement_heard(d->cluster),
-		                                    nf_netns_exists(ns) == 1);
+		bool here = nf_netns_exists(ns) == 1;
+		/* Just started, quorum not known yet: a VS running here is kept
+		 * (this applianced restarted under it), nothing else starts. */
+		bool quorate = ap_cluster_quorate(d->cluster) ||
+		               (here && !ap_cluster_quorum_known(d->cluster));
+		in.placed_here =
+		    vs_place_runs_here(ap_cluster_placement(d->cluster), vs->name, d->node, quorate,
+		                       ap_cluster_placement_heard(d->cluster), here);
 		/* Release before acquire: not while the node it leaves still
 		 * holds it (its report says so), or, if that node is gone, until
 		 * it is fenced; else the mount would wait for MMP. */
@@ -1036,19 +1040,42 @@ static void cl_store_event(void *arg, const struct vs_event *ev)
 	queue_event(arg, ev);
 }
 
-static void cl_report(void *arg, struct vs_node_report *r, json_t *states)
+/* Is this LUN (of the scan) the one of a file system of a VS whose storage
+ * failed here (its probe or preparation failed or hung)? Then this node
+ * counts as not reaching it. */
+static bool lun_failed_here(struct ap_daemon *d, const struct fx_lun_info *l)
+{
+	for (struct rt_entry *e = d->rts; e; e = e->next) {
+		const struct vs_vserver *vs = vs_config_find(d->cfg, e->name);
+		if (!vs || !vs_runtime_storage_failed(e->rt))
+			continue;
+		for (int i = 0; i < vs->n_fs; i++) {
+			const char *want = vs->fs[i].lun_kind == VS_LUN_LABEL ? l->label : l->uuid;
+			if (want[0] && strcmp(want, vs->fs[i].lun) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool cl_report(void *arg, struct vs_node_report *r, json_t *states)
 {
 	struct ap_daemon *d = arg;
 	char ports[VS_REPORT_MAX_PORTS][VS_PORT_MAX + 1];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
-	/* The LUNs of the last scan (every few seconds, in a child). */
+	/* The LUNs of the last scan (every few seconds, in a child): before
+	 * the first one ends, this node cannot say what it can serve. */
+	if (!ap_luns_scanned(d->luns))
+		return false;
 	const struct fx_lun_info *luns;
 	int n = ap_luns_list(d->luns, &luns);
 	r->n_luns = 0;
 	for (int i = 0; i < n && r->n_luns + 2 <= VS_REPORT_MAX_LUNS; i++) {
 		if (strcmp(luns[i].type, "ext4") != 0 || !luns[i].mmp)
 			continue; /* served only with MMP */
+		if (lun_failed_here(d, &luns[i]))
+			continue;
 		if (luns[i].label[0])
 			snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "LABEL=%s",
 			         luns[i].label);
@@ -1064,6 +1091,7 @@ static void cl_report(void *arg, struct vs_node_report *r, json_t *states)
 		if (st != VS_RT_STOPPED && !e->deleting)
 			json_object_set_new(states, e->name, json_string(vs_rt_state_name(st)));
 	}
+	return true;
 }
 
 static void cl_placed(void *arg)

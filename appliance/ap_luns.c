@@ -88,7 +88,7 @@ static void on_scan(struct lib_run *run, const struct lib_run_result *res, void 
 		l->n = n;
 		l->scanned = true;
 		l->error[0] = '\0';
-		} else if (res->end == LIB_RUN_EXITED && res->exit_code == 0) {
+	} else if (res->end == LIB_RUN_EXITED && res->exit_code == 0) {
 		snprintf(l->error, sizeof(l->error), "the LUN scan printed no readable list");
 		lib_warn("%s: %.100s", l->error, res->output);
 	} else {
@@ -190,6 +190,11 @@ int ap_luns_refresh(struct ap_luns *l, ap_luns_fn done, void *arg)
 		return rc;
 	l->waiters[l->n_waiters++] = (struct waiter){.done = done, .arg = arg};
 	return 0;
+}
+
+bool ap_luns_scanned(const struct ap_luns *l)
+{
+	return l->scanned;
 }
 
 int ap_luns_list(const struct ap_luns *l, const struct fx_lun_info **out)

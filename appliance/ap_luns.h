@@ -17,6 +17,7 @@
 #ifndef AP_LUNS_H
 #define AP_LUNS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
@@ -36,6 +37,9 @@ void ap_luns_destroy(struct ap_luns *l);
 
 /* Scan now (or join the scan in flight); done(arg) once it has ended. */
 int ap_luns_refresh(struct ap_luns *l, ap_luns_fn done, void *arg);
+/* Has a scan succeeded since start (until then the list is empty, not
+ * known)? */
+bool ap_luns_scanned(const struct ap_luns *l);
 /* The LUNs of the last successful scan; returns their number. */
 int ap_luns_list(const struct ap_luns *l, const struct fx_lun_info **out);
 /* tag "LABEL" or "UUID". */

@@ -355,6 +355,23 @@ static int dec_doc(const struct at *at, json_t *o, json_t **doc, uint64_t *versi
 
 /* --- one decoder per type ---------------------------------------------------- */
 
+/* A change: {version, vservers: [...], deleted: [...], fgroups?, fences?}
+ * (vs_delta.h); the model validates each part where it is applied. */
+static int dec_delta(const struct at *at, json_t *o, json_t **delta, uint64_t *version)
+{
+	json_t *d = NULL, *arr = NULL;
+	int n, rc = get_object(at, o, "delta", &d);
+
+	if (rc < 0 || (rc = get_u64(at, d, "version", true, version)) < 0 ||
+	    (rc = get_array(at, d, "vservers", true, AP_MSG_MAX_MAP, &arr, &n)) < 0 ||
+	    (rc = get_array(at, d, "deleted", true, AP_MSG_MAX_MAP, &arr, &n)) < 0 ||
+	    (rc = get_array(at, d, "fgroups", false, VS_MAX_FGROUPS, &arr, &n)) < 0 ||
+	    (rc = get_array(at, d, "fences", false, VS_MAX_FENCES, &arr, &n)) < 0)
+		return rc;
+	*delta = json_incref(d);
+	return 0;
+}
+
 static int dec_cfg(const struct at *at, json_t *o, struct ap_msg *m)
 {
 	uint64_t dv;
@@ -367,12 +384,13 @@ static int dec_cfg(const struct at *at, json_t *o, struct ap_msg *m)
 	    (rc = get_str(at, o, "vs", false, S_NAME_OR_EMPTY, m->cfg.vs, VS_NAME_MAX)) < 0 ||
 	    (rc = get_str(at, o, "what", true, S_TEXT, m->cfg.what, AP_MSG_WHAT_MAX)) < 0 ||
 	    (rc = get_int(at, o, "uid", true, 0, UINT32_MAX, &uid)) < 0 ||
-	    (rc = dec_doc(at, o, &m->cfg.doc, &dv)) < 0)
+	    (rc = dec_delta(at, o, &m->cfg.delta, &dv)) < 0)
 		return rc;
 	m->cfg.uid = (uint32_t)uid;
+	m->cfg.version = dv;
 	if (dv <= m->cfg.base)
 		return fail(-EINVAL, at->err, at->errlen,
-		            "A 'cfg' message's configuration is not newer than its base.");
+		            "A 'cfg' message's change is not newer than its base.");
 	return 0;
 }
 
@@ -629,7 +647,7 @@ void ap_msg_clear(struct ap_msg *m)
 {
 	if (!m)
 		return;
-	json_decref(m->cfg.doc);
+	json_decref(m->cfg.delta);
 	json_decref(m->full.doc);
 	free(m->sync.map);
 	free(m->sync.marks);
@@ -670,9 +688,9 @@ static json_t *enc_body(const struct ap_msg *m)
 	switch (m->type) {
 	case AP_MSG_CFG:
 		o = json_pack("{s:I, s:O, s:s, s:I, s:s, s:s, s:I}", "base",
-		              (json_int_t)m->cfg.base, "doc", m->cfg.doc, "origin", m->cfg.origin,
-		              "req", (json_int_t)m->cfg.req, "vs", m->cfg.vs, "what", m->cfg.what,
-		              "uid", (json_int_t)m->cfg.uid);
+		              (json_int_t)m->cfg.base, "delta", m->cfg.delta, "origin",
+		              m->cfg.origin, "req", (json_int_t)m->cfg.req, "vs", m->cfg.vs, "what",
+		              m->cfg.what, "uid", (json_int_t)m->cfg.uid);
 		break;
 	case AP_MSG_SYNC:
 		o = json_pack("{s:s, s:I, s:I}", "node", m->sync.node, "version",

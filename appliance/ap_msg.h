@@ -13,7 +13,8 @@
  *
  * The wire form is one compact JSON object per CPG message, "t" naming the
  * type:
- *   cfg    a configuration change, based on a version   (any member)
+ *   cfg    a configuration change, based on a version   (any member);
+ *          it carries the change itself (vs_delta), not the whole copy
  *   sync   a member's versions after a membership change (that member)
  *   full   the whole configuration, for a member behind  (any member: an
  *          answer during catch-up, accepted only if newer than the
@@ -34,7 +35,7 @@
  * Memory: struct ap_msg is caller-owned (stack or heap); decode fills it and
  * allocates its lists and documents, ap_msg_clear() frees them (safe on a
  * zeroed or cleared struct). Strings inside are fixed arrays. Documents
- * (cfg.doc, full.doc) are jansson references owned by the message.
+ * (cfg.delta, full.doc) are jansson references owned by the message.
  * Errors: 0, or a negative errno with one sentence in err: -EINVAL
  * malformed, -E2BIG a length or count over its limit, -ENOMEM, -EPERM (the
  * sender may not send this).
@@ -111,7 +112,8 @@ struct ap_msg {
 	int64_t es;
 	struct {
 		uint64_t base;
-		json_t *doc; /* the whole next configuration */
+		json_t *delta;    /* the change itself (vs_delta.h) */
+		uint64_t version; /* the version it makes: delta's "version" */
 		char origin[VS_NAME_MAX + 1];
 		uint64_t req; /* the origin's request number */
 		char vs[VS_NAME_MAX + 1];

@@ -2,6 +2,8 @@
  * applianced - the node agent (DESIGN section 3).
  *
  *   applianced --node NAME [--run-dir DIR] [--state-dir DIR] [--socket PATH]
+ *              [--socket-group GROUP] [--admin-group GROUP]
+ *     (members of the socket group may read, of the admin group change: ap_ctl.h)
  *   applianced --storage-probe DIR      (internal: one storage probe of the file system
  *                                        mounted on DIR, exit 0 if healthy)
  *   applianced --fs-prepare DIR [SUB...] (internal: lay out the file system mounted on DIR
@@ -34,7 +36,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: applianced --node NAME [--run-dir DIR] [--state-dir DIR] "
-	           "[--socket PATH]\n");
+	           "[--socket PATH] [--socket-group GROUP] [--admin-group GROUP]\n");
 }
 
 int main(int argc, char **argv)
@@ -44,6 +46,8 @@ int main(int argc, char **argv)
 	    {"run-dir", required_argument, NULL, 'r'},
 	    {"state-dir", required_argument, NULL, 's'},
 	    {"socket", required_argument, NULL, 'S'},
+	    {"socket-group", required_argument, NULL, 'G'},
+	    {"admin-group", required_argument, NULL, 'A'},
 	    {"storage-probe", required_argument, NULL, 'P'},
 	    {"lun-scan", no_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
@@ -73,6 +77,12 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			o.socket = optarg;
+			break;
+		case 'G':
+			o.socket_group = optarg;
+			break;
+		case 'A':
+			o.admin_group = optarg;
 			break;
 		case 'P':
 			rc = fx_tree_probe(optarg, true);

@@ -68,13 +68,10 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 	                 "exports", exps, "shares", shares);
 }
 
-json_t *vs_config_to_json(const struct vs_config *cfg)
+json_t *vs_fgroups_to_json(const struct vs_config *cfg)
 {
-	json_t *arr = json_array();
-
-	for (int i = 0; i < cfg->n_vservers; i++)
-		json_array_append_new(arr, vs_vserver_to_json(&cfg->vservers[i]));
 	json_t *groups = json_array();
+
 	for (int i = 0; i < cfg->n_fgroups; i++) {
 		const struct vs_fgroup *g = &cfg->fgroups[i];
 		json_t *ports = json_array();
@@ -87,16 +84,32 @@ json_t *vs_config_to_json(const struct vs_config *cfg)
 		                                        "probe_misses", (json_int_t)g->probe_misses,
 		                                        "hold_down_s", (json_int_t)g->hold_down_s));
 	}
+	return groups;
+}
+
+json_t *vs_fences_to_json(const struct vs_config *cfg)
+{
 	json_t *fences = json_array();
+
 	for (int i = 0; i < cfg->n_fences; i++)
 		json_array_append_new(
 		    fences, json_pack("{s:s, s:s, s:s}", "node", cfg->fences[i].node, "agent",
 		                      cfg->fences[i].agent, "options", cfg->fences[i].options));
-	return json_pack("{s:I, s:o, s:o, s:o}", "version", (json_int_t)cfg->version, "fgroups",
-	                 groups, "fences", fences, "vservers", arr);
+	return fences;
 }
 
-static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
+json_t *vs_config_to_json(const struct vs_config *cfg)
+{
+	json_t *arr = json_array();
+
+	for (int i = 0; i < cfg->n_vservers; i++)
+		json_array_append_new(arr, vs_vserver_to_json(&cfg->vservers[i]));
+	return json_pack("{s:I, s:o, s:o, s:o}", "version", (json_int_t)cfg->version, "fgroups",
+	                 vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg), "vservers",
+	                 arr);
+}
+
+int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
 {
 	const char *name = NULL, *home = "", *admin = "stopped";
 	int pinned = 0, rc;
@@ -180,20 +193,15 @@ static int load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t err
 	return 0;
 }
 
-int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
+/* Failover groups from their JSON array (NULL: none), added to cfg. */
+int vs_json_load_fgroups(const json_t *groups, struct vs_config *cfg, char *err, size_t errlen)
 {
-	json_int_t version = 0;
-	json_t *arr = NULL, *e;
+	json_t *e;
 	size_t i;
 	int rc;
 
-	memset(cfg, 0, sizeof(*cfg));
-	if (json_unpack((json_t *)j, "{s:o}", "vservers", &arr) < 0 || !json_is_array(arr) ||
-	    vs_json_int(j, "version", 0, INT64_MAX, &version) != 0) {
-		snprintf(err, errlen, "The configuration document is malformed.");
-		return -EINVAL;
-	}
-	json_t *groups = json_object_get(j, "fgroups");
+	if (groups && !json_is_array(groups))
+		return snprintf(err, errlen, "A failover group list is malformed."), -EINVAL;
 	json_array_foreach(groups, i, e)
 	{
 		const char *gname = NULL, *probe = "";
@@ -225,7 +233,19 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 		if (rc < 0)
 			return rc;
 	}
-	json_array_foreach(json_object_get(j, "fences"), i, e)
+	return 0;
+}
+
+/* Fence devices from their JSON array (NULL: none), added to cfg. */
+int vs_json_load_fences(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen)
+{
+	json_t *e;
+	size_t i;
+	int rc;
+
+	if (arr && !json_is_array(arr))
+		return snprintf(err, errlen, "A fence device list is malformed."), -EINVAL;
+	json_array_foreach(arr, i, e)
 	{
 		const char *node = NULL, *agent = NULL, *opts = "";
 		if (json_unpack(e, "{s:s, s:s, s?s}", "node", &node, "agent", &agent, "options",
@@ -237,9 +257,28 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 		if (rc < 0)
 			return rc;
 	}
+	return 0;
+}
+
+int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
+{
+	json_int_t version = 0;
+	json_t *arr = NULL, *e;
+	size_t i;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (json_unpack((json_t *)j, "{s:o}", "vservers", &arr) < 0 || !json_is_array(arr) ||
+	    vs_json_int(j, "version", 0, INT64_MAX, &version) != 0) {
+		snprintf(err, errlen, "The configuration document is malformed.");
+		return -EINVAL;
+	}
+	if ((rc = vs_json_load_fgroups(json_object_get(j, "fgroups"), cfg, err, errlen)) < 0 ||
+	    (rc = vs_json_load_fences(json_object_get(j, "fences"), cfg, err, errlen)) < 0)
+		return rc;
 	json_array_foreach(arr, i, e)
 	{
-		rc = load_vs(e, cfg, err, errlen);
+		rc = vs_json_load_vs(e, cfg, err, errlen);
 
 		if (rc < 0)
 			return rc;

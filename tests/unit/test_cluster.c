@@ -31,6 +31,7 @@
 #include "appliance/ap_cluster.h"
 #include "appliance/ap_msg.h"
 #include "lib/lib_fs.h"
+#include "vserver/vs_delta.h"
 #include "vserver/vs_json.h"
 
 /* --- the fake transport ----------------------------------------------------- */
@@ -162,9 +163,10 @@ static void h_store_event(void *arg, const struct vs_event *ev)
 	assert_true(vs_store_event_add(w->store, ev, NULL) >= 0);
 }
 
-static void h_report(void *arg, struct vs_node_report *r, json_t *states)
+static bool h_report(void *arg, struct vs_node_report *r, json_t *states)
 {
 	r->capacity = 1;
+	return true;
 }
 
 static void h_placed(void *arg)
@@ -369,22 +371,30 @@ static void test_versions_and_full_copies(void **state)
 	free(text);
 	json_decref(m);
 
-	/* A change based on the current version applies; on an old one not. */
+	/* A change based on the current version applies; on an old one not. It
+	 * carries the change itself: the one VS it adds. */
+	struct vs_config *cur = calloc(1, sizeof(*cur));
+	memcpy(cur, w->cfg, sizeof(*cur));
+	char err[256];
+	assert_int_equal(vs_config_create(next, "vs7", 50, false, "", err, sizeof(err)), 0);
 	next->version = 10;
-	json_decref(doc);
-	doc = vs_config_to_json(next);
-	m = json_pack("{s:s, s:I, s:O, s:s, s:I, s:s, s:s, s:I}", "t", "cfg", "base", 9, "doc", doc,
-	              "origin", "n1", "req", 1, "vs", "", "what", "x", "uid", 0);
+	json_t *delta = vs_config_delta(cur, next);
+	assert_int_equal(json_array_size(json_object_get(delta, "vservers")), 1);
+	m = json_pack("{s:s, s:I, s:O, s:s, s:I, s:s, s:s, s:I}", "t", "cfg", "base", 9, "delta",
+	              delta, "origin", "n1", "req", 1, "vs", "vs7", "what", "x", "uid", 0);
 	text = json_dumps(m, JSON_COMPACT);
 	deliver(3, text); /* n3 forwarding n1's change */
 	assert_int_equal(w->cfg->version, 9);
 	deliver(1, text);
 	assert_int_equal(w->cfg->version, 10);
+	assert_non_null(vs_config_find(w->cfg, "vs7"));
 	deliver(1, text); /* base 9 is old now */
 	assert_int_equal(w->cfg->version, 10);
 	free(text);
 	json_decref(m);
+	json_decref(delta);
 	json_decref(doc);
+	free(cur);
 	free(next);
 }
 

@@ -44,7 +44,8 @@ static void test_roundtrip_every_type(void **state)
 	memset(&m, 0, sizeof(m));
 	m.type = AP_MSG_CFG;
 	m.cfg.base = 4;
-	m.cfg.doc = json_pack("{s:I}", "version", (json_int_t)5);
+	m.cfg.delta =
+	    json_pack("{s:I, s:[], s:[]}", "version", (json_int_t)5, "vservers", "deleted");
 	snprintf(m.cfg.origin, sizeof(m.cfg.origin), "n2");
 	m.cfg.req = 9;
 	snprintf(m.cfg.what, sizeof(m.cfg.what), "vserver create vs1");
@@ -56,8 +57,8 @@ static void test_roundtrip_every_type(void **state)
 	assert_int_equal(b.cfg.uid, 4294967295u);
 	assert_string_equal(b.eo, "n2");
 	assert_int_equal(b.es, 11);
-	assert_int_equal(json_integer_value(json_object_get(b.cfg.doc, "version")), 5);
-	json_decref(m.cfg.doc);
+	assert_int_equal(b.cfg.version, 5);
+	json_decref(m.cfg.delta);
 	ap_msg_clear(&b);
 
 	memset(&m, 0, sizeof(m));
@@ -166,11 +167,14 @@ static const char *const bad[] = {
     "{\"t\":\"full\",\"by\":\"n1\",\"doc\":[]}",
     "{\"t\":\"full\",\"by\":\"n1\"}",
     /* cfg */
-    "{\"t\":\"cfg\",\"base\":3,\"doc\":{\"version\":3},\"origin\":\"n1\",\"req\":1,\"what\":\"x\","
+    "{\"t\":\"cfg\",\"base\":3,\"delta\":{\"version\":3,\"vservers\":[],\"deleted\":[]},\"origin\":"
+    "\"n1\",\"req\":1,\"what\":\"x\","
     "\"uid\":0}",
-    "{\"t\":\"cfg\",\"base\":3,\"doc\":{\"version\":4},\"origin\":\"n1\",\"req\":1,\"what\":\"x\","
+    "{\"t\":\"cfg\",\"base\":3,\"delta\":{\"version\":4,\"vservers\":[],\"deleted\":[]},\"origin\":"
+    "\"n1\",\"req\":1,\"what\":\"x\","
     "\"uid\":4294967296}",
-    "{\"t\":\"cfg\",\"base\":3,\"doc\":{\"version\":4},\"origin\":\"n1\",\"req\":1,\"what\":"
+    "{\"t\":\"cfg\",\"base\":3,\"delta\":{\"version\":4,\"vservers\":[],\"deleted\":[]},\"origin\":"
+    "\"n1\",\"req\":1,\"what\":"
     "\"a\\nb\",\"uid\":0}",
     /* report */
     "{\"t\":\"report\",\"node\":\"n1\",\"report\":{\"node\":\"n2\",\"capacity\":1,\"luns\":[],"
@@ -322,7 +326,8 @@ static void test_sender_rules(void **state)
 	          &m);
 	assert_int_equal(ap_msg_check_sender(&m, "n3", "n1", present, 3, err, sizeof(err)), -EPERM);
 	ap_msg_clear(&m);
-	decode_ok("{\"t\":\"cfg\",\"base\":3,\"doc\":{\"version\":4},\"origin\":\"n1\",\"req\":1,"
+	decode_ok("{\"t\":\"cfg\",\"base\":3,\"delta\":{\"version\":4,\"vservers\":[],\"deleted\":["
+	          "]},\"origin\":\"n1\",\"req\":1,"
 	          "\"what\":\"x\",\"uid\":0}",
 	          &m);
 	assert_int_equal(ap_msg_check_sender(&m, "n2", "n1", present, 3, err, sizeof(err)), -EPERM);

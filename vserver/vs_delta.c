@@ -1,0 +1,148 @@
+/*
+ * vs_delta.c - a configuration change as the change itself (see vs_delta.h).
+ *
+ * Computing a delta compares the two configurations VS by VS (by name; the
+ * same index first, since a change rarely reorders): a VS whose struct
+ * differs and whose document differs is sent whole, a VS missing from `to`
+ * is named as deleted. Applying replaces a VS in place (so every node keeps
+ * the same order), appends a new one, and removes a deleted one, each
+ * through vs_json's loader, which re-validates through the model's change
+ * functions against the rest of the configuration.
+ */
+#include "vserver/vs_delta.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vserver/vs_err.h"
+#include "vserver/vs_json.h"
+
+/* Index of `name` in cfg, trying `hint` first; -1 when absent. */
+static int index_of(const struct vs_config *cfg, const char *name, int hint)
+{
+	if (hint >= 0 && hint < cfg->n_vservers && strcmp(cfg->vservers[hint].name, name) == 0)
+		return hint;
+	for (int i = 0; i < cfg->n_vservers; i++)
+		if (strcmp(cfg->vservers[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static bool same_vs(const struct vs_vserver *a, const struct vs_vserver *b)
+{
+	if (memcmp(a, b, sizeof(*a)) == 0)
+		return true;
+	/* Bytes past a list's end may differ: compare what is serialised. */
+	json_t *ja = vs_vserver_to_json(a), *jb = vs_vserver_to_json(b);
+	bool same = ja && jb && json_equal(ja, jb);
+	json_decref(ja);
+	json_decref(jb);
+	return same;
+}
+
+json_t *vs_config_delta(const struct vs_config *from, const struct vs_config *to)
+{
+	json_t *d = json_pack("{s:I, s:[], s:[]}", "version", (json_int_t)to->version, "vservers",
+	                      "deleted");
+	json_t *set = json_object_get(d, "vservers"), *del = json_object_get(d, "deleted");
+
+	if (!d)
+		return NULL;
+	for (int i = 0; i < to->n_vservers; i++) {
+		int k = index_of(from, to->vservers[i].name, i);
+		if (k >= 0 && same_vs(&from->vservers[k], &to->vservers[i]))
+			continue;
+		json_array_append_new(set, vs_vserver_to_json(&to->vservers[i]));
+	}
+	for (int i = 0; i < from->n_vservers; i++)
+		if (index_of(to, from->vservers[i].name, i) < 0)
+			json_array_append_new(del, json_string(from->vservers[i].name));
+	if (from->n_fgroups != to->n_fgroups ||
+	    memcmp(from->fgroups, to->fgroups, (size_t)to->n_fgroups * sizeof(to->fgroups[0])) != 0)
+		json_object_set_new(d, "fgroups", vs_fgroups_to_json(to));
+	if (from->n_fences != to->n_fences ||
+	    memcmp(from->fences, to->fences, (size_t)to->n_fences * sizeof(to->fences[0])) != 0)
+		json_object_set_new(d, "fences", vs_fences_to_json(to));
+	return d;
+}
+
+/* Replace (in place) or add the VS of document `doc`. */
+static int put_vs(struct vs_config *cfg, const json_t *doc, char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(doc, "name"));
+	int at, rc;
+
+	if (!json_is_object(doc) || !name)
+		return vs_fail(-EINVAL, err, errlen, "A virtual server of a change has no name.");
+	at = index_of(cfg, name, -1);
+	if (at >= 0) {
+		memmove(&cfg->vservers[at], &cfg->vservers[at + 1],
+		        (size_t)(cfg->n_vservers - at - 1) * sizeof(cfg->vservers[0]));
+		cfg->n_vservers--;
+	}
+	rc = vs_json_load_vs(doc, cfg, err, errlen);
+	if (rc < 0 || at < 0)
+		return rc;
+	/* Back to its place: the new entry is the last one. */
+	struct vs_vserver *tmp = malloc(sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	int last = cfg->n_vservers - 1;
+	*tmp = cfg->vservers[last];
+	memmove(&cfg->vservers[at + 1], &cfg->vservers[at],
+	        (size_t)(last - at) * sizeof(cfg->vservers[0]));
+	cfg->vservers[at] = *tmp;
+	free(tmp);
+	return 0;
+}
+
+int vs_config_apply_delta(const struct vs_config *from, const json_t *delta, struct vs_config *out,
+                          char *err, size_t errlen)
+{
+	json_int_t version = 0;
+	json_t *set = json_object_get(delta, "vservers"), *del = json_object_get(delta, "deleted");
+	json_t *groups = json_object_get(delta, "fgroups"),
+	       *fences = json_object_get(delta, "fences");
+	json_t *e;
+	size_t i;
+	int rc;
+
+	if (!json_is_object(delta) || vs_json_int(delta, "version", 0, INT64_MAX, &version) != 0 ||
+	    !json_is_array(set) || !json_is_array(del) || (groups && !json_is_array(groups)) ||
+	    (fences && !json_is_array(fences)))
+		return vs_fail(-EINVAL, err, errlen, "A configuration change is malformed.");
+	if ((uint64_t)version <= from->version)
+		return vs_fail(-EINVAL, err, errlen,
+		               "A configuration change is not newer than the configuration.");
+	memcpy(out, from, sizeof(*out));
+	if (groups) {
+		out->n_fgroups = 0;
+		if ((rc = vs_json_load_fgroups(groups, out, err, errlen)) < 0)
+			return rc;
+	}
+	if (fences) {
+		out->n_fences = 0;
+		if ((rc = vs_json_load_fences(fences, out, err, errlen)) < 0)
+			return rc;
+	}
+	json_array_foreach(del, i, e)
+	{
+		const char *name = json_string_value(e);
+		char shown[VS_NAME_MAX + 8];
+		if (!name || index_of(out, name, -1) < 0)
+			return vs_fail(-EINVAL, err, errlen,
+			               "A configuration change deletes '%s', which does not exist.",
+			               name ? vs_shown(name, shown, sizeof(shown)) : "?");
+		if ((rc = vs_config_delete(out, name, true, err, errlen)) < 0)
+			return rc;
+	}
+	json_array_foreach(set, i, e)
+	{
+		if ((rc = put_vs(out, e, err, errlen)) < 0)
+			return rc;
+	}
+	out->version = (uint64_t)version;
+	return 0;
+}
