@@ -189,3 +189,26 @@ bool fz_corosync_ok(const char *text)
 			return false;
 	return depth == 0 && each_line(text, corosync_line, NULL);
 }
+
+void fz_selftest(void)
+{
+	int n = -1;
+
+	fz_require(fz_braces_ok("A {\n\tPath = \"/x\";\n}\n# }\n"), "selftest: good braces");
+	fz_require(!fz_braces_ok("A {\n\tPath = \"/x\n\";\n}\n"), "selftest: quoted newline");
+	fz_require(!fz_braces_ok("A {\n\tPath = \"/x}\";\n}\n"), "selftest: quoted brace");
+	fz_require(!fz_braces_ok("A {\n}\n}\nB {\n"), "selftest: unbalanced braces");
+	fz_require(fz_smb_ok("# c\n[global]\n\tnetbios name = X\n\n[s]\n\tpath = /a\n", &n) &&
+	               n == 2,
+	           "selftest: good smb.conf");
+	fz_require(!fz_smb_ok("[global]\n\tpath = /a\ninclude = /etc/x\n", &n),
+	           "selftest: smb.conf line outside the key = value form");
+	fz_require(!fz_smb_ok("[global]\n[a]b]\n", &n), "selftest: smb.conf bracket in a name");
+	fz_require(fz_corosync_ok("totem {\n\tring0_addr: 2001:db8::1\n}\n"),
+	           "selftest: good corosync.conf");
+	fz_require(!fz_corosync_ok("totem {\n\tname: a b\n}\n"), "selftest: corosync value");
+	fz_require(!fz_corosync_ok("totem {\n}\n}\n"), "selftest: corosync braces");
+	fz_require(fz_count_lines("nodelist {\n\tnode {\n\t}\n\tnode {\n", "node {") == 2,
+	           "selftest: line count");
+	fz_require(!fz_text_clean("a\x1b[2J") && fz_text_clean("a\tb\n"), "selftest: clean text");
+}

@@ -396,6 +396,12 @@ static void model(const json_t *doc)
 	model_cluster(cfg);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fz_selftest();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_error_t jerr;
