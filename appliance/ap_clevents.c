@@ -115,8 +115,10 @@ void ap_cl_send_missed_events(struct ap_cluster *c, const struct ap_msg *sync)
 	json_object_foreach(mine, origin, mark)
 	{
 		struct ap_cl_node *on = ap_cl_node_named(c, origin);
-		/* A present node sends its own events itself. */
-		if (strcmp(origin, c->node) != 0 && on && ap_cl_in_group(c, on->id))
+		/* A present node sends its own events itself; an origin that is
+		 * no node name (an old store's) cannot travel. */
+		if ((strcmp(origin, c->node) != 0 && on && ap_cl_in_group(c, on->id)) ||
+		    vs_check_name("node", origin, VS_NAME_MAX, NULL, 0) < 0)
 			continue;
 		int64_t after = mark_of(sync, origin);
 		int sent = 0;
@@ -151,6 +153,17 @@ void ap_cl_send_missed_events(struct ap_cluster *c, const struct ap_msg *sync)
 				         json_string_value(json_object_get(e, "message")) ?: "");
 				snprintf(o->origin, sizeof(o->origin), "%s", origin);
 				o->oseq = json_integer_value(json_object_get(e, "oseq"));
+				/* What the codec would refuse is mended, not let stop the
+				 * catch-up of this origin: a node that is no name (an old
+				 * "?") becomes the origin; a VS name likewise "". */
+				if (vs_check_name("node", o->node, VS_NAME_MAX, NULL, 0) < 0)
+					snprintf(o->node, sizeof(o->node), "%s", origin);
+				if (o->vs[0] &&
+				    vs_check_name("virtual server", o->vs, VS_NAME_MAX, NULL, 0) < 0)
+					o->vs[0] = '\0';
+				for (char *p = o->message; *p; p++)
+					if ((unsigned char)*p < 0x20 || *p == 0x7f)
+						*p = ' ';
 				after = o->oseq;
 				m.evs.n++;
 			}
