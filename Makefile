@@ -120,6 +120,14 @@ bench-failover: all
 	bench/failover.sh 5
 	bench/reclaim.sh 5
 
+# Issue 8's scale figures: many VIPs on a pulled port (and with a hung LUN), a node
+# with 30 VSs killed, one change at as many VSs as the model allows; then a table.
+bench-scale: all
+	APPLAB_BIN=$${APPLAB_BIN:-$(CURDIR)/$(B)} bench/netfail-many.sh 4 13
+	APPLAB_BIN=$${APPLAB_BIN:-$(CURDIR)/$(B)} bench/massfail.sh 30
+	APPLAB_BIN=$${APPLAB_BIN:-$(CURDIR)/$(B)} bench/scale.sh 1000 20 30
+	python3 bench/results.py table bench/results.json
+
 format:
 	clang-format -i $(foreach d,$(LAYERS) tests/unit tests/fuzz,$(wildcard $(d)/*.[ch]))
 
@@ -127,3 +135,4 @@ clean:
 	rm -rf build
 
 .PHONY: all unit fuzz fuzz-build deps test lab demo check bench bench-netfail bench-failover format clean
+.PHONY: bench-scale

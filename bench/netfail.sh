@@ -12,23 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PULLS=${1:-20}
-APPLAB=images/lab/applab
-export APPLAB_BIN=${APPLAB_BIN:-$PWD/build}
-OUT=bench/results.json
+. bench/lib.sh
+bench_init netfail
 VIPS=(192.0.2.51 192.0.2.52 2001:db8:1::51)
-work=$(mktemp -d /tmp/bench-netfail.XXXXXX)
-tcpdump_pid= load_pid=
-
-cleanup() {
-	[ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null || true
-	[ -n "$tcpdump_pid" ] && kill "$tcpdump_pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-	$APPLAB down >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-L() { $APPLAB exec n1 vsadm "$@"; }
+L() { V n1 "$@"; }
 
 $APPLAB down >/dev/null 2>&1 || true
 $APPLAB up --nodes 1 --luns 1 >/dev/null
@@ -40,9 +27,9 @@ L vip add vs1 2001:db8:1::51/64 --home-port eth1 --no-auto-revert >/dev/null
 L fs add vs1 data --lun LABEL=lab-lun0 >/dev/null
 L export add vs1 /data --fs data >/dev/null
 L vserver start vs1 >/dev/null
-# The blob is written on the node (libnfs 4.0's nfs-cp fails writes of 4 KiB
+# The blob is written on the node, in the data/ tree the export shows (libnfs 4.0's nfs-cp fails writes of 4 KiB
 # and more before sending them; reads are what the load needs).
-$APPLAB exec n1 sh -c 'head -c 4194304 /dev/urandom >/run/appliance/mnt/vs1/data/blob && chmod 644 /run/appliance/mnt/vs1/data/blob'
+$APPLAB exec n1 sh -c 'head -c 4194304 /dev/urandom >/run/appliance/mnt/vs1/data/data/blob && chmod 644 /run/appliance/mnt/vs1/data/data/blob'
 
 # Load on the port: the client reads the blob over and over.
 (
@@ -50,56 +37,23 @@ $APPLAB exec n1 sh -c 'head -c 4194304 /dev/urandom >/run/appliance/mnt/vs1/data
 		$APPLAB client nfs-cat 'nfs://192.0.2.51/data/blob?version=4' >/dev/null 2>&1 || sleep 0.05
 	done
 ) &
-load_pid=$!
+bench_bg $!
 
-# Capture every ARP and neighbour advertisement the client sees, with kernel timestamps.
-$APPLAB client tcpdump -i eth0 -n -l -tt -U 'arp or (icmp6 and ip6[40] == 136)' \
-	>"$work/cap.txt" 2>"$work/tcpdump.err" &
-tcpdump_pid=$!
-sleep 1
-
-where() { L vip show vs1 --json | jq -r '.[0].port'; }
-port=$(where)
-: >"$work/pulls.txt"
-for i in $(seq "$PULLS"); do
-	other=eth2
-	[ "$port" = eth2 ] && other=eth1
-	t0=$EPOCHREALTIME
-	ip link set dev "n1-$port" down
-	# Wait until every VIP is on the other port (bounded), then plug back.
-	for _ in $(seq 100); do
-		[ "$(L vip show vs1 --json | jq -r --arg p "$other" '[.[] | select(.port != $p)] | length')" = 0 ] && break
-		sleep 0.05
-	done
-	echo "$t0 $port $other" >>"$work/pulls.txt"
-	ip link set dev "n1-$port" up
-	sleep 1
-	port=$other
-done
-sleep 0.5
-kill "$tcpdump_pid" 2>/dev/null || true
-tcpdump_pid=
+capture_start "$work/cap.txt"
+# Every VIP on the other port before plugging back.
+left_on() { L vip show vs1 --json | jq --arg p "$1" '[.[] | select(.port == $p)] | length'; }
+PULL_PORT=$(L vip show vs1 --json | jq -r '.[0].port')
+pull_series "$work/pulls.txt" "$PULLS" left_on 1
+capture_stop
 
 # For each pull and each VIP: the first announcement after the pull.
 python3 - "$work/pulls.txt" "$work/cap.txt" "$OUT" "$PULLS" "${VIPS[@]}" <<'EOF'
-import re, sys, time
+import sys, time
 sys.path.insert(0, "bench")
-from results import load, percentile, save
+from results import announcements, load, percentile, save
 pulls_f, cap_f, out_f, n_pulls, vips = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
 pulls = [float(l.split()[0]) for l in open(pulls_f) if l.strip()]
-events = []  # (time, vip)
-for line in open(cap_f):
-    m = re.match(r'(\d+\.\d+) ', line)
-    if not m:
-        continue
-    t = float(m.group(1))
-    g = re.search(r'Request who-has (\S+) tell (\S+),', line)
-    if g and g.group(1) == g.group(2):
-        events.append((t, g.group(1)))
-        continue
-    g = re.search(r'neighbor advertisement, tgt is (\S+),', line)
-    if g:
-        events.append((t, g.group(1)))
+events = announcements(cap_f)
 lat, missing, per = [], 0, {v: [] for v in vips}
 for k, t0 in enumerate(pulls):
     t1 = pulls[k + 1] if k + 1 < len(pulls) else float('inf')
