@@ -8,10 +8,19 @@
  * child source; the captured output is drained by an I/O source and once more
  * when the child ends (a grandchild holding the pipe never delays the
  * result). A deadline kills the whole process group.
+ *
+ * Stuck children: every kill arms a second timer (stuck_usec). If it fires,
+ * the child sits in the kernel: the caller gets LIB_RUN_STUCK, the output
+ * pipe is closed, and only the child source stays, now silent (on_child
+ * reaps without a callback). When the run is destroyed before the child
+ * ends, the pid goes to a reaper: a floating pidfd source of the loop that
+ * waitpid()s it once it is readable and then frees itself.
  */
 #include "lib/lib_run.h"
+#include "lib/lib_log.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -30,14 +39,19 @@ struct lib_run {
 	bool adopted;
 	bool running;
 	bool timed_out;
+	bool stuck; /* reported LIB_RUN_STUCK: no callback any more */
+	int kill_sig;
+	uint64_t stuck_usec;
 	sd_event_source *child_src;
 	sd_event_source *out_src;
 	sd_event_source *timer_src;
 	sd_event_source *kill_src;
+	sd_event_source *stuck_src;
 	int out_fd;
 	int pidfd;
 	char *buf;
-	size_t len;
+	size_t len, cap, max;
+	bool truncated;
 	lib_run_done_fn done;
 	void *arg;
 };
@@ -55,10 +69,22 @@ static void drain(struct lib_run *r)
 			continue;
 		if (n <= 0)
 			break;
-		size_t room = LIB_RUN_OUTPUT_MAX - r->len;
+		if (r->len + (size_t)n > r->cap && r->cap < r->max) {
+			size_t cap = r->cap * 2 > r->max ? r->max : r->cap * 2;
+			while (cap < r->len + (size_t)n && cap < r->max)
+				cap = cap * 2 > r->max ? r->max : cap * 2;
+			char *b = realloc(r->buf, cap + 1);
+			if (b) {
+				r->buf = b;
+				r->cap = cap;
+			}
+		}
+		size_t room = r->cap - r->len;
 		size_t take = (size_t)n < room ? (size_t)n : room;
 		memcpy(r->buf + r->len, tmp, take);
 		r->len += take;
+		if (take < (size_t)n)
+			r->truncated = true;
 	}
 	r->buf[r->len] = '\0';
 	if (n == 0) { /* EOF */
@@ -74,16 +100,23 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
-static void release_sources(struct lib_run *r)
+/* Everything but the watch of the process itself. */
+static void release_output_and_timers(struct lib_run *r)
 {
-	r->child_src = sd_event_source_disable_unref(r->child_src);
 	r->timer_src = sd_event_source_disable_unref(r->timer_src);
 	r->kill_src = sd_event_source_disable_unref(r->kill_src);
+	r->stuck_src = sd_event_source_disable_unref(r->stuck_src);
 	r->out_src = sd_event_source_disable_unref(r->out_src);
 	if (r->out_fd >= 0) {
 		close(r->out_fd);
 		r->out_fd = -1;
 	}
+}
+
+static void release_sources(struct lib_run *r)
+{
+	r->child_src = sd_event_source_disable_unref(r->child_src);
+	release_output_and_timers(r);
 	if (r->pidfd >= 0) {
 		close(r->pidfd);
 		r->pidfd = -1;
@@ -99,6 +132,7 @@ static void finish(struct lib_run *r, struct lib_run_result *res)
 		res->end = LIB_RUN_TIMED_OUT;
 	res->output = r->buf ? r->buf : "";
 	res->output_len = r->len;
+	res->truncated = r->truncated;
 	if (r->done)
 		r->done(r, res, r->arg);
 }
@@ -108,6 +142,11 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 	struct lib_run *r = userdata;
 	struct lib_run_result res = {0};
 
+	if (r->stuck) { /* reported already: reaped by sd-event after this */
+		r->running = false;
+		release_sources(r);
+		return 0;
+	}
 	if (si->si_code == CLD_EXITED) {
 		res.end = LIB_RUN_EXITED;
 		res.exit_code = si->si_status;
@@ -127,19 +166,99 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
+/* Killed and still there after stuck_usec: in the kernel. The caller is
+ * told and may destroy the run; the child source stays to reap it. */
+static int on_stuck(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct lib_run *r = userdata;
+	struct lib_run_result res = {.end = LIB_RUN_STUCK};
+
+	drain(r);
+	r->stuck = true;
+	release_output_and_timers(r);
+	res.output = r->buf ? r->buf : "";
+	res.output_len = r->len;
+	res.truncated = r->truncated;
+	if (r->done)
+		r->done(r, &res, r->arg);
+	return 0;
+}
+
+/* The kill, and the watch for a child it does not end. */
+static void kill_child(struct lib_run *r)
+{
+	int rc;
+
+	lib_run_signal(r, r->kill_sig);
+	if (r->stuck_src || r->stuck)
+		return;
+	rc = sd_event_add_time_relative(r->ev, &r->stuck_src, CLOCK_MONOTONIC, r->stuck_usec, 0,
+	                                on_stuck, r);
+	if (rc < 0)
+		lib_warn("child %d: cannot watch for its end after the kill: %s", (int)r->pid,
+		         strerror(-rc));
+}
+
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct lib_run *r = userdata;
 
 	r->timed_out = true;
-	lib_run_signal(r, SIGKILL);
+	kill_child(r);
 	return 0;
 }
 
 static int on_kill(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	lib_run_signal(userdata, SIGKILL);
+	kill_child(userdata);
 	return 0;
+}
+
+/* The reaper of a child its run no longer watches. */
+static int on_reap(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	pid_t pid = (pid_t)(intptr_t)userdata, w;
+
+	do
+		w = waitpid(pid, NULL, WNOHANG);
+	while (w < 0 && errno == EINTR);
+	if (w == 0)
+		return 0; /* not yet */
+	/* The loop's reference is its only one: giving it up frees the source
+	 * (and closes its pidfd) once this dispatch returns. */
+	sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	sd_event_source_set_floating(s, false);
+	return 0;
+}
+
+/* Hand a child that has not ended to the loop's reaper; returns at once. */
+static void hand_to_reaper(struct lib_run *r)
+{
+	sd_event_source *s = NULL;
+	int fd, rc;
+
+	r->child_src = sd_event_source_disable_unref(r->child_src);
+	fd = pidfd_open(r->pid, 0);
+	if (fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = sd_event_add_io(r->ev, &s, fd, EPOLLIN, on_reap, (void *)(intptr_t)r->pid);
+	if (rc < 0) {
+		close(fd);
+		goto fail;
+	}
+	if ((rc = sd_event_source_set_io_fd_own(s, true)) < 0 ||
+	    (rc = sd_event_source_set_floating(s, true)) < 0) {
+		sd_event_source_disable_unref(s);
+		goto fail;
+	}
+	sd_event_source_unref(s); /* the loop holds it now */
+	return;
+fail:
+	lib_warn("child %d did not end and cannot be watched (%s): it stays a zombie once it "
+	         "ends",
+	         (int)r->pid, strerror(-rc));
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -181,6 +300,8 @@ static struct lib_run *run_new(sd_event *ev, lib_run_done_fn done, void *arg)
 	r->ev = sd_event_ref(ev);
 	r->out_fd = -1;
 	r->pidfd = -1;
+	r->kill_sig = SIGKILL;
+	r->stuck_usec = LIB_RUN_STUCK_USEC;
 	r->done = done;
 	r->arg = arg;
 	return r;
@@ -194,13 +315,20 @@ int lib_run_start(sd_event *ev, const struct lib_run_opts *o, lib_run_done_fn do
 	int err = 0, rc;
 	ssize_t n;
 
-	if (!o || !o->argv || !o->argv[0] || !out)
+	if (!o || !o->argv || !o->argv[0] || !out || o->output_max > LIB_RUN_OUTPUT_LIMIT ||
+	    o->kill_signal < 0 || o->kill_signal >= NSIG)
 		return -EINVAL;
 	r = run_new(ev, done, arg);
 	if (!r)
 		return -ENOMEM;
+	if (o->kill_signal)
+		r->kill_sig = o->kill_signal;
+	if (o->stuck_usec)
+		r->stuck_usec = o->stuck_usec;
 	if (o->capture) {
-		r->buf = malloc(LIB_RUN_OUTPUT_MAX + 1);
+		r->max = o->output_max ? o->output_max : LIB_RUN_OUTPUT_MAX;
+		r->cap = r->max < 4096 ? r->max : 4096;
+		r->buf = malloc(r->cap + 1);
 		if (!r->buf || pipe2(outp, O_CLOEXEC) < 0) {
 			rc = r->buf ? -errno : -ENOMEM;
 			goto fail;
@@ -372,16 +500,22 @@ void lib_run_destroy(struct lib_run *r)
 	if (!r)
 		return;
 	if (r->running && !r->adopted) {
-		lib_run_signal(r, SIGKILL);
+		bool ended = false;
+		if (!r->stuck) /* a stuck one was killed already */
+			lib_run_signal(r, SIGKILL);
 		/* Reap it so no zombie is left; SIGKILL takes effect at once
-		 * unless the child sits in uninterruptible sleep. */
-		for (int i = 0; i < 100; i++) {
+		 * unless the child sits in uninterruptible sleep. One known to
+		 * be stuck is not waited for. */
+		for (int i = 0; i < (r->stuck ? 1 : 100) && !ended; i++) {
 			pid_t w = waitpid(r->pid, NULL, WNOHANG);
-			if (w == r->pid || (w < 0 && errno != EINTR))
+			ended = w == r->pid || (w < 0 && errno != EINTR);
+			if (ended)
 				break;
 			struct timespec ms = {0, 1000000};
 			nanosleep(&ms, NULL);
 		}
+		if (!ended)
+			hand_to_reaper(r);
 	}
 	release_sources(r);
 	sd_event_unref(r->ev);
@@ -413,6 +547,9 @@ const char *lib_run_describe(const struct lib_run_result *res, char *buf, size_t
 		break;
 	case LIB_RUN_GONE:
 		snprintf(buf, len, "ended (status unknown: adopted process)");
+		break;
+	case LIB_RUN_STUCK:
+		snprintf(buf, len, "did not end after being killed (stuck in the kernel?)");
 		break;
 	}
 	return buf;

@@ -15,6 +15,15 @@
  *     is reported as such, not as "killed by signal 9".
  * Completion is reported through the caller's sd-event loop; nothing blocks.
  *
+ * A child stuck in the kernel (state D: I/O on a hung SAN path) is not ended
+ * by SIGKILL until its I/O returns, which may be never. So after every kill
+ * lib_run sends (the deadline's, lib_run_stop's), a child that has not ended
+ * within stuck_usec is reported as LIB_RUN_STUCK and the caller is free: it
+ * may destroy the run at once. lib_run keeps the pid and reaps it when it
+ * finally ends, without a callback: no zombie, no second callback. (The
+ * reaper belongs to the event loop: freeing the loop first drops it, and the
+ * process is then reaped by nobody until this process exits.)
+ *
  * A process that this process did not start (one found again after a
  * daemon restart, by its pid file) can be adopted: it is watched with a
  * pidfd, and its end is reported the same way, with the status unknown.
@@ -49,15 +58,29 @@ struct lib_run_opts {
 	/* Given to the child as its stdin (NULL = /dev/null); at most
 	 * LIB_RUN_STDIN_MAX bytes (-E2BIG), written before the child starts. */
 	const char *stdin_data;
+	/* Most output captured (0 = LIB_RUN_OUTPUT_MAX, at most
+	 * LIB_RUN_OUTPUT_LIMIT, else -EINVAL); the rest is discarded and the
+	 * result says so (truncated). */
+	size_t output_max;
+	/* After a kill, how long the child may take to end before it is
+	 * reported stuck (0 = LIB_RUN_STUCK_USEC). */
+	uint64_t stuck_usec;
+	/* The signal of the deadline's and lib_run_stop's kill: 0 = SIGKILL.
+	 * Another one is for tests only: a child that survives it (SIGSTOP)
+	 * stands in for a child in state D, which SIGKILL does not end. */
+	int kill_signal;
 };
 
 #define LIB_RUN_STDIN_MAX 4096
+#define LIB_RUN_OUTPUT_LIMIT (16u * 1024 * 1024)
+#define LIB_RUN_STUCK_USEC (2ULL * 1000000)
 
 enum lib_run_end {
 	LIB_RUN_EXITED = 0, /* exit_code is valid */
 	LIB_RUN_SIGNALED,   /* signal is valid */
 	LIB_RUN_TIMED_OUT,  /* the deadline passed; the group was killed */
 	LIB_RUN_GONE,       /* an adopted process ended; its status is unknown */
+	LIB_RUN_STUCK,      /* killed, it did not end within stuck_usec; reaped later */
 };
 
 struct lib_run_result {
@@ -66,6 +89,7 @@ struct lib_run_result {
 	int signal;
 	const char *output; /* NUL-terminated, "" when not captured */
 	size_t output_len;
+	bool truncated; /* more output than output_max: the rest was discarded */
 };
 
 typedef void (*lib_run_done_fn)(struct lib_run *run, const struct lib_run_result *res, void *arg);
@@ -75,13 +99,15 @@ int lib_run_start(sd_event *ev, const struct lib_run_opts *opts, lib_run_done_fn
 /* Watch a running process we did not start. -ESRCH if it is gone. */
 int lib_run_adopt(sd_event *ev, pid_t pid, lib_run_done_fn done, void *arg, struct lib_run **out);
 pid_t lib_run_pid(const struct lib_run *run);
+/* True until the process has ended, also after LIB_RUN_STUCK was reported. */
 bool lib_run_running(const struct lib_run *run);
 /* Send `sig` to the process group of the child. */
 int lib_run_signal(struct lib_run *run, int sig);
 /* Polite stop: SIGTERM to the group now, SIGKILL after grace_usec if still running.
  * The done callback still fires when it ends. */
 int lib_run_stop(struct lib_run *run, uint64_t grace_usec);
-/* Free; kills the group with SIGKILL if it still runs; no callback afterwards. */
+/* Free; kills the group with SIGKILL if it still runs; no callback afterwards.
+ * Never waits for a child stuck in the kernel: that one is reaped later. */
 void lib_run_destroy(struct lib_run *run);
 
 /* Free without touching the process: it goes on running, unwatched. Used
@@ -89,7 +115,8 @@ void lib_run_destroy(struct lib_run *run);
 void lib_run_detach(struct lib_run *run);
 
 /* Describe a result in words ("exited with status 1", "killed by signal 9
- * (Killed)", "timed out") into buf; returns buf. */
+ * (Killed)", "timed out and was killed", "did not end after being killed
+ * (stuck in the kernel?)") into buf; returns buf. */
 const char *lib_run_describe(const struct lib_run_result *res, char *buf, size_t len);
 
 /* Run to completion with a private event loop (for tools and tests, never in

@@ -1,7 +1,9 @@
 /*
  * test_lib.c - the child-process runner: argv without a shell, captured
  * output, exit status and signal apart, deadlines that kill the whole
- * process group, closed descriptors, adoption; and the file helpers.
+ * process group, closed descriptors, adoption; a child that the kill does
+ * not end reported stuck and reaped later without a second callback; bounded
+ * and larger output; and the file helpers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -162,6 +165,176 @@ static void test_own_process_group(void **state)
 	free(out);
 }
 
+/* --- a child that its kill does not end -------------------------------------
+ * A process in state D (I/O on a hung path) is not ended by SIGKILL until its
+ * I/O returns. A unit test cannot put a process in state D, so the kill is
+ * SIGSTOP here (kill_signal, for tests only): the child then neither runs nor
+ * ends, as a child in state D does; the test's own SIGKILL later plays the
+ * I/O that finally returns. */
+
+struct stuck_cb {
+	int calls;
+	enum lib_run_end end;
+	char out[64];
+	pid_t pid;
+	bool destroy; /* destroy the run in its callback, as callers do */
+};
+
+static void on_stuck_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct stuck_cb *c = arg;
+
+	c->calls++;
+	c->end = res->end;
+	c->pid = lib_run_pid(run);
+	snprintf(c->out, sizeof(c->out), "%s", res->output);
+	if (c->destroy)
+		lib_run_destroy(run);
+}
+
+static uint64_t mono_usec(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+static char proc_state(pid_t pid) /* 0 when gone (reaped) */
+{
+	char path[64], *st = NULL, c;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (lib_read_file(path, &st) < 0)
+		return 0;
+	char *p = strrchr(st, ')');
+	c = p && p[1] && p[2] ? p[2] : '?';
+	free(st);
+	return c;
+}
+
+static struct lib_run *start_stuck(sd_event *ev, struct stuck_cb *c)
+{
+	const char *argv[] = {"sh", "-c", "echo before; exec sleep 30", NULL};
+	struct lib_run_opts o = {.argv = argv,
+	                         .netns_fd = -1,
+	                         .capture = true,
+	                         .out_fd = -1,
+	                         .timeout_usec = 100000,
+	                         .stuck_usec = 200000,
+	                         .kill_signal = SIGSTOP};
+	struct lib_run *run = NULL;
+
+	assert_int_equal(lib_run_start(ev, &o, on_stuck_end, c, &run), 0);
+	uint64_t t0 = mono_usec();
+	for (int i = 0; i < 300 && !c->calls; i++)
+		assert_true(sd_event_run(ev, 10000) >= 0);
+	uint64_t took = mono_usec() - t0;
+	assert_int_equal(c->calls, 1);
+	assert_int_equal(c->end, LIB_RUN_STUCK);
+	assert_string_equal(c->out, "before\n");
+	/* the deadline (0.1 s) plus the grace after the kill (0.2 s) */
+	assert_true(took >= 300000);
+	assert_true(took < 1500000);
+	assert_int_equal(proc_state(c->pid), 'T'); /* still there, not ended */
+	return run;
+}
+
+static void let_it_end(sd_event *ev, const struct stuck_cb *c, struct lib_run *kept)
+{
+	assert_int_equal(kill(c->pid, SIGKILL), 0);
+	for (int i = 0; i < 200 && proc_state(c->pid); i++)
+		assert_true(sd_event_run(ev, 10000) >= 0);
+	assert_int_equal(proc_state(c->pid), 0); /* reaped: no zombie left */
+	if (kept)
+		assert_false(lib_run_running(kept));
+	for (int i = 0; i < 5; i++)
+		assert_true(sd_event_run(ev, 10000) >= 0);
+	assert_int_equal(c->calls, 1); /* and no second callback */
+}
+
+static void block_sigchld(void)
+{
+	sigset_t m;
+
+	sigemptyset(&m);
+	sigaddset(&m, SIGCHLD);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &m, NULL), 0);
+}
+
+static void test_stuck_destroyed_in_callback(void **state)
+{
+	struct stuck_cb c = {.destroy = true};
+	sd_event *ev;
+	char how[96];
+	struct lib_run_result r = {.end = LIB_RUN_STUCK};
+
+	block_sigchld();
+	assert_int_equal(sd_event_new(&ev), 0);
+	start_stuck(ev, &c);
+	/* The caller is free: the run is gone, the process is still there. */
+	assert_int_equal(kill(c.pid, 0), 0);
+	let_it_end(ev, &c, NULL);
+	sd_event_unref(ev);
+	assert_string_equal(lib_run_describe(&r, how, sizeof(how)),
+	                    "did not end after being killed (stuck in the kernel?)");
+}
+
+static void test_stuck_kept_then_ends(void **state)
+{
+	struct stuck_cb c = {0};
+	sd_event *ev;
+
+	block_sigchld();
+	assert_int_equal(sd_event_new(&ev), 0);
+	struct lib_run *run = start_stuck(ev, &c);
+	assert_true(lib_run_running(run)); /* it has not ended */
+	let_it_end(ev, &c, run);
+	lib_run_destroy(run);
+	sd_event_unref(ev);
+}
+
+static void test_stuck_loop_freed_first(void **state)
+{
+	struct stuck_cb c = {.destroy = true};
+	sd_event *ev;
+	int st;
+
+	block_sigchld();
+	assert_int_equal(sd_event_new(&ev), 0);
+	start_stuck(ev, &c);
+	/* The loop goes with its reaper (no leak under ASan); the process is
+	 * then nobody's to reap but ours. */
+	sd_event_unref(ev);
+	assert_int_equal(kill(c.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(c.pid, &st, 0), c.pid);
+	assert_true(WIFSIGNALED(st));
+}
+
+static void test_output_bounds(void **state)
+{
+	const char *big[] = {"sh", "-c", "head -c 200000 /dev/zero | tr '\\0' a", NULL};
+	struct lib_run_opts o = {.argv = big, .netns_fd = -1, .capture = true, .out_fd = -1};
+	struct lib_run_result r;
+	char *out = NULL;
+
+	/* The default bound: 64 KiB kept, the rest discarded, and said so. */
+	assert_int_equal(lib_run_sync(&o, &r, &out), 0);
+	assert_int_equal(r.output_len, LIB_RUN_OUTPUT_MAX);
+	assert_true(r.truncated);
+	assert_int_equal(strlen(out), LIB_RUN_OUTPUT_MAX);
+	free(out);
+	/* A caller that needs more asks for it. */
+	o.output_max = 1024 * 1024;
+	assert_int_equal(lib_run_sync(&o, &r, &out), 0);
+	assert_int_equal(r.output_len, 200000);
+	assert_false(r.truncated);
+	assert_int_equal(strspn(out, "a"), 200000);
+	free(out);
+	o.output_max = LIB_RUN_OUTPUT_LIMIT + 1;
+	assert_int_equal(lib_run_sync(&o, &r, NULL), -EINVAL);
+}
+
 static void test_files(void **state)
 {
 	char dir[] = "/tmp/test_lib_fs.XXXXXX", path[128], *text = NULL;
@@ -227,6 +400,10 @@ int main(void)
 	    cmocka_unit_test(test_timeout_kills_group),
 	    cmocka_unit_test(test_fds_closed),
 	    cmocka_unit_test(test_own_process_group),
+	    cmocka_unit_test(test_stuck_destroyed_in_callback),
+	    cmocka_unit_test(test_stuck_kept_then_ends),
+	    cmocka_unit_test(test_stuck_loop_freed_first),
+	    cmocka_unit_test(test_output_bounds),
 	    cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test(test_b64),
