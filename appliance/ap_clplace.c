@@ -99,8 +99,12 @@ void ap_cl_master_place(struct ap_cluster *c)
 	next = malloc(sizeof(*next));
 	if (!next)
 		return;
-	vs_place(c->hooks.config(c->arg), names, n, c->reports, c->n_reports, c->placement, next,
-	         notes, AP_MSG_MAX_NOTES, &nn);
+	if (vs_place(c->hooks.config(c->arg), names, n, c->reports, c->n_reports, c->placement,
+	             next, notes, AP_MSG_MAX_NOTES, &nn) < 0) {
+		lib_err("cluster: out of memory computing the placement");
+		free(next);
+		return;
+	}
 	/* A node that left holding VSs is powered off before they move. */
 	const char *victim = vs_place_to_fence(c->placement, next, names, n, ap_cl_needs_fence, c);
 	const char *hvs;
@@ -222,7 +226,7 @@ static void save_reports(struct ap_cluster *c)
 void ap_cl_send_report(struct ap_cluster *c, bool force)
 {
 	struct ap_msg m = {.type = AP_MSG_REPORT};
-	struct vs_node_report *r = &m.report.report;
+	struct vs_node_report *r;
 	json_t *states = json_object(), *st;
 	const char *vs;
 	char err[VS_ERR_LEN], *text = NULL;
@@ -232,9 +236,16 @@ void ap_cl_send_report(struct ap_cluster *c, bool force)
 		json_decref(states);
 		return;
 	}
+	r = m.report.report = calloc(1, sizeof(*r));
+	if (!r) {
+		lib_err("cluster: out of memory making this node's report");
+		json_decref(states);
+		return;
+	}
 	snprintf(r->node, sizeof(r->node), "%s", c->node);
 	if (!c->hooks.report(c->arg, r, states)) {
 		json_decref(states);
+		free(r);
 		return; /* sent once it can be: ap_cluster_local_changed */
 	}
 	if (r->capacity < 1)
@@ -253,12 +264,12 @@ void ap_cl_send_report(struct ap_cluster *c, bool force)
 	json_decref(states);
 	if (ap_msg_encode(&m, &text, &len, err, sizeof(err)) < 0) {
 		lib_err("cluster: this node's report cannot be sent: %s", err);
-		free(m.report.states);
+		ap_msg_clear(&m);
 		return;
 	}
 	if (!force && c->last_report && strcmp(text, c->last_report) == 0) {
 		free(text);
-		free(m.report.states);
+		ap_msg_clear(&m);
 		return;
 	}
 	free(c->last_report);
@@ -267,12 +278,12 @@ void ap_cl_send_report(struct ap_cluster *c, bool force)
 		free(c->last_report);
 		c->last_report = NULL;
 	}
-	free(m.report.states);
+	ap_msg_clear(&m);
 }
 
 void ap_cl_on_report(struct ap_cluster *c, uint32_t from, const struct ap_msg *m)
 {
-	const struct vs_node_report *r = &m->report.report;
+	const struct vs_node_report *r = m->report.report;
 	int i;
 
 	if (!ap_cl_node_named(c, r->node))

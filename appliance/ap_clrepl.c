@@ -39,7 +39,7 @@ void ap_cl_reply_pending(struct ap_cluster *c, uint64_t req, json_t *resp)
  * `version` is what the message said the document is. */
 static int adopt_doc(struct ap_cluster *c, json_t *doc, uint64_t version)
 {
-	struct vs_config *tmp = malloc(sizeof(*tmp));
+	struct vs_config *tmp = calloc(1, sizeof(*tmp));
 	char err[VS_ERR_LEN];
 	int rc;
 
@@ -54,6 +54,7 @@ static int adopt_doc(struct ap_cluster *c, json_t *doc, uint64_t version)
 		c->hooks.adopt(c->arg, tmp);
 	else
 		lib_err("cluster: a delivered configuration is invalid: %s", err);
+	vs_config_free(tmp);
 	free(tmp);
 	return rc;
 }
@@ -75,7 +76,7 @@ void ap_cl_on_cfg(struct ap_cluster *c, const struct ap_msg *m)
 			              "nothing was changed: try again."));
 		return;
 	}
-	next = malloc(sizeof(*next));
+	next = calloc(1, sizeof(*next));
 	rc = next ? vs_config_apply_delta(cfg, m->cfg.delta, next, err, sizeof(err)) : -ENOMEM;
 	if (rc == 0 && next->version != m->cfg.version)
 		rc = -EINVAL;
@@ -83,6 +84,7 @@ void ap_cl_on_cfg(struct ap_cluster *c, const struct ap_msg *m)
 		lib_err("cluster: a change from %s (version %llu) cannot be applied: %s",
 		        m->cfg.origin, (unsigned long long)m->cfg.version,
 		        rc == -ENOMEM ? "out of memory" : err);
+		vs_config_free(next);
 		free(next);
 		if (mine)
 			ap_cl_reply_pending(c, m->cfg.req,
@@ -91,6 +93,7 @@ void ap_cl_on_cfg(struct ap_cluster *c, const struct ap_msg *m)
 		return;
 	}
 	c->hooks.adopt(c->arg, next);
+	vs_config_free(next);
 	free(next);
 	char msg[AP_MSG_TEXT_MAX + 1];
 	snprintf(msg, sizeof(msg), "%s (by uid %u on %s, configuration version %llu)", m->cfg.what,

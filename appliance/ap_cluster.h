@@ -53,8 +53,10 @@
 
 struct ap_cluster_hooks {
 	const struct vs_config *(*config)(void *arg);
-	/* A configuration delivered by the cluster: persist it, converge to it. */
-	void (*adopt)(void *arg, const struct vs_config *cfg);
+	/* A configuration delivered by the cluster: persist it, converge to it.
+	 * The hook may take cfg's contents (vs_config_swap, no copy): the
+	 * cluster frees whatever cfg holds afterwards. */
+	void (*adopt)(void *arg, struct vs_config *cfg);
 	/* Store one event (replicated: every node stores the same ones). */
 	void (*store_event)(void *arg, const struct vs_event *ev);
 	/* Fill this node's report (LUNs, healthy ports) and VS states; false

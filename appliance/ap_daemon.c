@@ -87,6 +87,7 @@ struct ap_daemon {
 	struct ap_fence *check; /* `vsadm fence check` in flight */
 	uint64_t check_conn;
 	sd_event_source *evflush; /* commits the queued events */
+	bool luns_capped;         /* said once: more LUNs than a report holds */
 };
 
 /* --- event log ------------------------------------------------------------ */
@@ -391,19 +392,16 @@ static bool port_exists(const char *port, void *arg)
 static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *what, uid_t uid)
 {
 	if (ap_cluster_enabled(d->cluster)) {
-		struct vs_config *next = malloc(sizeof(*next));
+		/* Nothing changes here before the cluster delivers it: the
+		 * configuration goes back to the one before the change (the two
+		 * exchange places, nothing is copied) and the changed one is
+		 * proposed. */
+		struct vs_config *next = d->cfg;
 		char err[VS_ERR_LEN];
-		int rc = next ? 0 : -ENOMEM;
-		if (next) {
-			memcpy(next, d->cfg, sizeof(*next));
-			/* Nothing changes here before the cluster delivers it. */
-			memcpy(d->cfg, d->before, sizeof(*next));
-			rc = ap_cluster_propose(d->cluster, next, d->cfg->version, conn, uid, vs,
-			                        what, err, sizeof(err));
-			free(next);
-		} else {
-			snprintf(err, sizeof(err), "Out of memory.");
-		}
+		d->cfg = d->before;
+		d->before = next;
+		int rc = ap_cluster_propose(d->cluster, next, d->cfg->version, conn, uid, vs, what,
+		                            err, sizeof(err));
 		if (rc < 0) {
 			ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
 			return rc;
@@ -790,8 +788,12 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 		ap_ctl_reply(d->ctl, conn, b ? ap_ok(NULL, b) : ap_error("%s", err));
 		return;
 	}
-	/* Every request below changes the configuration. */
-	memcpy(d->before, d->cfg, sizeof(*d->cfg));
+	/* Every request below changes the configuration (a deep copy of the
+	 * configuration: the one to go back to in a cluster). */
+	if (vs_config_copy(d->before, d->cfg) < 0) {
+		ap_ctl_reply(d->ctl, conn, ap_error("Out of memory."));
+		return;
+	}
 	if (strcmp(cmd, "vserver.create") == 0) {
 		json_int_t prio = 50;
 		rc = vs_json_int(args, "priority", 0, 100, &prio) < 0 ? -EINVAL : 0;
@@ -1022,14 +1024,14 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 
 /* --- life ------------------------------------------------------------------------ */
 
-static void cl_adopt(void *arg, const struct vs_config *cfg)
+static void cl_adopt(void *arg, struct vs_config *cfg)
 {
 	struct ap_daemon *d = arg;
 
-	memcpy(d->cfg, cfg, sizeof(*cfg));
+	vs_config_swap(d->cfg, cfg); /* taken, not copied; the cluster frees the old one */
 	if (vs_store_save_config(d->store, d->cfg) < 0)
 		lib_err("cluster: cannot persist configuration version %llu",
-		        (unsigned long long)cfg->version);
+		        (unsigned long long)d->cfg->version);
 	sync_runtimes(d);
 	if (d->ports)
 		ap_ports_config_changed(d->ports);
@@ -1071,7 +1073,16 @@ static bool cl_report(void *arg, struct vs_node_report *r, json_t *states)
 	const struct fx_lun_info *luns;
 	int n = ap_luns_list(d->luns, &luns);
 	r->n_luns = 0;
-	for (int i = 0; i < n && r->n_luns + 2 <= VS_REPORT_MAX_LUNS; i++) {
+	for (int i = 0; i < n; i++) {
+		if (r->n_luns + 2 > VS_REPORT_MAX_LUNS) {
+			/* Loudly: a VS on a LUN left out cannot run here. */
+			if (!d->luns_capped)
+				lib_warn("this node sees more LUNs than a report holds (%d "
+				         "entries): %d of %d are left out",
+				         VS_REPORT_MAX_LUNS, n - i, n);
+			d->luns_capped = true;
+			break;
+		}
 		if (strcmp(luns[i].type, "ext4") != 0 || !luns[i].mmp)
 			continue; /* served only with MMP */
 		if (lun_failed_here(d, &luns[i]))
@@ -1210,7 +1221,7 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	rc = vs_store_load_config(d->store, d->cfg);
 	if (rc < 0)
 		goto fail;
-	d->before = malloc(sizeof(*d->before));
+	d->before = calloc(1, sizeof(*d->before));
 	if (!d->before) {
 		rc = -ENOMEM;
 		goto fail;
@@ -1304,7 +1315,9 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	}
 	d->evflush = sd_event_source_disable_unref(d->evflush);
 	vs_store_close(d->store); /* writes what is still queued */
+	vs_config_free(d->before);
 	free(d->before);
+	vs_config_free(d->cfg);
 	free(d->cfg);
 	free(d->node);
 	free(d->run_dir);

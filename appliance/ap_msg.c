@@ -452,13 +452,15 @@ static int dec_full(const struct at *at, json_t *o, struct ap_msg *m)
 
 static int dec_report(const struct at *at, json_t *o, struct ap_msg *m)
 {
-	struct vs_node_report *r = &m->report.report;
+	struct vs_node_report *r = m->report.report = calloc(1, sizeof(*r));
 	json_t *rep = NULL, *arr, *e, *states = NULL;
 	char node[VS_NAME_MAX + 1];
 	int64_t cap;
 	size_t i;
 	int n, rc;
 
+	if (!r)
+		return -ENOMEM;
 	if ((rc = get_str(at, o, "node", true, S_NAME, node, VS_NAME_MAX)) < 0 ||
 	    (rc = get_object(at, o, "report", &rep)) < 0 ||
 	    (rc = get_str(at, rep, "node", true, S_NAME, r->node, VS_NAME_MAX)) < 0 ||
@@ -652,6 +654,7 @@ void ap_msg_clear(struct ap_msg *m)
 	free(m->sync.map);
 	free(m->sync.marks);
 	free(m->report.states);
+	free(m->report.report);
 	free(m->place.map);
 	free(m->place.notes);
 	free(m->evs.events);
@@ -709,7 +712,7 @@ static json_t *enc_body(const struct ap_msg *m)
 		o = json_pack("{s:O, s:s}", "doc", m->full.doc, "by", m->full.by);
 		break;
 	case AP_MSG_REPORT: {
-		const struct vs_node_report *r = &m->report.report;
+		const struct vs_node_report *r = m->report.report;
 		json_t *luns = json_array(), *ports = json_array(), *st = json_object();
 		for (int i = 0; i < r->n_luns; i++)
 			json_array_append_new(luns, json_string(r->luns[i]));
@@ -759,7 +762,8 @@ int ap_msg_encode(const struct ap_msg *m, char **out, size_t *len, char *err, si
 	int rc;
 
 	*out = NULL;
-	if (m->type <= AP_MSG_NONE || m->type >= AP_MSG_NTYPES)
+	if (m->type <= AP_MSG_NONE || m->type >= AP_MSG_NTYPES ||
+	    (m->type == AP_MSG_REPORT && !m->report.report))
 		abort(); /* programmer error */
 	o = enc_body(m);
 	if (!o)
@@ -815,7 +819,7 @@ int ap_msg_check_sender(const struct ap_msg *m, const char *sender, const char *
 		break;
 	case AP_FROM_SELF:
 		self = m->type == AP_MSG_SYNC     ? m->sync.node
-		       : m->type == AP_MSG_REPORT ? m->report.report.node
+		       : m->type == AP_MSG_REPORT ? (m->report.report ? m->report.report->node : "")
 		                                  : m->ev.node;
 		if (strcmp(self, sender) != 0)
 			return fail(-EPERM, err, errlen, "A '%s' message from %s speaks for %s.",

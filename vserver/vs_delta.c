@@ -30,18 +30,6 @@ static int index_of(const struct vs_config *cfg, const char *name, int hint)
 	return -1;
 }
 
-static bool same_vs(const struct vs_vserver *a, const struct vs_vserver *b)
-{
-	if (memcmp(a, b, sizeof(*a)) == 0)
-		return true;
-	/* Bytes past a list's end may differ: compare what is serialised. */
-	json_t *ja = vs_vserver_to_json(a), *jb = vs_vserver_to_json(b);
-	bool same = ja && jb && json_equal(ja, jb);
-	json_decref(ja);
-	json_decref(jb);
-	return same;
-}
-
 json_t *vs_config_delta(const struct vs_config *from, const struct vs_config *to)
 {
 	json_t *d = json_pack("{s:I, s:[], s:[]}", "version", (json_int_t)to->version, "vservers",
@@ -52,7 +40,7 @@ json_t *vs_config_delta(const struct vs_config *from, const struct vs_config *to
 		return NULL;
 	for (int i = 0; i < to->n_vservers; i++) {
 		int k = index_of(from, to->vservers[i].name, i);
-		if (k >= 0 && same_vs(&from->vservers[k], &to->vservers[i]))
+		if (k >= 0 && vs_vserver_equal(&from->vservers[k], &to->vservers[i]))
 			continue;
 		json_array_append_new(set, vs_vserver_to_json(&to->vservers[i]));
 	}
@@ -78,6 +66,7 @@ static int put_vs(struct vs_config *cfg, const json_t *doc, char *err, size_t er
 		return vs_fail(-EINVAL, err, errlen, "A virtual server of a change has no name.");
 	at = index_of(cfg, name, -1);
 	if (at >= 0) {
+		vs_vserver_free(&cfg->vservers[at]);
 		memmove(&cfg->vservers[at], &cfg->vservers[at + 1],
 		        (size_t)(cfg->n_vservers - at - 1) * sizeof(cfg->vservers[0]));
 		cfg->n_vservers--;
@@ -85,16 +74,13 @@ static int put_vs(struct vs_config *cfg, const json_t *doc, char *err, size_t er
 	rc = vs_json_load_vs(doc, cfg, err, errlen);
 	if (rc < 0 || at < 0)
 		return rc;
-	/* Back to its place: the new entry is the last one. */
-	struct vs_vserver *tmp = malloc(sizeof(*tmp));
-	if (!tmp)
-		return -ENOMEM;
+	/* Back to its place: the new entry is the last one (moved, not copied:
+	 * the lists go with it). */
 	int last = cfg->n_vservers - 1;
-	*tmp = cfg->vservers[last];
+	struct vs_vserver moved = cfg->vservers[last];
 	memmove(&cfg->vservers[at + 1], &cfg->vservers[at],
 	        (size_t)(last - at) * sizeof(cfg->vservers[0]));
-	cfg->vservers[at] = *tmp;
-	free(tmp);
+	cfg->vservers[at] = moved;
 	return 0;
 }
 
@@ -116,7 +102,8 @@ int vs_config_apply_delta(const struct vs_config *from, const json_t *delta, str
 	if ((uint64_t)version <= from->version)
 		return vs_fail(-EINVAL, err, errlen,
 		               "A configuration change is not newer than the configuration.");
-	memcpy(out, from, sizeof(*out));
+	if (vs_config_copy(out, from) < 0)
+		return vs_fail(-ENOMEM, err, errlen, "Out of memory.");
 	if (groups) {
 		out->n_fgroups = 0;
 		if ((rc = vs_json_load_fgroups(groups, out, err, errlen)) < 0)

@@ -16,7 +16,9 @@
  *    "deleted": ["name", ...], "fgroups": [...]?, "fences": [...]?}
  *
  * Memory: vs_config_delta returns a new reference (json_decref). `out` of
- * vs_config_apply_delta is caller-owned and overwritten.
+ * vs_config_apply_delta is caller-owned and initialised (vs_config_init); it
+ * is replaced by a deep copy of `from` with the change applied, and the
+ * caller frees it (vs_config_free) whatever the result.
  * Errors: -EINVAL with one sentence in err (a malformed delta, or a change
  * the model refuses), -ENOMEM; `out` is then unspecified (never adopt it).
  */

@@ -267,7 +267,7 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 	size_t i;
 	int rc;
 
-	memset(cfg, 0, sizeof(*cfg));
+	vs_config_free(cfg);
 	if (json_unpack((json_t *)j, "{s:o}", "vservers", &arr) < 0 || !json_is_array(arr) ||
 	    vs_json_int(j, "version", 0, INT64_MAX, &version) != 0) {
 		snprintf(err, errlen, "The configuration document is malformed.");

@@ -394,6 +394,9 @@ int vs_config_create(struct vs_config *cfg, const char *name, int priority, bool
 		return vs_fail(-E2BIG, err, errlen,
 		               "The cluster already has the maximum of %d virtual servers.",
 		               VS_MAX_VSERVERS);
+	if (vs_grow((void **)&cfg->vservers, &cfg->cap_vservers, cfg->n_vservers,
+	            sizeof(cfg->vservers[0]), VS_MAX_VSERVERS) < 0)
+		return vs_fail(-ENOMEM, err, errlen, "Out of memory.");
 	vs = &cfg->vservers[cfg->n_vservers];
 	memset(vs, 0, sizeof(*vs));
 	copy(vs->name, sizeof(vs->name), name);
@@ -422,6 +425,7 @@ int vs_config_delete(struct vs_config *cfg, const char *name, bool force, char *
 		    "--force to stop and delete it.",
 		    name);
 	i = vs - cfg->vservers;
+	vs_vserver_free(vs);
 	memmove(&cfg->vservers[i], &cfg->vservers[i + 1],
 	        (size_t)(cfg->n_vservers - i - 1) * sizeof(*vs));
 	cfg->n_vservers--;
@@ -490,6 +494,9 @@ int vs_config_vip_add(struct vs_config *cfg, const char *name, const char *addr_
 		return vs_fail(-E2BIG, err, errlen,
 		               "'%s' already has the maximum of %d virtual IPs.", name,
 		               VS_MAX_VIPS);
+	if (vs_grow((void **)&vs->vips, &vs->cap_vips, vs->n_vips, sizeof(vs->vips[0]),
+	            VS_MAX_VIPS) < 0)
+		return vs_fail(-ENOMEM, err, errlen, "Out of memory.");
 	copy(vip.home_port, sizeof(vip.home_port), home_port);
 	vs->vips[vs->n_vips++] = vip;
 	cfg->version++;
@@ -686,6 +693,9 @@ int vs_config_export_add(struct vs_config *cfg, const char *name, const char *ps
 	rc = new_export_id(vs, &ex.id, err, errlen);
 	if (rc < 0)
 		return rc;
+	if (vs_grow((void **)&vs->exports, &vs->cap_exports, vs->n_exports, sizeof(vs->exports[0]),
+	            VS_MAX_EXPORTS) < 0)
+		return vs_fail(-ENOMEM, err, errlen, "Out of memory.");
 	vs->next_export_id = ex.id + 1;
 	vs->exports[vs->n_exports++] = ex;
 	cfg->version++;
@@ -757,6 +767,9 @@ int vs_config_share_add(struct vs_config *cfg, const char *name, const char *sha
 	if (vs->n_shares >= VS_MAX_SHARES)
 		return vs_fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d shares.",
 		               name, VS_MAX_SHARES);
+	if (vs_grow((void **)&vs->shares, &vs->cap_shares, vs->n_shares, sizeof(vs->shares[0]),
+	            VS_MAX_SHARES) < 0)
+		return vs_fail(-ENOMEM, err, errlen, "Out of memory.");
 	copy(sh.name, sizeof(sh.name), share);
 	copy(sh.fs, sizeof(sh.fs), fsname);
 	sh.ro = ro;

@@ -6,9 +6,19 @@
  * plain data of one VS and of the whole configuration, and the checks that
  * every change must pass before it is applied.
  *
- * Memory: all structs are plain values with fixed-size arrays, so they can be
- * copied with assignment and need no destroy. Limits (VS_MAX_*) are part of
- * the contract; exceeding one is a validation error, never a truncation.
+ * Memory: a configuration owns its list of VSs, and a VS owns its lists of
+ * VIPs, exports and shares (pointer, count, capacity; grown by doubling), so
+ * a configuration of 1,000 VSs costs what it holds, not 1,000 times the
+ * largest VS. Failover groups, fence devices and file systems stay fixed
+ * arrays (16, 16 and 8: a cluster has at most 16 nodes). An all-zero struct
+ * is an empty, valid configuration or VS (vs_config_init); whoever holds
+ * one frees it with vs_config_free / vs_vserver_free. A struct vs_config or
+ * struct vs_vserver is therefore never copied by assignment or memcpy (that
+ * would share its lists): vs_config_copy / vs_vserver_copy make deep copies;
+ * moving one (an assignment after which the source is never used or freed)
+ * is allowed and is how lists are reordered. Limits (VS_MAX_*) are part of
+ * the contract; exceeding one is refused with one sentence, never a
+ * truncation.
  *
  * Errors: validation functions return 0 or a negative errno (-EINVAL for a
  * malformed value, -EEXIST for a clash, -ENOENT for a missing reference,
@@ -22,17 +32,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VS_NAME_MAX 31  /* VS, file system and node names */
-#define VS_SHARE_MAX 63 /* SMB share names */
-#define VS_PATH_MAX 255 /* pseudo paths and sub-directories */
-#define VS_PORT_MAX 15  /* IFNAMSIZ - 1 */
-#define VS_LUN_MAX 63   /* the value of LABEL=... or UUID=... */
-#define VS_ADDR_MAX 45  /* INET6_ADDRSTRLEN - 1 */
-#define VS_MAX_VIPS 8
-#define VS_MAX_FS 8
-#define VS_MAX_EXPORTS 32
-#define VS_MAX_SHARES 32
-#define VS_MAX_VSERVERS 256
+#define VS_NAME_MAX 31       /* VS, file system and node names */
+#define VS_SHARE_MAX 63      /* SMB share names */
+#define VS_PATH_MAX 255      /* pseudo paths and sub-directories */
+#define VS_PORT_MAX 15       /* IFNAMSIZ - 1 */
+#define VS_LUN_MAX 63        /* the value of LABEL=... or UUID=... */
+#define VS_ADDR_MAX 45       /* INET6_ADDRSTRLEN - 1 */
+#define VS_MAX_VIPS 64       /* per VS */
+#define VS_MAX_FS 8          /* per VS (a fixed array) */
+#define VS_MAX_EXPORTS 256   /* per VS */
+#define VS_MAX_SHARES 256    /* per VS */
+#define VS_MAX_VSERVERS 4096 /* per cluster */
 #define VS_MAX_FGROUPS 16
 #define VS_FG_MAX_PORTS 8
 
@@ -102,10 +112,11 @@ struct vs_vserver {
 	enum vs_admin admin;
 	uint32_t next_export_id;
 	int n_vips, n_fs, n_exports, n_shares;
-	struct vs_vip vips[VS_MAX_VIPS];
+	int cap_vips, cap_exports, cap_shares; /* allocated entries of the lists */
+	struct vs_vip *vips;                   /* owned: n_vips entries */
 	struct vs_fs fs[VS_MAX_FS];
-	struct vs_export exports[VS_MAX_EXPORTS];
-	struct vs_share shares[VS_MAX_SHARES];
+	struct vs_export *exports; /* owned: n_exports entries */
+	struct vs_share *shares;   /* owned: n_shares entries */
 };
 
 /* How to power off (fence) a node: a fence-agents program and its options
@@ -127,9 +138,28 @@ struct vs_config {
 	struct vs_fgroup fgroups[VS_MAX_FGROUPS];
 	int n_fences;
 	struct vs_fence fences[VS_MAX_FENCES];
-	int n_vservers;
-	struct vs_vserver vservers[VS_MAX_VSERVERS];
+	int n_vservers, cap_vservers;
+	struct vs_vserver *vservers; /* owned: n_vservers entries */
 };
+
+/* --- memory (vs_model_mem.c) ---------------------------------------------- */
+/* An empty configuration (the same as all zeroes). */
+void vs_config_init(struct vs_config *cfg);
+/* Frees what cfg owns and leaves it empty (version 0); NULL is allowed. */
+void vs_config_free(struct vs_config *cfg);
+/* dst (initialised) becomes a deep copy of src: 0, or -ENOMEM with dst
+ * unchanged. */
+int vs_config_copy(struct vs_config *dst, const struct vs_config *src);
+/* Exchanges two configurations (no copy). */
+void vs_config_swap(struct vs_config *a, struct vs_config *b);
+void vs_vserver_free(struct vs_vserver *vs);
+int vs_vserver_copy(struct vs_vserver *dst, const struct vs_vserver *src);
+/* Same values (what is serialised; bytes past a string's end ignored). */
+bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b);
+bool vs_config_equal(const struct vs_config *a, const struct vs_config *b);
+/* Room for one more entry in a list (doubling, at most max entries):
+ * 0, -E2BIG at max, -ENOMEM. */
+int vs_grow(void **list, int *cap, int n, size_t size, int max);
 
 /* --- lookup ------------------------------------------------------------ */
 struct vs_vserver *vs_config_find(struct vs_config *cfg, const char *name);

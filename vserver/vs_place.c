@@ -3,6 +3,7 @@
  */
 #include "vserver/vs_place.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,16 +79,6 @@ bool vs_node_can_serve(const struct vs_config *cfg, const struct vs_vserver *vs,
 	return true;
 }
 
-static int by_priority(const void *a, const void *b)
-{
-	const struct vs_vserver *x = *(const struct vs_vserver *const *)a;
-	const struct vs_vserver *y = *(const struct vs_vserver *const *)b;
-
-	if (x->priority != y->priority)
-		return y->priority - x->priority;
-	return strcmp(x->name, y->name);
-}
-
 static void note(struct vs_place_note *notes, int max, int *n, const char *vs, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
@@ -111,17 +102,39 @@ static void put(struct vs_placement *pl, const char *vs, const char *node)
 	pl->n++;
 }
 
-void vs_place(const struct vs_config *cfg, const char *const *members, int n_members,
-              const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
-              struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes)
+/* A VS still to place and why. */
+struct todo {
+	const struct vs_vserver *vs;
+	char reason[120];
+};
+
+static int by_priority(const void *a, const void *b)
 {
-	const struct vs_vserver *todo[VS_MAX_VSERVERS];
-	char reason[VS_MAX_VSERVERS][120];
+	const struct vs_vserver *x = ((const struct todo *)a)->vs;
+	const struct vs_vserver *y = ((const struct todo *)b)->vs;
+
+	if (x->priority != y->priority)
+		return y->priority - x->priority;
+	return strcmp(x->name, y->name);
+}
+
+int vs_place(const struct vs_config *cfg, const char *const *members, int n_members,
+             const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
+             struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes)
+{
+	struct todo *todo;
 	unsigned load[VS_PLACE_MAX_NODES] = {0};
 	int n_todo = 0, nn = 0;
 	char why[120];
 
 	next->n = 0;
+	if (n_notes)
+		*n_notes = 0;
+	if (cfg->n_vservers > VS_MAX_VSERVERS)
+		abort(); /* the model refuses more */
+	todo = calloc((size_t)cfg->n_vservers + 1, sizeof(*todo));
+	if (!todo)
+		return -ENOMEM;
 	/* Keep what can stay. */
 	for (int i = 0; i < cfg->n_vservers; i++) {
 		const struct vs_vserver *vs = &cfg->vservers[i];
@@ -136,29 +149,24 @@ void vs_place(const struct vs_config *cfg, const char *const *members, int n_mem
 			put(next, vs->name, was);
 			continue;
 		}
+		char *reason = todo[n_todo].reason;
 		if (was && !member(members, n_members, was))
-			snprintf(reason[n_todo], sizeof(reason[0]), "%s left the cluster", was);
+			snprintf(reason, sizeof(todo[0].reason), "%s left the cluster", was);
 		else if (was)
-			snprintf(reason[n_todo], sizeof(reason[0]), "%s %s", was, why);
+			snprintf(reason, sizeof(todo[0].reason), "%s %s", was, why);
 		else
-			snprintf(reason[n_todo], sizeof(reason[0]), "not placed yet");
-		todo[n_todo++] = vs;
+			snprintf(reason, sizeof(todo[0].reason), "not placed yet");
+		todo[n_todo++].vs = vs;
 	}
 	for (int i = 0; i < next->n; i++)
 		for (int m = 0; m < n_members && m < VS_PLACE_MAX_NODES; m++)
 			if (strcmp(members[m], next->e[i].node) == 0)
 				load[m]++;
-	/* Highest priority first. */
-	const struct vs_vserver *sorted[VS_MAX_VSERVERS];
-	char sreason[VS_MAX_VSERVERS][120];
-	memcpy(sorted, todo, (size_t)n_todo * sizeof(todo[0]));
-	qsort(sorted, (size_t)n_todo, sizeof(sorted[0]), by_priority);
-	for (int k = 0; k < n_todo; k++)
-		for (int j = 0; j < n_todo; j++)
-			if (todo[j] == sorted[k])
-				memcpy(sreason[k], reason[j], sizeof(sreason[k]));
+	/* Highest priority first (names are unique: the order is total). */
+	qsort(todo, (size_t)n_todo, sizeof(todo[0]), by_priority);
 	for (int k = 0; k < n_todo; k++) {
-		const struct vs_vserver *vs = sorted[k];
+		const struct vs_vserver *vs = todo[k].vs;
+		const char *sreason = todo[k].reason;
 		const char *was = cur ? vs_placement_node(cur, vs->name) : NULL;
 		int best = -1;
 		double best_load = 0;
@@ -210,11 +218,11 @@ void vs_place(const struct vs_config *cfg, const char *const *members, int n_mem
 				put(next, vs->name, was);
 				note(notes, max_notes, &nn, vs->name,
 				     "stays on %s: %s, and no other node can serve it", was,
-				     sreason[k]);
+				     sreason);
 			} else {
 				note(notes, max_notes, &nn, vs->name,
 				     "cannot run anywhere: no member node can serve it (%s)",
-				     sreason[k]);
+				     sreason);
 			}
 			continue;
 		}
@@ -225,7 +233,7 @@ void vs_place(const struct vs_config *cfg, const char *const *members, int n_mem
 			note(notes, max_notes, &nn, vs->name,
 			     "moved %s->%s: %s; %s has %u virtual servers for %u cores (priority "
 			     "%d)",
-			     was, members[best], sreason[k], members[best], load[best] - 1,
+			     was, members[best], sreason, members[best], load[best] - 1,
 			     r ? r->capacity : 1, vs->priority);
 		else
 			note(notes, max_notes, &nn, vs->name,
@@ -234,8 +242,10 @@ void vs_place(const struct vs_config *cfg, const char *const *members, int n_mem
 			     strcmp(members[best], vs->home) == 0 ? ", its home node" : "",
 			     load[best] - 1, r ? r->capacity : 1);
 	}
+	free(todo);
 	if (n_notes)
 		*n_notes = nn;
+	return 0;
 }
 
 const char *vs_place_to_fence(const struct vs_placement *cur, const struct vs_placement *next,

@@ -18,7 +18,13 @@
  *   - a pinned VS runs on its home node only (its first node when it has no
  *     home) and waits while that node is away.
  *
+ * Scale: a report holds 2 entries per LUN (LABEL and UUID) for up to 1,024
+ * LUNs, a placement one entry per VS of the largest configuration; both are
+ * fixed arrays (145 KB and 256 KB), kept on the heap and never copied whole
+ * on a hot path (a message carries a report by pointer).
+ *
  * Memory: all inputs borrowed; results written into caller-owned structs.
+ * vs_place allocates its scratch lists: 0, or -ENOMEM with `next` empty.
  */
 #ifndef VS_PLACE_H
 #define VS_PLACE_H
@@ -29,7 +35,7 @@
 #include "vserver/vs_model.h"
 
 #define VS_PLACE_MAX_NODES 16
-#define VS_REPORT_MAX_LUNS 64
+#define VS_REPORT_MAX_LUNS 2048 /* entries: LABEL= and UUID= of 1,024 LUNs */
 #define VS_REPORT_MAX_PORTS 16
 
 /* What a node says about itself (replicated to every node). */
@@ -62,9 +68,9 @@ const char *vs_placement_node(const struct vs_placement *pl, const char *vs);
 
 /* members: names of the nodes of the quorate membership. notes may be NULL;
  * *n_notes gets the count written (at most max_notes). */
-void vs_place(const struct vs_config *cfg, const char *const *members, int n_members,
-              const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
-              struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes);
+int vs_place(const struct vs_config *cfg, const char *const *members, int n_members,
+             const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
+             struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes);
 
 /* Does this node run `vs` now? Only with quorum (a node of a minority
  * partition, or one cut off, runs nothing: the quorate side takes over),

@@ -1237,6 +1237,10 @@ static void drop_later(struct vs_runtime *rt, const char *ifname)
 {
 	if (rt->n_stale < (int)(sizeof(rt->stale) / sizeof(rt->stale[0])))
 		snprintf(rt->stale[rt->n_stale++], sizeof(rt->stale[0]), "%s", ifname);
+	else
+		lib_warn("%s: too many old devices to delete at once; %s stays until the "
+		         "virtual server stops",
+		         rt->want.name, ifname);
 	if (!rt->reap_defer &&
 	    sd_event_add_defer(rt->env.ev, &rt->reap_defer, on_reap_stale, rt) < 0)
 		lib_warn("%s: cannot schedule the deletion of %s", rt->want.name, ifname);
@@ -1308,6 +1312,11 @@ static int ensure_vips(struct vs_runtime *rt)
 		if (rc < 0) {
 			fail(rt, "cannot bring up virtual IP %s/%d on port %s: %s", v->addr,
 			     v->prefix, port, strerror(-rc));
+			return 1;
+		}
+		if (!st && rt->n_vips >= VS_MAX_VIPS) {
+			fail(rt, "cannot track virtual IP %s: %d are up already", v->addr,
+			     VS_MAX_VIPS);
 			return 1;
 		}
 		if (!st) {
@@ -1635,7 +1644,10 @@ int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver 
 		    (struct lib_backoff){.min = RESTART_MIN_USEC, .max = RESTART_MAX_USEC};
 	rt->srv[SRV_NFS].kind = SRV_NFS;
 	rt->srv[SRV_SMB].kind = SRV_SMB;
-	rt->want = *vs;
+	if (vs_vserver_copy(&rt->want, vs) < 0) {
+		vs_runtime_destroy(rt);
+		return -ENOMEM;
+	}
 	vs_runtime_netns_name(vs->name, rt->netns, sizeof(rt->netns));
 	char dir[PATH_MAX];
 	vs_dir(rt, dir, sizeof(dir));
@@ -1658,7 +1670,11 @@ void vs_runtime_update(struct vs_runtime *rt, const struct vs_vserver *vs)
 		if (rt->state == VS_RT_FAILED)
 			rt->reason[0] = '\0';
 	}
-	rt->want = *vs;
+	/* Its own deep copy; nothing to copy when nothing changed. */
+	if (!vs_vserver_equal(&rt->want, vs) && vs_vserver_copy(&rt->want, vs) < 0)
+		lib_err("%s: out of memory taking its new configuration; it keeps the previous "
+		        "one",
+		        rt->want.name);
 	kick(rt);
 }
 
@@ -1690,6 +1706,7 @@ void vs_runtime_destroy(struct vs_runtime *rt)
 	free(rt->run_dir);
 	free(rt->state_dir);
 	free(rt->self_exe);
+	vs_vserver_free(&rt->want);
 	free(rt);
 }
 

@@ -147,7 +147,7 @@ int vs_store_load_config(struct vs_store *st, struct vs_config *cfg)
 	sqlite3_stmt *q;
 	int rc;
 
-	memset(cfg, 0, sizeof(*cfg));
+	vs_config_free(cfg);
 	if (sqlite3_prepare_v2(st->db, "SELECT doc FROM config WHERE id = 1", -1, &q, NULL))
 		return sql_fail(st, "read configuration");
 	rc = sqlite3_step(q);

@@ -146,11 +146,11 @@ static const struct vs_config *h_config(void *arg)
 	return ((struct world *)arg)->cfg;
 }
 
-static void h_adopt(void *arg, const struct vs_config *cfg)
+static void h_adopt(void *arg, struct vs_config *cfg)
 {
 	struct world *w = arg;
 
-	memcpy(w->cfg, cfg, sizeof(*cfg));
+	vs_config_swap(w->cfg, cfg);
 	w->adopted++;
 }
 
@@ -216,6 +216,7 @@ static int teardown(void **state)
 	vs_store_close(w->store);
 	sd_event_unref(w->ev);
 	lib_rm_rf(w->dir);
+	vs_config_free(w->cfg);
 	free(w->cfg);
 	free(w);
 	return 0;
@@ -374,7 +375,7 @@ static void test_versions_and_full_copies(void **state)
 	/* A change based on the current version applies; on an old one not. It
 	 * carries the change itself: the one VS it adds. */
 	struct vs_config *cur = calloc(1, sizeof(*cur));
-	memcpy(cur, w->cfg, sizeof(*cur));
+	assert_int_equal(vs_config_copy(cur, w->cfg), 0);
 	char err[256];
 	assert_int_equal(vs_config_create(next, "vs7", 50, false, "", err, sizeof(err)), 0);
 	next->version = 10;
@@ -394,7 +395,9 @@ static void test_versions_and_full_copies(void **state)
 	json_decref(m);
 	json_decref(delta);
 	json_decref(doc);
+	vs_config_free(cur);
 	free(cur);
+	vs_config_free(next);
 	free(next);
 }
 

@@ -55,6 +55,7 @@ static size_t check_roundtrip(const struct vs_config *from, const struct vs_conf
 	json_decref(a);
 	json_decref(b);
 	json_decref(d);
+	vs_config_free(out);
 	free(out);
 	return len;
 }
@@ -92,7 +93,9 @@ static void test_each_kind_of_change(void **state)
 	assert_int_equal(json_array_size(json_object_get(d, "vservers")), 0);
 	assert_null(json_object_get(d, "fgroups"));
 	json_decref(d);
+	vs_config_free(a);
 	free(a);
+	vs_config_free(b);
 	free(b);
 }
 
@@ -122,7 +125,9 @@ static void test_size_does_not_grow_with_the_configuration(void **state)
 	assert_true(strlen(text) > 50 * many);
 	free(text);
 	json_decref(whole);
+	vs_config_free(a);
 	free(a);
+	vs_config_free(b);
 	free(b);
 }
 
@@ -165,7 +170,9 @@ static void test_hostile_delta_refused(void **state)
 	assert_int_equal(out->n_vservers, 3);
 	assert_int_equal(out->version, 11);
 	json_decref(d);
+	vs_config_free(a);
 	free(a);
+	vs_config_free(out);
 	free(out);
 }
 

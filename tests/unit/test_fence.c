@@ -73,22 +73,24 @@ static struct vs_config *with_device(void)
  * configuration byte for byte as it was. */
 static void refused(const char *agent, const char *options, const char *needle, const char *secret)
 {
-	struct vs_config *c = with_device(), *before = malloc(sizeof(*c));
+	struct vs_config *c = with_device(), *before = calloc(1, sizeof(*c));
 	char err[VS_ERR_LEN];
 	const char *nodes[] = {"n1", "n2"};
 
 	assert_non_null(before);
-	memcpy(before, c, sizeof(*c));
+	assert_int_equal(vs_config_copy(before, c), 0);
 	for (size_t i = 0; i < 2; i++) {
 		err[0] = '\0';
 		int rc = vs_config_fence_set(c, nodes[i], agent, options, err, sizeof(err));
 		if (rc != -EINVAL || !strstr(err, needle) || (secret && strstr(err, secret)))
 			fail_msg("%s '%s' for %s: rc %d, message \"%s\" (want \"%s\")", agent,
 			         options, nodes[i], rc, err, needle);
-		assert_memory_equal(c, before, sizeof(*c));
+		assert_true(vs_config_equal(c, before));
 		assert_int_equal(vs_fence_check(agent, options, NULL, 0), -EINVAL);
 	}
+	vs_config_free(c);
 	free(c);
+	vs_config_free(before);
 	free(before);
 }
 
@@ -261,6 +263,7 @@ static void test_limits_and_node(void **state)
 	}
 	assert_int_equal(vs_config_fence_set(c, "n99", "fence_scsi", "", err, sizeof(err)), -E2BIG);
 	assert_int_equal(c->n_fences, VS_MAX_FENCES);
+	vs_config_free(c);
 	free(c);
 }
 
@@ -307,6 +310,7 @@ static void test_good_devices_accepted(void **state)
 		assert_true(vs_fence_agent_known(good[i].agent));
 	}
 	assert_int_equal(c->n_fences, 1); /* each set replaced the last */
+	vs_config_free(c);
 	free(c);
 }
 

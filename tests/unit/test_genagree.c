@@ -157,6 +157,7 @@ static void test_every_accepted_form(void **state)
 	assert_non_null(strstr(s, "[a$]"));
 	free(g);
 	free(s);
+	vs_config_free(c);
 	free(c);
 }
 
@@ -177,6 +178,7 @@ static void test_vs_names(void **state)
 		generate(vs_config_find(c, names[i]), &g, &s);
 		free(g);
 		free(s);
+		vs_config_free(c);
 		free(c);
 	}
 }
@@ -201,6 +203,7 @@ static void test_maximum_counts(void **state)
 	generate(vs_config_find(c, "vs1"), &g, &s);
 	free(g);
 	free(s);
+	vs_config_free(c);
 	free(c);
 }
 

@@ -113,6 +113,7 @@ static void test_config_narrowing(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (load_with(bad[i].key, bad[i].value, cfg) != -EINVAL)
 			fail_msg("%s = %s was accepted", bad[i].key, bad[i].value);
+	vs_config_free(cfg);
 	free(cfg);
 }
 

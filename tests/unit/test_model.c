@@ -181,7 +181,7 @@ static const struct bad_case bad[] = {
 static void test_bad_input_changes_nothing(void **state)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct vs_config *c = base(), *before = malloc(sizeof(*c));
+		struct vs_config *c = base(), *before = calloc(1, sizeof(*c));
 		char err[VS_ERR_LEN] = "";
 		int rc;
 
@@ -193,17 +193,18 @@ static void test_bad_input_changes_nothing(void **state)
 			vs_config_vip_add(c, "vs2", "2001:db8::1/64", "eth1", ports, NULL, err,
 			                  sizeof(err));
 		}
-		memcpy(before, c, sizeof(*c));
+		assert_int_equal(vs_config_copy(before, c), 0);
 		rc = bad[i].apply(c, err, sizeof(err));
-		if (rc != bad[i].rc || !strstr(err, bad[i].needle) ||
-		    memcmp(before, c, sizeof(*c)) != 0)
+		if (rc != bad[i].rc || !strstr(err, bad[i].needle) || !vs_config_equal(before, c))
 			fail_msg("case '%s': rc %d (want %d), message '%s' (want '%s'), changed %d",
 			         bad[i].what, rc, bad[i].rc, err, bad[i].needle,
-			         memcmp(before, c, sizeof(*c)) != 0);
+			         !vs_config_equal(before, c));
 		/* One sentence: ends with a period, no newline. */
 		assert_null(strchr(err, '\n'));
 		assert_int_equal(err[strlen(err) - 1], '.');
+		vs_config_free(before);
 		free(before);
+		vs_config_free(c);
 		free(c);
 	}
 }
@@ -237,6 +238,7 @@ static void test_valid_changes(void **state)
 	assert_int_equal(vs->n_vips, 1);
 	assert_int_equal(vs_config_delete(c, "vs2", false, err, sizeof(err)), 0);
 	assert_null(vs_config_find(c, "vs2"));
+	vs_config_free(c);
 	free(c);
 }
 
@@ -260,7 +262,9 @@ static void test_json_round_trip(void **state)
 	                    json_string("a;b"));
 	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), -EINVAL);
 	json_decref(j);
+	vs_config_free(c);
 	free(c);
+	vs_config_free(d);
 	free(d);
 }
 
@@ -290,7 +294,9 @@ static void test_fence_json(void **state)
 	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "password_script"));
 	json_decref(j);
+	vs_config_free(c);
 	free(c);
+	vs_config_free(d);
 	free(d);
 }
 
@@ -321,6 +327,7 @@ static void test_cidr_canonical(void **state)
 		                                      err, sizeof(err)),
 		                 0);
 		assert_string_equal(vs_config_find(c, "vs1")->exports[1].clients, cases[i].stored);
+		vs_config_free(c);
 		free(c);
 	}
 	/* Too short an output buffer is refused, not cut. */
@@ -372,6 +379,7 @@ static void test_export_ids(void **state)
 	assert_int_equal(
 	    vs_config_export_add(c, "vs1", "/e", "data", "", "", false, err, sizeof(err)), 0);
 	assert_int_equal(vs->exports[vs->n_exports - 1].id, 2);
+	vs_config_free(c);
 	free(c);
 }
 
@@ -469,7 +477,9 @@ static void test_store(void **state)
 	snprintf(side, sizeof(side), "%s-shm", path);
 	unlink(side);
 	rmdir(dir);
+	vs_config_free(c);
 	free(c);
+	vs_config_free(d);
 	free(d);
 }
 

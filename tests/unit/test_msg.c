@@ -80,21 +80,35 @@ static void test_roundtrip_every_type(void **state)
 
 	memset(&m, 0, sizeof(m));
 	m.type = AP_MSG_REPORT;
-	snprintf(m.report.report.node, sizeof(m.report.report.node), "n3");
-	m.report.report.capacity = 2;
-	m.report.report.n_luns = 2;
-	snprintf(m.report.report.luns[0], sizeof(m.report.report.luns[0]), "LABEL=lab-lun0");
-	snprintf(m.report.report.luns[1], sizeof(m.report.report.luns[1]), "UUID=1-2-3");
-	m.report.report.n_ports = 1;
-	snprintf(m.report.report.healthy_ports[0], sizeof(m.report.report.healthy_ports[0]),
-	         "eth1");
+	struct vs_node_report *rep = m.report.report = calloc(1, sizeof(*rep));
+	assert_non_null(rep);
+	snprintf(rep->node, sizeof(rep->node), "n3");
+	rep->capacity = 2;
+	rep->n_luns = 2;
+	snprintf(rep->luns[0], sizeof(rep->luns[0]), "LABEL=lab-lun0");
+	snprintf(rep->luns[1], sizeof(rep->luns[1]), "UUID=1-2-3");
+	rep->n_ports = 1;
+	snprintf(rep->healthy_ports[0], sizeof(rep->healthy_ports[0]), "eth1");
 	m.report.n_states = 1;
 	m.report.states = states;
 	roundtrip(&m, &b);
-	assert_int_equal(b.report.report.n_luns, 2);
-	assert_string_equal(b.report.report.luns[1], "UUID=1-2-3");
+	assert_int_equal(b.report.report->n_luns, 2);
+	assert_string_equal(b.report.report->luns[1], "UUID=1-2-3");
 	assert_string_equal(b.report.states[0].state, "running");
 	ap_msg_clear(&b);
+	/* 1,000 LUNs (LABEL and UUID each): the whole report travels. */
+	rep->n_luns = 0;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(rep->luns[rep->n_luns++], sizeof(rep->luns[0]), "LABEL=lun%d", i);
+		snprintf(rep->luns[rep->n_luns++], sizeof(rep->luns[0]),
+		         "UUID=00000000-0000-0000-0000-%012d", i);
+	}
+	roundtrip(&m, &b);
+	assert_int_equal(b.report.report->n_luns, 2000);
+	assert_string_equal(b.report.report->luns[1999],
+	                    "UUID=00000000-0000-0000-0000-000000000999");
+	ap_msg_clear(&b);
+	free(rep);
 
 	memset(&m, 0, sizeof(m));
 	m.type = AP_MSG_PLACE;
@@ -258,6 +272,25 @@ static void test_limits_refused(void **state)
 	text = json_dumps(o, JSON_COMPACT);
 	assert_int_equal(ap_msg_decode(text, strlen(text), &m, err, sizeof(err)), 0);
 	assert_int_equal(m.evs.n, AP_MSG_MAX_EVENTS);
+	ap_msg_clear(&m);
+	free(text);
+	json_decref(o);
+
+	/* A report one LUN entry over its limit is refused whole. */
+	json_t *luns = json_array();
+	for (int i = 0; i <= VS_REPORT_MAX_LUNS; i++)
+		json_array_append_new(luns, json_sprintf("LABEL=l%d", i));
+	o = json_pack("{s:s, s:s, s:{s:s, s:i, s:o, s:[]}, s:{}}", "t", "report", "node", "n1",
+	              "report", "node", "n1", "capacity", 1, "luns", luns, "healthy_ports",
+	              "states");
+	text = json_dumps(o, JSON_COMPACT);
+	assert_int_equal(ap_msg_decode(text, strlen(text), &m, err, sizeof(err)), -E2BIG);
+	assert_null(m.report.report);
+	free(text);
+	json_array_remove(luns, 0);
+	text = json_dumps(o, JSON_COMPACT);
+	assert_int_equal(ap_msg_decode(text, strlen(text), &m, err, sizeof(err)), 0);
+	assert_int_equal(m.report.report->n_luns, VS_REPORT_MAX_LUNS);
 	ap_msg_clear(&m);
 	free(text);
 	json_decref(o);

@@ -67,6 +67,7 @@ static void test_initial_spread_and_home(void **state)
 	/* a and b spread over n1 and n2 (n3 has c). */
 	assert_string_not_equal(vs_placement_node(pl, "a"), vs_placement_node(pl, "b"));
 	assert_string_not_equal(vs_placement_node(pl, "a"), "n3");
+	vs_config_free(c);
 	free(c);
 	free(pl);
 }
@@ -103,6 +104,7 @@ static void test_dead_node_priority_and_spread(void **state)
 	for (int i = 0; i < next->n; i++)
 		on2 += strcmp(next->e[i].node, "n2") == 0;
 	assert_int_equal(on2, 2);
+	vs_config_free(c);
 	free(c);
 	free(cur);
 	free(next);
@@ -127,6 +129,7 @@ static void test_constraints(void **state)
 	vs_place(c, m, 2, r, 2, NULL, next, notes, 4, &nn);
 	assert_null(vs_placement_node(next, "a"));
 	assert_non_null(strstr(notes[0].text, "cannot run anywhere"));
+	vs_config_free(c);
 	free(c);
 	free(next);
 }
@@ -153,6 +156,7 @@ static void test_pinned_waits(void **state)
 	report(&r3[2], "n3", 1, ALL);
 	vs_place(c, all, 3, r3, 3, next, next, notes, 4, &nn);
 	assert_string_equal(vs_placement_node(next, "p"), "n1");
+	vs_config_free(c);
 	free(c);
 	free(next);
 }
@@ -189,6 +193,7 @@ static void test_stays_put(void **state)
 	c->vservers[1].admin = VS_ADMIN_STOPPED;
 	vs_place(c, m, 2, r, 2, cur, next, NULL, 0, &nn);
 	assert_null(vs_placement_node(next, "b"));
+	vs_config_free(c);
 	free(c);
 	free(cur);
 	free(next);
@@ -300,6 +305,7 @@ static void test_simulation_16_nodes(void **state)
 		moved += strcmp(was, b->e[i].node) != 0;
 	}
 	assert_int_equal(moved, count[5]);
+	vs_config_free(c);
 	free(c);
 	free(a);
 	free(b);

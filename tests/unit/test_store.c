@@ -91,6 +91,7 @@ static void test_modes(void **state)
 	unlink(t.db);
 	tmp_drop(&t);
 	umask(old);
+	vs_config_free(cfg);
 	free(cfg);
 }
 

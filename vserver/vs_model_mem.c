@@ -1,0 +1,208 @@
+/*
+ * vs_model_mem.c - the memory of the VS model: lists grown by doubling, deep
+ * copies, equality (see vs_model.h, "memory").
+ */
+#include "vserver/vs_model.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int vs_grow(void **list, int *cap, int n, size_t size, int max)
+{
+	if (n < *cap)
+		return 0;
+	if (n >= max)
+		return -E2BIG;
+	int want = *cap ? *cap * 2 : 4;
+	if (want > max)
+		want = max;
+	void *p = realloc(*list, (size_t)want * size);
+	if (!p)
+		return -ENOMEM;
+	*list = p;
+	*cap = want;
+	return 0;
+}
+
+void vs_vserver_free(struct vs_vserver *vs)
+{
+	if (!vs)
+		return;
+	free(vs->vips);
+	free(vs->exports);
+	free(vs->shares);
+	memset(vs, 0, sizeof(*vs));
+}
+
+void vs_config_init(struct vs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void vs_config_free(struct vs_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (int i = 0; i < cfg->n_vservers; i++)
+		vs_vserver_free(&cfg->vservers[i]);
+	free(cfg->vservers);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void vs_config_swap(struct vs_config *a, struct vs_config *b)
+{
+	struct vs_config t;
+
+	memcpy(&t, a, sizeof(t));
+	memcpy(a, b, sizeof(t));
+	memcpy(b, &t, sizeof(t));
+}
+
+/* n entries of size bytes, or NULL for none; *ok false when out of memory. */
+static void *dup_list(const void *src, int n, size_t size, bool *ok)
+{
+	void *p;
+
+	if (n <= 0)
+		return NULL;
+	p = malloc((size_t)n * size);
+	if (!p) {
+		*ok = false;
+		return NULL;
+	}
+	memcpy(p, src, (size_t)n * size);
+	return p;
+}
+
+int vs_vserver_copy(struct vs_vserver *dst, const struct vs_vserver *src)
+{
+	struct vs_vserver t;
+	bool ok = true;
+
+	if (dst == src)
+		return 0;
+	memcpy(&t, src, sizeof(t)); /* the scalars and the fixed file systems */
+	t.vips = dup_list(src->vips, src->n_vips, sizeof(src->vips[0]), &ok);
+	t.exports = dup_list(src->exports, src->n_exports, sizeof(src->exports[0]), &ok);
+	t.shares = dup_list(src->shares, src->n_shares, sizeof(src->shares[0]), &ok);
+	t.cap_vips = src->n_vips;
+	t.cap_exports = src->n_exports;
+	t.cap_shares = src->n_shares;
+	if (!ok) {
+		free(t.vips);
+		free(t.exports);
+		free(t.shares);
+		return -ENOMEM;
+	}
+	vs_vserver_free(dst);
+	memcpy(dst, &t, sizeof(t));
+	return 0;
+}
+
+int vs_config_copy(struct vs_config *dst, const struct vs_config *src)
+{
+	struct vs_config t;
+
+	if (dst == src)
+		return 0;
+	memcpy(&t, src, sizeof(t)); /* version, groups, fences */
+	t.vservers = NULL;
+	t.n_vservers = t.cap_vservers = 0;
+	if (src->n_vservers > 0) {
+		t.vservers = calloc((size_t)src->n_vservers, sizeof(t.vservers[0]));
+		if (!t.vservers)
+			return -ENOMEM;
+		t.cap_vservers = src->n_vservers;
+	}
+	for (int i = 0; i < src->n_vservers; i++) {
+		if (vs_vserver_copy(&t.vservers[i], &src->vservers[i]) < 0) {
+			vs_config_free(&t);
+			return -ENOMEM;
+		}
+		t.n_vservers++;
+	}
+	vs_config_free(dst);
+	memcpy(dst, &t, sizeof(t));
+	return 0;
+}
+
+static bool vip_eq(const struct vs_vip *a, const struct vs_vip *b)
+{
+	return strcmp(a->addr, b->addr) == 0 && a->family == b->family && a->prefix == b->prefix &&
+	       strcmp(a->home_port, b->home_port) == 0 && strcmp(a->group, b->group) == 0 &&
+	       a->no_auto_revert == b->no_auto_revert;
+}
+
+static bool fs_eq(const struct vs_fs *a, const struct vs_fs *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->lun_kind == b->lun_kind &&
+	       strcmp(a->lun, b->lun) == 0;
+}
+
+static bool export_eq(const struct vs_export *a, const struct vs_export *b)
+{
+	return a->id == b->id && strcmp(a->pseudo, b->pseudo) == 0 && strcmp(a->fs, b->fs) == 0 &&
+	       strcmp(a->path, b->path) == 0 && strcmp(a->clients, b->clients) == 0 &&
+	       a->ro == b->ro;
+}
+
+static bool share_eq(const struct vs_share *a, const struct vs_share *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->fs, b->fs) == 0 &&
+	       strcmp(a->path, b->path) == 0 && a->ro == b->ro;
+}
+
+bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b)
+{
+	if (strcmp(a->name, b->name) != 0 || a->priority != b->priority || a->pinned != b->pinned ||
+	    strcmp(a->home, b->home) != 0 || a->admin != b->admin ||
+	    a->next_export_id != b->next_export_id || a->n_vips != b->n_vips ||
+	    a->n_fs != b->n_fs || a->n_exports != b->n_exports || a->n_shares != b->n_shares)
+		return false;
+	for (int i = 0; i < a->n_vips; i++)
+		if (!vip_eq(&a->vips[i], &b->vips[i]))
+			return false;
+	for (int i = 0; i < a->n_fs; i++)
+		if (!fs_eq(&a->fs[i], &b->fs[i]))
+			return false;
+	for (int i = 0; i < a->n_exports; i++)
+		if (!export_eq(&a->exports[i], &b->exports[i]))
+			return false;
+	for (int i = 0; i < a->n_shares; i++)
+		if (!share_eq(&a->shares[i], &b->shares[i]))
+			return false;
+	return true;
+}
+
+static bool fgroup_eq(const struct vs_fgroup *a, const struct vs_fgroup *b)
+{
+	if (strcmp(a->name, b->name) != 0 || a->n_ports != b->n_ports ||
+	    strcmp(a->probe, b->probe) != 0 || a->probe_interval_ms != b->probe_interval_ms ||
+	    a->probe_misses != b->probe_misses || a->hold_down_s != b->hold_down_s)
+		return false;
+	for (int i = 0; i < a->n_ports; i++)
+		if (strcmp(a->ports[i], b->ports[i]) != 0)
+			return false;
+	return true;
+}
+
+bool vs_config_equal(const struct vs_config *a, const struct vs_config *b)
+{
+	if (a->version != b->version || a->n_fgroups != b->n_fgroups ||
+	    a->n_fences != b->n_fences || a->n_vservers != b->n_vservers)
+		return false;
+	for (int i = 0; i < a->n_fgroups; i++)
+		if (!fgroup_eq(&a->fgroups[i], &b->fgroups[i]))
+			return false;
+	for (int i = 0; i < a->n_fences; i++)
+		if (strcmp(a->fences[i].node, b->fences[i].node) != 0 ||
+		    strcmp(a->fences[i].agent, b->fences[i].agent) != 0 ||
+		    strcmp(a->fences[i].options, b->fences[i].options) != 0)
+			return false;
+	for (int i = 0; i < a->n_vservers; i++)
+		if (!vs_vserver_equal(&a->vservers[i], &b->vservers[i]))
+			return false;
+	return true;
+}
