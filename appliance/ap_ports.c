@@ -23,7 +23,8 @@
 #include "netfail/nf_probe.h"
 
 #define MAX_PORTS 64
-#define MAX_VIPS 1024
+/* Every VIP the model allows: the table grows, it never drops one. */
+#define MAX_VIPS (VS_MAX_VSERVERS * VS_MAX_VIPS)
 #define TICK_USEC (1000ULL * 1000)
 #define STATS_EVERY_TICKS 5
 #define TRAFFIC_ALPHA 0.3
@@ -65,8 +66,8 @@ struct ap_ports {
 	char probe_sig[2048]; /* the probe set the current probes were made for */
 	int n_ports;
 	struct port ports[MAX_PORTS];
-	int n_vips;
-	struct vipent vips[MAX_VIPS];
+	int n_vips, cap_vips;
+	struct vipent *vips; /* owned; the VIPs of the VSs running here */
 	bool evaluating;
 };
 
@@ -119,8 +120,13 @@ static struct vipent *get_vip(struct ap_ports *p, const char *vs, const char *ad
 	for (int i = 0; i < p->n_vips; i++)
 		if (strcmp(p->vips[i].vs, vs) == 0 && strcmp(p->vips[i].addr, addr) == 0)
 			return &p->vips[i];
-	if (!create || p->n_vips >= MAX_VIPS)
+	if (!create)
 		return NULL;
+	if (vs_grow((void **)&p->vips, &p->cap_vips, p->n_vips, sizeof(p->vips[0]), MAX_VIPS) < 0) {
+		lib_err("%s: out of memory tracking virtual IP %s: its port is not watched", vs,
+		        addr);
+		return NULL;
+	}
 	struct vipent *v = &p->vips[p->n_vips++];
 	memset(v, 0, sizeof(*v));
 	snprintf(v->vs, sizeof(v->vs), "%s", vs);
@@ -495,6 +501,7 @@ void ap_ports_destroy(struct ap_ports *p)
 	sd_event_source_disable_unref(p->tick);
 	sd_event_source_disable_unref(p->defer);
 	sd_event_unref(p->ev);
+	free(p->vips);
 	free(p);
 }
 

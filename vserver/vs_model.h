@@ -157,6 +157,9 @@ int vs_vserver_copy(struct vs_vserver *dst, const struct vs_vserver *src);
 /* Same values (what is serialised; bytes past a string's end ignored). */
 bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b);
 bool vs_config_equal(const struct vs_config *a, const struct vs_config *b);
+/* A 64-bit digest (FNV-1a) of the same values vs_vserver_equal compares:
+ * equal VSs have equal digests (the store's test for "changed"). */
+uint64_t vs_vserver_hash(const struct vs_vserver *vs);
 /* Room for one more entry in a list (doubling, at most max entries):
  * 0, -E2BIG at max, -ENOMEM. */
 int vs_grow(void **list, int *cap, int n, size_t size, int max);

@@ -206,3 +206,75 @@ bool vs_config_equal(const struct vs_config *a, const struct vs_config *b)
 			return false;
 	return true;
 }
+
+struct fnv {
+	uint64_t h;
+};
+
+static void fnv_bytes(struct fnv *f, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		f->h ^= b[i];
+		f->h *= 0x100000001b3ULL;
+	}
+}
+
+/* A string with its terminator, so "ab","c" and "a","bc" differ. */
+static void fnv_str(struct fnv *f, const char *s)
+{
+	fnv_bytes(f, s, strlen(s) + 1);
+}
+
+static void fnv_int(struct fnv *f, int64_t v)
+{
+	fnv_bytes(f, &v, sizeof(v));
+}
+
+uint64_t vs_vserver_hash(const struct vs_vserver *vs)
+{
+	struct fnv f = {0xcbf29ce484222325ULL};
+
+	fnv_str(&f, vs->name);
+	fnv_int(&f, vs->priority);
+	fnv_int(&f, vs->pinned);
+	fnv_str(&f, vs->home);
+	fnv_int(&f, vs->admin);
+	fnv_int(&f, vs->next_export_id);
+	fnv_int(&f, vs->n_vips);
+	for (int i = 0; i < vs->n_vips; i++) {
+		const struct vs_vip *v = &vs->vips[i];
+		fnv_str(&f, v->addr);
+		fnv_int(&f, v->family);
+		fnv_int(&f, v->prefix);
+		fnv_str(&f, v->home_port);
+		fnv_str(&f, v->group);
+		fnv_int(&f, v->no_auto_revert);
+	}
+	fnv_int(&f, vs->n_fs);
+	for (int i = 0; i < vs->n_fs; i++) {
+		fnv_str(&f, vs->fs[i].name);
+		fnv_int(&f, vs->fs[i].lun_kind);
+		fnv_str(&f, vs->fs[i].lun);
+	}
+	fnv_int(&f, vs->n_exports);
+	for (int i = 0; i < vs->n_exports; i++) {
+		const struct vs_export *e = &vs->exports[i];
+		fnv_int(&f, e->id);
+		fnv_str(&f, e->pseudo);
+		fnv_str(&f, e->fs);
+		fnv_str(&f, e->path);
+		fnv_str(&f, e->clients);
+		fnv_int(&f, e->ro);
+	}
+	fnv_int(&f, vs->n_shares);
+	for (int i = 0; i < vs->n_shares; i++) {
+		const struct vs_share *s = &vs->shares[i];
+		fnv_str(&f, s->name);
+		fnv_str(&f, s->fs);
+		fnv_str(&f, s->path);
+		fnv_int(&f, s->ro);
+	}
+	return f.h;
+}

@@ -25,8 +25,19 @@ struct qev {
 	char text[];
 };
 
+/* What a stored VS row holds, to tell whether a VS changed since. */
+struct saved_vs {
+	char name[VS_NAME_MAX + 1];
+	int64_t pos;
+	uint64_t hash; /* vs_vserver_hash of what the row holds */
+};
+
 struct vs_store {
 	sqlite3 *db;
+	struct saved_vs *saved; /* the VS rows, in configuration order */
+	int n_saved;
+	bool saved_valid; /* false: the rows are unknown (rewrite them all) */
+	int rows_written; /* by the last configuration save */
 	int64_t inserts;
 	int64_t seq; /* the last event sequence number given out; -1 = not read yet */
 	struct qev *qhead, *qtail;
@@ -39,6 +50,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS config(id INTEGER PRIMARY KEY CHECK (id = 1),"
     " version INTEGER NOT NULL, doc TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS config_vs(name TEXT PRIMARY KEY, pos INTEGER NOT NULL,"
+    " doc TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " ts_usec INTEGER NOT NULL, node TEXT NOT NULL, vs TEXT NOT NULL,"
     " severity TEXT NOT NULL, message TEXT NOT NULL, origin TEXT, oseq INTEGER);"
@@ -139,7 +152,263 @@ void vs_store_close(struct vs_store *st)
 		free(e);
 	}
 	sqlite3_close(st->db);
+	free(st->saved);
 	free(st);
+}
+
+/* --- configuration: a header row and one row per VS ---------------------------- */
+
+/* The configuration is stored as a header (version, failover groups, fence
+ * devices: config row 1, a document without "vservers") and one row per VS
+ * (config_vs: its document and its position in the list). A save compares
+ * each VS with what this store last wrote or read (its hash) and writes
+ * only the rows of VSs that changed, appeared or went, with the header, in
+ * one synchronous=FULL transaction: one change writes one row, at 1,000
+ * VSs as at one. A store of the older single-document form (config row 1
+ * with "vservers") is read as such and rewritten in rows by the next save. */
+
+static int begin(struct vs_store *st);
+static int end(struct vs_store *st, int rc);
+
+static int find_saved(const struct vs_store *st, const char *name, int hint)
+{
+	if (hint >= 0 && hint < st->n_saved && strcmp(st->saved[hint].name, name) == 0)
+		return hint;
+	for (int i = 0; i < st->n_saved; i++)
+		if (strcmp(st->saved[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* One statement of the configuration: ?1 a name (when not NULL), ?2 a
+ * number, ?3 the document (NULL: none; taken, and -ENOMEM if it is NULL
+ * while wanted). */
+static int exec_row(struct vs_store *st, const char *sql, const char *name, int64_t n, json_t *doc,
+                    bool want_doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+
+	json_decref(doc);
+	if (want_doc && !text)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) ||
+	    (name && sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC)) ||
+	    (want_doc &&
+	     (sqlite3_bind_int64(q, 2, n) || sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC))) ||
+	    sqlite3_step(q) != SQLITE_DONE)
+		rc = sql_fail(st, "write the configuration");
+	sqlite3_finalize(q);
+	free(text);
+	return rc;
+}
+
+/* One VS row: its document at position pos. */
+static int put_vs_row(struct vs_store *st, const struct vs_vserver *vs, int64_t pos)
+{
+	int rc = exec_row(st,
+	                  "INSERT INTO config_vs(name, pos, doc) VALUES (?1, ?2, ?3) "
+	                  "ON CONFLICT(name) DO UPDATE SET pos = excluded.pos, doc = excluded.doc",
+	                  vs->name, pos, vs_vserver_to_json(vs), true);
+
+	st->rows_written += rc == 0;
+	return rc;
+}
+
+static int exec_name(struct vs_store *st, const char *sql, const char *name)
+{
+	return exec_row(st, sql, name, 0, NULL, false);
+}
+
+static int put_header(struct vs_store *st, const struct vs_config *cfg)
+{
+	json_t *doc = json_pack("{s:I, s:o, s:o}", "version", (json_int_t)cfg->version, "fgroups",
+	                        vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg));
+
+	return exec_row(st,
+	                "INSERT INTO config(id, version, doc) VALUES (1, ?2, ?3) "
+	                "ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = "
+	                "excluded.doc",
+	                NULL, (int64_t)cfg->version, doc, true);
+}
+
+/* Can the rows be updated in place: the VSs this store holds keep their
+ * order, and new ones only follow them (a change adds at the end, deletes,
+ * or replaces in place)? Else every row is rewritten. */
+static bool in_place(const struct vs_store *st, const struct vs_config *cfg)
+{
+	int64_t last = 0;
+	bool added = false;
+
+	if (!st->saved_valid)
+		return false;
+	for (int i = 0, k = -1; i < cfg->n_vservers; i++) {
+		k = find_saved(st, cfg->vservers[i].name, k + 1);
+		if (k < 0) {
+			added = true;
+			continue;
+		}
+		if (added || st->saved[k].pos <= last)
+			return false;
+		last = st->saved[k].pos;
+	}
+	return true;
+}
+
+static int save_rows(struct vs_store *st, const struct vs_config *cfg, struct saved_vs *ns)
+{
+	bool keep = in_place(st, cfg);
+	int64_t next = 1;
+	int rc = 0;
+
+	if (!keep) {
+		rc = exec_name(st, "DELETE FROM config_vs", NULL);
+	} else {
+		for (int k = 0; k < st->n_saved; k++)
+			if (next <= st->saved[k].pos)
+				next = st->saved[k].pos + 1;
+		/* Gone: deleted rows count as written. */
+		for (int k = 0, i = -1; rc == 0 && k < st->n_saved; k++) {
+			bool found = false;
+			for (int j = 0; j < cfg->n_vservers && !found; j++) {
+				int at = (i + 1 + j) % cfg->n_vservers;
+				if (strcmp(cfg->vservers[at].name, st->saved[k].name) == 0) {
+					found = true;
+					i = at;
+				}
+			}
+			if (!found) {
+				rc = exec_name(st, "DELETE FROM config_vs WHERE name = ?",
+				               st->saved[k].name);
+				st->rows_written += rc == 0;
+			}
+		}
+	}
+	for (int i = 0, k = -1; rc == 0 && i < cfg->n_vservers; i++) {
+		const struct vs_vserver *vs = &cfg->vservers[i];
+		uint64_t h = vs_vserver_hash(vs);
+		k = keep ? find_saved(st, vs->name, k + 1) : -1;
+		snprintf(ns[i].name, sizeof(ns[i].name), "%s", vs->name);
+		ns[i].hash = h;
+		if (k >= 0) {
+			ns[i].pos = st->saved[k].pos;
+			if (st->saved[k].hash == h)
+				continue;
+		} else {
+			ns[i].pos = keep ? next++ : i + 1;
+		}
+		rc = put_vs_row(st, vs, ns[i].pos);
+	}
+	return rc;
+}
+
+int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg)
+{
+	struct saved_vs *ns = calloc((size_t)cfg->n_vservers + 1, sizeof(*ns));
+	int rc;
+
+	if (!ns)
+		return -ENOMEM;
+	/* Events before it stay before it; and this commit alone is synced:
+	 * an acknowledged change survives a power cut. */
+	if (vs_store_event_flush(st) < 0)
+		lib_warn("state store: queued events still unwritten before a configuration save");
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		free(ns);
+		return sql_fail(st, "sync mode");
+	}
+	st->rows_written = 0;
+	rc = begin(st);
+	if (rc == 0) {
+		rc = save_rows(st, cfg, ns);
+		if (rc == 0)
+			rc = put_header(st, cfg);
+		rc = end(st, rc);
+	}
+	if (rc == 0) {
+		free(st->saved);
+		st->saved = ns;
+		st->n_saved = cfg->n_vservers;
+		st->saved_valid = true;
+	} else {
+		free(ns);
+	}
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK &&
+	    rc == 0)
+		rc = sql_fail(st, "sync mode");
+	return rc;
+}
+
+int vs_store_config_rows_written(const struct vs_store *st)
+{
+	return st->rows_written;
+}
+
+/* The rows of the VSs, in order, loaded into cfg through the model's
+ * validated loader; what was read becomes what the next save compares to. */
+static int load_rows(struct vs_store *st, struct vs_config *cfg)
+{
+	sqlite3_stmt *q;
+	int rc = 0, step;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT pos, doc FROM config_vs ORDER BY pos", -1, &q, NULL))
+		return sql_fail(st, "read configuration");
+	while (rc == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		json_error_t jerr;
+		char err[VS_ERR_LEN];
+		json_t *doc = json_loads((const char *)sqlite3_column_text(q, 1), 0, &jerr);
+		if (!doc) {
+			lib_err("state store: a stored virtual server is not JSON (at byte %d)",
+			        jerr.position);
+			rc = -EINVAL;
+			break;
+		}
+		rc = vs_json_load_vs(doc, cfg, err, sizeof(err));
+		json_decref(doc);
+		if (rc < 0) {
+			lib_err("state store: a stored virtual server is invalid: %s", err);
+			break;
+		}
+		struct saved_vs *s = realloc(st->saved, (size_t)(st->n_saved + 1) * sizeof(*s));
+		if (!s) {
+			rc = -ENOMEM;
+			break;
+		}
+		st->saved = s;
+		s = &st->saved[st->n_saved++];
+		const struct vs_vserver *vs = &cfg->vservers[cfg->n_vservers - 1];
+		snprintf(s->name, sizeof(s->name), "%s", vs->name);
+		s->pos = sqlite3_column_int64(q, 0);
+		s->hash = vs_vserver_hash(vs);
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = sql_fail(st, "read configuration");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* The header document: version, groups and fences (its VSs come from rows). */
+static int load_header(struct vs_store *st, const json_t *doc, struct vs_config *cfg)
+{
+	json_int_t version = 0;
+	char err[VS_ERR_LEN];
+	int rc;
+
+	if (vs_json_int(doc, "version", 0, INT64_MAX, &version) != 0) {
+		lib_err("state store: the stored configuration has no valid version");
+		return -EINVAL;
+	}
+	if ((rc = vs_json_load_fgroups(json_object_get(doc, "fgroups"), cfg, err, sizeof(err))) <
+	        0 ||
+	    (rc = vs_json_load_fences(json_object_get(doc, "fences"), cfg, err, sizeof(err))) < 0) {
+		lib_err("state store: stored configuration is invalid: %s", err);
+		return rc;
+	}
+	if ((rc = load_rows(st, cfg)) < 0)
+		return rc;
+	cfg->version = (uint64_t)version;
+	return 0;
 }
 
 int vs_store_load_config(struct vs_store *st, struct vs_config *cfg)
@@ -148,6 +417,10 @@ int vs_store_load_config(struct vs_store *st, struct vs_config *cfg)
 	int rc;
 
 	vs_config_free(cfg);
+	free(st->saved);
+	st->saved = NULL;
+	st->n_saved = 0;
+	st->saved_valid = false;
 	if (sqlite3_prepare_v2(st->db, "SELECT doc FROM config WHERE id = 1", -1, &q, NULL))
 		return sql_fail(st, "read configuration");
 	rc = sqlite3_step(q);
@@ -160,52 +433,23 @@ int vs_store_load_config(struct vs_store *st, struct vs_config *cfg)
 			lib_err("state store: stored configuration is not JSON (at byte %d)",
 			        jerr.position);
 			rc = -EINVAL;
-		} else {
+		} else if (json_object_get(doc, "vservers")) {
+			/* The single-document form: rewritten in rows by the next save. */
 			rc = vs_config_from_json(doc, cfg, err, sizeof(err));
 			if (rc < 0)
 				lib_err("state store: stored configuration is invalid: %s", err);
-			json_decref(doc);
+		} else {
+			rc = load_header(st, doc, cfg);
+			st->saved_valid = rc == 0;
 		}
+		json_decref(doc);
 	} else if (rc == SQLITE_DONE) {
 		rc = 0;
+		st->saved_valid = true; /* nothing saved yet, and no row */
 	} else {
 		rc = sql_fail(st, "read configuration");
 	}
 	sqlite3_finalize(q);
-	return rc;
-}
-
-int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg)
-{
-	json_t *doc = vs_config_to_json(cfg);
-	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	sqlite3_stmt *q = NULL;
-	int rc = 0;
-
-	json_decref(doc);
-	if (!text)
-		return -ENOMEM;
-	/* Events before it stay before it; and this commit alone is synced:
-	 * an acknowledged change survives a power cut. */
-	if (vs_store_event_flush(st) < 0)
-		lib_warn("state store: queued events still unwritten before a configuration save");
-	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
-		free(text);
-		return sql_fail(st, "sync mode");
-	}
-	if (sqlite3_prepare_v2(st->db,
-	                       "INSERT INTO config(id, version, doc) VALUES (1, ?, ?) "
-	                       "ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = "
-	                       "excluded.doc",
-	                       -1, &q, NULL) ||
-	    sqlite3_bind_int64(q, 1, (sqlite3_int64)cfg->version) ||
-	    sqlite3_bind_text(q, 2, text, -1, SQLITE_TRANSIENT) || sqlite3_step(q) != SQLITE_DONE)
-		rc = sql_fail(st, "write configuration");
-	sqlite3_finalize(q);
-	free(text);
-	if (sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK &&
-	    rc == 0)
-		rc = sql_fail(st, "sync mode");
 	return rc;
 }
 

@@ -1,9 +1,13 @@
 /*
  * vs_store.h - the node's persistent state in SQLite.
  *
- * Holds the configuration (as one versioned JSON document, written in one
- * transaction, so a power cut leaves either the old or the new version), the
- * event log, and small node facts (meta key/values). The database and its
+ * Holds the configuration (a header row with the version, failover groups
+ * and fence devices, and one JSON row per VS; a save writes the header and
+ * only the rows of VSs that changed, appeared or went, in one transaction,
+ * so a power cut leaves either the old or the new version and one change
+ * costs the same at 1,000 VSs as at one; a store of the older one-document
+ * form is read and rewritten in rows by the next save), the event log, and
+ * small node facts (meta key/values). The database and its
  * -wal/-shm files are mode 0600 whatever the umask (it holds fence
  * passwords); a symlink in their place is refused.
  *
@@ -38,6 +42,8 @@ void vs_store_close(struct vs_store *st);
 /* An empty configuration (version 0) when none was ever saved. */
 int vs_store_load_config(struct vs_store *st, struct vs_config *cfg);
 int vs_store_save_config(struct vs_store *st, const struct vs_config *cfg);
+/* VS rows the last save wrote or deleted (the header row not counted). */
+int vs_store_config_rows_written(const struct vs_store *st);
 
 /* An event has an identity in the cluster: the node that numbered it (its
  * origin) and that node's sequence number, so that every node stores it

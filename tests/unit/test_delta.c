@@ -67,27 +67,27 @@ static void test_each_kind_of_change(void **state)
 	make_vs(a, "vs1", "192.0.2.51/24");
 	make_vs(a, "vs2", "192.0.2.52/24");
 	make_vs(a, "vs3", "192.0.2.53/24");
-	memcpy(b, a, sizeof(*a));
+	assert_int_equal(vs_config_copy(b, a), 0);
 	make_vs(b, "vs4", "192.0.2.54/24"); /* added */
 	check_roundtrip(a, b);
-	memcpy(b, a, sizeof(*a));
+	assert_int_equal(vs_config_copy(b, a), 0);
 	ok(vs_config_vip_add(b, "vs2", "192.0.2.62/24", "eth2", NULL, NULL, err, sizeof(err)));
 	size_t len = check_roundtrip(a, b); /* changed in the middle: stays in place */
 	assert_true(len < 2000);
-	memcpy(b, a, sizeof(*a));
+	assert_int_equal(vs_config_copy(b, a), 0);
 	ok(vs_config_delete(b, "vs2", true, err, sizeof(err)));
 	check_roundtrip(a, b);
-	memcpy(b, a, sizeof(*a));
+	assert_int_equal(vs_config_copy(b, a), 0);
 	ok(vs_config_fgroup_create(b, "pub", "eth1,eth2", NULL, 0, 0, -1, NULL, NULL, err,
 	                           sizeof(err)));
 	check_roundtrip(a, b);
-	memcpy(b, a, sizeof(*a));
+	assert_int_equal(vs_config_copy(b, a), 0);
 	ok(vs_config_fence_set(b, "n1", "fence_ipmilan",
 	                       "ip=198.51.100.101,username=admin,password=pw,lanplus=1", err,
 	                       sizeof(err)));
 	check_roundtrip(a, b);
 	/* Nothing changed but the version. */
-	memcpy(b, a, sizeof(*a));
+	assert_int_equal(vs_config_copy(b, a), 0);
 	b->version++;
 	json_t *d = vs_config_delta(a, b);
 	assert_int_equal(json_array_size(json_object_get(d, "vservers")), 0);
@@ -105,7 +105,7 @@ static void test_size_does_not_grow_with_the_configuration(void **state)
 	char name[32], vip[32];
 
 	make_vs(a, "vs0", "192.0.2.10/24");
-	memcpy(b, a, sizeof(*a));
+	assert_int_equal(vs_config_copy(b, a), 0);
 	ok(vs_config_vip_add(b, "vs0", "198.51.100.10/24", "eth2", NULL, NULL, err, sizeof(err)));
 	size_t one = check_roundtrip(a, b);
 	for (int i = 1; i < 200; i++) {
@@ -113,7 +113,7 @@ static void test_size_does_not_grow_with_the_configuration(void **state)
 		snprintf(vip, sizeof(vip), "2001:db8::%x/64", i + 1);
 		make_vs(a, name, vip);
 	}
-	memcpy(b, a, sizeof(*a));
+	assert_int_equal(vs_config_copy(b, a), 0);
 	ok(vs_config_vip_add(b, "vs0", "198.51.100.10/24", "eth2", NULL, NULL, err, sizeof(err)));
 	size_t many = check_roundtrip(a, b);
 	json_t *whole = vs_config_to_json(b);

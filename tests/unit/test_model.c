@@ -255,8 +255,8 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), 0);
 	assert_int_equal(d->version, c->version);
 	assert_int_equal(d->n_vservers, 2);
-	assert_memory_equal(&d->vservers[0], &c->vservers[0], sizeof(c->vservers[0]));
-	assert_memory_equal(&d->vservers[1], &c->vservers[1], sizeof(c->vservers[1]));
+	assert_true(vs_vserver_equal(&d->vservers[0], &c->vservers[0]));
+	assert_true(vs_vserver_equal(&d->vservers[1], &c->vservers[1]));
 	/* A hostile document is validated like typed input. */
 	json_object_set_new(json_array_get(json_object_get(j, "vservers"), 0), "name",
 	                    json_string("a;b"));
@@ -420,7 +420,7 @@ static void test_store(void **state)
 	assert_int_equal(vs_store_open(path, &st), 0);
 	assert_int_equal(vs_store_load_config(st, d), 0);
 	assert_int_equal(d->version, c->version);
-	assert_memory_equal(&d->vservers[0], &c->vservers[0], sizeof(c->vservers[0]));
+	assert_true(vs_vserver_equal(&d->vservers[0], &c->vservers[0]));
 	assert_int_equal(vs_store_events(st, 0, 10, "vs1", &events), 0);
 	assert_int_equal(json_array_size(events), 1);
 	json_decref(events);
