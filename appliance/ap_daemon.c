@@ -288,7 +288,9 @@ static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 
 /* What this node should do with a VS: in a cluster, run it only with quorum
  * and only where the master placed it (ap_gate: placement is the only gate);
- * alone, as the administrator says. */
+ * alone, as the administrator says. `out` is a view of vs (a shallow copy
+ * that borrows vs's lists): handed to vs_runtime_update, which copies what
+ * it keeps, and never freed with vs_vserver_free. */
 static void effective(struct ap_daemon *d, const struct vs_vserver *vs, struct vs_vserver *out)
 {
 	bool clustered = ap_cluster_enabled(d->cluster);
@@ -571,8 +573,8 @@ static void do_events(struct ap_daemon *d, uint64_t conn, json_t *args)
 
 static void do_luns(struct ap_daemon *d, uint64_t conn)
 {
-	const struct fx_lun_info *luns;
-	int n = ap_luns_list(d->luns, &luns);
+	const struct fx_lun_info *seen, *hung;
+	int n_seen = ap_luns_list(d->luns, &seen), n_hung = ap_luns_hung(d->luns, &hung);
 	json_t *arr = json_array();
 
 	if (ap_luns_error(d->luns)[0]) {
@@ -581,22 +583,27 @@ static void do_luns(struct ap_daemon *d, uint64_t conn)
 		             ap_error("The LUNs cannot be listed: %s.", ap_luns_error(d->luns)));
 		return;
 	}
-	for (int i = 0; i < n; i++) {
-		const char *user = "";
-		for (int v = 0; v < d->cfg->n_vservers; v++)
-			for (int f = 0; f < d->cfg->vservers[v].n_fs; f++) {
-				const struct vs_fs *fs = &d->cfg->vservers[v].fs[f];
-				if ((fs->lun_kind == VS_LUN_LABEL &&
-				     strcmp(fs->lun, luns[i].label) == 0) ||
-				    (fs->lun_kind == VS_LUN_UUID &&
-				     strcmp(fs->lun, luns[i].uuid) == 0))
-					user = d->cfg->vservers[v].name;
-			}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:s}",
-		                                     "device", luns[i].dev, "type", luns[i].type,
-		                                     "label", luns[i].label, "uuid", luns[i].uuid,
-		                                     "mmp", luns[i].mmp, "mmp_interval",
-		                                     (int)luns[i].mmp_interval, "vserver", user));
+	/* Those seen, then those whose path hangs here (not served from here). */
+	for (int k = 0; k < 2; k++) {
+		const struct fx_lun_info *luns = k ? hung : seen;
+		for (int i = 0; i < (k ? n_hung : n_seen); i++) {
+			const char *user = "";
+			for (int v = 0; v < d->cfg->n_vservers; v++)
+				for (int f = 0; f < d->cfg->vservers[v].n_fs; f++) {
+					const struct vs_fs *fs = &d->cfg->vservers[v].fs[f];
+					if ((fs->lun_kind == VS_LUN_LABEL &&
+					     strcmp(fs->lun, luns[i].label) == 0) ||
+					    (fs->lun_kind == VS_LUN_UUID &&
+					     strcmp(fs->lun, luns[i].uuid) == 0))
+						user = d->cfg->vservers[v].name;
+				}
+			json_array_append_new(
+			    arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:s}", "device",
+			                   luns[i].dev, "type", luns[i].type, "label",
+			                   luns[i].label, "uuid", luns[i].uuid, "mmp", luns[i].mmp,
+			                   "mmp_interval", (int)luns[i].mmp_interval, "vserver",
+			                   user, "state", k ? "hung" : "ok"));
+		}
 	}
 	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
 }

@@ -8,7 +8,9 @@
  *                                        mounted on DIR, exit 0 if healthy)
  *   applianced --fs-prepare DIR [SUB...] (internal: lay out the file system mounted on DIR
  *                                        and create export/share sub-directories; fx_tree.h)
- *   applianced --lun-scan               (internal: the LUNs this node sees, as JSON)
+ *   applianced --lun-scan [--skip DEV]... | --only DEV
+ *                                       (internal: the LUNs this node sees, line by line,
+ *                                        hung devices skipped; ap_lunscan.h)
  *
  * Runs in the foreground; its stderr is its log. SIGTERM or SIGINT stop it
  * cleanly, leaving the virtual servers serving; the next start finds them.
@@ -23,7 +25,7 @@
 #include <unistd.h>
 
 #include "appliance/ap_daemon.h"
-#include "appliance/ap_luns.h"
+#include "appliance/ap_lunscan.h"
 #include "fsexport/fx_tree.h"
 #include "lib/lib_log.h"
 
@@ -49,7 +51,6 @@ int main(int argc, char **argv)
 	    {"socket-group", required_argument, NULL, 'G'},
 	    {"admin-group", required_argument, NULL, 'A'},
 	    {"storage-probe", required_argument, NULL, 'P'},
-	    {"lun-scan", no_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
 	/* Before getopt: sub-directories may begin with '-' and are never options. */
 	if (argc >= 3 && strcmp(argv[1], "--fs-prepare") == 0)
 		return fx_tree_main(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "--lun-scan") == 0)
+		return ap_lunscan_main(argc - 2, argv + 2);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -91,8 +94,6 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			return 0;
-		case 'L':
-			return ap_luns_scan_main();
 		case 'h':
 			usage(stdout);
 			return 0;

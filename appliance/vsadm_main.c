@@ -253,12 +253,14 @@ static void print_human(const char *cmd, json_t *resp)
 	} else if (strcmp(cmd, "event.show") == 0) {
 		json_array_foreach(data, i, e) print_event(e);
 	} else if (strcmp(cmd, "lun.show") == 0) {
-		printf("%-14s %-16s %-38s %-6s %-5s %s\n", "DEVICE", "LABEL", "UUID", "TYPE", "MMP",
-		       "VSERVER");
-		json_array_foreach(data, i, e) printf(
-		    "%-14s %-16s %-38s %-6s %-5s %s\n", s(e, "device"), s(e, "label"), s(e, "uuid"),
-		    s(e, "type"), json_is_true(json_object_get(e, "mmp")) ? "yes" : "no",
-		    s(e, "vserver")[0] ? s(e, "vserver") : "-");
+		printf("%-14s %-16s %-38s %-6s %-5s %-5s %s\n", "DEVICE", "LABEL", "UUID", "TYPE",
+		       "MMP", "STATE", "VSERVER");
+		json_array_foreach(data, i, e)
+		    printf("%-14s %-16s %-38s %-6s %-5s %-5s %s\n", s(e, "device"), s(e, "label"),
+		           s(e, "uuid"), s(e, "type"),
+		           json_is_true(json_object_get(e, "mmp")) ? "yes" : "no",
+		           s(e, "state")[0] ? s(e, "state") : "-",
+		           s(e, "vserver")[0] ? s(e, "vserver") : "-");
 	} else if (strcmp(cmd, "port.show") == 0) {
 		printf("%-8s %-8s %-6s %-8s %-8s %-10s %-7s %5s %s\n", "PORT", "GROUP", "ADMIN",
 		       "CARRIER", "PROBE", "HEALTH", "DAMPED", "VIPS", "SINCE");

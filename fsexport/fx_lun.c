@@ -204,22 +204,17 @@ out:
 	return rc;
 }
 
-/* Called for each recognised file system: 0 goes on, anything else stops the
- * scan and is returned by it. */
-typedef int (*fx_lun_visit_fn)(const struct fx_lun_info *info, void *arg);
-
-/* Visits every readable block device with a file system. *read_err receives
- * the first error of a device that could not be read (the scan goes on). */
-static int fx_lun_scan(fx_lun_visit_fn visit, void *arg, int *read_err)
+int fx_lun_walk(const struct fx_lun_walk_ops *ops, void *arg)
 {
 	struct fx_lun_info info;
-	char line[256], name[128];
+	char line[256], name[128], dev[sizeof(info.dev)];
 	unsigned maj, min;
 	unsigned long long blocks;
 	FILE *f;
-	int rc = 0, r;
+	int rc = 0, r, n;
 
-	*read_err = 0;
+	if (!ops || !ops->after)
+		return -EINVAL;
 	f = fopen("/proc/partitions", "re");
 	if (!f)
 		return -errno;
@@ -228,19 +223,17 @@ static int fx_lun_scan(fx_lun_visit_fn visit, void *arg, int *read_err)
 			continue; /* header, blank line */
 		if (name[0] == '.' || strstr(name, ".."))
 			continue;
+		n = snprintf(dev, sizeof(dev), "/dev/%s", name);
+		if (n < 0 || (size_t)n >= sizeof(dev))
+			continue; /* no device name that long carries a LUN of ours */
+		if (ops->before && !ops->before(dev, arg))
+			continue;
 		r = fx_lun_probe_dev(name, maj, min, &info);
 		if (r == -ENOMEM) {
 			rc = r;
 			break;
 		}
-		if (r < 0) {
-			if (!*read_err)
-				*read_err = r;
-			continue;
-		}
-		if (r == 0)
-			continue;
-		rc = visit(&info, arg);
+		rc = ops->after(dev, r, &info, arg);
 		if (rc)
 			break;
 	}
@@ -248,6 +241,37 @@ static int fx_lun_scan(fx_lun_visit_fn visit, void *arg, int *read_err)
 		rc = -EIO;
 	if (fclose(f) != 0 && !rc)
 		rc = -errno;
+	return rc;
+}
+
+/* Called for each recognised file system: 0 goes on, anything else stops the
+ * scan and is returned by it. */
+typedef int (*fx_lun_visit_fn)(const struct fx_lun_info *info, void *arg);
+
+struct fx_lun_scan_ctx {
+	fx_lun_visit_fn visit;
+	void *arg;
+	int read_err;
+};
+
+static int fx_lun_scan_after(const char *dev, int rc, const struct fx_lun_info *info, void *arg)
+{
+	struct fx_lun_scan_ctx *c = arg;
+
+	if (rc < 0 && !c->read_err)
+		c->read_err = rc;
+	return rc == 1 ? c->visit(info, c->arg) : 0;
+}
+
+/* Visits every readable block device with a file system. *read_err receives
+ * the first error of a device that could not be read (the scan goes on). */
+static int fx_lun_scan(fx_lun_visit_fn visit, void *arg, int *read_err)
+{
+	static const struct fx_lun_walk_ops ops = {.after = fx_lun_scan_after};
+	struct fx_lun_scan_ctx c = {.visit = visit, .arg = arg};
+	int rc = fx_lun_walk(&ops, &c);
+
+	*read_err = c.read_err;
 	return rc;
 }
 

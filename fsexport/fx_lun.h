@@ -38,6 +38,18 @@ int fx_lun_find(const char *tag, const char *value, struct fx_lun_info *out);
  * left out). *n is set to the number of entries written, at most max; if more
  * were found than max, the first max are written and -E2BIG is returned. */
 int fx_lun_list(struct fx_lun_info *out, int max, int *n);
+/* Device by device, for a caller that must know which device it is reading
+ * (a hung path blocks the probe for good): before(dev, arg) is called before
+ * the device (e.g. "/dev/loop3") is opened and may skip it (false; NULL
+ * probes all); after(dev, rc, info, arg) tells what the probe found: rc 1 a
+ * file system (*info), 0 nothing to serve (no node here, not this block
+ * device, no file system), -EIO unreadable. A non-zero return of after()
+ * stops the walk and is returned; -ENOMEM stops it too. */
+struct fx_lun_walk_ops {
+	bool (*before)(const char *dev, void *arg);
+	int (*after)(const char *dev, int rc, const struct fx_lun_info *info, void *arg);
+};
+int fx_lun_walk(const struct fx_lun_walk_ops *ops, void *arg);
 /* Pure: given the 1024-byte ext2/3/4 superblock (the bytes at offset 1024 of
  * the device), tell whether it is ext* with the MMP feature; returns 1, 0, or
  * -EINVAL if it is not an ext superblock. Fills *interval when not NULL. */
