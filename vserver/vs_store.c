@@ -32,6 +32,9 @@ struct saved_vs {
 	uint64_t hash; /* vs_vserver_hash of what the row holds */
 };
 
+/* Event sequence numbers reserved per write of their mark. */
+#define VS_STORE_SEQ_BLOCK 1024
+
 struct vs_store {
 	sqlite3 *db;
 	struct saved_vs *saved; /* the VS rows, in configuration order */
@@ -39,7 +42,8 @@ struct vs_store {
 	bool saved_valid; /* false: the rows are unknown (rewrite them all) */
 	int rows_written; /* by the last configuration save */
 	int64_t inserts;
-	int64_t seq; /* the last event sequence number given out; -1 = not read yet */
+	int64_t seq;      /* the last event sequence number given out; -1 = not read yet */
+	int64_t seq_mark; /* reserved up to here in the store ("event_seq") */
 	struct qev *qhead, *qtail;
 	int nq;
 };
@@ -460,16 +464,25 @@ int vs_store_event_seq(struct vs_store *st, int n, int64_t *first)
 
 	if (n < 1)
 		abort();   /* programmer error */
-	if (st->seq < 0) { /* read once; written at every use */
+	if (st->seq < 0) { /* read once: the mark of the last reservation */
 		rc = vs_store_meta_get(st, "event_seq", buf, sizeof(buf));
 		if (rc < 0 && rc != -ENOENT)
 			return rc;
 		st->seq = rc == 0 ? atoll(buf) : 0;
+		st->seq_mark = st->seq;
 	}
-	snprintf(buf, sizeof(buf), "%lld", (long long)(st->seq + n));
-	rc = vs_store_meta_set(st, "event_seq", buf);
-	if (rc < 0)
-		return rc;
+	/* Numbers are reserved in blocks: the mark written ahead of use, so a
+	 * restart continues past every number ever given (a gap is harmless:
+	 * catch-up asks for what lies beyond a mark), and numbering an event
+	 * costs no write of its own on the port-failover path. */
+	if (st->seq + n > st->seq_mark) {
+		long long mark = st->seq + n + VS_STORE_SEQ_BLOCK;
+		snprintf(buf, sizeof(buf), "%lld", mark);
+		rc = vs_store_meta_set(st, "event_seq", buf);
+		if (rc < 0)
+			return rc;
+		st->seq_mark = mark;
+	}
 	*first = st->seq + 1;
 	st->seq += n;
 	return 0;
@@ -534,8 +547,10 @@ static int end(struct vs_store *st, int rc)
 		rc = sql_fail(st, "commit events");
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	}
-	if (rc < 0)
-		st->seq = -1; /* read it again: the number may not have been kept */
+	/* Its mark may not have been kept: write one again at the next use (the
+	 * numbers given out stay given, never reused). */
+	if (rc < 0 && st->seq >= 0)
+		st->seq_mark = st->seq;
 	return rc;
 }
 
