@@ -3,7 +3,9 @@
  * the state store, the control socket and `vsadm --json`.
  *
  * Memory: *_to_json return a new reference owned by the caller (json_decref).
- * *_from_json fill caller-owned structs and re-validate every value through
+ * *_from_json fill caller-owned, initialised structs (vs_config_init; what
+ * they held is freed first; the caller frees them with vs_config_free
+ * whatever the result) and re-validate every value through
  * vs_model.h, so a corrupt or hostile document can never produce a model that
  * the validated change functions could not have produced.
  * Integers are range-checked before they are narrowed (vs_json_int): a

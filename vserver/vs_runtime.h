@@ -79,7 +79,8 @@ struct vs_runtime;
 
 int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver *vs,
                       struct vs_runtime **out);
-/* A new desired configuration (name must not change); converging starts. */
+/* A new desired configuration (name must not change); converging starts.
+ * The runtime keeps its own deep copy of vs (create and update alike). */
 void vs_runtime_update(struct vs_runtime *rt, const struct vs_vserver *vs);
 void vs_runtime_destroy(struct vs_runtime *rt);
 

@@ -152,8 +152,8 @@ static void test_thousand_vservers(void **state)
 	assert_true(vs_config_equal(out, d));
 
 	printf("1,000 VSs (8 VIPs, 2 fs, 8 exports each): created %.1f ms, deep copy %.1f ms, "
-	       "to JSON %.1f ms (%zu bytes), from JSON %.1f ms; held %zu KB (RSS +%ld KB "
-	       "under the sanitizers); a one-VIP delta %zu bytes, applied %.1f ms\n",
+	       "to JSON %.1f ms (%zu bytes), from JSON %.1f ms; held %zu KB (process RSS +%ld KB; "
+	       "more under the sanitizers); a one-VIP delta %zu bytes, applied %.1f ms\n",
 	       t1 - t0, t2 - t1, t4 - t3, strlen(text), t5 - t4, held(c) / 1024, rss1 - rss0,
 	       strlen(dtext), t7 - t6);
 	/* What it holds is what it has: not 1,000 times the largest VS. */
