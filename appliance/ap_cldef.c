@@ -182,7 +182,7 @@ void ap_cl_enable(struct ap_cluster *c)
 }
 
 int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, const char *mgmt,
-                     const char *mgmt_port, char *err, size_t errlen)
+                     const char *mgmt_port, int agent_grace_s, char *err, size_t errlen)
 {
 	char list[1024], *save = NULL;
 	json_t *arr = json_array();
@@ -247,6 +247,8 @@ int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, 
 	}
 	json_t *d = json_pack("{s:s, s:o, s:s, s:s}", "name", name, "nodes", arr, "mgmt",
 	                      mgmt ? mgmt : "", "mgmt_port", mgmt_port ? mgmt_port : "");
+	if (d && agent_grace_s)
+		json_object_set_new(d, "agent_grace_s", json_integer(agent_grace_s));
 	err[0] = '\0';
 	rc = ap_cl_load_definition(c, d, err, errlen);
 	json_decref(d);
@@ -287,8 +289,9 @@ json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
 		return NULL;
 	}
 	nodes_json(c, nodes);
-	json_t *b = json_pack("{s:s, s:o, s:s, s:s, s:s}", "name", c->name, "nodes", nodes, "key",
-	                      b64, "mgmt", c->mgmt, "mgmt_port", c->mgmt_port);
+	json_t *b = json_pack("{s:s, s:o, s:s, s:s, s:s, s:I}", "name", c->name, "nodes", nodes,
+	                      "key", b64, "mgmt", c->mgmt, "mgmt_port", c->mgmt_port,
+	                      "agent_grace_s", (json_int_t)(c->agent_grace_usec / 1000000));
 	free(b64);
 	return b;
 }

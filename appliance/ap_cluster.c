@@ -601,9 +601,11 @@ json_t *ap_cluster_show(struct ap_cluster *c)
 			    json_integer((json_int_t)((now - n->agent_gone_usec) / 1000000)));
 		json_array_append_new(nodes, o);
 	}
-	return json_pack("{s:b, s:s, s:s, s:b, s:b, s:s, s:o, s:I, s:I}", "enabled", c->enabled,
-	                 "cluster", c->name, "node", c->node, "corosync", c->connected, "quorate",
-	                 ap_cluster_quorate(c), "master", ap_cluster_master(c) ?: "", "nodes",
-	                 nodes, "agent_grace_s", (json_int_t)(c->agent_grace_usec / 1000000),
-	                 "refused_messages", (json_int_t)c->refused);
+	return json_pack(
+	    "{s:b, s:s, s:s, s:b, s:b, s:s, s:o, s:I, s:I, s:I, s:i}", "enabled", c->enabled,
+	    "cluster", c->name, "node", c->node, "corosync", c->connected, "quorate",
+	    ap_cluster_quorate(c), "master", ap_cluster_master(c) ?: "", "nodes", nodes,
+	    "agent_grace_s", (json_int_t)(c->agent_grace_usec / 1000000), "refused_messages",
+	    (json_int_t)c->refused, "config_version", (json_int_t)c->hooks.config(c->arg)->version,
+	    "vservers", c->hooks.config(c->arg)->n_vservers);
 }

@@ -130,8 +130,11 @@ void ap_cluster_local_changed(struct ap_cluster *c);
 
 /* nodes: "n1=198.51.100.1,n2=198.51.100.2,..." (this node must be listed). */
 /* mgmt: the management address with prefix and the port it goes on; "" = none. */
+/* agent_grace_s: how long a node may stay in corosync without its
+ * applianced before the master fences it (1..3600; 0 = the default, 10 s);
+ * part of the definition, so the bundle carries it to every node. */
 int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, const char *mgmt,
-                     const char *mgmt_port, char *err, size_t errlen);
+                     const char *mgmt_port, int agent_grace_s, char *err, size_t errlen);
 json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen);
 int ap_cluster_join(struct ap_cluster *c, json_t *bundle, char *err, size_t errlen);
 json_t *ap_cluster_show(struct ap_cluster *c);

@@ -779,9 +779,17 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 	}
 	if (strcmp(cmd, "cluster.create") == 0 || strcmp(cmd, "cluster.join") == 0) {
 		bool create = strcmp(cmd, "cluster.create") == 0;
+		json_int_t grace = 0;
+		if (create && vs_json_int(args, "agent_grace", 1, 3600, &grace) < 0) {
+			ap_ctl_reply(
+			    d->ctl, conn,
+			    ap_error("The agent grace must be between 1 and 3600 seconds."));
+			return;
+		}
 		rc = create ? ap_cluster_setup(d->cluster, name ? name : "",
 		                               str_arg(args, "nodes") ?: "", str_arg(args, "mgmt"),
-		                               str_arg(args, "mgmt_port"), err, sizeof(err))
+		                               str_arg(args, "mgmt_port"), (int)grace, err,
+		                               sizeof(err))
 		            : ap_cluster_join(d->cluster, json_object_get(args, "bundle"), err,
 		                              sizeof(err));
 		ap_ctl_reply(d->ctl, conn,

@@ -171,6 +171,12 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 		    vs_config_export_add(cfg, name, pseudo, fsname, path, clients, ro, err, errlen);
 		if (rc < 0)
 			return rc;
+		for (int k = 0; k < vs->n_exports - 1; k++)
+			if (vs->exports[k].id == (uint32_t)id)
+				return snprintf(
+				           err, errlen,
+				           "Two exports of one virtual server have the same id."),
+				       -EINVAL;
 		vs->exports[vs->n_exports - 1].id = (uint32_t)id; /* keep ids stable */
 	}
 	json_array_foreach(shares, i, e)

@@ -369,6 +369,10 @@ static void test_versions_and_full_copies(void **state)
 	deliver(3, text);
 	assert_int_equal(w->adopted, 1);
 	assert_int_equal(w->cfg->version, 9);
+	json_t *show = ap_cluster_show(w->cl);
+	assert_int_equal(json_integer_value(json_object_get(show, "config_version")), 9);
+	assert_int_equal(json_integer_value(json_object_get(show, "agent_grace_s")), 10);
+	json_decref(show);
 	free(text);
 	json_decref(m);
 

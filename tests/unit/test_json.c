@@ -117,11 +117,36 @@ static void test_config_narrowing(void **state)
 	free(cfg);
 }
 
+/* Two exports of a VS with one id (found by fuzz_gen: the ganesha generator
+ * then refused the whole VS): refused on load; distinct ids load. */
+static void test_duplicate_export_id(void **state)
+{
+	static const char *fmt =
+	    "{\"version\":1,\"vservers\":[{\"name\":\"a\",\"vips\":[{\"cidr\":"
+	    "\"192.0.2.9/24\",\"home_port\":\"eth1\"}],\"filesystems\":[{\"name\":\"d\","
+	    "\"lun\":\"LABEL=l\"}],\"exports\":[{\"id\":1,\"pseudo\":\"/x\",\"fs\":\"d\"},"
+	    "{\"id\":%d,\"pseudo\":\"/y\",\"fs\":\"d\"}]}]}";
+	struct vs_config *cfg = calloc(1, sizeof(*cfg));
+	char text[512], err[256];
+
+	for (int id = 1; id <= 2; id++) {
+		snprintf(text, sizeof(text), fmt, id);
+		json_t *j = json_loads(text, 0, NULL);
+		assert_non_null(j);
+		int rc = vs_config_from_json(j, cfg, err, sizeof(err));
+		assert_int_equal(rc, id == 1 ? -EINVAL : 0);
+		json_decref(j);
+		vs_config_free(cfg);
+	}
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_int_table),
 	    cmocka_unit_test(test_config_narrowing),
+	    cmocka_unit_test(test_duplicate_export_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
