@@ -19,7 +19,8 @@
 # the lab's namespaces share the host's CLOCK_REALTIME. Bytes: the sum of
 # n2's knet tx_data_bytes (corosync-cmapctl -m stats) over the change, less
 # the idle rate over the same time; beside it the size of the configuration
-# document (what a "cfg" message carries today). Optimised build.
+# document (what a "cfg" message carried before changes travelled as deltas).
+# Optimised build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000}
@@ -35,7 +36,8 @@ tx_bytes() {
 	$APPLAB exec n2 corosync-cmapctl -m stats 2>/dev/null |
 		awk -F' = ' '/^stats\.knet\.node[0-9]+\.link[0-9]+\.tx_data_bytes / {s += $2} END {printf "%d\n", s}'
 }
-config_bytes() { sqlite3 /var/lib/applab/nodes/n2/lib/state.db 'select length(doc) from config'; }
+# The whole configuration as stored: the header row and one row per VS.
+config_bytes() { sqlite3 /var/lib/applab/nodes/n2/lib/state.db 'select (select coalesce(sum(length(doc)), 0) from config) + (select coalesce(sum(length(doc)), 0) from config_vs)'; }
 
 $APPLAB down >/dev/null 2>&1 || true
 $APPLAB up --nodes 3 --luns "$LUNS" >/dev/null
