@@ -1,0 +1,393 @@
+/*
+ * vs_rt_servers.c - the file servers of one VS (see vs_runtime_int.h): their
+ * configuration (ganesha.conf, smb.conf, from what the preparation found
+ * safe), ganesha.nfsd and smbd started in the VS namespace, adopted after a
+ * daemon restart (pid file, name, namespace), waited for until they listen,
+ * restarted with back-off when they die, stopped politely.
+ */
+#include "vserver/vs_runtime_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsexport/fx_ganesha.h"
+#include "fsexport/fx_samba.h"
+#include "fsexport/fx_tree.h"
+#include "lib/lib_fs.h"
+#include "lib/lib_log.h"
+#include "netfail/nf_netns.h"
+
+/* --- configuration of the servers ---------------------------------------------- */
+
+int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_changed)
+{
+	int n_all = rt->want.n_exports + rt->want.n_shares;
+	struct fx_nfs_export *ex = calloc((size_t)rt->want.n_exports + 1, sizeof(*ex));
+	struct fx_smb_share *sh = calloc((size_t)rt->want.n_shares + 1, sizeof(*sh));
+	char(*paths)[PATH_MAX] = calloc((size_t)n_all + 1, sizeof(*paths));
+	const char *addrs[VS_MAX_VIPS];
+	char recovery[PATH_MAX], file[PATH_MAX], sdir[PATH_MAX];
+	char *text = NULL;
+	int rc, n_ex = 0, n_sh = 0;
+
+	if (!ex || !sh || !paths) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Only what the last preparation (off the loop) found safe is published;
+	 * it reported the others once. */
+	for (int i = 0; i < rt->want.n_exports; i++) {
+		const struct vs_export *e = &rt->want.exports[i];
+		if (vs_rt_published_path(rt, e->fs, e->path, paths[n_ex], sizeof(paths[0])) < 0)
+			continue;
+		ex[n_ex] = (struct fx_nfs_export){.id = e->id,
+		                                  .path = paths[n_ex],
+		                                  .pseudo = e->pseudo,
+		                                  .clients = e->clients,
+		                                  .ro = e->ro};
+		n_ex++;
+	}
+	for (int i = 0; i < rt->want.n_shares; i++) {
+		const struct vs_share *s = &rt->want.shares[i];
+		char *path = paths[n_ex + n_sh];
+		if (vs_rt_published_path(rt, s->fs, s->path, path, sizeof(paths[0])) < 0)
+			continue;
+		sh[n_sh] = (struct fx_smb_share){.name = s->name, .path = path, .ro = s->ro};
+		n_sh++;
+	}
+	for (int i = 0; i < rt->want.n_vips; i++)
+		addrs[i] = rt->want.vips[i].addr;
+
+	/* NFSv4 recovery state lives on the VS's first file system: it moves with
+	 * it (prepared, root 0700, by fx_tree). Without one, a volatile place. */
+	const struct mountst *first =
+	    rt->want.n_fs ? vs_rt_find_mount(rt, rt->want.fs[0].name) : NULL;
+	if (!first && rt->n_mounts)
+		first = &rt->mounts[0];
+	if (first) {
+		rc = fx_tree_state_path(first->dir, FX_TREE_RECOVERY, recovery, sizeof(recovery));
+	} else {
+		vs_rt_file(rt, "nfs-recovery", recovery, sizeof(recovery));
+		rc = lib_mkdir_p(recovery, 0700);
+	}
+	if (rc < 0)
+		goto out;
+	struct fx_ganesha_params gp = {.name = rt->want.name,
+	                               .recovery_root = recovery,
+	                               .lease_lifetime = rt->env.lease_lifetime,
+	                               .grace_period = rt->env.grace_period,
+	                               .exports = ex,
+	                               .n_exports = n_ex};
+	rc = fx_ganesha_conf(&gp, &text);
+	if (rc < 0)
+		goto out;
+	vs_rt_file(rt, "ganesha.conf", file, sizeof(file));
+	rc = lib_write_file(file, text, strlen(text), 0644);
+	free(text);
+	text = NULL;
+	if (rc < 0)
+		goto out;
+	*nfs_changed = rc == 1;
+
+	vs_rt_smb_dir(rt, sdir, sizeof(sdir));
+	rc = lib_mkdir_p(sdir, 0755);
+	if (rc < 0)
+		goto out;
+	/* NetBIOS names have at most 15 characters. */
+	char netbios[16];
+	snprintf(netbios, sizeof(netbios), "%.15s", rt->want.name);
+	struct fx_samba_params sp = {.netbios_name = netbios,
+	                             .addresses = addrs,
+	                             .n_addresses = rt->want.n_vips,
+	                             .state_dir = sdir,
+	                             .shares = sh,
+	                             .n_shares = n_sh};
+	rc = fx_samba_conf(&sp, &text);
+	if (rc < 0)
+		goto out;
+	vs_rt_file(rt, "smb.conf", file, sizeof(file));
+	rc = lib_write_file(file, text, strlen(text), 0644);
+	free(text);
+	if (rc < 0)
+		goto out;
+	*smb_changed = rc == 1;
+	rc = 0;
+out:
+	free(ex);
+	free(sh);
+	free(paths);
+	return rc;
+}
+
+/* --- servers -------------------------------------------------------------------- */
+
+static void pid_file(const struct vs_runtime *rt, enum server_kind k, char *buf, size_t len)
+{
+	if (k == SRV_NFS) {
+		vs_rt_file(rt, "ganesha.pid", buf, len);
+	} else {
+		char sdir[PATH_MAX];
+		vs_rt_smb_dir(rt, sdir, sizeof(sdir));
+		snprintf(buf, len, "%s/run/smbd.pid", sdir);
+	}
+}
+
+static struct vs_runtime *rt_of(struct server *srv)
+{
+	return (struct vs_runtime *)((char *)(srv - srv->kind) - offsetof(struct vs_runtime, srv));
+}
+
+static int on_server_restart(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct server *srv = userdata;
+
+	srv->restart_timer = sd_event_source_disable_unref(srv->restart_timer);
+	vs_rt_kick(rt_of(srv));
+	return 0;
+}
+
+/* smbd starts samba-dcerpcd on demand in a session of its own, so stopping
+ * smbd's process group leaves it behind: stop it by its pid file. */
+static void stop_dcerpcd(struct vs_runtime *rt)
+{
+	char sdir[PATH_MAX], file[PATH_MAX], comm_path[64], *text = NULL, *comm = NULL;
+	pid_t pid;
+
+	vs_rt_smb_dir(rt, sdir, sizeof(sdir));
+	snprintf(file, sizeof(file), "%s/run/samba-dcerpcd.pid", sdir);
+	if (lib_read_file(file, &text) < 0)
+		return;
+	pid = (pid_t)atoi(text);
+	free(text);
+	snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", pid);
+	if (pid > 1 && lib_read_file(comm_path, &comm) == 0 &&
+	    strncmp(comm, "samba-dcerpcd", 13) == 0) {
+		/* It leads its own group with its rpcd workers. */
+		if (kill(getpgid(pid) == pid ? -pid : pid, SIGTERM) < 0)
+			lib_warn("%s: cannot stop samba-dcerpcd (pid %d): %s", rt->want.name, pid,
+			         strerror(errno));
+	}
+	free(comm);
+	unlink(file);
+}
+
+static void on_server_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct server *srv = arg;
+	struct vs_runtime *rt = rt_of(srv);
+	char how[96];
+	uint64_t now = vs_rt_now(rt);
+
+	lib_run_describe(res, how, sizeof(how));
+	snprintf(srv->last_end, sizeof(srv->last_end), "%s", how);
+	srv->run = NULL;
+	srv->ready = false;
+	lib_run_destroy(run);
+	if (rt->ready_wait == srv) {
+		rt->ready_wait = NULL;
+		rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
+		rt->busy = false;
+	}
+	if (srv->stopping) {
+		srv->stopping = false;
+		if (srv->kind == SRV_SMB)
+			stop_dcerpcd(rt);
+		vs_rt_event(rt, "info", "%s stopped (%s)", vs_rt_srv_name(srv->kind), how);
+		rt->busy = false;
+		vs_rt_kick(rt);
+		return;
+	}
+	if (rt->state != VS_RT_RUNNING) {
+		/* Died while the VS was being started: the start failed. */
+		char logf[PATH_MAX], sdir[PATH_MAX];
+		if (srv->kind == SRV_NFS) {
+			vs_rt_file(rt, "ganesha.log", logf, sizeof(logf));
+		} else {
+			vs_rt_smb_dir(rt, sdir, sizeof(sdir));
+			snprintf(logf, sizeof(logf), "%s/log/smbd.log", sdir);
+		}
+		vs_rt_fail(rt, "%s %s before serving (its log: %s)", vs_rt_srv_name(srv->kind), how,
+		           logf);
+		return;
+	}
+	if (now - srv->started_usec > STABLE_USEC)
+		lib_backoff_reset(&srv->backoff);
+	uint64_t delay = lib_backoff_next(&srv->backoff);
+	srv->restarts++;
+	vs_rt_event(rt, "warning", "%s %s unexpectedly; restarting it in %.1f s (restart %u)",
+	            vs_rt_srv_name(srv->kind), how, (double)delay / 1e6, srv->restarts);
+	if (sd_event_add_time_relative(rt->env.ev, &srv->restart_timer, CLOCK_MONOTONIC, delay, 0,
+	                               on_server_restart, srv) < 0)
+		lib_err("%s: cannot arm the restart timer", rt->want.name);
+}
+
+static bool listening(struct vs_runtime *rt, int port)
+{
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = nf_netns_socket(rt->nsfd, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&a4, sizeof(a4)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int on_ready_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct vs_runtime *rt = userdata;
+	struct server *srv = rt->ready_wait;
+
+	if (!srv)
+		return 0;
+	if (listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT)) {
+		srv->ready = true;
+		rt->ready_wait = NULL;
+		rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
+		rt->busy = false;
+		vs_rt_event(rt, "info", "%s is serving (pid %d, ready after %.0f ms)",
+		            vs_rt_srv_name(srv->kind), lib_run_pid(srv->run),
+		            (double)(vs_rt_now(rt) - srv->started_usec) / 1000.0);
+		vs_rt_kick(rt);
+		return 0;
+	}
+	if (vs_rt_now(rt) > rt->ready_deadline) {
+		vs_rt_event(rt, "error", "%s did not start listening within %llu s; killing it",
+		            vs_rt_srv_name(srv->kind),
+		            (unsigned long long)(READY_TIMEOUT_USEC / 1000000));
+		rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
+		lib_run_signal(srv->run, SIGKILL); /* on_server_end schedules the restart */
+		return 0;
+	}
+	sd_event_source_set_time_relative(s, READY_POLL_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static int wait_ready(struct vs_runtime *rt, struct server *srv)
+{
+	int rc;
+
+	rt->ready_wait = srv;
+	rt->ready_deadline = vs_rt_now(rt) + READY_TIMEOUT_USEC;
+	rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
+	rc = sd_event_add_time_relative(rt->env.ev, &rt->ready_timer, CLOCK_MONOTONIC, 0, 0,
+	                                on_ready_poll, rt);
+	if (rc < 0)
+		return rc;
+	rt->busy = true;
+	return 0;
+}
+
+/* A server found running after a daemon restart: pid file, same name, same
+ * network namespace. */
+static int try_adopt(struct vs_runtime *rt, struct server *srv)
+{
+	char file[PATH_MAX], *text = NULL, comm_path[64], *comm = NULL, nsl[64];
+	struct stat ns_self, ns_it;
+	pid_t pid;
+	int rc;
+
+	pid_file(rt, srv->kind, file, sizeof(file));
+	if (lib_read_file(file, &text) < 0)
+		return -ENOENT;
+	pid = (pid_t)atoi(text);
+	free(text);
+	if (pid <= 1)
+		return -ENOENT;
+	snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", pid);
+	if (lib_read_file(comm_path, &comm) < 0)
+		return -ESRCH;
+	rc = strncmp(comm, vs_rt_srv_name(srv->kind),
+	             strlen(srv->kind == SRV_NFS ? "ganesha" : "smbd"));
+	free(comm);
+	if (rc != 0)
+		return -ESRCH;
+	snprintf(nsl, sizeof(nsl), "/proc/%d/ns/net", pid);
+	if (fstat(rt->nsfd, &ns_self) < 0 || stat(nsl, &ns_it) < 0 ||
+	    ns_self.st_ino != ns_it.st_ino)
+		return -ESRCH;
+	rc = lib_run_adopt(rt->env.ev, pid, on_server_end, srv, &srv->run);
+	if (rc < 0)
+		return rc;
+	srv->ready = listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT);
+	srv->started_usec = vs_rt_now(rt);
+	/* Its configuration may have been rewritten since it read it. */
+	lib_run_signal(srv->run, SIGHUP);
+	vs_rt_event(rt, "info",
+	            "%s found running (pid %d), adopted and told to reload its "
+	            "configuration",
+	            vs_rt_srv_name(srv->kind), pid);
+	return 0;
+}
+
+int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
+{
+	char conf[PATH_MAX], log[PATH_MAX], pid[PATH_MAX];
+	int rc;
+
+	if (srv->restart_timer)
+		return 1; /* back-off in progress */
+	if (try_adopt(rt, srv) == 0) {
+		if (srv->ready)
+			return 0;
+		return wait_ready(rt, srv) < 0 ? -EIO : 1;
+	}
+	pid_file(rt, srv->kind, pid, sizeof(pid));
+	if (srv->kind == SRV_NFS) {
+		vs_rt_file(rt, "ganesha.conf", conf, sizeof(conf));
+		vs_rt_file(rt, "ganesha.log", log, sizeof(log));
+		const char *argv[] = {"ganesha.nfsd", "-F", "-f", conf, "-L", log, "-p", pid, NULL};
+		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
+		rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
+	} else {
+		char sdir[PATH_MAX];
+		vs_rt_smb_dir(rt, sdir, sizeof(sdir));
+		rc = fx_samba_mkdirs(sdir);
+		vs_rt_file(rt, "smb.conf", conf, sizeof(conf));
+		const char *argv[] = {"smbd", "--foreground", "--no-process-group",
+		                      "-s",   conf,           NULL};
+		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
+		if (rc == 0)
+			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
+	}
+	if (rc < 0) {
+		vs_rt_fail(rt, "cannot start %s: %s", vs_rt_srv_name(srv->kind), strerror(-rc));
+		return rc;
+	}
+	srv->started_usec = vs_rt_now(rt);
+	srv->ready = false;
+	vs_rt_event(rt, "info", "started %s (pid %d) in namespace %s", vs_rt_srv_name(srv->kind),
+	            lib_run_pid(srv->run), rt->netns);
+	rc = wait_ready(rt, srv);
+	return rc < 0 ? rc : 1;
+}
+
+int vs_rt_stop_server(struct vs_runtime *rt, struct server *srv)
+{
+	srv->restart_timer = sd_event_source_disable_unref(srv->restart_timer);
+	if (!srv->run)
+		return 0;
+	if (srv->stopping)
+		return 1;
+	srv->stopping = true;
+	if (lib_run_stop(srv->run, STOP_GRACE_USEC) < 0) {
+		srv->stopping = false;
+		lib_run_destroy(srv->run);
+		srv->run = NULL;
+		return 0;
+	}
+	rt->busy = true;
+	return 1;
+}
