@@ -226,6 +226,19 @@ int nf_nl_setup(struct nf_nl *nl, const char *name, int ifindex)
 	return nf_nl_talk(nl, nlh, NULL, NULL);
 }
 
+int nf_nl_setdown(struct nf_nl *nl, const char *name, int ifindex)
+{
+	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
+
+	if (!nf_nl_name_ok(name, ifindex))
+		return -EINVAL;
+	nlh = nf_nl_linkmsg(nl, RTM_NEWLINK, 0, name, ifindex, &ifi);
+	ifi->ifi_flags = 0;
+	ifi->ifi_change = IFF_UP;
+	return nf_nl_talk(nl, nlh, NULL, NULL);
+}
+
 int nf_nl_addaddr(struct nf_nl *nl, int ifindex, int family, const void *addr, int prefix)
 {
 	struct nlmsghdr *nlh;

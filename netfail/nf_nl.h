@@ -54,6 +54,8 @@ int nf_nl_getlink(struct nf_nl *nl, const char *name, int ifindex, struct nf_nl_
 int nf_nl_dellink(struct nf_nl *nl, const char *name, int ifindex);
 /* Set IFF_UP on a link, by name (ifindex 0) or by index. */
 int nf_nl_setup(struct nf_nl *nl, const char *name, int ifindex);
+/* Clear IFF_UP on a link, by name (ifindex 0) or by index. */
+int nf_nl_setdown(struct nf_nl *nl, const char *name, int ifindex);
 /* Add an address (`addr` is a struct in_addr or in6_addr); IPv6 ones with no DAD.
  * -EEXIST if already there. */
 int nf_nl_addaddr(struct nf_nl *nl, int ifindex, int family, const void *addr, int prefix);

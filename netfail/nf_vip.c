@@ -307,7 +307,7 @@ static int nf_vip_create(int nsfd, const struct nf_vip_spec *s, int parent)
 }
 
 static int nf_vip_up_ns(struct nf_nl *nl, int nsfd, const struct nf_vip_spec *s,
-                        const struct nf_vip_addr *a, int parent)
+                        const struct nf_vip_addr *a, int parent, int up)
 {
 	struct nf_nl_link l;
 	int r, kept = 0;
@@ -338,15 +338,21 @@ static int nf_vip_up_ns(struct nf_nl *nl, int nsfd, const struct nf_vip_spec *s,
 		if (r < 0)
 			return r;
 	}
+	if (!up && (l.flags & IFF_UP)) {
+		/* Down first: a device going down loses its IPv6 addresses. */
+		r = nf_nl_setdown(nl, NULL, l.ifindex);
+		if (r < 0)
+			return r;
+	}
 	r = nf_nl_addaddr(nl, l.ifindex, a->family, a->bytes, s->prefix);
 	if (r < 0 && r != -EEXIST)
 		return r;
-	if (!(l.flags & IFF_UP))
+	if (up && !(l.flags & IFF_UP))
 		return nf_nl_setup(nl, NULL, l.ifindex);
 	return 0;
 }
 
-int nf_vip_up(int nsfd, const struct nf_vip_spec *s)
+static int nf_vip_make(int nsfd, const struct nf_vip_spec *s, int up)
 {
 	struct nf_vip_addr a;
 	struct nf_nl nl;
@@ -361,7 +367,32 @@ int nf_vip_up(int nsfd, const struct nf_vip_spec *s)
 	r = nf_nl_open(&nl, nsfd);
 	if (r < 0)
 		return r;
-	r = nf_vip_up_ns(&nl, nsfd, s, &a, parent);
+	r = nf_vip_up_ns(&nl, nsfd, s, &a, parent, up);
+	nf_nl_close(&nl);
+	return r;
+}
+
+int nf_vip_up(int nsfd, const struct nf_vip_spec *s)
+{
+	return nf_vip_make(nsfd, s, 1);
+}
+
+int nf_vip_standby(int nsfd, const struct nf_vip_spec *s)
+{
+	return nf_vip_make(nsfd, s, 0);
+}
+
+int nf_vip_activate(int nsfd, const char *ifname)
+{
+	struct nf_nl nl;
+	int r;
+
+	if (!nf_ifname_ok(ifname))
+		return -EINVAL;
+	r = nf_nl_open(&nl, nsfd);
+	if (r < 0)
+		return r;
+	r = nf_nl_setup(&nl, ifname, 0);
 	nf_nl_close(&nl);
 	return r;
 }

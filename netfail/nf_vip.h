@@ -36,6 +36,16 @@ int nf_lo_up(int nsfd);
  * of that name with another parent, MAC, kind or mode is re-created). After a
  * failure the device may exist half-configured; calling again converges. */
 int nf_vip_up(int nsfd, const struct nf_vip_spec *s);
+/* A hot standby: the same device as nf_vip_up (same matching, same address)
+ * but left DOWN (an up one is set down). A down macvlan is not in its
+ * parent's receive table and never sends, so it does not disturb the live
+ * device of the same MAC and address elsewhere (tested: no FDB entry on the
+ * switch, ARP and TCP to the live one unchanged; its local route is
+ * harmless). Idempotent like nf_vip_up. */
+int nf_vip_standby(int nsfd, const struct nf_vip_spec *s);
+/* Set a standby UP: one RTM_NEWLINK (the failover's only step before the
+ * announcement). -ENODEV if there is no such device. */
+int nf_vip_activate(int nsfd, const char *ifname);
 /* Delete the device; -ENODEV if it was not there. */
 int nf_vip_down(int nsfd, const char *ifname);
 /* Send `count` (0..64) announcements of the VIP from the device (GARP /
@@ -48,6 +58,5 @@ int nf_announcer_open(int nsfd);
 /* nf_vip_announce through an announcer socket (IPv4; IPv6 goes through
  * nf_vip_announce, whose ICMPv6 socket closes without that wait). */
 int nf_vip_announce_fd(int afd, int nsfd, const struct nf_vip_spec *s, int count);
-
 
 #endif

@@ -752,6 +752,8 @@ static int vip_teardown(void **state)
 
 	(void)nf_vip_down(fx->ns_vs, "nft-v4");
 	(void)nf_vip_down(fx->ns_vs, "nft-v6");
+	(void)nf_vip_down(fx->ns_vs, "nft-v4s");
+	(void)nf_vip_down(fx->ns_vs, "nft-v6s");
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self >= 0) {
 		(void)nf_vip_down(self, "nft-vr");
@@ -1134,6 +1136,96 @@ static void test_vip_reparent(void **state)
 	assert_int_equal(udp_roundtrip(fx->ns_vs, fx->ns_cli, AF_INET6, VIP_V6, 40007), 0);
 }
 
+static long us_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)((t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000);
+}
+
+/* A hot standby (same MAC and address, on the other port, down) disturbs
+ * nothing; activating it is one RTM_NEWLINK and the VIP answers there. */
+static void standby_case(struct fx *fx, const char *live_name, const char *sb_name,
+                         const unsigned char *mac, int family, const char *addr, int prefix,
+                         int port)
+{
+	struct nf_vip_spec live, sb, tmp;
+	struct nf_nl_link l;
+	struct addr_scan sc;
+	struct timespec t0;
+	struct want w;
+	long create_us, activate_us, demote_us;
+	int cap0, cap1;
+
+	spec_fill(&live, live_name, "nft-p0", mac, family, addr, prefix);
+	spec_fill(&sb, sb_name, "nft-p1", mac, family, addr, prefix);
+	assert_int_equal(nf_vip_up(fx->ns_vs, &live), 0);
+	assert_int_equal(nf_vip_announce(fx->ns_vs, &live, 1), 0);
+	assert_int_equal(fdb_wait_port(fx->ns_cli, mac, fx->c0), 0);
+	cap1 = cap_open(fx->ns_cli, "nft-c1");
+	assert_true(cap1 >= 0);
+	assert_int_equal(nf_vip_standby(fx->ns_vs, &sb), 0);
+	assert_int_equal(nf_vip_standby(fx->ns_vs, &sb), 0); /* idempotent */
+	assert_int_equal(link_get(fx->ns_vs, sb_name, &l), 0);
+	assert_false(l.flags & IFF_UP);
+	assert_memory_equal(l.mac, mac, 6);
+	assert_int_equal(l.link, (int)if_nametoindex("nft-p1"));
+	assert_int_equal(addr_scan(fx->ns_vs, l.ifindex, family, addr, &sc), 0);
+	assert_true(sc.found);
+	/* The live VIP is undisturbed: it answers, and the down twin sends
+	 * nothing (no DAD, no NA, no GARP) by the other port. */
+	assert_int_equal(udp_roundtrip(fx->ns_vs, fx->ns_cli, family, addr, port), 0);
+	assert_int_equal(nf_vip_announce(fx->ns_vs, &live, 1), 0);
+	want_fill(&w, family, mac, addr);
+	assert_int_equal(cap_count(cap1, &w, 1, 300), 0);
+	assert_int_equal(fdb_wait_port(fx->ns_cli, mac, fx->c0), 0);
+
+	/* Failover: the standby up, then the announcement by the new port. */
+	cap0 = cap_open(fx->ns_cli, "nft-c0");
+	assert_true(cap0 >= 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(nf_vip_activate(fx->ns_vs, sb_name), 0);
+	activate_us = us_since(&t0);
+	assert_int_equal(nf_vip_announce(fx->ns_vs, &sb, 2), 0);
+	assert_int_equal(cap_count(cap1, &w, 2, 2000), 2);
+	assert_int_equal(fdb_wait_port(fx->ns_cli, mac, fx->c1), 0);
+	/* The old one becomes the standby of its port, off the critical path. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(nf_vip_standby(fx->ns_vs, &live), 0);
+	demote_us = us_since(&t0);
+	assert_int_equal(link_get(fx->ns_vs, live_name, &l), 0);
+	assert_false(l.flags & IFF_UP);
+	assert_int_equal(addr_scan(fx->ns_vs, l.ifindex, family, addr, &sc), 0);
+	assert_true(sc.found); /* IPv6 loses it going down: put back */
+	check_vip_device(fx, &sb, &l);
+	assert_int_equal(udp_roundtrip(fx->ns_vs, fx->ns_cli, family, addr, port + 1), 0);
+	assert_int_equal(cap_count(cap0, &w, 1, 200), 0); /* nothing by the old port */
+	close(cap0);
+	close(cap1);
+	assert_int_equal(nf_vip_activate(fx->ns_vs, "nft-none"), -ENODEV);
+
+	/* For comparison: the same device created, addressed and raised. */
+	assert_int_equal(nf_vip_down(fx->ns_vs, live_name), 0);
+	spec_fill(&tmp, live_name, "nft-p0", MAC_C, family, addr, prefix);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(nf_vip_up(fx->ns_vs, &tmp), 0);
+	create_us = us_since(&t0);
+	print_message("%s: standby activation %ld us, creation %ld us, demotion %ld us\n",
+	              family == AF_INET ? "IPv4" : "IPv6", activate_us, create_us, demote_us);
+	/* Timings are reported, not asserted: a loaded machine reorders them. */
+	assert_int_equal(nf_vip_down(fx->ns_vs, live_name), 0);
+	assert_int_equal(nf_vip_down(fx->ns_vs, sb_name), 0);
+}
+
+static void test_vip_standby(void **state)
+{
+	struct fx *fx = *state;
+
+	standby_case(fx, "nft-v4", "nft-v4s", MAC_A, AF_INET, VIP_V4, 24, 40010);
+	standby_case(fx, "nft-v6", "nft-v6s", MAC_B, AF_INET6, VIP_V6, 64, 40012);
+}
+
 /* The VS namespace may be the caller's own: no IFLA_LINK_NETNSID then. */
 static void test_vip_same_ns(void **state)
 {
@@ -1174,6 +1266,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_vip_new_mac, vip_teardown),
 	    cmocka_unit_test_teardown(test_vip_reparent, vip_teardown),
 	    cmocka_unit_test_teardown(test_vip_same_ns, vip_teardown),
+	    cmocka_unit_test_teardown(test_vip_standby, vip_teardown),
 	};
 
 	if (geteuid() != 0) {
