@@ -290,6 +290,25 @@ static void evaluate(struct ap_ports *p)
 			}
 		}
 	}
+	/* Hot standbys on the other ports of each up VIP's group, made by the
+	 * runtime later, off the path of this round. */
+	for (int s = 0; s < cfg->n_vservers; s++) {
+		const struct vs_vserver *vs = &cfg->vservers[s];
+		struct vs_runtime *rt = p->hooks.runtime(p->arg, vs->name);
+		for (int k = 0; rt && k < vs->n_vips; k++) {
+			const char *cur = vs_runtime_vip_port(rt, vs->vips[k].addr);
+			char others[VS_FG_MAX_PORTS][VS_PORT_MAX + 1];
+			int idx[VS_FG_MAX_PORTS], n = 0;
+			int n_group = cur ? group_of(p, cfg, &vs->vips[k], idx) : 0;
+			for (int g = 0; g < n_group; g++)
+				if (strcmp(p->ports[idx[g]].name, cur) != 0)
+					snprintf(others[n++], sizeof(others[0]), "%s",
+					         p->ports[idx[g]].name);
+			if (cur)
+				vs_runtime_vip_standbys(rt, vs->vips[k].addr,
+				                        (const char(*)[VS_PORT_MAX + 1]) others, n);
+		}
+	}
 	/* Forget VIPs that are gone (deleted, or their VS stopped). */
 	for (int i = 0; i < p->n_vips; i++) {
 		if (p->vips[i].seen)
@@ -728,12 +747,14 @@ json_t *ap_ports_vips(struct ap_ports *p, const char *only)
 			                    : strcmp(cur, vip->home_port) == 0 ? "home"
 			                                                       : "away";
 			json_array_append_new(
-			    arr, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:s}",
-			                   "vs", vs->name, "address", vip->addr, "prefix",
-			                   vip->prefix, "home_port", vip->home_port, "group",
-			                   g ? g->name : "", "port", cur ? cur : "", "state", state,
-			                   "auto_revert", !vip->no_auto_revert, "manual",
-			                   ve && ve->manual, "why", ve ? ve->why : ""));
+			    arr,
+			    json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:i}",
+			              "vs", vs->name, "address", vip->addr, "prefix", vip->prefix,
+			              "home_port", vip->home_port, "group", g ? g->name : "",
+			              "port", cur ? cur : "", "state", state, "auto_revert",
+			              !vip->no_auto_revert, "manual", ve && ve->manual, "why",
+			              ve ? ve->why : "", "standbys",
+			              rt ? vs_runtime_vip_standby_count(rt, vip->addr) : 0));
 		}
 	}
 	return arr;

@@ -213,7 +213,7 @@ int nf_nl_dellink(struct nf_nl *nl, const char *name, int ifindex)
 	return nf_nl_talk(nl, nf_nl_linkmsg(nl, RTM_DELLINK, 0, name, ifindex, NULL), NULL, NULL);
 }
 
-int nf_nl_setup(struct nf_nl *nl, const char *name, int ifindex)
+static int nf_nl_setflag(struct nf_nl *nl, const char *name, int ifindex, unsigned int up)
 {
 	struct ifinfomsg *ifi;
 	struct nlmsghdr *nlh;
@@ -221,22 +221,19 @@ int nf_nl_setup(struct nf_nl *nl, const char *name, int ifindex)
 	if (!nf_nl_name_ok(name, ifindex))
 		return -EINVAL;
 	nlh = nf_nl_linkmsg(nl, RTM_NEWLINK, 0, name, ifindex, &ifi);
-	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_flags = up;
 	ifi->ifi_change = IFF_UP;
 	return nf_nl_talk(nl, nlh, NULL, NULL);
 }
 
+int nf_nl_setup(struct nf_nl *nl, const char *name, int ifindex)
+{
+	return nf_nl_setflag(nl, name, ifindex, IFF_UP);
+}
+
 int nf_nl_setdown(struct nf_nl *nl, const char *name, int ifindex)
 {
-	struct ifinfomsg *ifi;
-	struct nlmsghdr *nlh;
-
-	if (!nf_nl_name_ok(name, ifindex))
-		return -EINVAL;
-	nlh = nf_nl_linkmsg(nl, RTM_NEWLINK, 0, name, ifindex, &ifi);
-	ifi->ifi_flags = 0;
-	ifi->ifi_change = IFF_UP;
-	return nf_nl_talk(nl, nlh, NULL, NULL);
+	return nf_nl_setflag(nl, name, ifindex, 0);
 }
 
 int nf_nl_addaddr(struct nf_nl *nl, int ifindex, int family, const void *addr, int prefix)

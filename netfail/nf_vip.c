@@ -124,7 +124,10 @@ int nf_lo_up(int nsfd)
 	return r;
 }
 
-int nf_vip_down(int nsfd, const char *ifname)
+enum nf_linkop { NF_LINK_DEL, NF_LINK_UP, NF_LINK_DOWN };
+
+/* One operation on a device of the namespace, by name. */
+static int nf_vip_linkop(int nsfd, const char *ifname, enum nf_linkop op)
 {
 	struct nf_nl nl;
 	int r;
@@ -134,9 +137,16 @@ int nf_vip_down(int nsfd, const char *ifname)
 	r = nf_nl_open(&nl, nsfd);
 	if (r < 0)
 		return r;
-	r = nf_nl_dellink(&nl, ifname, 0);
+	r = op == NF_LINK_DEL  ? nf_nl_dellink(&nl, ifname, 0)
+	    : op == NF_LINK_UP ? nf_nl_setup(&nl, ifname, 0)
+	                       : nf_nl_setdown(&nl, ifname, 0);
 	nf_nl_close(&nl);
 	return r;
+}
+
+int nf_vip_down(int nsfd, const char *ifname)
+{
+	return nf_vip_linkop(nsfd, ifname, NF_LINK_DEL);
 }
 
 /* 1 if `nsfd` is the calling thread's own network namespace, 0 if not, or -errno. */
@@ -384,15 +394,71 @@ int nf_vip_standby(int nsfd, const struct nf_vip_spec *s)
 
 int nf_vip_activate(int nsfd, const char *ifname)
 {
+	return nf_vip_linkop(nsfd, ifname, NF_LINK_UP);
+}
+
+struct nf_quiet {
+	const char *prefix, *keep;
+	int n;
+	char names[NF_STRAY_MAX][16];
+};
+
+static int nf_quiet_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_get_type(attr) == IFLA_IFNAME)
+		tb[IFLA_IFNAME] = attr;
+	return MNL_CB_OK;
+}
+
+static int nf_quiet_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nf_quiet *q = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = {0};
+	const char *name;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)) ||
+	    !(ifi->ifi_flags & IFF_UP))
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ifi), nf_quiet_attr_cb, tb) < 0 || !tb[IFLA_IFNAME] ||
+	    mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	name = mnl_attr_get_str(tb[IFLA_IFNAME]);
+	if (strncmp(name, q->prefix, strlen(q->prefix)) != 0 || strcmp(name, q->keep) == 0 ||
+	    strlen(name) >= sizeof(q->names[0]))
+		return MNL_CB_OK;
+	if (q->n == NF_STRAY_MAX) {
+		errno = E2BIG;
+		return MNL_CB_ERROR;
+	}
+	strcpy(q->names[q->n++], name);
+	return MNL_CB_OK;
+}
+
+int nf_vip_quiesce(int nsfd, const char *prefix, const char *keep)
+{
+	struct nf_quiet q = {.prefix = prefix, .keep = keep ? keep : ""};
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
 	struct nf_nl nl;
 	int r;
 
-	if (!nf_ifname_ok(ifname))
+	if (!prefix || !*prefix)
 		return -EINVAL;
 	r = nf_nl_open(&nl, nsfd);
 	if (r < 0)
 		return r;
-	r = nf_nl_setup(&nl, ifname, 0);
+	nlh = nf_nl_msg(&nl, RTM_GETLINK, NLM_F_DUMP);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	r = nf_nl_talk(&nl, nlh, nf_quiet_cb, &q);
+	for (int i = 0; r == 0 && i < q.n; i++) {
+		r = nf_nl_setdown(&nl, q.names[i], 0);
+		if (r == -ENODEV)
+			r = 0;
+	}
 	nf_nl_close(&nl);
 	return r;
 }

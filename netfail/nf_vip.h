@@ -46,6 +46,10 @@ int nf_vip_standby(int nsfd, const struct nf_vip_spec *s);
 /* Set a standby UP: one RTM_NEWLINK (the failover's only step before the
  * announcement). -ENODEV if there is no such device. */
 int nf_vip_activate(int nsfd, const char *ifname);
+/* Set down every up device of the namespace whose name begins with `prefix`,
+ * except `keep` (may be NULL): after a daemon restart, no older device of a
+ * VIP may stay up beside the one it is brought up on. At most 16 (-E2BIG). */
+int nf_vip_quiesce(int nsfd, const char *prefix, const char *keep);
 /* Delete the device; -ENODEV if it was not there. */
 int nf_vip_down(int nsfd, const char *ifname);
 /* Send `count` (0..64) announcements of the VIP from the device (GARP /

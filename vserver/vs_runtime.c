@@ -415,6 +415,7 @@ void vs_runtime_destroy(struct vs_runtime *rt)
 		lib_run_detach(rt->srv[i].run);
 	}
 	rt->announce_timer = sd_event_source_disable_unref(rt->announce_timer);
+	rt->sb_defer = sd_event_source_disable_unref(rt->sb_defer);
 	if (rt->reap_defer) /* do not leave an old device holding the MAC */
 		vs_rt_reap_stale(rt->reap_defer, rt);
 	if (rt->nsfd >= 0)
@@ -460,10 +461,10 @@ json_t *vs_runtime_to_json(const struct vs_runtime *rt)
 		                                     "probe_error", perr));
 	}
 	for (int i = 0; i < rt->n_vips; i++)
-		json_array_append_new(vips,
-		                      json_pack("{s:s, s:s, s:s, s:b}", "address", rt->vips[i].addr,
-		                                "port", rt->vips[i].port, "device",
-		                                rt->vips[i].ifname, "up", rt->vips[i].up));
+		json_array_append_new(
+		    vips, json_pack("{s:s, s:s, s:s, s:b, s:i}", "address", rt->vips[i].addr,
+		                    "port", rt->vips[i].port, "device", rt->vips[i].ifname, "up",
+		                    rt->vips[i].up, "standbys", rt->vips[i].n_sb));
 	for (int i = 0; i < 2; i++) {
 		const struct server *s = &rt->srv[i];
 		json_object_set_new(servers, i == SRV_NFS ? "nfs" : "smb",

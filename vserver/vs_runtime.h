@@ -103,11 +103,22 @@ json_t *vs_runtime_to_json(const struct vs_runtime *rt);
  * stops. Only the cluster, after a confirmed fence, may call this. */
 void vs_runtime_allow_mmp_reset(struct vs_runtime *rt, const char *fenced_node);
 
-/* Move an up VIP to another port of the node now: a new macvlan (same MAC
- * and address) on `port`, announced at once and twice more 100 ms apart; the
- * old device is deleted after the current event. -ENOENT if the VIP is not
- * up. The caller (the port policy) logs the reason. */
+/* Move an up VIP to another port of the node now: its standby on `port` is
+ * raised (else a new macvlan, same MAC and address, is made there), announced
+ * at once and twice more 100 ms apart; after the current event the old
+ * device becomes the standby of its port (or is deleted if none is wanted). -ENOENT if the VIP is
+ * not up. The caller (the port policy) logs the reason. */
 int vs_runtime_vip_move(struct vs_runtime *rt, const char *addr, const char *port);
+/* The ports of the VIP's failover group other than the one it is up on:
+ * the runtime keeps a hot standby on each (a down macvlan with the same MAC
+ * and address, nf_vip_standby), made and dropped later at idle priority and
+ * never while the VS is starting, so that a move there is only raising it
+ * and announcing. n <= VS_FG_MAX_PORTS (more are ignored, loudly). Cheap
+ * when nothing changed: the port policy calls it after every evaluation. */
+void vs_runtime_vip_standbys(struct vs_runtime *rt, const char *addr,
+                             const char (*ports)[VS_PORT_MAX + 1], int n);
+/* Standbys ready for the VIP now (0 when it is not up). */
+int vs_runtime_vip_standby_count(const struct vs_runtime *rt, const char *addr);
 /* The port the VIP is up on, or NULL. */
 const char *vs_runtime_vip_port(const struct vs_runtime *rt, const char *addr);
 

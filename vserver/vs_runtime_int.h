@@ -83,7 +83,15 @@ struct vipst {
 	char addr[VS_ADDR_MAX + 1];
 	char ifname[16];
 	char port[VS_PORT_MAX + 1];
-	char slot; /* 'a' or 'b': a move creates the other one, then drops this */
+	/* Hot standbys (vs_vipdev.h): down twins on other ports, made off the
+	 * critical path; a move to one of those ports only raises it. */
+	int n_sb;
+	struct vs_rt_standby {
+		char port[VS_PORT_MAX + 1];
+		char ifname[16];
+	} sb[VS_FG_MAX_PORTS];
+	int n_sbw; /* the ports the port policy wants standbys on */
+	char sbw[VS_FG_MAX_PORTS][VS_PORT_MAX + 1];
 	bool up;
 	int announce_left; /* repeats still due from the repeat timer */
 };
@@ -123,7 +131,12 @@ struct vs_runtime {
 	sd_event_source *announce_timer;
 	sd_event_source *reap_defer;
 	int n_stale;
-	char stale[VS_MAX_VIPS * 2][16]; /* devices left by moves, deleted right after */
+	struct vs_rt_stale { /* devices left by moves: standbys or deleted, after the round */
+		char ifname[16];
+		char addr[VS_ADDR_MAX + 1];
+		char port[VS_PORT_MAX + 1];
+	} stale[VS_MAX_VIPS * 2];
+	sd_event_source *sb_defer; /* making and dropping standbys, at idle priority */
 };
 
 /* vs_runtime.c: the reconciler's common ground. */

@@ -1226,6 +1226,32 @@ static void test_vip_standby(void **state)
 	standby_case(fx, "nft-v6", "nft-v6s", MAC_B, AF_INET6, VIP_V6, 64, 40012);
 }
 
+/* After a daemon restart: every other up device of a VIP is set down. */
+static void test_vip_quiesce(void **state)
+{
+	struct fx *fx = *state;
+	struct nf_vip_spec a, b, c;
+	struct nf_nl_link l;
+
+	spec_fill(&a, "nft-v4", "nft-p0", MAC_A, AF_INET, VIP_V4, 24);
+	spec_fill(&b, "nft-v4s", "nft-p1", MAC_A, AF_INET, VIP_V4, 24);
+	spec_fill(&c, "nft-v6", "nft-p1", MAC_B, AF_INET6, VIP_V6, 64);
+	assert_int_equal(nf_vip_up(fx->ns_vs, &a), 0);
+	assert_int_equal(nf_vip_up(fx->ns_vs, &b), 0);
+	assert_int_equal(nf_vip_up(fx->ns_vs, &c), 0);
+	assert_int_equal(nf_vip_quiesce(fx->ns_vs, "nft-v4", "nft-v4"), 0);
+	assert_int_equal(link_get(fx->ns_vs, "nft-v4", &l), 0);
+	assert_true(l.flags & IFF_UP); /* kept */
+	assert_int_equal(link_get(fx->ns_vs, "nft-v4s", &l), 0);
+	assert_false(l.flags & IFF_UP); /* quiet */
+	assert_int_equal(link_get(fx->ns_vs, "nft-v6", &l), 0);
+	assert_true(l.flags & IFF_UP); /* another prefix: untouched */
+	assert_int_equal(nf_vip_quiesce(fx->ns_vs, "nft-v4", NULL), 0);
+	assert_int_equal(link_get(fx->ns_vs, "nft-v4", &l), 0);
+	assert_false(l.flags & IFF_UP);
+	assert_int_equal(nf_vip_quiesce(fx->ns_vs, "", NULL), -EINVAL);
+}
+
 /* The VS namespace may be the caller's own: no IFLA_LINK_NETNSID then. */
 static void test_vip_same_ns(void **state)
 {
@@ -1267,6 +1293,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_vip_reparent, vip_teardown),
 	    cmocka_unit_test_teardown(test_vip_same_ns, vip_teardown),
 	    cmocka_unit_test_teardown(test_vip_standby, vip_teardown),
+	    cmocka_unit_test_teardown(test_vip_quiesce, vip_teardown),
 	};
 
 	if (geteuid() != 0) {
