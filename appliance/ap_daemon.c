@@ -36,6 +36,7 @@
 #include "lib/lib_log.h"
 #include "netfail/nf_netns.h"
 #include "netfail/nf_vip.h"
+#include "vserver/vs_index.h"
 #include "vserver/vs_json.h"
 #include "vserver/vs_runtime.h"
 #include "vserver/vs_store.h"
@@ -59,6 +60,7 @@ struct rt_entry {
 	struct vs_runtime *rt;
 	bool deleting; /* config gone; destroy once stopped */
 	bool waiting;  /* placed here, waits for another node to release it */
+	bool in_cfg;   /* scratch of sync_runtimes: its VS is configured */
 	struct rt_entry *next;
 };
 
@@ -81,6 +83,7 @@ struct ap_daemon {
 	struct ap_luns *luns;     /* the LUNs this node sees (scanned in a child) */
 	struct rescan *rescans;   /* requests waiting for a LUN scan */
 	struct rt_entry *rts;
+	struct vs_index rt_ix; /* name -> rts entry: O(1) per VS at 1,000 VSs */
 	struct waiter *waiters;
 	sd_event_source *reaper;
 	long long started_usec;
@@ -176,10 +179,7 @@ static void rt_event_sink(void *arg, const char *vs, const char *severity, const
 
 static struct rt_entry *find_rt(struct ap_daemon *d, const char *name)
 {
-	for (struct rt_entry *e = d->rts; e; e = e->next)
-		if (strcmp(e->name, name) == 0)
-			return e;
-	return NULL;
+	return vs_index_get(&d->rt_ix, name);
 }
 
 static int on_reap(sd_event_source *s, void *userdata)
@@ -192,6 +192,8 @@ static int on_reap(sd_event_source *s, void *userdata)
 		struct rt_entry *e = *pp;
 		if (e->deleting && vs_runtime_state(e->rt) == VS_RT_STOPPED) {
 			*pp = e->next;
+			if (vs_index_del(&d->rt_ix, e->name) < 0)
+				abort(); /* every entry is indexed */
 			vs_runtime_destroy(e->rt);
 			char dir[PATH_MAX];
 			snprintf(dir, sizeof(dir), "%s/vs/%s", d->run_dir, e->name);
@@ -281,6 +283,12 @@ static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 		free(e);
 		return rc;
 	}
+	rc = vs_index_put(&d->rt_ix, e->name, e);
+	if (rc < 0) {
+		vs_runtime_destroy(e->rt);
+		free(e);
+		return rc;
+	}
 	e->next = d->rts;
 	d->rts = e;
 	return 0;
@@ -338,6 +346,8 @@ static void sync_runtimes(struct ap_daemon *d)
 		lib_err("out of memory converging the virtual servers");
 		return;
 	}
+	for (struct rt_entry *e = d->rts; e; e = e->next)
+		e->in_cfg = false;
 	for (int i = 0; i < d->cfg->n_vservers; i++) {
 		const struct vs_vserver *vs = &d->cfg->vservers[i];
 		struct rt_entry *e = find_rt(d, vs->name);
@@ -349,13 +359,15 @@ static void sync_runtimes(struct ap_daemon *d)
 			lib_err("%s: cannot create its runtime", vs->name);
 		/* Taken over from a fenced node: no need to wait for MMP. */
 		e = find_rt(d, vs->name);
+		if (e)
+			e->in_cfg = true;
 		if (e && !e->deleting &&
 		    ap_cluster_takeover_take(d->cluster, vs->name, from, sizeof(from)))
 			vs_runtime_allow_mmp_reset(e->rt, from);
 	}
 	free(eff);
 	for (struct rt_entry *e = d->rts; e; e = e->next) {
-		if (e->deleting || vs_config_find(d->cfg, e->name))
+		if (e->deleting || e->in_cfg)
 			continue;
 		/* Deleted from the configuration: stop it, then forget it. */
 		struct vs_vserver gone = {0};
@@ -1317,9 +1329,12 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	while (d->rts) {
 		struct rt_entry *e = d->rts;
 		d->rts = e->next;
+		if (vs_index_del(&d->rt_ix, e->name) < 0) /* gone before it is destroyed */
+			abort();                          /* every entry is indexed */
 		vs_runtime_destroy(e->rt);
 		free(e);
 	}
+	vs_index_free(&d->rt_ix);
 	d->reaper = sd_event_source_disable_unref(d->reaper);
 	ap_luns_destroy(d->luns); /* drops its waiters without calling them */
 	while (d->rescans) {

@@ -3,6 +3,8 @@
  */
 #include "vserver/vs_place.h"
 
+#include "vserver/vs_index.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +17,28 @@ const char *vs_placement_node(const struct vs_placement *pl, const char *vs)
 		if (strcmp(pl->e[i].vs, vs) == 0)
 			return pl->e[i].node;
 	return NULL;
+}
+
+/* pl's entries by VS name (the first entry of a name wins, as in
+ * vs_placement_node): 0 or -ENOMEM (ix then freed). */
+static int index_placement(const struct vs_placement *pl, struct vs_index *ix)
+{
+	vs_index_init(ix);
+	for (int i = 0; pl && i < pl->n; i++) {
+		int rc = vs_index_put(ix, pl->e[i].vs, (void *)&pl->e[i]);
+		if (rc < 0 && rc != -EEXIST) {
+			vs_index_free(ix);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static const char *indexed_node(const struct vs_index *ix, const char *vs)
+{
+	const struct vs_place_entry *e = vs_index_get(ix, vs);
+
+	return e ? e->node : NULL;
 }
 
 static const struct vs_node_report *report_of(const struct vs_node_report *r, int n,
@@ -123,6 +147,7 @@ int vs_place(const struct vs_config *cfg, const char *const *members, int n_memb
              struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes)
 {
 	struct todo *todo;
+	struct vs_index cur_ix;
 	unsigned load[VS_PLACE_MAX_NODES] = {0};
 	int n_todo = 0, nn = 0;
 	char why[120];
@@ -135,12 +160,16 @@ int vs_place(const struct vs_config *cfg, const char *const *members, int n_memb
 	todo = calloc((size_t)cfg->n_vservers + 1, sizeof(*todo));
 	if (!todo)
 		return -ENOMEM;
+	if (index_placement(cur, &cur_ix) < 0) {
+		free(todo);
+		return -ENOMEM;
+	}
 	/* Keep what can stay. */
 	for (int i = 0; i < cfg->n_vservers; i++) {
 		const struct vs_vserver *vs = &cfg->vservers[i];
-		const char *was = cur ? vs_placement_node(cur, vs->name) : NULL;
 		if (vs->admin != VS_ADMIN_RUNNING)
 			continue;
+		const char *was = indexed_node(&cur_ix, vs->name);
 		/* A member that has not reported yet (it just rejoined, or the
 		 * master just took over) keeps its VSs: moving needs evidence. */
 		const struct vs_node_report *wr = was ? report_of(reports, n_reports, was) : NULL;
@@ -167,7 +196,7 @@ int vs_place(const struct vs_config *cfg, const char *const *members, int n_memb
 	for (int k = 0; k < n_todo; k++) {
 		const struct vs_vserver *vs = todo[k].vs;
 		const char *sreason = todo[k].reason;
-		const char *was = cur ? vs_placement_node(cur, vs->name) : NULL;
+		const char *was = indexed_node(&cur_ix, vs->name);
 		int best = -1;
 		double best_load = 0;
 
@@ -243,6 +272,7 @@ int vs_place(const struct vs_config *cfg, const char *const *members, int n_memb
 			     load[best] - 1, r ? r->capacity : 1);
 	}
 	free(todo);
+	vs_index_free(&cur_ix);
 	if (n_notes)
 		*n_notes = nn;
 	return 0;
