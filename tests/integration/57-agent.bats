@@ -3,7 +3,8 @@
 # file systems mounted) lives on: a new master among the live agents within
 # seconds; an applianced back within the grace keeps its VSs; past the grace
 # the master powers the node off through its BMC and its VSs serve elsewhere.
-# The invariant is checked after every step.
+# A LUN path hung on one node does not stop cluster messages. The invariant is
+# checked after every step.
 
 load lab
 
@@ -16,6 +17,7 @@ setup_file() {
 }
 
 teardown_file() {
+	"$APPLAB" storage n3 lun1 restore >/dev/null 2>&1 || true # nothing left blocked
 	lab_down
 	rm -rf "$TMPD"
 }
@@ -103,4 +105,27 @@ agent_kill() { # NODE: applianced killed as a crash kills it; corosync lives on
 	# a2 never moved.
 	running_on n2 a2 n2
 	"$INV"
+}
+
+lun_state_on() { # NODE LABEL -> its state in NODE's lun show (ok, hung; empty when not listed)
+	vsadm_on "$1" lun show --json | jq -r --arg l "$2" '.[] | select(.label == $l) | .state'
+}
+
+@test "a LUN path hung on one node: cluster messages flow, the node answers, the LUN is reported hung there only" {
+	running_on n2 a2 n2 # a2 (lab-lun1) runs on n2; n3 only sees lab-lun1
+	applab storage n3 lun1 hang
+	wait_until 30 bash -c "[ \"\$($APPLAB exec n3 vsadm lun show --json | jq -r '.[] | select(.label == \"lab-lun1\") | .state')\" = hung ]"
+	[ "$(lun_state_on n2 lab-lun1)" = ok ]
+	# A change made on n2 reaches n3 while its path hangs, and n3 answers at once.
+	t0=${EPOCHREALTIME//[!0-9]/}
+	vsadm_on n2 vserver create probe1
+	wait_until 5 vsadm_on n3 vserver show probe1 --json
+	t1=${EPOCHREALTIME//[!0-9]/}
+	echo "# a change on n2 seen on n3 after $(((t1 - t0) / 1000)) ms while n3's lun1 path hangs" >&3
+	[ "$(vsadm_on n3 cluster show --json | jq -r .quorate)" = true ]
+	vsadm_on n3 vserver delete probe1
+	running_on n3 a2 n2
+	"$INV"
+	applab storage n3 lun1 restore
+	wait_until 30 bash -c "[ \"\$($APPLAB exec n3 vsadm lun show --json | jq -r '.[] | select(.label == \"lab-lun1\") | .state')\" = ok ]"
 }
