@@ -1075,8 +1075,10 @@ static void cl_store_event(void *arg, const struct vs_event *ev)
 static bool lun_failed_here(struct ap_daemon *d, const struct fx_lun_info *l)
 {
 	for (struct rt_entry *e = d->rts; e; e = e->next) {
+		if (!vs_runtime_storage_failed(e->rt))
+			continue; /* first: a scan of the configuration only for the few failed */
 		const struct vs_vserver *vs = vs_config_find(d->cfg, e->name);
-		if (!vs || !vs_runtime_storage_failed(e->rt))
+		if (!vs)
 			continue;
 		for (int i = 0; i < vs->n_fs; i++) {
 			const char *want = vs->fs[i].lun_kind == VS_LUN_LABEL ? l->label : l->uuid;

@@ -222,11 +222,13 @@ static void evaluate(struct ap_ports *p)
 		for (int k = 0; rt && k < vs->n_vips; k++) {
 			const struct vs_vip *vip = &vs->vips[k];
 			const char *cur = vs_runtime_vip_port(rt, vip->addr);
+			if (!cur)
+				continue; /* not up yet: placed by ap_ports_choose */
 			struct vipent *ve = get_vip(p, vs->name, vip->addr, true);
 			int idx[VS_FG_MAX_PORTS];
 			struct nf_decision d;
-			if (!ve || !cur)
-				continue; /* not up yet: placed by ap_ports_choose */
+			if (!ve)
+				continue;
 			ve->seen = true;
 			struct nf_vip_view v = {.home = vip->home_port,
 			                        .current = cur,
