@@ -1143,10 +1143,9 @@ static void cl_reply(void *arg, uint64_t conn, json_t *resp)
 {
 	struct ap_daemon *d = arg;
 
-	if (json_is_true(json_object_get(resp, "ok"))) {
-		/* The change is in: the local state follows it. */
-		sync_runtimes(d);
-	}
+	/* A change that is in was adopted just before (cl_adopt converged the
+	 * runtimes to it): a second pass over every VS would cost O(n) per
+	 * change for nothing. */
 	ap_ctl_reply(d->ctl, conn, resp);
 }
 
