@@ -282,17 +282,23 @@ const char *vs_place_to_fence(const struct vs_placement *cur, const struct vs_pl
                               const char *const *members, int n_members,
                               bool (*needs_fence)(const char *node, void *arg), void *arg)
 {
-	for (int i = 0; i < next->n; i++) {
-		const char *from = vs_placement_node(cur, next->e[i].vs);
+	struct vs_index cur_ix;
+	const char *victim = NULL;
+	bool indexed = index_placement(cur, &cur_ix) == 0; /* else a scan per VS */
+
+	for (int i = 0; !victim && i < next->n; i++) {
+		const char *from = indexed ? indexed_node(&cur_ix, next->e[i].vs)
+		                           : vs_placement_node(cur, next->e[i].vs);
 		bool member = false;
 		if (!from || strcmp(from, next->e[i].node) == 0)
 			continue;
 		for (int k = 0; k < n_members && !member; k++)
 			member = strcmp(members[k], from) == 0;
 		if (!member && needs_fence(from, arg))
-			return from;
+			victim = from;
 	}
-	return NULL;
+	vs_index_free(&cur_ix);
+	return victim;
 }
 
 bool vs_place_runs_here(const struct vs_placement *pl, const char *vs, const char *node,
