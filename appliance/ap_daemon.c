@@ -61,6 +61,11 @@ struct rt_entry {
 	bool deleting; /* config gone; destroy once stopped */
 	bool waiting;  /* placed here, waits for another node to release it */
 	bool in_cfg;   /* scratch of sync_runtimes: its VS is configured */
+	/* Stopped, and last handed a stopped VS of this digest (vs_vserver_hash)
+	 * by sync_runtimes: handing it the same again would only make it check,
+	 * for every VS at every change, that nothing is left to stop. */
+	bool quiet;
+	uint64_t quiet_hash;
 	struct rt_entry *next;
 };
 
@@ -353,9 +358,15 @@ static void sync_runtimes(struct ap_daemon *d)
 		struct rt_entry *e = find_rt(d, vs->name);
 		char from[VS_NAME_MAX + 1];
 		effective(d, vs, eff);
-		if (e && !e->deleting)
-			vs_runtime_update(e->rt, eff);
-		else if (!e && add_runtime(d, eff) < 0)
+		if (e && !e->deleting) {
+			bool idle = vs_runtime_state(e->rt) == VS_RT_STOPPED &&
+			            eff->admin == VS_ADMIN_STOPPED;
+			uint64_t h = idle ? vs_vserver_hash(eff) : 0;
+			if (!idle || !e->quiet || e->quiet_hash != h)
+				vs_runtime_update(e->rt, eff);
+			e->quiet = idle;
+			e->quiet_hash = h;
+		} else if (!e && add_runtime(d, eff) < 0)
 			lib_err("%s: cannot create its runtime", vs->name);
 		/* Taken over from a fenced node: no need to wait for MMP. */
 		e = find_rt(d, vs->name);
@@ -875,6 +886,7 @@ static void handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t 
 				}
 				effective(d, v, eff);
 				vs_runtime_update(e->rt, eff);
+				e->quiet = false; /* handed outside sync_runtimes */
 				free(eff);
 			}
 			if (bool_arg(args, "no_wait"))
