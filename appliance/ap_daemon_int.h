@@ -1,0 +1,117 @@
+/*
+ * ap_daemon_int.h - what the files of applianced's core share (private).
+ *
+ * applianced's core is one object (struct ap_daemon) over two files:
+ *   ap_daemon.c    life (create, destroy), the event log, the VS runtimes and
+ *                  the gate to them, the cluster's and the ports' hooks
+ *   ap_requests.c  the control socket's requests: validation, the change
+ *                  path (apply, commit, answer), show, events, LUNs, fencing
+ * and is included by them alone.
+ */
+#ifndef AP_DAEMON_INT_H
+#define AP_DAEMON_INT_H
+
+#include "appliance/ap_daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "appliance/ap_cluster.h"
+#include "appliance/ap_fence.h"
+#include "appliance/ap_gate.h"
+#include "appliance/ap_ctl.h"
+#include "appliance/ap_ports.h"
+#include "fsexport/fx_ganesha.h"
+#include "appliance/ap_luns.h"
+#include "fsexport/fx_lun.h"
+
+#include "lib/lib_fs.h"
+#include "lib/lib_log.h"
+#include "netfail/nf_netns.h"
+#include "netfail/nf_vip.h"
+#include "vserver/vs_index.h"
+#include "vserver/vs_json.h"
+#include "vserver/vs_runtime.h"
+#include "vserver/vs_store.h"
+
+#define PROBE_INTERVAL_USEC (5ULL * 1000000)
+#define FENCE_CHECK_TIMEOUT_USEC (30ULL * 1000000)
+#define LUN_SCAN_INTERVAL_USEC (5ULL * 1000000)
+
+/* A request that waits for a fresh LUN scan, then runs again. */
+struct rescan {
+	struct ap_daemon *d;
+	uint64_t conn;
+	uid_t uid;
+	char cmd[32];
+	json_t *args;
+	struct rescan *next;
+};
+
+struct rt_entry {
+	char name[VS_NAME_MAX + 1];
+	struct vs_runtime *rt;
+	bool deleting; /* config gone; destroy once stopped */
+	bool waiting;  /* placed here, waits for another node to release it */
+	bool in_cfg;   /* scratch of sync_runtimes: its VS is configured */
+	/* Stopped, and last handed a stopped VS of this digest (vs_vserver_hash)
+	 * by sync_runtimes: handing it the same again would only make it check,
+	 * for every VS at every change, that nothing is left to stop. */
+	bool quiet;
+	uint64_t quiet_hash;
+	struct rt_entry *next;
+};
+
+struct waiter {
+	uint64_t conn;
+	char vs[VS_NAME_MAX + 1];
+	enum vs_rt_state target;
+	struct waiter *next;
+};
+
+struct ap_daemon {
+	sd_event *ev;
+	char *node, *run_dir, *state_dir, *self_exe;
+	struct vs_store *store;
+	struct vs_config *cfg;
+	struct ap_ctl *ctl;
+	struct ap_ports *ports;
+	struct ap_cluster *cluster;
+	struct vs_config *before; /* the configuration before the change being made */
+	struct ap_luns *luns;     /* the LUNs this node sees (scanned in a child) */
+	struct rescan *rescans;   /* requests waiting for a LUN scan */
+	struct rt_entry *rts;
+	struct vs_index rt_ix; /* name -> rts entry: O(1) per VS at 1,000 VSs */
+	struct waiter *waiters;
+	sd_event_source *reaper;
+	long long started_usec;
+	struct ap_fence *check; /* `vsadm fence check` in flight */
+	uint64_t check_conn;
+	sd_event_source *evflush; /* commits the queued events */
+	bool luns_capped;         /* said once: more LUNs than a report holds */
+};
+
+/* ap_daemon.c */
+/* One event into the (replicated) log, and the daemon's own log. */
+void ap_d_eventf(struct ap_daemon *d, const char *vs, const char *severity, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+struct rt_entry *ap_d_find_rt(struct ap_daemon *d, const char *name);
+/* Hand every VS's desired state to its runtime (after any change). */
+void ap_d_sync_runtimes(struct ap_daemon *d);
+/* What this node should do with a VS (the gate): its effective desired state. */
+void ap_d_effective(struct ap_daemon *d, const struct vs_vserver *vs, struct vs_vserver *out);
+
+/* ap_requests.c */
+/* The control socket's handler (ap_ctl_handler). */
+void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args);
+
+#endif

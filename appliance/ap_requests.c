@@ -1,0 +1,677 @@
+/*
+ * ap_requests.c - the control socket's requests (see ap_daemon_int.h).
+ *
+ * Every change request follows one path: validate and apply to the in-memory
+ * configuration (vs_model: all or nothing), persist it, or in a cluster
+ * propose it and answer on delivery (commit), log it in the event log with
+ * who asked, then hand the new desired state to the runtimes. Start and stop
+ * answer when the runtime reaches the target state or fails.
+ */
+#include "appliance/ap_daemon_int.h"
+
+/* --- requests ------------------------------------------------------------------ */
+
+static const char *str_arg(json_t *args, const char *key)
+{
+	json_t *v = json_object_get(args, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static bool bool_arg(json_t *args, const char *key)
+{
+	return json_is_true(json_object_get(args, key));
+}
+
+static bool port_exists(const char *port, void *arg)
+{
+	return strcmp(port, "lo") != 0 && nf_port_index(port) >= 0;
+}
+
+/* Persist the change just applied, or undo it. */
+/* Returns 0 when committed here (the caller answers), 1 when proposed to the
+ * cluster (the answer comes on delivery), < 0 when refused (answered). */
+static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *what, uid_t uid)
+{
+	if (ap_cluster_enabled(d->cluster)) {
+		/* Nothing changes here before the cluster delivers it: the
+		 * configuration goes back to the one before the change (the two
+		 * exchange places, nothing is copied) and the changed one is
+		 * proposed. */
+		struct vs_config *next = d->cfg;
+		char err[VS_ERR_LEN];
+		d->cfg = d->before;
+		d->before = next;
+		int rc = ap_cluster_propose(d->cluster, next, d->cfg->version, conn, uid, vs, what,
+		                            err, sizeof(err));
+		if (rc < 0) {
+			ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
+			return rc;
+		}
+		return 1;
+	}
+	int rc = vs_store_save_config(d->store, d->cfg);
+
+	if (rc < 0) {
+		/* Undo: the store still holds the previous version. */
+		if (vs_store_load_config(d->store, d->cfg) < 0)
+			lib_err("cannot reload the configuration after a failed save");
+		ap_ctl_reply(d->ctl, conn,
+		             ap_error("The change could not be saved to the state store; nothing "
+		                      "was changed."));
+		return rc;
+	}
+	ap_d_eventf(d, vs, "info", "%s (by uid %u, configuration version %llu)", what,
+	            (unsigned)uid, (unsigned long long)d->cfg->version);
+	ap_d_sync_runtimes(d);
+	if (d->ports)
+		ap_ports_config_changed(d->ports);
+	return 0;
+}
+
+static void wait_for(struct ap_daemon *d, uint64_t conn, const char *vs, enum vs_rt_state target)
+{
+	struct rt_entry *e = ap_d_find_rt(d, vs);
+	struct waiter *w;
+
+	if (e && vs_runtime_state(e->rt) == target && !e->deleting) {
+		/* Already there (e.g. start of a running VS): the runtime may still
+		 * converge a change, but the answer is true now. */
+		ap_ctl_reply(d->ctl, conn,
+		             ap_ok(target == VS_RT_RUNNING ? "running" : "stopped", NULL));
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		ap_ctl_reply(d->ctl, conn, ap_error("Out of memory."));
+		return;
+	}
+	w->conn = conn;
+	w->target = target;
+	snprintf(w->vs, sizeof(w->vs), "%s", vs);
+	w->next = d->waiters;
+	d->waiters = w;
+}
+
+static json_t *vserver_json(struct ap_daemon *d, const struct vs_vserver *vs)
+{
+	json_t *j = vs_vserver_to_json(vs);
+	struct rt_entry *e = ap_d_find_rt(d, vs->name);
+
+	const char *where = ap_cluster_enabled(d->cluster)
+	                        ? vs_placement_node(ap_cluster_placement(d->cluster), vs->name)
+	                        : d->node;
+	json_t *rt;
+	if (e && where && strcmp(where, d->node) == 0) {
+		rt = vs_runtime_to_json(e->rt);
+	} else if (where) {
+		const char *st = ap_cluster_vs_state(d->cluster, vs->name);
+		rt = json_pack("{s:s, s:s}", "state", st ? st : "starting", "node", where);
+	} else {
+		rt = json_pack("{s:s, s:s}", "state",
+		               vs->admin == VS_ADMIN_RUNNING ? "unplaced" : "stopped", "node", "");
+	}
+	json_object_set_new(rt, "no_healthy_port",
+	                    d->ports ? ap_ports_marks(d->ports, vs->name) : json_array());
+	json_object_set_new(j, "runtime", rt);
+	return j;
+}
+
+static void do_show(struct ap_daemon *d, uint64_t conn, json_t *args)
+{
+	const char *name = str_arg(args, "name");
+	json_t *arr;
+
+	if (name) {
+		struct vs_vserver *vs = vs_config_find(d->cfg, name);
+		if (!vs) {
+			ap_ctl_reply(d->ctl, conn,
+			             ap_error("There is no virtual server named '%s'.", name));
+			return;
+		}
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, vserver_json(d, vs)));
+		return;
+	}
+	arr = json_array();
+	for (int i = 0; i < d->cfg->n_vservers; i++)
+		json_array_append_new(arr, vserver_json(d, &d->cfg->vservers[i]));
+	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
+}
+
+static int check_lun(struct ap_daemon *d, const char *spec, char *err, size_t errlen)
+{
+	enum vs_lun_kind kind;
+	char value[VS_LUN_MAX + 1];
+	struct fx_lun_info lun;
+	int rc = vs_parse_lun(spec, &kind, value, sizeof(value), err, errlen);
+
+	if (rc < 0)
+		return rc;
+	rc = ap_luns_find(d->luns, kind == VS_LUN_UUID ? "UUID" : "LABEL", value, &lun);
+	if (rc == -ENOTUNIQ) {
+		snprintf(err, errlen,
+		         "Two different file systems carry %s on this node; name the LUN by UUID "
+		         "('vsadm lun show' lists them).",
+		         spec);
+		return rc;
+	}
+	if (rc == -EIO) {
+		snprintf(err, errlen, "The LUNs of this node cannot be read: %s.",
+		         ap_luns_error(d->luns));
+		return rc;
+	}
+	if (rc == -ENOENT || rc == -EAGAIN) {
+		snprintf(err, errlen,
+		         "No LUN with %s is visible on this node ('vsadm lun show' lists them).",
+		         spec);
+		return rc;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "The LUN %s cannot be read: %s.", spec, strerror(-rc));
+		return rc;
+	}
+	if (strcmp(lun.type, "ext4") != 0) {
+		snprintf(err, errlen,
+		         "The LUN %s holds a %s file system; this release serves ext4 with "
+		         "multi-mount protection only.",
+		         spec, lun.type[0] ? lun.type : "unrecognised");
+		return -EINVAL;
+	}
+	if (!lun.mmp) {
+		snprintf(
+		    err, errlen,
+		    "The ext4 file system on LUN %s (%s) has no multi-mount protection: enable "
+		    "it with 'tune2fs -O mmp -E mmp_update_interval=1 %s' while it is unmounted "
+		    "on every node.",
+		    spec, lun.dev, lun.dev);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void do_events(struct ap_daemon *d, uint64_t conn, json_t *args)
+{
+	const char *vs = str_arg(args, "vs");
+	json_t *out = NULL;
+	json_int_t n = 50, after = 0;
+
+	if (vs_json_int(args, "limit", 1, 10000, &n) < 0) {
+		ap_ctl_reply(d->ctl, conn, ap_error("--last must be between 1 and 10000."));
+		return;
+	}
+	if (vs_json_int(args, "after", 0, INT64_MAX, &after) < 0) {
+		ap_ctl_reply(d->ctl, conn,
+		             ap_error("The event id to read after must be 0 or more."));
+		return;
+	}
+	if (vs_store_events(d->store, after, (int)n, vs, &out) < 0) {
+		ap_ctl_reply(d->ctl, conn, ap_error("The event log cannot be read."));
+		return;
+	}
+	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, out));
+}
+
+static void do_luns(struct ap_daemon *d, uint64_t conn)
+{
+	const struct fx_lun_info *seen, *hung;
+	int n_seen = ap_luns_list(d->luns, &seen), n_hung = ap_luns_hung(d->luns, &hung);
+	json_t *arr = json_array();
+
+	if (ap_luns_error(d->luns)[0]) {
+		json_decref(arr);
+		ap_ctl_reply(d->ctl, conn,
+		             ap_error("The LUNs cannot be listed: %s.", ap_luns_error(d->luns)));
+		return;
+	}
+	/* Those seen, then those whose path hangs here (not served from here). */
+	for (int k = 0; k < 2; k++) {
+		const struct fx_lun_info *luns = k ? hung : seen;
+		for (int i = 0; i < (k ? n_hung : n_seen); i++) {
+			const char *user = "";
+			for (int v = 0; v < d->cfg->n_vservers; v++)
+				for (int f = 0; f < d->cfg->vservers[v].n_fs; f++) {
+					const struct vs_fs *fs = &d->cfg->vservers[v].fs[f];
+					if ((fs->lun_kind == VS_LUN_LABEL &&
+					     strcmp(fs->lun, luns[i].label) == 0) ||
+					    (fs->lun_kind == VS_LUN_UUID &&
+					     strcmp(fs->lun, luns[i].uuid) == 0))
+						user = d->cfg->vservers[v].name;
+				}
+			json_array_append_new(
+			    arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:s}", "device",
+			                   luns[i].dev, "type", luns[i].type, "label",
+			                   luns[i].label, "uuid", luns[i].uuid, "mmp", luns[i].mmp,
+			                   "mmp_interval", (int)luns[i].mmp_interval, "vserver",
+			                   user, "state", k ? "hung" : "ok"));
+		}
+	}
+	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
+}
+
+static void on_fence_check(void *arg, const char *node, enum ap_fence_result result,
+                           const char *detail, uint64_t usec)
+{
+	struct ap_daemon *d = arg;
+
+	d->check = NULL;
+	if (result == AP_FENCE_FAILED)
+		ap_ctl_reply(
+		    d->ctl, d->check_conn,
+		    ap_error("The fence device of node %s did not answer: %s.", node, detail));
+	else
+		ap_ctl_reply(d->ctl, d->check_conn,
+		             ap_ok(NULL, json_pack("{s:s, s:s, s:s, s:I}", "node", node, "power",
+		                                   result == AP_FENCE_DONE ? "on" : "off", "detail",
+		                                   detail, "ms", (json_int_t)(usec / 1000))));
+}
+
+static void on_rescanned(void *arg)
+{
+	struct rescan *r = arg;
+	struct ap_daemon *d = r->d;
+
+	for (struct rescan **p = &d->rescans; *p; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	json_object_set_new(r->args, "_rescanned", json_true());
+	ap_d_handle(d, r->conn, r->uid, r->cmd, r->args);
+	json_decref(r->args);
+	free(r);
+}
+
+/* Run the request again once a fresh LUN scan has ended; 0 if it will be. */
+static int rescan_then(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd, json_t *args)
+{
+	struct rescan *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	*r = (struct rescan){.d = d, .conn = conn, .uid = uid, .args = json_incref(args)};
+	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
+	if (ap_luns_refresh(d->luns, on_rescanned, r) < 0) {
+		json_decref(r->args);
+		free(r);
+		return -EBUSY;
+	}
+	r->next = d->rescans;
+	d->rescans = r;
+	return 0;
+}
+
+void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args)
+{
+	struct ap_daemon *d = arg;
+	char err[VS_ERR_LEN] = "", what[512];
+	const char *vs = str_arg(args, "vs");
+	const char *name =
+	    strncmp(cmd, "fence.", 6) == 0 ? str_arg(args, "node") : str_arg(args, "name");
+	int rc;
+
+	if (strcmp(cmd, "vserver.show") == 0)
+		return do_show(d, conn, args);
+	if (strcmp(cmd, "event.show") == 0)
+		return do_events(d, conn, args);
+	if (strcmp(cmd, "lun.show") == 0) {
+		/* What the node sees now: after a fresh scan. */
+		if (!json_object_get(args, "_rescanned") &&
+		    rescan_then(d, conn, uid, cmd, args) == 0)
+			return;
+		return do_luns(d, conn);
+	}
+	if (strcmp(cmd, "port.show") == 0) {
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_ports_show(d->ports)));
+		return;
+	}
+	if (strcmp(cmd, "vip.show") == 0) {
+		if (vs && !vs_config_find(d->cfg, vs)) {
+			ap_ctl_reply(d->ctl, conn,
+			             ap_error("There is no virtual server named '%s'.", vs));
+			return;
+		}
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_ports_vips(d->ports, vs)));
+		return;
+	}
+	if (strcmp(cmd, "fgroup.show") == 0) {
+		json_t *all = vs_config_to_json(d->cfg);
+		ap_ctl_reply(d->ctl, conn,
+		             ap_ok(NULL, json_incref(json_object_get(all, "fgroups"))));
+		json_decref(all);
+		return;
+	}
+	if (strcmp(cmd, "vip.migrate") == 0 || strcmp(cmd, "vip.revert") == 0) {
+		bool migrate = strcmp(cmd, "vip.migrate") == 0;
+		const char *addr = str_arg(args, "address");
+		rc = migrate ? ap_ports_migrate(d->ports, vs ? vs : "", addr ? addr : "",
+		                                str_arg(args, "port") ?: "", err, sizeof(err))
+		             : ap_ports_revert(d->ports, vs ? vs : "", addr, err, sizeof(err));
+		if (rc < 0)
+			ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
+		else
+			ap_ctl_reply(d->ctl, conn,
+			             ap_ok(migrate ? "moved"
+			                   : rc    ? "returned home"
+			                           : "already home",
+			                   NULL));
+		return;
+	}
+	if (strcmp(cmd, "node.show") == 0 && ap_cluster_enabled(d->cluster)) {
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_cluster_show(d->cluster)));
+		return;
+	}
+	if (strcmp(cmd, "node.show") == 0) {
+		ap_ctl_reply(
+		    d->ctl, conn,
+		    ap_ok(NULL,
+		          json_pack("{s:s, s:I, s:i, s:I, s:s, s:s}", "name", d->node,
+		                    "config_version", (json_int_t)d->cfg->version, "vservers",
+		                    d->cfg->n_vservers, "uptime_s",
+		                    (json_int_t)((lib_now_usec() - d->started_usec) / 1000000),
+		                    "run_dir", d->run_dir, "state_dir", d->state_dir)));
+		return;
+	}
+	if (strcmp(cmd, "fence.show") == 0) {
+		json_t *arr = json_array();
+		for (int i = 0; i < d->cfg->n_fences; i++) {
+			char shown[VS_FENCE_OPTS_MAX + 1];
+			vs_fence_options_shown(&d->cfg->fences[i], shown, sizeof(shown));
+			json_array_append_new(
+			    arr, json_pack("{s:s, s:s, s:s}", "node", d->cfg->fences[i].node,
+			                   "agent", d->cfg->fences[i].agent, "options", shown));
+		}
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
+		return;
+	}
+	if (strcmp(cmd, "fence.check") == 0) {
+		const struct vs_fence *dev = vs_config_find_fence(d->cfg, name ? name : "");
+		if (!dev) {
+			ap_ctl_reply(d->ctl, conn,
+			             ap_error("Node '%s' has no fence device ('vsadm fence set').",
+			                      name ? name : ""));
+			return;
+		}
+		if (d->check) {
+			ap_ctl_reply(d->ctl, conn,
+			             ap_error("A fence check is already running; try again in a "
+			                      "moment."));
+			return;
+		}
+		rc = ap_fence_run(d->ev, dev, "status", FENCE_CHECK_TIMEOUT_USEC, on_fence_check, d,
+		                  &d->check);
+		if (rc < 0)
+			ap_ctl_reply(d->ctl, conn,
+			             ap_error("Cannot run the fence agent %s: %s.", dev->agent,
+			                      strerror(-rc)));
+		else
+			d->check_conn = conn;
+		return;
+	}
+	if (strcmp(cmd, "node.ping") == 0) {
+		ap_ctl_reply(d->ctl, conn, ap_ok("", NULL));
+		return;
+	}
+	if (strcmp(cmd, "cluster.show") == 0) {
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_cluster_show(d->cluster)));
+		return;
+	}
+	if (strcmp(cmd, "cluster.create") == 0 || strcmp(cmd, "cluster.join") == 0) {
+		bool create = strcmp(cmd, "cluster.create") == 0;
+		json_int_t grace = 0;
+		if (create && vs_json_int(args, "agent_grace", 1, 3600, &grace) < 0) {
+			ap_ctl_reply(
+			    d->ctl, conn,
+			    ap_error("The agent grace must be between 1 and 3600 seconds."));
+			return;
+		}
+		rc = create ? ap_cluster_setup(d->cluster, name ? name : "",
+		                               str_arg(args, "nodes") ?: "", str_arg(args, "mgmt"),
+		                               str_arg(args, "mgmt_port"), (int)grace, err,
+		                               sizeof(err))
+		            : ap_cluster_join(d->cluster, json_object_get(args, "bundle"), err,
+		                              sizeof(err));
+		ap_ctl_reply(d->ctl, conn,
+		             rc < 0
+		                 ? ap_error("%s", err)
+		                 : ap_ok(create ? "cluster created" : "joined the cluster", NULL));
+		return;
+	}
+	if (strcmp(cmd, "cluster.bundle") == 0) {
+		json_t *b = ap_cluster_bundle(d->cluster, err, sizeof(err));
+		ap_ctl_reply(d->ctl, conn, b ? ap_ok(NULL, b) : ap_error("%s", err));
+		return;
+	}
+	/* Every request below changes the configuration (a deep copy of the
+	 * configuration: the one to go back to in a cluster). */
+	if (vs_config_copy(d->before, d->cfg) < 0) {
+		ap_ctl_reply(d->ctl, conn, ap_error("Out of memory."));
+		return;
+	}
+	if (strcmp(cmd, "vserver.create") == 0) {
+		json_int_t prio = 50;
+		rc = vs_json_int(args, "priority", 0, 100, &prio) < 0 ? -EINVAL : 0;
+		if (rc < 0)
+			snprintf(err, sizeof(err), "The priority must be between 0 and 100.");
+		else
+			rc = vs_config_create(d->cfg, name ? name : "", (int)prio,
+			                      bool_arg(args, "pinned"), str_arg(args, "home"), err,
+			                      sizeof(err));
+		snprintf(what, sizeof(what), "virtual server created");
+		vs = name;
+	} else if (strcmp(cmd, "vserver.start") == 0 || strcmp(cmd, "vserver.stop") == 0) {
+		bool start = strcmp(cmd, "vserver.start") == 0;
+		struct vs_vserver *v = vs_config_find(d->cfg, name ? name : "");
+		struct rt_entry *e = v ? ap_d_find_rt(d, v->name) : NULL;
+		uint64_t before = d->cfg->version;
+		rc = vs_config_set_admin(d->cfg, name ? name : "",
+		                         start ? VS_ADMIN_RUNNING : VS_ADMIN_STOPPED, err,
+		                         sizeof(err));
+		if (rc == 0 && d->cfg->version == before) {
+			/* No change of order. Only where the placement puts it may a
+			 * failed VS get a fresh attempt: elsewhere, start nothing. */
+			const char *where =
+			    ap_cluster_enabled(d->cluster)
+			        ? vs_placement_node(ap_cluster_placement(d->cluster), v->name)
+			        : d->node;
+			enum ap_gate_start g =
+			    ap_gate_start(ap_cluster_enabled(d->cluster), where, d->node);
+			if (start && g == AP_GATE_START_ELSEWHERE) {
+				snprintf(
+				    what, sizeof(what),
+				    "already wanted running; it runs on %s, where the placement "
+				    "puts it (nothing was started here)",
+				    where);
+				ap_ctl_reply(d->ctl, conn,
+				             ap_ok(what, json_pack("{s:s}", "node", where)));
+				return;
+			}
+			if (start && g == AP_GATE_START_UNPLACED) {
+				ap_ctl_reply(
+				    d->ctl, conn,
+				    ap_ok("already wanted running; it waits for the master "
+				          "to place it",
+				          NULL));
+				return;
+			}
+			if (e) {
+				struct vs_vserver *eff = malloc(sizeof(*eff));
+				if (!eff) {
+					ap_ctl_reply(d->ctl, conn, ap_error("Out of memory."));
+					return;
+				}
+				ap_d_effective(d, v, eff);
+				vs_runtime_update(e->rt, eff);
+				e->quiet = false; /* handed outside sync_runtimes */
+				free(eff);
+			}
+			if (bool_arg(args, "no_wait"))
+				ap_ctl_reply(d->ctl, conn, ap_ok("unchanged", NULL));
+			else
+				wait_for(d, conn, name, start ? VS_RT_RUNNING : VS_RT_STOPPED);
+			return;
+		}
+		if (rc == 0) {
+			snprintf(what, sizeof(what), "%s requested", start ? "start" : "stop");
+			if (commit(d, conn, name, what, uid) != 0)
+				return; /* refused, or answered when the cluster delivers it */
+			if (bool_arg(args, "no_wait"))
+				ap_ctl_reply(d->ctl, conn,
+				             ap_ok(start ? "starting" : "stopping", NULL));
+			else
+				wait_for(d, conn, name, start ? VS_RT_RUNNING : VS_RT_STOPPED);
+			return;
+		}
+	} else if (strcmp(cmd, "vserver.delete") == 0) {
+		rc = vs_config_delete(d->cfg, name ? name : "", bool_arg(args, "force"), err,
+		                      sizeof(err));
+		if (rc == 0) {
+			if (commit(d, conn, name, "virtual server deleted", uid) != 0)
+				return;
+			struct rt_entry *e = ap_d_find_rt(d, name);
+			if (e && vs_runtime_state(e->rt) != VS_RT_STOPPED)
+				wait_for(d, conn, name, VS_RT_STOPPED);
+			else
+				ap_ctl_reply(d->ctl, conn, ap_ok("deleted", NULL));
+			return;
+		}
+	} else if (strcmp(cmd, "vip.add") == 0) {
+		uint64_t before = d->cfg->version;
+		const char *group = str_arg(args, "group");
+		bool no_revert = bool_arg(args, "no_auto_revert");
+		rc = vs_config_vip_add(d->cfg, vs ? vs : "", str_arg(args, "address") ?: "",
+		                       str_arg(args, "home_port") ?: "", port_exists, d, err,
+		                       sizeof(err));
+		if (rc == 0 && (group || no_revert)) {
+			rc = vs_config_vip_set(d->cfg, vs, str_arg(args, "address"), group,
+			                       no_revert, err, sizeof(err));
+			if (rc < 0) { /* all or nothing */
+				char ignore[VS_ERR_LEN];
+				vs_config_vip_del(d->cfg, vs, str_arg(args, "address"), ignore,
+				                  sizeof(ignore));
+				d->cfg->version = before;
+			}
+		}
+		snprintf(what, sizeof(what), "virtual IP %s added on port %s",
+		         str_arg(args, "address") ?: "", str_arg(args, "home_port") ?: "");
+	} else if (strcmp(cmd, "fgroup.create") == 0) {
+		json_int_t ivl = 0, mvl = 0, hvl = -1; /* 0 and -1: the defaults */
+		if (vs_json_int(args, "probe_interval", 100, 60000, &ivl) < 0) {
+			rc = -EINVAL;
+			snprintf(err, sizeof(err),
+			         "The probe interval must be between 100 and 60000 ms.");
+		} else if (vs_json_int(args, "probe_misses", 1, 20, &mvl) < 0) {
+			rc = -EINVAL;
+			snprintf(err, sizeof(err),
+			         "The probe miss count must be between 1 and 20.");
+		} else if (vs_json_int(args, "hold_down", 0, 3600, &hvl) < 0) {
+			rc = -EINVAL;
+			snprintf(err, sizeof(err), "The hold-down must be between 0 and 3600 s.");
+		} else {
+			rc = vs_config_fgroup_create(
+			    d->cfg, name ? name : "", str_arg(args, "ports") ?: "",
+			    str_arg(args, "probe"), (uint32_t)ivl, (uint32_t)mvl, (int32_t)hvl,
+			    port_exists, d, err, sizeof(err));
+		}
+		snprintf(what, sizeof(what), "failover group %s created with ports %s%s%s",
+		         name ? name : "", str_arg(args, "ports") ?: "",
+		         str_arg(args, "probe") ? ", probing " : "", str_arg(args, "probe") ?: "");
+		vs = NULL;
+	} else if (strcmp(cmd, "fence.set") == 0) {
+		rc = 0;
+		if (!ap_cluster_enabled(d->cluster)) {
+			rc = -ENOENT;
+			snprintf(err, sizeof(err),
+			         "Fencing is for the nodes of a cluster; this node is in none "
+			         "('vsadm cluster create').");
+		} else if (!ap_cluster_has_node(d->cluster, name ? name : "")) {
+			rc = -ENOENT;
+			snprintf(err, sizeof(err),
+			         "The cluster has no node named '%.31s' ('vsadm cluster show').",
+			         name ? name : "");
+		}
+		if (rc == 0)
+			rc = vs_config_fence_set(d->cfg, name ? name : "",
+			                         str_arg(args, "agent") ?: "",
+			                         str_arg(args, "options"), err, sizeof(err));
+		snprintf(what, sizeof(what), "fence device of node %s set: %s", name ? name : "",
+		         str_arg(args, "agent") ?: "");
+		vs = NULL;
+	} else if (strcmp(cmd, "fence.delete") == 0) {
+		rc = vs_config_fence_delete(d->cfg, name ? name : "", err, sizeof(err));
+		snprintf(what, sizeof(what),
+		         "fence device of node %s removed: its file systems will be taken over "
+		         "after multi-mount protection's wait",
+		         name ? name : "");
+		vs = NULL;
+	} else if (strcmp(cmd, "fgroup.delete") == 0) {
+		rc = vs_config_fgroup_delete(d->cfg, name ? name : "", err, sizeof(err));
+		snprintf(what, sizeof(what), "failover group %s deleted", name ? name : "");
+		vs = NULL;
+	} else if (strcmp(cmd, "vip.remove") == 0) {
+		rc = vs_config_vip_del(d->cfg, vs ? vs : "", str_arg(args, "address") ?: "", err,
+		                       sizeof(err));
+		snprintf(what, sizeof(what), "virtual IP %s removed",
+		         str_arg(args, "address") ?: "");
+	} else if (strcmp(cmd, "fs.add") == 0) {
+		const char *lun = str_arg(args, "lun") ?: "";
+		/* Model checks first (names, clashes), then the LUN on disk. */
+		rc = vs_config_find(d->cfg, vs ? vs : "") ? 0 : -ENOENT;
+		if (rc < 0)
+			snprintf(err, sizeof(err), "There is no virtual server named '%s'.",
+			         vs ? vs : "");
+		if (rc == 0)
+			rc = vs_check_name("file system", str_arg(args, "fs") ?: "", VS_NAME_MAX,
+			                   err, sizeof(err));
+		if (rc == 0)
+			rc = check_lun(d, lun, err, sizeof(err));
+		if ((rc == -ENOENT || rc == -EAGAIN) && !json_object_get(args, "_rescanned") &&
+		    rescan_then(d, conn, uid, cmd, args) == 0)
+			return; /* answered after a fresh scan */
+		if (rc == 0)
+			rc = vs_config_fs_add(d->cfg, vs, str_arg(args, "fs"), lun, err,
+			                      sizeof(err));
+		snprintf(what, sizeof(what), "file system %s added on LUN %s",
+		         str_arg(args, "fs") ?: "", lun);
+	} else if (strcmp(cmd, "fs.remove") == 0) {
+		rc = vs_config_fs_del(d->cfg, vs ? vs : "", str_arg(args, "fs") ?: "", err,
+		                      sizeof(err));
+		snprintf(what, sizeof(what), "file system %s removed", str_arg(args, "fs") ?: "");
+	} else if (strcmp(cmd, "export.add") == 0) {
+		rc = vs_config_export_add(d->cfg, vs ? vs : "", str_arg(args, "pseudo") ?: "",
+		                          str_arg(args, "fs") ?: "", str_arg(args, "path"),
+		                          str_arg(args, "clients"), bool_arg(args, "ro"), err,
+		                          sizeof(err));
+		snprintf(what, sizeof(what), "NFS export %s added (file system %s%s%s%s)",
+		         str_arg(args, "pseudo") ?: "", str_arg(args, "fs") ?: "",
+		         bool_arg(args, "ro") ? ", read-only" : "",
+		         str_arg(args, "clients") ? ", clients " : "",
+		         str_arg(args, "clients") ?: "");
+	} else if (strcmp(cmd, "export.remove") == 0) {
+		rc = vs_config_export_del(d->cfg, vs ? vs : "", str_arg(args, "pseudo") ?: "", err,
+		                          sizeof(err));
+		snprintf(what, sizeof(what), "NFS export %s removed",
+		         str_arg(args, "pseudo") ?: "");
+	} else if (strcmp(cmd, "share.add") == 0) {
+		rc = vs_config_share_add(d->cfg, vs ? vs : "", str_arg(args, "share") ?: "",
+		                         str_arg(args, "fs") ?: "", str_arg(args, "path"),
+		                         bool_arg(args, "ro"), err, sizeof(err));
+		snprintf(what, sizeof(what), "SMB share %s added (file system %s%s)",
+		         str_arg(args, "share") ?: "", str_arg(args, "fs") ?: "",
+		         bool_arg(args, "ro") ? ", read-only" : "");
+	} else if (strcmp(cmd, "share.remove") == 0) {
+		rc = vs_config_share_del(d->cfg, vs ? vs : "", str_arg(args, "share") ?: "", err,
+		                         sizeof(err));
+		snprintf(what, sizeof(what), "SMB share %s removed", str_arg(args, "share") ?: "");
+	} else {
+		ap_ctl_reply(d->ctl, conn, ap_error("Unknown request '%s'.", cmd));
+		return;
+	}
+	if (rc < 0) {
+		lib_info("refused %s from uid %u: %s", cmd, (unsigned)uid, err);
+		ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
+		return;
+	}
+	if (commit(d, conn, vs, what, uid) != 0)
+		return;
+	ap_ctl_reply(d->ctl, conn, ap_ok(what, NULL));
+}
