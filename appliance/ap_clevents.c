@@ -51,9 +51,7 @@ int ap_cluster_event(struct ap_cluster *c, const struct vs_event *ev)
 		m.ev.severity = AP_SEV_INFO;
 	snprintf(m.ev.message, sizeof(m.ev.message), "%s", ev->message);
 	/* Control characters never leave the node: the codec refuses them. */
-	for (char *p = m.ev.message; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	ap_msg_text_mend(m.ev.message);
 	ap_cl_identity(&m, c, 1);
 	return ap_cl_send(c, &m);
 }
@@ -158,12 +156,10 @@ void ap_cl_send_missed_events(struct ap_cluster *c, const struct ap_msg *sync)
 				 * "?") becomes the origin; a VS name likewise "". */
 				if (vs_check_name("node", o->node, VS_NAME_MAX, NULL, 0) < 0)
 					snprintf(o->node, sizeof(o->node), "%s", origin);
-				if (o->vs[0] &&
-				    vs_check_name("virtual server", o->vs, VS_NAME_MAX, NULL, 0) < 0)
+				if (o->vs[0] && vs_check_name("virtual server", o->vs, VS_NAME_MAX,
+				                              NULL, 0) < 0)
 					o->vs[0] = '\0';
-				for (char *p = o->message; *p; p++)
-					if ((unsigned char)*p < 0x20 || *p == 0x7f)
-						*p = ' ';
+				ap_msg_text_mend(o->message);
 				after = o->oseq;
 				m.evs.n++;
 			}

@@ -41,9 +41,7 @@ static void fence_outcome(struct ap_cluster *c, struct ap_cl_node *cn, bool ok, 
 	m.fenced.ok = ok;
 	snprintf(m.fenced.by, sizeof(m.fenced.by), "%s", c->node);
 	snprintf(m.fenced.detail, sizeof(m.fenced.detail), "%s", detail);
-	for (char *p = m.fenced.detail; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	ap_msg_text_mend(m.fenced.detail);
 	m.fenced.ms = usec / 1000;
 	ap_cl_identity(&m, c, 1);
 	if (ap_cl_send(c, &m) < 0) {

@@ -10,10 +10,11 @@
 #include "appliance/ap_msg.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "vserver/vs_err.h"
 
 static const char *const type_names[AP_MSG_NTYPES] = {
     [AP_MSG_NONE] = "",     [AP_MSG_CFG] = "cfg",       [AP_MSG_SYNC] = "sync",
@@ -57,19 +58,8 @@ int ap_msg_severity_parse(const char *s, enum ap_msg_severity *out)
 	return -EINVAL;
 }
 
-static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+/* One sentence into err: the model's helper (vserver/vs_err.h). */
+#define fail vs_fail
 
 /* --- field readers ------------------------------------------------------------ */
 
@@ -789,6 +779,13 @@ int ap_msg_encode(const struct ap_msg *m, char **out, size_t *len, char *err, si
 	*out = text;
 	*len = strlen(text);
 	return 0;
+}
+
+void ap_msg_text_mend(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 }
 
 /* --- sender rules ------------------------------------------------------------ */

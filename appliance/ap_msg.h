@@ -171,6 +171,10 @@ const char *ap_msg_severity_name(enum ap_msg_severity s);
 /* "info", "warning", "error" -> 0; else -EINVAL. */
 int ap_msg_severity_parse(const char *s, enum ap_msg_severity *out);
 
+/* Control characters (which decode refuses in a text) made spaces, in
+ * place: for text this node makes from its own or stored words. */
+void ap_msg_text_mend(char *s);
+
 /* Bytes -> message. On error `out` is left cleared. */
 int ap_msg_decode(const char *data, size_t len, struct ap_msg *out, char *err, size_t errlen);
 /* Message -> a new NUL-terminated text (malloc'd, *out); *len its length.
