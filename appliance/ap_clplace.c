@@ -273,8 +273,9 @@ void ap_cl_send_report(struct ap_cluster *c, bool force)
 		return;
 	}
 	free(c->last_report);
-	c->last_report = text;
-	if (ap_cl_send(c, &m) < 0) {
+	c->last_report = strdup(text);
+	/* The text just made is what goes: encoded once. */
+	if (ap_cl_send_text(c, text) < 0) {
 		free(c->last_report);
 		c->last_report = NULL;
 	}

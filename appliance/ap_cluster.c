@@ -119,6 +119,26 @@ static int on_flush(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+int ap_cl_send_text(struct ap_cluster *c, char *text)
+{
+	if (!ap_cl_connected(c)) {
+		free(text);
+		return -ENOTCONN;
+	}
+	if (c->n_out >= AP_CL_MAX_OUT) {
+		lib_err("cluster: a message was not sent: %d messages wait for corosync",
+		        AP_CL_MAX_OUT);
+		free(text);
+		return -ENOBUFS;
+	}
+	c->out[c->n_out++] = text;
+	if (flush_out(c) == -EAGAIN && !c->flush &&
+	    sd_event_add_time_relative(c->ev, &c->flush, CLOCK_MONOTONIC, AP_CL_FLUSH_RETRY_USEC, 0,
+	                               on_flush, c) < 0)
+		lib_err("cluster: cannot arm the send retry");
+	return 0;
+}
+
 int ap_cl_send(struct ap_cluster *c, const struct ap_msg *m)
 {
 	char err[VS_ERR_LEN], *text = NULL;
@@ -132,18 +152,7 @@ int ap_cl_send(struct ap_cluster *c, const struct ap_msg *m)
 		lib_err("cluster: a '%s' message was not sent: %s", ap_msg_type_name(m->type), err);
 		return rc;
 	}
-	if (c->n_out >= AP_CL_MAX_OUT) {
-		free(text);
-		lib_err("cluster: a '%s' message was not sent: %d messages wait for corosync",
-		        ap_msg_type_name(m->type), AP_CL_MAX_OUT);
-		return -ENOBUFS;
-	}
-	c->out[c->n_out++] = text;
-	if (flush_out(c) == -EAGAIN && !c->flush &&
-	    sd_event_add_time_relative(c->ev, &c->flush, CLOCK_MONOTONIC, AP_CL_FLUSH_RETRY_USEC, 0,
-	                               on_flush, c) < 0)
-		lib_err("cluster: cannot arm the send retry");
-	return 0;
+	return ap_cl_send_text(c, text);
 }
 
 int64_t ap_cl_new_seqs(struct ap_cluster *c, int n)

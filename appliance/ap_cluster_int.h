@@ -162,6 +162,8 @@ uint32_t ap_cl_master_id(const struct ap_cluster *c);
 bool ap_cl_is_master(const struct ap_cluster *c);
 /* Encode and queue for sending, in order; 0 or a negative errno. */
 int ap_cl_send(struct ap_cluster *c, const struct ap_msg *m);
+/* Queue a text ap_msg_encode made (taken over, freed on failure). */
+int ap_cl_send_text(struct ap_cluster *c, char *text);
 bool ap_cl_connected(const struct ap_cluster *c);
 /* n sequence numbers for events this node originates; 0 when none. */
 int64_t ap_cl_new_seqs(struct ap_cluster *c, int n);
