@@ -167,6 +167,9 @@ int64_t ap_cl_new_seqs(struct ap_cluster *c, int n)
 /* Give a message the identity of the n events it makes. */
 void ap_cl_identity(struct ap_msg *m, struct ap_cluster *c, int n_events)
 {
+	/* Events made before go first, so numbers follow the order made. */
+	if (n_events > 0 && c->n_ev_out > 0)
+		ap_cl_flush_events(c);
 	m->es = ap_cl_new_seqs(c, n_events);
 	if (m->es > 0)
 		snprintf(m->eo, sizeof(m->eo), "%s", c->node);
@@ -467,6 +470,9 @@ void ap_cluster_destroy(struct ap_cluster *c)
 {
 	if (!c)
 		return;
+	ap_cl_flush_events_here_too(c);
+	c->ev_timer = sd_event_source_disable_unref(c->ev_timer);
+	c->report_timer = sd_event_source_disable_unref(c->report_timer);
 	if (c->tpi)
 		c->tp->close(c->tpi);
 	c->flush = sd_event_source_disable_unref(c->flush);
@@ -572,9 +578,23 @@ bool ap_cluster_has_node(const struct ap_cluster *c, const char *node)
 	return false;
 }
 
+static int on_report_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_cluster *c = userdata;
+
+	c->report_timer = sd_event_source_disable_unref(c->report_timer);
+	ap_cl_send_report(c, false);
+	return 0;
+}
+
+/* The changes of a burst (a takeover changes a state per VS per step) go
+ * out as one report AP_CL_REPORT_BATCH_USEC after the first. */
 void ap_cluster_local_changed(struct ap_cluster *c)
 {
-	if (c && c->enabled)
+	if (!c || !c->enabled || c->report_timer)
+		return;
+	if (sd_event_add_time_relative(c->ev, &c->report_timer, CLOCK_MONOTONIC,
+	                               AP_CL_REPORT_BATCH_USEC, 0, on_report_timer, c) < 0)
 		ap_cl_send_report(c, false);
 }
 

@@ -34,6 +34,10 @@
 #define AP_CL_REPORT_TICK_USEC (1000ULL * 1000)
 #define AP_CL_MAX_PENDING 64
 #define AP_CL_MAX_OUT 256
+/* How long this node's events wait to go out together (ap_clevents.c). */
+#define AP_CL_EV_BATCH_USEC (10ULL * 1000)
+/* How long a change of this node's state waits to go out with others. */
+#define AP_CL_REPORT_BATCH_USEC (10ULL * 1000)
 #define AP_CL_FLUSH_RETRY_USEC (10ULL * 1000)
 /* Fencing holds the takeover: past this, MMP (about 22 s) is the faster
  * way, and as safe. */
@@ -148,6 +152,11 @@ struct ap_cluster {
 	json_t *takeovers; /* vs -> the fenced node this node takes it over from */
 	json_t *held;      /* vs -> a node that left while it reported the VS active */
 	uint64_t refused;  /* messages refused since start (codec or sender) */
+	/* This node's events waiting to go out as one message (ap_clevents.c). */
+	int n_ev_out;
+	struct ap_msg_event ev_out[AP_MSG_MAX_EVENTS];
+	sd_event_source *ev_timer;
+	sd_event_source *report_timer; /* ap_cluster_local_changed */
 };
 
 /* ap_cluster.c */
@@ -185,6 +194,10 @@ void ap_cl_reply_pending(struct ap_cluster *c, uint64_t req, json_t *resp);
 
 /* ap_clevents.c */
 void ap_cl_on_ev(struct ap_cluster *c, const struct ap_msg *m);
+/* Send the events waiting (or store them here if they cannot go). */
+void ap_cl_flush_events(struct ap_cluster *c);
+/* The same, and stored here at once too (the daemon is stopping). */
+void ap_cl_flush_events_here_too(struct ap_cluster *c);
 void ap_cl_on_evs(struct ap_cluster *c, uint32_t from, const struct ap_msg *m);
 void ap_cl_send_missed_events(struct ap_cluster *c, const struct ap_msg *sync);
 void ap_cl_store_event(struct ap_cluster *c, const struct ap_msg *m, int64_t index,

@@ -548,20 +548,25 @@ static int dec_fenced(const struct at *at, json_t *o, struct ap_msg *m)
 	return 0;
 }
 
-static int dec_evs(const struct at *at, json_t *o, struct ap_msg *m)
+/* "events": 1..AP_MSG_MAX_EVENTS events, relayed (with their own identity)
+ * or live (numbered by the message's). */
+static int dec_events(const struct at *at, json_t *o, bool relayed, int *n,
+                      struct ap_msg_event **out)
 {
 	json_t *arr, *e;
 	size_t i;
-	int rc = get_array(at, o, "events", true, AP_MSG_MAX_EVENTS, &arr, &m->evs.n);
+	int rc = get_array(at, o, "events", true, AP_MSG_MAX_EVENTS, &arr, n);
 
 	if (rc < 0)
 		return rc;
-	m->evs.events = alloc_n(m->evs.n, sizeof(*m->evs.events));
-	if (m->evs.n && !m->evs.events)
+	if (!relayed && *n == 0)
+		return fail(-EINVAL, at->err, at->errlen, "An 'ev' message carries no event.");
+	*out = alloc_n(*n, sizeof(**out));
+	if (*n && !*out)
 		return -ENOMEM;
 	json_array_foreach(arr, i, e)
 	{
-		if ((rc = dec_event(at, e, true, &m->evs.events[i])) < 0)
+		if ((rc = dec_event(at, e, relayed, &(*out)[i])) < 0)
 			return rc;
 	}
 	return 0;
@@ -614,13 +619,17 @@ int ap_msg_decode(const char *data, size_t len, struct ap_msg *out, char *err, s
 			rc = dec_place(&at, o, out);
 			break;
 		case AP_MSG_EV:
-			rc = dec_event(&at, o, false, &out->ev);
+			rc = dec_events(&at, o, false, &out->ev.n, &out->ev.events);
+			if (rc == 0 && out->es > AP_MSG_SEQ_MAX - (out->ev.n - 1))
+				rc = fail(-EINVAL, err, errlen,
+				          "The events of an 'ev' message are numbered past the "
+				          "largest sequence number.");
 			break;
 		case AP_MSG_FENCED:
 			rc = dec_fenced(&at, o, out);
 			break;
 		case AP_MSG_EVS:
-			rc = dec_evs(&at, o, out);
+			rc = dec_events(&at, o, true, &out->evs.n, &out->evs.events);
 			break;
 		default:
 			abort();
@@ -648,6 +657,7 @@ void ap_msg_clear(struct ap_msg *m)
 	free(m->place.map);
 	free(m->place.notes);
 	free(m->evs.events);
+	free(m->ev.events);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -725,7 +735,10 @@ static json_t *enc_body(const struct ap_msg *m)
 		              enc_map(m->place.n_map, m->place.map), "notes", a, "by", m->place.by);
 		break;
 	case AP_MSG_EV:
-		o = enc_event(&m->ev, false);
+		a = json_array();
+		for (int i = 0; a && i < m->ev.n; i++)
+			json_array_append_new(a, enc_event(&m->ev.events[i], false));
+		o = json_pack("{s:o}", "events", a);
 		break;
 	case AP_MSG_FENCED:
 		o = json_pack("{s:s, s:b, s:s, s:s, s:I}", "node", m->fenced.node, "ok",
@@ -817,7 +830,12 @@ int ap_msg_check_sender(const struct ap_msg *m, const char *sender, const char *
 	case AP_FROM_SELF:
 		self = m->type == AP_MSG_SYNC     ? m->sync.node
 		       : m->type == AP_MSG_REPORT ? (m->report.report ? m->report.report->node : "")
-		                                  : m->ev.node;
+		                                  : NULL;
+		for (int i = 0; !self && i < m->ev.n; i++)
+			if (strcmp(m->ev.events[i].node, sender) != 0)
+				self = m->ev.events[i].node;
+		if (!self)
+			self = sender; /* every event of the batch is the sender's */
 		if (strcmp(self, sender) != 0)
 			return fail(-EPERM, err, errlen, "A '%s' message from %s speaks for %s.",
 			            tn, sender, self);

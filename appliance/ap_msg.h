@@ -21,7 +21,8 @@
  *          receiver's and announced by the sender's own sync)
  *   report what a node can serve and its VSs' states   (that node)
  *   place  the placement                                (the master)
- *   ev     one event for every log                      (its origin)
+ *   ev     events for every log, 1..AP_MSG_MAX_EVENTS, batched (their
+ *          origin: every event's node is the sender; the i-th is es + i)
  *   fenced a departed node is off, or could not be      (the master)
  *   evs    events a member missed (catch-up)            (any member)
  * ap_msg_check_sender() applies these rules, given the name corosync
@@ -91,7 +92,7 @@ struct ap_msg_event {
 	char vs[VS_NAME_MAX + 1];   /* "" = about the node */
 	enum ap_msg_severity severity;
 	char message[AP_MSG_TEXT_MAX + 1];
-	char origin[VS_NAME_MAX + 1]; /* "" = no identity (live ev: use the msg's) */
+	char origin[VS_NAME_MAX + 1]; /* relayed (evs) only: live ev uses the msg's */
 	int64_t oseq;
 };
 
@@ -151,7 +152,12 @@ struct ap_msg {
 		struct vs_place_note *notes;
 		char by[VS_NAME_MAX + 1];
 	} place;
-	struct ap_msg_event ev;
+	struct {
+		/* The node's own live events, numbered es, es + 1, ... (their
+		 * origin fields unused): one message for what a burst made. */
+		int n;
+		struct ap_msg_event *events;
+	} ev;
 	struct {
 		char node[VS_NAME_MAX + 1]; /* the node fenced */
 		bool ok;

@@ -300,21 +300,31 @@ static void test_report_and_identity_of_others_refused(void **state)
 
 	/* A forged identity: n3 numbers an event as n1's, INT64_MAX. */
 	int events = w->events;
-	deliver(3, "{\"t\":\"ev\",\"ts\":1,\"node\":\"n3\",\"severity\":\"info\",\"message\":\"x\","
-	           "\"eo\":\"n1\",\"es\":9223372036854775807}");
+	deliver(3, "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	           "\"message\":\"x\"}],\"eo\":\"n1\",\"es\":9223372036854775807}");
 	assert_int_equal(w->events, events);
 	json_t *marks = NULL;
 	assert_int_equal(vs_store_event_marks(w->store, &marks), 0);
 	assert_null(json_object_get(marks, "n1"));
 	json_decref(marks);
 	deliver(3,
-	        "{\"t\":\"ev\",\"ts\":1,\"node\":\"n3\",\"severity\":\"info\",\"message\":\"ok\","
-	        "\"eo\":\"n3\",\"es\":4}");
-	assert_int_equal(w->events, events + 1);
+	        "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	        "\"message\":\"ok\"},{\"ts\":2,\"node\":\"n3\",\"severity\":\"info\","
+	        "\"message\":\"ok too\"}],\"eo\":\"n3\",\"es\":4}");
+	assert_int_equal(w->events, events + 2);
+	assert_int_equal(vs_store_event_marks(w->store, &marks), 0);
+	assert_int_equal(json_integer_value(json_object_get(marks, "n3")), 5); /* 4 and 5 */
+	json_decref(marks);
+	/* One event of the batch speaking for another node: none is taken. */
+	deliver(3,
+	        "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	        "\"message\":\"ok\"},{\"ts\":2,\"node\":\"n1\",\"severity\":\"info\","
+	        "\"message\":\"forged\"}],\"eo\":\"n3\",\"es\":6}");
+	assert_int_equal(w->events, events + 2);
 	/* A message from a node id that is not in the cluster. */
-	deliver(9,
-	        "{\"t\":\"ev\",\"ts\":1,\"node\":\"n3\",\"severity\":\"info\",\"message\":\"x\"}");
-	assert_int_equal(w->events, events + 1);
+	deliver(9, "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	           "\"message\":\"x\"}]}");
+	assert_int_equal(w->events, events + 2);
 }
 
 static void test_fenced_only_from_master(void **state)
@@ -476,6 +486,67 @@ static void test_agentless_node_fenced_after_grace(void **state)
 	json_decref(s);
 }
 
+static int count_sent(const char *t)
+{
+	char key[32];
+	int n = 0;
+
+	snprintf(key, sizeof(key), "\"t\":\"%s\"", t);
+	for (int i = 0; i < fk.n_sent; i++)
+		n += strstr(fk.sent[i], key) != NULL;
+	return n;
+}
+
+/* A burst of this node's events goes out as one message, numbered in the
+ * order made; the node's own copy comes back with it; what could not be
+ * sent is kept here. */
+static void test_events_batched(void **state)
+{
+	struct world *w = *state;
+	const uint32_t group[] = {1, 2, 3};
+	char msg[32];
+
+	start(w, group, 3, 0);
+	run_for(w->ev, 50000, NULL);
+	int before = count_sent("ev"), events = w->events;
+	for (int i = 0; i < 70; i++) {
+		snprintf(msg, sizeof(msg), "event %d", i);
+		struct vs_event ev = {.ts_usec = 1 + i, .node = "n2", .vs = "vs1",
+		                      .severity = "info", .message = msg};
+		assert_int_equal(ap_cluster_event(w->cl, &ev), 0);
+	}
+	/* 64 went at once (a full batch); the other 6 wait for the batch timer. */
+	assert_int_equal(count_sent("ev"), before + 1);
+	run_for(w->ev, 50000, NULL);
+	assert_int_equal(count_sent("ev"), before + 2);
+	pump();
+	assert_int_equal(w->events, events + 70);
+	json_t *evs = NULL;
+	assert_int_equal(vs_store_events_of(w->store, "n2", 0, 100, &evs), 0);
+	size_t n = json_array_size(evs);
+	assert_true(n >= 70);
+	for (size_t i = n - 70; i < n; i++) {
+		snprintf(msg, sizeof(msg), "event %zu", i - (n - 70));
+		assert_string_equal(json_string_value(json_object_get(json_array_get(evs, i),
+		                                                      "message")),
+		                    msg);
+		if (i > n - 70)
+			assert_int_equal(
+			    json_integer_value(json_object_get(json_array_get(evs, i), "oseq")),
+			    json_integer_value(json_object_get(json_array_get(evs, i - 1), "oseq")) +
+			        1);
+	}
+	json_decref(evs);
+
+	/* corosync gone before the batch went: kept here, numbered here. */
+	struct vs_event ev = {.ts_usec = 1, .node = "n2", .severity = "info", .message = "late"};
+	assert_int_equal(ap_cluster_event(w->cl, &ev), 0);
+	fk.up = false;
+	run_for(w->ev, 50000, NULL);
+	assert_int_equal(count_sent("ev"), before + 2);
+	assert_int_equal(w->events, events + 71);
+}
+
 static void test_agentless_node_without_device_reported(void **state)
 {
 	struct world *w = *state;
@@ -509,6 +580,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_master_among_live_agents, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_agentless_node_fenced_after_grace, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_events_batched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_agentless_node_without_device_reported, setup,
 	                                    teardown),
 	};

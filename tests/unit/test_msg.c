@@ -145,13 +145,20 @@ static void test_roundtrip_every_type(void **state)
 	ap_msg_clear(&b);
 
 	memset(&m, 0, sizeof(m));
+	struct ap_msg_event live[2] = {{.ts_usec = 1, .node = "n2", .severity = AP_SEV_ERROR},
+	                               {.ts_usec = 2, .node = "n2", .vs = "alpha"}};
+	snprintf(live[0].message, sizeof(live[0].message), "port eth1 down");
+	snprintf(live[1].message, sizeof(live[1].message), "running");
 	m.type = AP_MSG_EV;
-	m.ev.ts_usec = 1;
-	snprintf(m.ev.node, sizeof(m.ev.node), "n2");
-	m.ev.severity = AP_SEV_ERROR;
-	snprintf(m.ev.message, sizeof(m.ev.message), "port eth1 down");
+	snprintf(m.eo, sizeof(m.eo), "n2");
+	m.es = 7;
+	m.ev.n = 2;
+	m.ev.events = live;
 	roundtrip(&m, &b);
-	assert_int_equal(b.ev.severity, AP_SEV_ERROR);
+	assert_int_equal(b.ev.n, 2);
+	assert_int_equal(b.ev.events[0].severity, AP_SEV_ERROR);
+	assert_string_equal(b.ev.events[1].vs, "alpha");
+	assert_int_equal(b.es, 7);
 	ap_msg_clear(&b);
 }
 
@@ -207,11 +214,18 @@ static const char *const bad[] = {
     "{\"t\":\"place\",\"epoch\":1,\"by\":\"n1\",\"map\":[{\"vs\":\"\",\"node\":\"n1\"}],"
     "\"notes\":[]}",
     /* ev and identity */
-    "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"fatal\",\"message\":\"x\"}",
-    "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"x\",\"eo\":"
-    "\"n1\"}",
-    "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"x\",\"es\":-1,"
-    "\"eo\":\"n1\"}",
+    "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"fatal\",\"message\":"
+    "\"x\"}]}",
+    "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":"
+    "\"x\"}],\"eo\":\"n1\"}",
+    "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":"
+    "\"x\"}],\"es\":-1,\"eo\":\"n1\"}",
+    /* no event; the old single-event form; numbered past INT64_MAX */
+    "{\"t\":\"ev\",\"events\":[]}",
+    "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"x\"}",
+    "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":"
+    "\"x\"},{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"y\"}],\"eo\":\"n1\","
+    "\"es\":9223372036854775807}",
     /* fenced */
     "{\"t\":\"fenced\",\"node\":\"n2\",\"ok\":1,\"by\":\"n1\",\"detail\":\"\",\"ms\":1}",
     /* evs: relayed events need an identity */
@@ -248,12 +262,14 @@ static void test_limits_refused(void **state)
 	big[AP_MSG_TEXT_MAX + 1] = '\0';
 	char *text = malloc(strlen(big) + 200);
 	sprintf(text,
-	        "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"%s\"}",
+	        "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\","
+	        "\"message\":\"%s\"}]}",
 	        big);
 	assert_int_equal(ap_msg_decode(text, strlen(text), &m, err, sizeof(err)), -E2BIG);
 	big[AP_MSG_TEXT_MAX] = '\0';
 	sprintf(text,
-	        "{\"t\":\"ev\",\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"%s\"}",
+	        "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\","
+	        "\"message\":\"%s\"}]}",
 	        big);
 	assert_int_equal(ap_msg_decode(text, strlen(text), &m, err, sizeof(err)), 0);
 	ap_msg_clear(&m);
@@ -297,10 +313,11 @@ static void test_limits_refused(void **state)
 
 	/* The encoder refuses what the decoder would. */
 	struct ap_msg e = {.type = AP_MSG_EV};
+	struct ap_msg_event bad_ev = {.node = "bad name", .message = "x"};
 	char *out = NULL;
 	size_t len;
-	snprintf(e.ev.node, sizeof(e.ev.node), "bad name");
-	snprintf(e.ev.message, sizeof(e.ev.message), "x");
+	e.ev.n = 1;
+	e.ev.events = &bad_ev;
 	assert_int_equal(ap_msg_encode(&e, &out, &len, err, sizeof(err)), -EINVAL);
 	assert_null(out);
 }
@@ -354,10 +371,24 @@ static void test_sender_rules(void **state)
 
 	/* A forged identity: n3 numbering events as n1's (INT64_MAX once stopped
 	 * n1's catch-up). */
-	decode_ok("{\"t\":\"ev\",\"ts\":1,\"node\":\"n3\",\"severity\":\"info\",\"message\":\"x\","
-	          "\"eo\":\"n1\",\"es\":9223372036854775807}",
+	decode_ok("{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	          "\"message\":\"x\"}],\"eo\":\"n1\",\"es\":9223372036854775807}",
 	          &m);
 	assert_int_equal(ap_msg_check_sender(&m, "n3", "n1", present, 3, err, sizeof(err)), -EPERM);
+	ap_msg_clear(&m);
+	/* A batch: every event must be the sender's own. */
+	decode_ok("{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	          "\"message\":\"x\"},{\"ts\":1,\"node\":\"n2\",\"severity\":\"info\","
+	          "\"message\":\"y\"}],\"eo\":\"n3\",\"es\":5}",
+	          &m);
+	assert_int_equal(ap_msg_check_sender(&m, "n3", "n1", present, 3, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "speaks for n2"));
+	ap_msg_clear(&m);
+	decode_ok("{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	          "\"message\":\"x\"},{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	          "\"message\":\"y\"}],\"eo\":\"n3\",\"es\":5}",
+	          &m);
+	assert_int_equal(ap_msg_check_sender(&m, "n3", "n1", present, 3, err, sizeof(err)), 0);
 	ap_msg_clear(&m);
 	decode_ok("{\"t\":\"cfg\",\"base\":3,\"delta\":{\"version\":4,\"vservers\":[],\"deleted\":["
 	          "]},\"origin\":\"n1\",\"req\":1,"
