@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "appliance/ap_msg_int.h"
 #include "vserver/vs_err.h"
 
 static const char *const type_names[AP_MSG_NTYPES] = {
@@ -58,240 +59,44 @@ int ap_msg_severity_parse(const char *s, enum ap_msg_severity *out)
 	return -EINVAL;
 }
 
-/* One sentence into err: the model's helper (vserver/vs_err.h). */
-#define fail vs_fail
-
-/* --- field readers ------------------------------------------------------------ */
-
-/* Where a reader is, for its sentence: "report.luns[3]". */
-struct at {
-	const char *type;
-	char *err;
-	size_t errlen;
-};
-
-static bool name_char(char ch, bool first)
-{
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
-		return true;
-	return !first && ((ch >= '0' && ch <= '9') || ch == '_' || ch == '-');
-}
-
-/* A node, VS or fs name: [A-Za-z][A-Za-z0-9_-]*, at most max. */
-static bool is_name(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!name_char(s[i], i == 0))
-			return false;
-	return true;
-}
-
-/* Printable text: no control characters (jansson has checked UTF-8). */
-static bool is_text(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	return true;
-}
-
-enum str_kind { S_NAME, S_NAME_OR_EMPTY, S_TEXT, S_WORD, S_PORT, S_LUN };
-
-static bool str_ok(const char *s, enum str_kind k, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n > max)
-		return false;
-	switch (k) {
-	case S_NAME:
-		return is_name(s, max);
-	case S_NAME_OR_EMPTY:
-		return n == 0 || is_name(s, max);
-	case S_TEXT:
-		return is_text(s);
-	case S_WORD: /* a lower-case word: state names */
-		if (n == 0)
-			return false;
-		for (size_t i = 0; i < n; i++)
-			if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
-				return false;
-		return true;
-	case S_PORT: /* an interface name */
-		if (n == 0 || strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-			return false;
-		for (size_t i = 0; i < n; i++)
-			if (!(name_char(s[i], false) || s[i] == '.'))
-				return false;
-		return true;
-	case S_LUN: { /* LABEL=x or UUID=y, x and y printable without spaces */
-		const char *v = strncmp(s, "LABEL=", 6) == 0  ? s + 6
-		                : strncmp(s, "UUID=", 5) == 0 ? s + 5
-		                                              : NULL;
-		if (!v || !*v)
-			return false;
-		for (; *v; v++)
-			if ((unsigned char)*v <= 0x20 || *v == 0x7f)
-				return false;
-		return true;
-	}
-	}
-	return false;
-}
-
-/* An absent field: fine when optional (0), else refused. */
-static int missing(const struct at *at, const char *key, bool required)
-{
-	if (!required)
-		return 0;
-	return fail(-EINVAL, at->err, at->errlen, "A '%s' message has no '%s'.", at->type, key);
-}
-
-/* A string field into buf (size max+1). */
-static int get_str(const struct at *at, json_t *obj, const char *key, bool required,
-                   enum str_kind kind, char *buf, size_t max)
-{
-	json_t *v = json_object_get(obj, key);
-
-	buf[0] = '\0';
-	if (!v)
-		return missing(at, key, required);
-	if (!json_is_string(v))
-		return fail(-EINVAL, at->err, at->errlen,
-		            "The '%s' of a '%s' message is not a string.", key, at->type);
-	if (json_string_length(v) > max)
-		return fail(-E2BIG, at->err, at->errlen,
-		            "The '%s' of a '%s' message is longer than %zu characters.", key,
-		            at->type, max);
-	const char *s = json_string_value(v);
-	if (strlen(s) != json_string_length(v) || !str_ok(s, kind, max))
-		return fail(-EINVAL, at->err, at->errlen,
-		            "The '%s' of a '%s' message holds characters it may not hold.", key,
-		            at->type);
-	memcpy(buf, s, strlen(s) + 1);
-	return 0;
-}
-
-/* An integer field in [min, max]. */
-static int get_int(const struct at *at, json_t *obj, const char *key, bool required, int64_t min,
-                   int64_t max, int64_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*out = 0;
-	if (!v)
-		return missing(at, key, required);
-	if (!json_is_integer(v))
-		return fail(-EINVAL, at->err, at->errlen,
-		            "The '%s' of a '%s' message is not an integer.", key, at->type);
-	json_int_t i = json_integer_value(v);
-	if (i < min || i > max)
-		return fail(-EINVAL, at->err, at->errlen,
-		            "The '%s' of a '%s' message is out of range.", key, at->type);
-	*out = (int64_t)i;
-	return 0;
-}
-
-static int get_u64(const struct at *at, json_t *obj, const char *key, bool required, uint64_t *out)
-{
-	int64_t v;
-	int rc = get_int(at, obj, key, required, 0, AP_MSG_SEQ_MAX, &v);
-
-	*out = (uint64_t)v;
-	return rc;
-}
-
-static int get_bool(const struct at *at, json_t *obj, const char *key, bool *out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!json_is_boolean(v))
-		return fail(-EINVAL, at->err, at->errlen,
-		            "The '%s' of a '%s' message is not true or false.", key, at->type);
-	*out = json_is_true(v);
-	return 0;
-}
-
-/* An array field of at most max entries; *n its size. */
-static int get_array(const struct at *at, json_t *obj, const char *key, bool required, size_t max,
-                     json_t **arr, int *n)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*arr = NULL;
-	*n = 0;
-	if (!v)
-		return missing(at, key, required);
-	if (!json_is_array(v))
-		return fail(-EINVAL, at->err, at->errlen,
-		            "The '%s' of a '%s' message is not a list.", key, at->type);
-	if (json_array_size(v) > max)
-		return fail(-E2BIG, at->err, at->errlen,
-		            "The '%s' of a '%s' message has more than %zu entries.", key, at->type,
-		            max);
-	*arr = v;
-	*n = (int)json_array_size(v);
-	return 0;
-}
-
-static int get_object(const struct at *at, json_t *obj, const char *key, json_t **out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!json_is_object(v))
-		return fail(-EINVAL, at->err, at->errlen,
-		            "The '%s' of a '%s' message is not an object.", key, at->type);
-	*out = v;
-	return 0;
-}
-
-static void *alloc_n(int n, size_t size)
-{
-	return n > 0 ? calloc((size_t)n, size) : NULL;
-}
-
 /* --- parts shared by several types ------------------------------------------- */
 
-static int dec_identity(const struct at *at, json_t *o, struct ap_msg *m)
+static int dec_identity(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 {
-	int rc = get_str(at, o, "eo", false, S_NAME_OR_EMPTY, m->eo, VS_NAME_MAX);
+	int rc = ap_mf_str(at, o, "eo", false, MF_NAME_OR_EMPTY, m->eo, VS_NAME_MAX);
 
 	if (rc == 0)
-		rc = get_int(at, o, "es", false, 0, AP_MSG_SEQ_MAX, &m->es);
+		rc = ap_mf_int(at, o, "es", false, 0, AP_MSG_SEQ_MAX, &m->es);
 	if (rc == 0 && (m->eo[0] != '\0') != (m->es > 0))
-		rc = fail(-EINVAL, at->err, at->errlen,
-		          "A '%s' message carries half an event identity.", at->type);
+		rc = vs_fail(-EINVAL, at->err, at->errlen,
+		             "A '%s' message carries half an event identity.", at->type);
 	return rc;
 }
 
-static int dec_map(const struct at *at, json_t *o, const char *key, bool required, int *n,
+static int dec_map(const struct ap_mf_at *at, json_t *o, const char *key, bool required, int *n,
                    struct vs_place_entry **out)
 {
 	json_t *arr, *e;
 	size_t i;
-	int rc = get_array(at, o, key, required, AP_MSG_MAX_MAP, &arr, n);
+	int rc = ap_mf_array(at, o, key, required, AP_MSG_MAX_MAP, &arr, n);
 
 	if (rc < 0 || *n == 0)
 		return rc;
-	*out = alloc_n(*n, sizeof(**out));
+	*out = ap_mf_alloc(*n, sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
 	json_array_foreach(arr, i, e)
 	{
 		if (!json_is_object(e))
-			return fail(-EINVAL, at->err, at->errlen,
-			            "An entry of the map of a '%s' message is not an object.",
-			            at->type);
-		if ((rc = get_str(at, e, "vs", true, S_NAME, (*out)[i].vs, VS_NAME_MAX)) < 0 ||
-		    (rc = get_str(at, e, "node", true, S_NAME, (*out)[i].node, VS_NAME_MAX)) < 0)
+			return vs_fail(-EINVAL, at->err, at->errlen,
+			               "An entry of the map of a '%s' message is not an object.",
+			               at->type);
+		if ((rc = ap_mf_str(at, e, "vs", true, MF_NAME, (*out)[i].vs, VS_NAME_MAX)) < 0 ||
+		    (rc = ap_mf_str(at, e, "node", true, MF_NAME, (*out)[i].node, VS_NAME_MAX)) < 0)
 			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp((*out)[j].vs, (*out)[i].vs) == 0)
-				return fail(
+				return vs_fail(
 				    -EINVAL, at->err, at->errlen,
 				    "The map of a '%s' message places one virtual server twice.",
 				    at->type);
@@ -299,44 +104,44 @@ static int dec_map(const struct at *at, json_t *o, const char *key, bool require
 	return 0;
 }
 
-static int dec_event(const struct at *at, json_t *e, bool relayed, struct ap_msg_event *ev)
+static int dec_event(const struct ap_mf_at *at, json_t *e, bool relayed, struct ap_msg_event *ev)
 {
 	char sev[16];
 	int rc;
 
 	if (!json_is_object(e))
-		return fail(-EINVAL, at->err, at->errlen,
-		            "An event of a '%s' message is not an object.", at->type);
-	if ((rc = get_int(at, e, "ts", true, 0, AP_MSG_SEQ_MAX, &ev->ts_usec)) < 0 ||
-	    (rc = get_str(at, e, "node", true, S_NAME, ev->node, VS_NAME_MAX)) < 0 ||
-	    (rc = get_str(at, e, "vs", false, S_NAME_OR_EMPTY, ev->vs, VS_NAME_MAX)) < 0 ||
-	    (rc = get_str(at, e, "severity", true, S_WORD, sev, sizeof(sev) - 1)) < 0 ||
-	    (rc = get_str(at, e, "message", true, S_TEXT, ev->message, AP_MSG_TEXT_MAX)) < 0)
+		return vs_fail(-EINVAL, at->err, at->errlen,
+		               "An event of a '%s' message is not an object.", at->type);
+	if ((rc = ap_mf_int(at, e, "ts", true, 0, AP_MSG_SEQ_MAX, &ev->ts_usec)) < 0 ||
+	    (rc = ap_mf_str(at, e, "node", true, MF_NAME, ev->node, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_str(at, e, "vs", false, MF_NAME_OR_EMPTY, ev->vs, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_str(at, e, "severity", true, MF_WORD, sev, sizeof(sev) - 1)) < 0 ||
+	    (rc = ap_mf_str(at, e, "message", true, MF_TEXT, ev->message, AP_MSG_TEXT_MAX)) < 0)
 		return rc;
 	if (ap_msg_severity_parse(sev, &ev->severity) < 0)
-		return fail(-EINVAL, at->err, at->errlen,
-		            "The severity of an event of a '%s' message is not info, warning or "
-		            "error.",
-		            at->type);
+		return vs_fail(-EINVAL, at->err, at->errlen,
+		               "The severity of an event of a '%s' message is not info, warning or "
+		               "error.",
+		               at->type);
 	if (!relayed)
 		return 0;
-	if ((rc = get_str(at, e, "origin", true, S_NAME, ev->origin, VS_NAME_MAX)) < 0 ||
-	    (rc = get_int(at, e, "oseq", true, 1, AP_MSG_SEQ_MAX, &ev->oseq)) < 0)
+	if ((rc = ap_mf_str(at, e, "origin", true, MF_NAME, ev->origin, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_int(at, e, "oseq", true, 1, AP_MSG_SEQ_MAX, &ev->oseq)) < 0)
 		return rc;
 	return 0;
 }
 
 /* A configuration document: an object with a version in range. The model's
  * own decoder (vs_config_from_json) validates the rest where it is adopted. */
-static int dec_doc(const struct at *at, json_t *o, json_t **doc, uint64_t *version)
+static int dec_doc(const struct ap_mf_at *at, json_t *o, json_t **doc, uint64_t *version)
 {
 	json_t *d = NULL;
-	int rc = get_object(at, o, "doc", &d);
+	int rc = ap_mf_object(at, o, "doc", &d);
 
 	if (rc < 0)
 		return rc;
-	struct at inner = {.type = at->type, .err = at->err, .errlen = at->errlen};
-	rc = get_u64(&inner, d, "version", true, version);
+	struct ap_mf_at inner = {.type = at->type, .err = at->err, .errlen = at->errlen};
+	rc = ap_mf_u64(&inner, d, "version", true, version);
 	if (rc < 0)
 		return rc;
 	*doc = json_incref(d);
@@ -347,69 +152,69 @@ static int dec_doc(const struct at *at, json_t *o, json_t **doc, uint64_t *versi
 
 /* A change: {version, vservers: [...], deleted: [...], fgroups?, fences?}
  * (vs_delta.h); the model validates each part where it is applied. */
-static int dec_delta(const struct at *at, json_t *o, json_t **delta, uint64_t *version)
+static int dec_delta(const struct ap_mf_at *at, json_t *o, json_t **delta, uint64_t *version)
 {
 	json_t *d = NULL, *arr = NULL;
-	int n, rc = get_object(at, o, "delta", &d);
+	int n, rc = ap_mf_object(at, o, "delta", &d);
 
-	if (rc < 0 || (rc = get_u64(at, d, "version", true, version)) < 0 ||
-	    (rc = get_array(at, d, "vservers", true, AP_MSG_MAX_MAP, &arr, &n)) < 0 ||
-	    (rc = get_array(at, d, "deleted", true, AP_MSG_MAX_MAP, &arr, &n)) < 0 ||
-	    (rc = get_array(at, d, "fgroups", false, VS_MAX_FGROUPS, &arr, &n)) < 0 ||
-	    (rc = get_array(at, d, "fences", false, VS_MAX_FENCES, &arr, &n)) < 0)
+	if (rc < 0 || (rc = ap_mf_u64(at, d, "version", true, version)) < 0 ||
+	    (rc = ap_mf_array(at, d, "vservers", true, AP_MSG_MAX_MAP, &arr, &n)) < 0 ||
+	    (rc = ap_mf_array(at, d, "deleted", true, AP_MSG_MAX_MAP, &arr, &n)) < 0 ||
+	    (rc = ap_mf_array(at, d, "fgroups", false, VS_MAX_FGROUPS, &arr, &n)) < 0 ||
+	    (rc = ap_mf_array(at, d, "fences", false, VS_MAX_FENCES, &arr, &n)) < 0)
 		return rc;
 	*delta = json_incref(d);
 	return 0;
 }
 
-static int dec_cfg(const struct at *at, json_t *o, struct ap_msg *m)
+static int dec_cfg(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 {
 	uint64_t dv;
 	int64_t uid;
 	int rc;
 
-	if ((rc = get_u64(at, o, "base", true, &m->cfg.base)) < 0 ||
-	    (rc = get_str(at, o, "origin", true, S_NAME, m->cfg.origin, VS_NAME_MAX)) < 0 ||
-	    (rc = get_u64(at, o, "req", true, &m->cfg.req)) < 0 ||
-	    (rc = get_str(at, o, "vs", false, S_NAME_OR_EMPTY, m->cfg.vs, VS_NAME_MAX)) < 0 ||
-	    (rc = get_str(at, o, "what", true, S_TEXT, m->cfg.what, AP_MSG_WHAT_MAX)) < 0 ||
-	    (rc = get_int(at, o, "uid", true, 0, UINT32_MAX, &uid)) < 0 ||
+	if ((rc = ap_mf_u64(at, o, "base", true, &m->cfg.base)) < 0 ||
+	    (rc = ap_mf_str(at, o, "origin", true, MF_NAME, m->cfg.origin, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_u64(at, o, "req", true, &m->cfg.req)) < 0 ||
+	    (rc = ap_mf_str(at, o, "vs", false, MF_NAME_OR_EMPTY, m->cfg.vs, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_str(at, o, "what", true, MF_TEXT, m->cfg.what, AP_MSG_WHAT_MAX)) < 0 ||
+	    (rc = ap_mf_int(at, o, "uid", true, 0, UINT32_MAX, &uid)) < 0 ||
 	    (rc = dec_delta(at, o, &m->cfg.delta, &dv)) < 0)
 		return rc;
 	m->cfg.uid = (uint32_t)uid;
 	m->cfg.version = dv;
 	if (dv <= m->cfg.base)
-		return fail(-EINVAL, at->err, at->errlen,
-		            "A 'cfg' message's change is not newer than its base.");
+		return vs_fail(-EINVAL, at->err, at->errlen,
+		               "A 'cfg' message's change is not newer than its base.");
 	return 0;
 }
 
-static int dec_sync(const struct at *at, json_t *o, struct ap_msg *m)
+static int dec_sync(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 {
 	json_t *marks;
 	int rc;
 
-	if ((rc = get_str(at, o, "node", true, S_NAME, m->sync.node, VS_NAME_MAX)) < 0 ||
-	    (rc = get_u64(at, o, "version", true, &m->sync.version)) < 0 ||
-	    (rc = get_u64(at, o, "epoch", false, &m->sync.epoch)) < 0)
+	if ((rc = ap_mf_str(at, o, "node", true, MF_NAME, m->sync.node, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_u64(at, o, "version", true, &m->sync.version)) < 0 ||
+	    (rc = ap_mf_u64(at, o, "epoch", false, &m->sync.epoch)) < 0)
 		return rc;
 	m->sync.has_map = json_object_get(o, "map") != NULL;
 	if (m->sync.has_map && !json_object_get(o, "epoch"))
-		return fail(-EINVAL, at->err, at->errlen,
-		            "A 'sync' message has a map but no epoch.");
+		return vs_fail(-EINVAL, at->err, at->errlen,
+		               "A 'sync' message has a map but no epoch.");
 	if ((rc = dec_map(at, o, "map", false, &m->sync.n_map, &m->sync.map)) < 0)
 		return rc;
 	marks = json_object_get(o, "marks");
 	if (!marks)
 		return 0;
 	if (!json_is_object(marks))
-		return fail(-EINVAL, at->err, at->errlen,
-		            "The 'marks' of a 'sync' message is not an object.");
+		return vs_fail(-EINVAL, at->err, at->errlen,
+		               "The 'marks' of a 'sync' message is not an object.");
 	if (json_object_size(marks) > AP_MSG_MAX_MARKS)
-		return fail(-E2BIG, at->err, at->errlen,
-		            "The 'marks' of a 'sync' message has more than %d origins.",
-		            AP_MSG_MAX_MARKS);
-	m->sync.marks = alloc_n((int)json_object_size(marks), sizeof(*m->sync.marks));
+		return vs_fail(-E2BIG, at->err, at->errlen,
+		               "The 'marks' of a 'sync' message has more than %d origins.",
+		               AP_MSG_MAX_MARKS);
+	m->sync.marks = ap_mf_alloc((int)json_object_size(marks), sizeof(*m->sync.marks));
 	if (json_object_size(marks) && !m->sync.marks)
 		return -ENOMEM;
 	const char *origin;
@@ -417,13 +222,13 @@ static int dec_sync(const struct at *at, json_t *o, struct ap_msg *m)
 	json_object_foreach(marks, origin, v)
 	{
 		struct ap_msg_mark *mk = &m->sync.marks[m->sync.n_marks];
-		if (!is_name(origin, VS_NAME_MAX))
-			return fail(
+		if (!ap_mf_is_name(origin, VS_NAME_MAX))
+			return vs_fail(
 			    -EINVAL, at->err, at->errlen,
 			    "An origin in the 'marks' of a 'sync' message is not a node name.");
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return fail(-EINVAL, at->err, at->errlen,
-			            "A mark of a 'sync' message is not a sequence number.");
+			return vs_fail(-EINVAL, at->err, at->errlen,
+			               "A mark of a 'sync' message is not a sequence number.");
 		snprintf(mk->origin, sizeof(mk->origin), "%s", origin);
 		mk->seq = (int64_t)json_integer_value(v);
 		m->sync.n_marks++;
@@ -431,16 +236,16 @@ static int dec_sync(const struct at *at, json_t *o, struct ap_msg *m)
 	return 0;
 }
 
-static int dec_full(const struct at *at, json_t *o, struct ap_msg *m)
+static int dec_full(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 {
-	int rc = get_str(at, o, "by", true, S_NAME, m->full.by, VS_NAME_MAX);
+	int rc = ap_mf_str(at, o, "by", true, MF_NAME, m->full.by, VS_NAME_MAX);
 
 	if (rc == 0)
 		rc = dec_doc(at, o, &m->full.doc, &m->full.version);
 	return rc;
 }
 
-static int dec_report(const struct at *at, json_t *o, struct ap_msg *m)
+static int dec_report(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 {
 	struct vs_node_report *r = m->report.report = calloc(1, sizeof(*r));
 	json_t *rep = NULL, *arr, *e, *states = NULL;
@@ -451,42 +256,43 @@ static int dec_report(const struct at *at, json_t *o, struct ap_msg *m)
 
 	if (!r)
 		return -ENOMEM;
-	if ((rc = get_str(at, o, "node", true, S_NAME, node, VS_NAME_MAX)) < 0 ||
-	    (rc = get_object(at, o, "report", &rep)) < 0 ||
-	    (rc = get_str(at, rep, "node", true, S_NAME, r->node, VS_NAME_MAX)) < 0 ||
-	    (rc = get_int(at, rep, "capacity", true, 1, 4096, &cap)) < 0)
+	if ((rc = ap_mf_str(at, o, "node", true, MF_NAME, node, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_object(at, o, "report", &rep)) < 0 ||
+	    (rc = ap_mf_str(at, rep, "node", true, MF_NAME, r->node, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_int(at, rep, "capacity", true, 1, 4096, &cap)) < 0)
 		return rc;
 	if (strcmp(node, r->node) != 0)
-		return fail(-EINVAL, at->err, at->errlen,
-		            "A 'report' message speaks for two nodes (%s and %s).", node, r->node);
+		return vs_fail(-EINVAL, at->err, at->errlen,
+		               "A 'report' message speaks for two nodes (%s and %s).", node,
+		               r->node);
 	r->capacity = (unsigned)cap;
-	if ((rc = get_array(at, rep, "luns", true, VS_REPORT_MAX_LUNS, &arr, &n)) < 0)
+	if ((rc = ap_mf_array(at, rep, "luns", true, VS_REPORT_MAX_LUNS, &arr, &n)) < 0)
 		return rc;
 	json_array_foreach(arr, i, e)
 	{
 		if (!json_is_string(e) || json_string_length(e) >= sizeof(r->luns[0]) ||
-		    !str_ok(json_string_value(e), S_LUN, sizeof(r->luns[0]) - 1))
-			return fail(-EINVAL, at->err, at->errlen,
-			            "A LUN of a 'report' message is not LABEL=... or UUID=...");
+		    !ap_mf_str_ok(json_string_value(e), MF_LUN, sizeof(r->luns[0]) - 1))
+			return vs_fail(-EINVAL, at->err, at->errlen,
+			               "A LUN of a 'report' message is not LABEL=... or UUID=...");
 		snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "%s", json_string_value(e));
 	}
-	if ((rc = get_array(at, rep, "healthy_ports", true, VS_REPORT_MAX_PORTS, &arr, &n)) < 0)
+	if ((rc = ap_mf_array(at, rep, "healthy_ports", true, VS_REPORT_MAX_PORTS, &arr, &n)) < 0)
 		return rc;
 	json_array_foreach(arr, i, e)
 	{
-		if (!json_is_string(e) || !str_ok(json_string_value(e), S_PORT, VS_PORT_MAX))
-			return fail(-EINVAL, at->err, at->errlen,
-			            "A port of a 'report' message is not an interface name.");
+		if (!json_is_string(e) || !ap_mf_str_ok(json_string_value(e), MF_PORT, VS_PORT_MAX))
+			return vs_fail(-EINVAL, at->err, at->errlen,
+			               "A port of a 'report' message is not an interface name.");
 		snprintf(r->healthy_ports[r->n_ports++], sizeof(r->healthy_ports[0]), "%s",
 		         json_string_value(e));
 	}
-	if ((rc = get_object(at, o, "states", &states)) < 0)
+	if ((rc = ap_mf_object(at, o, "states", &states)) < 0)
 		return rc;
 	if (json_object_size(states) > AP_MSG_MAX_MAP)
-		return fail(-E2BIG, at->err, at->errlen,
-		            "The 'states' of a 'report' message has more than %d entries.",
-		            AP_MSG_MAX_MAP);
-	m->report.states = alloc_n((int)json_object_size(states), sizeof(*m->report.states));
+		return vs_fail(-E2BIG, at->err, at->errlen,
+		               "The 'states' of a 'report' message has more than %d entries.",
+		               AP_MSG_MAX_MAP);
+	m->report.states = ap_mf_alloc((int)json_object_size(states), sizeof(*m->report.states));
 	if (json_object_size(states) && !m->report.states)
 		return -ENOMEM;
 	const char *vs;
@@ -494,9 +300,9 @@ static int dec_report(const struct at *at, json_t *o, struct ap_msg *m)
 	json_object_foreach(states, vs, st)
 	{
 		struct ap_msg_state *s = &m->report.states[m->report.n_states];
-		if (!is_name(vs, VS_NAME_MAX) || !json_is_string(st) ||
-		    !str_ok(json_string_value(st), S_WORD, AP_MSG_STATE_MAX))
-			return fail(
+		if (!ap_mf_is_name(vs, VS_NAME_MAX) || !json_is_string(st) ||
+		    !ap_mf_str_ok(json_string_value(st), MF_WORD, AP_MSG_STATE_MAX))
+			return vs_fail(
 			    -EINVAL, at->err, at->errlen,
 			    "A state of a 'report' message is not a virtual server and a word.");
 		snprintf(s->vs, sizeof(s->vs), "%s", vs);
@@ -506,62 +312,64 @@ static int dec_report(const struct at *at, json_t *o, struct ap_msg *m)
 	return 0;
 }
 
-static int dec_place(const struct at *at, json_t *o, struct ap_msg *m)
+static int dec_place(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 {
 	json_t *arr, *e;
 	size_t i;
 	int rc;
 
-	if ((rc = get_u64(at, o, "epoch", true, &m->place.epoch)) < 0 ||
-	    (rc = get_str(at, o, "by", true, S_NAME, m->place.by, VS_NAME_MAX)) < 0 ||
+	if ((rc = ap_mf_u64(at, o, "epoch", true, &m->place.epoch)) < 0 ||
+	    (rc = ap_mf_str(at, o, "by", true, MF_NAME, m->place.by, VS_NAME_MAX)) < 0 ||
 	    (rc = dec_map(at, o, "map", true, &m->place.n_map, &m->place.map)) < 0 ||
-	    (rc = get_array(at, o, "notes", true, AP_MSG_MAX_NOTES, &arr, &m->place.n_notes)) < 0)
+	    (rc = ap_mf_array(at, o, "notes", true, AP_MSG_MAX_NOTES, &arr, &m->place.n_notes)) < 0)
 		return rc;
 	if (m->place.epoch == 0)
-		return fail(-EINVAL, at->err, at->errlen, "A 'place' message has epoch 0.");
-	m->place.notes = alloc_n(m->place.n_notes, sizeof(*m->place.notes));
+		return vs_fail(-EINVAL, at->err, at->errlen, "A 'place' message has epoch 0.");
+	m->place.notes = ap_mf_alloc(m->place.n_notes, sizeof(*m->place.notes));
 	if (m->place.n_notes && !m->place.notes)
 		return -ENOMEM;
 	json_array_foreach(arr, i, e)
 	{
 		struct vs_place_note *nt = &m->place.notes[i];
 		if (!json_is_object(e))
-			return fail(-EINVAL, at->err, at->errlen,
-			            "A note of a 'place' message is not an object.");
-		if ((rc = get_str(at, e, "vs", true, S_NAME, nt->vs, VS_NAME_MAX)) < 0 ||
-		    (rc = get_str(at, e, "text", true, S_TEXT, nt->text, sizeof(nt->text) - 1)) < 0)
+			return vs_fail(-EINVAL, at->err, at->errlen,
+			               "A note of a 'place' message is not an object.");
+		if ((rc = ap_mf_str(at, e, "vs", true, MF_NAME, nt->vs, VS_NAME_MAX)) < 0 ||
+		    (rc = ap_mf_str(at, e, "text", true, MF_TEXT, nt->text, sizeof(nt->text) - 1)) <
+		        0)
 			return rc;
 	}
-	return 0;
+	return ap_msg_dec_moves(at, o, &m->place.n_moves, &m->place.moves);
 }
 
-static int dec_fenced(const struct at *at, json_t *o, struct ap_msg *m)
+static int dec_fenced(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 {
 	int rc;
 
-	if ((rc = get_str(at, o, "node", true, S_NAME, m->fenced.node, VS_NAME_MAX)) < 0 ||
-	    (rc = get_bool(at, o, "ok", &m->fenced.ok)) < 0 ||
-	    (rc = get_str(at, o, "by", true, S_NAME, m->fenced.by, VS_NAME_MAX)) < 0 ||
-	    (rc = get_str(at, o, "detail", true, S_TEXT, m->fenced.detail, AP_MSG_TEXT_MAX)) < 0 ||
-	    (rc = get_u64(at, o, "ms", true, &m->fenced.ms)) < 0)
+	if ((rc = ap_mf_str(at, o, "node", true, MF_NAME, m->fenced.node, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_bool(at, o, "ok", &m->fenced.ok)) < 0 ||
+	    (rc = ap_mf_str(at, o, "by", true, MF_NAME, m->fenced.by, VS_NAME_MAX)) < 0 ||
+	    (rc = ap_mf_str(at, o, "detail", true, MF_TEXT, m->fenced.detail, AP_MSG_TEXT_MAX)) <
+	        0 ||
+	    (rc = ap_mf_u64(at, o, "ms", true, &m->fenced.ms)) < 0)
 		return rc;
 	return 0;
 }
 
 /* "events": 1..AP_MSG_MAX_EVENTS events, relayed (with their own identity)
  * or live (numbered by the message's). */
-static int dec_events(const struct at *at, json_t *o, bool relayed, int *n,
+static int dec_events(const struct ap_mf_at *at, json_t *o, bool relayed, int *n,
                       struct ap_msg_event **out)
 {
 	json_t *arr, *e;
 	size_t i;
-	int rc = get_array(at, o, "events", true, AP_MSG_MAX_EVENTS, &arr, n);
+	int rc = ap_mf_array(at, o, "events", true, AP_MSG_MAX_EVENTS, &arr, n);
 
 	if (rc < 0)
 		return rc;
 	if (!relayed && *n == 0)
-		return fail(-EINVAL, at->err, at->errlen, "An 'ev' message carries no event.");
-	*out = alloc_n(*n, sizeof(**out));
+		return vs_fail(-EINVAL, at->err, at->errlen, "An 'ev' message carries no event.");
+	*out = ap_mf_alloc(*n, sizeof(**out));
 	if (*n && !*out)
 		return -ENOMEM;
 	json_array_foreach(arr, i, e)
@@ -582,12 +390,13 @@ int ap_msg_decode(const char *data, size_t len, struct ap_msg *out, char *err, s
 	if (err && errlen)
 		err[0] = '\0';
 	if (len > AP_MSG_MAX_BYTES)
-		return fail(-E2BIG, err, errlen, "A message of %zu bytes is over the limit of %u.",
-		            len, AP_MSG_MAX_BYTES);
+		return vs_fail(-E2BIG, err, errlen,
+		               "A message of %zu bytes is over the limit of %u.", len,
+		               AP_MSG_MAX_BYTES);
 	o = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(o)) {
 		json_decref(o);
-		return fail(-EINVAL, err, errlen, "A message is not a JSON object.");
+		return vs_fail(-EINVAL, err, errlen, "A message is not a JSON object.");
 	}
 	json_t *t = json_object_get(o, "t");
 	enum ap_msg_type type = AP_MSG_NONE;
@@ -596,9 +405,9 @@ int ap_msg_decode(const char *data, size_t len, struct ap_msg *out, char *err, s
 			type = (enum ap_msg_type)i;
 	if (type == AP_MSG_NONE) {
 		json_decref(o);
-		return fail(-EINVAL, err, errlen, "A message is of no known type.");
+		return vs_fail(-EINVAL, err, errlen, "A message is of no known type.");
 	}
-	struct at at = {.type = type_names[type], .err = err, .errlen = errlen};
+	struct ap_mf_at at = {.type = type_names[type], .err = err, .errlen = errlen};
 	out->type = type;
 	rc = dec_identity(&at, o, out);
 	if (rc == 0) {
@@ -621,9 +430,9 @@ int ap_msg_decode(const char *data, size_t len, struct ap_msg *out, char *err, s
 		case AP_MSG_EV:
 			rc = dec_events(&at, o, false, &out->ev.n, &out->ev.events);
 			if (rc == 0 && out->es > AP_MSG_SEQ_MAX - (out->ev.n - 1))
-				rc = fail(-EINVAL, err, errlen,
-				          "The events of an 'ev' message are numbered past the "
-				          "largest sequence number.");
+				rc = vs_fail(-EINVAL, err, errlen,
+				             "The events of an 'ev' message are numbered past the "
+				             "largest sequence number.");
 			break;
 		case AP_MSG_FENCED:
 			rc = dec_fenced(&at, o, out);
@@ -638,7 +447,7 @@ int ap_msg_decode(const char *data, size_t len, struct ap_msg *out, char *err, s
 	json_decref(o);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
-			fail(rc, err, errlen, "Out of memory decoding a '%s' message.", at.type);
+			vs_fail(rc, err, errlen, "Out of memory decoding a '%s' message.", at.type);
 		ap_msg_clear(out);
 	}
 	return rc;
@@ -656,6 +465,7 @@ void ap_msg_clear(struct ap_msg *m)
 	free(m->report.report);
 	free(m->place.map);
 	free(m->place.notes);
+	free(m->place.moves);
 	free(m->evs.events);
 	free(m->ev.events);
 	memset(m, 0, sizeof(*m));
@@ -731,8 +541,10 @@ static json_t *enc_body(const struct ap_msg *m)
 		for (int i = 0; a && i < m->place.n_notes; i++)
 			json_array_append_new(a, json_pack("{s:s, s:s}", "vs", m->place.notes[i].vs,
 			                                   "text", m->place.notes[i].text));
-		o = json_pack("{s:I, s:o, s:o, s:s}", "epoch", (json_int_t)m->place.epoch, "map",
-		              enc_map(m->place.n_map, m->place.map), "notes", a, "by", m->place.by);
+		o = json_pack("{s:I, s:o, s:o, s:s, s:o}", "epoch", (json_int_t)m->place.epoch,
+		              "map", enc_map(m->place.n_map, m->place.map), "notes", a, "by",
+		              m->place.by, "moves",
+		              ap_msg_enc_moves(m->place.moves, m->place.n_moves));
 		break;
 	case AP_MSG_EV:
 		a = json_array();
@@ -770,8 +582,8 @@ int ap_msg_encode(const struct ap_msg *m, char **out, size_t *len, char *err, si
 		abort(); /* programmer error */
 	o = enc_body(m);
 	if (!o)
-		return fail(-ENOMEM, err, errlen, "Out of memory encoding a '%s' message.",
-		            type_names[m->type]);
+		return vs_fail(-ENOMEM, err, errlen, "Out of memory encoding a '%s' message.",
+		               type_names[m->type]);
 	json_object_set_new(o, "t", json_string(type_names[m->type]));
 	if (m->eo[0]) {
 		json_object_set_new(o, "eo", json_string(m->eo));
@@ -780,8 +592,8 @@ int ap_msg_encode(const struct ap_msg *m, char **out, size_t *len, char *err, si
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!text)
-		return fail(-ENOMEM, err, errlen, "Out of memory encoding a '%s' message.",
-		            type_names[m->type]);
+		return vs_fail(-ENOMEM, err, errlen, "Out of memory encoding a '%s' message.",
+		               type_names[m->type]);
 	/* What is sent must decode: the same rules on both ends. */
 	rc = ap_msg_decode(text, strlen(text), &check, err, errlen);
 	ap_msg_clear(&check);
@@ -818,14 +630,14 @@ int ap_msg_check_sender(const struct ap_msg *m, const char *sender, const char *
 	const char *self = NULL;
 
 	if (!sender || !*sender)
-		return fail(-EPERM, err, errlen,
-		            "A '%s' message from a node that is not in the cluster.", tn);
+		return vs_fail(-EPERM, err, errlen,
+		               "A '%s' message from a node that is not in the cluster.", tn);
 	switch (ap_msg_sender_rule(m->type)) {
 	case AP_FROM_MASTER:
 		if (!master || strcmp(master, sender) != 0)
-			return fail(-EPERM, err, errlen,
-			            "A '%s' message from %s, which is not the master (%s).", tn,
-			            sender, master && *master ? master : "none");
+			return vs_fail(-EPERM, err, errlen,
+			               "A '%s' message from %s, which is not the master (%s).", tn,
+			               sender, master && *master ? master : "none");
 		break;
 	case AP_FROM_SELF:
 		self = m->type == AP_MSG_SYNC     ? m->sync.node
@@ -837,33 +649,34 @@ int ap_msg_check_sender(const struct ap_msg *m, const char *sender, const char *
 		if (!self)
 			self = sender; /* every event of the batch is the sender's */
 		if (strcmp(self, sender) != 0)
-			return fail(-EPERM, err, errlen, "A '%s' message from %s speaks for %s.",
-			            tn, sender, self);
+			return vs_fail(-EPERM, err, errlen, "A '%s' message from %s speaks for %s.",
+			               tn, sender, self);
 		break;
 	case AP_FROM_MEMBER:
 		break;
 	}
 	/* Fields that name the sender must name it. */
 	if (m->type == AP_MSG_CFG && strcmp(m->cfg.origin, sender) != 0)
-		return fail(-EPERM, err, errlen, "A 'cfg' message from %s claims to come from %s.",
-		            sender, m->cfg.origin);
+		return vs_fail(-EPERM, err, errlen,
+		               "A 'cfg' message from %s claims to come from %s.", sender,
+		               m->cfg.origin);
 	if ((m->type == AP_MSG_PLACE && strcmp(m->place.by, sender) != 0) ||
 	    (m->type == AP_MSG_FENCED && strcmp(m->fenced.by, sender) != 0) ||
 	    (m->type == AP_MSG_FULL && strcmp(m->full.by, sender) != 0))
-		return fail(-EPERM, err, errlen,
-		            "A '%s' message from %s is signed by another node.", tn, sender);
+		return vs_fail(-EPERM, err, errlen,
+		               "A '%s' message from %s is signed by another node.", tn, sender);
 	if (m->type == AP_MSG_FENCED && strcmp(m->fenced.node, sender) == 0)
-		return fail(-EPERM, err, errlen, "A 'fenced' message from %s about itself.",
-		            sender);
+		return vs_fail(-EPERM, err, errlen, "A 'fenced' message from %s about itself.",
+		               sender);
 	if (m->eo[0] && strcmp(m->eo, sender) != 0)
-		return fail(-EPERM, err, errlen,
-		            "A '%s' message from %s numbers its events as %s's.", tn, sender,
-		            m->eo);
+		return vs_fail(-EPERM, err, errlen,
+		               "A '%s' message from %s numbers its events as %s's.", tn, sender,
+		               m->eo);
 	if (m->type == AP_MSG_EVS)
 		for (int i = 0; i < m->evs.n; i++) {
 			const char *o = m->evs.events[i].origin;
 			if (strcmp(o, sender) != 0 && in_list(o, present, n_present))
-				return fail(
+				return vs_fail(
 				    -EPERM, err, errlen,
 				    "A catch-up from %s relays events of %s, which is present "
 				    "to send its own.",

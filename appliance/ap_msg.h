@@ -20,7 +20,7 @@
  *          answer during catch-up, accepted only if newer than the
  *          receiver's and announced by the sender's own sync)
  *   report what a node can serve and its VSs' states   (that node)
- *   place  the placement                                (the master)
+ *   place  the placement and the move journal            (the master)
  *   ev     events for every log, 1..AP_MSG_MAX_EVENTS, batched (their
  *          origin: every event's node is the sender; the i-th is es + i)
  *   fenced a departed node is off, or could not be      (the master)
@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "vserver/vs_model.h"
+#include "vserver/vs_move.h"
 #include "vserver/vs_place.h"
 
 /* Limits of the wire form. */
@@ -61,6 +62,7 @@
 #define AP_MSG_MAX_NOTES 64
 #define AP_MSG_MAX_MARKS 64 /* event origins */
 #define AP_MSG_MAX_EVENTS 64
+#define AP_MSG_MAX_MOVES (VS_MAX_VSERVERS + 64) /* in progress + recent */
 /* Sequence numbers, versions and epochs travel as JSON integers: 0..2^63-1. */
 #define AP_MSG_SEQ_MAX INT64_MAX
 
@@ -151,6 +153,9 @@ struct ap_msg {
 		int n_notes;
 		struct vs_place_note *notes;
 		char by[VS_NAME_MAX + 1];
+		/* The move journal (vs_move.h): moves in progress and recent ones. */
+		int n_moves;
+		struct vs_move *moves;
 	} place;
 	struct {
 		/* The node's own live events, numbered es, es + 1, ... (their
@@ -187,6 +192,9 @@ int ap_msg_decode(const char *data, size_t len, struct ap_msg *out, char *err, s
  * Refuses (-EINVAL/-E2BIG) what decode would refuse. */
 int ap_msg_encode(const struct ap_msg *m, char **out, size_t *len, char *err, size_t errlen);
 void ap_msg_clear(struct ap_msg *m);
+
+/* One journal entry as the wire (and `vsadm move show --json`) has it. */
+json_t *ap_msg_move_json(const struct vs_move *m);
 
 /* May `sender` (the node name corosync delivered it from) send `m`, with
  * `master` the current master ("" or NULL: none)? Checks the type's rule,

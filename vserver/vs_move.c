@@ -188,23 +188,37 @@ void vs_move_step(struct vs_move *m, const struct vs_move_facts *f, uint64_t now
 			break;
 		case VS_MOVE_RELEASING:
 			if (f->from.member) {
+				uint64_t took = now - m->at[VS_MOVE_RELEASING];
+				bool failed = f->from.word == VS_MOVE_W_FAILED &&
+				              (m->kind == VS_MOVE_STORAGE ||
+				               took >= VS_MOVE_RELEASE_FAILED_USEC);
 				if (f->from.word == VS_MOVE_W_STOPPED) {
 					say(out, "%s released it in %.1f s", m->from,
 					    since(m, VS_MOVE_RELEASING, now));
 					enter(m, VS_MOVE_RELEASED, now);
 					again = true;
-				} else if (f->from.word == VS_MOVE_W_FAILED ||
-				           now - m->at[VS_MOVE_RELEASING] > VS_MOVE_RELEASE_USEC) {
-					if (f->from.fenceable && !f->from.fenced) {
+				} else if (failed || took > VS_MOVE_RELEASE_USEC) {
+					const char *why = failed ? "a step failed there"
+					                         : "no word from it in time";
+					if (m->kind != VS_MOVE_STORAGE && f->from.fenceable &&
+					    !f->from.fenced) {
 						out->fence_from = true;
 						say(out,
 						    "%s could not release it (%s): it is powered "
 						    "off "
 						    "first",
-						    m->from,
-						    f->from.word == VS_MOVE_W_FAILED
-						        ? "a step failed"
-						        : "no word in time");
+						    m->from, why);
+					} else {
+						/* Its path to the LUN fails (or it cannot be
+						 * fenced): ext4 MMP refuses the target's mount
+						 * for as long as it still writes. */
+						say(out,
+						    "%s could not release it (%s): the mount on "
+						    "the "
+						    "target waits for ext4 multi-mount protection",
+						    m->from, why);
+						enter(m, VS_MOVE_RELEASED, now);
+						again = true;
 					}
 				}
 			} else if (f->from.fenced) {

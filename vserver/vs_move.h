@@ -12,7 +12,13 @@
  *              its servers and unmounts cleanly (so the target pays no MMP
  *              wait). Confirmed by from's report (stopped), or, when `from`
  *              has left the cluster, by its fencing (or, without a fence
- *              device, by ext4 MMP: the mount waits for it).
+ *              device, by ext4 MMP: the mount waits for it). A source that
+ *              cannot release (its stop failed for VS_MOVE_RELEASE_FAILED_USEC,
+ *              or no word for VS_MOVE_RELEASE_USEC) is fenced; when it cannot
+ *              release because its path to the LUN fails (a storage move),
+ *              or it has no fence device, the target's mount is left to ext4
+ *              MMP, which refuses it while the source still writes; the
+ *              node's other VSs stay.
  *   released   nothing of the VS runs anywhere: a target is chosen (the one
  *              planned if it can still serve, else the next candidate).
  *   acquiring  the VS is placed on `to`: it mounts, starts the servers and
@@ -74,9 +80,10 @@ enum vs_move_kind {
 #define VS_MOVE_MAX_TRIED 8
 #define VS_MOVE_REASON_MAX 159
 /* Waits before the master acts on a node that does not confirm a step. */
-#define VS_MOVE_RELEASE_USEC (60ULL * 1000000)  /* then `from` is fenced */
-#define VS_MOVE_ACQUIRE_USEC (120ULL * 1000000) /* then the target counts as failed */
-#define VS_MOVE_RETRY_USEC (10ULL * 1000000)    /* before a tried target again */
+#define VS_MOVE_RELEASE_USEC (60ULL * 1000000)        /* then `from` is fenced */
+#define VS_MOVE_RELEASE_FAILED_USEC (15ULL * 1000000) /* a failed stop: the same */
+#define VS_MOVE_ACQUIRE_USEC (120ULL * 1000000)       /* then the target counts as failed */
+#define VS_MOVE_RETRY_USEC (10ULL * 1000000)          /* before a tried target again */
 
 struct vs_move {
 	uint64_t id; /* unique in the cluster's journal */

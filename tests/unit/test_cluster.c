@@ -257,9 +257,11 @@ static long long refused(struct world *w)
 }
 
 static const char *place_n3 = "{\"t\":\"place\",\"epoch\":7,\"by\":\"n3\","
-                              "\"map\":[{\"vs\":\"vs1\",\"node\":\"n3\"}],\"notes\":[]}";
+                              "\"map\":[{\"vs\":\"vs1\",\"node\":\"n3\"}],\"notes\":[],"
+                              "\"moves\":[]}";
 static const char *place_n1 = "{\"t\":\"place\",\"epoch\":7,\"by\":\"n1\","
-                              "\"map\":[{\"vs\":\"vs1\",\"node\":\"n1\"}],\"notes\":[]}";
+                              "\"map\":[{\"vs\":\"vs1\",\"node\":\"n1\"}],\"notes\":[],"
+                              "\"moves\":[]}";
 
 static void test_place_only_from_master(void **state)
 {
@@ -307,19 +309,17 @@ static void test_report_and_identity_of_others_refused(void **state)
 	assert_int_equal(vs_store_event_marks(w->store, &marks), 0);
 	assert_null(json_object_get(marks, "n1"));
 	json_decref(marks);
-	deliver(3,
-	        "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
-	        "\"message\":\"ok\"},{\"ts\":2,\"node\":\"n3\",\"severity\":\"info\","
-	        "\"message\":\"ok too\"}],\"eo\":\"n3\",\"es\":4}");
+	deliver(3, "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	           "\"message\":\"ok\"},{\"ts\":2,\"node\":\"n3\",\"severity\":\"info\","
+	           "\"message\":\"ok too\"}],\"eo\":\"n3\",\"es\":4}");
 	assert_int_equal(w->events, events + 2);
 	assert_int_equal(vs_store_event_marks(w->store, &marks), 0);
 	assert_int_equal(json_integer_value(json_object_get(marks, "n3")), 5); /* 4 and 5 */
 	json_decref(marks);
 	/* One event of the batch speaking for another node: none is taken. */
-	deliver(3,
-	        "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
-	        "\"message\":\"ok\"},{\"ts\":2,\"node\":\"n1\",\"severity\":\"info\","
-	        "\"message\":\"forged\"}],\"eo\":\"n3\",\"es\":6}");
+	deliver(3, "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
+	           "\"message\":\"ok\"},{\"ts\":2,\"node\":\"n1\",\"severity\":\"info\","
+	           "\"message\":\"forged\"}],\"eo\":\"n3\",\"es\":6}");
 	assert_int_equal(w->events, events + 2);
 	/* A message from a node id that is not in the cluster. */
 	deliver(9, "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n3\",\"severity\":\"info\","
@@ -511,8 +511,11 @@ static void test_events_batched(void **state)
 	int before = count_sent("ev"), events = w->events;
 	for (int i = 0; i < 70; i++) {
 		snprintf(msg, sizeof(msg), "event %d", i);
-		struct vs_event ev = {.ts_usec = 1 + i, .node = "n2", .vs = "vs1",
-		                      .severity = "info", .message = msg};
+		struct vs_event ev = {.ts_usec = 1 + i,
+		                      .node = "n2",
+		                      .vs = "vs1",
+		                      .severity = "info",
+		                      .message = msg};
 		assert_int_equal(ap_cluster_event(w->cl, &ev), 0);
 	}
 	/* 64 went at once (a full batch); the other 6 wait for the batch timer. */
@@ -527,13 +530,13 @@ static void test_events_batched(void **state)
 	assert_true(n >= 70);
 	for (size_t i = n - 70; i < n; i++) {
 		snprintf(msg, sizeof(msg), "event %zu", i - (n - 70));
-		assert_string_equal(json_string_value(json_object_get(json_array_get(evs, i),
-		                                                      "message")),
-		                    msg);
+		assert_string_equal(
+		    json_string_value(json_object_get(json_array_get(evs, i), "message")), msg);
 		if (i > n - 70)
 			assert_int_equal(
 			    json_integer_value(json_object_get(json_array_get(evs, i), "oseq")),
-			    json_integer_value(json_object_get(json_array_get(evs, i - 1), "oseq")) +
+			    json_integer_value(
+			        json_object_get(json_array_get(evs, i - 1), "oseq")) +
 			        1);
 	}
 	json_decref(evs);

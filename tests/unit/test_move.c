@@ -117,18 +117,32 @@ static void test_failures_at_every_step(void **state)
 {
 	struct vs_move m;
 
-	/* releasing: the source fails to stop it (a hung unmount): fenced. */
-	vs_move_init(&m, 5, "vs1", "n1", "n2", VS_MOVE_STORAGE, "n1 does not see LUN x", 0);
+	/* releasing: the source fails to stop it (a busy unmount): fenced once
+	 * it has had the time to try. */
+	vs_move_init(&m, 5, "vs1", "n1", "n2", VS_MOVE_MIGRATE, "x", 0);
 	step(&m, facts(up_running, up_stopped, true, NULL), 1 * S, VS_MOVE_RELEASING, "", false);
-	step(&m, facts(up_failed, up_stopped, true, NULL), 2 * S, VS_MOVE_RELEASING, "", true);
+	step(&m, facts(up_failed, up_stopped, true, NULL), 2 * S, VS_MOVE_RELEASING, "", false);
+	step(&m, facts(up_failed, up_stopped, true, NULL), 1 * S + VS_MOVE_RELEASE_FAILED_USEC,
+	     VS_MOVE_RELEASING, "", true);
 	/* Powered off: it left, fenced. */
-	step(&m, facts(gone_fenced, up_stopped, true, NULL), 5 * S, VS_MOVE_ACQUIRING, "n2", false);
-	/* Without a device it waits (reported), never placed elsewhere. */
+	step(&m, facts(gone_fenced, up_stopped, true, NULL), 30 * S, VS_MOVE_ACQUIRING, "n2",
+	     false);
+	/* A storage move whose source fails (its path hangs): not fenced (its
+	 * other VSs stay); the target's mount waits for MMP. */
+	vs_move_init(&m, 6, "vs1", "n1", "n2", VS_MOVE_STORAGE, "n1 does not see LUN x", 0);
+	step(&m, facts(up_busy, up_stopped, true, NULL), 1 * S, VS_MOVE_RELEASING, "", false);
+	struct vs_move_out so;
+	struct vs_move_facts sf = facts(up_failed, up_stopped, true, NULL);
+	vs_move_step(&m, &sf, 2 * S, &so);
+	assert_int_equal(m.state, VS_MOVE_ACQUIRING);
+	assert_false(so.fence_from);
+	assert_non_null(strstr(so.text, "multi-mount protection"));
+	/* Without a fence device: the same once the wait is over. */
 	struct vs_move_node nodev_failed = up_failed;
 	nodev_failed.fenceable = false;
-	vs_move_init(&m, 6, "vs1", "n1", "n2", VS_MOVE_STORAGE, "x", 0);
+	vs_move_init(&m, 6, "vs1", "n1", "n2", VS_MOVE_MIGRATE, "x", 0);
 	step(&m, facts(nodev_failed, up_stopped, true, NULL), 1 * S, VS_MOVE_RELEASING, "", false);
-	step(&m, facts(nodev_failed, up_stopped, true, NULL), 100 * S, VS_MOVE_RELEASING, "",
+	step(&m, facts(nodev_failed, up_stopped, true, NULL), 100 * S, VS_MOVE_ACQUIRING, "n2",
 	     false);
 
 	/* releasing: no word from the source in time: fenced. */
@@ -163,7 +177,7 @@ static void test_failures_at_every_step(void **state)
 	vs_move_init(&m, 10, "vs1", "", "n2", VS_MOVE_START, "x", 0);
 	step(&m, facts(gone, up_busy, true, NULL), 1 * S, VS_MOVE_ACQUIRING, "n2", false);
 	step(&m, facts(gone, up_failed, true, NULL), 2 * S, VS_MOVE_RELEASING, "", false);
-	step(&m, facts(up_failed, up_failed, true, NULL), 3 * S, VS_MOVE_RELEASING, "", true);
+	step(&m, facts(up_failed, up_failed, true, NULL), 3 * S, VS_MOVE_RELEASING, "", false);
 	step(&m, facts(up_stopped, up_stopped, true, "n1"), 4 * S, VS_MOVE_ACQUIRING, "n1", false);
 
 	/* ... and when no other node can serve it: stuck, then the same target

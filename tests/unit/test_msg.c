@@ -118,9 +118,21 @@ static void test_roundtrip_every_type(void **state)
 	m.place.n_notes = 1;
 	m.place.notes = notes;
 	snprintf(m.place.by, sizeof(m.place.by), "n1");
+	struct vs_move mv[2];
+	vs_move_init(&mv[0], 3, "vs2", "n2", "n3", VS_MOVE_FAILOVER, "n2 left the cluster", 5);
+	mv[0].state = VS_MOVE_ACQUIRING;
+	mv[0].at[VS_MOVE_ACQUIRING] = 9;
+	mv[0].n_tried = 1;
+	snprintf(mv[0].tried[0], sizeof(mv[0].tried[0]), "n1");
+	vs_move_init(&mv[1], 4, "vs1", "", "n1", VS_MOVE_START, "not placed yet", 6);
+	m.place.n_moves = 2;
+	m.place.moves = mv;
 	roundtrip(&m, &b);
 	assert_int_equal(b.place.epoch, 8);
 	assert_string_equal(b.place.notes[0].text, "vs2 n2->n3: n2 left");
+	assert_int_equal(b.place.n_moves, 2);
+	assert_memory_equal(&b.place.moves[0], &mv[0], sizeof(mv[0]));
+	assert_memory_equal(&b.place.moves[1], &mv[1], sizeof(mv[1]));
 	ap_msg_clear(&b);
 
 	memset(&m, 0, sizeof(m));
@@ -211,6 +223,22 @@ static const char *const bad[] = {
     /* place */
     "{\"t\":\"place\",\"epoch\":0,\"by\":\"n1\",\"map\":[],\"notes\":[]}",
     "{\"t\":\"place\",\"epoch\":-3,\"by\":\"n1\",\"map\":[],\"notes\":[]}",
+    /* moves: missing; unknown state; a bad name; two with one id; a bad step */
+    "{\"t\":\"place\",\"epoch\":1,\"by\":\"n1\",\"map\":[],\"notes\":[]}",
+    "{\"t\":\"place\",\"epoch\":1,\"by\":\"n1\",\"map\":[],\"notes\":[],\"moves\":[{\"id\":1,"
+    "\"vs\":\"a\",\"kind\":\"start\",\"state\":\"flying\",\"from\":\"\",\"to\":\"n1\",\"reason\":"
+    "\"x\",\"attempts\":0,\"tried\":[],\"at\":{}}]}",
+    "{\"t\":\"place\",\"epoch\":1,\"by\":\"n1\",\"map\":[],\"notes\":[],\"moves\":[{\"id\":1,"
+    "\"vs\":\"a\",\"kind\":\"start\",\"state\":\"done\",\"from\":\"../x\",\"to\":\"n1\",\"reason\":"
+    "\"x\",\"attempts\":0,\"tried\":[],\"at\":{}}]}",
+    "{\"t\":\"place\",\"epoch\":1,\"by\":\"n1\",\"map\":[],\"notes\":[],\"moves\":[{\"id\":1,"
+    "\"vs\":\"a\",\"kind\":\"start\",\"state\":\"done\",\"from\":\"\",\"to\":\"n1\",\"reason\":"
+    "\"x\",\"attempts\":0,\"tried\":[],\"at\":{}},{\"id\":1,\"vs\":\"b\",\"kind\":\"start\","
+    "\"state\":\"done\",\"from\":\"\",\"to\":\"n1\",\"reason\":\"x\",\"attempts\":0,\"tried\":[],"
+    "\"at\":{}}]}",
+    "{\"t\":\"place\",\"epoch\":1,\"by\":\"n1\",\"map\":[],\"notes\":[],\"moves\":[{\"id\":1,"
+    "\"vs\":\"a\",\"kind\":\"start\",\"state\":\"done\",\"from\":\"\",\"to\":\"n1\",\"reason\":"
+    "\"x\",\"attempts\":0,\"tried\":[],\"at\":{\"soon\":3}}]}",
     "{\"t\":\"place\",\"epoch\":1,\"by\":\"n1\",\"map\":[{\"vs\":\"\",\"node\":\"n1\"}],"
     "\"notes\":[]}",
     /* ev and identity */
@@ -336,7 +364,8 @@ static void test_sender_rules(void **state)
 	char err[256];
 	const char *present[] = {"n1", "n2", "n3"};
 
-	decode_ok("{\"t\":\"place\",\"epoch\":5,\"by\":\"n3\",\"map\":[],\"notes\":[]}", &m);
+	decode_ok(
+	    "{\"t\":\"place\",\"epoch\":5,\"by\":\"n3\",\"map\":[],\"notes\":[],\"moves\":[]}", &m);
 	/* A placement from a node that is not the master. */
 	assert_int_equal(ap_msg_check_sender(&m, "n3", "n1", present, 3, err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "not the master"));
