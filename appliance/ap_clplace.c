@@ -81,8 +81,8 @@ void ap_cl_forget_place(struct ap_cluster *c)
 void ap_cl_master_place(struct ap_cluster *c)
 {
 	const char *names[AP_CL_MAX_NODES];
-	int n = 0, nn = 0;
-	struct vs_place_note notes[AP_MSG_MAX_NOTES];
+	int n = 0, nn = 0, mn = 0, left = 0;
+	struct vs_place_note *notes, *mnotes;
 	struct vs_placement *next;
 
 	ap_cl_update_track(c);
@@ -97,12 +97,15 @@ void ap_cl_master_place(struct ap_cluster *c)
 			names[n++] = nm;
 	}
 	next = malloc(sizeof(*next));
-	if (!next)
-		return;
-	if (vs_place(c->hooks.config(c->arg), names, n, c->reports, c->n_reports, c->placement,
+	notes = calloc(AP_MSG_MAX_NOTES, sizeof(*notes));
+	mnotes = calloc(AP_MSG_MAX_NOTES, sizeof(*mnotes));
+	if (!next || !notes || !mnotes ||
+	    vs_place(c->hooks.config(c->arg), names, n, c->reports, c->n_reports, c->placement,
 	             next, notes, AP_MSG_MAX_NOTES, &nn) < 0) {
 		lib_err("cluster: out of memory computing the placement");
 		free(next);
+		free(notes);
+		free(mnotes);
 		return;
 	}
 	/* A node that left holding VSs is powered off before they move. */
@@ -117,8 +120,26 @@ void ap_cl_master_place(struct ap_cluster *c)
 	if (victim) {
 		ap_cl_start_fence(c, victim, "left the cluster holding virtual servers");
 		free(next);
+		free(notes);
+		free(mnotes);
 		return;
 	}
+	/* Every change of node is a move, taken one step at a time. */
+	const char *mfence = ap_cl_drive_moves(c, names, n, next, notes, nn, mnotes,
+	                                       AP_MSG_MAX_NOTES - 1, &mn, &left);
+	if (left) {
+		snprintf(mnotes[mn].vs, sizeof(mnotes[0].vs), "%s", next->n ? next->e[0].vs : "");
+		snprintf(mnotes[mn].text, sizeof(mnotes[0].text),
+		         "and %d more steps of moves than one placement message holds notes for: "
+		         "see vsadm move show",
+		         left);
+		mn++;
+	}
+	if (mfence)
+		ap_cl_start_fence(c, mfence, "could not release a virtual server");
+	free(notes);
+	notes = mnotes;
+	nn = mn;
 	/* What was sent last: the map and the notes (a VS that cannot run changes
 	 * no map, only a note). */
 	json_t *map = json_array(), *jn = json_array();
@@ -128,7 +149,8 @@ void ap_cl_master_place(struct ap_cluster *c)
 	for (int i = 0; i < nn; i++)
 		json_array_append_new(
 		    jn, json_pack("{s:s, s:s}", "vs", notes[i].vs, "text", notes[i].text));
-	json_t *sig = json_pack("{s:o, s:o}", "map", map, "notes", jn);
+	json_t *sig = json_pack("{s:o, s:o, s:o}", "map", map, "notes", jn, "moves",
+	                        ap_msg_moves_json(c->moves, c->n_moves));
 	char *text = json_dumps(sig, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(sig);
 	bool same_as_sent = text && c->last_place && strcmp(text, c->last_place) == 0;
@@ -151,6 +173,8 @@ void ap_cl_master_place(struct ap_cluster *c)
 		m.place.n_notes = nn;
 		m.place.notes = notes;
 		snprintf(m.place.by, sizeof(m.place.by), "%s", c->node);
+		m.place.n_moves = c->n_moves;
+		m.place.moves = c->moves;
 		ap_cl_identity(&m, c, nn > 0 ? nn : 1);
 		free(c->last_place);
 		c->last_place = text ? strdup(text) : NULL;
@@ -159,6 +183,7 @@ void ap_cl_master_place(struct ap_cluster *c)
 	}
 	free(text);
 	free(next);
+	free(notes);
 }
 
 void ap_cl_on_place(struct ap_cluster *c, const struct ap_msg *m)
@@ -183,6 +208,20 @@ void ap_cl_on_place(struct ap_cluster *c, const struct ap_msg *m)
 		struct ap_cl_node *hc = hn ? ap_cl_node_named(c, hn) : NULL;
 		if (strcmp(nd, c->node) == 0 && hc && hc->fstate == F_DONE)
 			json_object_set_new(c->takeovers, vs, json_string(hn));
+	}
+	/* The journal it carries; a master that sent newer ones since keeps its
+	 * own (it is ahead of this message). */
+	if (strcmp(m->place.by, c->node) != 0 || m->place.epoch >= c->sent_epoch) {
+		ap_cl_adopt_moves(c, m->place.moves, m->place.n_moves);
+		ap_cl_save_moves(c);
+	}
+	/* A VS this node acquires from a node that was fenced: no MMP wait. */
+	for (int i = 0; i < m->place.n_moves; i++) {
+		const struct vs_move *mv = &m->place.moves[i];
+		struct ap_cl_node *fn = mv->from[0] ? ap_cl_node_named(c, mv->from) : NULL;
+		if (mv->state == VS_MOVE_ACQUIRING && strcmp(mv->to, c->node) == 0 && fn &&
+		    fn->fstate == F_DONE)
+			json_object_set_new(c->takeovers, mv->vs, json_string(mv->from));
 	}
 	ap_cl_load_placement(c, m->place.map, m->place.n_map);
 	c->epoch = m->place.epoch;
@@ -304,6 +343,7 @@ void ap_cl_on_report(struct ap_cluster *c, uint32_t from, const struct ap_msg *m
 	}
 	c->reports[i] = *r;
 	save_reports(c);
+	ap_cl_record_words(c, r->node, m);
 	/* States of the VSs that node runs: its own word replaces what it said
 	 * before, and only its own VSs' entries. */
 	const char *vsn;
@@ -362,8 +402,10 @@ void ap_cl_drop_departed(struct ap_cluster *c)
 	}
 	for (int i = 0; i < c->n_reports; i++) {
 		struct ap_cl_node *cn = ap_cl_node_named(c, c->reports[i].node);
-		if (!cn || !ap_cl_is_member(c, cn->id))
+		if (!cn || !ap_cl_is_member(c, cn->id)) {
+			ap_cl_forget_words(c, c->reports[i].node);
 			c->reports[i--] = c->reports[--c->n_reports];
+		}
 	}
 }
 
@@ -372,6 +414,9 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	struct ap_cluster *c = userdata;
 
 	ap_cl_send_report(c, false);
+	/* Moves under way wait for nodes with deadlines: the master looks. */
+	if (ap_cl_is_master(c) && ap_cl_moves_active(c))
+		ap_cl_master_place(c);
 	sd_event_source_set_time_relative(s, AP_CL_REPORT_TICK_USEC);
 	sd_event_source_set_enabled(s, SD_EVENT_ON);
 	return 0;

@@ -440,8 +440,10 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->states = json_object();
 	c->takeovers = json_object();
 	c->held = json_object();
+	c->words = json_object();
+	c->next_move_id = 1;
 	if (!c->node || !c->run_dir || !c->state_dir || !c->self_dir || !c->placement ||
-	    !c->states || !c->takeovers || !c->held) {
+	    !c->states || !c->takeovers || !c->held || !c->words) {
 		ap_cluster_destroy(c);
 		return -ENOMEM;
 	}
@@ -461,6 +463,7 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 			lib_err(
 			    "cluster: the stored placement is unusable; waiting for the master's");
 		free(ptext);
+		ap_cl_load_moves(c);
 		ap_cl_enable(c);
 	}
 	return 0;
@@ -494,6 +497,8 @@ void ap_cluster_destroy(struct ap_cluster *c)
 	json_decref(c->takeovers);
 	json_decref(c->held);
 	json_decref(c->states);
+	json_decref(c->words);
+	free(c->moves);
 	free(c->last_report);
 	free(c->last_place);
 	free(c->placement);

@@ -139,4 +139,9 @@ json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen);
 int ap_cluster_join(struct ap_cluster *c, json_t *bundle, char *err, size_t errlen);
 json_t *ap_cluster_show(struct ap_cluster *c);
 
+/* The move journal (vsadm move show): a new reference {"moves": [...]},
+ * newest first, each as the wire has it (ap_msg_move_json) with its
+ * "steps" [{state, at_usec}] in order; NULL when not in a cluster. */
+json_t *ap_cluster_moves(struct ap_cluster *c);
+
 #endif

@@ -35,6 +35,9 @@
 #define AP_CL_MAX_PENDING 64
 #define AP_CL_MAX_OUT 256
 /* How long this node's events wait to go out together (ap_clevents.c). */
+/* The move journal (ap_clmove.c): done moves kept, planned ones at once. */
+#define AP_CL_RECENT_MOVES 32
+#define AP_CL_MAX_PLANNED 4
 #define AP_CL_EV_BATCH_USEC (10ULL * 1000)
 /* How long a change of this node's state waits to go out with others. */
 #define AP_CL_REPORT_BATCH_USEC (10ULL * 1000)
@@ -157,6 +160,13 @@ struct ap_cluster {
 	struct ap_msg_event ev_out[AP_MSG_MAX_EVENTS];
 	sd_event_source *ev_timer;
 	sd_event_source *report_timer; /* ap_cluster_local_changed */
+	/* The move journal (ap_clmove.c): as the last placement carried it, and
+	 * on the master as it drives it. */
+	int n_moves, cap_moves;
+	struct vs_move *moves;
+	uint64_t next_move_id;
+	char move_fence[VS_NAME_MAX + 1];
+	json_t *words; /* node -> {vs: state} of its last report */
 };
 
 /* ap_cluster.c */
@@ -184,6 +194,22 @@ void ap_cl_membership_changed(struct ap_cluster *c);
 /* The loop's monotonic clock (what timers use), usec. */
 uint64_t ap_cl_mono_now(struct ap_cluster *c);
 int ap_cl_open_transport(struct ap_cluster *c);
+
+/* ap_clmove.c */
+/* The placement to send from the one vs_place wants (next, changed in
+ * place): VSs under way where their moves say; a note per step (in_notes:
+ * vs_place's, kept for VSs that do not move). Returns a member that must be
+ * fenced before its VS can move, or NULL. */
+const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, int n_members,
+                              struct vs_placement *next, const struct vs_place_note *in_notes,
+                              int n_in, struct vs_place_note *notes, int max_notes, int *nn,
+                              int *left_out);
+bool ap_cl_moves_active(const struct ap_cluster *c);
+void ap_cl_adopt_moves(struct ap_cluster *c, const struct vs_move *moves, int n);
+void ap_cl_save_moves(struct ap_cluster *c);
+void ap_cl_load_moves(struct ap_cluster *c);
+void ap_cl_record_words(struct ap_cluster *c, const char *node, const struct ap_msg *m);
+void ap_cl_forget_words(struct ap_cluster *c, const char *node);
 
 /* ap_clrepl.c */
 void ap_cl_on_cfg(struct ap_cluster *c, const struct ap_msg *m);

@@ -59,7 +59,7 @@
 #define AP_MSG_WHAT_MAX 255         /* what a configuration change did */
 #define AP_MSG_STATE_MAX 15         /* a VS state word: running, failed... */
 #define AP_MSG_MAX_MAP VS_MAX_VSERVERS
-#define AP_MSG_MAX_NOTES 64
+#define AP_MSG_MAX_NOTES 256
 #define AP_MSG_MAX_MARKS 64 /* event origins */
 #define AP_MSG_MAX_EVENTS 64
 #define AP_MSG_MAX_MOVES (VS_MAX_VSERVERS + 64) /* in progress + recent */
@@ -195,6 +195,8 @@ void ap_msg_clear(struct ap_msg *m);
 
 /* One journal entry as the wire (and `vsadm move show --json`) has it. */
 json_t *ap_msg_move_json(const struct vs_move *m);
+/* n of them as a JSON list. */
+json_t *ap_msg_moves_json(const struct vs_move *m, int n);
 
 /* May `sender` (the node name corosync delivered it from) send `m`, with
  * `master` the current master ("" or NULL: none)? Checks the type's rule,

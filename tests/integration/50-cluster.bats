@@ -271,7 +271,12 @@ fence_all() { # give every node its fence device: its lab BMC
 	mounting=$(echo "$ev" | jq --arg n "$new" '[.[] | select(.node == $n and (.message | startswith("mounting file system")))][0].ts_usec')
 	[ "$stopped" != null ] && [ "$mounting" != null ]
 	[ "$stopped" -le "$mounting" ]
-	echo "$ev" | jq -e --arg n "$new" 'any(.[]; .node == $n and (.message | startswith("placed here; waits for")))'
+	# A journaled move: placed on no node while the old one releases it, on the
+	# peer only once released.
+	echo "$ev" | jq -e --arg v "$victim" 'any(.[]; .message | test("move [0-9]+ \\(ports\\): releasing on " + $v))'
+	echo "$ev" | jq -e --arg v "$victim" --arg n "$new" 'any(.[]; .message | test($v + " released it in [0-9.]+ s; acquiring on " + $n))'
+	run vsadm_on "$ask" move show --json
+	echo "$output" | jq -e --arg v "$victim" --arg n "$new" 'any(.moves[]; .vs == "vs2" and .kind == "ports" and .from == $v and .to == $n and .state == "done" and ([.steps[].state] == ["planned", "releasing", "released", "acquiring", "done"]))'
 	! echo "$ev" | jq -e 'any(.[]; .message | test("mounting .* failed"))'
 	applab port "$victim" eth1 up
 	wait_until 30 client nfs-cat 'nfs://192.0.2.62/data/f.txt?version=4'

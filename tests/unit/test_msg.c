@@ -35,7 +35,7 @@ static void test_roundtrip_every_type(void **state)
 {
 	struct ap_msg m, b;
 	struct vs_place_entry map[2] = {{"vs1", "n1"}, {"vs2", "n3"}};
-	struct vs_place_note notes[1] = {{"vs2", "vs2 n2->n3: n2 left"}};
+	struct vs_place_note notes[1] = {{.vs = "vs2", .text = "vs2 n2->n3: n2 left"}};
 	struct ap_msg_mark marks[2] = {{"n1", 5}, {"n2", 0}};
 	struct ap_msg_state states[1] = {{"vs1", "running"}};
 	struct ap_msg_event evs[1] = {
