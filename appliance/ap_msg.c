@@ -544,7 +544,7 @@ static json_t *enc_body(const struct ap_msg *m)
 		o = json_pack("{s:I, s:o, s:o, s:s, s:o}", "epoch", (json_int_t)m->place.epoch,
 		              "map", enc_map(m->place.n_map, m->place.map), "notes", a, "by",
 		              m->place.by, "moves",
-		              ap_msg_enc_moves(m->place.moves, m->place.n_moves));
+		              ap_msg_moves_json(m->place.moves, m->place.n_moves));
 		break;
 	case AP_MSG_EV:
 		a = json_array();

@@ -54,6 +54,5 @@ void *ap_mf_alloc(int n, size_t size);
  * ids unique); *out is calloc'd (the message owns it). */
 struct vs_move;
 int ap_msg_dec_moves(const struct ap_mf_at *at, json_t *o, int *n, struct vs_move **out);
-json_t *ap_msg_enc_moves(const struct vs_move *m, int n);
 
 #endif

@@ -108,7 +108,7 @@ json_t *ap_msg_move_json(const struct vs_move *m)
 	                 times);
 }
 
-json_t *ap_msg_enc_moves(const struct vs_move *m, int n)
+json_t *ap_msg_moves_json(const struct vs_move *m, int n)
 {
 	json_t *a = json_array();
 
