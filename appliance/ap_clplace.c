@@ -429,3 +429,66 @@ int ap_cl_start_ticks(struct ap_cluster *c)
 	return sd_event_add_time_relative(c->ev, &c->tick, CLOCK_MONOTONIC, AP_CL_REPORT_TICK_USEC,
 	                                  0, on_tick, c);
 }
+
+/* --- which node sees which LUN (vsadm lun show) ------------------------------------ */
+
+static void add_lun(json_t *luns, const char *id, const char *node, const char *vs)
+{
+	json_t *l = json_object_get(luns, id);
+
+	if (!l) {
+		l = json_pack("{s:s, s:[], s:[]}", "lun", id, "nodes", "vservers");
+		if (!l)
+			return;
+		json_object_set_new(luns, id, l);
+	}
+	json_array_append_new(json_object_get(l, node ? "nodes" : "vservers"),
+	                      json_string(node ? node : vs));
+}
+
+json_t *ap_cluster_luns(struct ap_cluster *c)
+{
+	const struct vs_config *cfg;
+	json_t *luns, *arr, *l;
+	const char *id;
+
+	if (!c || !c->enabled)
+		return NULL;
+	cfg = c->hooks.config(c->arg);
+	luns = json_object();
+	arr = json_array();
+	if (!luns || !arr) {
+		json_decref(luns);
+		json_decref(arr);
+		return NULL;
+	}
+	for (int i = 0; i < c->n_reports; i++)
+		for (int k = 0; k < c->reports[i].n_luns; k++)
+			add_lun(luns, c->reports[i].luns[k], c->reports[i].node, NULL);
+	for (int i = 0; i < cfg->n_vservers; i++)
+		for (int k = 0; k < cfg->vservers[i].n_fs; k++) {
+			char want[VS_LUN_MAX + 8];
+			const struct vs_fs *f = &cfg->vservers[i].fs[k];
+			snprintf(want, sizeof(want), "%s=%s",
+			         f->lun_kind == VS_LUN_UUID ? "UUID" : "LABEL", f->lun);
+			add_lun(luns, want, NULL, cfg->vservers[i].name);
+		}
+	/* Each with the reporting members that do not see it. */
+	json_object_foreach(luns, id, l)
+	{
+		json_t *missing = json_array(), *seen = json_object_get(l, "nodes");
+		for (int i = 0; missing && i < c->n_reports; i++) {
+			bool in = false;
+			size_t k;
+			json_t *n;
+			json_array_foreach(seen, k, n) in |=
+			    strcmp(json_string_value(n), c->reports[i].node) == 0;
+			if (!in)
+				json_array_append_new(missing, json_string(c->reports[i].node));
+		}
+		json_object_set_new(l, "missing", missing);
+		json_array_append(arr, l);
+	}
+	json_decref(luns);
+	return json_pack("{s:o}", "luns", arr);
+}

@@ -144,4 +144,10 @@ json_t *ap_cluster_show(struct ap_cluster *c);
  * "steps" [{state, at_usec}] in order; NULL when not in a cluster. */
 json_t *ap_cluster_moves(struct ap_cluster *c);
 
+/* Which node sees which LUN (vsadm lun show), from every member's last
+ * report: a new reference {"luns": [{lun: "LABEL=x" or "UUID=y", nodes: [who
+ * sees it], missing: [reporting members that do not], vservers: [whose file
+ * systems are on it]}]}; NULL when not in a cluster. */
+json_t *ap_cluster_luns(struct ap_cluster *c);
+
 #endif
