@@ -481,8 +481,10 @@ json_t *ap_cluster_luns(struct ap_cluster *c)
 			bool in = false;
 			size_t k;
 			json_t *n;
-			json_array_foreach(seen, k, n) in |=
-			    strcmp(json_string_value(n), c->reports[i].node) == 0;
+			json_array_foreach(seen, k, n)
+			{
+				in |= strcmp(json_string_value(n), c->reports[i].node) == 0;
+			}
 			if (!in)
 				json_array_append_new(missing, json_string(c->reports[i].node));
 		}
