@@ -4,7 +4,9 @@
  * Computing a delta compares the two configurations VS by VS (by name; the
  * same index first, since a change rarely reorders): a VS whose struct
  * differs and whose document differs is sent whole, a VS missing from `to`
- * is named as deleted. Applying replaces a VS in place (so every node keeps
+ * is named as deleted; the failover groups, fence devices and nodes under
+ * maintenance ("maint": [names], replacing the list) go whole when they
+ * changed. Applying replaces a VS in place (so every node keeps
  * the same order), appends a new one, and removes a deleted one, each
  * through vs_json's loader, which re-validates through the model's change
  * functions against the rest of the configuration.
@@ -53,6 +55,11 @@ json_t *vs_config_delta(const struct vs_config *from, const struct vs_config *to
 	if (from->n_fences != to->n_fences ||
 	    memcmp(from->fences, to->fences, (size_t)to->n_fences * sizeof(to->fences[0])) != 0)
 		json_object_set_new(d, "fences", vs_fences_to_json(to));
+	bool same_maint = from->n_maint == to->n_maint;
+	for (int i = 0; same_maint && i < to->n_maint; i++)
+		same_maint = strcmp(from->maint[i], to->maint[i]) == 0;
+	if (!same_maint)
+		json_object_set_new(d, "maint", vs_maint_to_json(to));
 	return d;
 }
 
@@ -90,14 +97,14 @@ int vs_config_apply_delta(const struct vs_config *from, const json_t *delta, str
 	json_int_t version = 0;
 	json_t *set = json_object_get(delta, "vservers"), *del = json_object_get(delta, "deleted");
 	json_t *groups = json_object_get(delta, "fgroups"),
-	       *fences = json_object_get(delta, "fences");
+	       *fences = json_object_get(delta, "fences"), *maint = json_object_get(delta, "maint");
 	json_t *e;
 	size_t i;
 	int rc;
 
 	if (!json_is_object(delta) || vs_json_int(delta, "version", 0, INT64_MAX, &version) != 0 ||
 	    !json_is_array(set) || !json_is_array(del) || (groups && !json_is_array(groups)) ||
-	    (fences && !json_is_array(fences)))
+	    (fences && !json_is_array(fences)) || (maint && !json_is_array(maint)))
 		return vs_fail(-EINVAL, err, errlen, "A configuration change is malformed.");
 	if ((uint64_t)version <= from->version)
 		return vs_fail(-EINVAL, err, errlen,
@@ -112,6 +119,11 @@ int vs_config_apply_delta(const struct vs_config *from, const json_t *delta, str
 	if (fences) {
 		out->n_fences = 0;
 		if ((rc = vs_json_load_fences(fences, out, err, errlen)) < 0)
+			return rc;
+	}
+	if (maint) {
+		out->n_maint = 0;
+		if ((rc = vs_json_load_maint(maint, out, err, errlen)) < 0)
 			return rc;
 	}
 	json_array_foreach(del, i, e)

@@ -61,11 +61,21 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 		json_array_append_new(shares, json_pack("{s:s, s:s, s:s, s:b}", "name", s->name,
 		                                        "fs", s->fs, "path", s->path, "ro", s->ro));
 	}
-	return json_pack("{s:s, s:i, s:b, s:s, s:s, s:i, s:o, s:o, s:o, s:o}", "name", vs->name,
-	                 "priority", vs->priority, "pinned", vs->pinned, "home", vs->home, "admin",
+	return json_pack("{s:s, s:i, s:b, s:s, s:s, s:b, s:s, s:i, s:o, s:o, s:o, s:o}", "name",
+	                 vs->name, "priority", vs->priority, "pinned", vs->pinned, "home", vs->home,
+	                 "at", vs->at, "auto_revert", !vs->no_auto_revert, "admin",
 	                 vs->admin == VS_ADMIN_RUNNING ? "running" : "stopped", "next_export_id",
 	                 (json_int_t)vs->next_export_id, "vips", vips, "filesystems", fss,
 	                 "exports", exps, "shares", shares);
+}
+
+json_t *vs_maint_to_json(const struct vs_config *cfg)
+{
+	json_t *arr = json_array();
+
+	for (int i = 0; i < cfg->n_maint; i++)
+		json_array_append_new(arr, json_string(cfg->maint[i]));
+	return arr;
 }
 
 json_t *vs_fgroups_to_json(const struct vs_config *cfg)
@@ -104,15 +114,15 @@ json_t *vs_config_to_json(const struct vs_config *cfg)
 
 	for (int i = 0; i < cfg->n_vservers; i++)
 		json_array_append_new(arr, vs_vserver_to_json(&cfg->vservers[i]));
-	return json_pack("{s:I, s:o, s:o, s:o}", "version", (json_int_t)cfg->version, "fgroups",
-	                 vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg), "vservers",
-	                 arr);
+	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "version", (json_int_t)cfg->version,
+	                 "fgroups", vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg),
+	                 "maint", vs_maint_to_json(cfg), "vservers", arr);
 }
 
 int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
 {
-	const char *name = NULL, *home = "", *admin = "stopped";
-	int pinned = 0, rc;
+	const char *name = NULL, *home = "", *admin = "stopped", *at = "";
+	int pinned = 0, vs_revert = 1, rc;
 	json_int_t priority = 50, next_id = 1;
 	json_t *vips = NULL, *fss = NULL, *exps = NULL, *shares = NULL;
 	json_error_t jerr;
@@ -120,9 +130,11 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 	json_t *e;
 	struct vs_vserver *vs;
 
-	if (json_unpack_ex((json_t *)j, &jerr, 0, "{s:s, s?b, s?s, s?s, s?o, s?o, s?o, s?o}",
-	                   "name", &name, "pinned", &pinned, "home", &home, "admin", &admin, "vips",
-	                   &vips, "filesystems", &fss, "exports", &exps, "shares", &shares) < 0) {
+	if (json_unpack_ex((json_t *)j, &jerr, 0,
+	                   "{s:s, s?b, s?s, s?s, s?o, s?o, s?o, s?o, s?s, s?b}", "name", &name,
+	                   "pinned", &pinned, "home", &home, "admin", &admin, "vips", &vips,
+	                   "filesystems", &fss, "exports", &exps, "shares", &shares, "at", &at,
+	                   "auto_revert", &vs_revert) < 0) {
 		snprintf(err, errlen, "A virtual server entry is malformed: %s.", jerr.text);
 		return -EINVAL;
 	}
@@ -133,6 +145,10 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 		return -EINVAL;
 	}
 	rc = vs_config_create(cfg, name, (int)priority, pinned, home, err, errlen);
+	if (rc == 0)
+		rc = vs_config_set_at(cfg, name, at, err, errlen);
+	if (rc == 0)
+		rc = vs_config_set_auto_revert(cfg, name, vs_revert, err, errlen);
 	if (rc < 0)
 		return rc;
 	json_array_foreach(vips, i, e)
@@ -266,6 +282,29 @@ int vs_json_load_fences(const json_t *arr, struct vs_config *cfg, char *err, siz
 	return 0;
 }
 
+/* Nodes under maintenance from their JSON array (NULL: none), added to cfg. */
+int vs_json_load_maint(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen)
+{
+	json_t *e;
+	size_t i;
+	int rc;
+
+	if (arr && (!json_is_array(arr) || json_array_size(arr) > VS_MAX_MAINT))
+		return snprintf(err, errlen, "A list of nodes under maintenance is malformed."),
+		       -EINVAL;
+	json_array_foreach(arr, i, e)
+	{
+		if (!json_is_string(e))
+			return snprintf(err, errlen,
+			                "A list of nodes under maintenance is malformed."),
+			       -EINVAL;
+		rc = vs_config_maint(cfg, json_string_value(e), true, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
 {
 	json_int_t version = 0;
@@ -280,7 +319,8 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 		return -EINVAL;
 	}
 	if ((rc = vs_json_load_fgroups(json_object_get(j, "fgroups"), cfg, err, errlen)) < 0 ||
-	    (rc = vs_json_load_fences(json_object_get(j, "fences"), cfg, err, errlen)) < 0)
+	    (rc = vs_json_load_fences(json_object_get(j, "fences"), cfg, err, errlen)) < 0 ||
+	    (rc = vs_json_load_maint(json_object_get(j, "maint"), cfg, err, errlen)) < 0)
 		return rc;
 	json_array_foreach(arr, i, e)
 	{

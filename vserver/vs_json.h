@@ -23,15 +23,19 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs);
 json_t *vs_config_to_json(const struct vs_config *cfg);
 int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_t errlen);
 
-/* Parts, for a change that travels as itself (vs_delta): the failover groups
- * and the fence devices as JSON arrays; one VS's document, the failover
- * groups or the fence devices loaded into cfg through the model's validated
- * change functions (a VS is added: its name must be free). */
+/* Parts, for a change that travels as itself (vs_delta) and for the store's
+ * header: the failover groups, the fence devices and the nodes under
+ * maintenance ("maint": ["n1", ...]) as JSON arrays; one VS's document, the
+ * failover groups, the fence devices or the nodes under maintenance loaded
+ * into cfg through the model's validated change functions (a VS is added:
+ * its name must be free). */
 json_t *vs_fgroups_to_json(const struct vs_config *cfg);
 json_t *vs_fences_to_json(const struct vs_config *cfg);
+json_t *vs_maint_to_json(const struct vs_config *cfg);
 int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen);
 int vs_json_load_fgroups(const json_t *groups, struct vs_config *cfg, char *err, size_t errlen);
 int vs_json_load_fences(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen);
+int vs_json_load_maint(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen);
 
 /* The integer member `key` of object `obj`, if it lies in [min, max]: 0 and
  * *out set; 1 when the member is absent or null (*out unchanged); -EINVAL

@@ -360,7 +360,7 @@ int vs_check_pseudo(const char *text, char *err, size_t errlen)
 	return components_ok(text + 1, text, err, errlen);
 }
 
-static int need_vs(struct vs_config *cfg, const char *name, struct vs_vserver **out, char *err,
+int vs_config_need(struct vs_config *cfg, const char *name, struct vs_vserver **out, char *err,
                    size_t errlen)
 {
 	char buf[48];
@@ -413,7 +413,7 @@ int vs_config_create(struct vs_config *cfg, const char *name, int priority, bool
 int vs_config_delete(struct vs_config *cfg, const char *name, bool force, char *err, size_t errlen)
 {
 	struct vs_vserver *vs;
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 	long i;
 
 	if (rc < 0)
@@ -437,7 +437,7 @@ int vs_config_set_admin(struct vs_config *cfg, const char *name, enum vs_admin a
                         size_t errlen)
 {
 	struct vs_vserver *vs;
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -467,7 +467,7 @@ int vs_config_vip_add(struct vs_config *cfg, const char *name, const char *addr_
 	struct vs_vserver *vs;
 	const struct vs_vserver *owner;
 	struct vs_vip vip;
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -510,7 +510,7 @@ int vs_config_vip_del(struct vs_config *cfg, const char *name, const char *addr,
 	struct vs_vip parsed;
 	const char *want = addr;
 	char buf[64];
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -540,7 +540,7 @@ int vs_config_fs_add(struct vs_config *cfg, const char *name, const char *fsname
 {
 	struct vs_vserver *vs;
 	struct vs_fs fs = {0};
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -577,7 +577,7 @@ int vs_config_fs_del(struct vs_config *cfg, const char *name, const char *fsname
 {
 	struct vs_vserver *vs;
 	char buf[48];
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -654,7 +654,7 @@ int vs_config_export_add(struct vs_config *cfg, const char *name, const char *ps
 {
 	struct vs_vserver *vs;
 	struct vs_export ex = {0};
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -707,7 +707,7 @@ int vs_config_export_del(struct vs_config *cfg, const char *name, const char *ps
 {
 	struct vs_vserver *vs;
 	char buf[64];
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -731,7 +731,7 @@ int vs_config_share_add(struct vs_config *cfg, const char *name, const char *sha
 	struct vs_vserver *vs;
 	struct vs_share sh = {0};
 	char buf[80];
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -783,7 +783,7 @@ int vs_config_share_del(struct vs_config *cfg, const char *name, const char *sha
 {
 	struct vs_vserver *vs;
 	char buf[80];
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -820,7 +820,7 @@ int vs_config_vip_set(struct vs_config *cfg, const char *name, const char *addr,
 	struct vs_vserver *vs;
 	struct vs_vip *vip;
 	char buf[64];
-	int rc = need_vs(cfg, name, &vs, err, errlen);
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
 
 	if (rc < 0)
 		return rc;

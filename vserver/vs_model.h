@@ -109,6 +109,13 @@ struct vs_vserver {
 	int priority; /* 0..100, higher fails over first */
 	bool pinned;
 	char home[VS_NAME_MAX + 1]; /* home node, "" = none */
+	/* The node the administrator migrated it to (`vserver migrate --to`),
+	 * "" = none: placement prefers it over home while it is set. Never set
+	 * on a pinned VS. */
+	char at[VS_NAME_MAX + 1];
+	/* Stay where failover put it instead of going back home once home is
+	 * healthy again (JSON "auto_revert", true when absent). */
+	bool no_auto_revert;
 	enum vs_admin admin;
 	uint32_t next_export_id;
 	int n_vips, n_fs, n_exports, n_shares;
@@ -131,6 +138,10 @@ struct vs_fence {
 	char options[VS_FENCE_OPTS_MAX + 1]; /* "key=value,key=value" */
 };
 
+/* Nodes under maintenance (`vsadm node evacuate`): at most one per node of
+ * a cluster (VS_PLACE_MAX_NODES). */
+#define VS_MAX_MAINT 16
+
 /* The whole configuration of the node (later: of the cluster). */
 struct vs_config {
 	uint64_t version; /* bumped by every accepted change */
@@ -138,6 +149,8 @@ struct vs_config {
 	struct vs_fgroup fgroups[VS_MAX_FGROUPS];
 	int n_fences;
 	struct vs_fence fences[VS_MAX_FENCES];
+	int n_maint; /* nodes under maintenance: they take no VS */
+	char maint[VS_MAX_MAINT][VS_NAME_MAX + 1];
 	int n_vservers, cap_vservers;
 	struct vs_vserver *vservers; /* owned: n_vservers entries */
 };
@@ -166,6 +179,10 @@ int vs_grow(void **list, int *cap, int n, size_t size, int max);
 
 /* --- lookup ------------------------------------------------------------ */
 struct vs_vserver *vs_config_find(struct vs_config *cfg, const char *name);
+/* The same for a change: 0, or -ENOENT with "There is no virtual server
+ * named '...'." in err. */
+int vs_config_need(struct vs_config *cfg, const char *name, struct vs_vserver **out, char *err,
+                   size_t errlen);
 const struct vs_fs *vs_vserver_find_fs(const struct vs_vserver *vs, const char *name);
 /* The VS (other than `except`, may be NULL) that owns address `addr`, or NULL. */
 const struct vs_vserver *vs_config_vip_owner(const struct vs_config *cfg, const char *addr,
@@ -246,6 +263,26 @@ int vs_config_fence_set(struct vs_config *cfg, const char *node, const char *age
                         const char *options, char *err, size_t errlen);
 int vs_config_fence_delete(struct vs_config *cfg, const char *node, char *err, size_t errlen);
 const struct vs_fence *vs_config_find_fence(const struct vs_config *cfg, const char *node);
+
+/* Where the administrator wants VSs to run (implemented in vs_place.c, with
+ * the placement rules that read them; vs_place.h). Each changes the version
+ * only when it changes something. */
+/* Migrate `vs` to `node` (it then runs there while that node can serve it);
+ * node "" clears it (the VS may go back home: auto-revert). Refuses a pinned
+ * VS and a node under maintenance. */
+int vs_config_migrate(struct vs_config *cfg, const char *vs, const char *node, char *err,
+                      size_t errlen);
+/* The same without the maintenance rule, for what a stored or replicated
+ * document holds (a node may go under maintenance after a VS was migrated to
+ * it: the VS keeps `at`, placement keeps it off that node). */
+int vs_config_set_at(struct vs_config *cfg, const char *vs, const char *node, char *err,
+                     size_t errlen);
+int vs_config_set_auto_revert(struct vs_config *cfg, const char *vs, bool on, char *err,
+                              size_t errlen);
+/* Put `node` under maintenance (on) or take it out (off; a node that is not
+ * under maintenance is no error). */
+int vs_config_maint(struct vs_config *cfg, const char *node, bool on, char *err, size_t errlen);
+bool vs_config_in_maint(const struct vs_config *cfg, const char *node);
 
 /* Stable locally administered unicast MAC for a VIP of a VS (FNV-1a based). */
 void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6]);

@@ -157,7 +157,8 @@ static bool share_eq(const struct vs_share *a, const struct vs_share *b)
 bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b)
 {
 	if (strcmp(a->name, b->name) != 0 || a->priority != b->priority || a->pinned != b->pinned ||
-	    strcmp(a->home, b->home) != 0 || a->admin != b->admin ||
+	    strcmp(a->home, b->home) != 0 || strcmp(a->at, b->at) != 0 ||
+	    a->no_auto_revert != b->no_auto_revert || a->admin != b->admin ||
 	    a->next_export_id != b->next_export_id || a->n_vips != b->n_vips ||
 	    a->n_fs != b->n_fs || a->n_exports != b->n_exports || a->n_shares != b->n_shares)
 		return false;
@@ -191,8 +192,12 @@ static bool fgroup_eq(const struct vs_fgroup *a, const struct vs_fgroup *b)
 bool vs_config_equal(const struct vs_config *a, const struct vs_config *b)
 {
 	if (a->version != b->version || a->n_fgroups != b->n_fgroups ||
-	    a->n_fences != b->n_fences || a->n_vservers != b->n_vservers)
+	    a->n_fences != b->n_fences || a->n_maint != b->n_maint ||
+	    a->n_vservers != b->n_vservers)
 		return false;
+	for (int i = 0; i < a->n_maint; i++)
+		if (strcmp(a->maint[i], b->maint[i]) != 0)
+			return false;
 	for (int i = 0; i < a->n_fgroups; i++)
 		if (!fgroup_eq(&a->fgroups[i], &b->fgroups[i]))
 			return false;
@@ -240,6 +245,8 @@ uint64_t vs_vserver_hash(const struct vs_vserver *vs)
 	fnv_int(&f, vs->priority);
 	fnv_int(&f, vs->pinned);
 	fnv_str(&f, vs->home);
+	fnv_str(&f, vs->at);
+	fnv_int(&f, vs->no_auto_revert);
 	fnv_int(&f, vs->admin);
 	fnv_int(&f, vs->next_export_id);
 	fnv_int(&f, vs->n_vips);

@@ -1,10 +1,14 @@
 /*
- * vs_place.c - placement of virtual servers on nodes (see vs_place.h).
+ * vs_place.c - placement of virtual servers on nodes (see vs_place.h), and
+ * the administrator's placement settings it reads (declared in vs_model.h:
+ * a VS's `at` and auto-revert, the nodes under maintenance).
  */
 #include "vserver/vs_place.h"
 
+#include "vserver/vs_err.h"
 #include "vserver/vs_index.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,14 +54,6 @@ static const struct vs_node_report *report_of(const struct vs_node_report *r, in
 	return NULL;
 }
 
-static bool member(const char *const *m, int n, const char *node)
-{
-	for (int i = 0; node && i < n; i++)
-		if (strcmp(m[i], node) == 0)
-			return true;
-	return false;
-}
-
 static bool has_port(const struct vs_node_report *r, const char *port)
 {
 	for (int i = 0; i < r->n_ports; i++)
@@ -66,12 +62,15 @@ static bool has_port(const struct vs_node_report *r, const char *port)
 	return false;
 }
 
-bool vs_node_can_serve(const struct vs_config *cfg, const struct vs_vserver *vs,
-                       const struct vs_node_report *r, char *why, size_t len)
+/* Can r's node serve vs? 0 if so; else why (a phrase) in why and the kind
+ * of move it calls for (VS_MOVE_STORAGE, VS_MOVE_PORTS), or -1 without a
+ * report. */
+static int cannot_serve(const struct vs_config *cfg, const struct vs_vserver *vs,
+                        const struct vs_node_report *r, char *why, size_t len)
 {
 	if (!r) {
 		snprintf(why, len, "has not reported yet");
-		return false;
+		return -1;
 	}
 	for (int i = 0; i < vs->n_fs; i++) {
 		char want[VS_LUN_MAX + 8];
@@ -82,7 +81,7 @@ bool vs_node_can_serve(const struct vs_config *cfg, const struct vs_vserver *vs,
 			seen |= strcmp(r->luns[k], want) == 0;
 		if (!seen) {
 			snprintf(why, len, "does not see LUN %s", want);
-			return false;
+			return VS_MOVE_STORAGE;
 		}
 	}
 	for (int i = 0; i < vs->n_vips; i++) {
@@ -97,22 +96,31 @@ bool vs_node_can_serve(const struct vs_config *cfg, const struct vs_vserver *vs,
 		if (!ok) {
 			snprintf(why, len, "has no healthy port for virtual IP %s",
 			         vs->vips[i].addr);
-			return false;
+			return VS_MOVE_PORTS;
 		}
 	}
-	return true;
+	return 0;
 }
 
-static void note(struct vs_place_note *notes, int max, int *n, const char *vs, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+bool vs_node_can_serve(const struct vs_config *cfg, const struct vs_vserver *vs,
+                       const struct vs_node_report *r, char *why, size_t len)
+{
+	return cannot_serve(cfg, vs, r, why, len) == 0;
+}
 
-static void note(struct vs_place_note *notes, int max, int *n, const char *vs, const char *fmt, ...)
+static void note(struct vs_place_note *notes, int max, int *n, const char *vs,
+                 enum vs_move_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void note(struct vs_place_note *notes, int max, int *n, const char *vs,
+                 enum vs_move_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!notes || *n >= max)
 		return;
 	snprintf(notes[*n].vs, sizeof(notes[*n].vs), "%s", vs);
+	notes[*n].kind = kind;
 	va_start(ap, fmt);
 	vsnprintf(notes[*n].text, sizeof(notes[*n].text), fmt, ap);
 	va_end(ap);
@@ -126,10 +134,74 @@ static void put(struct vs_placement *pl, const char *vs, const char *node)
 	pl->n++;
 }
 
+/* One computation: its inputs and what it has counted so far. */
+struct run {
+	const struct vs_config *cfg;
+	const struct vs_place_ctx *x;
+	uint64_t hold;
+	struct vs_index cur;
+	unsigned load[VS_PLACE_MAX_NODES];
+};
+
+static int member_ix(const struct run *r, const char *node)
+{
+	for (int i = 0; node && i < r->x->n_members; i++)
+		if (strcmp(r->x->members[i], node) == 0)
+			return i;
+	return -1;
+}
+
+static const struct vs_node_report *report_named(const struct run *r, const char *node)
+{
+	return report_of(r->x->reports, r->x->n_reports, node);
+}
+
+/* May `node` take vs now (a member, not under maintenance, reported, able
+ * to serve it)? If not, why, as a sentence part naming the node. */
+static bool can_take(const struct run *r, const struct vs_vserver *vs, const char *node, char *why,
+                     size_t len)
+{
+	char what[120];
+
+	if (member_ix(r, node) < 0)
+		snprintf(why, len, "%s is not a member of the cluster", node);
+	else if (vs_config_in_maint(r->cfg, node))
+		snprintf(why, len, "%s is under maintenance", node);
+	else if (cannot_serve(r->cfg, vs, report_named(r, node), what, sizeof(what)) != 0)
+		snprintf(why, len, "%s %s", node, what);
+	else
+		return true;
+	return false;
+}
+
+/* Has members[m] been a member with a report for the hold-down? */
+static bool held(const struct run *r, int m)
+{
+	uint64_t since;
+
+	if (!r->x->member_since)
+		return true;
+	since = r->x->member_since[m];
+	return r->x->now_usec >= since && r->x->now_usec - since >= r->hold;
+}
+
+/* Would vs, served on `was`, go back to its home node but for the
+ * hold-down? Then the home node's member index. */
+static int revert_home(const struct run *r, const struct vs_vserver *vs, const char *was)
+{
+	char why[160];
+
+	if (vs->pinned || vs->no_auto_revert || vs->at[0] || !vs->home[0] ||
+	    strcmp(vs->home, was) == 0 || !can_take(r, vs, vs->home, why, sizeof(why)))
+		return -1;
+	return member_ix(r, vs->home);
+}
+
 /* A VS still to place and why. */
 struct todo {
 	const struct vs_vserver *vs;
-	char reason[120];
+	enum vs_move_kind kind;
+	char reason[160];
 };
 
 static int by_priority(const void *a, const void *b)
@@ -142,140 +214,312 @@ static int by_priority(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-int vs_place(const struct vs_config *cfg, const char *const *members, int n_members,
-             const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
-             struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes)
+/* Where each VS that can stay (or must go to `at` or home) goes; the others
+ * into todo. */
+static int keep(struct run *r, bool revert, struct vs_placement *next, struct todo *todo,
+                struct vs_place_note *notes, int max_notes, int *nn)
 {
+	const struct vs_config *cfg = r->cfg;
+	int n_todo = 0;
+
+	for (int i = 0; i < cfg->n_vservers; i++) {
+		const struct vs_vserver *vs = &cfg->vservers[i];
+		char why[120], at_why[160] = "";
+		if (vs->admin != VS_ADMIN_RUNNING)
+			continue;
+		const char *was = indexed_node(&r->cur, vs->name);
+		bool was_member = member_ix(r, was) >= 0;
+		/* A member that has not reported yet (it just rejoined, or the
+		 * master just took over) keeps its VSs: moving needs evidence. */
+		const struct vs_node_report *wr = was_member ? report_named(r, was) : NULL;
+		int bad = wr ? cannot_serve(cfg, vs, wr, why, sizeof(why)) : 0;
+		bool was_ok = was_member && bad == 0;
+		bool was_maint = was && vs_config_in_maint(cfg, was);
+
+		if (vs->pinned && was_ok) {
+			put(next, vs->name, was);
+			if (was_maint)
+				note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
+				     "stays on %s (being evacuated): it is pinned to its node",
+				     was);
+			continue;
+		}
+		if (!vs->pinned && vs->at[0] && (!was || strcmp(vs->at, was) != 0)) {
+			if (can_take(r, vs, vs->at, at_why, sizeof(at_why))) {
+				/* The kind says why it leaves `was`: MIGRATE unless
+				 * it had to leave anyway. */
+				enum vs_move_kind kind = !was_member ? VS_MOVE_FAILOVER
+				                         : bad > 0   ? (enum vs_move_kind)bad
+				                         : was_maint ? VS_MOVE_EVACUATE
+				                                     : VS_MOVE_MIGRATE;
+				char pre[160] = "";
+				if (kind == VS_MOVE_FAILOVER)
+					snprintf(pre, sizeof(pre), "%s left the cluster; ", was);
+				else if (kind == VS_MOVE_EVACUATE)
+					snprintf(pre, sizeof(pre), "%s is being evacuated; ", was);
+				else if (kind != VS_MOVE_MIGRATE)
+					snprintf(pre, sizeof(pre), "%s %s; ", was, why);
+				put(next, vs->name, vs->at);
+				if (was)
+					note(notes, max_notes, nn, vs->name, kind,
+					     "moved %s->%s: %smigrated there by the administrator",
+					     was, vs->at, pre);
+				else
+					note(notes, max_notes, nn, vs->name, VS_MOVE_START,
+					     "placed on %s, where the administrator migrated it",
+					     vs->at);
+				continue;
+			}
+		}
+		if (!vs->pinned && was_ok && !was_maint) {
+			int h = revert ? revert_home(r, vs, was) : -1;
+			unsigned long long hold_s = (unsigned long long)(r->hold / 1000000);
+			if (h >= 0 && held(r, h)) {
+				put(next, vs->name, vs->home);
+				note(notes, max_notes, nn, vs->name, VS_MOVE_REVERT,
+				     "moved %s->%s: back to its home node, a member again for "
+				     "%llu s or more",
+				     was, vs->home, hold_s);
+				continue;
+			}
+			put(next, vs->name, was);
+			if (h >= 0)
+				note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
+				     "goes back to its home node %s once %s has been a member for "
+				     "%llu s (hold-down)",
+				     vs->home, vs->home, hold_s);
+			else if (at_why[0])
+				note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
+				     "stays on %s, not on %s where it was migrated: %s", was,
+				     vs->at, at_why);
+			continue;
+		}
+		struct todo *t = &todo[n_todo++];
+		size_t len = sizeof(t->reason);
+		t->vs = vs;
+		if (was && !was_member) {
+			t->kind = VS_MOVE_FAILOVER;
+			snprintf(t->reason, len, "%s left the cluster", was);
+		} else if (was_maint) {
+			t->kind = VS_MOVE_EVACUATE;
+			snprintf(t->reason, len, "%s is being evacuated", was);
+		} else if (was) {
+			t->kind = bad == VS_MOVE_PORTS ? VS_MOVE_PORTS : VS_MOVE_STORAGE;
+			snprintf(t->reason, len, "%s %s", was, why);
+		} else {
+			t->kind = VS_MOVE_START;
+			snprintf(t->reason, len, "not placed yet");
+		}
+		if (at_why[0]) {
+			size_t n = strlen(t->reason);
+			snprintf(t->reason + n, len - n, "; not on %s where it was migrated: %s",
+			         vs->at, at_why);
+		}
+	}
+	return n_todo;
+}
+
+/* A pinned VS to place: on its node, or it waits. */
+static void place_pinned(struct run *r, const struct todo *t, struct vs_placement *next,
+                         struct vs_place_note *notes, int max_notes, int *nn)
+{
+	const struct vs_vserver *vs = t->vs;
+	const char *was = indexed_node(&r->cur, vs->name);
+	const char *home = vs->home[0] ? vs->home : was;
+	int h = member_ix(r, home);
+	char why[120] = "";
+
+	if (h >= 0 && !vs_config_in_maint(r->cfg, home) &&
+	    cannot_serve(r->cfg, vs, report_named(r, home), why, sizeof(why)) == 0) {
+		put(next, vs->name, home);
+		if (h < VS_PLACE_MAX_NODES)
+			r->load[h]++;
+		note(notes, max_notes, nn, vs->name,
+		     was && strcmp(was, home) == 0 ? VS_MOVE_NKINDS : t->kind,
+		     "placed on its home node %s (pinned)", home);
+		return;
+	}
+	note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
+	     "pinned to %s, which is %s: it waits for its node", home ? home : "its first node",
+	     h < 0                              ? "not in the cluster"
+	     : vs_config_in_maint(r->cfg, home) ? "under maintenance"
+	                                        : why);
+}
+
+/* Why no node but `was` can serve vs (for the note of a VS that stays). */
+static void none_other(const struct run *r, const struct vs_vserver *vs, const char *was, char *out,
+                       size_t len)
+{
+	char why[160];
+	bool other = false, serving = false;
+
+	for (int m = 0; m < r->x->n_members; m++) {
+		const char *node = r->x->members[m];
+		if (strcmp(node, was) == 0)
+			continue;
+		other = true;
+		if (!vs_config_in_maint(r->cfg, node) && !serving) {
+			serving = true;
+			can_take(r, vs, node, why, sizeof(why));
+		}
+	}
+	if (!other)
+		snprintf(out, len, "no other node is a member");
+	else if (!serving)
+		snprintf(out, len, "every other node is under maintenance");
+	else
+		snprintf(out, len, "no other node can serve it (%s)", why);
+}
+
+static void place_todo(struct run *r, const struct todo *t, struct vs_placement *next,
+                       struct vs_place_note *notes, int max_notes, int *nn)
+{
+	const struct vs_vserver *vs = t->vs;
+	const char *was = indexed_node(&r->cur, vs->name);
+	const struct vs_place_ctx *x = r->x;
+	int best = -1;
+	double best_load = 0;
+	char why[160];
+
+	/* Home first, when it can take it; else the least loaded that can. */
+	int h = vs->home[0] ? member_ix(r, vs->home) : -1;
+	bool home_ok =
+	    h >= 0 && h < VS_PLACE_MAX_NODES && can_take(r, vs, vs->home, why, sizeof(why));
+	if (home_ok)
+		best = h;
+	for (int m = 0; !home_ok && m < x->n_members && m < VS_PLACE_MAX_NODES; m++) {
+		const struct vs_node_report *rep = report_named(r, x->members[m]);
+		if (!can_take(r, vs, x->members[m], why, sizeof(why)))
+			continue;
+		double l = (double)r->load[m] / (rep->capacity ? rep->capacity : 1);
+		if (best < 0 || l < best_load ||
+		    (l == best_load && strcmp(x->members[m], x->members[best]) < 0)) {
+			best = m;
+			best_load = l;
+		}
+	}
+	if (best < 0) {
+		if (was && member_ix(r, was) >= 0) {
+			/* Nowhere better: it stays, and is reported. */
+			put(next, vs->name, was);
+			if (t->kind == VS_MOVE_EVACUATE) {
+				none_other(r, vs, was, why, sizeof(why));
+				note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
+				     "stays on %s (being evacuated): %s", was, why);
+			} else {
+				note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
+				     "stays on %s: %s, and no other node can serve it", was,
+				     t->reason);
+			}
+		} else {
+			note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
+			     "cannot run anywhere: no member node can serve it (%s)", t->reason);
+		}
+		return;
+	}
+	const char *to = x->members[best];
+	const struct vs_node_report *rep = report_named(r, to);
+	put(next, vs->name, to);
+	r->load[best]++;
+	if (was)
+		note(notes, max_notes, nn, vs->name, t->kind,
+		     "moved %s->%s: %s; %s has %u virtual servers for %u cores (priority %d)", was,
+		     to, t->reason, to, r->load[best] - 1, rep ? rep->capacity : 1, vs->priority);
+	else
+		note(notes, max_notes, nn, vs->name, VS_MOVE_START,
+		     "placed on %s%s (%u virtual servers for %u cores there before)", to,
+		     strcmp(to, vs->home) == 0 ? ", its home node" : "", r->load[best] - 1,
+		     rep ? rep->capacity : 1);
+}
+
+static int place(const struct vs_config *cfg, const struct vs_place_ctx *x, bool revert,
+                 struct vs_placement *next, struct vs_place_note *notes, int max_notes,
+                 int *n_notes)
+{
+	struct run r = {.cfg = cfg, .x = x};
 	struct todo *todo;
-	struct vs_index cur_ix;
-	unsigned load[VS_PLACE_MAX_NODES] = {0};
-	int n_todo = 0, nn = 0;
-	char why[120];
+	int n_todo, nn = 0;
 
 	next->n = 0;
 	if (n_notes)
 		*n_notes = 0;
 	if (cfg->n_vservers > VS_MAX_VSERVERS)
 		abort(); /* the model refuses more */
+	r.hold = x->revert_hold_usec ? x->revert_hold_usec : VS_PLACE_REVERT_HOLD_USEC;
 	todo = calloc((size_t)cfg->n_vservers + 1, sizeof(*todo));
 	if (!todo)
 		return -ENOMEM;
-	if (index_placement(cur, &cur_ix) < 0) {
+	if (index_placement(x->cur, &r.cur) < 0) {
 		free(todo);
 		return -ENOMEM;
 	}
-	/* Keep what can stay. */
-	for (int i = 0; i < cfg->n_vservers; i++) {
-		const struct vs_vserver *vs = &cfg->vservers[i];
-		if (vs->admin != VS_ADMIN_RUNNING)
-			continue;
-		const char *was = indexed_node(&cur_ix, vs->name);
-		/* A member that has not reported yet (it just rejoined, or the
-		 * master just took over) keeps its VSs: moving needs evidence. */
-		const struct vs_node_report *wr = was ? report_of(reports, n_reports, was) : NULL;
-		if (was && member(members, n_members, was) &&
-		    (!wr || vs_node_can_serve(cfg, vs, wr, why, sizeof(why)))) {
-			put(next, vs->name, was);
-			continue;
-		}
-		char *reason = todo[n_todo].reason;
-		if (was && !member(members, n_members, was))
-			snprintf(reason, sizeof(todo[0].reason), "%s left the cluster", was);
-		else if (was)
-			snprintf(reason, sizeof(todo[0].reason), "%s %s", was, why);
-		else
-			snprintf(reason, sizeof(todo[0].reason), "not placed yet");
-		todo[n_todo++].vs = vs;
+	n_todo = keep(&r, revert, next, todo, notes, max_notes, &nn);
+	for (int i = 0; i < next->n; i++) {
+		int m = member_ix(&r, next->e[i].node);
+		if (m >= 0 && m < VS_PLACE_MAX_NODES)
+			r.load[m]++;
 	}
-	for (int i = 0; i < next->n; i++)
-		for (int m = 0; m < n_members && m < VS_PLACE_MAX_NODES; m++)
-			if (strcmp(members[m], next->e[i].node) == 0)
-				load[m]++;
 	/* Highest priority first (names are unique: the order is total). */
 	qsort(todo, (size_t)n_todo, sizeof(todo[0]), by_priority);
 	for (int k = 0; k < n_todo; k++) {
-		const struct vs_vserver *vs = todo[k].vs;
-		const char *sreason = todo[k].reason;
-		const char *was = indexed_node(&cur_ix, vs->name);
-		int best = -1;
-		double best_load = 0;
-
-		if (vs->pinned) {
-			const char *home = vs->home[0] ? vs->home : was;
-			int h = -1;
-			for (int m = 0; home && m < n_members; m++)
-				if (strcmp(members[m], home) == 0)
-					h = m;
-			if (h >= 0 &&
-			    vs_node_can_serve(cfg, vs, report_of(reports, n_reports, home), why,
-			                      sizeof(why))) {
-				put(next, vs->name, home);
-				load[h]++;
-				note(notes, max_notes, &nn, vs->name,
-				     "placed on its home node %s (pinned)", home);
-			} else {
-				note(notes, max_notes, &nn, vs->name,
-				     "pinned to %s, which is %s: it waits for its node",
-				     home ? home : "its first node",
-				     h < 0 ? "not in the cluster" : why);
-			}
-			continue;
-		}
-		/* Home first, when it can serve. */
-		for (int m = 0; vs->home[0] && m < n_members && m < VS_PLACE_MAX_NODES; m++)
-			if (strcmp(members[m], vs->home) == 0 &&
-			    vs_node_can_serve(cfg, vs, report_of(reports, n_reports, members[m]),
-			                      why, sizeof(why)))
-				best = m;
-		if (best < 0) {
-			for (int m = 0; m < n_members && m < VS_PLACE_MAX_NODES; m++) {
-				const struct vs_node_report *r =
-				    report_of(reports, n_reports, members[m]);
-				if (!vs_node_can_serve(cfg, vs, r, why, sizeof(why)))
-					continue;
-				double l = (double)load[m] / (r->capacity ? r->capacity : 1);
-				if (best < 0 || l < best_load ||
-				    (l == best_load && strcmp(members[m], members[best]) < 0)) {
-					best = m;
-					best_load = l;
-				}
-			}
-		}
-		if (best < 0) {
-			if (was && member(members, n_members, was)) {
-				/* Nowhere better: it stays, and is reported. */
-				put(next, vs->name, was);
-				note(notes, max_notes, &nn, vs->name,
-				     "stays on %s: %s, and no other node can serve it", was,
-				     sreason);
-			} else {
-				note(notes, max_notes, &nn, vs->name,
-				     "cannot run anywhere: no member node can serve it (%s)",
-				     sreason);
-			}
-			continue;
-		}
-		put(next, vs->name, members[best]);
-		load[best]++;
-		const struct vs_node_report *r = report_of(reports, n_reports, members[best]);
-		if (was)
-			note(notes, max_notes, &nn, vs->name,
-			     "moved %s->%s: %s; %s has %u virtual servers for %u cores (priority "
-			     "%d)",
-			     was, members[best], sreason, members[best], load[best] - 1,
-			     r ? r->capacity : 1, vs->priority);
+		if (todo[k].vs->pinned)
+			place_pinned(&r, &todo[k], next, notes, max_notes, &nn);
 		else
-			note(notes, max_notes, &nn, vs->name,
-			     "placed on %s%s (%u virtual servers for %u cores there before)",
-			     members[best],
-			     strcmp(members[best], vs->home) == 0 ? ", its home node" : "",
-			     load[best] - 1, r ? r->capacity : 1);
+			place_todo(&r, &todo[k], next, notes, max_notes, &nn);
 	}
 	free(todo);
-	vs_index_free(&cur_ix);
+	vs_index_free(&r.cur);
 	if (n_notes)
 		*n_notes = nn;
 	return 0;
+}
+
+int vs_place_ex(const struct vs_config *cfg, const struct vs_place_ctx *ctx,
+                struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes)
+{
+	return place(cfg, ctx, true, next, notes, max_notes, n_notes);
+}
+
+int vs_place(const struct vs_config *cfg, const char *const *members, int n_members,
+             const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
+             struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes)
+{
+	const struct vs_place_ctx x = {.members = members,
+	                               .n_members = n_members,
+	                               .reports = reports,
+	                               .n_reports = n_reports,
+	                               .cur = cur};
+
+	return place(cfg, &x, false, next, notes, max_notes, n_notes);
+}
+
+uint64_t vs_place_revert_due(const struct vs_config *cfg, const struct vs_place_ctx *ctx)
+{
+	struct run r = {.cfg = cfg, .x = ctx};
+	uint64_t due = 0;
+
+	if (!ctx->member_since || index_placement(ctx->cur, &r.cur) < 0)
+		return 0;
+	r.hold = ctx->revert_hold_usec ? ctx->revert_hold_usec : VS_PLACE_REVERT_HOLD_USEC;
+	for (int i = 0; i < cfg->n_vservers; i++) {
+		const struct vs_vserver *vs = &cfg->vservers[i];
+		const char *was = indexed_node(&r.cur, vs->name);
+		char why[120];
+		if (vs->admin != VS_ADMIN_RUNNING || !was || member_ix(&r, was) < 0 ||
+		    vs_config_in_maint(cfg, was) ||
+		    cannot_serve(cfg, vs, report_named(&r, was), why, sizeof(why)) > 0)
+			continue;
+		int h = revert_home(&r, vs, was);
+		if (h < 0 || held(&r, h))
+			continue;
+		uint64_t at = ctx->member_since[h] + r.hold;
+		if (ctx->member_since[h] > ctx->now_usec)
+			at = ctx->now_usec + r.hold; /* a clock that went back: a full hold */
+		if (!due || at < due)
+			due = at;
+	}
+	vs_index_free(&r.cur);
+	return due;
 }
 
 const char *vs_place_to_fence(const struct vs_placement *cur, const struct vs_placement *next,
@@ -309,4 +553,109 @@ bool vs_place_runs_here(const struct vs_placement *pl, const char *vs, const cha
 	if (!quorate || !where || strcmp(where, node) != 0)
 		return false;
 	return heard || already_here;
+}
+
+/* --- the administrator's placement settings (vs_model.h) --------------------- */
+
+static_assert(VS_MAX_MAINT == VS_PLACE_MAX_NODES, "every node of a cluster may be in maintenance");
+
+bool vs_config_in_maint(const struct vs_config *cfg, const char *node)
+{
+	for (int i = 0; node && i < cfg->n_maint; i++)
+		if (strcmp(cfg->maint[i], node) == 0)
+			return true;
+	return false;
+}
+
+/* `at` := node, refused for a pinned VS (and, when `maint_rule`, for a node
+ * under maintenance). */
+static int set_at(struct vs_config *cfg, const char *name, const char *node, bool maint_rule,
+                  char *err, size_t errlen)
+{
+	struct vs_vserver *vs;
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	node = node ? node : "";
+	if (*node) {
+		rc = vs_check_name("node", node, VS_NAME_MAX, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (vs->pinned && vs->home[0])
+			return vs_fail(-EBUSY, err, errlen,
+			               "'%s' is pinned to its home node %s, so it cannot be "
+			               "migrated: a pinned virtual server runs there only.",
+			               name, vs->home);
+		if (vs->pinned)
+			return vs_fail(-EBUSY, err, errlen,
+			               "'%s' is pinned to the node it first ran on, so it cannot "
+			               "be migrated.",
+			               name);
+		if (maint_rule && vs_config_in_maint(cfg, node))
+			return vs_fail(-EBUSY, err, errlen,
+			               "Node %s is under maintenance and takes no virtual server: "
+			               "end it first ('vsadm node resume %s').",
+			               node, node);
+	}
+	if (strcmp(vs->at, node) != 0) {
+		snprintf(vs->at, sizeof(vs->at), "%s", node);
+		cfg->version++;
+	}
+	return 0;
+}
+
+int vs_config_migrate(struct vs_config *cfg, const char *vs, const char *node, char *err,
+                      size_t errlen)
+{
+	return set_at(cfg, vs, node, true, err, errlen);
+}
+
+int vs_config_set_at(struct vs_config *cfg, const char *vs, const char *node, char *err,
+                     size_t errlen)
+{
+	return set_at(cfg, vs, node, false, err, errlen);
+}
+
+int vs_config_set_auto_revert(struct vs_config *cfg, const char *name, bool on, char *err,
+                              size_t errlen)
+{
+	struct vs_vserver *vs;
+	int rc = vs_config_need(cfg, name, &vs, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (vs->no_auto_revert == on) {
+		vs->no_auto_revert = !on;
+		cfg->version++;
+	}
+	return 0;
+}
+
+int vs_config_maint(struct vs_config *cfg, const char *node, bool on, char *err, size_t errlen)
+{
+	int rc = vs_check_name("node", node, VS_NAME_MAX, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < cfg->n_maint; i++) {
+		if (strcmp(cfg->maint[i], node) != 0)
+			continue;
+		if (on)
+			return 0;
+		memmove(&cfg->maint[i], &cfg->maint[i + 1],
+		        (size_t)(cfg->n_maint - i - 1) * sizeof(cfg->maint[0]));
+		cfg->n_maint--;
+		cfg->version++;
+		return 0;
+	}
+	if (!on)
+		return 0;
+	if (cfg->n_maint >= VS_MAX_MAINT)
+		return vs_fail(-E2BIG, err, errlen,
+		               "%d nodes are under maintenance already, the most a cluster has.",
+		               VS_MAX_MAINT);
+	snprintf(cfg->maint[cfg->n_maint++], sizeof(cfg->maint[0]), "%s", node);
+	cfg->version++;
+	return 0;
 }

@@ -2,21 +2,41 @@
  * vs_place.h - which node runs which virtual server (pure).
  *
  * The master computes placement from (configuration, membership, node
- * reports, current placement) alone, with no I/O, so it is table-tested and
- * can be simulated at scale. Rules (DESIGN R4, section 4):
+ * reports, current placement, the clock) alone, with no I/O, so it is
+ * table-tested and can be simulated at scale. Rules (DESIGN R4, R8,
+ * section 4):
  *   - only VSs the administrator wants running are placed;
- *   - a VS stays where it is while its node is a member and can serve it
- *     (a member that has not reported yet is assumed to: no move without
- *     evidence);
  *   - a node can serve a VS when it reports every LUN of the VS visible and,
  *     for every VIP, a healthy port in the VIP's failover group (or its home
  *     port when it has no group);
- *   - VSs to place (new ones, those of a node that left or can no longer
- *     serve them) are taken highest priority first, then by name, each to
- *     its home node when that one can serve it, else to the member that
- *     can serve it with the fewest VSs per unit of capacity (ties: name);
+ *   - a node under maintenance (cfg->maint: `vsadm node evacuate`) takes no
+ *     VS; a VS on it moves like the VSs of a node that left (EVACUATE),
+ *     and where no other node can serve it, it stays, with a note saying
+ *     why; a pinned VS stays on its node, with a note;
+ *   - a VS the administrator migrated (vs->at set, `vsadm vserver migrate`)
+ *     runs on `at` whenever `at` is a member, not under maintenance, that
+ *     has reported and can serve it (MIGRATE); otherwise the rules below
+ *     apply and a note says why it is not on `at`;
+ *   - a VS stays where it is while its node is a member and can serve it
+ *     (a member that has not reported yet is assumed to: no move without
+ *     evidence), except that
+ *   - a VS away from its home node goes back (REVERT) when it has
+ *     auto-revert, is not pinned, has no `at`, and its home node is a
+ *     member, not under maintenance, can serve it and has been a member
+ *     with a report for the hold-down (ctx->revert_hold_usec, default 30 s:
+ *     a node that comes and goes draws nothing back); vs_place(), which has
+ *     no clock, never reverts;
+ *   - VSs to place (new ones, those of a node that left, is evacuated or can
+ *     no longer serve them) are taken highest priority first, then by name,
+ *     each to its home node when that one can serve it, else to the member
+ *     that can serve it with the fewest VSs per unit of capacity (ties:
+ *     name); nodes under maintenance are never chosen;
  *   - a pinned VS runs on its home node only (its first node when it has no
- *     home) and waits while that node is away.
+ *     home) and waits while that node is away (or under maintenance, if it
+ *     is not running there yet).
+ * Every note about a VS that changes node says why in `kind` (vs_move.h:
+ * START when it had no node); a note about a VS that does not move has
+ * kind VS_MOVE_NKINDS.
  *
  * Scale: a report holds 2 entries per LUN (LABEL and UUID) for up to 1,024
  * LUNs, a placement one entry per VS of the largest configuration; both are
@@ -24,7 +44,10 @@
  * on a hot path (a message carries a report by pointer).
  *
  * Memory: all inputs borrowed; results written into caller-owned structs.
- * vs_place allocates its scratch lists: 0, or -ENOMEM with `next` empty.
+ * vs_place_ex and vs_place allocate their scratch lists: 0, or -ENOMEM with
+ * `next` empty. The administrator's settings placement reads (a VS's `at`
+ * and auto-revert, the nodes under maintenance) are changed through
+ * vs_model.h and implemented in vs_place.c.
  */
 #ifndef VS_PLACE_H
 #define VS_PLACE_H
@@ -33,10 +56,13 @@
 #include <stddef.h>
 
 #include "vserver/vs_model.h"
+#include "vserver/vs_move.h"
 
 #define VS_PLACE_MAX_NODES 16
 #define VS_REPORT_MAX_LUNS 2048 /* entries: LABEL= and UUID= of 1,024 LUNs */
 #define VS_REPORT_MAX_PORTS 16
+/* How long a home node must have been back before its VSs revert to it. */
+#define VS_PLACE_REVERT_HOLD_USEC (30ULL * 1000000)
 
 /* What a node says about itself (replicated to every node). */
 struct vs_node_report {
@@ -62,15 +88,42 @@ struct vs_placement {
 struct vs_place_note {
 	char vs[VS_NAME_MAX + 1];
 	char text[200];
+	enum vs_move_kind kind; /* why it changes node; VS_MOVE_NKINDS: it does not */
+};
+
+/* What placement sees besides the configuration. All borrowed. */
+struct vs_place_ctx {
+	const char *const *members; /* names of the nodes of the quorate membership */
+	int n_members;
+	const struct vs_node_report *reports;
+	int n_reports;
+	const struct vs_placement *cur; /* NULL = nothing placed */
+	uint64_t now_usec;              /* monotonic clock of the caller */
+	/* Per members[i]: since when it is a member with a report (same clock);
+	 * NULL = long enough ago. */
+	const uint64_t *member_since;
+	uint64_t revert_hold_usec; /* 0 = VS_PLACE_REVERT_HOLD_USEC */
 };
 
 const char *vs_placement_node(const struct vs_placement *pl, const char *vs);
 
-/* members: names of the nodes of the quorate membership. notes may be NULL;
- * *n_notes gets the count written (at most max_notes). */
+/* The placement for `ctx`, into next. notes may be NULL; *n_notes (may be
+ * NULL) gets the count written (at most max_notes). 0 or -ENOMEM (next then
+ * empty). */
+int vs_place_ex(const struct vs_config *cfg, const struct vs_place_ctx *ctx,
+                struct vs_placement *next, struct vs_place_note *notes, int max_notes,
+                int *n_notes);
+
+/* As vs_place_ex without a clock: maintenance and migration as the
+ * configuration says, but no auto-revert (it needs the hold-down). */
 int vs_place(const struct vs_config *cfg, const char *const *members, int n_members,
              const struct vs_node_report *reports, int n_reports, const struct vs_placement *cur,
              struct vs_placement *next, struct vs_place_note *notes, int max_notes, int *n_notes);
+
+/* When the next revert falls due: the earliest time (ctx's clock, after
+ * ctx->now_usec) at which a VS that would go back home now but for the
+ * hold-down may go; 0 when none waits. The caller places again then. */
+uint64_t vs_place_revert_due(const struct vs_config *cfg, const struct vs_place_ctx *ctx);
 
 /* Does this node run `vs` now? Only with quorum (a node of a minority
  * partition, or one cut off, runs nothing: the quorate side takes over),

@@ -1,6 +1,7 @@
 /*
  * test_delta.c - vs_delta: a change travels as itself. For each kind of
- * change (a VS added, changed, deleted; failover groups; fence devices)
+ * change (a VS added, changed, deleted; failover groups; fence devices; a
+ * migration, auto-revert, nodes under maintenance)
  * applying the delta to the old configuration gives exactly the new one, in
  * the same order; the delta of a one-VS change is as small with 200 VSs as
  * with one; a hostile delta (a VIP another VS owns, a deleted VS that does
@@ -86,6 +87,32 @@ static void test_each_kind_of_change(void **state)
 	                       "ip=198.51.100.101,username=admin,password=pw,lanplus=1", err,
 	                       sizeof(err)));
 	check_roundtrip(a, b);
+	/* A migration, auto-revert, nodes under maintenance (added, then one
+	 * removed: the list travels whole, in order). */
+	assert_int_equal(vs_config_copy(b, a), 0);
+	ok(vs_config_migrate(b, "vs2", "n2", err, sizeof(err)));
+	ok(vs_config_set_auto_revert(b, "vs3", false, err, sizeof(err)));
+	json_t *dm = vs_config_delta(a, b);
+	assert_int_equal(json_array_size(json_object_get(dm, "vservers")), 2);
+	assert_null(json_object_get(dm, "maint"));
+	json_decref(dm);
+	check_roundtrip(a, b);
+	assert_int_equal(vs_config_copy(b, a), 0);
+	ok(vs_config_maint(b, "n1", true, err, sizeof(err)));
+	ok(vs_config_maint(b, "n3", true, err, sizeof(err)));
+	dm = vs_config_delta(a, b);
+	assert_int_equal(json_array_size(json_object_get(dm, "vservers")), 0);
+	assert_int_equal(json_array_size(json_object_get(dm, "maint")), 2);
+	json_decref(dm);
+	check_roundtrip(a, b);
+	struct vs_config *m = calloc(1, sizeof(*m));
+	assert_int_equal(vs_config_copy(m, b), 0);
+	ok(vs_config_maint(b, "n1", false, err, sizeof(err)));
+	check_roundtrip(m, b);
+	ok(vs_config_maint(b, "n3", false, err, sizeof(err)));
+	check_roundtrip(m, b); /* the last one removed: an empty list travels */
+	vs_config_free(m);
+	free(m);
 	/* Nothing changed but the version. */
 	assert_int_equal(vs_config_copy(b, a), 0);
 	b->version++;
@@ -152,6 +179,11 @@ static void test_hostile_delta_refused(void **state)
 	    "\"deleted\":[]}",
 	    "{\"version\":11,\"vservers\":[],\"deleted\":[],\"fences\":[{\"node\":\"n1\",\"agent\":"
 	    "\"fence_ipmilan\",\"options\":\"ip=x,password_script=id\"}]}",
+	    "{\"version\":11,\"vservers\":[],\"deleted\":[],\"maint\":\"n1\"}",
+	    "{\"version\":11,\"vservers\":[],\"deleted\":[],\"maint\":[\"n1;reboot\"]}",
+	    /* a pinned VS cannot carry `at` */
+	    "{\"version\":11,\"vservers\":[{\"name\":\"vs3\",\"pinned\":true,\"home\":\"n1\","
+	    "\"at\":\"n2\"}],\"deleted\":[]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		d = json_loads(bad[i], 0, NULL);

@@ -1,6 +1,7 @@
 /*
  * test_model.c - the VS model: value checks, validated changes (a refused
- * change leaves the configuration byte for byte as it was), JSON round trip,
+ * change leaves the configuration byte for byte as it was), the placement
+ * settings (`at`, auto-revert, nodes under maintenance), JSON round trip,
  * stable MACs, and the SQLite store.
  */
 #include <errno.h>
@@ -132,6 +133,17 @@ CASE(start_without_fs, -EINVAL, "no file system",
 CASE(delete_running, -EBUSY, "--force",
      (vs_config_set_admin(c, "vs1", VS_ADMIN_RUNNING, err, len),
       vs_config_delete(c, "vs1", false, err, len)))
+CASE(migrate_pinned, -EBUSY, "pinned", vs_config_migrate(c, "vs2", "n1", err, len))
+CASE(migrate_maint, -EBUSY, "under maintenance",
+     (vs_config_maint(c, "n3", true, err, len), vs_config_migrate(c, "vs1", "n3", err, len)))
+CASE(migrate_bad_node, -EINVAL, "letters", vs_config_migrate(c, "vs1", "n1;reboot", err, len))
+CASE(migrate_unknown_vs, -ENOENT, "no virtual server", vs_config_migrate(c, "nope", "n1", err, len))
+CASE(set_at_pinned, -EBUSY, "pinned", vs_config_set_at(c, "vs2", "n1", err, len))
+CASE(auto_revert_unknown_vs, -ENOENT, "no virtual server",
+     vs_config_set_auto_revert(c, "nope", false, err, len))
+CASE(maint_empty, -EINVAL, "empty", vs_config_maint(c, "", true, err, len))
+CASE(maint_bad_node, -EINVAL, "letters", vs_config_maint(c, "n1 n2", false, err, len))
+CASE(maint_full, -E2BIG, "under maintenance already", vs_config_maint(c, "n99", true, err, len))
 #undef CASE
 
 static const struct bad_case bad[] = {
@@ -176,6 +188,15 @@ static const struct bad_case bad[] = {
     {"over-long share name", share_long, -EINVAL, "too long"},
     {"start without fs", start_without_fs, -EINVAL, "no file system"},
     {"delete running without force", delete_running, -EBUSY, "--force"},
+    {"migrating a pinned VS", migrate_pinned, -EBUSY, "pinned"},
+    {"migrating to a node under maintenance", migrate_maint, -EBUSY, "under maintenance"},
+    {"migrating to a bad node name", migrate_bad_node, -EINVAL, "letters"},
+    {"migrating an unknown VS", migrate_unknown_vs, -ENOENT, "no virtual server"},
+    {"a stored `at` on a pinned VS", set_at_pinned, -EBUSY, "pinned"},
+    {"auto-revert of an unknown VS", auto_revert_unknown_vs, -ENOENT, "no virtual server"},
+    {"maintenance of no node", maint_empty, -EINVAL, "empty"},
+    {"maintenance of a bad node name", maint_bad_node, -EINVAL, "letters"},
+    {"maintenance of a 17th node", maint_full, -E2BIG, "under maintenance already"},
 };
 
 static void test_bad_input_changes_nothing(void **state)
@@ -192,6 +213,15 @@ static void test_bad_input_changes_nothing(void **state)
 		} else if (bad[i].apply == vip_taken_v6_spelling) {
 			vs_config_vip_add(c, "vs2", "2001:db8::1/64", "eth1", ports, NULL, err,
 			                  sizeof(err));
+		} else if (bad[i].apply == migrate_maint) {
+			vs_config_maint(c, "n3", true, err, sizeof(err));
+		} else if (bad[i].apply == maint_full) {
+			for (int k = 0; k < VS_MAX_MAINT; k++) {
+				char node[8];
+				snprintf(node, sizeof(node), "n%d", k + 1);
+				assert_int_equal(vs_config_maint(c, node, true, err, sizeof(err)),
+				                 0);
+			}
 		}
 		assert_int_equal(vs_config_copy(before, c), 0);
 		rc = bad[i].apply(c, err, sizeof(err));
@@ -240,6 +270,109 @@ static void test_valid_changes(void **state)
 	assert_null(vs_config_find(c, "vs2"));
 	vs_config_free(c);
 	free(c);
+}
+
+/* Where the administrator wants VSs (R8): `at`, auto-revert, maintenance.
+ * Each changes the version only when it changes something. */
+static void test_placement_settings(void **state)
+{
+	struct vs_config *c = base(), *d = calloc(1, sizeof(*d));
+	struct vs_vserver *vs = vs_config_find(c, "vs1");
+	char err[VS_ERR_LEN];
+	uint64_t v = c->version;
+
+	assert_string_equal(vs->at, "");
+	assert_false(vs->no_auto_revert); /* the default: auto-revert on */
+	assert_int_equal(vs_config_migrate(c, "vs1", "n2", err, sizeof(err)), 0);
+	assert_string_equal(vs->at, "n2");
+	assert_true(c->version == v + 1);
+	assert_int_equal(vs_config_migrate(c, "vs1", "n2", err, sizeof(err)), 0);
+	assert_true(c->version == v + 1);
+	assert_int_equal(vs_config_migrate(c, "vs1", "", err, sizeof(err)), 0);
+	assert_string_equal(vs->at, "");
+	/* Clearing `at` of a pinned VS is no migration: allowed. */
+	assert_int_equal(vs_config_migrate(c, "vs2", "", err, sizeof(err)), 0);
+	assert_int_equal(vs_config_set_auto_revert(c, "vs1", false, err, sizeof(err)), 0);
+	assert_true(vs->no_auto_revert);
+	v = c->version;
+	assert_int_equal(vs_config_set_auto_revert(c, "vs1", false, err, sizeof(err)), 0);
+	assert_true(c->version == v);
+	assert_int_equal(vs_config_maint(c, "n1", true, err, sizeof(err)), 0);
+	assert_int_equal(vs_config_maint(c, "n3", true, err, sizeof(err)), 0);
+	assert_int_equal(vs_config_maint(c, "n1", true, err, sizeof(err)), 0);
+	assert_int_equal(c->n_maint, 2);
+	assert_true(vs_config_in_maint(c, "n1"));
+	assert_false(vs_config_in_maint(c, "n2"));
+	/* A VS migrated to a node that then goes under maintenance keeps
+	 * `at`: placement keeps it off that node (vs_place.h). */
+	assert_int_equal(vs_config_migrate(c, "vs1", "n2", err, sizeof(err)), 0);
+	assert_int_equal(vs_config_maint(c, "n2", true, err, sizeof(err)), 0);
+	assert_string_equal(vs->at, "n2");
+	assert_int_equal(vs_config_maint(c, "n1", false, err, sizeof(err)), 0);
+	v = c->version;
+	assert_int_equal(vs_config_maint(c, "n1", false, err, sizeof(err)), 0); /* not in it */
+	assert_true(c->version == v);
+	assert_int_equal(c->n_maint, 2);
+	assert_string_equal(c->maint[0], "n3");
+	assert_string_equal(c->maint[1], "n2");
+	/* Equality and the digest see every one of them. */
+	assert_int_equal(vs_config_copy(d, c), 0);
+	assert_true(vs_config_equal(c, d));
+	uint64_t h = vs_vserver_hash(vs);
+	assert_int_equal(vs_config_set_at(d, "vs1", "n3", err, sizeof(err)), 0);
+	assert_false(vs_vserver_equal(&c->vservers[0], &d->vservers[0]));
+	assert_true(vs_vserver_hash(&d->vservers[0]) != h);
+	assert_int_equal(vs_config_copy(d, c), 0);
+	assert_int_equal(vs_config_set_auto_revert(d, "vs1", true, err, sizeof(err)), 0);
+	assert_true(vs_vserver_hash(&d->vservers[0]) != h);
+	assert_int_equal(vs_config_copy(d, c), 0);
+	assert_int_equal(vs_config_maint(d, "n3", false, err, sizeof(err)), 0);
+	d->version = c->version;
+	assert_false(vs_config_equal(c, d));
+
+	/* JSON: the round trip keeps them, in order (`at` on a node under
+	 * maintenance included). */
+	json_t *j = vs_config_to_json(c);
+	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), 0);
+	assert_true(vs_config_equal(c, d));
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(json_object_get(j, "vservers"), 0), "at")),
+	                    "n2");
+	assert_true(json_is_false(
+	    json_object_get(json_array_get(json_object_get(j, "vservers"), 0), "auto_revert")));
+	/* An old document (none of the three) loads with the defaults. */
+	json_t *vj = json_array_get(json_object_get(j, "vservers"), 0);
+	json_object_del(vj, "at");
+	json_object_del(vj, "auto_revert");
+	json_object_del(j, "maint");
+	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), 0);
+	assert_string_equal(d->vservers[0].at, "");
+	assert_false(d->vservers[0].no_auto_revert);
+	assert_int_equal(d->n_maint, 0);
+	json_decref(j);
+	/* Hostile documents are refused like typed input. */
+	static const char *const hostile[] = {
+	    "{\"version\":3,\"vservers\":[{\"name\":\"p\",\"pinned\":true,\"at\":\"n2\"}]}",
+	    "{\"version\":3,\"vservers\":[{\"name\":\"a\",\"at\":\"n2;ls\"}]}",
+	    "{\"version\":3,\"vservers\":[{\"name\":\"a\",\"auto_revert\":\"yes\"}]}",
+	    "{\"version\":3,\"vservers\":[],\"maint\":\"n1\"}",
+	    "{\"version\":3,\"vservers\":[],\"maint\":[\"n1\",7]}",
+	    "{\"version\":3,\"vservers\":[],\"maint\":[\"../n1\"]}",
+	    "{\"version\":3,\"vservers\":[],\"maint\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\","
+	    "\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]}",
+	};
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		json_t *doc = json_loads(hostile[i], 0, NULL);
+		assert_non_null(doc);
+		err[0] = '\0';
+		if (vs_config_from_json(doc, d, err, sizeof(err)) >= 0 || strlen(err) < 10)
+			fail_msg("loaded: %s (%s)", hostile[i], err);
+		json_decref(doc);
+	}
+	vs_config_free(c);
+	free(c);
+	vs_config_free(d);
+	free(d);
 }
 
 static void test_json_round_trip(void **state)
@@ -407,6 +540,10 @@ static void test_store(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/state.db", dir);
+	/* A VS's placement settings are part of its row. */
+	char err[VS_ERR_LEN];
+	assert_int_equal(vs_config_migrate(c, "vs1", "n3", err, sizeof(err)), 0);
+	assert_int_equal(vs_config_set_auto_revert(c, "vs1", false, err, sizeof(err)), 0);
 	assert_int_equal(vs_store_open(path, &st), 0);
 	assert_int_equal(vs_store_load_config(st, d), 0);
 	assert_int_equal(d->n_vservers, 0);
@@ -488,6 +625,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bad_input_changes_nothing),
 	    cmocka_unit_test(test_valid_changes),
+	    cmocka_unit_test(test_placement_settings),
 	    cmocka_unit_test(test_json_round_trip),
 	    cmocka_unit_test(test_fence_json),
 	    cmocka_unit_test(test_cidr_canonical),

@@ -1,7 +1,9 @@
 /*
  * test_place.c - placement: spreading a dead node's VSs by load, highest
  * priority first, constraints (LUNs, healthy ports), pinned VSs waiting,
- * VSs staying put, and a 16-node 1000-VS simulation for sanity.
+ * VSs staying put, and a 16-node 1000-VS simulation for sanity; planned
+ * moves (a table: evacuation, migration, auto-revert and the negative of
+ * each, with the kind of every move), the revert hold-down.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -312,6 +314,274 @@ static void test_simulation_16_nodes(void **state)
 	free(r);
 }
 
+/* --- planned moves: maintenance, migration, auto-revert (R8) ---------------- */
+
+static bool listed(const char *list, const char *node)
+{
+	char key[40], all[128];
+
+	snprintf(key, sizeof(key), ",%s,", node);
+	snprintf(all, sizeof(all), ",%s,", list ? list : "");
+	return strstr(all, key) != NULL;
+}
+
+#define NOW (1000ULL * 1000000)
+#define SINCE_NULL UINT64_MAX /* member_since NULL: long enough ago */
+#define NO_NOTE -1
+
+/* One VS "a" (LUN l0) and the nodes n1..n3 (members unless said otherwise). */
+struct row {
+	const char *what;
+	const char *home, *at, *on; /* on: where it runs now (NULL: nowhere) */
+	bool pinned, no_revert;
+	const char *maint;   /* nodes under maintenance, ","-joined */
+	const char *members; /* NULL = "n1,n2,n3" */
+	const char *blind;   /* members that do not see LUN l0 */
+	uint64_t home_age;   /* how long the home node has been a member */
+	const char *want;    /* where a is placed; NULL = nowhere */
+	int kind;            /* of the note about a; NO_NOTE: none */
+	const char *needle;  /* in that note */
+};
+
+static const struct row rows[] = {
+    /* Maintenance. */
+    {"evacuated", "", "", "n1", false, false, "n1", NULL, NULL, 0, "n2", VS_MOVE_EVACUATE,
+     "moved n1->n2: n1 is being evacuated"},
+    {"evacuated to its home", "n3", "", "n1", false, false, "n1", NULL, NULL, 0, "n3",
+     VS_MOVE_EVACUATE, "n1 is being evacuated"},
+    {"evacuated, nowhere else", "", "", "n1", false, false, "n1", NULL, "n2,n3", 0, "n1",
+     VS_MOVE_NKINDS,
+     "stays on n1 (being evacuated): no other node can serve it (n2 does not see LUN "
+     "LABEL=l0)"},
+    {"evacuated, the others too", "", "", "n1", false, false, "n1,n2", "n1,n2", NULL, 0, "n1",
+     VS_MOVE_NKINDS, "stays on n1 (being evacuated): every other node is under maintenance"},
+    {"evacuated, alone", "", "", "n1", false, false, "n1", "n1", NULL, 0, "n1", VS_MOVE_NKINDS,
+     "stays on n1 (being evacuated): no other node is a member"},
+    {"pinned on an evacuated node", "n1", "", "n1", true, false, "n1", NULL, NULL, 0, "n1",
+     VS_MOVE_NKINDS, "stays on n1 (being evacuated): it is pinned"},
+    {"pinned, its node under maintenance", "n1", "", NULL, true, false, "n1", NULL, NULL, 0, NULL,
+     VS_MOVE_NKINDS, "pinned to n1, which is under maintenance"},
+    {"new, its home under maintenance", "n1", "", NULL, false, false, "n1", NULL, NULL, 0, "n2",
+     VS_MOVE_START, "placed on n2"},
+    {"maintenance elsewhere", "", "", "n1", false, false, "n2", NULL, NULL, 0, "n1", NO_NOTE, NULL},
+    /* Migration. */
+    {"migrated", "", "n2", "n1", false, false, "", NULL, NULL, 0, "n2", VS_MOVE_MIGRATE,
+     "moved n1->n2: migrated there by the administrator"},
+    {"migrated before it ran", "", "n3", NULL, false, false, "", NULL, NULL, 0, "n3", VS_MOVE_START,
+     "placed on n3, where the administrator migrated it"},
+    {"migrated where it runs", "n1", "n2", "n2", false, false, "", NULL, NULL, 60, "n2", NO_NOTE,
+     NULL},
+    {"migrated to a node without its LUN", "", "n3", "n1", false, false, "", NULL, "n3", 0, "n1",
+     VS_MOVE_NKINDS, "stays on n1, not on n3 where it was migrated: n3 does not see LUN"},
+    {"migrated to a node away", "", "n4", "n1", false, false, "", NULL, NULL, 0, "n1",
+     VS_MOVE_NKINDS, "n4 is not a member of the cluster"},
+    {"migrated to a node under maintenance", "", "n2", "n1", false, false, "n2", NULL, NULL, 0,
+     "n1", VS_MOVE_NKINDS, "n2 is under maintenance"},
+    {"migrated, its node died", "", "n2", "n4", false, false, "", NULL, NULL, 0, "n2",
+     VS_MOVE_FAILOVER, "moved n4->n2: n4 left the cluster; migrated there"},
+    {"migrated off an evacuated node", "", "n3", "n1", false, false, "n1", NULL, NULL, 0, "n3",
+     VS_MOVE_EVACUATE, "n1 is being evacuated; migrated there"},
+    {"migrated nowhere, its node died", "", "n3", "n4", false, false, "", NULL, "n3", 0, "n1",
+     VS_MOVE_FAILOVER, "n4 left the cluster; not on n3 where it was migrated"},
+    /* Auto-revert. */
+    {"reverts after the hold-down", "n1", "", "n2", false, false, "", NULL, NULL, 31, "n1",
+     VS_MOVE_REVERT, "moved n2->n1: back to its home node"},
+    {"hold-down not passed", "n1", "", "n2", false, false, "", NULL, NULL, 10, "n2", VS_MOVE_NKINDS,
+     "goes back to its home node n1 once n1 has been a member for 30 s"},
+    {"reverts, no member_since", "n1", "", "n2", false, false, "", NULL, NULL, SINCE_NULL, "n1",
+     VS_MOVE_REVERT, "back to its home node"},
+    {"auto-revert off", "n1", "", "n2", false, true, "", NULL, NULL, 60, "n2", NO_NOTE, NULL},
+    {"pinned never moves", "n1", "", "n2", true, false, "", NULL, NULL, 60, "n2", NO_NOTE, NULL},
+    {"home under maintenance", "n1", "", "n2", false, false, "n1", NULL, NULL, 60, "n2", NO_NOTE,
+     NULL},
+    {"home cannot serve", "n1", "", "n2", false, false, "", NULL, "n1", 60, "n2", NO_NOTE, NULL},
+    {"home away", "n1", "", "n2", false, false, "", "n2,n3", NULL, 60, "n2", NO_NOTE, NULL},
+    /* The kind of the other moves. */
+    {"lost its LUN", "", "", "n1", false, false, "", NULL, "n1", 0, "n2", VS_MOVE_STORAGE,
+     "moved n1->n2: n1 does not see LUN LABEL=l0"},
+    {"its node died", "", "", "n4", false, false, "", NULL, NULL, 0, "n1", VS_MOVE_FAILOVER,
+     "n4 left the cluster"},
+    {"new", "", "", NULL, false, false, "", NULL, NULL, 0, "n1", VS_MOVE_START, "placed on n1"},
+};
+
+/* A row's configuration, reports, current placement and context. */
+struct fixture {
+	struct vs_config *c;
+	struct vs_placement *cur, *next;
+	struct vs_node_report *r;
+	const char *m[3];
+	uint64_t since[3];
+	struct vs_place_ctx x;
+};
+
+static void open_row(struct fixture *f, const struct row *w)
+{
+	static const char *const all[] = {"n1", "n2", "n3"};
+	char err[VS_ERR_LEN], list[64], *save = NULL;
+	int n = 0;
+
+	f->c = calloc(1, sizeof(*f->c));
+	f->cur = calloc(1, sizeof(*f->cur));
+	f->next = calloc(1, sizeof(*f->next));
+	f->r = calloc(3, sizeof(*f->r));
+	assert_true(f->c && f->cur && f->next && f->r);
+	add_vs(f->c, "a", 50, w->pinned, w->home, "LABEL=l0", "192.0.2.1/24");
+	if (w->at[0])
+		assert_int_equal(vs_config_set_at(f->c, "a", w->at, err, sizeof(err)), 0);
+	if (w->no_revert)
+		assert_int_equal(vs_config_set_auto_revert(f->c, "a", false, err, sizeof(err)), 0);
+	snprintf(list, sizeof(list), "%s", w->maint);
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		assert_int_equal(vs_config_maint(f->c, t, true, err, sizeof(err)), 0);
+	for (int i = 0; i < 3; i++) {
+		if (w->members && !listed(w->members, all[i]))
+			continue;
+		f->m[n] = all[i];
+		report(&f->r[n], all[i], 1, listed(w->blind, all[i]) ? "LABEL=l9" : ALL);
+		f->since[n] = strcmp(all[i], w->home) == 0 && w->home_age != SINCE_NULL
+		                  ? NOW - w->home_age * 1000000
+		                  : 0;
+		n++;
+	}
+	if (w->on)
+		put(f->cur, "a", w->on);
+	f->x = (struct vs_place_ctx){.members = f->m,
+	                             .n_members = n,
+	                             .reports = f->r,
+	                             .n_reports = n,
+	                             .cur = f->cur,
+	                             .now_usec = NOW,
+	                             .member_since = w->home_age == SINCE_NULL ? NULL : f->since};
+}
+
+static void close_row(struct fixture *f)
+{
+	vs_config_free(f->c);
+	free(f->c);
+	free(f->cur);
+	free(f->next);
+	free(f->r);
+}
+
+static void test_planned_moves_table(void **state)
+{
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *w = &rows[i];
+		struct vs_place_note notes[8];
+		struct fixture f;
+		int nn = -1;
+
+		open_row(&f, w);
+		assert_int_equal(vs_place_ex(f.c, &f.x, f.next, notes, 8, &nn), 0);
+		const char *got = vs_placement_node(f.next, "a");
+		if (w->want ? !got || strcmp(got, w->want) != 0 : got != NULL)
+			fail_msg("%s: placed on %s, want %s", w->what, got ? got : "nothing",
+			         w->want ? w->want : "nothing");
+		const struct vs_place_note *k = NULL;
+		for (int j = 0; j < nn && !k; j++)
+			if (strcmp(notes[j].vs, "a") == 0)
+				k = &notes[j];
+		if (w->kind == NO_NOTE && k)
+			fail_msg("%s: unexpected note '%s'", w->what, k->text);
+		if (w->kind != NO_NOTE &&
+		    (!k || (int)k->kind != w->kind || !strstr(k->text, w->needle)))
+			fail_msg("%s: note %s (kind %d), want '%s' (kind %d)", w->what,
+			         k ? k->text : "none", k ? (int)k->kind : -1, w->needle, w->kind);
+		/* A node under maintenance never takes a VS it did not hold. */
+		if (got && vs_config_in_maint(f.c, got) && (!w->on || strcmp(w->on, got) != 0))
+			fail_msg("%s: placed on %s, which is under maintenance", w->what, got);
+		close_row(&f);
+	}
+}
+
+/* The hold-down: nothing moves before it ends, the caller learns when it
+ * ends, and vs_place (no clock) never reverts. */
+static void test_revert_hold_down(void **state)
+{
+	const struct row *w = NULL;
+	struct fixture f;
+	int nn;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (strcmp(rows[i].what, "hold-down not passed") == 0)
+			w = &rows[i];
+	assert_non_null(w);
+	open_row(&f, w);
+	/* n1 (home) joined 10 s ago: due 20 s from now. */
+	assert_true(vs_place_revert_due(f.c, &f.x) == NOW + 20ULL * 1000000);
+	/* Every second until then: nothing moves. */
+	for (uint64_t t = NOW; t < NOW + 20ULL * 1000000; t += 1000000) {
+		f.x.now_usec = t;
+		assert_int_equal(vs_place_ex(f.c, &f.x, f.next, NULL, 0, &nn), 0);
+		assert_string_equal(vs_placement_node(f.next, "a"), "n2");
+	}
+	f.x.now_usec = NOW + 20ULL * 1000000;
+	assert_int_equal(vs_place_ex(f.c, &f.x, f.next, NULL, 0, &nn), 0);
+	assert_string_equal(vs_placement_node(f.next, "a"), "n1");
+	/* Nothing waits any more once it is home. */
+	f.x.cur = f.next;
+	assert_true(vs_place_revert_due(f.c, &f.x) == 0);
+	f.x.cur = f.cur;
+	/* A hold-down of the caller's own. */
+	f.x.now_usec = NOW;
+	f.x.revert_hold_usec = 5ULL * 1000000;
+	assert_int_equal(vs_place_ex(f.c, &f.x, f.next, NULL, 0, &nn), 0);
+	assert_string_equal(vs_placement_node(f.next, "a"), "n1");
+	/* vs_place has no clock: it never reverts. */
+	assert_int_equal(vs_place(f.c, f.m, 3, f.r, 3, f.cur, f.next, NULL, 0, &nn), 0);
+	assert_string_equal(vs_placement_node(f.next, "a"), "n2");
+	assert_int_equal(nn, 0);
+	/* Home flaps: each return restarts the hold-down. */
+	f.x.revert_hold_usec = 0;
+	f.since[0] = NOW - 1000000;
+	assert_int_equal(vs_place_ex(f.c, &f.x, f.next, NULL, 0, &nn), 0);
+	assert_string_equal(vs_placement_node(f.next, "a"), "n2");
+	close_row(&f);
+}
+
+/* vs_place applies the configuration's maintenance and migration too, and
+ * an evacuated node's VSs spread over the others by load. */
+static void test_evacuate_spreads(void **state)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	struct vs_placement *cur = calloc(1, sizeof(*cur)), *next = calloc(1, sizeof(*next));
+	struct vs_node_report r[3];
+	struct vs_place_note notes[8];
+	const char *m[] = {"n1", "n2", "n3"};
+	char err[VS_ERR_LEN];
+	int nn = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char name[8], vip[32], lun[16];
+		snprintf(name, sizeof(name), "v%d", i);
+		snprintf(vip, sizeof(vip), "192.0.2.%d/24", i + 1);
+		snprintf(lun, sizeof(lun), "LABEL=l%d", i);
+		add_vs(c, name, 50, false, "", lun, vip);
+		put(cur, name, "n1");
+	}
+	for (int i = 0; i < 3; i++)
+		report(&r[i], m[i], 1, ALL);
+	assert_int_equal(vs_config_maint(c, "n1", true, err, sizeof(err)), 0);
+	assert_int_equal(vs_place(c, m, 3, r, 3, cur, next, notes, 8, &nn), 0);
+	int on[3] = {0};
+	for (int i = 0; i < next->n; i++)
+		on[atoi(next->e[i].node + 1) - 1]++;
+	assert_int_equal(on[0], 0);
+	assert_int_equal(on[1], 2);
+	assert_int_equal(on[2], 2);
+	assert_int_equal(nn, 4);
+	for (int i = 0; i < nn; i++)
+		assert_int_equal(notes[i].kind, VS_MOVE_EVACUATE);
+	/* Resumed: nothing moves back by itself (no home), nothing moves. */
+	assert_int_equal(vs_config_maint(c, "n1", false, err, sizeof(err)), 0);
+	assert_int_equal(vs_place(c, m, 3, r, 3, next, cur, notes, 8, &nn), 0);
+	assert_int_equal(nn, 0);
+	vs_config_free(c);
+	free(c);
+	free(cur);
+	free(next);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +593,9 @@ int main(void)
 	    cmocka_unit_test(test_fence_before_takeover),
 	    cmocka_unit_test(test_minority_and_stale_runs_nothing),
 	    cmocka_unit_test(test_simulation_16_nodes),
+	    cmocka_unit_test(test_planned_moves_table),
+	    cmocka_unit_test(test_revert_hold_down),
+	    cmocka_unit_test(test_evacuate_spreads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
