@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { OPT_STR, OPT_INT, OPT_BOOL };
+/* OPT_ONOFF: "on" or "off", sent as a JSON boolean. */
+enum opt_type { OPT_STR, OPT_INT, OPT_BOOL, OPT_ONOFF };
 
 struct opt {
 	const char *flag; /* "--priority" */
@@ -69,6 +70,20 @@ static const struct cmd cmds[] = {
      {{"--force", "force", OPT_BOOL, false, NULL}},
      "delete it (--force stops a running one first)"},
     {"vserver", "show", "vserver.show", {"name"}, 0, {JSON_OPT}, "show one or all"},
+    {"vserver",
+     "migrate",
+     "vserver.migrate",
+     {"name"},
+     1,
+     {{"--to", "to", OPT_STR, false, "NODE"}, {"--home", "home", OPT_BOOL, false, NULL}},
+     "move it to NODE and keep it there; --home lets it go back to its home node"},
+    {"vserver",
+     "set",
+     "vserver.set",
+     {"name"},
+     1,
+     {{"--auto-revert", "auto_revert", OPT_ONOFF, true, "on|off"}},
+     "whether it goes back to its home node once that node is healthy again"},
     {"vip",
      "add",
      "vip.add",
@@ -203,11 +218,47 @@ static const struct cmd cmds[] = {
      "join the cluster described by a bundle (on an empty node)"},
     {"cluster", "show", "cluster.show", {NULL}, 0, {JSON_OPT}, "members, quorum, master"},
     {"node", "show", "node.show", {NULL}, 0, {JSON_OPT}, "this node"},
+    {"node",
+     "evacuate",
+     "node.evacuate",
+     {"node"},
+     1,
+     {{0}},
+     "maintenance: move NODE's virtual servers away and place none there"},
+    {"node",
+     "resume",
+     "node.resume",
+     {"node"},
+     1,
+     {{0}},
+     "end NODE's maintenance: it takes virtual servers again"},
+    {"move",
+     "show",
+     "move.show",
+     {NULL},
+     0,
+     {JSON_OPT},
+     "moves of virtual servers between nodes, newest first, with their steps"},
     {"ping", NULL, "node.ping", {NULL}, 0, {{0}}, "exit 0 when applianced answers (health check)"},
     {"help", NULL, NULL, {NULL}, 0, {{0}}, "this text"},
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+/* Commands that need exactly one of two of their options. */
+static const struct {
+	const char *request, *flag[2];
+} one_ofs[] = {
+    {"vserver.migrate", {"--to", "--home"}},
+};
+
+static const char *const *one_of(const struct cmd *c)
+{
+	for (size_t i = 0; c->request && i < sizeof(one_ofs) / sizeof(one_ofs[0]); i++)
+		if (strcmp(one_ofs[i].request, c->request) == 0)
+			return one_ofs[i].flag;
+	return NULL;
+}
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -238,9 +289,17 @@ static void usage_of(const struct cmd *c, char *buf, size_t len)
 		n +=
 		    (size_t)snprintf(buf + n, len - n, i < c->n_required_pos ? " %s" : " [%s]", up);
 	}
+	const char *const *either = one_of(c);
+
 	for (int i = 0; i < MAX_OPTS && c->opts[i].flag && n < len; i++) {
 		const struct opt *o = &c->opts[i];
-		n += (size_t)snprintf(buf + n, len - n, o->required ? " %s%s%s" : " [%s%s%s]",
+		bool first = either && strcmp(o->flag, either[0]) == 0;
+		bool second = either && strcmp(o->flag, either[1]) == 0;
+		n += (size_t)snprintf(buf + n, len - n,
+		                      first         ? " (%s%s%s"
+		                      : second      ? " | %s%s%s)"
+		                      : o->required ? " %s%s%s"
+		                                    : " [%s%s%s]",
 		                      o->flag, o->meta ? " " : "", o->meta ? o->meta : "");
 	}
 }
@@ -357,7 +416,14 @@ int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags 
 				return fail(err, errlen, "The option %s needs a value (%s).", flag,
 				            o->meta);
 			}
-			if (o->type == OPT_INT) {
+			if (o->type == OPT_ONOFF) {
+				if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+					json_decref(args);
+					return fail(err, errlen, "The option %s takes on or off.",
+					            flag);
+				}
+				json_object_set_new(args, o->key, json_boolean(val[1] == 'n'));
+			} else if (o->type == OPT_INT) {
 				char *end;
 				long v;
 				errno = 0;
@@ -400,6 +466,20 @@ int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags 
 			return fail(err, errlen, "The option %s is required. Usage: %s",
 			            c->opts[k].flag, usage);
 		}
+	const char *const *either = one_of(c);
+	if (either) {
+		int given = 0;
+		for (int k = 0; k < 2; k++)
+			for (int j = 0; j < MAX_OPTS && c->opts[j].flag; j++)
+				if (strcmp(c->opts[j].flag, either[k]) == 0 &&
+				    json_object_get(args, c->opts[j].key))
+					given++;
+		if (given != 1) {
+			json_decref(args);
+			return fail(err, errlen, "Give either %s or %s. Usage: %s", either[0],
+			            either[1], usage);
+		}
+	}
 	*req = json_pack("{s:s, s:o}", "cmd", c->request, "args", args);
 	return *req ? 0 : -ENOMEM;
 }

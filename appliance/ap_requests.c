@@ -69,6 +69,174 @@ static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char
 	return 0;
 }
 
+/* --- planned moves (R8): migrate, auto-revert, maintenance, the journal --------- */
+
+/* Where a VS runs now: its node in the placement (in a cluster), or NULL. */
+static const char *running_on(struct ap_daemon *d, const char *vs)
+{
+	return ap_cluster_enabled(d->cluster)
+	           ? vs_placement_node(ap_cluster_placement(d->cluster), vs)
+	           : d->node;
+}
+
+/* A node of the cluster named in a request about `what` (a noun for the
+ * sentence): 0, or -ENOENT / -EINVAL with a sentence. */
+static int need_cluster_node(struct ap_daemon *d, const char *node, const char *what, char *err,
+                             size_t errlen)
+{
+	int rc;
+
+	if (!ap_cluster_enabled(d->cluster))
+		return snprintf(err, errlen,
+		                "%s is for the nodes of a cluster; this node is in none ('vsadm "
+		                "cluster create').",
+		                what),
+		       -ENOENT;
+	if ((rc = vs_check_name("node", node, VS_NAME_MAX, err, errlen)) < 0)
+		return rc;
+	if (!ap_cluster_has_node(d->cluster, node))
+		return snprintf(err, errlen,
+		                "The cluster has no node named '%s' ('vsadm cluster show').", node),
+		       -ENOENT;
+	return 0;
+}
+
+/* vserver migrate: `at` set (--to) or cleared (--home); `what` says what
+ * will happen. */
+static int do_migrate(struct ap_daemon *d, json_t *args, const char *name, char *what, size_t wlen,
+                      char *err, size_t errlen)
+{
+	const char *to = str_arg(args, "to"), *now;
+	bool home = bool_arg(args, "home");
+	struct vs_vserver *v;
+	int rc;
+
+	if ((to != NULL) == home)
+		return snprintf(err, errlen, "Give either --to NODE or --home."), -EINVAL;
+	/* --home names no node: this one stands for "in a cluster". */
+	if ((rc = vs_config_need(d->cfg, name, &v, err, errlen)) < 0 ||
+	    (rc = need_cluster_node(d, to ? to : d->node, "Migration", err, errlen)) < 0 ||
+	    (rc = vs_config_migrate(d->cfg, name, to ? to : "", err, errlen)) < 0)
+		return rc;
+	now = v->admin == VS_ADMIN_RUNNING ? running_on(d, name) : NULL;
+	if (to && v->admin != VS_ADMIN_RUNNING)
+		snprintf(what, wlen, "%s will run on %s once it is started", name, to);
+	else if (to && !now)
+		snprintf(what, wlen, "%s will start on %s: see 'vsadm move show'", name, to);
+	else if (to && strcmp(now, to) == 0)
+		snprintf(what, wlen, "%s runs on %s and stays there", name, to);
+	else if (to)
+		snprintf(what, wlen, "%s moves to %s (it runs on %s): see 'vsadm move show'", name,
+		         to, now);
+	else if (!v->home[0])
+		snprintf(what, wlen,
+		         "%s is held on no node now; it has no home node, so it stays "
+		         "where it runs",
+		         name);
+	else if (!now)
+		snprintf(what, wlen, "%s will run on its home node %s", name, v->home);
+	else if (strcmp(now, v->home) == 0)
+		snprintf(what, wlen, "%s runs on its home node %s and stays there", name, v->home);
+	else if (vs_config_in_maint(d->cfg, v->home))
+		snprintf(what, wlen,
+		         "%s stays on %s while its home node %s is under maintenance ('vsadm node "
+		         "resume %s')",
+		         name, now, v->home, v->home);
+	else if (v->no_auto_revert)
+		snprintf(what, wlen,
+		         "%s stays on %s: its auto-revert is off ('vsadm vserver set %s "
+		         "--auto-revert on' sends it home to %s)",
+		         name, now, name, v->home);
+	else
+		snprintf(what, wlen,
+		         "%s goes back to its home node %s (it runs on %s): see 'vsadm move show'",
+		         name, v->home, now);
+	return 0;
+}
+
+/* vserver set --auto-revert on|off. */
+static int do_set(struct ap_daemon *d, json_t *args, const char *name, char *what, size_t wlen,
+                  char *err, size_t errlen)
+{
+	json_t *ar = json_object_get(args, "auto_revert");
+	struct vs_vserver *v;
+	int rc;
+
+	if (!json_is_boolean(ar))
+		return snprintf(err, errlen, "Give --auto-revert on or off."), -EINVAL;
+	if ((rc = vs_config_need(d->cfg, name, &v, err, errlen)) < 0 ||
+	    (rc = vs_config_set_auto_revert(d->cfg, name, json_is_true(ar), err, errlen)) < 0)
+		return rc;
+	if (v->pinned)
+		snprintf(what, wlen, "auto-revert of %s is %s (it is pinned: it never moves)", name,
+		         json_is_true(ar) ? "on" : "off");
+	else if (!json_is_true(ar))
+		snprintf(what, wlen,
+		         "auto-revert of %s is off: it stays where it runs until it is migrated",
+		         name);
+	else if (v->home[0])
+		snprintf(what, wlen,
+		         "auto-revert of %s is on: it goes back to its home node %s once %s is "
+		         "healthy again",
+		         name, v->home, v->home);
+	else
+		snprintf(what, wlen, "auto-revert of %s is on (it has no home node to go back to)",
+		         name);
+	return 0;
+}
+
+/* node evacuate / resume: the node into or out of maintenance. */
+static int do_maint(struct ap_daemon *d, const char *node, bool on, char *what, size_t wlen,
+                    char *err, size_t errlen)
+{
+	int rc, moving = 0, staying = 0;
+
+	if ((rc = need_cluster_node(d, node, "Maintenance", err, errlen)) < 0 ||
+	    (rc = vs_config_maint(d->cfg, node, on, err, errlen)) < 0)
+		return rc;
+	for (int i = 0; on && i < d->cfg->n_vservers; i++) {
+		const struct vs_vserver *v = &d->cfg->vservers[i];
+		const char *now = v->admin == VS_ADMIN_RUNNING ? running_on(d, v->name) : NULL;
+		if (now && strcmp(now, node) == 0 && v->pinned)
+			staying++;
+		else if (now && strcmp(now, node) == 0)
+			moving++;
+	}
+	if (on && moving + staying == 0)
+		snprintf(what, wlen,
+		         "node %s under maintenance: no virtual server runs there, and none will "
+		         "be placed there",
+		         node);
+	else if (on)
+		snprintf(what, wlen,
+		         "node %s under maintenance: %d virtual server%s move%s to other nodes%s "
+		         "(see 'vsadm move show')",
+		         node, moving, moving == 1 ? "" : "s", moving == 1 ? "s" : "",
+		         staying ? ", the pinned ones stay" : "");
+	else
+		snprintf(what, wlen,
+		         "maintenance of node %s ended: it takes virtual servers again, and those "
+		         "whose home it is go back after the hold-down",
+		         node);
+	return 0;
+}
+
+/* cluster/node show, with the nodes under maintenance marked. */
+static json_t *cluster_show(struct ap_daemon *d)
+{
+	json_t *j = ap_cluster_show(d->cluster), *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "nodes"), i, e)
+	{
+		const char *nm = json_string_value(json_object_get(e, "name"));
+		json_object_set_new(e, "maintenance", json_boolean(vs_config_in_maint(d->cfg, nm)));
+	}
+	if (j)
+		json_object_set_new(j, "maint", vs_maint_to_json(d->cfg));
+	return j;
+}
+
 static void wait_for(struct ap_daemon *d, uint64_t conn, const char *vs, enum vs_rt_state target)
 {
 	struct rt_entry *e = ap_d_find_rt(d, vs);
@@ -357,7 +525,18 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		return;
 	}
 	if (strcmp(cmd, "node.show") == 0 && ap_cluster_enabled(d->cluster)) {
-		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_cluster_show(d->cluster)));
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, cluster_show(d)));
+		return;
+	}
+	if (strcmp(cmd, "move.show") == 0) {
+		json_t *moves =
+		    ap_cluster_enabled(d->cluster) ? ap_cluster_moves(d->cluster) : NULL;
+		ap_ctl_reply(d->ctl, conn,
+		             moves ? ap_ok(NULL, moves)
+		             : ap_cluster_enabled(d->cluster)
+		                 ? ap_error("The move journal cannot be read now.")
+		                 : ap_error("This node is in no cluster: virtual servers move only "
+		                            "between the nodes of a cluster."));
 		return;
 	}
 	if (strcmp(cmd, "node.show") == 0) {
@@ -412,7 +591,7 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		return;
 	}
 	if (strcmp(cmd, "cluster.show") == 0) {
-		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_cluster_show(d->cluster)));
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, cluster_show(d)));
 		return;
 	}
 	if (strcmp(cmd, "cluster.create") == 0 || strcmp(cmd, "cluster.join") == 0) {
@@ -576,19 +755,32 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		         name ? name : "", str_arg(args, "ports") ?: "",
 		         str_arg(args, "probe") ? ", probing " : "", str_arg(args, "probe") ?: "");
 		vs = NULL;
-	} else if (strcmp(cmd, "fence.set") == 0) {
-		rc = 0;
-		if (!ap_cluster_enabled(d->cluster)) {
-			rc = -ENOENT;
-			snprintf(err, sizeof(err),
-			         "Fencing is for the nodes of a cluster; this node is in none "
-			         "('vsadm cluster create').");
-		} else if (!ap_cluster_has_node(d->cluster, name ? name : "")) {
-			rc = -ENOENT;
-			snprintf(err, sizeof(err),
-			         "The cluster has no node named '%.31s' ('vsadm cluster show').",
-			         name ? name : "");
+	} else if (strcmp(cmd, "vserver.migrate") == 0 || strcmp(cmd, "vserver.set") == 0) {
+		uint64_t before = d->cfg->version;
+		rc = strcmp(cmd, "vserver.set") == 0
+		         ? do_set(d, args, name ? name : "", what, sizeof(what), err, sizeof(err))
+		         : do_migrate(d, args, name ? name : "", what, sizeof(what), err,
+		                      sizeof(err));
+		if (rc == 0 && d->cfg->version == before) {
+			ap_ctl_reply(d->ctl, conn, ap_ok(what, NULL)); /* nothing to change */
+			return;
 		}
+		vs = name;
+	} else if (strcmp(cmd, "node.evacuate") == 0 || strcmp(cmd, "node.resume") == 0) {
+		const char *node = str_arg(args, "node") ?: "";
+		bool on = strcmp(cmd, "node.evacuate") == 0;
+		uint64_t before = d->cfg->version;
+		rc = do_maint(d, node, on, what, sizeof(what), err, sizeof(err));
+		if (rc == 0 && d->cfg->version == before) {
+			snprintf(what, sizeof(what),
+			         "node %s %s under maintenance; nothing changed", node,
+			         on ? "is already" : "is not");
+			ap_ctl_reply(d->ctl, conn, ap_ok(what, NULL));
+			return;
+		}
+		vs = NULL;
+	} else if (strcmp(cmd, "fence.set") == 0) {
+		rc = need_cluster_node(d, name ? name : "", "Fencing", err, sizeof(err));
 		if (rc == 0)
 			rc = vs_config_fence_set(d->cfg, name ? name : "",
 			                         str_arg(args, "agent") ?: "",

@@ -168,6 +168,13 @@ static void print_vserver_detail(json_t *v)
 	       json_is_true(json_object_get(v, "pinned")) ? " (pinned)" : "");
 	if (s(v, "home")[0])
 		printf("  Home node:    %s\n", s(v, "home"));
+	if (s(v, "at")[0])
+		printf("  Migrated to:  %s (it runs there while %s can serve it)\n", s(v, "at"),
+		       s(v, "at"));
+	printf("  Auto-revert:  %s\n", json_is_false(json_object_get(v, "auto_revert")) ? "off"
+	                               : s(v, "home")[0]
+	                                   ? "on (back to its home node once it is healthy)"
+	                                   : "on (it has no home node)");
 	if (s(rt, "netns")[0])
 		printf("  Namespace:    %s\n", s(rt, "netns"));
 	printf("  Virtual IPs:\n");
@@ -232,6 +239,64 @@ static void print_event(json_t *e)
 	       s(e, "vs")[0] ? s(e, "vs") : "-", s(e, "severity"), s(e, "message"));
 }
 
+static int newest_first(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "id"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "id"));
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* One line per move: id, VS, kind, from -> to, state, each step's time
+ * after the first, the reason. */
+static void print_move(json_t *m)
+{
+	json_t *steps = json_object_get(m, "steps"), *st;
+	json_int_t base = json_integer_value(json_object_get(json_array_get(steps, 0), "at_usec"));
+	json_int_t attempts = json_integer_value(json_object_get(m, "attempts"));
+	char line[1024] = "";
+	size_t i, n = 0;
+
+	json_array_foreach(steps, i, st)
+	{
+		json_int_t at = json_integer_value(json_object_get(st, "at_usec"));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %.1f s", i ? ", " : "",
+		                      s(st, "state"), (double)(at - base) / 1e6);
+		if (n >= sizeof(line))
+			break;
+	}
+	printf("%-5lld %-12s %-9s %s -> %s %s: %s; %s",
+	       (long long)json_integer_value(json_object_get(m, "id")), s(m, "vs"), s(m, "kind"),
+	       s(m, "from")[0] ? s(m, "from") : "-", s(m, "to")[0] ? s(m, "to") : "-",
+	       s(m, "state"), line[0] ? line : "no step yet", s(m, "reason"));
+	if (attempts > 0)
+		printf(" (%lld target%s failed)", (long long)attempts, attempts == 1 ? "" : "s");
+	printf("\n");
+}
+
+static void print_moves(json_t *data)
+{
+	json_t *arr = json_is_array(data) ? data : json_object_get(data, "moves");
+	size_t n = json_array_size(arr);
+	json_t **v = n ? calloc(n, sizeof(*v)) : NULL;
+
+	if (n == 0) {
+		printf("No moves.\n");
+		return;
+	}
+	if (!v) { /* as they came (newest first, as sent) */
+		for (size_t i = 0; i < n; i++)
+			print_move(json_array_get(arr, i));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(arr, i);
+	qsort(v, n, sizeof(*v), newest_first);
+	for (size_t i = 0; i < n; i++)
+		print_move(v[i]);
+	free(v);
+}
+
 static void print_human(const char *cmd, json_t *resp)
 {
 	json_t *data = json_object_get(resp, "data"), *e;
@@ -252,6 +317,8 @@ static void print_human(const char *cmd, json_t *resp)
 		}
 	} else if (strcmp(cmd, "event.show") == 0) {
 		json_array_foreach(data, i, e) print_event(e);
+	} else if (strcmp(cmd, "move.show") == 0) {
+		print_moves(data);
 	} else if (strcmp(cmd, "lun.show") == 0) {
 		printf("%-14s %-16s %-38s %-6s %-5s %-5s %s\n", "DEVICE", "LABEL", "UUID", "TYPE",
 		       "MMP", "STATE", "VSERVER");
@@ -326,12 +393,14 @@ static void print_human(const char *cmd, json_t *resp)
 		       "PUBLIC", "LINKS", "FENCE", "STATE");
 		json_array_foreach(json_object_get(data, "nodes"), i, e)
 		{
-			printf("%-4lld %-10s %-18s %-18s %-16s %-14s %s%s%s%s\n",
+			printf("%-4lld %-10s %-18s %-18s %-16s %-14s %s%s%s%s%s\n",
 			       json_integer_value(json_object_get(e, "id")), s(e, "name"),
 			       s(e, "address"), s(e, "address2")[0] ? s(e, "address2") : "-",
 			       s(e, "links"), s(e, "fence"), s(e, "state"),
 			       strcmp(s(e, "name"), s(data, "master")) == 0 ? " (master)" : "",
-			       s(e, "fenced")[0] ? ", " : "", s(e, "fenced"));
+			       s(e, "fenced")[0] ? ", " : "", s(e, "fenced"),
+			       json_is_true(json_object_get(e, "maintenance")) ? ", maintenance"
+			                                                       : "");
 		}
 		json_array_foreach(json_object_get(data, "nodes"), i, e)
 		{

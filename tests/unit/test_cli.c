@@ -1,6 +1,7 @@
 /*
- * test_cli.c - the vsadm grammar: requests built from words, errors in one
- * sentence, the interactive line splitter, completion; and the control
+ * test_cli.c - the vsadm grammar: requests built from words (planned moves
+ * among them: migrate, auto-revert, evacuate, resume, move show), errors in
+ * one sentence, the interactive line splitter, completion; and the control
  * socket round trip with a real sd-event loop.
  */
 #include <errno.h>
@@ -64,6 +65,52 @@ static void test_export_and_flags(void **state)
 	json_decref(req);
 }
 
+/* Planned moves (R8): migrate, auto-revert, maintenance, the move journal. */
+static void test_planned_moves(void **state)
+{
+	char *to[] = {"vserver", "migrate", "vs1", "--to", "n2"};
+	char *home[] = {"vserver", "migrate", "vs1", "--home"};
+	char *on[] = {"vserver", "set", "vs1", "--auto-revert", "on"};
+	char *off[] = {"vserver", "set", "vs1", "--auto-revert=off"};
+	char *evac[] = {"node", "evacuate", "n1"};
+	char *resume[] = {"node", "resume", "n1"};
+	char *moves[] = {"move", "show", "--json"};
+	struct ap_cli_flags f;
+	json_t *req, *args;
+
+	req = parse_ok(5, to, &f);
+	args = json_object_get(req, "args");
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "vserver.migrate");
+	assert_string_equal(json_string_value(json_object_get(args, "name")), "vs1");
+	assert_string_equal(json_string_value(json_object_get(args, "to")), "n2");
+	assert_null(json_object_get(args, "home"));
+	json_decref(req);
+	req = parse_ok(4, home, &f);
+	args = json_object_get(req, "args");
+	assert_true(json_is_true(json_object_get(args, "home")));
+	assert_null(json_object_get(args, "to"));
+	json_decref(req);
+	req = parse_ok(5, on, &f);
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "vserver.set");
+	assert_true(json_is_true(json_object_get(json_object_get(req, "args"), "auto_revert")));
+	json_decref(req);
+	req = parse_ok(4, off, &f);
+	assert_true(json_is_false(json_object_get(json_object_get(req, "args"), "auto_revert")));
+	json_decref(req);
+	req = parse_ok(3, evac, &f);
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "node.evacuate");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(req, "args"), "node")), "n1");
+	json_decref(req);
+	req = parse_ok(3, resume, &f);
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "node.resume");
+	json_decref(req);
+	req = parse_ok(3, moves, &f);
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "move.show");
+	assert_true(f.json);
+	json_decref(req);
+}
+
 static void test_errors(void **state)
 {
 	struct {
@@ -81,6 +128,18 @@ static void test_errors(void **state)
 	    {4, {"vip", "add", "vs1", "192.0.2.1/24"}, "--home-port is required"},
 	    {4, {"fs", "add", "vs1", "data"}, "--lun is required"},
 	    {5, {"vserver", "delete", "a", "--force=yes"}, "takes no value"},
+	    {3, {"vserver", "migrate", "vs1"}, "Give either --to or --home"},
+	    {6,
+	     {"vserver", "migrate", "vs1", "--to", "n2", "--home"},
+	     "Give either --to or --home"},
+	    {4, {"vserver", "migrate", "vs1", "--to"}, "needs a value"},
+	    {4, {"vserver", "migrate", "--to", "n2"}, "Missing name"},
+	    {5, {"vserver", "set", "vs1", "--auto-revert", "yes"}, "takes on or off"},
+	    {5, {"vserver", "set", "vs1", "--auto-revert", "ON"}, "takes on or off"},
+	    {3, {"vserver", "set", "vs1"}, "--auto-revert is required"},
+	    {2, {"node", "evacuate"}, "Missing node"},
+	    {4, {"node", "resume", "n1", "n2"}, "Unexpected argument"},
+	    {3, {"move", "show", "vs1"}, "Unexpected argument"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -140,6 +199,26 @@ static void test_complete(void **state)
 	memset(&s, 0, sizeof(s));
 	ap_cli_complete(3, words, "--p", add, &s);
 	assert_int_equal(s.n, 2); /* --priority, --pinned */
+	/* The commands of planned moves follow from the table. */
+	char *node[] = {"node", NULL}, *migrate[] = {"vserver", "migrate", "vs1", NULL};
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(1, node, "", add, &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.words[1], "evacuate");
+	assert_string_equal(s.words[2], "resume");
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(0, node, "mo", add, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.words[0], "move");
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(1, migrate, "m", add, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.words[0], "migrate");
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(3, migrate, "--", add, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.words[0], "--to");
+	assert_string_equal(s.words[1], "--home");
 }
 
 static void test_usage_lists_every_command(void **state)
@@ -152,14 +231,26 @@ static void test_usage_lists_every_command(void **state)
 	assert_non_null(strstr(text, "vsadm vip add VS ADDRESS --home-port PORT"));
 	assert_non_null(strstr(text, "vsadm export add VS PSEUDO --fs FSNAME"));
 	assert_non_null(strstr(text, "vsadm event show"));
+	assert_non_null(strstr(text, "vsadm vserver migrate NAME (--to NODE | --home)"));
+	assert_non_null(strstr(text, "vsadm vserver set NAME --auto-revert on|off"));
+	assert_non_null(strstr(text, "vsadm node evacuate NODE"));
+	assert_non_null(strstr(text, "vsadm node resume NODE"));
+	assert_non_null(strstr(text, "vsadm move show [--json]"));
+	/* All of it fits the 8 KiB vsadm gives it. */
+	assert_true(strlen(text) < sizeof(text) - 1);
+	assert_non_null(strstr(text, "interactive shell"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_create),   cmocka_unit_test(test_export_and_flags),
-	    cmocka_unit_test(test_errors),   cmocka_unit_test(test_split),
-	    cmocka_unit_test(test_complete), cmocka_unit_test(test_usage_lists_every_command),
+	    cmocka_unit_test(test_create),
+	    cmocka_unit_test(test_export_and_flags),
+	    cmocka_unit_test(test_planned_moves),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_complete),
+	    cmocka_unit_test(test_usage_lists_every_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
