@@ -224,22 +224,31 @@ static void put(struct vs_placement *pl, const char *vs, const char *node)
 	pl->n++;
 }
 
-static const char *note_of(const struct vs_place_note *notes, int n, const char *vs)
+static const struct vs_place_note *note_of(const struct vs_place_note *notes, int n, const char *vs)
 {
 	for (int i = 0; i < n; i++)
 		if (strcmp(notes[i].vs, vs) == 0)
-			return notes[i].text;
+			return &notes[i];
 	return NULL;
 }
 
-/* Why a VS leaves `cur` for `to`, and what kind of move that is. */
+/* Why a VS leaves `cur` for `to`, and what kind of move that is: as
+ * vs_place said (its note), else as the facts say. */
 static enum vs_move_kind classify(struct ap_cluster *c, const struct vs_vserver *vs,
                                   const char *cur, const char *to, const char *const *members,
-                                  int n, char *why, size_t len)
+                                  int n, const struct vs_place_note *pn, char *why, size_t len)
 {
 	const struct vs_config *cfg = c->hooks.config(c->arg);
 	const struct vs_node_report *r;
 	char what[120];
+
+	if (pn && pn->kind < VS_MOVE_NKINDS) {
+		/* "moved n1->n2: <why>" or "placed on n2..." */
+		const char *colon =
+		    strncmp(pn->text, "moved ", 6) == 0 ? strstr(pn->text, ": ") : NULL;
+		snprintf(why, len, "%s", colon ? colon + 2 : pn->text);
+		return pn->kind;
+	}
 
 	if (!cur) {
 		snprintf(why, len, "not placed yet");
@@ -358,7 +367,8 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 		const char *cur = vs_placement_node(c->placement, vs->name);
 		struct vs_move *m = vs->admin == VS_ADMIN_RUNNING ? active_move(c, vs->name) : NULL;
 		char why[VS_MOVE_REASON_MAX + 1], text[sizeof(notes[0].text)];
-		const char *pnote = note_of(in_notes, n_in, vs->name);
+		const struct vs_place_note *pn = note_of(in_notes, n_in, vs->name);
+		const char *pnote = pn ? pn->text : NULL;
 
 		if (vs->admin != VS_ADMIN_RUNNING)
 			continue;
@@ -371,7 +381,7 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 				continue;
 			}
 			enum vs_move_kind kind =
-			    classify(c, vs, cur, desired, members, n_members, why, sizeof(why));
+			    classify(c, vs, cur, desired, members, n_members, pn, why, sizeof(why));
 			bool is_planned = kind == VS_MOVE_EVACUATE || kind == VS_MOVE_REVERT ||
 			                  kind == VS_MOVE_MIGRATE;
 			if (is_planned && cur && planned >= AP_CL_MAX_PLANNED) {

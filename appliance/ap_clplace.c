@@ -78,6 +78,15 @@ void ap_cl_forget_place(struct ap_cluster *c)
 	c->last_place = NULL;
 }
 
+static int on_revert_due(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_cluster *c = userdata;
+
+	c->revert_timer = sd_event_source_disable_unref(c->revert_timer);
+	ap_cl_master_place(c);
+	return 0;
+}
+
 void ap_cl_master_place(struct ap_cluster *c)
 {
 	const char *names[AP_CL_MAX_NODES];
@@ -99,9 +108,21 @@ void ap_cl_master_place(struct ap_cluster *c)
 	next = malloc(sizeof(*next));
 	notes = calloc(AP_MSG_MAX_NOTES, sizeof(*notes));
 	mnotes = calloc(AP_MSG_MAX_NOTES, sizeof(*mnotes));
+	/* Since when each member has reported (for the revert hold-down). */
+	uint64_t since[AP_CL_MAX_NODES], now = ap_cl_mono_now(c);
+	for (int i = 0; i < n; i++) {
+		struct ap_cl_node *cn = ap_cl_node_named(c, names[i]);
+		since[i] = cn && cn->report_since ? cn->report_since : now;
+	}
+	struct vs_place_ctx ctx = {.members = names,
+	                           .n_members = n,
+	                           .reports = c->reports,
+	                           .n_reports = c->n_reports,
+	                           .cur = c->placement,
+	                           .now_usec = now,
+	                           .member_since = since};
 	if (!next || !notes || !mnotes ||
-	    vs_place(c->hooks.config(c->arg), names, n, c->reports, c->n_reports, c->placement,
-	             next, notes, AP_MSG_MAX_NOTES, &nn) < 0) {
+	    vs_place_ex(c->hooks.config(c->arg), &ctx, next, notes, AP_MSG_MAX_NOTES, &nn) < 0) {
 		lib_err("cluster: out of memory computing the placement");
 		free(next);
 		free(notes);
@@ -137,6 +158,13 @@ void ap_cl_master_place(struct ap_cluster *c)
 	}
 	if (mfence)
 		ap_cl_start_fence(c, mfence, "could not release a virtual server");
+	/* A VS that goes home once its node has been back long enough: look
+	 * again then. */
+	uint64_t due = vs_place_revert_due(c->hooks.config(c->arg), &ctx);
+	c->revert_timer = sd_event_source_disable_unref(c->revert_timer);
+	if (due && sd_event_add_time(c->ev, &c->revert_timer, CLOCK_MONOTONIC, due, 0,
+	                             on_revert_due, c) < 0)
+		lib_err("cluster: cannot arm the auto-revert timer");
 	free(notes);
 	notes = mnotes;
 	nn = mn;
@@ -344,6 +372,9 @@ void ap_cl_on_report(struct ap_cluster *c, uint32_t from, const struct ap_msg *m
 	c->reports[i] = *r;
 	save_reports(c);
 	ap_cl_record_words(c, r->node, m);
+	struct ap_cl_node *rn = ap_cl_node_named(c, r->node);
+	if (rn && !rn->report_since)
+		rn->report_since = ap_cl_mono_now(c);
 	/* States of the VSs that node runs: its own word replaces what it said
 	 * before, and only its own VSs' entries. */
 	const char *vsn;

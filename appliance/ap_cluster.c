@@ -277,6 +277,8 @@ void ap_cl_membership_changed(struct ap_cluster *c)
 		 * take over from it without MMP's wait. */
 		if (view && !n->in_view && n->fstate != F_RUNNING)
 			n->fstate = F_NONE;
+		if (!view)
+			n->report_since = 0; /* its hold-down starts again with its next report */
 		n->in_view = view;
 		n->in_group = group;
 		if (view && !group && n->id != c->my_id) {
@@ -476,6 +478,7 @@ void ap_cluster_destroy(struct ap_cluster *c)
 	ap_cl_flush_events_here_too(c);
 	c->ev_timer = sd_event_source_disable_unref(c->ev_timer);
 	c->report_timer = sd_event_source_disable_unref(c->report_timer);
+	c->revert_timer = sd_event_source_disable_unref(c->revert_timer);
 	if (c->tpi)
 		c->tp->close(c->tpi);
 	c->flush = sd_event_source_disable_unref(c->flush);

@@ -74,6 +74,7 @@ struct ap_cl_node {
 	bool in_view;                /* in corosync's quorate membership */
 	bool in_group;               /* its applianced is in the process group */
 	uint64_t agent_gone_usec;    /* in view without its applianced since; 0 = not */
+	uint64_t report_since;       /* its first report since it joined (mono); 0 = none */
 	bool agent_warned;           /* its missing agent was reported (no device) */
 	uint64_t announced;          /* the configuration version its last sync named */
 };
@@ -166,7 +167,8 @@ struct ap_cluster {
 	struct vs_move *moves;
 	uint64_t next_move_id;
 	char move_fence[VS_NAME_MAX + 1];
-	json_t *words; /* node -> {vs: state} of its last report */
+	json_t *words;                 /* node -> {vs: state} of its last report */
+	sd_event_source *revert_timer; /* the master places again when a revert is due */
 };
 
 /* ap_cluster.c */

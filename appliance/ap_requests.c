@@ -391,6 +391,8 @@ static void do_luns(struct ap_daemon *d, uint64_t conn)
 		             ap_error("The LUNs cannot be listed: %s.", ap_luns_error(d->luns)));
 		return;
 	}
+	/* In a cluster: which nodes see each LUN, from their last reports. */
+	json_t *cl = ap_cluster_enabled(d->cluster) ? ap_cluster_luns(d->cluster) : NULL;
 	/* Those seen, then those whose path hangs here (not served from here). */
 	for (int k = 0; k < 2; k++) {
 		const struct fx_lun_info *luns = k ? hung : seen;
@@ -405,14 +407,29 @@ static void do_luns(struct ap_daemon *d, uint64_t conn)
 					     strcmp(fs->lun, luns[i].uuid) == 0))
 						user = d->cfg->vservers[v].name;
 				}
-			json_array_append_new(
-			    arr, json_pack("{s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:s}", "device",
-			                   luns[i].dev, "type", luns[i].type, "label",
-			                   luns[i].label, "uuid", luns[i].uuid, "mmp", luns[i].mmp,
-			                   "mmp_interval", (int)luns[i].mmp_interval, "vserver",
-			                   user, "state", k ? "hung" : "ok"));
+			json_t *e = json_pack(
+			    "{s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:s}", "device", luns[i].dev,
+			    "type", luns[i].type, "label", luns[i].label, "uuid", luns[i].uuid,
+			    "mmp", luns[i].mmp, "mmp_interval", (int)luns[i].mmp_interval,
+			    "vserver", user, "state", k ? "hung" : "ok");
+			size_t j;
+			json_t *l;
+			json_array_foreach(json_object_get(cl, "luns"), j, l)
+			{
+				const char *id = json_string_value(json_object_get(l, "lun"));
+				bool match = (luns[i].label[0] && strncmp(id, "LABEL=", 6) == 0 &&
+				              strcmp(id + 6, luns[i].label) == 0) ||
+				             (luns[i].uuid[0] && strncmp(id, "UUID=", 5) == 0 &&
+				              strcmp(id + 5, luns[i].uuid) == 0);
+				if (!match || !e || json_object_get(e, "nodes"))
+					continue;
+				json_object_set(e, "nodes", json_object_get(l, "nodes"));
+				json_object_set(e, "missing", json_object_get(l, "missing"));
+			}
+			json_array_append_new(arr, e);
 		}
 	}
+	json_decref(cl);
 	ap_ctl_reply(d->ctl, conn, ap_ok(NULL, arr));
 }
 

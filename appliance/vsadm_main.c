@@ -320,14 +320,35 @@ static void print_human(const char *cmd, json_t *resp)
 	} else if (strcmp(cmd, "move.show") == 0) {
 		print_moves(data);
 	} else if (strcmp(cmd, "lun.show") == 0) {
-		printf("%-14s %-16s %-38s %-6s %-5s %-5s %s\n", "DEVICE", "LABEL", "UUID", "TYPE",
-		       "MMP", "STATE", "VSERVER");
+		printf("%-14s %-16s %-38s %-6s %-5s %-5s %-10s %s\n", "DEVICE", "LABEL", "UUID",
+		       "TYPE", "MMP", "STATE", "VSERVER", "NODES (not: ...)");
 		json_array_foreach(data, i, e)
-		    printf("%-14s %-16s %-38s %-6s %-5s %-5s %s\n", s(e, "device"), s(e, "label"),
-		           s(e, "uuid"), s(e, "type"),
-		           json_is_true(json_object_get(e, "mmp")) ? "yes" : "no",
-		           s(e, "state")[0] ? s(e, "state") : "-",
-		           s(e, "vserver")[0] ? s(e, "vserver") : "-");
+		{
+			char nodes[256] = "", *p = nodes;
+			size_t k;
+			json_t *n;
+			const char *keys[] = {"nodes", "missing"};
+			for (int w = 0; w < 2; w++) {
+				json_t *list = json_object_get(e, keys[w]);
+				if (w == 1 && json_array_size(list))
+					p += snprintf(p, sizeof(nodes) - (size_t)(p - nodes),
+					              " (not: ");
+				json_array_foreach(list, k, n)
+				{
+					if (p >= nodes + sizeof(nodes) - 40)
+						break;
+					p += snprintf(p, sizeof(nodes) - (size_t)(p - nodes),
+					              "%s%s", k ? "," : "", json_string_value(n));
+				}
+				if (w == 1 && json_array_size(list))
+					p += snprintf(p, sizeof(nodes) - (size_t)(p - nodes), ")");
+			}
+			printf("%-14s %-16s %-38s %-6s %-5s %-5s %-10s %s\n", s(e, "device"),
+			       s(e, "label"), s(e, "uuid"), s(e, "type"),
+			       json_is_true(json_object_get(e, "mmp")) ? "yes" : "no",
+			       s(e, "state")[0] ? s(e, "state") : "-",
+			       s(e, "vserver")[0] ? s(e, "vserver") : "-", nodes[0] ? nodes : "-");
+		}
 	} else if (strcmp(cmd, "port.show") == 0) {
 		printf("%-8s %-8s %-6s %-8s %-8s %-10s %-7s %5s %s\n", "PORT", "GROUP", "ADMIN",
 		       "CARRIER", "PROBE", "HEALTH", "DAMPED", "VIPS", "SINCE");

@@ -227,8 +227,9 @@ static int exec_name(struct vs_store *st, const char *sql, const char *name)
 
 static int put_header(struct vs_store *st, const struct vs_config *cfg)
 {
-	json_t *doc = json_pack("{s:I, s:o, s:o}", "version", (json_int_t)cfg->version, "fgroups",
-	                        vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg));
+	json_t *doc = json_pack("{s:I, s:o, s:o, s:o}", "version", (json_int_t)cfg->version,
+	                        "fgroups", vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg),
+	                        "maint", vs_maint_to_json(cfg));
 
 	return exec_row(st,
 	                "INSERT INTO config(id, version, doc) VALUES (1, ?2, ?3) "
@@ -392,7 +393,8 @@ static int load_rows(struct vs_store *st, struct vs_config *cfg)
 	return rc;
 }
 
-/* The header document: version, groups and fences (its VSs come from rows). */
+/* The header document: version, groups, fences and the nodes under
+ * maintenance (its VSs come from rows). */
 static int load_header(struct vs_store *st, const json_t *doc, struct vs_config *cfg)
 {
 	json_int_t version = 0;
@@ -405,7 +407,8 @@ static int load_header(struct vs_store *st, const json_t *doc, struct vs_config 
 	}
 	if ((rc = vs_json_load_fgroups(json_object_get(doc, "fgroups"), cfg, err, sizeof(err))) <
 	        0 ||
-	    (rc = vs_json_load_fences(json_object_get(doc, "fences"), cfg, err, sizeof(err))) < 0) {
+	    (rc = vs_json_load_fences(json_object_get(doc, "fences"), cfg, err, sizeof(err))) < 0 ||
+	    (rc = vs_json_load_maint(json_object_get(doc, "maint"), cfg, err, sizeof(err))) < 0) {
 		lib_err("state store: stored configuration is invalid: %s", err);
 		return rc;
 	}

@@ -95,6 +95,34 @@ static void test_modes(void **state)
 	free(cfg);
 }
 
+/* The nodes under maintenance survive a restart (the header row). */
+static void test_maint_persisted(void **state)
+{
+	struct tmp t;
+	struct vs_store *st;
+	struct vs_config *cfg = calloc(1, sizeof(*cfg)), *back = calloc(1, sizeof(*back));
+	char err[256];
+
+	assert_non_null(cfg);
+	assert_non_null(back);
+	tmp_make(&t);
+	assert_int_equal(vs_store_open(t.db, &st), 0);
+	assert_int_equal(vs_config_maint(cfg, "n2", true, err, sizeof(err)), 0);
+	assert_int_equal(vs_store_save_config(st, cfg), 0);
+	vs_store_close(st);
+	assert_int_equal(vs_store_open(t.db, &st), 0);
+	assert_int_equal(vs_store_load_config(st, back), 0);
+	assert_int_equal(back->n_maint, 1);
+	assert_string_equal(back->maint[0], "n2");
+	assert_true(vs_config_equal(cfg, back));
+	vs_store_close(st);
+	tmp_drop(&t);
+	vs_config_free(cfg);
+	vs_config_free(back);
+	free(cfg);
+	free(back);
+}
+
 static json_t *all_events(struct vs_store *st)
 {
 	json_t *out = NULL;
@@ -240,6 +268,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sequence_blocks),
 	    cmocka_unit_test(test_modes),
+	    cmocka_unit_test(test_maint_persisted),
 	    cmocka_unit_test(test_queue_order_and_flush),
 	    cmocka_unit_test(test_queue_bound_and_close),
 	};
