@@ -122,6 +122,10 @@ bench-failover: all
 
 # Issue 8's scale figures: many VIPs on a pulled port (and with a hung LUN), a node
 # with 30 VSs killed, one change at as many VSs as the model allows; then a table.
+# Issue 9: the client-visible gap of a planned migration, 10 runs.
+bench-migrate: all
+	APPLAB_BIN=$${APPLAB_BIN:-$(CURDIR)/$(B)} bench/migrate.sh 10
+
 bench-scale: all
 	APPLAB_BIN=$${APPLAB_BIN:-$(CURDIR)/$(B)} bench/netfail-many.sh 4 13
 	APPLAB_BIN=$${APPLAB_BIN:-$(CURDIR)/$(B)} bench/massfail.sh 30
@@ -135,4 +139,4 @@ clean:
 	rm -rf build
 
 .PHONY: all unit fuzz fuzz-build deps test lab demo check bench bench-netfail bench-failover format clean
-.PHONY: bench-scale
+.PHONY: bench-scale bench-migrate

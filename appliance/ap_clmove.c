@@ -297,6 +297,7 @@ static const char *next_candidate(struct ap_cluster *c, const struct vs_vserver 
 		const struct vs_node_report *r = report_named(c, members[i]);
 		int placed = 0;
 		if (strcmp(members[i], m->to) == 0 || was_tried(m, members[i]) ||
+		    vs_config_in_maint(cfg, members[i]) ||
 		    !vs_node_can_serve(cfg, vs, r, why, sizeof(why)))
 			continue;
 		for (int k = 0; k < c->placement->n; k++)
@@ -319,6 +320,23 @@ static int by_priority(const void *a, const void *b, void *arg)
 	if (x->priority != y->priority)
 		return y->priority - x->priority;
 	return strcmp(x->name, y->name);
+}
+
+/* Did a move of `vs` fail on `node` within AP_CL_FAILED_HOLD_USEC? Then a
+ * planned move does not go there again before (no flapping between a node
+ * that cannot mount and the one that can). */
+static bool failed_there_lately(const struct ap_cluster *c, const char *vs, const char *node,
+                                uint64_t now)
+{
+	for (int i = c->n_moves - 1; i >= 0; i--) {
+		const struct vs_move *m = &c->moves[i];
+		if (strcmp(m->vs, vs) != 0 || !was_tried(m, node))
+			continue;
+		uint64_t end = m->at[VS_MOVE_DONE] ? m->at[VS_MOVE_DONE] : now;
+		if (now < end + AP_CL_FAILED_HOLD_USEC)
+			return true;
+	}
+	return false;
 }
 
 static void add_note(struct vs_place_note *notes, int max, int *nn, const char *vs,
@@ -386,6 +404,10 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 			                  kind == VS_MOVE_MIGRATE;
 			if (is_planned && cur && planned >= AP_CL_MAX_PLANNED) {
 				put(eff, vs->name, cur); /* its turn comes */
+				continue;
+			}
+			if (is_planned && cur && failed_there_lately(c, vs->name, desired, now)) {
+				put(eff, vs->name, cur); /* it failed there: not again so soon */
 				continue;
 			}
 			m = new_move(c);

@@ -38,6 +38,8 @@
 /* The move journal (ap_clmove.c): done moves kept, planned ones at once. */
 #define AP_CL_RECENT_MOVES 32
 #define AP_CL_MAX_PLANNED 4
+/* A planned move does not go back to a node its VS failed on for this long. */
+#define AP_CL_FAILED_HOLD_USEC (300ULL * 1000000)
 #define AP_CL_EV_BATCH_USEC (10ULL * 1000)
 /* How long a change of this node's state waits to go out with others. */
 #define AP_CL_REPORT_BATCH_USEC (10ULL * 1000)
