@@ -55,6 +55,15 @@ start_watch() {
 	echo $! >"$TMPD/watch.pid"
 }
 
+# Stop polling; fail with what was seen if the invariant was ever violated.
+end_watch() {
+	stop_watch
+	[ ! -s "$TMPD/violations" ] || {
+		cat "$TMPD/violations"
+		false
+	}
+}
+
 stop_watch() {
 	[ -f "$TMPD/watch.pid" ] || return 0
 	kill "$(cat "$TMPD/watch.pid")" 2>/dev/null || true
@@ -110,8 +119,7 @@ move_of() { # ASK VS -> the newest move of VS, as JSON
 	[[ $output == *n3* ]]
 	wait_until 60 running_on n2 mv0 n3
 	wait_until 20 bash -c "$APPLAB exec n2 vsadm move show --json | jq -e '[.moves[] | select(.vs == \"mv0\" and .kind == \"migrate\")][0].state == \"done\"'"
-	stop_watch
-	[ ! -s "$TMPD/violations" ] || { cat "$TMPD/violations"; false; }
+	end_watch
 	m=$(move_of n3 mv0)
 	echo "$m"
 	[ "$(echo "$m" | jq -r .from)" = n1 ]
@@ -150,8 +158,7 @@ move_of() { # ASK VS -> the newest move of VS, as JSON
 	vsadm_on n1 vserver migrate mv1 --to n2
 	wait_until 90 bash -c "$APPLAB exec n1 vsadm move show --json | jq -e '[.moves[] | select(.vs == \"mv1\")][0] | .state == \"done\" and .attempts == 1'"
 	wait_until 30 bash -c "$APPLAB exec n1 vsadm vserver show mv1 --json | jq -e '.runtime.state == \"running\" and .runtime.node != \"n2\"'"
-	stop_watch
-	[ ! -s "$TMPD/violations" ] || { cat "$TMPD/violations"; false; }
+	end_watch
 	m=$(move_of n1 mv1)
 	echo "$m"
 	[ "$(echo "$m" | jq -r '.tried[0]')" = n2 ]
@@ -182,8 +189,7 @@ move_of() { # ASK VS -> the newest move of VS, as JSON
 	for i in 0 1 2; do
 		wait_until 90 bash -c "$APPLAB exec n2 vsadm vserver show mv$i --json | jq -e '.runtime.state == \"running\" and .runtime.node != \"n1\"'"
 	done
-	stop_watch
-	[ ! -s "$TMPD/violations" ] || { cat "$TMPD/violations"; false; }
+	end_watch
 	run vsadm_on n2 move show --json
 	[ "$(echo "$output" | jq '[.moves[] | select(.kind == "evacuate" and .from == "n1" and .state == "done")] | length')" -ge 3 ]
 	run vsadm_on n3 node show
@@ -210,8 +216,7 @@ move_of() { # ASK VS -> the newest move of VS, as JSON
 	start_watch
 	applab storage n1 lun1 cut
 	wait_until 90 bash -c "$APPLAB exec n2 vsadm vserver show mv1 --json | jq -e '.runtime.state == \"running\" and .runtime.node != \"n1\"'"
-	stop_watch
-	[ ! -s "$TMPD/violations" ] || { cat "$TMPD/violations"; false; }
+	end_watch
 	running_on n2 mv0 n1
 	running_on n2 mv2 n1
 	m=$(move_of n2 mv1)
