@@ -11,12 +11,18 @@
 #
 #   bench/reclaim.sh [RUNS]        (default 5; merges into bench/results.json
 #                                   under failover.reclaiming_client)
+#   MODE=migrate bench/reclaim.sh [RUNS]
+#                                   a planned migration of vs0 to another node
+#                                   (vsadm vserver migrate) instead of the kill;
+#                                   under migrate.reclaiming_client
 #
 # Needs root, /dev/kvm for a quick boot (else ~40 s of software emulation),
 # and the guest image (images/guest/build, built here when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
+MODE=${MODE:-kill}
+case $MODE in kill | migrate) ;; *) echo "MODE must be kill or migrate" >&2; exit 2 ;; esac
 APPLAB=images/lab/applab
 export APPLAB_BIN=${APPLAB_BIN:-$PWD/build}
 OUT=bench/results.json
@@ -114,8 +120,14 @@ for run in $(seq "$RUNS"); do
 	[ "$victim" = n2 ] && ask=n3 || ask=n2
 	healthy 5 || { echo "run $run: guest not healthy before the kill" >&2; exit 1; }
 	$APPLAB exec "$victim" sync
-	t0=$(now)
-	$APPLAB node "$victim" kill >/dev/null
+	if [ "$MODE" = migrate ]; then
+		for target in n1 n2 n3; do [ "$target" != "$victim" ] && break; done
+		t0=$(now)
+		$APPLAB exec "$ask" vsadm vserver migrate vs0 --to "$target" >/dev/null
+	else
+		t0=$(now)
+		$APPLAB node "$victim" kill >/dev/null
+	fi
 	# First successful write+fsync started after the kill (host clock:
 	# arrival of its line minus its duration).
 	res=
@@ -144,7 +156,7 @@ for run in $(seq "$RUNS"); do
 		printf 'run %d: killed %s, vs0 now on %s: write gap %.2f s (stall began %+.2f s, first read ok %.2f s, first fail %s)\n' \
 			"$run" "$victim" "$new" "$gap" "$stall" "$rd" "$([ "$fail" = -1.000 ] && echo none || echo "$fail s")" >&2
 	fi
-	$APPLAB node "$victim" start >/dev/null
+	[ "$MODE" = migrate ] || $APPLAB node "$victim" start >/dev/null
 	settle || { echo "run $run: the cluster did not settle after restarting $victim" >&2; exit 1; }
 	# A failback of vs0 to its home, if the placement does one, happens here:
 	# wait until vs0 stays put for 5 s with the cluster settled.
@@ -157,11 +169,11 @@ for run in $(seq "$RUNS"); do
 done
 cp "$ts" "$work/guest.ts.keep" 2>/dev/null || true
 
-python3 - "$work/samples" "$OUT" "$RUNS" "$boot_s" "$mount_s" "$accel" <<'EOF'
+python3 - "$work/samples" "$OUT" "$RUNS" "$boot_s" "$mount_s" "$accel" "$MODE" <<'EOF'
 import os, sys, time
 sys.path.insert(0, "bench")
 from results import load, percentile, save
-samples_f, out_f, runs, boot_s, mount_s, accel = sys.argv[1:7]
+samples_f, out_f, runs, boot_s, mount_s, accel, mode = sys.argv[1:8]
 fencing = os.environ.get("FENCE", "1") == "1"
 rows = [l.split() for l in open(samples_f) if l.strip()]
 s = sorted(float(r[3]) for r in rows)
@@ -173,22 +185,23 @@ res = {
     "fencing": ("each node's lab BMC (ipmi_sim) as fence device, fence_ipmilan; ext4 MMP reset after the fence"
                 if fencing else "none: the takeover waits for ext4 MMP"),
     "runs": [{"run": int(r[0]), "killed": r[1], "vs0_to": r[2], "gap_s": round(float(r[3]), 2)} for r in rows],
-    "method": ("lab, 3 nodes; %s of %s runs: applab node kill of the node running vs0; the client is a qemu "
+    "method": ("lab, 3 nodes; %s of %s runs: " + ("vsadm vserver migrate vs0 to another node" if mode == "migrate" else "applab node kill of the node running vs0") + "; the client is a qemu "
                "guest (%s, Debian bookworm kernel NFS client, NFSv4.1 hard mount of 192.0.2.70:/data from "
                "192.0.2.150 on alpub) reading a file and appending+fsyncing a line to a file it keeps open, "
-               "every 0.2 s; gap = end of the first successful write+fsync the guest started after the kill, "
-               "minus the kill time, both on the host clock (guest serial lines stamped on arrival); guest "
+               "every 0.2 s; gap = end of the first successful write+fsync the guest started after the " + mode + ", "
+               "minus its start time, both on the host clock (guest serial lines stamped on arrival); guest "
                "probe service up %.1f s and mount done %.1f s after qemu started")
               % (len(s), runs, accel, float(boot_s), float(mount_s)),
     "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
 }
 doc = load(out_f)
-f = doc.get("failover")
+key = "migrate" if mode == "migrate" else "failover"
+f = doc.get(key)
 if not isinstance(f, dict):
     f = {}
-f["reclaiming_client" if fencing else "reclaiming_client_without_fencing"] = res
-doc["failover"] = f
+f["reclaiming_client" if fencing or mode == "migrate" else "reclaiming_client_without_fencing"] = res
+doc[key] = f
 save(out_f, doc)
-print("node failover, reclaiming client (qemu guest), %d samples: p50 %s s, min %s s, max %s s"
-      % (len(s), res["p50_s"], res["min_s"], res["max_s"]))
+print("%s, reclaiming client (qemu guest), %d samples: p50 %s s, min %s s, max %s s"
+      % ("planned migration" if mode == "migrate" else "node failover", len(s), res["p50_s"], res["min_s"], res["max_s"]))
 EOF
