@@ -322,15 +322,34 @@ static int by_priority(const void *a, const void *b, void *arg)
 	return strcmp(x->name, y->name);
 }
 
+/* Since when the administrator's word on where `vs` goes (its `at`) is what
+ * it is now, as this master saw it change (0: since before it was master). */
+static uint64_t intent_since(struct ap_cluster *c, const struct vs_vserver *vs, uint64_t now)
+{
+	json_t *e = json_object_get(c->intents, vs->name);
+	const char *at = json_string_value(json_object_get(e, "at"));
+
+	if (e && at && strcmp(at, vs->at) == 0)
+		return (uint64_t)json_integer_value(json_object_get(e, "since"));
+	json_object_set_new(
+	    c->intents, vs->name,
+	    json_pack("{s:s, s:I}", "at", vs->at, "since", (json_int_t)(e ? now : 0)));
+	return e ? now : 0;
+}
+
 /* Did a move of `vs` fail on `node` within AP_CL_FAILED_HOLD_USEC? Then a
  * planned move does not go there again before (no flapping between a node
- * that cannot mount and the one that can). */
+ * that cannot mount and the one that can), unless the administrator has said
+ * where it goes since. */
 static bool failed_there_lately(const struct ap_cluster *c, const char *vs, const char *node,
-                                uint64_t now)
+                                uint64_t now, uint64_t intent_since)
 {
 	for (int i = c->n_moves - 1; i >= 0; i--) {
 		const struct vs_move *m = &c->moves[i];
-		if (strcmp(m->vs, vs) != 0 || !was_tried(m, node))
+		/* A failure before the administrator last said where it goes
+		 * (migrate) does not hold a new word back. */
+		if (strcmp(m->vs, vs) != 0 || !was_tried(m, node) ||
+		    m->at[VS_MOVE_PLANNED] < intent_since)
 			continue;
 		uint64_t end = m->at[VS_MOVE_DONE] ? m->at[VS_MOVE_DONE] : now;
 		if (now < end + AP_CL_FAILED_HOLD_USEC)
@@ -406,7 +425,9 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 				put(eff, vs->name, cur); /* its turn comes */
 				continue;
 			}
-			if (is_planned && cur && failed_there_lately(c, vs->name, desired, now)) {
+			if (is_planned && cur &&
+			    failed_there_lately(c, vs->name, desired, now,
+			                        intent_since(c, vs, now))) {
 				put(eff, vs->name, cur); /* it failed there: not again so soon */
 				continue;
 			}

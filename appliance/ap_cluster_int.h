@@ -171,6 +171,7 @@ struct ap_cluster {
 	char move_fence[VS_NAME_MAX + 1];
 	json_t *words;                 /* node -> {vs: state} of its last report */
 	sd_event_source *revert_timer; /* the master places again when a revert is due */
+	json_t *intents;               /* vs -> {at, since}: when the master saw its `at` change */
 };
 
 /* ap_cluster.c */

@@ -262,3 +262,30 @@ move_of() { # ASK VS -> the newest move of VS, as JSON
 	[[ $output == *"VIOLATED: VIP 192.0.2.70 is up on"* ]]
 	"$INV"
 }
+
+@test "the master dies in the middle of a move: the new master carries it on from the journal" {
+	[ "$(vsadm_on n2 cluster show --json | jq -r .master)" = n1 ]
+	# mv1 moves n2 or n3 -> the other one; n1 (the master) dies at once.
+	from=$(node_of n2 mv1)
+	[ "$from" = n1 ] && { vsadm_on n2 vserver migrate mv1 --to n2; wait_until 60 running_on n2 mv1 n2; from=n2; }
+	to=n3
+	[ "$from" = n3 ] && to=n2
+	start_watch
+	vsadm_on n2 vserver migrate mv1 --to "$to"
+	applab node n1 kill
+	wait_until 90 bash -c "$APPLAB exec $to vsadm vserver show mv1 --json | jq -e --arg t $to '.runtime.state == \"running\" and .runtime.node == \$t'"
+	end_watch
+	[ "$(vsadm_on "$to" cluster show --json | jq -r .master)" = n2 ]
+	m=$(move_of "$to" mv1)
+	echo "$m"
+	[ "$(echo "$m" | jq -r .state)" = done ]
+	[ "$(echo "$m" | jq -r .to)" = "$to" ]
+	# n1's own VSs failed over meanwhile, each served once.
+	for i in 0 2; do
+		wait_until 90 bash -c "$APPLAB exec n2 vsadm vserver show mv$i --json | jq -e '.runtime.state == \"running\" and .runtime.node != \"n1\"'"
+	done
+	"$INV"
+	applab node n1 start
+	wait_until 90 bash -c "$APPLAB exec n2 vsadm cluster show --json | jq -e '[.nodes[] | select(.state == \"member\")] | length == 3'"
+	"$INV"
+}
