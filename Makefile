@@ -122,6 +122,13 @@ bench-failover: all
 
 # Issue 8's scale figures: many VIPs on a pulled port (and with a hung LUN), a node
 # with 30 VSs killed, one change at as many VSs as the model allows; then a table.
+# Seeded random faults over a 3-node lab (tests/chaos/README.md):
+#   make chaos [SEED=N] [FAULTS=N]
+SEED ?= 1
+FAULTS ?= 100
+chaos: all
+	APPLAB_BIN=$${APPLAB_BIN:-$(CURDIR)/$(B)} tests/chaos/chaos --seed $(SEED) --faults $(FAULTS)
+
 # Issue 9: the client-visible gap of a planned migration, 10 runs.
 bench-migrate: all
 	APPLAB_BIN=$${APPLAB_BIN:-$(CURDIR)/$(B)} bench/migrate.sh 10
@@ -139,4 +146,4 @@ clean:
 	rm -rf build
 
 .PHONY: all unit fuzz fuzz-build deps test lab demo check bench bench-netfail bench-failover format clean
-.PHONY: bench-scale bench-migrate
+.PHONY: bench-scale bench-migrate chaos
