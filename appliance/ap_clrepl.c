@@ -119,6 +119,8 @@ void ap_cl_send_sync(struct ap_cluster *c)
 	m.sync.has_map = true;
 	m.sync.n_map = c->placement->n;
 	m.sync.map = c->placement->e;
+	m.sync.n_moves = c->n_moves;
+	m.sync.moves = c->moves;
 	if (vs_store_event_marks(c->store, &marks) == 0) {
 		m.sync.marks = calloc(json_object_size(marks) + 1, sizeof(*m.sync.marks));
 		json_object_foreach(marks, origin, v)
@@ -145,8 +147,10 @@ void ap_cl_on_sync(struct ap_cluster *c, uint32_t from, const struct ap_msg *m)
 	if (from != c->my_id)
 		ap_cl_send_missed_events(c, m);
 	if (m->sync.has_map && m->sync.epoch > c->epoch) {
-		/* A newer placement than ours: we were away. */
+		/* A newer placement than ours, and its journal: we were away. */
 		ap_cl_load_placement(c, m->sync.map, m->sync.n_map);
+		ap_cl_adopt_moves(c, m->sync.moves, m->sync.n_moves);
+		ap_cl_save_moves(c);
 		c->epoch = m->sync.epoch;
 		c->heard_place = true;
 		ap_cl_save_placement(c);

@@ -204,6 +204,9 @@ static int dec_sync(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 		               "A 'sync' message has a map but no epoch.");
 	if ((rc = dec_map(at, o, "map", false, &m->sync.n_map, &m->sync.map)) < 0)
 		return rc;
+	if (json_object_get(o, "moves") &&
+	    (rc = ap_msg_dec_moves(at, o, &m->sync.n_moves, &m->sync.moves)) < 0)
+		return rc;
 	marks = json_object_get(o, "marks");
 	if (!marks)
 		return 0;
@@ -461,6 +464,7 @@ void ap_msg_clear(struct ap_msg *m)
 	json_decref(m->full.doc);
 	free(m->sync.map);
 	free(m->sync.marks);
+	free(m->sync.moves);
 	free(m->report.states);
 	free(m->report.report);
 	free(m->place.map);
@@ -510,6 +514,9 @@ static json_t *enc_body(const struct ap_msg *m)
 		              (json_int_t)m->sync.version, "epoch", (json_int_t)m->sync.epoch);
 		if (o && m->sync.has_map)
 			json_object_set_new(o, "map", enc_map(m->sync.n_map, m->sync.map));
+		if (o && m->sync.has_map && m->sync.n_moves)
+			json_object_set_new(o, "moves",
+			                    ap_msg_moves_json(m->sync.moves, m->sync.n_moves));
 		if (o && m->sync.n_marks) {
 			json_t *mk = json_object();
 			for (int i = 0; mk && i < m->sync.n_marks; i++)

@@ -130,6 +130,12 @@ struct ap_msg {
 		bool has_map; /* the placement it holds (with epoch) */
 		int n_map;
 		struct vs_place_entry *map;
+		/* The move journal that came with that placement (optional): a
+		 * member that was away adopts it with a newer placement, so it
+		 * never drives moves from an old journal (tests/model/move.pml,
+		 * STALE_MASTER). */
+		int n_moves;
+		struct vs_move *moves;
 		int n_marks;
 		struct ap_msg_mark *marks;
 	} sync;

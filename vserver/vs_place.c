@@ -550,9 +550,14 @@ bool vs_place_runs_here(const struct vs_placement *pl, const char *vs, const cha
 {
 	const char *where = vs_placement_node(pl, vs);
 
-	if (!quorate || !where || strcmp(where, node) != 0)
+	if (!quorate)
 		return false;
-	return heard || already_here;
+	/* Before the master has spoken, the stored placement may be stale
+	 * (tests/model/move.pml, STALE_GATE): nothing starts, and a VS still
+	 * running here keeps running, wherever that placement puts it. */
+	if (!heard)
+		return already_here;
+	return where && strcmp(where, node) == 0;
 }
 
 /* --- the administrator's placement settings (vs_model.h) --------------------- */

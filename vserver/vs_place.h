@@ -129,7 +129,8 @@ uint64_t vs_place_revert_due(const struct vs_config *cfg, const struct vs_place_
  * partition, or one cut off, runs nothing: the quorate side takes over),
  * only where the placement says, and, until the master has spoken since this
  * daemon started (heard), only a VS still running here (already_here: its
- * namespace exists), so a stale placement never starts anything after a boot. */
+ * namespace exists), wherever the stored placement puts it: a stale
+ * placement neither starts nor stops anything after a boot or a restart. */
 bool vs_place_runs_here(const struct vs_placement *pl, const char *vs, const char *node,
                         bool quorate, bool heard, bool already_here);
 

@@ -359,6 +359,18 @@ static void test_versions_and_full_copies(void **state)
 	char *text;
 
 	start(w, all, 3, 0);
+	/* A newer placement in a member's sync comes with its journal: this
+	 * node (back from away) drives no move from an older one. */
+	deliver(3, "{\"t\":\"sync\",\"node\":\"n3\",\"version\":1,\"epoch\":40,\"map\":["
+	           "{\"vs\":\"vs1\",\"node\":\"n3\"}],\"moves\":[{\"id\":5,\"vs\":\"vs1\",\"kind\":"
+	           "\"migrate\",\"state\":\"done\",\"from\":\"n1\",\"to\":\"n3\",\"reason\":\"x\","
+	           "\"attempts\":0,\"tried\":[],\"at\":{\"planned\":1,\"done\":2}}]}");
+	json_t *mv = ap_cluster_moves(w->cl);
+	assert_int_equal(json_array_size(json_object_get(mv, "moves")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_array_get(json_object_get(mv, "moves"), 0), "id")),
+	                 5);
+	json_decref(mv);
 	/* epoch -1 (once 2^64-1) and version -1 are refused. */
 	deliver(3, "{\"t\":\"sync\",\"node\":\"n3\",\"version\":1,\"epoch\":-1,\"map\":[]}");
 	deliver(3, "{\"t\":\"full\",\"by\":\"n3\",\"doc\":{\"version\":-1}}");

@@ -71,7 +71,14 @@ static void test_roundtrip_every_type(void **state)
 	m.sync.map = map;
 	m.sync.n_marks = 2;
 	m.sync.marks = marks;
+	struct vs_move smv;
+	vs_move_init(&smv, 9, "vs1", "n2", "n1", VS_MOVE_MIGRATE,
+	             "placed on n1 by the administrator", 7);
+	m.sync.n_moves = 1;
+	m.sync.moves = &smv;
 	roundtrip(&m, &b);
+	assert_int_equal(b.sync.n_moves, 1);
+	assert_memory_equal(&b.sync.moves[0], &smv, sizeof(smv));
 	assert_int_equal(b.sync.n_map, 2);
 	assert_string_equal(b.sync.map[1].node, "n3");
 	assert_int_equal(b.sync.n_marks, 2);

@@ -257,6 +257,11 @@ static void test_minority_and_stale_runs_nothing(void **state)
 	/* After a boot, before the master speaks: only what still runs here. */
 	assert_false(vs_place_runs_here(&pl, "a", "n1", true, false, false));
 	assert_true(vs_place_runs_here(&pl, "a", "n1", true, false, true));
+	/* ... wherever the stored (maybe stale) placement puts it: neither
+	 * started nor stopped before the master's word. */
+	assert_true(vs_place_runs_here(&pl, "a", "n2", true, false, true));
+	assert_false(vs_place_runs_here(&pl, "a", "n2", true, false, false));
+	assert_false(vs_place_runs_here(&pl, "a", "n2", false, false, true));
 }
 
 static void test_simulation_16_nodes(void **state)
