@@ -71,7 +71,8 @@ stop_watch() {
 }
 
 # A client that writes numbered files through VIP $1 as fast as it can, each
-# write acknowledged (nfs-cp exit 0) recorded in $TMPD/acked.$1.
+# write acknowledged recorded in $TMPD/acked.$1: acknowledged = committed
+# (nfs-op put: create, write, COMMIT; nfs-cp writes UNSTABLE and never commits).
 start_writer() {
 	: >"$TMPD/acked.$1"
 	(
@@ -79,7 +80,7 @@ start_writer() {
 		while [ ! -e "$TMPD/stop.$1" ]; do
 			i=$((i + 1))
 			echo "write $i via $1" >"$TMPD/w.$1"
-			if client timeout 5 nfs-cp "$TMPD/w.$1" "nfs://$1/data/w$i.txt?version=4" >/dev/null 2>&1; then
+			if client timeout 5 "$BATS_TEST_DIRNAME/nfs-op" "$1" /data put "/w$i.txt" "write $i via $1"$'\n' >/dev/null 2>&1; then
 				echo "$i" >>"$TMPD/acked.$1"
 			fi
 			sleep 0.05
