@@ -164,9 +164,12 @@ fence_all() { # give every node its fence device: its lab BMC
 	run vsadm_on n3 event show --last 300
 	echo "$output" | tail -40 # shown if what follows fails
 	[[ $output == *"node n1 is powered off (fenced in"* ]]
+	# Nothing is acquired on a survivor before n1 is off (its moves may begin
+	# earlier: its last report, as its cables went down, said it had no
+	# healthy port; then they wait, released to no node, for the fencing).
 	fenced_line=$(echo "$output" | grep -n "node n1 is powered off" | head -1 | cut -d: -f1)
-	moved_line=$(echo "$output" | grep -n "moved n1->" | head -1 | cut -d: -f1)
-	[ "$fenced_line" -lt "$moved_line" ]
+	acquiring_line=$(echo "$output" | grep -n "acquiring on n[23]" | head -1 | cut -d: -f1)
+	[ "$fenced_line" -lt "$acquiring_line" ]
 	[ "$(echo "$output" | grep -c 'multi-mount protection reset on')" -ge 4 ]
 	grep -q 'get power' /var/lib/applab/nodes/n1/bmc.log
 	# The management address followed the master.
