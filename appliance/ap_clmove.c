@@ -413,8 +413,16 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 			if (!desired || (cur && strcmp(cur, desired) == 0)) {
 				if (desired)
 					put(eff, vs->name, desired);
-				if (pnote)
+				/* vs_place's word on a VS that stays (waits for its
+				 * hold-down, cannot run anywhere...): once per change. */
+				const char *said =
+				    json_string_value(json_object_get(c->said, vs->name));
+				if (pnote && (!said || strcmp(said, pnote) != 0)) {
 					add_note(notes, max_notes, nn, vs->name, pnote);
+					json_object_set_new(c->said, vs->name, json_string(pnote));
+				} else if (!pnote && said) {
+					json_object_del(c->said, vs->name);
+				}
 				continue;
 			}
 			enum vs_move_kind kind =

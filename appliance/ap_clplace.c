@@ -364,17 +364,26 @@ void ap_cl_on_report(struct ap_cluster *c, uint32_t from, const struct ap_msg *m
 	for (i = 0; i < c->n_reports; i++)
 		if (strcmp(c->reports[i].node, r->node) == 0)
 			break;
-	if (i == c->n_reports) {
+	bool had = i < c->n_reports;
+	if (!had) {
 		if (c->n_reports >= AP_CL_MAX_NODES)
 			abort(); /* one report per node of the definition */
 		c->n_reports++;
 	}
+	/* What it can serve changed (a port healed, a LUN came back): its
+	 * hold-down for taking VSs back starts again, so a VS goes home only to
+	 * a node that has been able to serve for the whole hold-down. */
+	struct ap_cl_node *rn = ap_cl_node_named(c, r->node);
+	bool same =
+	    had && c->reports[i].n_ports == r->n_ports && c->reports[i].n_luns == r->n_luns &&
+	    memcmp(c->reports[i].healthy_ports, r->healthy_ports,
+	           (size_t)r->n_ports * sizeof(r->healthy_ports[0])) == 0 &&
+	    memcmp(c->reports[i].luns, r->luns, (size_t)r->n_luns * sizeof(r->luns[0])) == 0;
+	if (rn && (!rn->report_since || !same))
+		rn->report_since = ap_cl_mono_now(c);
 	c->reports[i] = *r;
 	save_reports(c);
 	ap_cl_record_words(c, r->node, m);
-	struct ap_cl_node *rn = ap_cl_node_named(c, r->node);
-	if (rn && !rn->report_since)
-		rn->report_since = ap_cl_mono_now(c);
 	/* States of the VSs that node runs: its own word replaces what it said
 	 * before, and only its own VSs' entries. */
 	const char *vsn;

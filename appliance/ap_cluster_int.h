@@ -172,6 +172,7 @@ struct ap_cluster {
 	json_t *words;                 /* node -> {vs: state} of its last report */
 	sd_event_source *revert_timer; /* the master places again when a revert is due */
 	json_t *intents;               /* vs -> {at, since}: when the master saw its `at` change */
+	json_t *said; /* vs -> the last note of vs_place about it this master sent */
 };
 
 /* ap_cluster.c */
