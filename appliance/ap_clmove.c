@@ -25,10 +25,7 @@
 
 static const struct vs_node_report *report_named(const struct ap_cluster *c, const char *node)
 {
-	for (int i = 0; i < c->n_reports; i++)
-		if (strcmp(c->reports[i].node, node) == 0)
-			return &c->reports[i];
-	return NULL;
+	return vs_report_of(c->reports, c->n_reports, node);
 }
 
 static bool in_list(const char *const *names, int n, const char *name)
@@ -216,13 +213,6 @@ void ap_cl_load_moves(struct ap_cluster *c)
 }
 
 /* --- the driver ------------------------------------------------------------------- */
-
-static void put(struct vs_placement *pl, const char *vs, const char *node)
-{
-	snprintf(pl->e[pl->n].vs, sizeof(pl->e[0].vs), "%s", vs);
-	snprintf(pl->e[pl->n].node, sizeof(pl->e[0].node), "%s", node);
-	pl->n++;
-}
 
 static const struct vs_place_note *note_of(const struct vs_place_note *notes, int n, const char *vs)
 {
@@ -412,7 +402,7 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 		if (!m) {
 			if (!desired || (cur && strcmp(cur, desired) == 0)) {
 				if (desired)
-					put(eff, vs->name, desired);
+					vs_placement_put(eff, vs->name, desired);
 				/* vs_place's word on a VS that stays (waits for its
 				 * hold-down, cannot run anywhere...): once per change. */
 				const char *said =
@@ -430,13 +420,14 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 			bool is_planned = kind == VS_MOVE_EVACUATE || kind == VS_MOVE_REVERT ||
 			                  kind == VS_MOVE_MIGRATE;
 			if (is_planned && cur && planned >= AP_CL_MAX_PLANNED) {
-				put(eff, vs->name, cur); /* its turn comes */
+				vs_placement_put(eff, vs->name, cur); /* its turn comes */
 				continue;
 			}
 			if (is_planned && cur &&
 			    failed_there_lately(c, vs->name, desired, now,
 			                        intent_since(c, vs, now))) {
-				put(eff, vs->name, cur); /* it failed there: not again so soon */
+				vs_placement_put(eff, vs->name,
+				                 cur); /* it failed there: not again so soon */
 				continue;
 			}
 			m = new_move(c);
@@ -444,7 +435,7 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 				lib_err("cluster: the move journal is full; %s stays where it is",
 				        vs->name);
 				if (cur)
-					put(eff, vs->name, cur);
+					vs_placement_put(eff, vs->name, cur);
 				continue;
 			}
 			vs_move_init(m, c->next_move_id++, vs->name, cur ? cur : "", desired, kind,
@@ -492,7 +483,7 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 			fence = c->move_fence;
 		}
 		if (o.place[0])
-			put(eff, vs->name, o.place);
+			vs_placement_put(eff, vs->name, o.place);
 	}
 	/* Moves of VSs no longer wanted running (stopped or deleted) end. */
 	for (int i = 0; i < c->n_moves; i++) {

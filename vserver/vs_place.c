@@ -45,8 +45,7 @@ static const char *indexed_node(const struct vs_index *ix, const char *vs)
 	return e ? e->node : NULL;
 }
 
-static const struct vs_node_report *report_of(const struct vs_node_report *r, int n,
-                                              const char *node)
+const struct vs_node_report *vs_report_of(const struct vs_node_report *r, int n, const char *node)
 {
 	for (int i = 0; i < n; i++)
 		if (strcmp(r[i].node, node) == 0)
@@ -127,7 +126,7 @@ static void note(struct vs_place_note *notes, int max, int *n, const char *vs,
 	(*n)++;
 }
 
-static void put(struct vs_placement *pl, const char *vs, const char *node)
+void vs_placement_put(struct vs_placement *pl, const char *vs, const char *node)
 {
 	snprintf(pl->e[pl->n].vs, sizeof(pl->e[0].vs), "%s", vs);
 	snprintf(pl->e[pl->n].node, sizeof(pl->e[0].node), "%s", node);
@@ -153,7 +152,7 @@ static int member_ix(const struct run *r, const char *node)
 
 static const struct vs_node_report *report_named(const struct run *r, const char *node)
 {
-	return report_of(r->x->reports, r->x->n_reports, node);
+	return vs_report_of(r->x->reports, r->x->n_reports, node);
 }
 
 /* May `node` take vs now (a member, not under maintenance, reported, able
@@ -237,7 +236,7 @@ static int keep(struct run *r, bool revert, struct vs_placement *next, struct to
 		bool was_maint = was && vs_config_in_maint(cfg, was);
 
 		if (vs->pinned && was_ok) {
-			put(next, vs->name, was);
+			vs_placement_put(next, vs->name, was);
 			if (was_maint)
 				note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
 				     "stays on %s (being evacuated): it is pinned to its node",
@@ -259,7 +258,7 @@ static int keep(struct run *r, bool revert, struct vs_placement *next, struct to
 					snprintf(pre, sizeof(pre), "%s is being evacuated; ", was);
 				else if (kind != VS_MOVE_MIGRATE)
 					snprintf(pre, sizeof(pre), "%s %s; ", was, why);
-				put(next, vs->name, vs->at);
+				vs_placement_put(next, vs->name, vs->at);
 				if (was)
 					note(notes, max_notes, nn, vs->name, kind,
 					     "moved %s->%s: %smigrated there by the administrator",
@@ -275,14 +274,14 @@ static int keep(struct run *r, bool revert, struct vs_placement *next, struct to
 			int h = revert ? revert_home(r, vs, was) : -1;
 			unsigned long long hold_s = (unsigned long long)(r->hold / 1000000);
 			if (h >= 0 && held(r, h)) {
-				put(next, vs->name, vs->home);
+				vs_placement_put(next, vs->name, vs->home);
 				note(notes, max_notes, nn, vs->name, VS_MOVE_REVERT,
 				     "moved %s->%s: back to its home node, a member again for "
 				     "%llu s or more",
 				     was, vs->home, hold_s);
 				continue;
 			}
-			put(next, vs->name, was);
+			vs_placement_put(next, vs->name, was);
 			if (h >= 0)
 				note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
 				     "goes back to its home node %s once %s has been a member for "
@@ -331,7 +330,7 @@ static void place_pinned(struct run *r, const struct todo *t, struct vs_placemen
 
 	if (h >= 0 && !vs_config_in_maint(r->cfg, home) &&
 	    cannot_serve(r->cfg, vs, report_named(r, home), why, sizeof(why)) == 0) {
-		put(next, vs->name, home);
+		vs_placement_put(next, vs->name, home);
 		if (h < VS_PLACE_MAX_NODES)
 			r->load[h]++;
 		note(notes, max_notes, nn, vs->name,
@@ -401,7 +400,7 @@ static void place_todo(struct run *r, const struct todo *t, struct vs_placement 
 	if (best < 0) {
 		if (was && member_ix(r, was) >= 0) {
 			/* Nowhere better: it stays, and is reported. */
-			put(next, vs->name, was);
+			vs_placement_put(next, vs->name, was);
 			if (t->kind == VS_MOVE_EVACUATE) {
 				none_other(r, vs, was, why, sizeof(why));
 				note(notes, max_notes, nn, vs->name, VS_MOVE_NKINDS,
@@ -419,7 +418,7 @@ static void place_todo(struct run *r, const struct todo *t, struct vs_placement 
 	}
 	const char *to = x->members[best];
 	const struct vs_node_report *rep = report_named(r, to);
-	put(next, vs->name, to);
+	vs_placement_put(next, vs->name, to);
 	r->load[best]++;
 	if (was)
 		note(notes, max_notes, nn, vs->name, t->kind,

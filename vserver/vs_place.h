@@ -106,6 +106,10 @@ struct vs_place_ctx {
 };
 
 const char *vs_placement_node(const struct vs_placement *pl, const char *vs);
+/* Append vs -> node (the caller keeps pl->n below VS_MAX_VSERVERS). */
+void vs_placement_put(struct vs_placement *pl, const char *vs, const char *node);
+/* The report of `node` among r[0..n), or NULL. */
+const struct vs_node_report *vs_report_of(const struct vs_node_report *r, int n, const char *node);
 
 /* The placement for `ctx`, into next. notes may be NULL; *n_notes (may be
  * NULL) gets the count written (at most max_notes). 0 or -ENOMEM (next then
