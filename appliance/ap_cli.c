@@ -82,8 +82,11 @@ static const struct cmd cmds[] = {
      "vserver.set",
      {"name"},
      1,
-     {{"--auto-revert", "auto_revert", OPT_ONOFF, true, "on|off"}},
-     "whether it goes back to its home node once that node is healthy again"},
+     {{"--auto-revert", "auto_revert", OPT_ONOFF, false, "on|off"},
+      {"--nfs-lease", "nfs_lease", OPT_INT, false, "SECONDS"},
+      {"--nfs-grace", "nfs_grace", OPT_INT, false, "SECONDS"}},
+     "whether it goes back home once its home node is healthy again; its NFSv4 lease and "
+     "grace (0: the default), from its next start"},
     {"vip",
      "add",
      "vip.add",

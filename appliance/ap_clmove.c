@@ -98,6 +98,14 @@ static struct vs_move *active_move(struct ap_cluster *c, const char *vs)
 	return NULL;
 }
 
+bool ap_cl_move_of(const struct ap_cluster *c, const char *vs)
+{
+	for (int i = 0; i < c->n_moves; i++)
+		if (!vs_move_over(&c->moves[i]) && strcmp(c->moves[i].vs, vs) == 0)
+			return true;
+	return false;
+}
+
 static int count_active(const struct ap_cluster *c, bool planned_only)
 {
 	int n = 0;

@@ -114,13 +114,18 @@ void ap_cl_master_place(struct ap_cluster *c)
 		struct ap_cl_node *cn = ap_cl_node_named(c, names[i]);
 		since[i] = cn && cn->report_since ? cn->report_since : now;
 	}
+	/* Where VSs keep failing: placement takes them elsewhere. */
+	struct vs_place_entry failed[AP_CL_MAX_FAILING];
+	int n_failed = ap_cl_failing(c, now, failed, AP_CL_MAX_FAILING);
 	struct vs_place_ctx ctx = {.members = names,
 	                           .n_members = n,
 	                           .reports = c->reports,
 	                           .n_reports = c->n_reports,
 	                           .cur = c->placement,
 	                           .now_usec = now,
-	                           .member_since = since};
+	                           .member_since = since,
+	                           .failed = failed,
+	                           .n_failed = n_failed};
 	if (!next || !notes || !mnotes ||
 	    vs_place_ex(c->hooks.config(c->arg), &ctx, next, notes, AP_MSG_MAX_NOTES, &nn) < 0) {
 		lib_err("cluster: out of memory computing the placement");
@@ -455,7 +460,8 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 	ap_cl_send_report(c, false);
 	/* Moves under way wait for nodes with deadlines: the master looks. */
-	if (ap_cl_is_master(c) && ap_cl_moves_active(c))
+	if (ap_cl_is_master(c) &&
+	    (ap_cl_moves_active(c) || ap_cl_failing_due(c, ap_cl_mono_now(c))))
 		ap_cl_master_place(c);
 	sd_event_source_set_time_relative(s, AP_CL_REPORT_TICK_USEC);
 	sd_event_source_set_enabled(s, SD_EVENT_ON);

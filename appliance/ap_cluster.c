@@ -445,9 +445,11 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->words = json_object();
 	c->intents = json_object();
 	c->said = json_object();
+	c->failing = json_object();
 	c->next_move_id = 1;
 	if (!c->node || !c->run_dir || !c->state_dir || !c->self_dir || !c->placement ||
-	    !c->states || !c->takeovers || !c->held || !c->words || !c->intents || !c->said) {
+	    !c->states || !c->takeovers || !c->held || !c->words || !c->intents || !c->said ||
+	    !c->failing) {
 		ap_cluster_destroy(c);
 		return -ENOMEM;
 	}
@@ -505,6 +507,7 @@ void ap_cluster_destroy(struct ap_cluster *c)
 	json_decref(c->words);
 	json_decref(c->intents);
 	json_decref(c->said);
+	json_decref(c->failing);
 	free(c->moves);
 	free(c->last_report);
 	free(c->last_place);

@@ -40,6 +40,9 @@
 #define AP_CL_MAX_PLANNED 4
 /* A planned move does not go back to a node its VS failed on for this long. */
 #define AP_CL_FAILED_HOLD_USEC (300ULL * 1000000)
+/* A VS whose servers fail this long where it is placed moves (ap_clfailing.c). */
+#define AP_CL_FAILING_MOVE_USEC (30ULL * 1000000)
+#define AP_CL_MAX_FAILING 64 /* pairs passed to one placement (more are logged) */
 #define AP_CL_EV_BATCH_USEC (10ULL * 1000)
 /* How long a change of this node's state waits to go out with others. */
 #define AP_CL_REPORT_BATCH_USEC (10ULL * 1000)
@@ -172,7 +175,8 @@ struct ap_cluster {
 	json_t *words;                 /* node -> {vs: state} of its last report */
 	sd_event_source *revert_timer; /* the master places again when a revert is due */
 	json_t *intents;               /* vs -> {at, since}: when the master saw its `at` change */
-	json_t *said; /* vs -> the last note of vs_place about it this master sent */
+	json_t *said;    /* vs -> the last note of vs_place about it this master sent */
+	json_t *failing; /* vs -> how long it has failed where placed (ap_clfailing.c) */
 };
 
 /* ap_cluster.c */
@@ -211,6 +215,14 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
                               int n_in, struct vs_place_note *notes, int max_notes, int *nn,
                               int *left_out);
 bool ap_cl_moves_active(const struct ap_cluster *c);
+/* Is a move of `vs` under way? */
+bool ap_cl_move_of(const struct ap_cluster *c, const char *vs);
+
+/* ap_clfailing.c: the VS -> node pairs (at most max, into out) where a VS's
+ * servers have failed for AP_CL_FAILING_MOVE_USEC (vs_place_ctx.failed), at
+ * `now` (monotonic); whether a count falls due at `now` (place again). */
+int ap_cl_failing(struct ap_cluster *c, uint64_t now, struct vs_place_entry *out, int max);
+bool ap_cl_failing_due(const struct ap_cluster *c, uint64_t now);
 void ap_cl_adopt_moves(struct ap_cluster *c, const struct vs_move *moves, int n);
 void ap_cl_save_moves(struct ap_cluster *c);
 void ap_cl_load_moves(struct ap_cluster *c);

@@ -9,6 +9,8 @@
  *
  * The socket is $VSADM_SOCKET, else /run/appliance/applianced.sock.
  */
+#include "fsexport/fx_ganesha.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -175,6 +177,16 @@ static void print_vserver_detail(json_t *v)
 	                               : s(v, "home")[0]
 	                                   ? "on (back to its home node once it is healthy)"
 	                                   : "on (it has no home node)");
+	{
+		json_int_t l = json_integer_value(json_object_get(v, "nfs_lease"));
+		json_int_t g = json_integer_value(json_object_get(v, "nfs_grace"));
+		json_int_t el = l ? l : FX_GANESHA_LEASE_DEFAULT;
+		json_int_t eg = g                               ? g
+		                : FX_GANESHA_GRACE_DEFAULT > el ? FX_GANESHA_GRACE_DEFAULT
+		                                                : el;
+		printf("  NFSv4 lease:  %lld s%s, grace %lld s%s\n", (long long)el,
+		       l ? "" : " (default)", (long long)eg, g ? "" : " (default)");
+	}
 	if (s(rt, "netns")[0])
 		printf("  Namespace:    %s\n", s(rt, "netns"));
 	printf("  Virtual IPs:\n");

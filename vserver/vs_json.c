@@ -61,12 +61,18 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 		json_array_append_new(shares, json_pack("{s:s, s:s, s:s, s:b}", "name", s->name,
 		                                        "fs", s->fs, "path", s->path, "ro", s->ro));
 	}
-	return json_pack("{s:s, s:i, s:b, s:s, s:s, s:b, s:s, s:i, s:o, s:o, s:o, s:o}", "name",
-	                 vs->name, "priority", vs->priority, "pinned", vs->pinned, "home", vs->home,
-	                 "at", vs->at, "auto_revert", !vs->no_auto_revert, "admin",
-	                 vs->admin == VS_ADMIN_RUNNING ? "running" : "stopped", "next_export_id",
-	                 (json_int_t)vs->next_export_id, "vips", vips, "filesystems", fss,
-	                 "exports", exps, "shares", shares);
+	json_t *o = json_pack("{s:s, s:i, s:b, s:s, s:s, s:b, s:s, s:i, s:o, s:o, s:o, s:o}",
+	                      "name", vs->name, "priority", vs->priority, "pinned", vs->pinned,
+	                      "home", vs->home, "at", vs->at, "auto_revert", !vs->no_auto_revert,
+	                      "admin", vs->admin == VS_ADMIN_RUNNING ? "running" : "stopped",
+	                      "next_export_id", (json_int_t)vs->next_export_id, "vips", vips,
+	                      "filesystems", fss, "exports", exps, "shares", shares);
+	/* Only when set: a document without them means the defaults. */
+	if (o && vs->nfs_lease)
+		json_object_set_new(o, "nfs_lease", json_integer(vs->nfs_lease));
+	if (o && vs->nfs_grace)
+		json_object_set_new(o, "nfs_grace", json_integer(vs->nfs_grace));
+	return o;
 }
 
 json_t *vs_maint_to_json(const struct vs_config *cfg)
@@ -123,7 +129,7 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 {
 	const char *name = NULL, *home = "", *admin = "stopped", *at = "";
 	int pinned = 0, vs_revert = 1, rc;
-	json_int_t priority = 50, next_id = 1;
+	json_int_t priority = 50, next_id = 1, lease = 0, grace = 0;
 	json_t *vips = NULL, *fss = NULL, *exps = NULL, *shares = NULL;
 	json_error_t jerr;
 	size_t i;
@@ -139,9 +145,13 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 		return -EINVAL;
 	}
 	if (vs_json_int(j, "priority", 0, 100, &priority) < 0 ||
-	    vs_json_int(j, "next_export_id", 1, UINT32_MAX, &next_id) < 0) {
-		snprintf(err, errlen,
-		         "A virtual server entry has a priority or next export id out of range.");
+	    vs_json_int(j, "next_export_id", 1, UINT32_MAX, &next_id) < 0 ||
+	    vs_json_int(j, "nfs_lease", 0, VS_NFS_LEASE_MAX, &lease) < 0 ||
+	    vs_json_int(j, "nfs_grace", 0, VS_NFS_GRACE_MAX, &grace) < 0) {
+		snprintf(
+		    err, errlen,
+		    "A virtual server entry has a priority, next export id, NFS lease or grace "
+		    "out of range.");
 		return -EINVAL;
 	}
 	rc = vs_config_create(cfg, name, (int)priority, pinned, home, err, errlen);
@@ -149,6 +159,8 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 		rc = vs_config_set_at(cfg, name, at, err, errlen);
 	if (rc == 0)
 		rc = vs_config_set_auto_revert(cfg, name, vs_revert, err, errlen);
+	if (rc == 0)
+		rc = vs_config_set_nfs_timers(cfg, name, (int)lease, (int)grace, err, errlen);
 	if (rc < 0)
 		return rc;
 	json_array_foreach(vips, i, e)

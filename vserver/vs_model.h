@@ -116,6 +116,10 @@ struct vs_vserver {
 	/* Stay where failover put it instead of going back home once home is
 	 * healthy again (JSON "auto_revert", true when absent). */
 	bool no_auto_revert;
+	/* NFSv4 lease and grace of the VS's ganesha, seconds; 0 = the appliance's
+	 * default (FX_GANESHA_LEASE_DEFAULT / _GRACE_DEFAULT). JSON "nfs_lease",
+	 * "nfs_grace", absent when 0. Take effect when the VS next starts. */
+	int nfs_lease, nfs_grace;
 	enum vs_admin admin;
 	uint32_t next_export_id;
 	int n_vips, n_fs, n_exports, n_shares;
@@ -279,6 +283,18 @@ int vs_config_set_at(struct vs_config *cfg, const char *vs, const char *node, ch
                      size_t errlen);
 int vs_config_set_auto_revert(struct vs_config *cfg, const char *vs, bool on, char *err,
                               size_t errlen);
+/* NFSv4 lease and grace of a VS (DESIGN section 5): each 0 = the default,
+ * -1 = unchanged. A shorter lease lets ganesha 4.3 lift grace sooner once
+ * every client has reclaimed (it checks every lease/2 s), at the cost of
+ * clients that must renew more often. Refused: lease outside
+ * VS_NFS_LEASE_MIN..VS_NFS_LEASE_MAX, grace outside lease..VS_NFS_GRACE_MAX. */
+#define VS_NFS_LEASE_MIN 3
+#define VS_NFS_LEASE_MAX 120
+#define VS_NFS_GRACE_MAX 180
+int vs_config_set_nfs_timers(struct vs_config *cfg, const char *vs, int lease, int grace, char *err,
+                             size_t errlen);
+/* The lease and grace a VS's ganesha runs with (its settings or the defaults). */
+void vs_vserver_nfs_timers(const struct vs_vserver *vs, int *lease, int *grace);
 /* Put `node` under maintenance (on) or take it out (off; a node that is not
  * under maintenance is no error). */
 int vs_config_maint(struct vs_config *cfg, const char *node, bool on, char *err, size_t errlen);

@@ -158,7 +158,8 @@ bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b)
 {
 	if (strcmp(a->name, b->name) != 0 || a->priority != b->priority || a->pinned != b->pinned ||
 	    strcmp(a->home, b->home) != 0 || strcmp(a->at, b->at) != 0 ||
-	    a->no_auto_revert != b->no_auto_revert || a->admin != b->admin ||
+	    a->no_auto_revert != b->no_auto_revert || a->nfs_lease != b->nfs_lease ||
+	    a->nfs_grace != b->nfs_grace || a->admin != b->admin ||
 	    a->next_export_id != b->next_export_id || a->n_vips != b->n_vips ||
 	    a->n_fs != b->n_fs || a->n_exports != b->n_exports || a->n_shares != b->n_shares)
 		return false;
@@ -247,6 +248,8 @@ uint64_t vs_vserver_hash(const struct vs_vserver *vs)
 	fnv_str(&f, vs->home);
 	fnv_str(&f, vs->at);
 	fnv_int(&f, vs->no_auto_revert);
+	fnv_int(&f, vs->nfs_lease);
+	fnv_int(&f, vs->nfs_grace);
 	fnv_int(&f, vs->admin);
 	fnv_int(&f, vs->next_export_id);
 	fnv_int(&f, vs->n_vips);

@@ -155,8 +155,18 @@ static const struct vs_node_report *report_named(const struct run *r, const char
 	return vs_report_of(r->x->reports, r->x->n_reports, node);
 }
 
+/* Did vs's servers keep failing on `node` (ctx->failed)? */
+static bool failed_on(const struct run *r, const char *vs, const char *node)
+{
+	for (int i = 0; node && i < r->x->n_failed; i++)
+		if (strcmp(r->x->failed[i].vs, vs) == 0 && strcmp(r->x->failed[i].node, node) == 0)
+			return true;
+	return false;
+}
+
 /* May `node` take vs now (a member, not under maintenance, reported, able
- * to serve it)? If not, why, as a sentence part naming the node. */
+ * to serve it, its servers not failing there)? If not, why, as a sentence
+ * part naming the node. */
 static bool can_take(const struct run *r, const struct vs_vserver *vs, const char *node, char *why,
                      size_t len)
 {
@@ -168,6 +178,8 @@ static bool can_take(const struct run *r, const struct vs_vserver *vs, const cha
 		snprintf(why, len, "%s is under maintenance", node);
 	else if (cannot_serve(r->cfg, vs, report_named(r, node), what, sizeof(what)) != 0)
 		snprintf(why, len, "%s %s", node, what);
+	else if (failed_on(r, vs->name, node))
+		snprintf(why, len, "%s could not run it (its servers failed there)", node);
 	else
 		return true;
 	return false;
@@ -232,6 +244,10 @@ static int keep(struct run *r, bool revert, struct vs_placement *next, struct to
 		 * master just took over) keeps its VSs: moving needs evidence. */
 		const struct vs_node_report *wr = was_member ? report_named(r, was) : NULL;
 		int bad = wr ? cannot_serve(cfg, vs, wr, why, sizeof(why)) : 0;
+		if (bad == 0 && wr && !vs->pinned && failed_on(r, vs->name, was)) {
+			bad = VS_MOVE_RECOVER;
+			snprintf(why, sizeof(why), "could not run it (its servers kept failing)");
+		}
 		bool was_ok = was_member && bad == 0;
 		bool was_maint = was && vs_config_in_maint(cfg, was);
 
@@ -303,7 +319,7 @@ static int keep(struct run *r, bool revert, struct vs_placement *next, struct to
 			t->kind = VS_MOVE_EVACUATE;
 			snprintf(t->reason, len, "%s is being evacuated", was);
 		} else if (was) {
-			t->kind = bad == VS_MOVE_PORTS ? VS_MOVE_PORTS : VS_MOVE_STORAGE;
+			t->kind = bad > 0 ? (enum vs_move_kind)bad : VS_MOVE_STORAGE;
 			snprintf(t->reason, len, "%s %s", was, why);
 		} else {
 			t->kind = VS_MOVE_START;

@@ -103,6 +103,12 @@ struct vs_place_ctx {
 	 * NULL = long enough ago. */
 	const uint64_t *member_since;
 	uint64_t revert_hold_usec; /* 0 = VS_PLACE_REVERT_HOLD_USEC */
+	/* VS -> node pairs where the VS's servers kept failing (the master's
+	 * threshold): that node cannot take it, and a VS placed there moves
+	 * (VS_MOVE_RECOVER) when another node can serve it, else stays, noted.
+	 * A pinned VS stays on its node. NULL = none. */
+	const struct vs_place_entry *failed;
+	int n_failed;
 };
 
 const char *vs_placement_node(const struct vs_placement *pl, const char *vs);

@@ -81,10 +81,13 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	}
 	if (rc < 0)
 		goto out;
+	int lease = rt->env.lease_lifetime, grace = rt->env.grace_period;
+	if (rt->want.nfs_lease || rt->want.nfs_grace)
+		vs_vserver_nfs_timers(&rt->want, &lease, &grace);
 	struct fx_ganesha_params gp = {.name = rt->want.name,
 	                               .recovery_root = recovery,
-	                               .lease_lifetime = rt->env.lease_lifetime,
-	                               .grace_period = rt->env.grace_period,
+	                               .lease_lifetime = lease,
+	                               .grace_period = grace,
 	                               .exports = ex,
 	                               .n_exports = n_ex};
 	rc = fx_ganesha_conf(&gp, &text);

@@ -228,8 +228,8 @@ static int exec_name(struct vs_store *st, const char *sql, const char *name)
 static int put_header(struct vs_store *st, const struct vs_config *cfg)
 {
 	json_t *doc = json_pack("{s:I, s:o, s:o, s:o}", "version", (json_int_t)cfg->version,
-	                        "fgroups", vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg),
-	                        "maint", vs_maint_to_json(cfg));
+	                        "fgroups", vs_fgroups_to_json(cfg), "fences",
+	                        vs_fences_to_json(cfg), "maint", vs_maint_to_json(cfg));
 
 	return exec_row(st,
 	                "INSERT INTO config(id, version, doc) VALUES (1, ?2, ?3) "

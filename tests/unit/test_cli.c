@@ -72,6 +72,7 @@ static void test_planned_moves(void **state)
 	char *home[] = {"vserver", "migrate", "vs1", "--home"};
 	char *on[] = {"vserver", "set", "vs1", "--auto-revert", "on"};
 	char *off[] = {"vserver", "set", "vs1", "--auto-revert=off"};
+	char *timers[] = {"vserver", "set", "vs1", "--nfs-lease", "4", "--nfs-grace=8"};
 	char *evac[] = {"node", "evacuate", "n1"};
 	char *resume[] = {"node", "resume", "n1"};
 	char *moves[] = {"move", "show", "--json"};
@@ -96,6 +97,12 @@ static void test_planned_moves(void **state)
 	json_decref(req);
 	req = parse_ok(4, off, &f);
 	assert_true(json_is_false(json_object_get(json_object_get(req, "args"), "auto_revert")));
+	json_decref(req);
+	req = parse_ok(6, timers, &f);
+	args = json_object_get(req, "args");
+	assert_int_equal(json_integer_value(json_object_get(args, "nfs_lease")), 4);
+	assert_int_equal(json_integer_value(json_object_get(args, "nfs_grace")), 8);
+	assert_null(json_object_get(args, "auto_revert"));
 	json_decref(req);
 	req = parse_ok(3, evac, &f);
 	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "node.evacuate");
@@ -136,7 +143,7 @@ static void test_errors(void **state)
 	    {4, {"vserver", "migrate", "--to", "n2"}, "Missing name"},
 	    {5, {"vserver", "set", "vs1", "--auto-revert", "yes"}, "takes on or off"},
 	    {5, {"vserver", "set", "vs1", "--auto-revert", "ON"}, "takes on or off"},
-	    {3, {"vserver", "set", "vs1"}, "--auto-revert is required"},
+	    {5, {"vserver", "set", "vs1", "--nfs-lease", "4s"}, "needs a whole number"},
 	    {2, {"node", "evacuate"}, "Missing node"},
 	    {4, {"node", "resume", "n1", "n2"}, "Unexpected argument"},
 	    {3, {"move", "show", "vs1"}, "Unexpected argument"},
@@ -232,7 +239,8 @@ static void test_usage_lists_every_command(void **state)
 	assert_non_null(strstr(text, "vsadm export add VS PSEUDO --fs FSNAME"));
 	assert_non_null(strstr(text, "vsadm event show"));
 	assert_non_null(strstr(text, "vsadm vserver migrate NAME (--to NODE | --home)"));
-	assert_non_null(strstr(text, "vsadm vserver set NAME --auto-revert on|off"));
+	assert_non_null(strstr(text, "vsadm vserver set NAME [--auto-revert on|off] [--nfs-lease "
+	                             "SECONDS] [--nfs-grace SECONDS]"));
 	assert_non_null(strstr(text, "vsadm node evacuate NODE"));
 	assert_non_null(strstr(text, "vsadm node resume NODE"));
 	assert_non_null(strstr(text, "vsadm move show [--json]"));

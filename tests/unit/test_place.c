@@ -346,67 +346,87 @@ struct row {
 	const char *want;    /* where a is placed; NULL = nowhere */
 	int kind;            /* of the note about a; NO_NOTE: none */
 	const char *needle;  /* in that note */
+	const char *failed;  /* nodes where a's servers kept failing (ctx.failed) */
 };
 
 static const struct row rows[] = {
     /* Maintenance. */
     {"evacuated", "", "", "n1", false, false, "n1", NULL, NULL, 0, "n2", VS_MOVE_EVACUATE,
-     "moved n1->n2: n1 is being evacuated"},
+     "moved n1->n2: n1 is being evacuated", NULL},
     {"evacuated to its home", "n3", "", "n1", false, false, "n1", NULL, NULL, 0, "n3",
-     VS_MOVE_EVACUATE, "n1 is being evacuated"},
+     VS_MOVE_EVACUATE, "n1 is being evacuated", NULL},
     {"evacuated, nowhere else", "", "", "n1", false, false, "n1", NULL, "n2,n3", 0, "n1",
      VS_MOVE_NKINDS,
      "stays on n1 (being evacuated): no other node can serve it (n2 does not see LUN "
-     "LABEL=l0)"},
+     "LABEL=l0)",
+     NULL},
     {"evacuated, the others too", "", "", "n1", false, false, "n1,n2", "n1,n2", NULL, 0, "n1",
-     VS_MOVE_NKINDS, "stays on n1 (being evacuated): every other node is under maintenance"},
+     VS_MOVE_NKINDS, "stays on n1 (being evacuated): every other node is under maintenance", NULL},
     {"evacuated, alone", "", "", "n1", false, false, "n1", "n1", NULL, 0, "n1", VS_MOVE_NKINDS,
-     "stays on n1 (being evacuated): no other node is a member"},
+     "stays on n1 (being evacuated): no other node is a member", NULL},
     {"pinned on an evacuated node", "n1", "", "n1", true, false, "n1", NULL, NULL, 0, "n1",
-     VS_MOVE_NKINDS, "stays on n1 (being evacuated): it is pinned"},
+     VS_MOVE_NKINDS, "stays on n1 (being evacuated): it is pinned", NULL},
     {"pinned, its node under maintenance", "n1", "", NULL, true, false, "n1", NULL, NULL, 0, NULL,
-     VS_MOVE_NKINDS, "pinned to n1, which is under maintenance"},
+     VS_MOVE_NKINDS, "pinned to n1, which is under maintenance", NULL},
     {"new, its home under maintenance", "n1", "", NULL, false, false, "n1", NULL, NULL, 0, "n2",
-     VS_MOVE_START, "placed on n2"},
-    {"maintenance elsewhere", "", "", "n1", false, false, "n2", NULL, NULL, 0, "n1", NO_NOTE, NULL},
+     VS_MOVE_START, "placed on n2", NULL},
+    {"maintenance elsewhere", "", "", "n1", false, false, "n2", NULL, NULL, 0, "n1", NO_NOTE, NULL,
+     NULL},
     /* Migration. */
     {"migrated", "", "n2", "n1", false, false, "", NULL, NULL, 0, "n2", VS_MOVE_MIGRATE,
-     "moved n1->n2: migrated there by the administrator"},
+     "moved n1->n2: migrated there by the administrator", NULL},
     {"migrated before it ran", "", "n3", NULL, false, false, "", NULL, NULL, 0, "n3", VS_MOVE_START,
-     "placed on n3, where the administrator migrated it"},
+     "placed on n3, where the administrator migrated it", NULL},
     {"migrated where it runs", "n1", "n2", "n2", false, false, "", NULL, NULL, 60, "n2", NO_NOTE,
-     NULL},
+     NULL, NULL},
     {"migrated to a node without its LUN", "", "n3", "n1", false, false, "", NULL, "n3", 0, "n1",
-     VS_MOVE_NKINDS, "stays on n1, not on n3 where it was migrated: n3 does not see LUN"},
+     VS_MOVE_NKINDS, "stays on n1, not on n3 where it was migrated: n3 does not see LUN", NULL},
     {"migrated to a node away", "", "n4", "n1", false, false, "", NULL, NULL, 0, "n1",
-     VS_MOVE_NKINDS, "n4 is not a member of the cluster"},
+     VS_MOVE_NKINDS, "n4 is not a member of the cluster", NULL},
     {"migrated to a node under maintenance", "", "n2", "n1", false, false, "n2", NULL, NULL, 0,
-     "n1", VS_MOVE_NKINDS, "n2 is under maintenance"},
+     "n1", VS_MOVE_NKINDS, "n2 is under maintenance", NULL},
     {"migrated, its node died", "", "n2", "n4", false, false, "", NULL, NULL, 0, "n2",
-     VS_MOVE_FAILOVER, "moved n4->n2: n4 left the cluster; migrated there"},
+     VS_MOVE_FAILOVER, "moved n4->n2: n4 left the cluster; migrated there", NULL},
     {"migrated off an evacuated node", "", "n3", "n1", false, false, "n1", NULL, NULL, 0, "n3",
-     VS_MOVE_EVACUATE, "n1 is being evacuated; migrated there"},
+     VS_MOVE_EVACUATE, "n1 is being evacuated; migrated there", NULL},
     {"migrated nowhere, its node died", "", "n3", "n4", false, false, "", NULL, "n3", 0, "n1",
-     VS_MOVE_FAILOVER, "n4 left the cluster; not on n3 where it was migrated"},
+     VS_MOVE_FAILOVER, "n4 left the cluster; not on n3 where it was migrated", NULL},
     /* Auto-revert. */
     {"reverts after the hold-down", "n1", "", "n2", false, false, "", NULL, NULL, 31, "n1",
-     VS_MOVE_REVERT, "moved n2->n1: back to its home node"},
+     VS_MOVE_REVERT, "moved n2->n1: back to its home node", NULL},
     {"hold-down not passed", "n1", "", "n2", false, false, "", NULL, NULL, 10, "n2", VS_MOVE_NKINDS,
-     "goes back to its home node n1 once n1 has been a member for 30 s"},
+     "goes back to its home node n1 once n1 has been a member for 30 s", NULL},
     {"reverts, no member_since", "n1", "", "n2", false, false, "", NULL, NULL, SINCE_NULL, "n1",
-     VS_MOVE_REVERT, "back to its home node"},
-    {"auto-revert off", "n1", "", "n2", false, true, "", NULL, NULL, 60, "n2", NO_NOTE, NULL},
-    {"pinned never moves", "n1", "", "n2", true, false, "", NULL, NULL, 60, "n2", NO_NOTE, NULL},
-    {"home under maintenance", "n1", "", "n2", false, false, "n1", NULL, NULL, 60, "n2", NO_NOTE,
+     VS_MOVE_REVERT, "back to its home node", NULL},
+    {"auto-revert off", "n1", "", "n2", false, true, "", NULL, NULL, 60, "n2", NO_NOTE, NULL, NULL},
+    {"pinned never moves", "n1", "", "n2", true, false, "", NULL, NULL, 60, "n2", NO_NOTE, NULL,
      NULL},
-    {"home cannot serve", "n1", "", "n2", false, false, "", NULL, "n1", 60, "n2", NO_NOTE, NULL},
-    {"home away", "n1", "", "n2", false, false, "", "n2,n3", NULL, 60, "n2", NO_NOTE, NULL},
+    {"home under maintenance", "n1", "", "n2", false, false, "n1", NULL, NULL, 60, "n2", NO_NOTE,
+     NULL, NULL},
+    {"home cannot serve", "n1", "", "n2", false, false, "", NULL, "n1", 60, "n2", NO_NOTE, NULL,
+     NULL},
+    {"home away", "n1", "", "n2", false, false, "", "n2,n3", NULL, 60, "n2", NO_NOTE, NULL, NULL},
     /* The kind of the other moves. */
     {"lost its LUN", "", "", "n1", false, false, "", NULL, "n1", 0, "n2", VS_MOVE_STORAGE,
-     "moved n1->n2: n1 does not see LUN LABEL=l0"},
+     "moved n1->n2: n1 does not see LUN LABEL=l0", NULL},
     {"its node died", "", "", "n4", false, false, "", NULL, NULL, 0, "n1", VS_MOVE_FAILOVER,
-     "n4 left the cluster"},
-    {"new", "", "", NULL, false, false, "", NULL, NULL, 0, "n1", VS_MOVE_START, "placed on n1"},
+     "n4 left the cluster", NULL},
+    {"new", "", "", NULL, false, false, "", NULL, NULL, 0, "n1", VS_MOVE_START, "placed on n1",
+     NULL},
+    /* Servers that kept failing where the VS is placed. */
+    {"failing where it runs", "", "", "n1", false, false, "", NULL, NULL, 0, "n2", VS_MOVE_RECOVER,
+     "moved n1->n2: n1 could not run it (its servers kept failing)", "n1"},
+    {"failing, nowhere else", "", "", "n1", false, false, "", NULL, "n2,n3", 0, "n1",
+     VS_MOVE_NKINDS, "stays on n1: n1 could not run it (its servers kept failing)", "n1"},
+    {"failing, pinned", "n1", "", "n1", true, false, "", NULL, NULL, 0, "n1", NO_NOTE, NULL, "n1"},
+    {"no revert to a home it failed on", "n1", "", "n2", false, false, "", NULL, NULL, 60, "n2",
+     NO_NOTE, NULL, "n1"},
+    {"failed elsewhere only", "", "", "n1", false, false, "", NULL, NULL, 0, "n1", NO_NOTE, NULL,
+     "n2"},
+    {"migrated to a node it failed on", "", "n2", "n1", false, false, "", NULL, NULL, 0, "n1",
+     VS_MOVE_NKINDS, "n2 could not run it (its servers failed there)", "n2"},
+    {"failing, two nodes out", "", "", "n1", false, false, "", NULL, NULL, 0, "n3", VS_MOVE_RECOVER,
+     "moved n1->n3", "n1,n2"},
 };
 
 /* A row's configuration, reports, current placement and context. */
@@ -417,6 +437,7 @@ struct fixture {
 	const char *m[3];
 	uint64_t since[3];
 	struct vs_place_ctx x;
+	struct vs_place_entry failed[3];
 };
 
 static void open_row(struct fixture *f, const struct row *w)
@@ -457,6 +478,14 @@ static void open_row(struct fixture *f, const struct row *w)
 	                             .cur = f->cur,
 	                             .now_usec = NOW,
 	                             .member_since = w->home_age == SINCE_NULL ? NULL : f->since};
+	for (int i = 0; i < 3; i++) {
+		if (!w->failed || !listed(w->failed, all[i]))
+			continue;
+		snprintf(f->failed[f->x.n_failed].vs, sizeof(f->failed[0].vs), "a");
+		snprintf(f->failed[f->x.n_failed].node, sizeof(f->failed[0].node), "%s", all[i]);
+		f->x.n_failed++;
+	}
+	f->x.failed = f->failed;
 }
 
 static void close_row(struct fixture *f)
