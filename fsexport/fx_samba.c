@@ -18,6 +18,9 @@
  *  - guest access (map to guest = Bad User, guest ok on every share): the
  *    appliance has no directory service yet, and the lab's clients use
  *    `smbclient -N`;
+ *  - strict sync (Samba's default, written down): a flush, and a write to
+ *    a file opened with FILE_WRITE_THROUGH, is answered once the data is on
+ *    disk, so what a careful client was told is written survives a failover;
  *  - no printing at all (no printcap, no spoolss).
  * smb.conf has no quoting: a value runs to the end of its line, is trimmed,
  * a trailing backslash continues the line and '%' starts a substitution. So
@@ -202,6 +205,7 @@ int fx_samba_conf(const struct fx_samba_params *p, char **out)
 		               "\tpath = %s\n"
 		               "\tread only = %s\n"
 		               "\tguest ok = yes\n"
+		               "\tstrict sync = yes\n"
 		               "\tcreate mask = 0644\n"
 		               "\tdirectory mask = 0755\n\n",
 		               p->shares[i].name, p->shares[i].path,

@@ -286,9 +286,12 @@ int vs_config_set_auto_revert(struct vs_config *cfg, const char *vs, bool on, ch
 /* NFSv4 lease and grace of a VS (DESIGN section 5): each 0 = the default,
  * -1 = unchanged. A shorter lease lets ganesha 4.3 lift grace sooner once
  * every client has reclaimed (it checks every lease/2 s), at the cost of
- * clients that must renew more often. Refused: lease outside
+ * clients that must renew more often. The floor: an idle Linux client renews
+ * at most every 5 s (fs/nfs/nfs4renewd.c: max(2/3 lease, 5 s)), so a lease
+ * under about 7 s lets an idle client's lease run out between two renewals
+ * and ganesha drops its opens and locks. Refused: lease outside
  * VS_NFS_LEASE_MIN..VS_NFS_LEASE_MAX, grace outside lease..VS_NFS_GRACE_MAX. */
-#define VS_NFS_LEASE_MIN 3
+#define VS_NFS_LEASE_MIN 7
 #define VS_NFS_LEASE_MAX 120
 #define VS_NFS_GRACE_MAX 180
 int vs_config_set_nfs_timers(struct vs_config *cfg, const char *vs, int lease, int grace, char *err,

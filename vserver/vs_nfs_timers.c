@@ -7,9 +7,11 @@
  * reclaimed, but only in its reaper, every lease/2 seconds, so after a move a
  * reclaiming client waits up to lease/2 s (plus its own back-off) before it
  * may open files again; a shorter lease shortens that wait, and makes every
- * idle client renew more often (Linux: every 2/3 of the lease), so a client
- * cut off for longer than the lease loses its state. The grace must be at
- * least the lease (a client must have a whole lease to notice and reclaim).
+ * idle client renew more often, so a client cut off for longer than the
+ * lease loses its state. An idle Linux client renews every max(2/3 lease,
+ * 5 s): below VS_NFS_LEASE_MIN (7 s, 2 s to spare) it would lose its state
+ * while doing nothing wrong. The grace must be at least the lease (a client
+ * must have a whole lease to notice and reclaim).
  */
 #include "vserver/vs_model.h"
 
@@ -37,9 +39,11 @@ int vs_config_set_nfs_timers(struct vs_config *cfg, const char *name, int lease,
 	if (rc < 0)
 		return rc;
 	if (lease != -1 && lease != 0 && (lease < VS_NFS_LEASE_MIN || lease > VS_NFS_LEASE_MAX))
-		return vs_fail(-EINVAL, err, errlen,
-		               "The NFSv4 lease must be %d to %d seconds (0 for the default, %d).",
-		               VS_NFS_LEASE_MIN, VS_NFS_LEASE_MAX, FX_GANESHA_LEASE_DEFAULT);
+		return vs_fail(
+		    -EINVAL, err, errlen,
+		    "The NFSv4 lease must be %d to %d seconds (0 for the default, %d): an "
+		    "idle Linux client renews only every 5 s.",
+		    VS_NFS_LEASE_MIN, VS_NFS_LEASE_MAX, FX_GANESHA_LEASE_DEFAULT);
 	if (grace != -1 && grace != 0 && (grace < 1 || grace > VS_NFS_GRACE_MAX))
 		return vs_fail(
 		    -EINVAL, err, errlen,

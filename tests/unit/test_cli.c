@@ -72,7 +72,7 @@ static void test_planned_moves(void **state)
 	char *home[] = {"vserver", "migrate", "vs1", "--home"};
 	char *on[] = {"vserver", "set", "vs1", "--auto-revert", "on"};
 	char *off[] = {"vserver", "set", "vs1", "--auto-revert=off"};
-	char *timers[] = {"vserver", "set", "vs1", "--nfs-lease", "4", "--nfs-grace=8"};
+	char *timers[] = {"vserver", "set", "vs1", "--nfs-lease", "8", "--nfs-grace=12"};
 	char *evac[] = {"node", "evacuate", "n1"};
 	char *resume[] = {"node", "resume", "n1"};
 	char *moves[] = {"move", "show", "--json"};
@@ -100,8 +100,8 @@ static void test_planned_moves(void **state)
 	json_decref(req);
 	req = parse_ok(6, timers, &f);
 	args = json_object_get(req, "args");
-	assert_int_equal(json_integer_value(json_object_get(args, "nfs_lease")), 4);
-	assert_int_equal(json_integer_value(json_object_get(args, "nfs_grace")), 8);
+	assert_int_equal(json_integer_value(json_object_get(args, "nfs_lease")), 8);
+	assert_int_equal(json_integer_value(json_object_get(args, "nfs_grace")), 12);
 	assert_null(json_object_get(args, "auto_revert"));
 	json_decref(req);
 	req = parse_ok(3, evac, &f);

@@ -345,6 +345,7 @@ static void test_samba_basic(void **state)
 	assert_line(d, "path = /srv/vs1/fs1/data");
 	assert_line(d, "read only = no");
 	assert_line(d, "guest ok = yes");
+	assert_line(d, "strict sync = yes");
 	assert_line(d, "create mask = 0644");
 	assert_true(strstr(d, "read only = no") < u);
 	assert_line(u, "path = /srv/vs1/fs1/pub");

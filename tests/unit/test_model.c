@@ -145,15 +145,15 @@ CASE(auto_revert_unknown_vs, -ENOENT, "no virtual server",
 CASE(maint_empty, -EINVAL, "empty", vs_config_maint(c, "", true, err, len))
 CASE(maint_bad_node, -EINVAL, "letters", vs_config_maint(c, "n1 n2", false, err, len))
 CASE(maint_full, -E2BIG, "under maintenance already", vs_config_maint(c, "n99", true, err, len))
-CASE(lease_short, -EINVAL, "3 to 120 seconds", vs_config_set_nfs_timers(c, "vs1", 2, -1, err, len))
-CASE(lease_long, -EINVAL, "3 to 120 seconds", vs_config_set_nfs_timers(c, "vs1", 121, -1, err, len))
+CASE(lease_short, -EINVAL, "7 to 120 seconds", vs_config_set_nfs_timers(c, "vs1", 6, -1, err, len))
+CASE(lease_long, -EINVAL, "7 to 120 seconds", vs_config_set_nfs_timers(c, "vs1", 121, -1, err, len))
 CASE(grace_long, -EINVAL, "up to 180", vs_config_set_nfs_timers(c, "vs1", -1, 181, err, len))
 CASE(grace_below_lease, -EINVAL, "at least the lease",
      vs_config_set_nfs_timers(c, "vs1", 20, 10, err, len))
 CASE(grace_below_default_lease, -EINVAL, "at least the lease",
      vs_config_set_nfs_timers(c, "vs1", -1, 5, err, len))
 CASE(timers_unknown_vs, -ENOENT, "no virtual server",
-     vs_config_set_nfs_timers(c, "nope", 5, -1, err, len))
+     vs_config_set_nfs_timers(c, "nope", 8, -1, err, len))
 #undef CASE
 
 static const struct bad_case bad[] = {
@@ -207,8 +207,8 @@ static const struct bad_case bad[] = {
     {"maintenance of no node", maint_empty, -EINVAL, "empty"},
     {"maintenance of a bad node name", maint_bad_node, -EINVAL, "letters"},
     {"maintenance of a 17th node", maint_full, -E2BIG, "under maintenance already"},
-    {"a 2 s NFS lease", lease_short, -EINVAL, "3 to 120 seconds"},
-    {"a 121 s NFS lease", lease_long, -EINVAL, "3 to 120 seconds"},
+    {"a 6 s NFS lease", lease_short, -EINVAL, "7 to 120 seconds"},
+    {"a 121 s NFS lease", lease_long, -EINVAL, "7 to 120 seconds"},
     {"a 181 s NFS grace", grace_long, -EINVAL, "up to 180"},
     {"a grace shorter than the lease", grace_below_lease, -EINVAL, "at least the lease"},
     {"a grace shorter than the default lease", grace_below_default_lease, -EINVAL,
@@ -405,10 +405,10 @@ static void test_nfs_timers(void **state)
 	vs_vserver_nfs_timers(vs, &l, &g);
 	assert_int_equal(l, FX_GANESHA_LEASE_DEFAULT);
 	assert_int_equal(g, FX_GANESHA_GRACE_DEFAULT);
-	assert_int_equal(vs_config_set_nfs_timers(c, "vs1", 4, 6, err, sizeof(err)), 0);
+	assert_int_equal(vs_config_set_nfs_timers(c, "vs1", 7, 9, err, sizeof(err)), 0);
 	vs_vserver_nfs_timers(vs, &l, &g);
-	assert_true(l == 4 && g == 6 && c->version == v + 1);
-	assert_int_equal(vs_config_set_nfs_timers(c, "vs1", 4, -1, err, sizeof(err)), 0);
+	assert_true(l == 7 && g == 9 && c->version == v + 1);
+	assert_int_equal(vs_config_set_nfs_timers(c, "vs1", 7, -1, err, sizeof(err)), 0);
 	assert_true(c->version == v + 1);
 	assert_int_equal(vs_config_set_nfs_timers(c, "vs1", 60, 0, err, sizeof(err)), 0);
 	vs_vserver_nfs_timers(vs, &l, &g);
@@ -427,7 +427,7 @@ static void test_json_round_trip(void **state)
 
 	assert_non_null(d);
 	vs_config_set_admin(c, "vs1", VS_ADMIN_RUNNING, err, sizeof(err));
-	assert_int_equal(vs_config_set_nfs_timers(c, "vs1", 5, 8, err, sizeof(err)), 0);
+	assert_int_equal(vs_config_set_nfs_timers(c, "vs1", 8, 12, err, sizeof(err)), 0);
 	j = vs_config_to_json(c);
 	assert_non_null(j);
 	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), 0);
@@ -435,7 +435,7 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(d->n_vservers, 2);
 	assert_true(vs_vserver_equal(&d->vservers[0], &c->vservers[0]));
 	assert_true(vs_vserver_equal(&d->vservers[1], &c->vservers[1]));
-	assert_true(d->vservers[0].nfs_lease == 5 && d->vservers[0].nfs_grace == 8);
+	assert_true(d->vservers[0].nfs_lease == 8 && d->vservers[0].nfs_grace == 12);
 	/* A hostile document is validated like typed input. */
 	json_object_set_new(json_array_get(json_object_get(j, "vservers"), 0), "name",
 	                    json_string("a;b"));
