@@ -42,6 +42,7 @@
 #define AP_CL_FAILED_HOLD_USEC (300ULL * 1000000)
 /* A VS whose servers fail this long where it is placed moves (ap_clfailing.c). */
 #define AP_CL_FAILING_MOVE_USEC (30ULL * 1000000)
+#define AP_CL_FAILING_FORGET_USEC (60ULL * 1000000) /* no failure this long: forgotten */
 #define AP_CL_MAX_FAILING 64 /* pairs passed to one placement (more are logged) */
 #define AP_CL_EV_BATCH_USEC (10ULL * 1000)
 /* How long a change of this node's state waits to go out with others. */

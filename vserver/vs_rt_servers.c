@@ -222,8 +222,21 @@ static void on_server_end(struct lib_run *run, const struct lib_run_result *res,
 		           logf);
 		return;
 	}
-	if (now - srv->started_usec > STABLE_USEC)
+	if (now - srv->started_usec > STABLE_USEC) {
 		lib_backoff_reset(&srv->backoff);
+		srv->quick = 0;
+	}
+	if (++srv->quick >= SERVER_QUICK_ENDS) {
+		/* Restarting it here is not working: say so, so that the VS is
+		 * taken where it may run (the retry starts it here meanwhile). */
+		srv->quick = 0;
+		lib_backoff_reset(&srv->backoff);
+		vs_rt_fail(rt,
+		           "%s ended %d times in a row, each within %llu s of its start (last: %s)",
+		           vs_rt_srv_name(srv->kind), SERVER_QUICK_ENDS,
+		           (unsigned long long)(STABLE_USEC / 1000000), how);
+		return;
+	}
 	uint64_t delay = lib_backoff_next(&srv->backoff);
 	srv->restarts++;
 	vs_rt_event(rt, "warning", "%s %s unexpectedly; restarting it in %.1f s (restart %u)",
@@ -294,8 +307,9 @@ static int wait_ready(struct vs_runtime *rt, struct server *srv)
 }
 
 /* A server found running after a daemon restart: pid file, same name, same
- * network namespace. */
-static int try_adopt(struct vs_runtime *rt, struct server *srv)
+ * network namespace. Adopted to serve (told to reload its configuration) or
+ * to be stopped (for_stop: a daemon restarted while it released the VS). */
+static int try_adopt(struct vs_runtime *rt, struct server *srv, bool for_stop)
 {
 	char file[PATH_MAX], *text = NULL, comm_path[64], *comm = NULL, nsl[64];
 	struct stat ns_self, ns_it;
@@ -326,6 +340,11 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv)
 		return rc;
 	srv->ready = listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT);
 	srv->started_usec = vs_rt_now(rt);
+	if (for_stop) {
+		vs_rt_event(rt, "info", "%s found running (pid %d): stopping it",
+		            vs_rt_srv_name(srv->kind), pid);
+		return 0;
+	}
 	/* Its configuration may have been rewritten since it read it. */
 	lib_run_signal(srv->run, SIGHUP);
 	vs_rt_event(rt, "info",
@@ -342,7 +361,7 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 
 	if (srv->restart_timer)
 		return 1; /* back-off in progress */
-	if (try_adopt(rt, srv) == 0) {
+	if (try_adopt(rt, srv, false) == 0) {
 		if (srv->ready)
 			return 0;
 		return wait_ready(rt, srv) < 0 ? -EIO : 1;
@@ -380,6 +399,10 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 int vs_rt_stop_server(struct vs_runtime *rt, struct server *srv)
 {
 	srv->restart_timer = sd_event_source_disable_unref(srv->restart_timer);
+	/* One left running by a daemon that restarted meanwhile is stopped as
+	 * ours are: its open files would keep the unmount from happening. */
+	if (!srv->run && rt->nsfd >= 0)
+		(void)try_adopt(rt, srv, true);
 	if (!srv->run)
 		return 0;
 	if (srv->stopping)

@@ -232,9 +232,42 @@ static bool fs_wanted(const struct vs_runtime *rt, const char *name)
 	return rt->want.admin == VS_ADMIN_RUNNING && vs_vserver_find_fs(&rt->want, name);
 }
 
+/* A file system of the VS mounted here that this runtime does not know: a
+ * daemon restarted (kill -9 while it released the VS) and told to stop a VS
+ * it has not started again finds its mount left. Adopted, so that it is
+ * unmounted before the VS is said to be stopped: a "stopped" with a mount
+ * left would let the next node's mount fail on MMP (or worse, without it). */
+static void adopt_leftovers(struct vs_runtime *rt)
+{
+	if (rt->want.admin == VS_ADMIN_RUNNING)
+		return; /* ensure_mounts finds them when it runs */
+	for (int i = 0; i < rt->want.n_fs; i++) {
+		const char *name = rt->want.fs[i].name;
+		char dir[sizeof(rt->mounts[0].dir)], src[sizeof(rt->mounts[0].dev)];
+		struct mountst *m;
+
+		if (vs_rt_find_mount(rt, name))
+			continue;
+		mount_dir(rt, name, dir, sizeof(dir));
+		if (fx_mount_find(dir, src, sizeof(src)) != 0)
+			continue;
+		if (rt->n_mounts >= VS_MAX_FS)
+			abort(); /* bounded by the model: one entry per file system */
+		m = &rt->mounts[rt->n_mounts++];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->name, sizeof(m->name), "%s", name);
+		snprintf(m->dir, sizeof(m->dir), "%s", dir);
+		snprintf(m->dev, sizeof(m->dev), "%s", src);
+		m->mounted = true;
+		vs_rt_event(rt, "info", "file system %s found mounted on %s (%s): unmounting it", name,
+		            dir, src);
+	}
+}
+
 /* Unmount what is mounted but not wanted; 1 if a step is in flight. */
 int vs_rt_drop_mounts(struct vs_runtime *rt)
 {
+	adopt_leftovers(rt);
 	for (int i = 0; i < rt->n_mounts; i++) {
 		struct mountst *m = &rt->mounts[i];
 		if (fs_wanted(rt, m->name))

@@ -44,6 +44,9 @@
 #define RESTART_MIN_USEC (1ULL * 1000000)
 #define RESTART_MAX_USEC (30ULL * 1000000)
 #define STABLE_USEC (60ULL * 1000000)
+/* A server that ends this many times in a row, each time before it ran for
+ * STABLE_USEC, fails the VS (the master then moves it: ap_clfailing.c). */
+#define SERVER_QUICK_ENDS 4
 #define ANNOUNCE_COUNT 3 /* one at once, then repeats */
 #define ANNOUNCE_GAP_USEC (100ULL * 1000)
 #define NFS_PORT 2049
@@ -57,6 +60,7 @@ struct server {
 	bool ready;
 	bool stopping; /* we asked it to stop: its end is expected */
 	unsigned restarts;
+	unsigned quick; /* ends since it last ran STABLE_USEC in one go */
 	struct lib_backoff backoff;
 	uint64_t started_usec;
 	sd_event_source *restart_timer;
