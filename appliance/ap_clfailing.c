@@ -23,11 +23,6 @@
 
 #include <string.h>
 
-static const char *word_of(const struct ap_cluster *c, const char *node, const char *vs)
-{
-	return json_string_value(json_object_get(json_object_get(c->words, node), vs));
-}
-
 static uint64_t num(json_t *e, const char *k)
 {
 	return (uint64_t)json_integer_value(json_object_get(e, k));
@@ -42,9 +37,9 @@ int ap_cl_failing(struct ap_cluster *c, uint64_t now, struct vs_place_entry *out
 		const struct vs_vserver *vs = &cfg->vservers[i];
 		const char *cur = vs_placement_node(c->placement, vs->name);
 		json_t *e = json_object_get(c->failing, vs->name);
-		const char *w = cur ? word_of(c, cur, vs->name) : NULL;
-		bool failing = vs->admin == VS_ADMIN_RUNNING && !vs->pinned && w &&
-		               strcmp(w, "failed") == 0 && !ap_cl_move_of(c, vs->name);
+		bool failing = vs->admin == VS_ADMIN_RUNNING && !vs->pinned && cur &&
+		               ap_cl_word_of(c, cur, vs->name) == VS_MOVE_W_FAILED &&
+		               !ap_cl_move_of(c, vs->name);
 
 		const char *was = e ? json_string_value(json_object_get(e, "node")) : NULL;
 		if (e && num(e, "marked")) {

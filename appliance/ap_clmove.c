@@ -38,7 +38,7 @@ static bool in_list(const char *const *names, int n, const char *name)
 
 /* What `node` said about `vs` in its last report (a report lists the VSs
  * that are not stopped there). */
-static enum vs_move_word word_of(const struct ap_cluster *c, const char *node, const char *vs)
+enum vs_move_word ap_cl_word_of(const struct ap_cluster *c, const char *node, const char *vs)
 {
 	json_t *states = json_object_get(c->words, node);
 	const char *s;
@@ -68,7 +68,7 @@ static struct vs_move_node node_facts(struct ap_cluster *c, const char *const *m
 	f.fenced = cn && cn->fstate == F_DONE;
 	f.fenceable = cn && cn->fstate != F_FAILED &&
 	              vs_config_find_fence(c->hooks.config(c->arg), node) != NULL;
-	f.word = f.member ? word_of(c, node, vs) : VS_MOVE_NO_WORD;
+	f.word = f.member ? ap_cl_word_of(c, node, vs) : VS_MOVE_NO_WORD;
 	return f;
 }
 
@@ -90,20 +90,25 @@ void ap_cl_forget_words(struct ap_cluster *c, const char *node)
 
 /* --- the journal ---------------------------------------------------------------- */
 
-static struct vs_move *active_move(struct ap_cluster *c, const char *vs)
+/* The index of the move of `vs` under way, or -1. */
+static int active_ix(const struct ap_cluster *c, const char *vs)
 {
 	for (int i = 0; i < c->n_moves; i++)
 		if (!vs_move_over(&c->moves[i]) && strcmp(c->moves[i].vs, vs) == 0)
-			return &c->moves[i];
-	return NULL;
+			return i;
+	return -1;
+}
+
+static struct vs_move *active_move(struct ap_cluster *c, const char *vs)
+{
+	int i = active_ix(c, vs);
+
+	return i < 0 ? NULL : &c->moves[i];
 }
 
 bool ap_cl_move_of(const struct ap_cluster *c, const char *vs)
 {
-	for (int i = 0; i < c->n_moves; i++)
-		if (!vs_move_over(&c->moves[i]) && strcmp(c->moves[i].vs, vs) == 0)
-			return true;
-	return false;
+	return active_ix(c, vs) >= 0;
 }
 
 static int count_active(const struct ap_cluster *c, bool planned_only)

@@ -216,6 +216,8 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
                               int n_in, struct vs_place_note *notes, int max_notes, int *nn,
                               int *left_out);
 bool ap_cl_moves_active(const struct ap_cluster *c);
+/* What `node` said about `vs` in its last report. */
+enum vs_move_word ap_cl_word_of(const struct ap_cluster *c, const char *node, const char *vs);
 /* Is a move of `vs` under way? */
 bool ap_cl_move_of(const struct ap_cluster *c, const char *vs);
 
