@@ -6,7 +6,7 @@ PKGS    := libsystemd sqlite3 blkid jansson libmnl libcpg libquorum libcmap
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation \
            -I. $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lreadline
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lreadline -lm
 SAN     ?=
 # FUZZ=1: the same objects built by clang with libFuzzer's coverage and
 # ASan/UBSan into $(FB) (never build/ or build/san), for the fuzz targets.
