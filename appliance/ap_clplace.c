@@ -255,6 +255,11 @@ void ap_cl_on_place(struct ap_cluster *c, const struct ap_msg *m)
 		if (mv->state == VS_MOVE_ACQUIRING && strcmp(mv->to, c->node) == 0 && fn &&
 		    fn->fstate == F_DONE)
 			json_object_set_new(c->takeovers, mv->vs, json_string(mv->from));
+		/* From a node whose path to the LUN failed but that unmounted it:
+		 * it no longer writes, though it could not mark MMP clean. */
+		else if (mv->state == VS_MOVE_ACQUIRING && strcmp(mv->to, c->node) == 0 && fn &&
+		         mv->clean && mv->kind == VS_MOVE_STORAGE)
+			json_object_set_new(c->unmounted, mv->vs, json_string(mv->from));
 	}
 	ap_cl_load_placement(c, m->place.map, m->place.n_map);
 	c->epoch = m->place.epoch;

@@ -441,6 +441,7 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->placement = calloc(1, sizeof(*c->placement));
 	c->states = json_object();
 	c->takeovers = json_object();
+	c->unmounted = json_object();
 	c->held = json_object();
 	c->words = json_object();
 	c->intents = json_object();
@@ -448,8 +449,8 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->failing = json_object();
 	c->next_move_id = 1;
 	if (!c->node || !c->run_dir || !c->state_dir || !c->self_dir || !c->placement ||
-	    !c->states || !c->takeovers || !c->held || !c->words || !c->intents || !c->said ||
-	    !c->failing) {
+	    !c->states || !c->takeovers || !c->unmounted || !c->held || !c->words || !c->intents ||
+	    !c->said || !c->failing) {
 		ap_cluster_destroy(c);
 		return -ENOMEM;
 	}
@@ -502,6 +503,7 @@ void ap_cluster_destroy(struct ap_cluster *c)
 	ap_fence_cancel(c->fence);
 	c->fence_wait = sd_event_source_disable_unref(c->fence_wait);
 	json_decref(c->takeovers);
+	json_decref(c->unmounted);
 	json_decref(c->held);
 	json_decref(c->states);
 	json_decref(c->words);
@@ -556,14 +558,21 @@ const char *ap_cluster_vs_state(const struct ap_cluster *c, const char *vs)
 	return json_string_value(json_object_get(json_object_get(c->states, vs), "state"));
 }
 
-bool ap_cluster_takeover_take(struct ap_cluster *c, const char *vs, char *from, size_t len)
+bool ap_cluster_takeover_take(struct ap_cluster *c, const char *vs, char *from, size_t len,
+                              bool *fenced)
 {
-	json_t *v = c ? json_object_get(c->takeovers, vs) : NULL;
+	json_t *map = c ? c->takeovers : NULL;
+	json_t *v = map ? json_object_get(map, vs) : NULL;
 
+	*fenced = v != NULL;
+	if (!v && c) {
+		map = c->unmounted;
+		v = json_object_get(map, vs);
+	}
 	if (!v)
 		return false;
 	snprintf(from, len, "%s", json_string_value(v) ?: "");
-	json_object_del(c->takeovers, vs);
+	json_object_del(map, vs);
 	return from[0] != '\0';
 }
 

@@ -114,9 +114,12 @@ bool ap_cluster_vs_busy_elsewhere(struct ap_cluster *c, const char *vs, char *wh
 /* Is `node` one of the cluster's nodes? */
 bool ap_cluster_has_node(const struct ap_cluster *c, const char *node);
 /* Does this node take `vs` over from a node that was fenced (powered off by
- * its fence device)? Then true, with that node's name in from, once: the
- * answer is handed to the VS's runtime (vs_runtime_allow_mmp_reset). */
-bool ap_cluster_takeover_take(struct ap_cluster *c, const char *vs, char *from, size_t len);
+ * its fence device; *fenced true), or from one that unmounted it after its
+ * path to the LUN failed (a storage move released clean; *fenced false)?
+ * Then true, with that node's name in from, once: the answer is handed to the
+ * VS's runtime (vs_runtime_allow_mmp_reset). */
+bool ap_cluster_takeover_take(struct ap_cluster *c, const char *vs, char *from, size_t len,
+                              bool *fenced);
 
 /* Propose a new configuration based on `base`; the reply goes to conn when
  * it is delivered (ok), or refused (someone else's change came first). */

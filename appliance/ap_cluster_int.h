@@ -160,8 +160,11 @@ struct ap_cluster {
 	sd_event_source *fence_wait; /* a pair: the higher id waits first */
 	bool fence_waited;
 	json_t *takeovers; /* vs -> the fenced node this node takes it over from */
-	json_t *held;      /* vs -> a node that left while it reported the VS active */
-	uint64_t refused;  /* messages refused since start (codec or sender) */
+	/* vs -> the node that unmounted it although its path to the LUN failed
+	 * (a storage move released clean): its MMP block may be reset too. */
+	json_t *unmounted;
+	json_t *held;     /* vs -> a node that left while it reported the VS active */
+	uint64_t refused; /* messages refused since start (codec or sender) */
 	/* This node's events waiting to go out as one message (ap_clevents.c). */
 	int n_ev_out;
 	struct ap_msg_event ev_out[AP_MSG_MAX_EVENTS];

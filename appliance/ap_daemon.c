@@ -265,6 +265,7 @@ void ap_d_sync_runtimes(struct ap_daemon *d)
 		const struct vs_vserver *vs = &d->cfg->vservers[i];
 		struct rt_entry *e = ap_d_find_rt(d, vs->name);
 		char from[VS_NAME_MAX + 1];
+		bool fenced;
 		ap_d_effective(d, vs, eff);
 		if (e && !e->deleting) {
 			bool idle = vs_runtime_state(e->rt) == VS_RT_STOPPED &&
@@ -276,13 +277,14 @@ void ap_d_sync_runtimes(struct ap_daemon *d)
 			e->quiet_hash = h;
 		} else if (!e && add_runtime(d, eff) < 0)
 			lib_err("%s: cannot create its runtime", vs->name);
-		/* Taken over from a fenced node: no need to wait for MMP. */
+		/* Taken over from a fenced node, or from one that unmounted it with
+		 * its path failed: no need to wait for MMP. */
 		e = ap_d_find_rt(d, vs->name);
 		if (e)
 			e->in_cfg = true;
 		if (e && !e->deleting &&
-		    ap_cluster_takeover_take(d->cluster, vs->name, from, sizeof(from)))
-			vs_runtime_allow_mmp_reset(e->rt, from);
+		    ap_cluster_takeover_take(d->cluster, vs->name, from, sizeof(from), &fenced))
+			vs_runtime_allow_mmp_reset(e->rt, from, fenced);
 	}
 	free(eff);
 	for (struct rt_entry *e = d->rts; e; e = e->next) {

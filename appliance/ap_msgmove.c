@@ -36,6 +36,9 @@ static int dec_move(const struct ap_mf_at *at, json_t *e, struct vs_move *m)
 	    (rc = ap_mf_array(at, e, "tried", true, VS_MOVE_MAX_TRIED, &tried, &n)) < 0 ||
 	    (rc = ap_mf_object(at, e, "at", &times)) < 0)
 		return rc;
+	/* Optional: journals written before it have none. */
+	if (json_object_get(e, "clean") && (rc = ap_mf_bool(at, e, "clean", &m->clean)) < 0)
+		return rc;
 	m->id = (uint64_t)id;
 	m->attempts = (int)attempts;
 	if (vs_move_kind_parse(kind, &m->kind) < 0 || vs_move_state_parse(state, &m->state) < 0)
@@ -101,11 +104,11 @@ json_t *ap_msg_move_json(const struct vs_move *m)
 		if (m->at[s])
 			json_object_set_new(times, vs_move_state_name(s),
 			                    json_integer((json_int_t)m->at[s]));
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o}", "id",
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:b}", "id",
 	                 (json_int_t)m->id, "vs", m->vs, "kind", vs_move_kind_name(m->kind),
 	                 "state", vs_move_state_name(m->state), "from", m->from, "to", m->to, "by",
 	                 m->by, "reason", m->reason, "attempts", m->attempts, "tried", tried, "at",
-	                 times);
+	                 times, "clean", m->clean);
 }
 
 json_t *ap_msg_moves_json(const struct vs_move *m, int n)

@@ -117,6 +117,8 @@ static void enter(struct vs_move *m, enum vs_move_state s, uint64_t now)
 {
 	m->state = s;
 	m->at[s] = now;
+	if (s == VS_MOVE_RELEASING)
+		m->clean = false;
 }
 
 static bool tried(const struct vs_move *m, const char *node)
@@ -189,13 +191,18 @@ void vs_move_step(struct vs_move *m, const struct vs_move_facts *f, uint64_t now
 		case VS_MOVE_RELEASING:
 			if (f->from.member) {
 				uint64_t took = now - m->at[VS_MOVE_RELEASING];
+				/* A source whose path failed (a storage move) may
+				 * still unmount: a few seconds for that spare the
+				 * target the MMP wait. */
 				bool failed = f->from.word == VS_MOVE_W_FAILED &&
-				              (m->kind == VS_MOVE_STORAGE ||
-				               took >= VS_MOVE_RELEASE_FAILED_USEC);
+				              took >= (m->kind == VS_MOVE_STORAGE
+				                           ? VS_MOVE_STORAGE_WAIT_USEC
+				                           : VS_MOVE_RELEASE_FAILED_USEC);
 				if (f->from.word == VS_MOVE_W_STOPPED) {
 					say(out, "%s released it in %.1f s", m->from,
 					    since(m, VS_MOVE_RELEASING, now));
 					enter(m, VS_MOVE_RELEASED, now);
+					m->clean = true;
 					again = true;
 				} else if (failed || took > VS_MOVE_RELEASE_USEC) {
 					const char *why = failed ? "a step failed there"

@@ -18,7 +18,11 @@
  *              release because its path to the LUN fails (a storage move),
  *              or it has no fence device, the target's mount is left to ext4
  *              MMP, which refuses it while the source still writes; the
- *              node's other VSs stay.
+ *              node's other VSs stay. A storage move waits
+ *              VS_MOVE_STORAGE_WAIT_USEC for such a source to finish its
+ *              stop all the same: when it says stopped, its file systems are
+ *              unmounted (`clean`), and the target may reset the MMP block
+ *              the dead path left "in use" instead of waiting for it.
  *   released   nothing of the VS runs anywhere: a target is chosen (the one
  *              planned if it can still serve, else the next candidate).
  *   acquiring  the VS is placed on `to`: it mounts, starts the servers and
@@ -83,8 +87,11 @@ enum vs_move_kind {
 /* Waits before the master acts on a node that does not confirm a step. */
 #define VS_MOVE_RELEASE_USEC (60ULL * 1000000)        /* then `from` is fenced */
 #define VS_MOVE_RELEASE_FAILED_USEC (15ULL * 1000000) /* a failed stop: the same */
-#define VS_MOVE_ACQUIRE_USEC (120ULL * 1000000)       /* then the target counts as failed */
-#define VS_MOVE_RETRY_USEC (10ULL * 1000000)          /* before a tried target again */
+/* A storage move's source whose path failed: how long its stop may take before
+ * the target's mount is left to MMP. */
+#define VS_MOVE_STORAGE_WAIT_USEC (5ULL * 1000000)
+#define VS_MOVE_ACQUIRE_USEC (120ULL * 1000000) /* then the target counts as failed */
+#define VS_MOVE_RETRY_USEC (10ULL * 1000000)    /* before a tried target again */
 
 struct vs_move {
 	uint64_t id; /* unique in the cluster's journal */
@@ -100,6 +107,9 @@ struct vs_move {
 	/* Wall clock (usec) when each state was last entered; 0 = never. */
 	uint64_t at[VS_MOVE_NSTATES];
 	char by[VS_NAME_MAX + 1]; /* where the last step happened (node) */
+	/* `from` said it stopped the VS (its file systems unmounted) in the
+	 * last releasing step; false when released by fencing or left to MMP. */
+	bool clean;
 };
 
 /* What a node says about the VS (its own report). */

@@ -72,8 +72,12 @@ static void on_mount_op(struct lib_run *run, const struct lib_run_result *res, v
 		if (ok)
 			vs_rt_event(rt, "info",
 			            "file system %s: multi-mount protection reset on %s, without "
-			            "waiting, because its last holder %s was fenced",
-			            m->name, m->dev, rt->mmp_reset_from);
+			            "waiting, because its last holder %s %s",
+			            m->name, m->dev, rt->mmp_reset_from,
+			            rt->mmp_reset_fenced
+			                ? "was fenced"
+			                : "unmounted it (its failed path could not "
+			                  "mark it clean)");
 		else
 			vs_rt_event(rt, "warning",
 			            "file system %s: resetting multi-mount protection on %s failed "
@@ -212,9 +216,10 @@ int vs_rt_ensure_mounts(struct vs_runtime *rt)
 			return 1;
 		}
 		if (rt->mmp_reset_from[0] && !m->mmp_reset_tried) {
-			/* Taken over from a node that was powered off (fenced): it
-			 * cannot write any more, so the MMP block it left "in use"
-			 * is reset instead of waiting for it (~22 s here). */
+			/* Taken over from a node that was powered off (fenced), or
+			 * that unmounted it with its path failed: it cannot write
+			 * any more, so the MMP block it left "in use" is reset
+			 * instead of waiting for it (~22 s here). */
 			m->mmp_reset_tried = true;
 			start_op(rt, (int)(m - rt->mounts), true, true);
 			return 1;
@@ -259,8 +264,8 @@ static void adopt_leftovers(struct vs_runtime *rt)
 		snprintf(m->dir, sizeof(m->dir), "%s", dir);
 		snprintf(m->dev, sizeof(m->dev), "%s", src);
 		m->mounted = true;
-		vs_rt_event(rt, "info", "file system %s found mounted on %s (%s): unmounting it", name,
-		            dir, src);
+		vs_rt_event(rt, "info", "file system %s found mounted on %s (%s): unmounting it",
+		            name, dir, src);
 	}
 }
 

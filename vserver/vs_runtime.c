@@ -327,9 +327,10 @@ void vs_rt_kick(struct vs_runtime *rt)
 
 /* --- public ------------------------------------------------------------------------ */
 
-void vs_runtime_allow_mmp_reset(struct vs_runtime *rt, const char *fenced_node)
+void vs_runtime_allow_mmp_reset(struct vs_runtime *rt, const char *node, bool fenced)
 {
-	snprintf(rt->mmp_reset_from, sizeof(rt->mmp_reset_from), "%s", fenced_node);
+	snprintf(rt->mmp_reset_from, sizeof(rt->mmp_reset_from), "%s", node);
+	rt->mmp_reset_fenced = fenced;
 	for (int i = 0; i < rt->n_mounts; i++)
 		rt->mounts[i].mmp_reset_tried = false;
 	vs_rt_kick(rt);

@@ -96,12 +96,14 @@ const char *vs_rt_state_name(enum vs_rt_state s);
 /* Live state for `vsadm vserver show`: a new object owned by the caller. */
 json_t *vs_runtime_to_json(const struct vs_runtime *rt);
 
-/* The VS is being taken over from `fenced_node`, which its fence device
- * powered off: file systems not yet mounted here have their ext4 MMP block
- * reset (tune2fs -f -E clear_mmp) before the mount instead of waiting for MMP
- * to show them idle. Good for this one start: cleared once the VS runs or
- * stops. Only the cluster, after a confirmed fence, may call this. */
-void vs_runtime_allow_mmp_reset(struct vs_runtime *rt, const char *fenced_node);
+/* The VS is being taken over from `node`, which its fence device powered off
+ * (fenced), or which unmounted it although its path to the LUN had failed (so
+ * it could not mark its MMP block clean): file systems not yet mounted here
+ * have their ext4 MMP block reset (tune2fs -f -E clear_mmp) before the mount
+ * instead of waiting for MMP to show them idle. Good for this one start:
+ * cleared once the VS runs or stops. Only the cluster, after a confirmed
+ * fence or a confirmed release, may call this. */
+void vs_runtime_allow_mmp_reset(struct vs_runtime *rt, const char *node, bool fenced);
 
 /* Move an up VIP to another port of the node now: its standby on `port` is
  * raised (else a new macvlan, same MAC and address, is made there), announced

@@ -120,7 +120,8 @@ struct vs_runtime {
 	int op_index;
 	bool op_mount;
 	bool op_reset;                        /* the op is tune2fs -E clear_mmp */
-	char mmp_reset_from[VS_NAME_MAX + 1]; /* fenced last holder, "" = none */
+	char mmp_reset_from[VS_NAME_MAX + 1]; /* fenced (or released) last holder, "" = none */
+	bool mmp_reset_fenced;                /* it was fenced, not released */
 	struct lib_run *prep;                 /* applianced --fs-prepare in flight */
 	char prep_fs[VS_NAME_MAX + 1];        /* ... for this file system */
 	char *prep_subs;                      /* ... with these sub-directories */

@@ -230,6 +230,11 @@ move_of() { # ASK VS -> the newest move of VS, as JSON
 	m=$(move_of n2 mv1)
 	echo "$m"
 	[ "$(echo "$m" | jq -r .kind)" = storage ]
+	# n1 unmounted it although its path failed: released clean, the target
+	# reset the MMP block the dead path left "in use" instead of waiting.
+	[ "$(echo "$m" | jq -r .clean)" = true ]
+	run vsadm_on n2 event show --last 300
+	echo "$output" | grep mv1 | grep -q "multi-mount protection reset on .* because its last holder n1 unmounted it"
 	run vsadm_on n2 lun show --json
 	echo "$output"
 	echo "$output" | jq -e '.' >/dev/null

@@ -128,15 +128,30 @@ static void test_failures_at_every_step(void **state)
 	step(&m, facts(gone_fenced, up_stopped, true, NULL), 30 * S, VS_MOVE_ACQUIRING, "n2",
 	     false);
 	/* A storage move whose source fails (its path hangs): not fenced (its
-	 * other VSs stay); the target's mount waits for MMP. */
+	 * other VSs stay); it has VS_MOVE_STORAGE_WAIT_USEC to finish its stop,
+	 * then the target's mount waits for MMP (not clean: no MMP reset). */
 	vs_move_init(&m, 6, "vs1", "n1", "n2", VS_MOVE_STORAGE, "n1 does not see LUN x", 0);
 	step(&m, facts(up_busy, up_stopped, true, NULL), 1 * S, VS_MOVE_RELEASING, "", false);
+	step(&m, facts(up_failed, up_stopped, true, NULL), 2 * S, VS_MOVE_RELEASING, "", false);
+	step(&m, facts(up_failed, up_stopped, true, NULL), 1 * S + VS_MOVE_STORAGE_WAIT_USEC - 1,
+	     VS_MOVE_RELEASING, "", false);
 	struct vs_move_out so;
 	struct vs_move_facts sf = facts(up_failed, up_stopped, true, NULL);
-	vs_move_step(&m, &sf, 2 * S, &so);
+	vs_move_step(&m, &sf, 1 * S + VS_MOVE_STORAGE_WAIT_USEC, &so);
 	assert_int_equal(m.state, VS_MOVE_ACQUIRING);
 	assert_false(so.fence_from);
+	assert_false(m.clean);
 	assert_non_null(strstr(so.text, "multi-mount protection"));
+	/* The same, but the source's stop ends (it unmounted although its path
+	 * failed) within the wait: released clean, the target may reset MMP. */
+	vs_move_init(&m, 6, "vs1", "n1", "n2", VS_MOVE_STORAGE, "n1 does not see LUN x", 0);
+	step(&m, facts(up_failed, up_stopped, true, NULL), 1 * S, VS_MOVE_RELEASING, "", false);
+	assert_false(m.clean);
+	step(&m, facts(up_stopped, up_stopped, true, NULL), 2 * S, VS_MOVE_ACQUIRING, "n2", false);
+	assert_true(m.clean);
+	/* The target fails: releasing again from it, not clean until it says so. */
+	step(&m, facts(up_stopped, up_failed, true, "n3"), 3 * S, VS_MOVE_RELEASING, "", false);
+	assert_false(m.clean);
 	/* Without a fence device: the same once the wait is over. */
 	struct vs_move_node nodev_failed = up_failed;
 	nodev_failed.fenceable = false;

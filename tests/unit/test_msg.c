@@ -129,6 +129,7 @@ static void test_roundtrip_every_type(void **state)
 	vs_move_init(&mv[0], 3, "vs2", "n2", "n3", VS_MOVE_FAILOVER, "n2 left the cluster", 5);
 	mv[0].state = VS_MOVE_ACQUIRING;
 	mv[0].at[VS_MOVE_ACQUIRING] = 9;
+	mv[0].clean = true;
 	mv[0].n_tried = 1;
 	snprintf(mv[0].tried[0], sizeof(mv[0].tried[0]), "n1");
 	vs_move_init(&mv[1], 4, "vs1", "", "n1", VS_MOVE_START, "not placed yet", 6);
