@@ -147,3 +147,20 @@ clean:
 
 .PHONY: all unit fuzz fuzz-build deps test lab demo check bench bench-netfail bench-failover format clean
 .PHONY: bench-scale bench-migrate chaos
+
+# Issue 10: the balancer on a simulated 16-node, 1,000-VS cluster (no lab), against a
+# count-based allocator (CTDB), Pacemaker's balanced placement and a naive greedy
+# rebalancer; key "balance" of bench/results.json (tests/sim/README.md). Time it in an
+# optimised build (make bench-balance B=build/opt), not SAN=1.
+SIMSRC  := $(wildcard tests/sim/*.c)
+$(B)/sim/balance_sim: $(SIMSRC) tests/sim/sim.h $(B)/libappliance.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SIMSRC) $(B)/libappliance.a $(LDLIBS) -lm
+
+bench-balance: $(B)/sim/balance_sim
+	$(B)/sim/balance_sim --seed $(SEED) --json $(B)/sim/balance.json
+	python3 tests/sim/results.py bench/results.json $(B)/sim/balance.json \
+	    "$(CC) $(filter -O% -g -fsanitize=%,$(CFLAGS))"
+
+.PHONY: bench-balance
