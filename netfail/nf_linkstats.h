@@ -15,7 +15,9 @@
  *  - nf_linkstats_speed(): the link speed by the ethtool ioctl
  *    (ETHTOOL_GLINKSETTINGS) on a socket of the caller's namespace. Not
  *    /sys/class/net: sysfs shows the namespace of whoever mounted it, which
- *    need not be the caller's. veth reports 10000 Mb/s, a macvlan its lower
+ *    need not be the caller's (seen on the machine this was written on: a
+ *    shell's /sys/class/net listed the lab's host devices while its own
+ *    namespace held lo, eth0, ifb0 and ifb1). veth reports 10000 Mb/s, a macvlan its lower
  *    device's speed; virtio-net often reports nothing (-ENODATA), loopback,
  *    ifb and others have no ethtool settings (-EOPNOTSUPP).
  *  - nf_linkstats_capacity(): the speed to use, or the configured default
@@ -62,7 +64,8 @@ struct nf_linkrate {
 	double rx_pps, tx_pps; /* packets per second */
 };
 
-/* Every link of the caller's namespace, loopback included. */
+/* Every link of the caller's namespace, loopback included (about 33 KiB of
+ * stack: the netlink buffer). */
 int nf_linkstats_read(struct nf_linkstats *out);
 void nf_linkstats_free(struct nf_linkstats *s);
 /* The record named `name` in s, or NULL. */
