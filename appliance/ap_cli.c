@@ -248,6 +248,13 @@ static const struct cmd cmds[] = {
      0,
      {JSON_OPT},
      "moves of virtual servers between nodes, newest first, with their steps"},
+    {"load",
+     "show",
+     "load.show",
+     {NULL},
+     0,
+     {JSON_OPT},
+     "measured loads of every node, VS, port and LUN, smoothed, with their trend"},
     {"ping", NULL, "node.ping", {NULL}, 0, {{0}}, "exit 0 when applianced answers (health check)"},
     {"help", NULL, NULL, {NULL}, 0, {{0}}, "this text"},
 };

@@ -468,6 +468,11 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	if (ap_cl_is_master(c) &&
 	    (ap_cl_moves_active(c) || ap_cl_failing_due(c, ap_cl_mono_now(c))))
 		ap_cl_master_place(c);
+	uint64_t now = ap_cl_mono_now(c);
+	if (ap_cl_is_master(c) && now >= c->bal_next) {
+		c->bal_next = now + AP_CL_BALANCE_USEC;
+		ap_cl_balance_round(c, now, (uint64_t)lib_now_usec());
+	}
 	sd_event_source_set_time_relative(s, AP_CL_REPORT_TICK_USEC);
 	sd_event_source_set_enabled(s, SD_EVENT_ON);
 	return 0;

@@ -249,6 +249,9 @@ static void on_message(void *arg, uint32_t from, const char *data, size_t len)
 	case AP_MSG_EVS:
 		ap_cl_on_evs(c, from, &m);
 		break;
+	case AP_MSG_LOAD:
+		ap_cl_on_load(c, &m);
+		break;
 	default:
 		abort(); /* the codec knows no other type */
 	}
@@ -442,6 +445,7 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->states = json_object();
 	c->takeovers = json_object();
 	c->unmounted = json_object();
+	c->bal_said = json_object();
 	c->held = json_object();
 	c->words = json_object();
 	c->intents = json_object();
@@ -449,8 +453,8 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->failing = json_object();
 	c->next_move_id = 1;
 	if (!c->node || !c->run_dir || !c->state_dir || !c->self_dir || !c->placement ||
-	    !c->states || !c->takeovers || !c->unmounted || !c->held || !c->words || !c->intents ||
-	    !c->said || !c->failing) {
+	    !c->states || !c->takeovers || !c->unmounted || !c->bal_said || !c->held || !c->words ||
+	    !c->intents || !c->said || !c->failing) {
 		ap_cluster_destroy(c);
 		return -ENOMEM;
 	}
@@ -502,8 +506,10 @@ void ap_cluster_destroy(struct ap_cluster *c)
 			                         "been applied."));
 	ap_fence_cancel(c->fence);
 	c->fence_wait = sd_event_source_disable_unref(c->fence_wait);
+	ap_cl_loads_free(c);
 	json_decref(c->takeovers);
 	json_decref(c->unmounted);
+	json_decref(c->bal_said);
 	json_decref(c->held);
 	json_decref(c->states);
 	json_decref(c->words);

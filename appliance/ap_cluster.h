@@ -146,6 +146,13 @@ json_t *ap_cluster_show(struct ap_cluster *c);
  * newest first, each as the wire has it (ap_msg_move_json) with its
  * "steps" [{state, at_usec}] in order; NULL when not in a cluster. */
 json_t *ap_cluster_moves(struct ap_cluster *c);
+/* Loads (ap_clload.c): this node's new sample, kept and sent to every node;
+ * a node's last one (NULL: none yet; age since it came); every node's for
+ * `vsadm load show` ({"nodes": [...]}, a new reference, NULL on no memory). */
+struct ap_msg;
+void ap_cluster_send_load(struct ap_cluster *c, const struct ap_msg *m);
+const struct ap_msg *ap_cluster_load_of(struct ap_cluster *c, const char *node, uint64_t *age_usec);
+json_t *ap_cluster_loads_json(struct ap_cluster *c);
 
 /* Which node sees which LUN (vsadm lun show), from every member's last
  * report: a new reference {"luns": [{lun: "LABEL=x" or "UUID=y", nodes: [who

@@ -44,6 +44,8 @@
 #define AP_CL_FAILING_MOVE_USEC (30ULL * 1000000)
 #define AP_CL_FAILING_FORGET_USEC (60ULL * 1000000) /* no failure this long: forgotten */
 #define AP_CL_MAX_FAILING 64 /* pairs passed to one placement (more are logged) */
+/* How often the master runs a balancing round (ap_clbalance.c). */
+#define AP_CL_BALANCE_USEC (30ULL * 1000000)
 #define AP_CL_EV_BATCH_USEC (10ULL * 1000)
 /* How long a change of this node's state waits to go out with others. */
 #define AP_CL_REPORT_BATCH_USEC (10ULL * 1000)
@@ -86,6 +88,13 @@ struct ap_cl_node {
 };
 
 struct ap_cluster;
+
+/* A node's last 'load' message (ap_clload.c): its lists owned here. */
+struct ap_cl_load {
+	bool have;
+	uint64_t at; /* when it came (mono) */
+	struct ap_msg m;
+};
 
 /* A daemon this module keeps running (corosync, keepalived): when it ends it
  * is started again after a back-off, with the reason in the event log. */
@@ -131,6 +140,16 @@ struct ap_cluster {
 	char *last_place; /* the last map and notes the master sent */
 	int n_reports;
 	struct vs_node_report reports[AP_CL_MAX_NODES];
+	struct ap_cl_load loads[AP_CL_MAX_NODES]; /* by index of nodes[] */
+	/* The balancer (ap_clbalance.c): its advice as last said, per VS (or
+	 * node), and the figures of its last round. */
+	json_t *bal_said;
+	uint64_t bal_next; /* mono: the next round */
+	struct {
+		double ideal, worst, worst_after;
+		int n_moves;
+		uint64_t at; /* wall clock; 0 = no round yet */
+	} bal_last;
 	json_t *states; /* vs -> {state, node} as reported */
 	char *last_report;
 	sd_event_source *tick;
@@ -195,6 +214,11 @@ uint32_t ap_cl_master_id(const struct ap_cluster *c);
 bool ap_cl_is_master(const struct ap_cluster *c);
 /* Encode and queue for sending, in order; 0 or a negative errno. */
 int ap_cl_send(struct ap_cluster *c, const struct ap_msg *m);
+/* ap_clload.c */
+void ap_cl_on_load(struct ap_cluster *c, struct ap_msg *m);
+/* ap_clbalance.c: one balancing round (the master, on its tick). */
+void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_now);
+void ap_cl_loads_free(struct ap_cluster *c);
 /* Queue a text ap_msg_encode made (taken over, freed on failure). */
 int ap_cl_send_text(struct ap_cluster *c, char *text);
 bool ap_cl_connected(const struct ap_cluster *c);

@@ -183,6 +183,7 @@ static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 	    .vip_port = rt_vip_port,
 	    .lun_find = rt_lun_find,
 	    .changed = rt_changed,
+	    .cgroup_parent = ap_d_cgroup_parent(d),
 	    .arg = d,
 	};
 	struct rt_entry *e = calloc(1, sizeof(*e));
@@ -507,6 +508,12 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 		rc = -ENOMEM;
 		goto fail;
 	}
+	/* Before any runtime: each is made with the cgroup parent. */
+	rc = ap_d_load_start(d);
+	if (rc < 0) {
+		lib_err("cannot measure the loads: %s", strerror(-rc));
+		goto fail;
+	}
 	rc = ap_luns_create(ev, d->self_exe, LUN_SCAN_INTERVAL_USEC, on_luns_changed, d, &d->luns);
 	if (rc < 0) {
 		lib_err("cannot scan the LUNs: %s", strerror(-rc));
@@ -570,6 +577,8 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	if (d->store)
 		ap_d_eventf(d, NULL, "info", "applianced stopping; virtual servers keep serving");
 	ap_ctl_destroy(d->ctl);
+	ap_load_destroy(d->load);
+	d->load = NULL;
 	ap_ports_destroy(d->ports);
 	d->ports = NULL;
 	ap_fence_cancel(d->check);

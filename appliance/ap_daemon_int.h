@@ -28,6 +28,7 @@
 #include "appliance/ap_cluster.h"
 #include "appliance/ap_fence.h"
 #include "appliance/ap_gate.h"
+#include "appliance/ap_load.h"
 #include "appliance/ap_ctl.h"
 #include "appliance/ap_ports.h"
 #include "fsexport/fx_ganesha.h"
@@ -98,6 +99,9 @@ struct ap_daemon {
 	uint64_t check_conn;
 	sd_event_source *evflush; /* commits the queued events */
 	bool luns_capped;         /* said once: more LUNs than a report holds */
+	struct ap_load *load;     /* the load sampler (ap_dload.c) */
+	char cgroup_parent[256];  /* VSs' cgroups are made under it; "" none */
+	bool load_capped;         /* said once: more VSs than a load message holds */
 };
 
 /* ap_daemon.c */
@@ -109,6 +113,10 @@ struct rt_entry *ap_d_find_rt(struct ap_daemon *d, const char *name);
 void ap_d_sync_runtimes(struct ap_daemon *d);
 /* What this node should do with a VS (the gate): its effective desired state. */
 void ap_d_effective(struct ap_daemon *d, const struct vs_vserver *vs, struct vs_vserver *out);
+
+/* ap_dload.c: the VSs' cgroups and the load sampler. */
+int ap_d_load_start(struct ap_daemon *d);
+const char *ap_d_cgroup_parent(const struct ap_daemon *d);
 
 /* ap_requests.c */
 /* The control socket's handler (ap_ctl_handler). */

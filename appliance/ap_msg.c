@@ -21,6 +21,7 @@ static const char *const type_names[AP_MSG_NTYPES] = {
     [AP_MSG_NONE] = "",     [AP_MSG_CFG] = "cfg",       [AP_MSG_SYNC] = "sync",
     [AP_MSG_FULL] = "full", [AP_MSG_REPORT] = "report", [AP_MSG_PLACE] = "place",
     [AP_MSG_EV] = "ev",     [AP_MSG_FENCED] = "fenced", [AP_MSG_EVS] = "evs",
+    [AP_MSG_LOAD] = "load",
 };
 
 static const enum ap_msg_sender rules[AP_MSG_NTYPES] = {
@@ -28,6 +29,7 @@ static const enum ap_msg_sender rules[AP_MSG_NTYPES] = {
     [AP_MSG_FULL] = AP_FROM_MEMBER,   [AP_MSG_REPORT] = AP_FROM_SELF,
     [AP_MSG_PLACE] = AP_FROM_MASTER,  [AP_MSG_EV] = AP_FROM_SELF,
     [AP_MSG_FENCED] = AP_FROM_MASTER, [AP_MSG_EVS] = AP_FROM_MEMBER,
+    [AP_MSG_LOAD] = AP_FROM_SELF,
 };
 
 static const char *const sev_names[] = {"info", "warning", "error"};
@@ -443,6 +445,9 @@ int ap_msg_decode(const char *data, size_t len, struct ap_msg *out, char *err, s
 		case AP_MSG_EVS:
 			rc = dec_events(&at, o, true, &out->evs.n, &out->evs.events);
 			break;
+		case AP_MSG_LOAD:
+			rc = ap_msg_dec_load(&at, o, out);
+			break;
 		default:
 			abort();
 		}
@@ -472,6 +477,8 @@ void ap_msg_clear(struct ap_msg *m)
 	free(m->place.moves);
 	free(m->evs.events);
 	free(m->ev.events);
+	free(m->load.vs);
+	free(m->load.luns);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -570,6 +577,9 @@ static json_t *enc_body(const struct ap_msg *m)
 			json_array_append_new(a, enc_event(&m->evs.events[i], true));
 		o = json_pack("{s:o}", "events", a);
 		break;
+	case AP_MSG_LOAD:
+		o = ap_msg_enc_load(m);
+		break;
 	default:
 		abort(); /* programmer error */
 	}
@@ -596,7 +606,7 @@ int ap_msg_encode(const struct ap_msg *m, char **out, size_t *len, char *err, si
 		json_object_set_new(o, "eo", json_string(m->eo));
 		json_object_set_new(o, "es", json_integer((json_int_t)m->es));
 	}
-	text = json_dumps(o, JSON_COMPACT);
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (!text)
 		return vs_fail(-ENOMEM, err, errlen, "Out of memory encoding a '%s' message.",
@@ -649,6 +659,7 @@ int ap_msg_check_sender(const struct ap_msg *m, const char *sender, const char *
 	case AP_FROM_SELF:
 		self = m->type == AP_MSG_SYNC     ? m->sync.node
 		       : m->type == AP_MSG_REPORT ? (m->report.report ? m->report.report->node : "")
+		       : m->type == AP_MSG_LOAD   ? m->load.node
 		                                  : NULL;
 		for (int i = 0; !self && i < m->ev.n; i++)
 			if (strcmp(m->ev.events[i].node, sender) != 0)

@@ -25,6 +25,7 @@
  *          origin: every event's node is the sender; the i-th is es + i)
  *   fenced a departed node is off, or could not be      (the master)
  *   evs    events a member missed (catch-up)            (any member)
+ *   load   a node's measured loads, smoothed            (that node)
  * ap_msg_check_sender() applies these rules, given the name corosync
  * delivered the message from and the current master.
  *
@@ -63,6 +64,9 @@
 #define AP_MSG_MAX_MARKS 64 /* event origins */
 #define AP_MSG_MAX_EVENTS 64
 #define AP_MSG_MAX_MOVES (VS_MAX_VSERVERS + 64) /* in progress + recent */
+#define AP_MSG_MAX_LOAD_VS 1024                 /* VSs one node measures */
+#define AP_MSG_MAX_LOAD_LUNS 1024               /* LUNs one node measures */
+#define AP_MSG_LOAD_MAX 1e15                    /* any load figure: cores, bytes/s, I/Os per s */
 /* Sequence numbers, versions and epochs travel as JSON integers: 0..2^63-1. */
 #define AP_MSG_SEQ_MAX INT64_MAX
 
@@ -76,6 +80,7 @@ enum ap_msg_type {
 	AP_MSG_EV,
 	AP_MSG_FENCED,
 	AP_MSG_EVS,
+	AP_MSG_LOAD,
 	AP_MSG_NTYPES
 };
 
@@ -106,6 +111,31 @@ struct ap_msg_mark {
 struct ap_msg_state {
 	char vs[VS_NAME_MAX + 1];
 	char state[AP_MSG_STATE_MAX + 1];
+};
+
+/* Loads as a node measures them, smoothed (vs_load.h); trends of the
+ * smoothed value (enum vs_load_trend). */
+struct ap_load_vs {
+	char vs[VS_NAME_MAX + 1];
+	double cpu;               /* cores its servers use */
+	double net_bps;           /* bytes/s in and out of its VIPs */
+	double net_pps;           /* packets/s */
+	double io_bps;            /* bytes/s read and written on its LUNs */
+	int cpu_trend, net_trend; /* enum vs_load_trend */
+};
+
+struct ap_load_port {
+	char port[VS_PORT_MAX + 1];
+	double rx_bps, tx_bps; /* bytes/s */
+	double speed_bps;      /* bytes/s it can carry each way */
+	int trend;             /* of rx + tx */
+};
+
+struct ap_load_lun {
+	char lun[VS_LUN_MAX + 8]; /* LABEL=x (or UUID=y) */
+	double util;              /* share of the time busy, 0..1 */
+	double read_bps, write_bps, iops;
+	int trend; /* of util */
 };
 
 struct ap_msg {
@@ -180,6 +210,18 @@ struct ap_msg {
 		int n;
 		struct ap_msg_event *events;
 	} evs;
+	struct {
+		char node[VS_NAME_MAX + 1]; /* the sender */
+		int cores;                  /* its capacity */
+		double cpu;                 /* cores its VSs use together */
+		uint64_t period_ms;         /* between its samples */
+		int n_vs;
+		struct ap_load_vs *vs; /* decode allocates them */
+		int n_ports;
+		struct ap_load_port ports[VS_REPORT_MAX_PORTS];
+		int n_luns;
+		struct ap_load_lun *luns;
+	} load;
 };
 
 const char *ap_msg_type_name(enum ap_msg_type t);

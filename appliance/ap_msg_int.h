@@ -44,6 +44,9 @@ int ap_mf_int(const struct ap_mf_at *at, json_t *obj, const char *key, bool requ
 int ap_mf_u64(const struct ap_mf_at *at, json_t *obj, const char *key, bool required,
               uint64_t *out);
 int ap_mf_bool(const struct ap_mf_at *at, json_t *obj, const char *key, bool *out);
+/* A finite number (integer or real) in [min, max]. */
+int ap_mf_num(const struct ap_mf_at *at, json_t *obj, const char *key, double min, double max,
+              double *out);
 int ap_mf_array(const struct ap_mf_at *at, json_t *obj, const char *key, bool required, size_t max,
                 json_t **arr, int *n);
 int ap_mf_object(const struct ap_mf_at *at, json_t *obj, const char *key, json_t **out);
@@ -54,5 +57,11 @@ void *ap_mf_alloc(int n, size_t size);
  * ids unique); *out is calloc'd (the message owns it). */
 struct vs_move;
 int ap_msg_dec_moves(const struct ap_mf_at *at, json_t *o, int *n, struct vs_move **out);
+
+/* ap_msgload.c: the body of a 'load' message, decoded into m->load (lists
+ * calloc'd, the message owns them), and encoded from it. */
+struct ap_msg;
+int ap_msg_dec_load(const struct ap_mf_at *at, json_t *o, struct ap_msg *m);
+json_t *ap_msg_enc_load(const struct ap_msg *m);
 
 #endif

@@ -4,6 +4,7 @@
 #include "appliance/ap_msg_int.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,24 @@ int ap_mf_bool(const struct ap_mf_at *at, json_t *obj, const char *key, bool *ou
 		return vs_fail(-EINVAL, at->err, at->errlen,
 		               "The '%s' of a '%s' message is not true or false.", key, at->type);
 	*out = json_is_true(v);
+	return 0;
+}
+
+int ap_mf_num(const struct ap_mf_at *at, json_t *obj, const char *key, double min, double max,
+              double *out)
+{
+	json_t *v = json_object_get(obj, key);
+	double d;
+
+	*out = 0;
+	if (!json_is_number(v))
+		return vs_fail(-EINVAL, at->err, at->errlen,
+		               "The '%s' of a '%s' message is not a number.", key, at->type);
+	d = json_number_value(v);
+	if (!isfinite(d) || d < min || d > max)
+		return vs_fail(-EINVAL, at->err, at->errlen,
+		               "The '%s' of a '%s' message is out of range.", key, at->type);
+	*out = d;
 	return 0;
 }
 

@@ -586,15 +586,20 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, cluster_show(d)));
 		return;
 	}
-	if (strcmp(cmd, "move.show") == 0) {
-		json_t *moves =
-		    ap_cluster_enabled(d->cluster) ? ap_cluster_moves(d->cluster) : NULL;
-		ap_ctl_reply(d->ctl, conn,
-		             moves ? ap_ok(NULL, moves)
-		             : ap_cluster_enabled(d->cluster)
-		                 ? ap_error("The move journal cannot be read now.")
-		                 : ap_error("This node is in no cluster: virtual servers move only "
-		                            "between the nodes of a cluster."));
+	if (strcmp(cmd, "load.show") == 0 || strcmp(cmd, "move.show") == 0) {
+		bool load = cmd[0] == 'l', in = ap_cluster_enabled(d->cluster);
+		json_t *data = !in    ? NULL
+		               : load ? ap_cluster_loads_json(d->cluster)
+		                      : ap_cluster_moves(d->cluster);
+		ap_ctl_reply(
+		    d->ctl, conn,
+		    data ? ap_ok(NULL, data)
+		    : in ? ap_error("%s", load ? "The loads cannot be read now."
+		                               : "The move journal cannot be read now.")
+		         : ap_error("%s", load ? "This node is in no cluster: loads are measured "
+		                                 "and shown for the nodes of a cluster."
+		                               : "This node is in no cluster: virtual servers "
+		                                 "move only between the nodes of a cluster."));
 		return;
 	}
 	if (strcmp(cmd, "node.show") == 0) {

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "appliance/ap_loadfmt.h"
 #include "appliance/ap_cli.h"
 
 #define DEFAULT_SOCKET "/run/appliance/applianced.sock"
@@ -331,6 +332,8 @@ static void print_human(const char *cmd, json_t *resp)
 		json_array_foreach(data, i, e) print_event(e);
 	} else if (strcmp(cmd, "move.show") == 0) {
 		print_moves(data);
+	} else if (strcmp(cmd, "load.show") == 0) {
+		ap_load_print(stdout, data);
 	} else if (strcmp(cmd, "lun.show") == 0) {
 		printf("%-14s %-16s %-38s %-6s %-5s %-5s %-10s %s\n", "DEVICE", "LABEL", "UUID",
 		       "TYPE", "MMP", "STATE", "VSERVER", "NODES (not: ...)");

@@ -104,13 +104,18 @@ static int nf_ls_dump_cb(const struct nlmsghdr *nlh, void *data)
 
 int nf_linkstats_read(struct nf_linkstats *out)
 {
+	return nf_linkstats_read_ns(-1, out);
+}
+
+int nf_linkstats_read_ns(int nsfd, struct nf_linkstats *out)
+{
 	struct nf_ls_dump d = {{NULL, 0}, 0};
 	struct nf_nl nl;
 	int r;
 
 	out->link = NULL;
 	out->n = 0;
-	r = nf_nl_open(&nl, -1);
+	r = nf_nl_open(&nl, nsfd);
 	if (r < 0)
 		return r;
 	/* -EINTR: links came or went during the dump (NLM_F_DUMP_INTR), which

@@ -67,6 +67,8 @@ struct nf_linkrate {
 /* Every link of the caller's namespace, loopback included (about 33 KiB of
  * stack: the netlink buffer). */
 int nf_linkstats_read(struct nf_linkstats *out);
+/* The same in the network namespace open on nsfd (borrowed; -1: the caller's). */
+int nf_linkstats_read_ns(int nsfd, struct nf_linkstats *out);
 void nf_linkstats_free(struct nf_linkstats *s);
 /* The record named `name` in s, or NULL. */
 const struct nf_linkstat *nf_linkstats_find(const struct nf_linkstats *s, const char *name);

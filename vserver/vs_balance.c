@@ -31,6 +31,7 @@ void vs_bal_defaults(struct vs_bal_settings *s)
 	    .low_water = 0.50,
 	    .lun_busy = 0.85,
 	    .node_bound = 0.90,
+	    .min_share = 0.30,
 	};
 }
 
@@ -65,6 +66,8 @@ int vs_bal_check_settings(const struct vs_bal_settings *s, char *err, size_t len
 		return fail(err, len,
 		            "The trigger (0-10), minimum gain and move cost (0-1) and the cost per "
 		            "unit of load (0-10) must be finite and in range.");
+	if (!frac(s->min_share, 0, 10))
+		return fail(err, len, "The least share that counts as a load must be 0-10.");
 	if (!frac(s->target_max, 0.01, 10) || !frac(s->lun_busy, 0.01, 1) ||
 	    !frac(s->node_bound, 0.01, 10))
 		return fail(err, len,
@@ -583,7 +586,10 @@ int vs_bal_round(const struct vs_bal_settings *s, const struct vs_bal_in *in,
 	figures(&r, &r.ideal, &out->worst);
 	out->ideal = r.ideal;
 	out->demand = demand;
-	r.over = r.ideal * (1 + s->trigger);
+	/* Over the ideal by the trigger, and loaded at all: a node at a few
+	 * per cent of its capacity is not helped by a move (which costs its
+	 * clients a grace period). */
+	r.over = fmax(r.ideal * (1 + s->trigger), s->min_share);
 	if (s->mode != VS_BAL_OFF) {
 		storage_notes(&r);
 		if (demand < s->low_water)

@@ -91,6 +91,7 @@ struct vs_bal_settings {
 	double low_water;       /* and are emptied below this; 0.50 */
 	double lun_busy;        /* a LUN this busy is saturated; 0.85 */
 	double node_bound;      /* a node this loaded is a bottleneck itself; 0.90 */
+	double min_share;       /* no node is over below this share; 0.30 */
 };
 
 /* Node flags. A node the balancer may load is a member, not failed, not

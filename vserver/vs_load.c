@@ -124,3 +124,16 @@ size_t vs_load_history(const struct vs_load *s, struct vs_load_point *out, size_
 		out[i] = s->hist[(s->head + VS_LOAD_HIST - n + i) % VS_LOAD_HIST];
 	return n;
 }
+
+int vs_load_trend_parse(const char *s, enum vs_load_trend *out)
+{
+	static const enum vs_load_trend all[] = {VS_TREND_UNKNOWN, VS_TREND_FLAT, VS_TREND_RISING,
+	                                         VS_TREND_FALLING};
+
+	for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(s, vs_load_trend_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	return -EINVAL;
+}

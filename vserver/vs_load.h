@@ -82,6 +82,8 @@ int vs_load_update(struct vs_load *s, uint64_t now_usec, double sample);
 enum vs_load_trend vs_load_trend(const struct vs_load *s);
 /* "unknown", "flat", "rising", "falling". */
 const char *vs_load_trend_name(enum vs_load_trend t);
+/* The word back: 0, or -EINVAL for any other text. */
+int vs_load_trend_parse(const char *s, enum vs_load_trend *out);
 /* Up to max history entries, oldest first, into out; returns how many. */
 size_t vs_load_history(const struct vs_load *s, struct vs_load_point *out, size_t max);
 

@@ -22,6 +22,7 @@
 #include "fsexport/fx_ganesha.h"
 #include "fsexport/fx_samba.h"
 #include "fsexport/fx_tree.h"
+#include "lib/lib_cgroup.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
 #include "netfail/nf_netns.h"
@@ -345,6 +346,7 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv, bool for_stop)
 		            vs_rt_srv_name(srv->kind), pid);
 		return 0;
 	}
+	vs_rt_cgroup_join(rt, pid);
 	/* Its configuration may have been rewritten since it read it. */
 	lib_run_signal(srv->run, SIGHUP);
 	vs_rt_event(rt, "info",
@@ -352,6 +354,45 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv, bool for_stop)
 	            "configuration",
 	            vs_rt_srv_name(srv->kind), pid);
 	return 0;
+}
+
+/* The VS's cgroup (made on first use), its servers' processes moved into it
+ * so that its cpu.stat is the VS's CPU. A failure costs the measurement only:
+ * said once, never the start. */
+void vs_rt_cgroup_join(struct vs_runtime *rt, pid_t pid)
+{
+	char dir[LIB_CGROUP_PATH_MAX];
+	int rc = 0;
+
+	if (!rt->env.cgroup_parent)
+		return;
+	if (!rt->cgroup_made) {
+		rc = lib_cgroup_create(rt->env.cgroup_parent, rt->want.name);
+		rt->cgroup_made = rc == 0;
+	}
+	if (rc == 0)
+		rc = lib_cgroup_path(rt->env.cgroup_parent, rt->want.name, dir, sizeof(dir));
+	if (rc == 0)
+		rc = lib_cgroup_move(dir, pid);
+	if (rc < 0 && rc != -ESRCH)
+		lib_warn("%s: cannot put process %d into its cgroup under %s (its CPU is not "
+		         "measured): %s",
+		         rt->want.name, (int)pid, rt->env.cgroup_parent, strerror(-rc));
+}
+
+/* Its cgroup removed once its servers are gone (-EBUSY: a process is left,
+ * the next stop tries again). */
+void vs_rt_cgroup_drop(struct vs_runtime *rt)
+{
+	int rc;
+
+	if (!rt->env.cgroup_parent || !rt->cgroup_made)
+		return;
+	rc = lib_cgroup_remove(rt->env.cgroup_parent, rt->want.name);
+	if (rc == 0)
+		rt->cgroup_made = false;
+	else
+		lib_warn("%s: cannot remove its cgroup: %s", rt->want.name, strerror(-rc));
 }
 
 int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
@@ -388,6 +429,7 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 		vs_rt_fail(rt, "cannot start %s: %s", vs_rt_srv_name(srv->kind), strerror(-rc));
 		return rc;
 	}
+	vs_rt_cgroup_join(rt, lib_run_pid(srv->run));
 	srv->started_usec = vs_rt_now(rt);
 	srv->ready = false;
 	vs_rt_event(rt, "info", "started %s (pid %d) in namespace %s", vs_rt_srv_name(srv->kind),

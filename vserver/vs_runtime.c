@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/lib_cgroup.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
 #include "netfail/nf_netns.h"
@@ -294,6 +295,7 @@ static void converge_stopped(struct vs_runtime *rt)
 	if (vs_rt_drop_mounts(rt))
 		return;
 	drop_netns(rt);
+	vs_rt_cgroup_drop(rt);
 	vs_rt_event(rt, "info",
 	            "stopped: virtual IPs down, servers stopped, file systems unmounted");
 	vs_rt_set_state(rt, VS_RT_STOPPED);
@@ -479,4 +481,26 @@ json_t *vs_runtime_to_json(const struct vs_runtime *rt)
 	                 vs_rt_state_name(rt->state), "reason", rt->reason, "storage_failed",
 	                 vs_runtime_storage_failed(rt), "node", rt->node, "netns", rt->netns,
 	                 "filesystems", fss, "vips", vips, "servers", servers);
+}
+
+int vs_runtime_netns_fd(const struct vs_runtime *rt)
+{
+	return rt->nsfd;
+}
+
+int vs_runtime_cgroup(const struct vs_runtime *rt, char *buf, size_t len)
+{
+	if (!rt->env.cgroup_parent || !rt->cgroup_made)
+		return -ENOENT;
+	return lib_cgroup_path(rt->env.cgroup_parent, rt->want.name, buf, len);
+}
+
+int vs_runtime_devices(const struct vs_runtime *rt, char (*devs)[64], int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < rt->n_mounts && n < max; i++)
+		if (rt->mounts[i].mounted)
+			snprintf(devs[n++], 64, "%s", rt->mounts[i].dev);
+	return n;
 }

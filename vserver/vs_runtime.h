@@ -72,6 +72,9 @@ struct vs_runtime_env {
 	int (*lun_find)(void *arg, const char *tag, const char *value, struct fx_lun_info *out);
 	/* Called after every state change (may be NULL). */
 	void (*changed)(void *arg, const char *vs, enum vs_rt_state state);
+	/* A cgroup v2 directory under which each VS gets its own (named after
+	 * it) holding its servers, whose cpu.stat measures its CPU; NULL: none. */
+	const char *cgroup_parent;
 	void *arg;
 };
 
@@ -126,5 +129,12 @@ const char *vs_runtime_vip_port(const struct vs_runtime *rt, const char *addr);
 
 /* The netns name of a VS ("vs-NAME"). */
 void vs_runtime_netns_name(const char *vs, char *buf, size_t len);
+
+/* For measuring it (ap_load): its network namespace while it has one (fd
+ * borrowed, -1 none); its cgroup directory (0, or -ENOENT when it has none);
+ * the devices of its mounted file systems (up to max, the count returned). */
+int vs_runtime_netns_fd(const struct vs_runtime *rt);
+int vs_runtime_cgroup(const struct vs_runtime *rt, char *buf, size_t len);
+int vs_runtime_devices(const struct vs_runtime *rt, char (*devs)[64], int max);
 
 #endif

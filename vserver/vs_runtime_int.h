@@ -106,6 +106,7 @@ struct vs_runtime {
 	struct vs_vserver want;
 	char netns[VS_NAME_MAX + 8];
 	int nsfd;
+	bool cgroup_made; /* its cgroup exists (env.cgroup_parent/NAME) */
 	enum vs_rt_state state;
 	char reason[VS_ERR_LEN];
 	bool busy;
@@ -177,6 +178,10 @@ void vs_rt_stop_probes(struct vs_runtime *rt);
 /* vs_rt_servers.c */
 int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_changed);
 int vs_rt_start_server(struct vs_runtime *rt, struct server *srv);
+/* The VS's cgroup (env.cgroup_parent): a server's process put into it; the
+ * cgroup removed once the VS is stopped. */
+void vs_rt_cgroup_join(struct vs_runtime *rt, pid_t pid);
+void vs_rt_cgroup_drop(struct vs_runtime *rt);
 int vs_rt_stop_server(struct vs_runtime *rt, struct server *srv);
 
 /* vs_rt_vips.c */

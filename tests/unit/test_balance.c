@@ -140,6 +140,28 @@ static void test_flat_moves_nothing(void **state)
 	free(f);
 }
 
+/* A node far over the ideal but lightly loaded (0.25 of its capacity, the
+ * others idle) is left alone: no note, no move; with the floor at 0 the
+ * same cluster moves a VS. */
+static void test_light_load_moves_nothing(void **state)
+{
+	struct fx *f = fx_new();
+
+	node(f, 4, 0);
+	node(f, 4, 0);
+	vs(f, 0, 0.5);
+	vs(f, 0, 0.5);
+	assert_int_equal(moves(f), 0);
+	assert_int_equal(f->out.n_notes, 0);
+	f->s.min_share = 0;
+	assert_int_equal(moves(f), 1);
+	assert_int_equal(f->out.moves[0].to, 1);
+	/* The floor itself is checked. */
+	f->s.min_share = -1;
+	assert_int_equal(run(f), -EINVAL);
+	free(f);
+}
+
 /* n0 0.80, n1 0.50, n2 0.20, n3 0.50: n0 sheds to n2. */
 static struct fx *hot(void)
 {
@@ -662,6 +684,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flat_moves_nothing),
+	    cmocka_unit_test(test_light_load_moves_nothing),
 	    cmocka_unit_test(test_hot_node_sheds_to_coolest),
 	    cmocka_unit_test(test_no_move_overloads_target),
 	    cmocka_unit_test(test_cooldown),

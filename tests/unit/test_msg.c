@@ -144,6 +144,48 @@ static void test_roundtrip_every_type(void **state)
 	ap_msg_clear(&b);
 
 	memset(&m, 0, sizeof(m));
+	m.type = AP_MSG_LOAD;
+	snprintf(m.load.node, sizeof(m.load.node), "n2");
+	m.load.cores = 4;
+	m.load.cpu = 1.25;
+	m.load.period_ms = 5000;
+	struct ap_load_vs lv[1] = {{.vs = "alpha",
+	                            .cpu = 1.25,
+	                            .net_bps = 1e6,
+	                            .net_pps = 900,
+	                            .io_bps = 2e6,
+	                            .cpu_trend = 2,
+	                            .net_trend = 1}};
+	struct ap_load_lun ll[1] = {
+	    {.lun = "LABEL=lab-lun0", .util = 0.5, .read_bps = 1, .write_bps = 2, .iops = 3}};
+	m.load.n_vs = 1;
+	m.load.vs = lv;
+	m.load.n_luns = 1;
+	m.load.luns = ll;
+	m.load.n_ports = 1;
+	snprintf(m.load.ports[0].port, sizeof(m.load.ports[0].port), "eth1");
+	m.load.ports[0].speed_bps = 1.25e9;
+	m.load.ports[0].rx_bps = 12345.5;
+	roundtrip(&m, &b);
+	assert_string_equal(b.load.node, "n2");
+	assert_int_equal(b.load.cores, 4);
+	assert_int_equal(b.load.n_vs, 1);
+	assert_string_equal(b.load.vs[0].vs, "alpha");
+	assert_true(b.load.vs[0].cpu > 1.2499 && b.load.vs[0].cpu < 1.2501);
+	assert_int_equal(b.load.vs[0].cpu_trend, 2);
+	assert_int_equal(b.load.vs[0].net_trend, 1);
+	assert_true(b.load.luns[0].util == 0.5);
+	assert_string_equal(b.load.luns[0].lun, "LABEL=lab-lun0");
+	assert_string_equal(b.load.ports[0].port, "eth1");
+	assert_true(b.load.ports[0].speed_bps == 1.25e9);
+	ap_msg_clear(&b);
+	/* A node's loads come from that node only. */
+	char lerr[256];
+	assert_int_equal(ap_msg_check_sender(&m, "n1", "n1", NULL, 0, lerr, sizeof(lerr)), -EPERM);
+	assert_non_null(strstr(lerr, "speaks for n2"));
+	assert_int_equal(ap_msg_check_sender(&m, "n2", "n1", NULL, 0, lerr, sizeof(lerr)), 0);
+
+	memset(&m, 0, sizeof(m));
 	m.type = AP_MSG_FENCED;
 	snprintf(m.fenced.node, sizeof(m.fenced.node), "n3");
 	m.fenced.ok = true;
@@ -262,6 +304,33 @@ static const char *const bad[] = {
     "{\"t\":\"ev\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":"
     "\"x\"},{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":\"y\"}],\"eo\":\"n1\","
     "\"es\":9223372036854775807}",
+    /* load: a negative figure; utilisation over 1; an unknown trend; a VS
+     * twice; cores 0; a port that is no interface name; a LUN that is no
+     * LABEL=/UUID=; a figure as a string */
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[{\"vs\":"
+    "\"a\",\"cpu\":-1,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":\"flat\",\"net_"
+    "trend\":\"flat\"}],\"ports\":[],\"luns\":[]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[],"
+    "\"ports\":[],\"luns\":[{\"lun\":\"LABEL=x\",\"util\":1.5,\"read_bps\":0,\"write_bps\":0,"
+    "\"iops\":0,\"trend\":\"flat\"}]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[{\"vs\":"
+    "\"a\",\"cpu\":1,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":\"up\",\"net_trend\":"
+    "\"flat\"}],\"ports\":[],\"luns\":[]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[{\"vs\":"
+    "\"a\",\"cpu\":0.5,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":\"flat\",\"net_"
+    "trend\":\"rising\"},{\"vs\":\"a\",\"cpu\":0.5,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_"
+    "trend\":\"flat\",\"net_trend\":\"rising\"}],\"ports\":[],\"luns\":[]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":0,\"cpu\":0,\"period_ms\":5000,\"vs\":[],\"ports\":["
+    "],\"luns\":[]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[],"
+    "\"ports\":[{\"port\":\"../"
+    "x\",\"rx_bps\":0,\"tx_bps\":0,\"speed_bps\":0,\"trend\":\"flat\"}],\"luns\":[]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[],"
+    "\"ports\":[],\"luns\":[{\"lun\":\"/dev/"
+    "sda\",\"util\":0.5,\"read_bps\":0,\"write_bps\":0,\"iops\":0,\"trend\":\"flat\"}]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[{\"vs\":"
+    "\"a\",\"cpu\":\"1\",\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":\"flat\",\"net_"
+    "trend\":\"flat\"}],\"ports\":[],\"luns\":[]}",
     /* fenced */
     "{\"t\":\"fenced\",\"node\":\"n2\",\"ok\":1,\"by\":\"n1\",\"detail\":\"\",\"ms\":1}",
     /* evs: relayed events need an identity */

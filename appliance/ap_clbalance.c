@@ -1,0 +1,214 @@
+/*
+ * ap_clbalance.c - the master's balancing round (DESIGN R6, R7, section 7):
+ * every AP_CL_BALANCE_USEC the master hands the pure balancer (vs_balance.h)
+ * what it knows, the clock included: every member's capacity and each
+ * running VS's smoothed load from the nodes' 'load' messages, each LUN's
+ * busy share as the most loaded of the nodes that see it, which node can
+ * serve which VS (vs_place's rule, through vs_bal_can_serve_place), and when
+ * each VS last changed node (the move journal). For now the round advises:
+ * each move it would make and each storage-bound VS go to the event log
+ * with the numbers that caused them, once per change of advice, and nothing
+ * moves (balancing mode "advise"; "auto" comes with the settings).
+ *
+ * A round runs only when every member has sent its loads recently (no
+ * decision on a partial view).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "appliance/ap_cluster.h"
+#include "appliance/ap_cluster_int.h"
+#include "lib/lib_log.h"
+#include "vserver/vs_balance.h"
+
+/* Everything one round needs, on the heap (about 1 MB at 1,000 VSs). */
+struct round {
+	struct vs_bal_node nodes[VS_BAL_MAX_NODES];
+	const struct vs_node_report *reports[VS_BAL_MAX_NODES];
+	const struct ap_msg *loads[VS_BAL_MAX_NODES];
+	struct vs_bal_vs vs[VS_BAL_MAX_VS];
+	const struct vs_vserver *vsp[VS_BAL_MAX_VS];
+	struct vs_bal_lun luns[VS_BAL_MAX_LUNS];
+	char lun_names[VS_BAL_MAX_LUNS][VS_LUN_MAX + 8];
+	struct vs_place_entry failed[AP_CL_MAX_FAILING];
+	struct vs_bal_move moves[VS_BAL_MAX_MOVES];
+	struct vs_bal_note notes[64];
+};
+
+static int lun_index(struct round *r, int *n, const char *name, double busy)
+{
+	for (int i = 0; i < *n; i++)
+		if (strcmp(r->lun_names[i], name) == 0) {
+			if (busy > r->luns[i].busy)
+				r->luns[i].busy = busy;
+			return i;
+		}
+	if (*n >= VS_BAL_MAX_LUNS)
+		return -1;
+	snprintf(r->lun_names[*n], sizeof(r->lun_names[0]), "%s", name);
+	r->luns[*n].name = r->lun_names[*n];
+	r->luns[*n].busy = busy;
+	return (*n)++;
+}
+
+static int node_index(const struct round *r, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(r->nodes[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* When vs last changed node, by the journal (wall clock); 0 never. */
+static uint64_t moved_at(const struct ap_cluster *c, const char *vs)
+{
+	uint64_t at = 0;
+
+	for (int i = 0; i < c->n_moves; i++) {
+		const struct vs_move *m = &c->moves[i];
+		if (strcmp(m->vs, vs) == 0 && m->at[VS_MOVE_DONE] > at)
+			at = m->at[VS_MOVE_DONE];
+	}
+	return at;
+}
+
+/* Said once per change: the advice for vs (or a note) as the last round
+ * said it. */
+static void say_once(struct ap_cluster *c, const char *vs, const char *text)
+{
+	const char *was = json_string_value(json_object_get(c->bal_said, vs));
+
+	if (was && strcmp(was, text) == 0)
+		return;
+	json_object_set_new(c->bal_said, vs, json_string(text));
+	ap_cl_event(c, vs, "info", "balancing (advice, nothing moved): %s", text);
+}
+
+void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_now)
+{
+	const struct vs_config *cfg = c->hooks.config(c->arg);
+	struct round *r;
+	struct vs_bal_settings s;
+	struct vs_bal_in in = {0};
+	struct vs_bal_out out = {0};
+	int nn = 0, nv = 0, nl = 0;
+
+	if (!cfg || !c->placement)
+		return;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		lib_err("balancing: out of memory");
+		return;
+	}
+	for (int i = 0; i < c->n_nodes; i++) {
+		const struct ap_cl_node *cn = &c->nodes[i];
+		uint64_t age;
+		if (!ap_cl_is_member(c, cn->id))
+			continue;
+		const struct ap_msg *l = ap_cluster_load_of(c, cn->name, &age);
+		const struct vs_node_report *rep = vs_report_of(c->reports, c->n_reports, cn->name);
+		if (!l || !rep || age > 3 * l->load.period_ms * 1000 + AP_CL_BALANCE_USEC)
+			goto out; /* a member not heard: no decision on a partial view */
+		struct vs_bal_node *bn = &r->nodes[nn];
+		bn->name = cn->name;
+		bn->cap[VS_BAL_CPU] = l->load.cores;
+		for (int p = 0; p < l->load.n_ports; p++)
+			for (int h = 0; h < rep->n_ports; h++)
+				if (strcmp(l->load.ports[p].port, rep->healthy_ports[h]) == 0)
+					bn->cap[VS_BAL_NET] += l->load.ports[p].speed_bps;
+		if (bn->cap[VS_BAL_NET] <= 0)
+			bn->cap[VS_BAL_NET] = 1; /* no healthy port: full at once */
+		bn->flags = VS_BAL_MEMBER;
+		for (int k = 0; k < cfg->n_maint; k++)
+			if (strcmp(cfg->maint[k], cn->name) == 0)
+				bn->flags |= VS_BAL_MAINT;
+		r->reports[nn] = rep;
+		r->loads[nn] = l;
+		for (int k = 0; k < l->load.n_luns; k++)
+			(void)lun_index(r, &nl, l->load.luns[k].lun, l->load.luns[k].util);
+		nn++;
+	}
+	for (int i = 0; i < cfg->n_vservers && nv < VS_BAL_MAX_VS; i++) {
+		const struct vs_vserver *vs = &cfg->vservers[i];
+		const char *at = vs_placement_node(c->placement, vs->name);
+		int ni = at ? node_index(r, nn, at) : -1;
+		if (ni < 0)
+			continue;
+		const struct ap_msg *l = r->loads[ni];
+		const struct ap_load_vs *lv = NULL;
+		for (int k = 0; k < l->load.n_vs && !lv; k++)
+			if (strcmp(l->load.vs[k].vs, vs->name) == 0)
+				lv = &l->load.vs[k];
+		if (!lv)
+			continue; /* not measured yet (starting): left where it is */
+		struct vs_bal_vs *bv = &r->vs[nv];
+		bv->name = vs->name;
+		bv->node = ni;
+		bv->pinned = vs->pinned;
+		bv->load[VS_BAL_CPU] = lv->cpu;
+		bv->load[VS_BAL_NET] = lv->net_bps;
+		bv->moved_usec = moved_at(c, vs->name);
+		for (int f = 0; f < vs->n_fs && bv->n_luns < VS_BAL_VS_LUNS; f++) {
+			char name[VS_LUN_MAX + 8];
+			snprintf(name, sizeof(name), "%s=%s",
+			         vs->fs[f].lun_kind == VS_LUN_UUID ? "UUID" : "LABEL",
+			         vs->fs[f].lun);
+			int li = lun_index(r, &nl, name, 0);
+			if (li >= 0)
+				bv->luns[bv->n_luns++] = li;
+		}
+		r->vsp[nv++] = vs;
+	}
+	struct vs_bal_place_view view = {.cfg = cfg, .vs = r->vsp, .reports = r->reports};
+	view.n_failed = ap_cl_failing(c, mono_now, r->failed, AP_CL_MAX_FAILING);
+	view.failed = r->failed;
+	if (view.n_failed < 0)
+		view.n_failed = 0;
+	in = (struct vs_bal_in){.nodes = r->nodes,
+	                        .n_nodes = nn,
+	                        .vs = r->vs,
+	                        .n_vs = nv,
+	                        .luns = r->luns,
+	                        .n_luns = nl,
+	                        .can_serve = vs_bal_can_serve_place,
+	                        .arg = &view,
+	                        .now_usec = wall_now};
+	vs_bal_defaults(&s);
+	s.mode = VS_BAL_ADVISE;
+	out = (struct vs_bal_out){
+	    .moves = r->moves, .cap_moves = VS_BAL_MAX_MOVES, .notes = r->notes, .cap_notes = 64};
+	int rc = vs_bal_round(&s, &in, &out);
+	if (rc < 0) {
+		lib_warn("balancing: the round was refused: %s", strerror(-rc));
+		goto out;
+	}
+	/* Advice for a VS no longer given is forgotten, so it is said again
+	 * when it comes back. */
+	json_t *now_said = json_object();
+	for (int i = 0; i < out.n_moves; i++) {
+		const char *vs = r->vs[out.moves[i].vs].name;
+		say_once(c, vs, out.moves[i].reason);
+		json_object_set(now_said, vs, json_object_get(c->bal_said, vs));
+	}
+	for (int i = 0; i < out.n_notes; i++) {
+		const struct vs_bal_note *no = &out.notes[i];
+		const char *key = no->vs >= 0 ? r->vs[no->vs].name : r->nodes[no->node].name;
+		if (json_object_get(now_said, key))
+			continue;
+		say_once(c, key, no->text);
+		json_object_set(now_said, key, json_object_get(c->bal_said, key));
+	}
+	if (now_said) {
+		json_decref(c->bal_said);
+		c->bal_said = now_said;
+	}
+	c->bal_last.ideal = out.ideal;
+	c->bal_last.worst = out.worst;
+	c->bal_last.worst_after = out.worst_after;
+	c->bal_last.n_moves = out.n_moves;
+	c->bal_last.at = wall_now;
+out:
+	free(r);
+}

@@ -1,0 +1,356 @@
+/*
+ * ap_load.c - the node's load sampler (see ap_load.h).
+ *
+ * Design: one timer. Each tick reads /proc/diskstats and this namespace's
+ * links once, then each VS's cgroup cpu.stat and the links of its namespace;
+ * turns the counters into rates against the previous tick (lib_cgroup,
+ * nf_linkstats, fx_diskstats rate functions), feeds each rate to its
+ * vs_load series and sends the smoothed figures. State is kept per VS, port
+ * and LUN by name, created on first sight and dropped when it is gone.
+ * Limits: more VSs, ports or LUNs than a message holds are left out, said
+ * once in the log.
+ */
+#include "appliance/ap_load.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "fsexport/fx_diskstats.h"
+#include "lib/lib_cgroup.h"
+#include "lib/lib_log.h"
+#include "netfail/nf_linkstats.h"
+#include "vserver/vs_load.h"
+
+struct series_st {
+	char name[VS_LUN_MAX + 8];
+	bool seen;
+	uint64_t at; /* time of the previous counters; 0 = none */
+	struct vs_load s[4];
+	union {
+		struct {
+			struct lib_cgroup_cpu cpu;
+			bool have_cpu;
+			uint64_t bytes, packets;
+			bool have_net;
+		} vs;
+		struct nf_linkstat link;
+		struct fx_diskstat disk;
+	} prev;
+};
+
+struct table {
+	struct series_st *e;
+	int n, cap;
+};
+
+struct ap_load {
+	sd_event *ev;
+	sd_event_source *timer;
+	char node[VS_NAME_MAX + 1];
+	int cores;
+	uint64_t period;
+	struct ap_load_hooks hooks;
+	struct ap_load_src *srcs;
+	struct ap_load_lunsrc *lsrcs;
+	struct table vss, ports, luns;
+	struct ap_msg msg;
+	bool capped_said;
+};
+
+static struct series_st *table_get(struct table *t, const char *name)
+{
+	for (int i = 0; i < t->n; i++)
+		if (strcmp(t->e[i].name, name) == 0)
+			return &t->e[i];
+	if (t->n == t->cap) {
+		int cap = t->cap ? 2 * t->cap : 16;
+		struct series_st *e = realloc(t->e, (size_t)cap * sizeof(*e));
+		if (!e)
+			return NULL;
+		t->e = e;
+		t->cap = cap;
+	}
+	struct series_st *s = &t->e[t->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	for (int k = 0; k < 4; k++)
+		vs_load_init(&s->s[k], NULL);
+	return s;
+}
+
+/* Entries not seen this tick are dropped; the others unmarked. */
+static void table_sweep(struct table *t)
+{
+	int w = 0;
+
+	for (int i = 0; i < t->n; i++) {
+		if (!t->e[i].seen)
+			continue;
+		t->e[i].seen = false;
+		if (w != i)
+			t->e[w] = t->e[i];
+		w++;
+	}
+	t->n = w;
+}
+
+/* A rate into its series; a negative or non-finite one is never fed. */
+static void feed(struct vs_load *s, uint64_t now, double v)
+{
+	if (isfinite(v) && v >= 0)
+		(void)vs_load_update(s, now, v);
+}
+
+static double val(const struct vs_load *s)
+{
+	return s->primed ? s->value : 0;
+}
+
+static void sample_vs(struct ap_load *l, const struct ap_load_src *src, uint64_t now,
+                      struct ap_load_vs *out)
+{
+	struct series_st *st = table_get(&l->vss, src->vs);
+	struct lib_cgroup_cpu cpu;
+	struct nf_linkstats links;
+	double dt;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->vs, sizeof(out->vs), "%s", src->vs);
+	if (!st)
+		return;
+	st->seen = true;
+	dt = st->at ? (double)(now - st->at) : 0;
+	if (src->cgroup[0] && lib_cgroup_read_cpu(src->cgroup, &cpu) == 0) {
+		double cores;
+		if (st->prev.vs.have_cpu && dt > 0 &&
+		    lib_cgroup_cpu_rate(&st->prev.vs.cpu, &cpu, now - st->at, &cores) == 0)
+			feed(&st->s[0], now, cores);
+		st->prev.vs.cpu = cpu;
+		st->prev.vs.have_cpu = true;
+	} else {
+		st->prev.vs.have_cpu = false;
+	}
+	if (src->nsfd >= 0 && nf_linkstats_read_ns(src->nsfd, &links) == 0) {
+		uint64_t bytes = 0, packets = 0;
+		for (size_t i = 0; i < links.n; i++) {
+			if (strcmp(links.link[i].name, "lo") == 0)
+				continue;
+			bytes += links.link[i].rx_bytes + links.link[i].tx_bytes;
+			packets += links.link[i].rx_packets + links.link[i].tx_packets;
+		}
+		nf_linkstats_free(&links);
+		/* A VIP device that went away takes its counts with it: a
+		 * smaller sum starts again from here. */
+		if (st->prev.vs.have_net && dt > 0 && bytes >= st->prev.vs.bytes &&
+		    packets >= st->prev.vs.packets) {
+			feed(&st->s[1], now, (double)(bytes - st->prev.vs.bytes) * 1e6 / dt);
+			feed(&st->s[2], now, (double)(packets - st->prev.vs.packets) * 1e6 / dt);
+		}
+		st->prev.vs.bytes = bytes;
+		st->prev.vs.packets = packets;
+		st->prev.vs.have_net = true;
+	} else {
+		st->prev.vs.have_net = false;
+	}
+	/* Its I/O: the rates of its devices, as the LUN series saw them. */
+	double io = 0;
+	for (int k = 0; k < src->n_devs; k++) {
+		struct stat sb;
+		if (stat(src->devs[k], &sb) != 0 || !S_ISBLK(sb.st_mode))
+			continue;
+		for (int j = 0; j < l->luns.n; j++) {
+			const struct fx_diskstat *d = &l->luns.e[j].prev.disk;
+			if (d->major == major(sb.st_rdev) && d->minor == minor(sb.st_rdev))
+				io += l->luns.e[j].s[1].raw + l->luns.e[j].s[2].raw;
+		}
+	}
+	feed(&st->s[3], now, io);
+	st->at = now;
+	out->cpu = val(&st->s[0]);
+	out->net_bps = val(&st->s[1]);
+	out->net_pps = val(&st->s[2]);
+	out->io_bps = val(&st->s[3]);
+	out->cpu_trend = (int)vs_load_trend(&st->s[0]);
+	out->net_trend = (int)vs_load_trend(&st->s[1]);
+}
+
+static void sample_luns(struct ap_load *l, int n, const struct fx_diskstats *ds, uint64_t now)
+{
+	l->msg.load.n_luns = 0;
+	for (int i = 0; i < n; i++) {
+		const struct ap_load_lunsrc *src = &l->lsrcs[i];
+		struct stat sb;
+		const struct fx_diskstat *cur;
+		struct series_st *st;
+
+		if (stat(src->dev, &sb) != 0 || !S_ISBLK(sb.st_mode))
+			continue;
+		cur = fx_diskstats_find(ds, major(sb.st_rdev), minor(sb.st_rdev));
+		if (!cur || !(st = table_get(&l->luns, src->lun)))
+			continue;
+		st->seen = true;
+		if (st->at && now > st->at && st->prev.disk.major == cur->major &&
+		    st->prev.disk.minor == cur->minor) {
+			struct fx_diskrate r;
+			if (fx_diskstats_rate(&st->prev.disk, cur, now - st->at, &r) == 0) {
+				feed(&st->s[0], now, r.util);
+				feed(&st->s[1], now, r.read_bps);
+				feed(&st->s[2], now, r.write_bps);
+				feed(&st->s[3], now, r.read_iops + r.write_iops);
+			}
+		}
+		st->prev.disk = *cur;
+		st->at = now;
+		struct ap_load_lun *o = &l->msg.load.luns[l->msg.load.n_luns++];
+		snprintf(o->lun, sizeof(o->lun), "%s", src->lun);
+		o->util = fmin(1, val(&st->s[0]));
+		o->read_bps = val(&st->s[1]);
+		o->write_bps = val(&st->s[2]);
+		o->iops = val(&st->s[3]);
+		o->trend = (int)vs_load_trend(&st->s[0]);
+	}
+	table_sweep(&l->luns);
+}
+
+static void sample_ports(struct ap_load *l, uint64_t now)
+{
+	struct nf_linkstats links;
+	int rc = nf_linkstats_read(&links);
+
+	l->msg.load.n_ports = 0;
+	if (rc < 0) {
+		lib_warn("load: cannot read this node's link counters: %s", strerror(-rc));
+		return;
+	}
+	for (size_t i = 0; i < links.n; i++) {
+		const struct nf_linkstat *cur = &links.link[i];
+		struct series_st *st;
+		uint32_t mbps = 0;
+
+		if (strcmp(cur->name, "lo") == 0)
+			continue;
+		if (l->msg.load.n_ports >= VS_REPORT_MAX_PORTS) {
+			if (!l->capped_said)
+				lib_warn("load: this node has more than %d links: the others are "
+				         "not measured",
+				         VS_REPORT_MAX_PORTS);
+			l->capped_said = true;
+			break;
+		}
+		if (!(st = table_get(&l->ports, cur->name)))
+			continue;
+		st->seen = true;
+		if (st->at && now > st->at && st->prev.link.ifindex == cur->ifindex) {
+			struct nf_linkrate r;
+			if (nf_linkstats_rate(&st->prev.link, cur, now - st->at, &r) == 0) {
+				feed(&st->s[0], now, r.rx_bps);
+				feed(&st->s[1], now, r.tx_bps);
+				feed(&st->s[2], now, r.rx_bps + r.tx_bps);
+			}
+		}
+		st->prev.link = *cur;
+		st->at = now;
+		int src = nf_linkstats_speed(cur->name, &mbps);
+		struct ap_load_port *o = &l->msg.load.ports[l->msg.load.n_ports++];
+		snprintf(o->port, sizeof(o->port), "%s", cur->name);
+		o->rx_bps = val(&st->s[0]);
+		o->tx_bps = val(&st->s[1]);
+		o->speed_bps = (double)nf_linkstats_capacity(src, mbps, 0) / 8;
+		o->trend = (int)vs_load_trend(&st->s[2]);
+	}
+	nf_linkstats_free(&links);
+	table_sweep(&l->ports);
+}
+
+static void tick(struct ap_load *l)
+{
+	struct fx_diskstats ds = {NULL, 0};
+	uint64_t now;
+	int rc, n;
+
+	sd_event_now(l->ev, CLOCK_MONOTONIC, &now);
+	rc = fx_diskstats_read(NULL, &ds);
+	if (rc < 0)
+		lib_warn("load: cannot read /proc/diskstats: %s", strerror(-rc));
+	n = l->hooks.luns ? l->hooks.luns(l->hooks.arg, l->lsrcs, AP_MSG_MAX_LOAD_LUNS) : 0;
+	sample_luns(l, n, &ds, now);
+	sample_ports(l, now);
+	n = l->hooks.vss ? l->hooks.vss(l->hooks.arg, l->srcs, AP_MSG_MAX_LOAD_VS) : 0;
+	l->msg.load.n_vs = 0;
+	l->msg.load.cpu = 0;
+	for (int i = 0; i < n; i++) {
+		struct ap_load_vs *o = &l->msg.load.vs[l->msg.load.n_vs++];
+		sample_vs(l, &l->srcs[i], now, o);
+		l->msg.load.cpu += o->cpu;
+	}
+	table_sweep(&l->vss);
+	fx_diskstats_free(&ds);
+	if (l->hooks.sample)
+		l->hooks.sample(l->hooks.arg, &l->msg);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ap_load *l = userdata;
+
+	tick(l);
+	sd_event_source_set_time_relative(s, l->period);
+	sd_event_source_set_enabled(s, SD_EVENT_ON);
+	return 0;
+}
+
+int ap_load_create(sd_event *ev, const char *node, int cores, uint64_t period_usec,
+                   const struct ap_load_hooks *hooks, struct ap_load **out)
+{
+	struct ap_load *l = calloc(1, sizeof(*l));
+	int rc;
+
+	*out = NULL;
+	if (!l)
+		return -ENOMEM;
+	l->ev = ev;
+	snprintf(l->node, sizeof(l->node), "%s", node);
+	l->cores = cores > 0 ? cores : 1;
+	l->period = period_usec ? period_usec : AP_LOAD_PERIOD_USEC;
+	l->hooks = *hooks;
+	l->srcs = calloc(AP_MSG_MAX_LOAD_VS, sizeof(*l->srcs));
+	l->lsrcs = calloc(AP_MSG_MAX_LOAD_LUNS, sizeof(*l->lsrcs));
+	l->msg.load.vs = calloc(AP_MSG_MAX_LOAD_VS, sizeof(*l->msg.load.vs));
+	l->msg.load.luns = calloc(AP_MSG_MAX_LOAD_LUNS, sizeof(*l->msg.load.luns));
+	if (!l->srcs || !l->lsrcs || !l->msg.load.vs || !l->msg.load.luns) {
+		ap_load_destroy(l);
+		return -ENOMEM;
+	}
+	l->msg.type = AP_MSG_LOAD;
+	snprintf(l->msg.load.node, sizeof(l->msg.load.node), "%s", node);
+	l->msg.load.cores = l->cores;
+	l->msg.load.period_ms = l->period / 1000;
+	rc = sd_event_add_time_relative(ev, &l->timer, CLOCK_MONOTONIC, l->period, 0, on_timer, l);
+	if (rc < 0) {
+		ap_load_destroy(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+void ap_load_destroy(struct ap_load *l)
+{
+	if (!l)
+		return;
+	sd_event_source_disable_unref(l->timer);
+	free(l->srcs);
+	free(l->lsrcs);
+	free(l->msg.load.vs);
+	free(l->msg.load.luns);
+	free(l->vss.e);
+	free(l->ports.e);
+	free(l->luns.e);
+	free(l);
+}

@@ -1,0 +1,93 @@
+/*
+ * ap_loadfmt.c - `vsadm load show` as tables (see ap_loadfmt.h).
+ */
+#include "appliance/ap_loadfmt.h"
+
+#include <string.h>
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "-";
+}
+
+static double num(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+void ap_load_print(FILE *out, json_t *data)
+{
+	json_t *nodes = json_object_get(data, "nodes"), *n, *e;
+	size_t i, k;
+	int lines = 0;
+
+	json_t *bal = json_object_get(data, "balance");
+	if (bal)
+		fprintf(out,
+		        "Balancing (%s): most loaded node at %.2f of capacity, ideal %.2f; %lld "
+		        "move(s) advised, which would leave %.2f\n\n",
+		        str(bal, "mode"), num(bal, "worst"), num(bal, "ideal"),
+		        (long long)json_integer_value(json_object_get(bal, "moves")),
+		        num(bal, "worst_after"));
+	fprintf(out, "%-12s %-7s %5s %9s %6s %s\n", "NODE", "MEMBER", "CORES", "VS CPU", "SHARE",
+	        "MEASURED");
+	json_array_foreach(nodes, i, n)
+	{
+		json_t *cores = json_object_get(n, "cores");
+		if (!cores) {
+			fprintf(out, "%-12s %-7s %5s %9s %6s %s\n", str(n, "node"),
+			        json_is_true(json_object_get(n, "member")) ? "yes" : "no", "-", "-",
+			        "-", "no sample yet");
+			continue;
+		}
+		double c = num(n, "cores") > 0 ? num(n, "cores") : 1;
+		fprintf(out, "%-12s %-7s %5.0f %9.2f %6.2f %.1f s ago\n", str(n, "node"),
+		        json_is_true(json_object_get(n, "member")) ? "yes" : "no", c, num(n, "cpu"),
+		        num(n, "cpu") / c, num(n, "age_ms") / 1000);
+	}
+	fprintf(out, "\n%-16s %-12s %9s %-8s %10s %9s %10s %s\n", "VSERVER", "NODE", "CPU CORES",
+	        "TREND", "NET MB/s", "PKT/s", "I/O MB/s", "TREND (NET)");
+	json_array_foreach(nodes, i, n)
+	{
+		json_array_foreach(json_object_get(n, "vs"), k, e)
+		{
+			fprintf(out, "%-16s %-12s %9.3f %-8s %10.3f %9.0f %10.3f %s\n",
+			        str(e, "vs"), str(n, "node"), num(e, "cpu"), str(e, "cpu_trend"),
+			        num(e, "net_bps") / 1e6, num(e, "net_pps"), num(e, "io_bps") / 1e6,
+			        str(e, "net_trend"));
+			lines++;
+		}
+	}
+	if (!lines)
+		fprintf(out, "(no virtual server runs)\n");
+	fprintf(out, "\n%-12s %-12s %9s %9s %11s %6s %s\n", "PORT", "NODE", "RX MB/s", "TX MB/s",
+	        "SPEED MB/s", "USE", "TREND");
+	json_array_foreach(nodes, i, n)
+	{
+		json_array_foreach(json_object_get(n, "ports"), k, e)
+		{
+			double sp = num(e, "speed_bps");
+			double use =
+			    sp > 0 ? (num(e, "rx_bps") > num(e, "tx_bps") ? num(e, "rx_bps")
+			                                                  : num(e, "tx_bps")) /
+			                 sp
+			           : 0;
+			fprintf(out, "%-12s %-12s %9.3f %9.3f %11.0f %6.3f %s\n", str(e, "port"),
+			        str(n, "node"), num(e, "rx_bps") / 1e6, num(e, "tx_bps") / 1e6,
+			        sp / 1e6, use, str(e, "trend"));
+		}
+	}
+	fprintf(out, "\n%-24s %-12s %5s %10s %10s %8s %s\n", "LUN", "NODE", "BUSY", "READ MB/s",
+	        "WRITE MB/s", "IOPS", "TREND");
+	json_array_foreach(nodes, i, n)
+	{
+		json_array_foreach(json_object_get(n, "luns"), k, e)
+		{
+			fprintf(out, "%-24s %-12s %5.2f %10.3f %10.3f %8.0f %s\n", str(e, "lun"),
+			        str(n, "node"), num(e, "util"), num(e, "read_bps") / 1e6,
+			        num(e, "write_bps") / 1e6, num(e, "iops"), str(e, "trend"));
+		}
+	}
+}

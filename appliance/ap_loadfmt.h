@@ -1,0 +1,16 @@
+/*
+ * ap_loadfmt.h - `vsadm load show` for people: the answer of the load.show
+ * request ({"nodes": [...]}, each node as its 'load' message says it, see
+ * ap_msg.h) as four tables: nodes, VSs, ports and LUNs, each figure with
+ * its trend. Pure formatting into a stream; fields that are missing print
+ * as "-". Memory: data borrowed.
+ */
+#ifndef AP_LOADFMT_H
+#define AP_LOADFMT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+void ap_load_print(FILE *out, json_t *data);
+
+#endif
