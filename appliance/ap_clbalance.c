@@ -5,13 +5,20 @@
  * running VS's smoothed load from the nodes' 'load' messages, each LUN's
  * busy share as the most loaded of the nodes that see it, which node can
  * serve which VS (vs_place's rule, through vs_bal_can_serve_place), and when
- * each VS last changed node (the move journal). For now the round advises:
- * each move it would make and each storage-bound VS go to the event log
- * with the numbers that caused them, once per change of advice, and nothing
- * moves (balancing mode "advise"; "auto" comes with the settings).
+ * each VS last changed node (the move journal). The settings are the
+ * administrator's (`vsadm balance set`). In mode "advise" each move it would
+ * make and each storage-bound VS go to the event log with the numbers that
+ * caused them, once per change, and nothing moves; in "auto" (the default)
+ * the moves are handed to the next placement (vs_place_ctx.balance), which
+ * makes them as journaled moves of kind "balance"; "off": no round.
  *
  * A round runs only when every member has sent its loads recently (no
- * decision on a partial view).
+ * decision on a partial view) and no move is under way.
+ *
+ * ap_cl_balance_ctx gives every placement what balancing knows: those
+ * moves, the VSs that run where the balancer put them (no auto-revert for
+ * them: the journal's last move of the VS is a done "balance" to where it
+ * runs) and the measured loads (a failover places by them).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -76,14 +83,23 @@ static uint64_t moved_at(const struct ap_cluster *c, const char *vs)
 
 /* Said once per change: the advice for vs (or a note) as the last round
  * said it. */
-static void say_once(struct ap_cluster *c, const char *vs, const char *text)
+static void say_once(struct ap_cluster *c, const char *vs, const char *text, bool advice)
 {
 	const char *was = json_string_value(json_object_get(c->bal_said, vs));
 
 	if (was && strcmp(was, text) == 0)
 		return;
 	json_object_set_new(c->bal_said, vs, json_string(text));
-	ap_cl_event(c, vs, "info", "balancing (advice, nothing moved): %s", text);
+	ap_cl_event(c, vs, "info", "balancing%s: %s", advice ? " (advice, nothing moved)" : "",
+	            text);
+}
+
+/* The reason without its "VS A->B: " head (the move's own note says that). */
+static const char *reason_body(const char *reason)
+{
+	const char *p = strstr(reason, ": ");
+
+	return p ? p + 2 : reason;
 }
 
 void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_now)
@@ -95,7 +111,7 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 	struct vs_bal_out out = {0};
 	int nn = 0, nv = 0, nl = 0;
 
-	if (!cfg || !c->placement)
+	if (!cfg || !c->placement || cfg->balance.mode == VS_BALANCE_OFF || ap_cl_moves_active(c))
 		return;
 	r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -121,9 +137,10 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 		if (bn->cap[VS_BAL_NET] <= 0)
 			bn->cap[VS_BAL_NET] = 1; /* no healthy port: full at once */
 		bn->flags = VS_BAL_MEMBER;
-		for (int k = 0; k < cfg->n_maint; k++)
-			if (strcmp(cfg->maint[k], cn->name) == 0)
-				bn->flags |= VS_BAL_MAINT;
+		if (vs_config_in_maint(cfg, cn->name))
+			bn->flags |= VS_BAL_MAINT;
+		if (vs_config_is_standby(cfg, cn->name))
+			bn->flags |= VS_BAL_STANDBY;
 		r->reports[nn] = rep;
 		r->loads[nn] = l;
 		for (int k = 0; k < l->load.n_luns; k++)
@@ -175,8 +192,7 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 	                        .can_serve = vs_bal_can_serve_place,
 	                        .arg = &view,
 	                        .now_usec = wall_now};
-	vs_bal_defaults(&s);
-	s.mode = VS_BAL_ADVISE;
+	vs_bal_from_config(&cfg->balance, &s);
 	out = (struct vs_bal_out){
 	    .moves = r->moves, .cap_moves = VS_BAL_MAX_MOVES, .notes = r->notes, .cap_notes = 64};
 	int rc = vs_bal_round(&s, &in, &out);
@@ -187,17 +203,27 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 	/* Advice for a VS no longer given is forgotten, so it is said again
 	 * when it comes back. */
 	json_t *now_said = json_object();
+	bool advice = s.mode != VS_BAL_AUTO;
+	c->n_bal_hints = 0;
 	for (int i = 0; i < out.n_moves; i++) {
-		const char *vs = r->vs[out.moves[i].vs].name;
-		say_once(c, vs, out.moves[i].reason);
+		const struct vs_bal_move *mv = &out.moves[i];
+		const char *vs = r->vs[mv->vs].name;
+		say_once(c, vs, mv->reason, advice);
 		json_object_set(now_said, vs, json_object_get(c->bal_said, vs));
+		if (advice ||
+		    c->n_bal_hints >= (int)(sizeof(c->bal_hints) / sizeof(c->bal_hints[0])))
+			continue;
+		struct vs_place_hint *h = &c->bal_hints[c->n_bal_hints++];
+		snprintf(h->vs, sizeof(h->vs), "%s", vs);
+		snprintf(h->node, sizeof(h->node), "%s", r->nodes[mv->to].name);
+		snprintf(h->reason, sizeof(h->reason), "%s", reason_body(mv->reason));
 	}
 	for (int i = 0; i < out.n_notes; i++) {
 		const struct vs_bal_note *no = &out.notes[i];
 		const char *key = no->vs >= 0 ? r->vs[no->vs].name : r->nodes[no->node].name;
 		if (json_object_get(now_said, key))
 			continue;
-		say_once(c, key, no->text);
+		say_once(c, key, no->text, advice);
 		json_object_set(now_said, key, json_object_get(c->bal_said, key));
 	}
 	if (now_said) {
@@ -209,6 +235,62 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 	c->bal_last.worst_after = out.worst_after;
 	c->bal_last.n_moves = out.n_moves;
 	c->bal_last.at = wall_now;
+	c->bal_last.mode = (int)s.mode;
+	if (c->n_bal_hints)
+		ap_cl_master_place(c);
 out:
 	free(r);
+}
+
+struct ctx_scratch {
+	const char *balanced[VS_MAX_VSERVERS];
+	double member_cores[AP_CL_MAX_NODES];
+	struct vs_place_load vs_cores[VS_MAX_VSERVERS];
+};
+
+void ap_cl_balance_ctx(struct ap_cluster *c, const char *const *members, int n,
+                       struct vs_place_ctx *ctx, void **scratch)
+{
+	struct ctx_scratch *s = calloc(1, sizeof(*s));
+	int nb = 0, nv = 0;
+	bool all = true;
+
+	*scratch = s;
+	if (!s)
+		return;
+	ctx->balance = c->bal_hints;
+	ctx->n_balance = c->n_bal_hints;
+	/* The newest move of each VS is the first met from the end. */
+	for (int i = c->n_moves - 1; i >= 0; i--) {
+		const struct vs_move *m = &c->moves[i];
+		bool newer = false;
+		for (int k = i + 1; k < c->n_moves && !newer; k++)
+			newer = strcmp(c->moves[k].vs, m->vs) == 0;
+		const char *at = vs_placement_node(c->placement, m->vs);
+		if (!newer && m->kind == VS_MOVE_BALANCE && m->state == VS_MOVE_DONE && at &&
+		    strcmp(at, m->to) == 0 && nb < VS_MAX_VSERVERS)
+			s->balanced[nb++] = m->vs;
+	}
+	ctx->balanced = s->balanced;
+	ctx->n_balanced = nb;
+	for (int i = 0; i < n && i < AP_CL_MAX_NODES; i++) {
+		const struct ap_msg *l = ap_cluster_load_of(c, members[i], NULL);
+		if (!l) {
+			all = false;
+			continue;
+		}
+		s->member_cores[i] = l->load.cpu;
+		for (int k = 0; k < l->load.n_vs && nv < VS_MAX_VSERVERS; k++) {
+			snprintf(s->vs_cores[nv].vs, sizeof(s->vs_cores[0].vs), "%s",
+			         l->load.vs[k].vs);
+			s->vs_cores[nv++].cores = l->load.vs[k].cpu;
+		}
+	}
+	/* Loads of every member, or none: a partial view would favour the
+	 * node not heard. */
+	if (all && n > 0) {
+		ctx->member_cores = s->member_cores;
+		ctx->vs_cores = s->vs_cores;
+		ctx->n_vs_cores = nv;
+	}
 }

@@ -21,7 +21,7 @@ struct opt {
 };
 
 #define MAX_POS 3
-#define MAX_OPTS 6
+#define MAX_OPTS 8
 
 struct cmd {
 	const char *w1, *w2; /* words; w2 may be NULL */
@@ -248,6 +248,28 @@ static const struct cmd cmds[] = {
      0,
      {JSON_OPT},
      "moves of virtual servers between nodes, newest first, with their steps"},
+    {"node",
+     "standby",
+     "node.standby",
+     {"node", "state"},
+     2,
+     {{0}},
+     "on: NODE takes virtual servers only past the high-water mark (or when no other node "
+     "can serve them); off: an active node again"},
+    {"balance",
+     "set",
+     "balance.set",
+     {NULL},
+     0,
+     {{"--mode", "mode", OPT_STR, false, "off|advise|auto"},
+      {"--max-moves", "max_moves", OPT_INT, false, "N"},
+      {"--cooldown", "cooldown", OPT_INT, false, "SECONDS"},
+      {"--min-share", "min_share", OPT_INT, false, "PERCENT"},
+      {"--trigger", "trigger", OPT_INT, false, "PERCENT"},
+      {"--high-water", "high_water", OPT_INT, false, "PERCENT"},
+      {"--low-water", "low_water", OPT_INT, false, "PERCENT"}},
+     "how the master balances virtual servers by load (0: the default)"},
+    {"balance", "show", "balance.show", {NULL}, 0, {JSON_OPT}, "the balancing settings"},
     {"load",
      "show",
      "load.show",

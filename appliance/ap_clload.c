@@ -109,12 +109,12 @@ json_t *ap_cluster_loads_json(struct ap_cluster *c)
 	json_t *o = nodes ? json_pack("{s:o}", "nodes", nodes) : NULL;
 	/* The last balancing round, where this node ran it (the master). */
 	if (o && c->bal_last.at)
-		json_object_set_new(o, "balance",
-		                    json_pack("{s:s, s:f, s:f, s:f, s:i, s:I}", "mode", "advise",
-		                              "ideal", c->bal_last.ideal, "worst",
-		                              c->bal_last.worst, "worst_after",
-		                              c->bal_last.worst_after, "moves", c->bal_last.n_moves,
-		                              "at_usec", (json_int_t)c->bal_last.at));
+		json_object_set_new(
+		    o, "balance",
+		    json_pack("{s:s, s:f, s:f, s:f, s:i, s:I}", "mode",
+		              c->bal_last.mode == 2 ? "auto" : "advise", "ideal", c->bal_last.ideal,
+		              "worst", c->bal_last.worst, "worst_after", c->bal_last.worst_after,
+		              "moves", c->bal_last.n_moves, "at_usec", (json_int_t)c->bal_last.at));
 	return o;
 }
 

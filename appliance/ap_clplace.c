@@ -126,8 +126,14 @@ void ap_cl_master_place(struct ap_cluster *c)
 	                           .member_since = since,
 	                           .failed = failed,
 	                           .n_failed = n_failed};
-	if (!next || !notes || !mnotes ||
-	    vs_place_ex(c->hooks.config(c->arg), &ctx, next, notes, AP_MSG_MAX_NOTES, &nn) < 0) {
+	void *bal = NULL;
+	ap_cl_balance_ctx(c, names, n, &ctx, &bal);
+	int prc = next && notes && mnotes ? vs_place_ex(c->hooks.config(c->arg), &ctx, next, notes,
+	                                                AP_MSG_MAX_NOTES, &nn)
+	                                  : -ENOMEM;
+	free(bal);
+	c->n_bal_hints = 0; /* made now, or no longer possible: the next round sees */
+	if (prc < 0) {
 		lib_err("cluster: out of memory computing the placement");
 		free(next);
 		free(notes);

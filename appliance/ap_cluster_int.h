@@ -149,7 +149,11 @@ struct ap_cluster {
 		double ideal, worst, worst_after;
 		int n_moves;
 		uint64_t at; /* wall clock; 0 = no round yet */
+		int mode;    /* enum vs_bal_mode of that round */
 	} bal_last;
+	/* Auto mode: the moves of the last round, for the next placement. */
+	int n_bal_hints;
+	struct vs_place_hint bal_hints[16];
 	json_t *states; /* vs -> {state, node} as reported */
 	char *last_report;
 	sd_event_source *tick;
@@ -218,6 +222,12 @@ int ap_cl_send(struct ap_cluster *c, const struct ap_msg *m);
 void ap_cl_on_load(struct ap_cluster *c, struct ap_msg *m);
 /* ap_clbalance.c: one balancing round (the master, on its tick). */
 void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_now);
+/* What placement takes from balancing: the last round's moves (auto), the
+ * VSs that run where the balancer put them, the measured loads. Fills ctx's
+ * fields from a scratch it allocates (*scratch, free() it after the
+ * placement; NULL on no memory: ctx unchanged, VSs counted). */
+void ap_cl_balance_ctx(struct ap_cluster *c, const char *const *members, int n,
+                       struct vs_place_ctx *ctx, void **scratch);
 void ap_cl_loads_free(struct ap_cluster *c);
 /* Queue a text ap_msg_encode made (taken over, freed on failure). */
 int ap_cl_send_text(struct ap_cluster *c, char *text);

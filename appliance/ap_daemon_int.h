@@ -118,6 +118,12 @@ void ap_d_effective(struct ap_daemon *d, const struct vs_vserver *vs, struct vs_
 int ap_d_load_start(struct ap_daemon *d);
 const char *ap_d_cgroup_parent(const struct ap_daemon *d);
 
+/* ap_reqsettings.c: `vsadm balance set` (0, or a negative errno with one
+ * sentence in err; what says what changed) and `balance show`. */
+int ap_d_balance_set(struct ap_daemon *d, json_t *args, char *what, size_t wlen, char *err,
+                     size_t errlen);
+json_t *ap_d_balance_json(struct ap_daemon *d);
+
 /* ap_requests.c */
 /* The control socket's handler (ap_ctl_handler). */
 void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args);

@@ -91,3 +91,23 @@ void ap_load_print(FILE *out, json_t *data)
 		}
 	}
 }
+
+void ap_balance_print(FILE *out, json_t *data)
+{
+	json_t *sb = json_object_get(data, "standby"), *e;
+	size_t i;
+
+	fprintf(out, "Balancing:        %s\n", str(data, "mode"));
+	fprintf(out, "Moves per round:  at most %lld\n",
+	        (long long)json_integer_value(json_object_get(data, "max_moves")));
+	fprintf(out, "Cool-down:        %lld s after a virtual server changed node\n",
+	        (long long)json_integer_value(json_object_get(data, "cooldown_s")));
+	fprintf(out, "A node is over:   above %.0f%% of its capacity and %.0f%% over the ideal\n",
+	        num(data, "min_share") * 100, num(data, "trigger") * 100);
+	fprintf(out, "Standby nodes:    take virtual servers above %.0f%%, emptied below %.0f%%:",
+	        num(data, "high_water") * 100, num(data, "low_water") * 100);
+	if (!json_array_size(sb))
+		fprintf(out, " none");
+	json_array_foreach(sb, i, e) fprintf(out, " %s", json_string_value(e));
+	fprintf(out, "\n");
+}

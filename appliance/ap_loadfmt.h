@@ -12,5 +12,7 @@
 #include <stdio.h>
 
 void ap_load_print(FILE *out, json_t *data);
+/* `vsadm balance show`: the settings in force and the standby nodes. */
+void ap_balance_print(FILE *out, json_t *data);
 
 #endif

@@ -586,6 +586,11 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, cluster_show(d)));
 		return;
 	}
+	if (strcmp(cmd, "balance.show") == 0) {
+		json_t *b = ap_d_balance_json(d);
+		ap_ctl_reply(d->ctl, conn, b ? ap_ok(NULL, b) : ap_error("Out of memory."));
+		return;
+	}
 	if (strcmp(cmd, "load.show") == 0 || strcmp(cmd, "move.show") == 0) {
 		bool load = cmd[0] == 'l', in = ap_cluster_enabled(d->cluster);
 		json_t *data = !in    ? NULL
@@ -839,6 +844,36 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 			         "node %s %s under maintenance; nothing changed", node,
 			         on ? "is already" : "is not");
 			ap_ctl_reply(d->ctl, conn, ap_ok(what, NULL));
+			return;
+		}
+		vs = NULL;
+	} else if (strcmp(cmd, "node.standby") == 0) {
+		const char *node = str_arg(args, "node") ?: "";
+		const char *st = str_arg(args, "state") ?: "";
+		uint64_t before = d->cfg->version;
+		bool on = strcmp(st, "on") == 0;
+		rc = need_cluster_node(d, node, "A standby node", err, sizeof(err));
+		if (rc == 0 && !on && strcmp(st, "off") != 0)
+			rc = -EINVAL, snprintf(err, sizeof(err), "Give on or off after the node.");
+		if (rc == 0)
+			rc = vs_config_standby(d->cfg, node, on, err, sizeof(err));
+		if (rc == 0 && d->cfg->version == before) {
+			snprintf(what, sizeof(what), "node %s %s a standby node; nothing changed",
+			         node, on ? "is already" : "is not");
+			ap_ctl_reply(d->ctl, conn, ap_ok(what, NULL));
+			return;
+		}
+		snprintf(what, sizeof(what),
+		         on ? "node %s is a standby node: it takes virtual servers only when the "
+		              "others pass the high-water mark, or when no other can serve them"
+		            : "node %s is an active node again: it takes virtual servers by load",
+		         node);
+		vs = NULL;
+	} else if (strcmp(cmd, "balance.set") == 0) {
+		uint64_t before = d->cfg->version;
+		rc = ap_d_balance_set(d, args, what, sizeof(what), err, sizeof(err));
+		if (rc == 0 && d->cfg->version == before) {
+			ap_ctl_reply(d->ctl, conn, ap_ok(what, NULL)); /* nothing to change */
 			return;
 		}
 		vs = NULL;

@@ -334,6 +334,8 @@ static void print_human(const char *cmd, json_t *resp)
 		print_moves(data);
 	} else if (strcmp(cmd, "load.show") == 0) {
 		ap_load_print(stdout, data);
+	} else if (strcmp(cmd, "balance.show") == 0) {
+		ap_balance_print(stdout, data);
 	} else if (strcmp(cmd, "lun.show") == 0) {
 		printf("%-14s %-16s %-38s %-6s %-5s %-5s %-10s %s\n", "DEVICE", "LABEL", "UUID",
 		       "TYPE", "MMP", "STATE", "VSERVER", "NODES (not: ...)");

@@ -35,6 +35,27 @@ void vs_bal_defaults(struct vs_bal_settings *s)
 	};
 }
 
+void vs_bal_from_config(const struct vs_balance_cfg *b, struct vs_bal_settings *s)
+{
+	vs_bal_defaults(s);
+	if (b->mode == VS_BALANCE_OFF)
+		s->mode = VS_BAL_OFF;
+	else if (b->mode == VS_BALANCE_ADVISE)
+		s->mode = VS_BAL_ADVISE;
+	if (b->max_moves)
+		s->max_moves = b->max_moves;
+	if (b->cooldown_s)
+		s->cooldown_usec = (uint64_t)b->cooldown_s * 1000000;
+	if (b->min_share_pct)
+		s->min_share = b->min_share_pct / 100.0;
+	if (b->trigger_pct)
+		s->trigger = b->trigger_pct / 100.0;
+	if (b->high_water_pct)
+		s->high_water = b->high_water_pct / 100.0;
+	if (b->low_water_pct)
+		s->low_water = b->low_water_pct / 100.0;
+}
+
 static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t len, const char *fmt, ...)

@@ -177,6 +177,9 @@ struct vs_bal_loads {
 };
 
 void vs_bal_defaults(struct vs_bal_settings *s);
+/* The defaults with the administrator's settings of the configuration
+ * (vs_model.h: struct vs_balance_cfg, each 0 = the default) over them. */
+void vs_bal_from_config(const struct vs_balance_cfg *b, struct vs_bal_settings *s);
 /* 0, or -EINVAL with why (a sentence) in err. */
 int vs_bal_check_settings(const struct vs_bal_settings *s, char *err, size_t len);
 

@@ -60,6 +60,13 @@ json_t *vs_config_delta(const struct vs_config *from, const struct vs_config *to
 		same_maint = strcmp(from->maint[i], to->maint[i]) == 0;
 	if (!same_maint)
 		json_object_set_new(d, "maint", vs_maint_to_json(to));
+	bool same_standby = from->n_standby == to->n_standby;
+	for (int i = 0; same_standby && i < to->n_standby; i++)
+		same_standby = strcmp(from->standby[i], to->standby[i]) == 0;
+	if (!same_standby)
+		json_object_set_new(d, "standby", vs_standby_to_json(to));
+	if (memcmp(&from->balance, &to->balance, sizeof(to->balance)) != 0)
+		json_object_set_new(d, "balance", vs_balance_to_json(to));
 	return d;
 }
 
@@ -98,13 +105,16 @@ int vs_config_apply_delta(const struct vs_config *from, const json_t *delta, str
 	json_t *set = json_object_get(delta, "vservers"), *del = json_object_get(delta, "deleted");
 	json_t *groups = json_object_get(delta, "fgroups"),
 	       *fences = json_object_get(delta, "fences"), *maint = json_object_get(delta, "maint");
+	json_t *standby = json_object_get(delta, "standby"),
+	       *bal = json_object_get(delta, "balance");
 	json_t *e;
 	size_t i;
 	int rc;
 
 	if (!json_is_object(delta) || vs_json_int(delta, "version", 0, INT64_MAX, &version) != 0 ||
 	    !json_is_array(set) || !json_is_array(del) || (groups && !json_is_array(groups)) ||
-	    (fences && !json_is_array(fences)) || (maint && !json_is_array(maint)))
+	    (fences && !json_is_array(fences)) || (maint && !json_is_array(maint)) ||
+	    (standby && !json_is_array(standby)) || (bal && !json_is_object(bal)))
 		return vs_fail(-EINVAL, err, errlen, "A configuration change is malformed.");
 	if ((uint64_t)version <= from->version)
 		return vs_fail(-EINVAL, err, errlen,
@@ -126,6 +136,13 @@ int vs_config_apply_delta(const struct vs_config *from, const json_t *delta, str
 		if ((rc = vs_json_load_maint(maint, out, err, errlen)) < 0)
 			return rc;
 	}
+	if (standby) {
+		out->n_standby = 0;
+		if ((rc = vs_json_load_standby(standby, out, err, errlen)) < 0)
+			return rc;
+	}
+	if (bal && (rc = vs_json_load_balance(bal, out, err, errlen)) < 0)
+		return rc;
 	json_array_foreach(del, i, e)
 	{
 		const char *name = json_string_value(e);

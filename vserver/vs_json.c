@@ -75,13 +75,34 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 	return o;
 }
 
-json_t *vs_maint_to_json(const struct vs_config *cfg)
+static json_t *node_list_json(const char (*list)[VS_NAME_MAX + 1], int n)
 {
 	json_t *arr = json_array();
 
-	for (int i = 0; i < cfg->n_maint; i++)
-		json_array_append_new(arr, json_string(cfg->maint[i]));
+	for (int i = 0; arr && i < n; i++)
+		json_array_append_new(arr, json_string(list[i]));
 	return arr;
+}
+
+json_t *vs_maint_to_json(const struct vs_config *cfg)
+{
+	return node_list_json(cfg->maint, cfg->n_maint);
+}
+
+json_t *vs_standby_to_json(const struct vs_config *cfg)
+{
+	return node_list_json(cfg->standby, cfg->n_standby);
+}
+
+json_t *vs_balance_to_json(const struct vs_config *cfg)
+{
+	const struct vs_balance_cfg *b = &cfg->balance;
+
+	return json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "mode",
+	                 b->mode == VS_BALANCE_DEFAULT ? "default" : vs_balance_mode_name(b->mode),
+	                 "max_moves", b->max_moves, "cooldown_s", b->cooldown_s, "min_share_pct",
+	                 b->min_share_pct, "trigger_pct", b->trigger_pct, "high_water_pct",
+	                 b->high_water_pct, "low_water_pct", b->low_water_pct);
 }
 
 json_t *vs_fgroups_to_json(const struct vs_config *cfg)
@@ -120,9 +141,10 @@ json_t *vs_config_to_json(const struct vs_config *cfg)
 
 	for (int i = 0; i < cfg->n_vservers; i++)
 		json_array_append_new(arr, vs_vserver_to_json(&cfg->vservers[i]));
-	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "version", (json_int_t)cfg->version,
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "version", (json_int_t)cfg->version,
 	                 "fgroups", vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg),
-	                 "maint", vs_maint_to_json(cfg), "vservers", arr);
+	                 "maint", vs_maint_to_json(cfg), "standby", vs_standby_to_json(cfg),
+	                 "balance", vs_balance_to_json(cfg), "vservers", arr);
 }
 
 int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
@@ -294,27 +316,68 @@ int vs_json_load_fences(const json_t *arr, struct vs_config *cfg, char *err, siz
 	return 0;
 }
 
-/* Nodes under maintenance from their JSON array (NULL: none), added to cfg. */
-int vs_json_load_maint(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen)
+/* A list of nodes from its JSON array (NULL: none), added to cfg by add(). */
+static int load_node_list(const json_t *arr, struct vs_config *cfg, const char *what,
+                          int (*add)(struct vs_config *, const char *, bool, char *, size_t),
+                          char *err, size_t errlen)
 {
 	json_t *e;
 	size_t i;
 	int rc;
 
 	if (arr && (!json_is_array(arr) || json_array_size(arr) > VS_MAX_MAINT))
-		return snprintf(err, errlen, "A list of nodes under maintenance is malformed."),
-		       -EINVAL;
+		return snprintf(err, errlen, "A list of %s is malformed.", what), -EINVAL;
 	json_array_foreach(arr, i, e)
 	{
 		if (!json_is_string(e))
-			return snprintf(err, errlen,
-			                "A list of nodes under maintenance is malformed."),
-			       -EINVAL;
-		rc = vs_config_maint(cfg, json_string_value(e), true, err, errlen);
+			return snprintf(err, errlen, "A list of %s is malformed.", what), -EINVAL;
+		rc = add(cfg, json_string_value(e), true, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+/* Nodes under maintenance from their JSON array (NULL: none), added to cfg. */
+int vs_json_load_maint(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen)
+{
+	return load_node_list(arr, cfg, "nodes under maintenance", vs_config_maint, err, errlen);
+}
+
+int vs_json_load_standby(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen)
+{
+	return load_node_list(arr, cfg, "standby nodes", vs_config_standby, err, errlen);
+}
+
+int vs_json_load_balance(const json_t *o, struct vs_config *cfg, char *err, size_t errlen)
+{
+	struct vs_balance_cfg b = {0};
+	const char *mode = json_string_value(json_object_get(o, "mode"));
+	json_int_t v[6] = {0};
+	static const char *const keys[6] = {"max_moves",   "cooldown_s",     "min_share_pct",
+	                                    "trigger_pct", "high_water_pct", "low_water_pct"};
+	uint64_t version = cfg->version;
+	int rc;
+
+	if (!o)
+		return 0;
+	if (!json_is_object(o) || !mode)
+		return snprintf(err, errlen, "The balancing settings are malformed."), -EINVAL;
+	if (strcmp(mode, "default") != 0 && vs_balance_mode_parse(mode, &b.mode) < 0)
+		return snprintf(err, errlen, "The balancing mode is off, advise or auto."), -EINVAL;
+	for (int i = 0; i < 6; i++)
+		if (vs_json_int(o, keys[i], 0, 86400, &v[i]) < 0)
+			return snprintf(err, errlen, "The balancing settings are malformed."),
+			       -EINVAL;
+	b.max_moves = (int)v[0];
+	b.cooldown_s = (int)v[1];
+	b.min_share_pct = (int)v[2];
+	b.trigger_pct = (int)v[3];
+	b.high_water_pct = (int)v[4];
+	b.low_water_pct = (int)v[5];
+	rc = vs_config_set_balance(cfg, &b, err, errlen);
+	cfg->version = version; /* loading is no change */
+	return rc;
 }
 
 int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
@@ -332,7 +395,9 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 	}
 	if ((rc = vs_json_load_fgroups(json_object_get(j, "fgroups"), cfg, err, errlen)) < 0 ||
 	    (rc = vs_json_load_fences(json_object_get(j, "fences"), cfg, err, errlen)) < 0 ||
-	    (rc = vs_json_load_maint(json_object_get(j, "maint"), cfg, err, errlen)) < 0)
+	    (rc = vs_json_load_maint(json_object_get(j, "maint"), cfg, err, errlen)) < 0 ||
+	    (rc = vs_json_load_standby(json_object_get(j, "standby"), cfg, err, errlen)) < 0 ||
+	    (rc = vs_json_load_balance(json_object_get(j, "balance"), cfg, err, errlen)) < 0)
 		return rc;
 	json_array_foreach(arr, i, e)
 	{

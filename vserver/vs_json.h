@@ -32,10 +32,16 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 json_t *vs_fgroups_to_json(const struct vs_config *cfg);
 json_t *vs_fences_to_json(const struct vs_config *cfg);
 json_t *vs_maint_to_json(const struct vs_config *cfg);
+json_t *vs_standby_to_json(const struct vs_config *cfg);
+json_t *vs_balance_to_json(const struct vs_config *cfg);
 int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen);
 int vs_json_load_fgroups(const json_t *groups, struct vs_config *cfg, char *err, size_t errlen);
 int vs_json_load_fences(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen);
 int vs_json_load_maint(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen);
+/* The standby nodes (an array) and the balancing settings (an object; NULL:
+ * the defaults) from JSON into cfg, validated as vsadm's are. */
+int vs_json_load_standby(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen);
+int vs_json_load_balance(const json_t *o, struct vs_config *cfg, char *err, size_t errlen);
 
 /* The integer member `key` of object `obj`, if it lies in [min, max]: 0 and
  * *out set; 1 when the member is absent or null (*out unchanged); -EINVAL

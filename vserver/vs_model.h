@@ -146,6 +146,19 @@ struct vs_fence {
  * a cluster (VS_PLACE_MAX_NODES). */
 #define VS_MAX_MAINT 16
 
+/* How the master balances VSs over the nodes by load (vs_balance.h); each
+ * field 0 = the default (vs_bal_defaults). Set with vs_config_set_balance. */
+enum vs_balance_mode { VS_BALANCE_DEFAULT = 0, VS_BALANCE_OFF, VS_BALANCE_ADVISE, VS_BALANCE_AUTO };
+struct vs_balance_cfg {
+	enum vs_balance_mode mode; /* default: auto */
+	int max_moves;             /* per round, 1..16 */
+	int cooldown_s;            /* after a VS changed node, 1..86400 */
+	int min_share_pct;         /* no node is over below this share, 1..100 */
+	int trigger_pct;           /* a node is over at ideal + this, 1..100 */
+	int high_water_pct;        /* standby nodes take VSs above this, 1..100 */
+	int low_water_pct;         /* and are emptied below this, 1..99 */
+};
+
 /* The whole configuration of the node (later: of the cluster). */
 struct vs_config {
 	uint64_t version; /* bumped by every accepted change */
@@ -155,6 +168,9 @@ struct vs_config {
 	struct vs_fence fences[VS_MAX_FENCES];
 	int n_maint; /* nodes under maintenance: they take no VS */
 	char maint[VS_MAX_MAINT][VS_NAME_MAX + 1];
+	int n_standby; /* standby nodes: VSs only past the high-water mark */
+	char standby[VS_MAX_MAINT][VS_NAME_MAX + 1];
+	struct vs_balance_cfg balance;
 	int n_vservers, cap_vservers;
 	struct vs_vserver *vservers; /* owned: n_vservers entries */
 };
@@ -302,6 +318,19 @@ void vs_vserver_nfs_timers(const struct vs_vserver *vs, int *lease, int *grace);
  * under maintenance is no error). */
 int vs_config_maint(struct vs_config *cfg, const char *node, bool on, char *err, size_t errlen);
 bool vs_config_in_maint(const struct vs_config *cfg, const char *node);
+
+/* Cluster-wide settings (vs_settings.c). A standby node (`vsadm node standby
+ * NODE on`) takes VSs only when the active nodes pass the high-water mark,
+ * or in a failover when no active node can serve them; it is emptied again
+ * below the low-water mark. Balancing settings are checked as a whole (each
+ * in range, low under high water) and replace the old ones; a refusal
+ * changes nothing. Each changes the version only when it changes something. */
+int vs_config_standby(struct vs_config *cfg, const char *node, bool on, char *err, size_t errlen);
+bool vs_config_is_standby(const struct vs_config *cfg, const char *node);
+int vs_config_set_balance(struct vs_config *cfg, const struct vs_balance_cfg *b, char *err,
+                          size_t errlen);
+const char *vs_balance_mode_name(enum vs_balance_mode m); /* "auto" for the default */
+int vs_balance_mode_parse(const char *s, enum vs_balance_mode *out);
 
 /* Stable locally administered unicast MAC for a VIP of a VS (FNV-1a based). */
 void vs_vip_mac(const char *vs, const char *addr, uint8_t mac[6]);

@@ -199,6 +199,11 @@ bool vs_config_equal(const struct vs_config *a, const struct vs_config *b)
 	for (int i = 0; i < a->n_maint; i++)
 		if (strcmp(a->maint[i], b->maint[i]) != 0)
 			return false;
+	if (a->n_standby != b->n_standby || memcmp(&a->balance, &b->balance, sizeof(a->balance)))
+		return false;
+	for (int i = 0; i < a->n_standby; i++)
+		if (strcmp(a->standby[i], b->standby[i]) != 0)
+			return false;
 	for (int i = 0; i < a->n_fgroups; i++)
 		if (!fgroup_eq(&a->fgroups[i], &b->fgroups[i]))
 			return false;

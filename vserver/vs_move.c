@@ -23,7 +23,7 @@ static const char *const state_names[VS_MOVE_NSTATES] = {
 static const char *const kind_names[VS_MOVE_NKINDS] = {
     [VS_MOVE_START] = "start",     [VS_MOVE_FAILOVER] = "failover", [VS_MOVE_PORTS] = "ports",
     [VS_MOVE_STORAGE] = "storage", [VS_MOVE_MIGRATE] = "migrate",   [VS_MOVE_EVACUATE] = "evacuate",
-    [VS_MOVE_REVERT] = "revert",   [VS_MOVE_RECOVER] = "recover",
+    [VS_MOVE_REVERT] = "revert",   [VS_MOVE_RECOVER] = "recover",   [VS_MOVE_BALANCE] = "balance",
 };
 
 const char *vs_move_state_name(enum vs_move_state s)

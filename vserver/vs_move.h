@@ -79,6 +79,7 @@ enum vs_move_kind {
 	VS_MOVE_EVACUATE,  /* vsadm node evacuate */
 	VS_MOVE_REVERT,    /* back to its home node after the hold-down */
 	VS_MOVE_RECOVER,   /* its servers kept failing on its node (vs_place_ctx.failed) */
+	VS_MOVE_BALANCE,   /* the balancer moved it by load (vs_place_ctx.balance) */
 	VS_MOVE_NKINDS
 };
 

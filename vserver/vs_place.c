@@ -140,7 +140,33 @@ struct run {
 	uint64_t hold;
 	struct vs_index cur;
 	unsigned load[VS_PLACE_MAX_NODES];
+	double cores[VS_PLACE_MAX_NODES]; /* measured, plus what is placed */
 };
+
+/* The balancer's hint for vs, or NULL. */
+static const struct vs_place_hint *hint_of(const struct run *r, const char *vs)
+{
+	for (int i = 0; i < r->x->n_balance; i++)
+		if (strcmp(r->x->balance[i].vs, vs) == 0)
+			return &r->x->balance[i];
+	return NULL;
+}
+
+static bool balanced(const struct run *r, const char *vs)
+{
+	for (int i = 0; i < r->x->n_balanced; i++)
+		if (strcmp(r->x->balanced[i], vs) == 0)
+			return true;
+	return false;
+}
+
+static double vs_cores(const struct run *r, const char *vs)
+{
+	for (int i = 0; i < r->x->n_vs_cores; i++)
+		if (strcmp(r->x->vs_cores[i].vs, vs) == 0)
+			return r->x->vs_cores[i].cores;
+	return 0;
+}
 
 static int member_ix(const struct run *r, const char *node)
 {
@@ -286,8 +312,18 @@ static int keep(struct run *r, bool revert, struct vs_placement *next, struct to
 				continue;
 			}
 		}
+		const struct vs_place_hint *bh = hint_of(r, vs->name);
+		char bh_why[160];
+		if (!vs->pinned && was_ok && !was_maint && !vs->at[0] && bh &&
+		    strcmp(bh->node, was) != 0 &&
+		    can_take(r, vs, bh->node, bh_why, sizeof(bh_why))) {
+			vs_placement_put(next, vs->name, bh->node);
+			note(notes, max_notes, nn, vs->name, VS_MOVE_BALANCE, "moved %s->%s: %s",
+			     was, bh->node, bh->reason);
+			continue;
+		}
 		if (!vs->pinned && was_ok && !was_maint) {
-			int h = revert ? revert_home(r, vs, was) : -1;
+			int h = revert && !balanced(r, vs->name) ? revert_home(r, vs, was) : -1;
 			unsigned long long hold_s = (unsigned long long)(r->hold / 1000000);
 			if (h >= 0 && held(r, h)) {
 				vs_placement_put(next, vs->name, vs->home);
@@ -402,17 +438,25 @@ static void place_todo(struct run *r, const struct todo *t, struct vs_placement 
 	    h >= 0 && h < VS_PLACE_MAX_NODES && can_take(r, vs, vs->home, why, sizeof(why));
 	if (home_ok)
 		best = h;
-	for (int m = 0; !home_ok && m < x->n_members && m < VS_PLACE_MAX_NODES; m++) {
-		const struct vs_node_report *rep = report_named(r, x->members[m]);
-		if (!can_take(r, vs, x->members[m], why, sizeof(why)))
-			continue;
-		double l = (double)r->load[m] / (rep->capacity ? rep->capacity : 1);
-		if (best < 0 || l < best_load ||
-		    (l == best_load && strcmp(x->members[m], x->members[best]) < 0)) {
-			best = m;
-			best_load = l;
+	double own = vs_cores(r, vs->name);
+	/* Active nodes first; standby nodes only when none can take it. */
+	for (int pass = 0; pass < 2 && !home_ok && best < 0; pass++)
+		for (int m = 0; m < x->n_members && m < VS_PLACE_MAX_NODES; m++) {
+			const struct vs_node_report *rep = report_named(r, x->members[m]);
+			if (vs_config_is_standby(r->cfg, x->members[m]) != (pass == 1) ||
+			    !can_take(r, vs, x->members[m], why, sizeof(why)))
+				continue;
+			double cap = rep->capacity ? rep->capacity : 1;
+			double l =
+			    x->member_cores ? (r->cores[m] + own) / cap : (double)r->load[m] / cap;
+			if (best < 0 || l < best_load ||
+			    (l == best_load && r->load[m] < r->load[best]) ||
+			    (l == best_load && r->load[m] == r->load[best] &&
+			     strcmp(x->members[m], x->members[best]) < 0)) {
+				best = m;
+				best_load = l;
+			}
 		}
-	}
 	if (best < 0) {
 		if (was && member_ix(r, was) >= 0) {
 			/* Nowhere better: it stays, and is reported. */
@@ -436,6 +480,7 @@ static void place_todo(struct run *r, const struct todo *t, struct vs_placement 
 	const struct vs_node_report *rep = report_named(r, to);
 	vs_placement_put(next, vs->name, to);
 	r->load[best]++;
+	r->cores[best] += own;
 	if (was)
 		note(notes, max_notes, nn, vs->name, t->kind,
 		     "moved %s->%s: %s; %s has %u virtual servers for %u cores (priority %d)", was,
@@ -468,6 +513,8 @@ static int place(const struct vs_config *cfg, const struct vs_place_ctx *x, bool
 		free(todo);
 		return -ENOMEM;
 	}
+	for (int m = 0; x->member_cores && m < x->n_members && m < VS_PLACE_MAX_NODES; m++)
+		r.cores[m] = x->member_cores[m];
 	n_todo = keep(&r, revert, next, todo, notes, max_notes, &nn);
 	for (int i = 0; i < next->n; i++) {
 		int m = member_ix(&r, next->e[i].node);
@@ -579,14 +626,6 @@ bool vs_place_runs_here(const struct vs_placement *pl, const char *vs, const cha
 
 static_assert(VS_MAX_MAINT == VS_PLACE_MAX_NODES, "every node of a cluster may be in maintenance");
 
-bool vs_config_in_maint(const struct vs_config *cfg, const char *node)
-{
-	for (int i = 0; node && i < cfg->n_maint; i++)
-		if (strcmp(cfg->maint[i], node) == 0)
-			return true;
-	return false;
-}
-
 /* `at` := node, refused for a pinned VS (and, when `maint_rule`, for a node
  * under maintenance). */
 static int set_at(struct vs_config *cfg, const char *name, const char *node, bool maint_rule,
@@ -649,33 +688,5 @@ int vs_config_set_auto_revert(struct vs_config *cfg, const char *name, bool on, 
 		vs->no_auto_revert = !on;
 		cfg->version++;
 	}
-	return 0;
-}
-
-int vs_config_maint(struct vs_config *cfg, const char *node, bool on, char *err, size_t errlen)
-{
-	int rc = vs_check_name("node", node, VS_NAME_MAX, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	for (int i = 0; i < cfg->n_maint; i++) {
-		if (strcmp(cfg->maint[i], node) != 0)
-			continue;
-		if (on)
-			return 0;
-		memmove(&cfg->maint[i], &cfg->maint[i + 1],
-		        (size_t)(cfg->n_maint - i - 1) * sizeof(cfg->maint[0]));
-		cfg->n_maint--;
-		cfg->version++;
-		return 0;
-	}
-	if (!on)
-		return 0;
-	if (cfg->n_maint >= VS_MAX_MAINT)
-		return vs_fail(-E2BIG, err, errlen,
-		               "%d nodes are under maintenance already, the most a cluster has.",
-		               VS_MAX_MAINT);
-	snprintf(cfg->maint[cfg->n_maint++], sizeof(cfg->maint[0]), "%s", node);
-	cfg->version++;
 	return 0;
 }

@@ -29,8 +29,14 @@
  *   - VSs to place (new ones, those of a node that left, is evacuated or can
  *     no longer serve them) are taken highest priority first, then by name,
  *     each to its home node when that one can serve it, else to the member
- *     that can serve it with the fewest VSs per unit of capacity (ties:
- *     name); nodes under maintenance are never chosen;
+ *     that can serve it left with the smallest share of its capacity: by
+ *     measured load when ctx has it (member_cores, vs_cores), else by the
+ *     number of VSs per core (ties: fewer VSs, then name); nodes under
+ *     maintenance are never chosen, standby nodes (cfg->standby) only when
+ *     no active node can serve it;
+ *   - a move the balancer asks for (ctx->balance) is made like a migration
+ *     (kind BALANCE), and a VS that runs where the balancer put it
+ *     (ctx->balanced) does not revert to its home node;
  *   - a pinned VS runs on its home node only (its first node when it has no
  *     home) and waits while that node is away (or under maintenance, if it
  *     is not running there yet).
@@ -91,6 +97,19 @@ struct vs_place_note {
 	enum vs_move_kind kind; /* why it changes node; VS_MOVE_NKINDS: it does not */
 };
 
+/* A move the balancer asks for (vs_balance.h), with its reason. */
+struct vs_place_hint {
+	char vs[VS_NAME_MAX + 1];
+	char node[VS_NAME_MAX + 1]; /* where it goes */
+	char reason[VS_MOVE_REASON_MAX + 1];
+};
+
+/* A VS's measured load, in cores (the 'load' messages). */
+struct vs_place_load {
+	char vs[VS_NAME_MAX + 1];
+	double cores;
+};
+
 /* What placement sees besides the configuration. All borrowed. */
 struct vs_place_ctx {
 	const char *const *members; /* names of the nodes of the quorate membership */
@@ -109,6 +128,21 @@ struct vs_place_ctx {
 	 * A pinned VS stays on its node. NULL = none. */
 	const struct vs_place_entry *failed;
 	int n_failed;
+	/* Moves the balancer asks for this round (VS_MOVE_BALANCE): made when
+	 * the VS runs where it did, is not pinned, has no `at`, and the target
+	 * can take it; NULL = none. */
+	const struct vs_place_hint *balance;
+	int n_balance;
+	/* VSs that run where the balancer put them (their last move): they do
+	 * not go back home (auto-revert) for as long as they run there. */
+	const char *const *balanced;
+	int n_balanced;
+	/* Measured load (NULL = unknown: VSs are counted): per members[i], the
+	 * cores its VSs use; and each VS's cores. A VS to place goes to the
+	 * node left with the smallest share of its capacity. */
+	const double *member_cores;
+	const struct vs_place_load *vs_cores;
+	int n_vs_cores;
 };
 
 const char *vs_placement_node(const struct vs_placement *pl, const char *vs);

@@ -210,9 +210,18 @@ static void test_complete(void **state)
 	char *node[] = {"node", NULL}, *migrate[] = {"vserver", "migrate", "vs1", NULL};
 	memset(&s, 0, sizeof(s));
 	ap_cli_complete(1, node, "", add, &s);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(s.n, 4);
 	assert_string_equal(s.words[1], "evacuate");
 	assert_string_equal(s.words[2], "resume");
+	assert_string_equal(s.words[3], "standby");
+	/* Balancing: its two verbs, and every option of set. */
+	char *bal[] = {"balance", "set", NULL};
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(1, bal, "", add, &s);
+	assert_int_equal(s.n, 2);
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(2, bal, "--", add, &s);
+	assert_int_equal(s.n, 7);
 	memset(&s, 0, sizeof(s));
 	ap_cli_complete(0, node, "mo", add, &s);
 	assert_int_equal(s.n, 1);

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "vserver/vs_delta.h"
 #include "vserver/vs_json.h"
 #include "fsexport/fx_ganesha.h"
 #include "vserver/vs_model.h"
@@ -419,6 +420,77 @@ static void test_nfs_timers(void **state)
 	free(c);
 }
 
+/* Balancing settings and standby nodes: every refusal one sentence and
+ * nothing changed; the defaults; the JSON round trip and the delta. */
+static void test_cluster_settings(void **state)
+{
+	struct vs_config *c = base(), *d = calloc(1, sizeof(*d)), *e = calloc(1, sizeof(*e));
+	char err[VS_ERR_LEN];
+	uint64_t v = c->version;
+	static const struct vs_balance_cfg badb[] = {
+	    {.mode = (enum vs_balance_mode)7},
+	    {.max_moves = 17},
+	    {.max_moves = -1},
+	    {.cooldown_s = 86401},
+	    {.min_share_pct = 101},
+	    {.trigger_pct = -5},
+	    {.high_water_pct = 40}, /* under the default low water (50) */
+	    {.low_water_pct = 100},
+	    {.high_water_pct = 60, .low_water_pct = 60},
+	};
+
+	assert_non_null(d);
+	assert_non_null(e);
+	for (size_t i = 0; i < sizeof(badb) / sizeof(badb[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(vs_config_set_balance(c, &badb[i], err, sizeof(err)), -EINVAL);
+		assert_true(strlen(err) > 10 && strchr(err, '.'));
+		assert_int_equal(c->version, v);
+		assert_int_equal(c->balance.mode, VS_BALANCE_DEFAULT);
+	}
+	struct vs_balance_cfg b = {.mode = VS_BALANCE_ADVISE, .max_moves = 2, .min_share_pct = 40};
+	assert_int_equal(vs_config_set_balance(c, &b, err, sizeof(err)), 0);
+	assert_int_equal(c->version, v + 1);
+	assert_int_equal(vs_config_set_balance(c, &b, err, sizeof(err)), 0);
+	assert_int_equal(c->version, v + 1); /* the same again: no change */
+	assert_int_equal(vs_config_standby(c, "n3", true, err, sizeof(err)), 0);
+	assert_true(vs_config_is_standby(c, "n3") && !vs_config_is_standby(c, "n2"));
+	assert_int_equal(vs_config_standby(c, "n3", true, err, sizeof(err)), 0);
+	assert_int_equal(c->version, v + 2);
+	assert_int_equal(vs_config_standby(c, "no/de", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(c->version, v + 2);
+	enum vs_balance_mode m;
+	assert_int_equal(vs_balance_mode_parse("auto", &m), 0);
+	assert_int_equal(m, VS_BALANCE_AUTO);
+	assert_int_equal(vs_balance_mode_parse("AUTO; rm", &m), -EINVAL);
+	assert_string_equal(vs_balance_mode_name(VS_BALANCE_DEFAULT), "auto");
+	/* The document keeps them. */
+	json_t *j = vs_config_to_json(c);
+	assert_int_equal(vs_config_from_json(j, d, err, sizeof(err)), 0);
+	assert_true(vs_config_equal(c, d));
+	json_decref(j);
+	/* A change of them travels in the delta. */
+	assert_int_equal(vs_config_copy(e, c), 0);
+	assert_int_equal(vs_config_standby(e, "n3", false, err, sizeof(err)), 0);
+	b.mode = VS_BALANCE_OFF;
+	assert_int_equal(vs_config_set_balance(e, &b, err, sizeof(err)), 0);
+	json_t *delta = vs_config_delta(c, e);
+	assert_non_null(json_object_get(delta, "standby"));
+	assert_non_null(json_object_get(delta, "balance"));
+	assert_int_equal(vs_config_apply_delta(c, delta, d, err, sizeof(err)), 0);
+	assert_true(vs_config_equal(d, e));
+	/* A hostile delta: a mode that is none, refused. */
+	json_object_set_new(json_object_get(delta, "balance"), "mode", json_string("fast"));
+	assert_int_equal(vs_config_apply_delta(c, delta, d, err, sizeof(err)), -EINVAL);
+	json_decref(delta);
+	vs_config_free(c);
+	vs_config_free(d);
+	vs_config_free(e);
+	free(c);
+	free(d);
+	free(e);
+}
+
 static void test_json_round_trip(void **state)
 {
 	struct vs_config *c = base(), *d = calloc(1, sizeof(*d));
@@ -673,6 +745,7 @@ int main(void)
 	    cmocka_unit_test(test_valid_changes),
 	    cmocka_unit_test(test_placement_settings),
 	    cmocka_unit_test(test_nfs_timers),
+	    cmocka_unit_test(test_cluster_settings),
 	    cmocka_unit_test(test_json_round_trip),
 	    cmocka_unit_test(test_fence_json),
 	    cmocka_unit_test(test_cidr_canonical),

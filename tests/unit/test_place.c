@@ -616,6 +616,108 @@ static void test_evacuate_spreads(void **state)
 	free(next);
 }
 
+/* Balancing through placement: a hint moves a VS (kind BALANCE) to a node
+ * that can take it, never a pinned one or to a node that cannot serve it; a
+ * VS the balancer put away from home does not revert; standby nodes take a
+ * VS only when no active node can; with measured loads a failover goes to
+ * the node left least loaded, not the one with fewest VSs. */
+static void test_balancing(void **state)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	struct vs_placement *cur = calloc(1, sizeof(*cur)), *next = calloc(1, sizeof(*next));
+	struct vs_node_report r[3];
+	struct vs_place_note notes[8];
+	const char *m[] = {"n1", "n2", "n3"};
+	char err[VS_ERR_LEN];
+	int nn = 0;
+
+	add_vs(c, "a", 50, false, "n1", "LABEL=l0", "192.0.2.1/24");
+	add_vs(c, "b", 50, true, "n1", "LABEL=l1", "192.0.2.2/24");
+	add_vs(c, "c", 50, false, "n1", "LABEL=l2", "192.0.2.3/24");
+	put(cur, "a", "n1");
+	put(cur, "b", "n1");
+	put(cur, "c", "n1");
+	report(&r[0], "n1", 2, ALL);
+	report(&r[1], "n2", 2, ALL);
+	report(&r[2], "n3", 2, "LABEL=l0,LABEL=l1,LABEL=l3"); /* cannot serve c */
+	struct vs_place_hint h[3] = {{"a", "n2", "n1 cpu 0.95 of capacity, n2 0.10"},
+	                             {"b", "n2", "pinned"},
+	                             {"c", "n3", "n3 cannot serve it"}};
+	struct vs_place_ctx x = {.members = m,
+	                         .n_members = 3,
+	                         .reports = r,
+	                         .n_reports = 3,
+	                         .cur = cur,
+	                         .now_usec = 1000ULL * 1000000,
+	                         .balance = h,
+	                         .n_balance = 3};
+	assert_int_equal(vs_place_ex(c, &x, next, notes, 8, &nn), 0);
+	assert_string_equal(vs_placement_node(next, "a"), "n2");
+	assert_string_equal(vs_placement_node(next, "b"), "n1");
+	assert_string_equal(vs_placement_node(next, "c"), "n1");
+	assert_int_equal(nn, 1);
+	assert_int_equal(notes[0].kind, VS_MOVE_BALANCE);
+	assert_non_null(strstr(notes[0].text, "n1 cpu 0.95"));
+	/* Next round, no hint: a is away from home and n1 is healthy, so it
+	 * would revert; as the balancer's it stays. */
+	const char *bal[] = {"a"};
+	x.cur = next;
+	x.balance = NULL;
+	x.n_balance = 0;
+	x.balanced = bal;
+	x.n_balanced = 1;
+	assert_int_equal(vs_place_ex(c, &x, cur, notes, 8, &nn), 0);
+	assert_string_equal(vs_placement_node(cur, "a"), "n2");
+	x.n_balanced = 0;
+	assert_int_equal(vs_place_ex(c, &x, cur, notes, 8, &nn), 0);
+	assert_string_equal(vs_placement_node(cur, "a"), "n1"); /* without it: home */
+
+	/* n1 dies. n2 is standby: a (no home now) goes to n3, the active one,
+	 * c (which n3 cannot serve) to the standby n2. */
+	vs_config_free(c);
+	memset(c, 0, sizeof(*c));
+	add_vs(c, "a", 50, false, "", "LABEL=l0", "192.0.2.1/24");
+	add_vs(c, "c", 50, false, "", "LABEL=l2", "192.0.2.3/24");
+	assert_int_equal(vs_config_standby(c, "n2", true, err, sizeof(err)), 0);
+	cur->n = 0;
+	put(cur, "a", "n1");
+	put(cur, "c", "n1");
+	const char *m2[] = {"n2", "n3"};
+	struct vs_place_ctx y = {
+	    .members = m2, .n_members = 2, .reports = r + 1, .n_reports = 2, .cur = cur};
+	assert_int_equal(vs_place_ex(c, &y, next, notes, 8, &nn), 0);
+	assert_string_equal(vs_placement_node(next, "a"), "n3");
+	assert_string_equal(vs_placement_node(next, "c"), "n2");
+
+	/* Measured loads: n2 busy (1.8 of 2 cores) with one VS, n3 idle with
+	 * two: a goes to n3 although it has more VSs. */
+	vs_config_free(c);
+	memset(c, 0, sizeof(*c));
+	add_vs(c, "a", 50, false, "", "LABEL=l0", "192.0.2.1/24");
+	add_vs(c, "x", 50, false, "", "LABEL=l1", "192.0.2.4/24");
+	add_vs(c, "y", 50, false, "", "LABEL=l2", "192.0.2.5/24");
+	add_vs(c, "z", 50, false, "", "LABEL=l3", "192.0.2.6/24");
+	cur->n = 0;
+	put(cur, "a", "n1");
+	put(cur, "x", "n2");
+	put(cur, "y", "n3");
+	put(cur, "z", "n3");
+	double cores[2] = {1.8, 0.1};
+	struct vs_place_load vl[1] = {{"a", 0.5}};
+	y.member_cores = cores;
+	y.vs_cores = vl;
+	y.n_vs_cores = 1;
+	assert_int_equal(vs_place_ex(c, &y, next, notes, 8, &nn), 0);
+	assert_string_equal(vs_placement_node(next, "a"), "n3");
+	y.member_cores = NULL; /* counted: n2 has fewer */
+	assert_int_equal(vs_place_ex(c, &y, next, notes, 8, &nn), 0);
+	assert_string_equal(vs_placement_node(next, "a"), "n2");
+	vs_config_free(c);
+	free(c);
+	free(cur);
+	free(next);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +732,7 @@ int main(void)
 	    cmocka_unit_test(test_planned_moves_table),
 	    cmocka_unit_test(test_revert_hold_down),
 	    cmocka_unit_test(test_evacuate_spreads),
+	    cmocka_unit_test(test_balancing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
