@@ -123,6 +123,8 @@ const char *ap_d_cgroup_parent(const struct ap_daemon *d);
 int ap_d_balance_set(struct ap_daemon *d, json_t *args, char *what, size_t wlen, char *err,
                      size_t errlen);
 json_t *ap_d_balance_json(struct ap_daemon *d);
+/* The time constant of the load averages in force (seconds). */
+int ap_d_smoothing_s(const struct vs_config *cfg);
 
 /* ap_requests.c */
 /* The control socket's handler (ap_ctl_handler). */

@@ -93,11 +93,21 @@ static void cgroup_setup(struct ap_daemon *d)
 	}
 }
 
+static uint64_t load_tau(void *arg)
+{
+	struct ap_daemon *d = arg;
+
+	return (uint64_t)ap_d_smoothing_s(d->cfg) * 1000000;
+}
+
 int ap_d_load_start(struct ap_daemon *d)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	struct ap_load_hooks h = {
-	    .vss = load_vss, .luns = load_luns, .sample = load_sample, .arg = d};
+	struct ap_load_hooks h = {.vss = load_vss,
+	                          .luns = load_luns,
+	                          .sample = load_sample,
+	                          .tau_usec = load_tau,
+	                          .arg = d};
 
 	cgroup_setup(d);
 	return ap_load_create(d->ev, d->node, cores > 0 ? (int)cores : 1, 0, &h, &d->load);

@@ -61,9 +61,10 @@ struct ap_load {
 	struct table vss, ports, luns;
 	struct ap_msg msg;
 	bool capped_said;
+	uint64_t tau; /* of every series */
 };
 
-static struct series_st *table_get(struct table *t, const char *name)
+static struct series_st *table_get(struct table *t, const char *name, uint64_t tau)
 {
 	for (int i = 0; i < t->n; i++)
 		if (strcmp(t->e[i].name, name) == 0)
@@ -79,8 +80,12 @@ static struct series_st *table_get(struct table *t, const char *name)
 	struct series_st *s = &t->e[t->n++];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
+	struct vs_load_params p;
+	vs_load_defaults(&p);
+	if (tau)
+		p.tau_usec = tau;
 	for (int k = 0; k < 4; k++)
-		vs_load_init(&s->s[k], NULL);
+		vs_load_init(&s->s[k], &p);
 	return s;
 }
 
@@ -115,7 +120,7 @@ static double val(const struct vs_load *s)
 static void sample_vs(struct ap_load *l, const struct ap_load_src *src, uint64_t now,
                       struct ap_load_vs *out)
 {
-	struct series_st *st = table_get(&l->vss, src->vs);
+	struct series_st *st = table_get(&l->vss, src->vs, l->tau);
 	struct lib_cgroup_cpu cpu;
 	struct nf_linkstats links;
 	double dt;
@@ -192,7 +197,7 @@ static void sample_luns(struct ap_load *l, int n, const struct fx_diskstats *ds,
 		if (stat(src->dev, &sb) != 0 || !S_ISBLK(sb.st_mode))
 			continue;
 		cur = fx_diskstats_find(ds, major(sb.st_rdev), minor(sb.st_rdev));
-		if (!cur || !(st = table_get(&l->luns, src->lun)))
+		if (!cur || !(st = table_get(&l->luns, src->lun, l->tau)))
 			continue;
 		st->seen = true;
 		if (st->at && now > st->at && st->prev.disk.major == cur->major &&
@@ -243,7 +248,7 @@ static void sample_ports(struct ap_load *l, uint64_t now)
 			l->capped_said = true;
 			break;
 		}
-		if (!(st = table_get(&l->ports, cur->name)))
+		if (!(st = table_get(&l->ports, cur->name, l->tau)))
 			continue;
 		st->seen = true;
 		if (st->at && now > st->at && st->prev.link.ifindex == cur->ifindex) {
@@ -275,6 +280,16 @@ static void tick(struct ap_load *l)
 	int rc, n;
 
 	sd_event_now(l->ev, CLOCK_MONOTONIC, &now);
+	uint64_t tau = l->hooks.tau_usec ? l->hooks.tau_usec(l->hooks.arg) : 0;
+	if (tau != l->tau) {
+		/* The administrator changed the smoothing: every series follows. */
+		struct table *all[3] = {&l->vss, &l->ports, &l->luns};
+		for (int t = 0; tau && t < 3; t++)
+			for (int i = 0; i < all[t]->n; i++)
+				for (int k = 0; k < 4; k++)
+					(void)vs_load_set_tau(&all[t]->e[i].s[k], tau);
+		l->tau = tau;
+	}
 	rc = fx_diskstats_read(NULL, &ds);
 	if (rc < 0)
 		lib_warn("load: cannot read /proc/diskstats: %s", strerror(-rc));

@@ -47,6 +47,9 @@ struct ap_load_hooks {
 	int (*luns)(void *arg, struct ap_load_lunsrc *out, int max);
 	/* A new sample: the 'load' message to send (borrowed for the call). */
 	void (*sample)(void *arg, const struct ap_msg *m);
+	/* The time constant of the averages now (the administrator's setting);
+	 * NULL: vs_load's default. */
+	uint64_t (*tau_usec)(void *arg);
 	void *arg;
 };
 

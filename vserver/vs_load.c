@@ -137,3 +137,11 @@ int vs_load_trend_parse(const char *s, enum vs_load_trend *out)
 		}
 	return -EINVAL;
 }
+
+int vs_load_set_tau(struct vs_load *s, uint64_t tau_usec)
+{
+	if (!tau_usec)
+		return -EINVAL;
+	s->p.tau_usec = tau_usec;
+	return 0;
+}

@@ -78,6 +78,8 @@ int vs_load_init(struct vs_load *s, const struct vs_load_params *p);
 /* Feed one raw sample taken at now_usec (>= the previous sample's time; an
  * equal time replaces the raw value but does not move the average). */
 int vs_load_update(struct vs_load *s, uint64_t now_usec, double sample);
+/* A new time constant (> 0) from the next sample on; -EINVAL otherwise. */
+int vs_load_set_tau(struct vs_load *s, uint64_t tau_usec);
 /* The trend of the smoothed value at its last sample. */
 enum vs_load_trend vs_load_trend(const struct vs_load *s);
 /* "unknown", "flat", "rising", "falling". */

@@ -447,8 +447,11 @@ static void place_todo(struct run *r, const struct todo *t, struct vs_placement 
 			    !can_take(r, vs, x->members[m], why, sizeof(why)))
 				continue;
 			double cap = rep->capacity ? rep->capacity : 1;
-			double l =
-			    x->member_cores ? (r->cores[m] + own) / cap : (double)r->load[m] / cap;
+			/* Measured cores, and each VS a little (VS_PLACE_VS_SHARE)
+			 * besides: idle VSs still spread, as they do when counted. */
+			double l = x->member_cores ? (r->cores[m] + own) / cap +
+			                                 VS_PLACE_VS_SHARE * r->load[m] / cap
+			                           : (double)r->load[m] / cap;
 			if (best < 0 || l < best_load ||
 			    (l == best_load && r->load[m] < r->load[best]) ||
 			    (l == best_load && r->load[m] == r->load[best] &&

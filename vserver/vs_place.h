@@ -68,6 +68,9 @@
 #define VS_REPORT_MAX_LUNS 2048 /* entries: LABEL= and UUID= of 1,024 LUNs */
 #define VS_REPORT_MAX_PORTS 16
 /* How long a home node must have been back before its VSs revert to it. */
+/* What each VS counts for, in cores, besides its measured load, when a VS is
+ * placed by load: idle VSs spread over the nodes as they do when counted. */
+#define VS_PLACE_VS_SHARE 0.02
 #define VS_PLACE_REVERT_HOLD_USEC (30ULL * 1000000)
 
 /* What a node says about itself (replicated to every node). */

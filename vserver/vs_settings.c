@@ -109,6 +109,10 @@ int vs_config_set_balance(struct vs_config *cfg, const struct vs_balance_cfg *b,
 	if (!in(b->max_moves, 1, 16))
 		return vs_fail(-EINVAL, err, errlen,
 		               "At most 1 to 16 moves a balancing round (0: the default).");
+	if (!in(b->smoothing_s, 10, 3600))
+		return vs_fail(
+		    -EINVAL, err, errlen,
+		    "The smoothing of the loads is 10 to 3600 seconds (0: the default).");
 	if (!in(b->cooldown_s, 1, 86400))
 		return vs_fail(
 		    -EINVAL, err, errlen,
