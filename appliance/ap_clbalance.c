@@ -81,15 +81,17 @@ static uint64_t moved_at(const struct ap_cluster *c, const char *vs)
 	return at;
 }
 
-/* Said once per change: the advice for vs (or a note) as the last round
- * said it. */
-static void say_once(struct ap_cluster *c, const char *vs, const char *text, bool advice)
+/* Said once per change: the advice for vs (or a note) is logged when its
+ * gist (sig: where it would go, or what the note is) differs from what the
+ * last round said; the numbers alone changing say nothing new. */
+static void say_once(struct ap_cluster *c, const char *vs, const char *sig, const char *text,
+                     bool advice)
 {
 	const char *was = json_string_value(json_object_get(c->bal_said, vs));
 
-	if (was && strcmp(was, text) == 0)
+	if (was && strcmp(was, sig) == 0)
 		return;
-	json_object_set_new(c->bal_said, vs, json_string(text));
+	json_object_set_new(c->bal_said, vs, json_string(sig));
 	ap_cl_event(c, vs, "info", "balancing%s: %s", advice ? " (advice, nothing moved)" : "",
 	            text);
 }
@@ -208,7 +210,10 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 	for (int i = 0; i < out.n_moves; i++) {
 		const struct vs_bal_move *mv = &out.moves[i];
 		const char *vs = r->vs[mv->vs].name;
-		say_once(c, vs, mv->reason, advice);
+		char sig[2 * VS_NAME_MAX + 8];
+		snprintf(sig, sizeof(sig), "%s->%s", r->nodes[mv->from].name,
+		         r->nodes[mv->to].name);
+		say_once(c, vs, sig, mv->reason, advice);
 		json_object_set(now_said, vs, json_object_get(c->bal_said, vs));
 		if (advice ||
 		    c->n_bal_hints >= (int)(sizeof(c->bal_hints) / sizeof(c->bal_hints[0])))
@@ -223,7 +228,8 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 		const char *key = no->vs >= 0 ? r->vs[no->vs].name : r->nodes[no->node].name;
 		if (json_object_get(now_said, key))
 			continue;
-		say_once(c, key, no->text, advice);
+		say_once(c, key, no->kind == VS_BAL_NOTE_STORAGE ? "storage" : "stuck", no->text,
+		         advice);
 		json_object_set(now_said, key, json_object_get(c->bal_said, key));
 	}
 	if (now_said) {

@@ -96,7 +96,7 @@ json_t *ap_cluster_loads_json(struct ap_cluster *c)
 	json_t *nodes = json_array();
 
 	for (int i = 0; nodes && i < c->n_nodes; i++) {
-		uint64_t age;
+		uint64_t age = 0;
 		const struct ap_msg *m = ap_cluster_load_of(c, c->nodes[i].name, &age);
 		json_t *o = m ? ap_msg_enc_load(m) : json_pack("{s:s}", "node", c->nodes[i].name);
 		if (!o)
