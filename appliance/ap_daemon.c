@@ -539,8 +539,12 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 		lib_err("cannot set up the cluster: %s", strerror(-rc));
 		goto fail;
 	}
-	struct ap_ports_hooks hooks = {
-	    .config = ports_config, .runtime = ports_runtime, .event = rt_event_sink};
+	struct ap_ports_hooks hooks = {.config = ports_config,
+	                               .runtime = ports_runtime,
+	                               .event = rt_event_sink,
+	                               .port_rate = ap_d_port_rate,
+	                               .vip_rate = ap_d_vip_rate,
+	                               .spread_params = ap_d_spread_params};
 	rc = ap_ports_create(ev, &hooks, d, &d->ports);
 	if (rc < 0) {
 		lib_err("cannot watch the ports: %s", strerror(-rc));

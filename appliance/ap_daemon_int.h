@@ -117,6 +117,10 @@ void ap_d_effective(struct ap_daemon *d, const struct vs_vserver *vs, struct vs_
 /* ap_dload.c: the VSs' cgroups and the load sampler. */
 int ap_d_load_start(struct ap_daemon *d);
 const char *ap_d_cgroup_parent(const struct ap_daemon *d);
+/* ap_ports' hooks for spreading VIPs by traffic (arg: the daemon). */
+int ap_d_port_rate(void *arg, const char *port, double *bps);
+int ap_d_vip_rate(void *arg, const char *vs, const char *addr, double *bps);
+void ap_d_spread_params(void *arg, struct nf_spread_params *p);
 
 /* ap_reqsettings.c: `vsadm balance set` (0, or a negative errno with one
  * sentence in err; what says what changed) and `balance show`. */

@@ -40,6 +40,10 @@ static int load_vss(void *arg, struct ap_load_src *out, int max)
 		if (vs_runtime_cgroup(e->rt, s->cgroup, sizeof(s->cgroup)) < 0)
 			s->cgroup[0] = '\0';
 		s->n_devs = vs_runtime_devices(e->rt, s->devs, AP_LOAD_MAX_DEVS);
+		const struct vs_vserver *vs = vs_config_find(d->cfg, e->name);
+		s->n_vips = 0;
+		for (int k = 0; vs && k < vs->n_vips && k < VS_MAX_VIPS; k++)
+			snprintf(s->vips[s->n_vips++], sizeof(s->vips[0]), "%s", vs->vips[k].addr);
 	}
 	return n;
 }
@@ -111,6 +115,33 @@ int ap_d_load_start(struct ap_daemon *d)
 
 	cgroup_setup(d);
 	return ap_load_create(d->ev, d->node, cores > 0 ? (int)cores : 1, 0, &h, &d->load);
+}
+
+int ap_d_port_rate(void *arg, const char *port, double *bps)
+{
+	struct ap_daemon *d = arg;
+
+	return d->load ? ap_load_port_rate(d->load, port, bps) : -ENOENT;
+}
+
+int ap_d_vip_rate(void *arg, const char *vs, const char *addr, double *bps)
+{
+	struct ap_daemon *d = arg;
+
+	return d->load ? ap_load_vip_rate(d->load, vs, addr, bps) : -ENOENT;
+}
+
+/* A port is hot for one smoothing period before a VIP leaves it; a VIP
+ * moves again no sooner than the balancing cool-down. */
+void ap_d_spread_params(void *arg, struct nf_spread_params *p)
+{
+	struct ap_daemon *d = arg;
+	const struct vs_balance_cfg *b = &d->cfg->balance;
+
+	nf_spread_defaults(p);
+	p->hold_usec = (uint64_t)ap_d_smoothing_s(d->cfg) * 1000000;
+	if (b->cooldown_s)
+		p->cooldown_usec = (uint64_t)b->cooldown_s * 1000000;
 }
 
 const char *ap_d_cgroup_parent(const struct ap_daemon *d)

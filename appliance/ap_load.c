@@ -26,9 +26,10 @@
 #include "lib/lib_log.h"
 #include "netfail/nf_linkstats.h"
 #include "vserver/vs_load.h"
+#include "vserver/vs_vipdev.h"
 
 struct series_st {
-	char name[VS_LUN_MAX + 8];
+	char name[VS_NAME_MAX + VS_ADDR_MAX + 8]; /* a VS, port, LUN, or "VS ADDR" */
 	bool seen;
 	uint64_t at; /* time of the previous counters; 0 = none */
 	struct vs_load s[4];
@@ -58,7 +59,7 @@ struct ap_load {
 	struct ap_load_hooks hooks;
 	struct ap_load_src *srcs;
 	struct ap_load_lunsrc *lsrcs;
-	struct table vss, ports, luns;
+	struct table vss, ports, luns, vips;
 	struct ap_msg msg;
 	bool capped_said;
 	uint64_t tau; /* of every series */
@@ -117,6 +118,36 @@ static double val(const struct vs_load *s)
 	return s->primed ? s->value : 0;
 }
 
+/* Each VIP of a VS on its own devices (its live macvlan and its standbys,
+ * named after it: vs_vipdev.h), in and out kept apart. */
+static void sample_vips(struct ap_load *l, const struct ap_load_src *src,
+                        const struct nf_linkstats *links, uint64_t now)
+{
+	for (int v = 0; v < src->n_vips; v++) {
+		char key[VS_NAME_MAX + VS_ADDR_MAX + 8], prefix[VS_VIPDEV_NAME_MAX];
+		uint64_t rx = 0, tx = 0;
+		snprintf(key, sizeof(key), "%s %s", src->vs, src->vips[v]);
+		vs_vipdev_prefix(src->vips[v], prefix, sizeof(prefix));
+		for (size_t i = 0; i < links->n; i++)
+			if (strncmp(links->link[i].name, prefix, strlen(prefix)) == 0) {
+				rx += links->link[i].rx_bytes;
+				tx += links->link[i].tx_bytes;
+			}
+		struct series_st *st = table_get(&l->vips, key, l->tau);
+		if (!st)
+			continue;
+		st->seen = true;
+		double dt = st->at && now > st->at ? (double)(now - st->at) : 0;
+		if (dt > 0 && rx >= st->prev.vs.bytes && tx >= st->prev.vs.packets) {
+			feed(&st->s[0], now, (double)(rx - st->prev.vs.bytes) * 1e6 / dt);
+			feed(&st->s[1], now, (double)(tx - st->prev.vs.packets) * 1e6 / dt);
+		}
+		st->prev.vs.bytes = rx; /* rx and tx bytes in the VS's slots */
+		st->prev.vs.packets = tx;
+		st->at = now;
+	}
+}
+
 static void sample_vs(struct ap_load *l, const struct ap_load_src *src, uint64_t now,
                       struct ap_load_vs *out)
 {
@@ -143,6 +174,7 @@ static void sample_vs(struct ap_load *l, const struct ap_load_src *src, uint64_t
 	}
 	if (src->nsfd >= 0 && nf_linkstats_read_ns(src->nsfd, &links) == 0) {
 		uint64_t bytes = 0, packets = 0;
+		sample_vips(l, src, &links, now);
 		for (size_t i = 0; i < links.n; i++) {
 			if (strcmp(links.link[i].name, "lo") == 0)
 				continue;
@@ -283,8 +315,8 @@ static void tick(struct ap_load *l)
 	uint64_t tau = l->hooks.tau_usec ? l->hooks.tau_usec(l->hooks.arg) : 0;
 	if (tau != l->tau) {
 		/* The administrator changed the smoothing: every series follows. */
-		struct table *all[3] = {&l->vss, &l->ports, &l->luns};
-		for (int t = 0; tau && t < 3; t++)
+		struct table *all[4] = {&l->vss, &l->ports, &l->luns, &l->vips};
+		for (int t = 0; tau && t < 4; t++)
 			for (int i = 0; i < all[t]->n; i++)
 				for (int k = 0; k < 4; k++)
 					(void)vs_load_set_tau(&all[t]->e[i].s[k], tau);
@@ -305,6 +337,7 @@ static void tick(struct ap_load *l)
 		l->msg.load.cpu += o->cpu;
 	}
 	table_sweep(&l->vss);
+	table_sweep(&l->vips);
 	fx_diskstats_free(&ds);
 	if (l->hooks.sample)
 		l->hooks.sample(l->hooks.arg, &l->msg);
@@ -367,5 +400,37 @@ void ap_load_destroy(struct ap_load *l)
 	free(l->vss.e);
 	free(l->ports.e);
 	free(l->luns.e);
+	free(l->vips.e);
 	free(l);
+}
+
+static const struct series_st *table_find(const struct table *t, const char *name)
+{
+	for (int i = 0; i < t->n; i++)
+		if (strcmp(t->e[i].name, name) == 0)
+			return &t->e[i];
+	return NULL;
+}
+
+int ap_load_port_rate(const struct ap_load *l, const char *port, double *bps)
+{
+	const struct series_st *st = table_find(&l->ports, port);
+
+	if (!st || !st->s[0].primed)
+		return -ENOENT;
+	*bps = fmax(val(&st->s[0]), val(&st->s[1]));
+	return 0;
+}
+
+int ap_load_vip_rate(const struct ap_load *l, const char *vs, const char *addr, double *bps)
+{
+	char key[VS_NAME_MAX + VS_ADDR_MAX + 8];
+	const struct series_st *st;
+
+	snprintf(key, sizeof(key), "%s %s", vs, addr);
+	st = table_find(&l->vips, key);
+	if (!st || !st->s[0].primed)
+		return -ENOENT;
+	*bps = fmax(val(&st->s[0]), val(&st->s[1]));
+	return 0;
 }

@@ -32,6 +32,8 @@ struct ap_load_src {
 	char cgroup[256]; /* its cgroup directory, "" none */
 	int n_devs;
 	char devs[AP_LOAD_MAX_DEVS][64];
+	int n_vips; /* its VIPs: each measured on its own devices */
+	char vips[VS_MAX_VIPS][VS_ADDR_MAX + 1];
 };
 
 /* A LUN this node sees. */
@@ -59,5 +61,11 @@ struct ap_load;
 int ap_load_create(sd_event *ev, const char *node, int cores, uint64_t period_usec,
                    const struct ap_load_hooks *hooks, struct ap_load **out);
 void ap_load_destroy(struct ap_load *l);
+
+/* Smoothed traffic (bytes/s, the larger of in and out) of a port of this
+ * node, and of one VIP of a VS that runs here: 0, or -ENOENT when it is
+ * not measured (yet). */
+int ap_load_port_rate(const struct ap_load *l, const char *port, double *bps);
+int ap_load_vip_rate(const struct ap_load *l, const char *vs, const char *addr, double *bps);
 
 #endif

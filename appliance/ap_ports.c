@@ -19,6 +19,7 @@
 
 #include "lib/lib_log.h"
 #include "netfail/nf_linkmon.h"
+#include "netfail/nf_linkstats.h"
 #include "netfail/nf_policy.h"
 #include "netfail/nf_probe.h"
 
@@ -27,6 +28,8 @@
 #define MAX_VIPS (VS_MAX_VSERVERS * VS_MAX_VIPS)
 #define TICK_USEC (1000ULL * 1000)
 #define STATS_EVERY_TICKS 5
+#define SPREAD_EVERY_TICKS 10
+#define SPREAD_MAX_VIPS 256 /* VIPs of one group weighed in a round */
 #define TRAFFIC_ALPHA 0.3
 
 struct port {
@@ -43,13 +46,16 @@ struct port {
 	bool damped_said;
 	unsigned quiet_changes; /* changes not logged one by one while damped */
 	uint64_t last_bytes, last_stats_usec;
-	double traffic; /* bytes/s, smoothed */
+	double traffic;     /* bytes/s, smoothed */
+	uint64_t hot_since; /* spreading: hot since (mono usec), 0 = not hot */
 };
 
 struct vipent {
 	char vs[VS_NAME_MAX + 1];
 	char addr[VS_ADDR_MAX + 1];
 	bool manual;
+	bool spread;        /* moved to spread traffic: it stays, no auto-revert */
+	uint64_t spread_at; /* when (mono usec) */
 	bool no_port;
 	bool seen;
 	char why[160];
@@ -233,7 +239,7 @@ static void evaluate(struct ap_ports *p)
 			struct nf_vip_view v = {.home = vip->home_port,
 			                        .current = cur,
 			                        .auto_revert = !vip->no_auto_revert,
-			                        .manual = ve->manual,
+			                        .manual = ve->manual || ve->spread,
 			                        .group = idx,
 			                        .n_group = group_of(p, cfg, vip, idx)};
 			struct nf_policy_params pp = params(vs_vip_fgroup(cfg, vip));
@@ -280,6 +286,7 @@ static void evaluate(struct ap_ports *p)
 			if (from && w->pv[from - p->ports].vips > 0)
 				w->pv[from - p->ports].vips--;
 			w->pv[d.port].vips++;
+			ve->spread = false; /* a failure moved it: the policy's again */
 			if (d.revert) {
 				ve->why[0] = '\0';
 				pevent(p, vs->name, "info",
@@ -459,6 +466,121 @@ static void make_probes(struct ap_ports *p)
 		update_health(p, &p->ports[i], "probes changed");
 }
 
+/* --- VIPs spread over their group's ports by traffic -------------------------- */
+
+static double port_capacity(const struct vs_fgroup *g, const struct port *pt)
+{
+	uint32_t mbps = 0;
+	int rc;
+
+	if (g->port_mbps)
+		return g->port_mbps * 125000.0;
+	rc = nf_linkstats_speed(pt->name, &mbps);
+	return (double)nf_linkstats_capacity(rc, mbps, 0) / 8;
+}
+
+static void spread_group(struct ap_ports *p, const struct vs_config *cfg, const struct vs_fgroup *g,
+                         const struct nf_spread_params *sp, uint64_t now)
+{
+	struct nf_spread_port sports[VS_FG_MAX_PORTS];
+	struct nf_spread_vip *sv = calloc(SPREAD_MAX_VIPS, sizeof(*sv));
+	struct vipent **ves = calloc(SPREAD_MAX_VIPS, sizeof(*ves));
+	struct nf_policy_params pp = params(g);
+	int np = 0, nv = 0;
+
+	if (!sv || !ves)
+		goto out;
+	for (int k = 0; k < g->n_ports; k++) {
+		struct port *pt = find_port(p, g->ports[k]);
+		double bps = 0;
+		if (!pt || !pt->present)
+			continue;
+		if (p->hooks.port_rate(p->arg, pt->name, &bps) < 0)
+			goto out; /* not measured yet: no decision */
+		struct nf_port_view pv = {.flap = &pt->flap};
+		double cap = port_capacity(g, pt);
+		if (bps / cap < sp->hot)
+			pt->hot_since = 0;
+		else if (!pt->hot_since)
+			pt->hot_since = now;
+		sports[np++] =
+		    (struct nf_spread_port){.name = pt->name,
+		                            .usable = pt->healthy && !nf_port_damped(&pv, &pp, now),
+		                            .capacity = cap,
+		                            .traffic = bps,
+		                            .hot_since = pt->hot_since};
+	}
+	if (np < 2)
+		goto out;
+	for (int s = 0; s < cfg->n_vservers; s++) {
+		const struct vs_vserver *vs = &cfg->vservers[s];
+		struct vs_runtime *rt = p->hooks.runtime(p->arg, vs->name);
+		for (int k = 0; rt && k < vs->n_vips; k++) {
+			const struct vs_vip *vip = &vs->vips[k];
+			const char *cur = vs_runtime_vip_port(rt, vip->addr);
+			int at = -1;
+			double bps = 0;
+			if (!cur || vs_vip_fgroup(cfg, vip) != g)
+				continue;
+			for (int i = 0; i < np; i++)
+				if (strcmp(sports[i].name, cur) == 0)
+					at = i;
+			struct vipent *ve = at >= 0 ? get_vip(p, vs->name, vip->addr, true) : NULL;
+			if (!ve || p->hooks.vip_rate(p->arg, vs->name, vip->addr, &bps) < 0)
+				continue;
+			if (nv == SPREAD_MAX_VIPS) {
+				lib_warn(
+				    "ports: group %s has more than %d VIPs up here: the others "
+				    "are not weighed for spreading",
+				    g->name, SPREAD_MAX_VIPS);
+				goto decide;
+			}
+			sv[nv] = (struct nf_spread_vip){.addr = vip->addr,
+			                                .port = at,
+			                                .traffic = bps,
+			                                .manual = ve->manual,
+			                                .moved = ve->spread_at};
+			ves[nv++] = ve;
+		}
+	}
+decide:;
+	struct nf_spread_move mv;
+	if (nf_spread_decide(sp, sports, np, sv, nv, now, &mv) != 1)
+		goto out;
+	struct vipent *ve = ves[mv.vip];
+	struct vs_runtime *rt = p->hooks.runtime(p->arg, ve->vs);
+	const char *to = sports[mv.to].name, *from = sports[sv[mv.vip].port].name;
+	int rc = rt ? vs_runtime_vip_move(rt, ve->addr, to) : -ENOENT;
+	if (rc < 0) {
+		pevent(p, ve->vs, "error", "moving virtual IP %s from %s to %s failed: %s",
+		       ve->addr, from, to, strerror(-rc));
+		goto out;
+	}
+	ve->spread = true;
+	ve->spread_at = now;
+	snprintf(ve->why, sizeof(ve->why), "moved to spread the traffic of group %s", g->name);
+	pevent(p, ve->vs, "info", "virtual IP %s moved %s -> %s to spread the traffic: %s",
+	       ve->addr, from, to, mv.reason);
+out:
+	free(sv);
+	free(ves);
+}
+
+static void spread(struct ap_ports *p)
+{
+	const struct vs_config *cfg = p->hooks.config(p->arg);
+	struct nf_spread_params sp;
+	uint64_t now = now_usec(p);
+
+	if (!p->hooks.port_rate || !p->hooks.vip_rate)
+		return;
+	nf_spread_defaults(&sp);
+	if (p->hooks.spread_params)
+		p->hooks.spread_params(p->arg, &sp);
+	for (int g = 0; g < cfg->n_fgroups; g++)
+		spread_group(p, cfg, &cfg->fgroups[g], &sp, now);
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ap_ports *p = userdata;
@@ -481,6 +603,8 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		}
 	}
 	evaluate(p); /* reverts come due with time */
+	if (p->ticks % SPREAD_EVERY_TICKS == 0)
+		spread(p);
 	sd_event_source_set_time_relative(s, TICK_USEC);
 	sd_event_source_set_enabled(s, SD_EVENT_ON);
 	return 0;

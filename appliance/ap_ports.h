@@ -9,6 +9,11 @@
  * moves out (vs_runtime_vip_move). A carrier loss is handled inside the
  * netlink event's callback: no timer, no process on that path.
  *
+ * Every few seconds the VIPs of each failover group are also spread over
+ * its ports by measured traffic (nf_spread: a port hot for a while hands a
+ * VIP to a cool peer); a VIP moved so stays there (no auto-revert) until a
+ * port failure moves it again.
+ *
  * Every decision goes to the event log with its reason. The "no healthy
  * port" marks are exact at every instant (set and cleared in the same event
  * that changes a port) and shown by `vsadm vserver show`.
@@ -23,6 +28,7 @@
 #include <stddef.h>
 #include <systemd/sd-event.h>
 
+#include "netfail/nf_spread.h"
 #include "vserver/vs_model.h"
 #include "vserver/vs_runtime.h"
 
@@ -31,6 +37,12 @@ struct ap_ports_hooks {
 	/* The runtime of a running VS, or NULL. */
 	struct vs_runtime *(*runtime)(void *arg, const char *vs);
 	void (*event)(void *arg, const char *vs, const char *severity, const char *message);
+	/* Spreading VIPs over their group's ports by traffic (nf_spread.h):
+	 * smoothed bytes/s of a port and of a VIP (0, or negative when not
+	 * measured), and the settings in force. NULL: no spreading. */
+	int (*port_rate)(void *arg, const char *port, double *bps);
+	int (*vip_rate)(void *arg, const char *vs, const char *addr, double *bps);
+	void (*spread_params)(void *arg, struct nf_spread_params *p);
 };
 
 struct ap_ports;

@@ -801,8 +801,12 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		snprintf(what, sizeof(what), "virtual IP %s added on port %s",
 		         str_arg(args, "address") ?: "", str_arg(args, "home_port") ?: "");
 	} else if (strcmp(cmd, "fgroup.create") == 0) {
-		json_int_t ivl = 0, mvl = 0, hvl = -1; /* 0 and -1: the defaults */
-		if (vs_json_int(args, "probe_interval", 100, 60000, &ivl) < 0) {
+		json_int_t ivl = 0, mvl = 0, hvl = -1, spd = 0; /* 0 and -1: the defaults */
+		if (vs_json_int(args, "port_speed", 1, 400000, &spd) < 0) {
+			rc = -EINVAL;
+			snprintf(err, sizeof(err),
+			         "The port speed must be between 1 and 400000 Mb/s.");
+		} else if (vs_json_int(args, "probe_interval", 100, 60000, &ivl) < 0) {
 			rc = -EINVAL;
 			snprintf(err, sizeof(err),
 			         "The probe interval must be between 100 and 60000 ms.");
@@ -818,6 +822,10 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 			    d->cfg, name ? name : "", str_arg(args, "ports") ?: "",
 			    str_arg(args, "probe"), (uint32_t)ivl, (uint32_t)mvl, (int32_t)hvl,
 			    port_exists, d, err, sizeof(err));
+			/* Checked above: the speed cannot be refused after the create. */
+			if (rc == 0 && spd)
+				rc =
+				    vs_config_fgroup_set_speed(d->cfg, name, spd, err, sizeof(err));
 		}
 		snprintf(what, sizeof(what), "failover group %s created with ports %s%s%s",
 		         name ? name : "", str_arg(args, "ports") ?: "",
@@ -892,6 +900,25 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		         "fence device of node %s removed: its file systems will be taken over "
 		         "after multi-mount protection's wait",
 		         name ? name : "");
+		vs = NULL;
+	} else if (strcmp(cmd, "fgroup.set") == 0) {
+		json_int_t spd = -1;
+		uint64_t before = d->cfg->version;
+		rc = vs_json_int(args, "port_speed", 0, 400000, &spd) != 0 ? -EINVAL : 0;
+		if (rc < 0)
+			snprintf(err, sizeof(err),
+			         "Give --port-speed from 0 (as the links say) to 400000 Mb/s.");
+		else
+			rc = vs_config_fgroup_set_speed(d->cfg, name ? name : "", spd, err,
+			                                sizeof(err));
+		if (rc == 0 && d->cfg->version == before) {
+			ap_ctl_reply(d->ctl, conn, ap_ok("nothing changed", NULL));
+			return;
+		}
+		snprintf(what, sizeof(what),
+		         "failover group %s: its ports carry %lld Mb/s each for spreading virtual "
+		         "IPs by traffic",
+		         name ? name : "", (long long)spd);
 		vs = NULL;
 	} else if (strcmp(cmd, "fgroup.delete") == 0) {
 		rc = vs_config_fgroup_delete(d->cfg, name ? name : "", err, sizeof(err));

@@ -121,6 +121,9 @@ json_t *vs_fgroups_to_json(const struct vs_config *cfg)
 		                                        (json_int_t)g->probe_interval_ms,
 		                                        "probe_misses", (json_int_t)g->probe_misses,
 		                                        "hold_down_s", (json_int_t)g->hold_down_s));
+		if (g->port_mbps)
+			json_object_set_new(json_array_get(groups, json_array_size(groups) - 1),
+			                    "port_mbps", json_integer(g->port_mbps));
 	}
 	return groups;
 }
@@ -284,9 +287,15 @@ int vs_json_load_fgroups(const json_t *groups, struct vs_config *cfg, char *err,
 				       -EINVAL;
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", k ? "," : "", pn);
 		}
+		json_int_t mbps = 0;
+		if (vs_json_int(e, "port_mbps", 0, 400000, &mbps) < 0)
+			return snprintf(err, errlen, "A failover group entry is malformed."),
+			       -EINVAL;
 		rc = vs_config_fgroup_create(cfg, gname, list, probe, (uint32_t)interval,
 		                             (uint32_t)misses, (int32_t)hold, NULL, NULL, err,
 		                             errlen);
+		if (rc == 0 && mbps)
+			rc = vs_config_fgroup_set_speed(cfg, gname, mbps, err, errlen);
 		if (rc < 0)
 			return rc;
 	}

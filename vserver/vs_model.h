@@ -73,6 +73,9 @@ struct vs_fgroup {
 	uint32_t probe_interval_ms;
 	uint32_t probe_misses;
 	uint32_t hold_down_s; /* a healed home port must stay healthy this long */
+	/* The capacity of each of its ports (Mb/s) for spreading VIPs over them
+	 * by traffic; 0 = the speed the link reports. */
+	uint32_t port_mbps;
 };
 
 #define VS_FG_PROBE_INTERVAL_DEFAULT 1000
@@ -260,6 +263,9 @@ int vs_config_fgroup_create(struct vs_config *cfg, const char *name, const char 
                             int32_t hold_down_s, bool (*port_exists)(const char *port, void *arg),
                             void *arg, char *err, size_t errlen);
 int vs_config_fgroup_delete(struct vs_config *cfg, const char *name, char *err, size_t errlen);
+/* The capacity of the group's ports, 1..400000 Mb/s (0: as the links say). */
+int vs_config_fgroup_set_speed(struct vs_config *cfg, const char *name, int64_t mbps, char *err,
+                               size_t errlen);
 int vs_config_vip_del(struct vs_config *cfg, const char *vs, const char *addr, char *err,
                       size_t errlen);
 int vs_config_fs_add(struct vs_config *cfg, const char *vs, const char *fsname, const char *lun,

@@ -182,7 +182,8 @@ static bool fgroup_eq(const struct vs_fgroup *a, const struct vs_fgroup *b)
 {
 	if (strcmp(a->name, b->name) != 0 || a->n_ports != b->n_ports ||
 	    strcmp(a->probe, b->probe) != 0 || a->probe_interval_ms != b->probe_interval_ms ||
-	    a->probe_misses != b->probe_misses || a->hold_down_s != b->hold_down_s)
+	    a->probe_misses != b->probe_misses || a->hold_down_s != b->hold_down_s ||
+	    a->port_mbps != b->port_mbps)
 		return false;
 	for (int i = 0; i < a->n_ports; i++)
 		if (strcmp(a->ports[i], b->ports[i]) != 0)

@@ -74,6 +74,24 @@ bool vs_config_is_standby(const struct vs_config *cfg, const char *node)
 	return node_listed(cfg->standby, cfg->n_standby, node);
 }
 
+int vs_config_fgroup_set_speed(struct vs_config *cfg, const char *name, int64_t mbps, char *err,
+                               size_t errlen)
+{
+	if (mbps < 0 || mbps > 400000)
+		return vs_fail(-EINVAL, err, errlen,
+		               "A port speed is 1 to 400000 Mb/s (0: as the link reports it).");
+	for (int i = 0; i < cfg->n_fgroups; i++) {
+		if (strcmp(cfg->fgroups[i].name, name) != 0)
+			continue;
+		if (cfg->fgroups[i].port_mbps != (uint32_t)mbps) {
+			cfg->fgroups[i].port_mbps = (uint32_t)mbps;
+			cfg->version++;
+		}
+		return 0;
+	}
+	return vs_fail(-ENOENT, err, errlen, "There is no failover group named '%s'.", name);
+}
+
 static const char *const mode_names[] = {
     [VS_BALANCE_DEFAULT] = "auto",
     [VS_BALANCE_OFF] = "off",

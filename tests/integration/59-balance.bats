@@ -117,3 +117,36 @@ stop_readers() {
 	balance_moves | jq -c '.[] | {vs, from, to}'
 	vsadm_on n2 event show --last 300 | grep -E "balancing: .*n3" | tail -3
 }
+
+@test "a hot port hands a VIP to its idle peer port on the same node, and it stays there" {
+	stop_readers
+	rm -f "$TMPD/rstop"
+	# VS placement out of the way: only the ports are balanced here.
+	vsadm_on n1 balance set --mode off
+	vsadm_on n1 fgroup create spr --ports eth1,eth2
+	for a in 64 65 66; do
+		vsadm_on n1 vip add bl3 192.0.2.$a/24 --home-port eth1 --group spr
+	done
+	for a in 64 65 66; do
+		wait_until 30 bash -c "$APPLAB exec n1 vsadm vip show bl3 --json | jq -e '.[] | select(.address == \"192.0.2.$a\") | .port == \"eth1\"'"
+		start_reader bl3 192.0.2.$a
+	done
+	# The three readers' traffic on eth1 as measured (averaged over 10 s);
+	# the ports' capacity is then set so that eth1 runs at 0.9 of it.
+	wait_until 60 bash -c "$APPLAB exec n1 vsadm load show --json | jq -e '.nodes[] | select(.node == \"n1\") | .ports[] | select(.port == \"eth1\") | .tx_bps > 500000'"
+	sleep 20
+	tx=$(vsadm_on n1 load show --json | jq '.nodes[] | select(.node == "n1") | .ports[] | select(.port == "eth1") | .tx_bps')
+	mbps=$(awk -v t="$tx" 'BEGIN { m = int(t * 8 / 1e6 / 0.9); print (m < 1 ? 1 : m) }')
+	echo "eth1 carries $tx bytes/s: the ports are set to $mbps Mb/s"
+	vsadm_on n1 fgroup set spr --port-speed "$mbps"
+	wait_until 90 bash -c "$APPLAB exec n1 vsadm event show --last 100 | grep -E 'virtual IP 192.0.2.6[456] moved eth1 -> eth2 to spread the traffic: port eth1 at [0-9.]+ of its capacity'"
+	vsadm_on n1 event show --last 100 | grep "to spread the traffic" | tail -2
+	moved=$(vsadm_on n1 vip show bl3 --json | jq -r '[.[] | select(.port == "eth2") | .address] | join(" ")')
+	echo "on eth2: $moved"
+	[ "$(echo "$moved" | wc -w)" = 1 ]
+	# Under the same load it neither moves back home (no auto-revert for
+	# a VIP moved for traffic) nor does another one follow.
+	sleep 30
+	[ "$(vsadm_on n1 vip show bl3 --json | jq -r '[.[] | select(.port == "eth2") | .address] | join(" ")')" = "$moved" ]
+	[ "$(vsadm_on n1 event show --last 200 | grep -c 'to spread the traffic')" = 1 ]
+}
