@@ -207,6 +207,7 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 	json_t *now_said = json_object();
 	bool advice = s.mode != VS_BAL_AUTO;
 	c->n_bal_hints = 0;
+	c->bal_hints_at = mono_now;
 	for (int i = 0; i < out.n_moves; i++) {
 		const struct vs_bal_move *mv = &out.moves[i];
 		const char *vs = r->vs[mv->vs].name;
@@ -264,8 +265,12 @@ void ap_cl_balance_ctx(struct ap_cluster *c, const char *const *members, int n,
 	*scratch = s;
 	if (!s)
 		return;
-	ctx->balance = c->bal_hints;
-	ctx->n_balance = c->n_bal_hints;
+	/* A round's moves for the placements of that round only: never from
+	 * loads of long ago (a master that lost the role and got it back). */
+	if (c->n_bal_hints && ap_cl_mono_now(c) - c->bal_hints_at <= AP_CL_BALANCE_USEC) {
+		ctx->balance = c->bal_hints;
+		ctx->n_balance = c->n_bal_hints;
+	}
 	/* The newest move of each VS is the first met from the end. */
 	for (int i = c->n_moves - 1; i >= 0; i--) {
 		const struct vs_move *m = &c->moves[i];

@@ -21,7 +21,7 @@ struct opt {
 };
 
 #define MAX_POS 3
-#define MAX_OPTS 8
+#define MAX_OPTS 10
 
 struct cmd {
 	const char *w1, *w2; /* words; w2 may be NULL */
@@ -278,7 +278,8 @@ static const struct cmd cmds[] = {
       {"--trigger", "trigger", OPT_INT, false, "PERCENT"},
       {"--high-water", "high_water", OPT_INT, false, "PERCENT"},
       {"--low-water", "low_water", OPT_INT, false, "PERCENT"},
-      {"--smoothing", "smoothing", OPT_INT, false, "SECONDS"}},
+      {"--smoothing", "smoothing", OPT_INT, false, "SECONDS"},
+      {"--lun-busy", "lun_busy", OPT_INT, false, "PERCENT"}},
      "how the master balances virtual servers by load (0: the default)"},
     {"balance", "show", "balance.show", {NULL}, 0, {JSON_OPT}, "the balancing settings"},
     {"load",

@@ -118,7 +118,7 @@ static int count_active(const struct ap_cluster *c, bool planned_only)
 	for (int i = 0; i < c->n_moves; i++) {
 		const struct vs_move *m = &c->moves[i];
 		bool planned = m->kind == VS_MOVE_EVACUATE || m->kind == VS_MOVE_REVERT ||
-		               m->kind == VS_MOVE_MIGRATE;
+		               m->kind == VS_MOVE_MIGRATE || m->kind == VS_MOVE_BALANCE;
 		if (!vs_move_over(m) && (!planned_only || planned))
 			n++;
 	}
@@ -431,7 +431,7 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 			enum vs_move_kind kind =
 			    classify(c, vs, cur, desired, members, n_members, pn, why, sizeof(why));
 			bool is_planned = kind == VS_MOVE_EVACUATE || kind == VS_MOVE_REVERT ||
-			                  kind == VS_MOVE_MIGRATE;
+			                  kind == VS_MOVE_MIGRATE || kind == VS_MOVE_BALANCE;
 			if (is_planned && cur && planned >= AP_CL_MAX_PLANNED) {
 				vs_placement_put(eff, vs->name, cur); /* its turn comes */
 				continue;

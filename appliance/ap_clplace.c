@@ -95,8 +95,10 @@ void ap_cl_master_place(struct ap_cluster *c)
 	struct vs_placement *next;
 
 	ap_cl_update_track(c);
-	if (!ap_cl_is_master(c))
+	if (!ap_cl_is_master(c)) {
+		c->n_bal_hints = 0; /* a round's moves are the master's of that round */
 		return;
+	}
 	for (int i = 0; i < c->n_round; i++)
 		if (!c->round_seen[i])
 			return; /* not every member has spoken since the last change */

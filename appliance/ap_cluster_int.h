@@ -154,7 +154,8 @@ struct ap_cluster {
 	/* Auto mode: the moves of the last round, for the next placement. */
 	int n_bal_hints;
 	struct vs_place_hint bal_hints[16];
-	json_t *states; /* vs -> {state, node} as reported */
+	uint64_t bal_hints_at; /* mono: the round that made them (one round's worth) */
+	json_t *states;        /* vs -> {state, node} as reported */
 	char *last_report;
 	sd_event_source *tick;
 	uint64_t next_req;

@@ -104,6 +104,9 @@ void ap_balance_print(FILE *out, json_t *data)
 	        (long long)json_integer_value(json_object_get(data, "cooldown_s")));
 	fprintf(out, "A node is over:   above %.0f%% of its capacity and %.0f%% over the ideal\n",
 	        num(data, "min_share") * 100, num(data, "trigger") * 100);
+	fprintf(out,
+	        "Storage-bound:    a VS whose LUN is %.0f%% busy stays (a move would not help)\n",
+	        num(data, "lun_busy") * 100);
 	fprintf(out, "Smoothing:        loads averaged over %lld s\n",
 	        (long long)json_integer_value(json_object_get(data, "smoothing_s")));
 	fprintf(out, "Standby nodes:    take virtual servers above %.0f%%, emptied below %.0f%%:",

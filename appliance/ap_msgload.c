@@ -83,14 +83,14 @@ static int dec_lun(const struct ap_mf_at *at, json_t *e, struct ap_load_lun *l)
 int ap_msg_dec_load(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 {
 	json_t *vs, *ports, *luns, *e;
-	int64_t cores;
+	int64_t cores, period;
 	size_t i;
 	int rc;
 
 	if ((rc = ap_mf_str(at, o, "node", true, MF_NAME, m->load.node, VS_NAME_MAX)) < 0 ||
 	    (rc = ap_mf_int(at, o, "cores", true, 1, 4096, &cores)) < 0 ||
 	    (rc = ap_mf_num(at, o, "cpu", 0, AP_MSG_LOAD_MAX, &m->load.cpu)) < 0 ||
-	    (rc = ap_mf_u64(at, o, "period_ms", true, &m->load.period_ms)) < 0 ||
+	    (rc = ap_mf_int(at, o, "period_ms", true, 100, 600000, &period)) < 0 ||
 	    (rc = ap_mf_array(at, o, "vs", true, AP_MSG_MAX_LOAD_VS, &vs, &m->load.n_vs)) < 0 ||
 	    (rc = ap_mf_array(at, o, "ports", true, VS_REPORT_MAX_PORTS, &ports,
 	                      &m->load.n_ports)) < 0 ||
@@ -98,6 +98,7 @@ int ap_msg_dec_load(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 	        0)
 		return rc;
 	m->load.cores = (int)cores;
+	m->load.period_ms = (uint64_t)period;
 	m->load.vs = ap_mf_alloc(m->load.n_vs, sizeof(*m->load.vs));
 	m->load.luns = ap_mf_alloc(m->load.n_luns, sizeof(*m->load.luns));
 	if ((m->load.n_vs && !m->load.vs) || (m->load.n_luns && !m->load.luns))
@@ -115,11 +116,19 @@ int ap_msg_dec_load(const struct ap_mf_at *at, json_t *o, struct ap_msg *m)
 	{
 		if ((rc = dec_port(at, e, &m->load.ports[i])) < 0)
 			return rc;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(m->load.ports[k].port, m->load.ports[i].port) == 0)
+				return vs_fail(-EINVAL, at->err, at->errlen,
+				               "A '%s' message names a port twice.", at->type);
 	}
 	json_array_foreach(luns, i, e)
 	{
 		if ((rc = dec_lun(at, e, &m->load.luns[i])) < 0)
 			return rc;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(m->load.luns[k].lun, m->load.luns[i].lun) == 0)
+				return vs_fail(-EINVAL, at->err, at->errlen,
+				               "A '%s' message names a LUN twice.", at->type);
 	}
 	return 0;
 }

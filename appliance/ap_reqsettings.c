@@ -26,6 +26,7 @@ static const struct {
     {"high_water", "--high-water", 100, offsetof(struct vs_balance_cfg, high_water_pct)},
     {"low_water", "--low-water", 99, offsetof(struct vs_balance_cfg, low_water_pct)},
     {"smoothing", "--smoothing", 3600, offsetof(struct vs_balance_cfg, smoothing_s)},
+    {"lun_busy", "--lun-busy", 100, offsetof(struct vs_balance_cfg, lun_busy_pct)},
 };
 
 int ap_d_balance_set(struct ap_daemon *d, json_t *args, char *what, size_t wlen, char *err,
@@ -55,7 +56,7 @@ int ap_d_balance_set(struct ap_daemon *d, json_t *args, char *what, size_t wlen,
 	if (!any)
 		return snprintf(err, errlen,
 		                "Give what to set: --mode, --max-moves, --cooldown, --min-share, "
-		                "--trigger, --high-water, --low-water or --smoothing."),
+		                "--trigger, --high-water, --low-water, --smoothing or --lun-busy."),
 		       -EINVAL;
 	if ((rc = vs_config_set_balance(d->cfg, &b, err, errlen)) < 0)
 		return rc;
@@ -64,10 +65,12 @@ int ap_d_balance_set(struct ap_daemon *d, json_t *args, char *what, size_t wlen,
 	snprintf(what, wlen,
 	         "balancing %s: at most %d moves a round, %llu s cool-down, a node is over above "
 	         "%.0f%% of its capacity and %.0f%% over the ideal; standby nodes take virtual "
-	         "servers above %.0f%% and are emptied below %.0f%%; loads smoothed over %d s",
+	         "servers above %.0f%% and are emptied below %.0f%%; loads smoothed over %d s; "
+	         "a LUN %.0f%% busy is saturated",
 	         vs_balance_mode_name(d->cfg->balance.mode), s.max_moves,
 	         (unsigned long long)(s.cooldown_usec / 1000000), s.min_share * 100,
-	         s.trigger * 100, s.high_water * 100, s.low_water * 100, ap_d_smoothing_s(d->cfg));
+	         s.trigger * 100, s.high_water * 100, s.low_water * 100, ap_d_smoothing_s(d->cfg),
+	         s.lun_busy * 100);
 	return 0;
 }
 
@@ -83,11 +86,11 @@ json_t *ap_d_balance_json(struct ap_daemon *d)
 	json_t *o;
 
 	vs_bal_from_config(&d->cfg->balance, &s);
-	o = json_pack("{s:s, s:i, s:I, s:f, s:f, s:f, s:f, s:i, s:o}", "mode",
+	o = json_pack("{s:s, s:i, s:I, s:f, s:f, s:f, s:f, s:i, s:f, s:o}", "mode",
 	              vs_balance_mode_name(d->cfg->balance.mode), "max_moves", s.max_moves,
 	              "cooldown_s", (json_int_t)(s.cooldown_usec / 1000000), "min_share",
 	              s.min_share, "trigger", s.trigger, "high_water", s.high_water, "low_water",
-	              s.low_water, "smoothing_s", ap_d_smoothing_s(d->cfg), "standby",
-	              vs_standby_to_json(d->cfg));
+	              s.low_water, "smoothing_s", ap_d_smoothing_s(d->cfg), "lun_busy", s.lun_busy,
+	              "standby", vs_standby_to_json(d->cfg));
 	return o;
 }

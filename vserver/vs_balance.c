@@ -54,6 +54,8 @@ void vs_bal_from_config(const struct vs_balance_cfg *b, struct vs_bal_settings *
 		s->high_water = b->high_water_pct / 100.0;
 	if (b->low_water_pct)
 		s->low_water = b->low_water_pct / 100.0;
+	if (b->lun_busy_pct)
+		s->lun_busy = b->lun_busy_pct / 100.0;
 }
 
 static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

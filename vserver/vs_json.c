@@ -98,12 +98,12 @@ json_t *vs_balance_to_json(const struct vs_config *cfg)
 {
 	const struct vs_balance_cfg *b = &cfg->balance;
 
-	return json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "mode",
+	return json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "mode",
 	                 b->mode == VS_BALANCE_DEFAULT ? "default" : vs_balance_mode_name(b->mode),
 	                 "max_moves", b->max_moves, "cooldown_s", b->cooldown_s, "min_share_pct",
 	                 b->min_share_pct, "trigger_pct", b->trigger_pct, "high_water_pct",
 	                 b->high_water_pct, "low_water_pct", b->low_water_pct, "smoothing_s",
-	                 b->smoothing_s);
+	                 b->smoothing_s, "lun_busy_pct", b->lun_busy_pct);
 }
 
 json_t *vs_fgroups_to_json(const struct vs_config *cfg)
@@ -363,10 +363,10 @@ int vs_json_load_balance(const json_t *o, struct vs_config *cfg, char *err, size
 {
 	struct vs_balance_cfg b = {0};
 	const char *mode = json_string_value(json_object_get(o, "mode"));
-	json_int_t v[7] = {0};
-	static const char *const keys[7] = {"max_moves",   "cooldown_s",     "min_share_pct",
+	json_int_t v[8] = {0};
+	static const char *const keys[8] = {"max_moves",   "cooldown_s",     "min_share_pct",
 	                                    "trigger_pct", "high_water_pct", "low_water_pct",
-	                                    "smoothing_s"};
+	                                    "smoothing_s", "lun_busy_pct"};
 	uint64_t version = cfg->version;
 	int rc;
 
@@ -376,7 +376,7 @@ int vs_json_load_balance(const json_t *o, struct vs_config *cfg, char *err, size
 		return snprintf(err, errlen, "The balancing settings are malformed."), -EINVAL;
 	if (strcmp(mode, "default") != 0 && vs_balance_mode_parse(mode, &b.mode) < 0)
 		return snprintf(err, errlen, "The balancing mode is off, advise or auto."), -EINVAL;
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		if (vs_json_int(o, keys[i], 0, 86400, &v[i]) < 0)
 			return snprintf(err, errlen, "The balancing settings are malformed."),
 			       -EINVAL;
@@ -387,6 +387,7 @@ int vs_json_load_balance(const json_t *o, struct vs_config *cfg, char *err, size
 	b.high_water_pct = (int)v[4];
 	b.low_water_pct = (int)v[5];
 	b.smoothing_s = (int)v[6];
+	b.lun_busy_pct = (int)v[7];
 	rc = vs_config_set_balance(cfg, &b, err, errlen);
 	cfg->version = version; /* loading is no change */
 	return rc;

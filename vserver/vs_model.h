@@ -161,6 +161,7 @@ struct vs_balance_cfg {
 	int high_water_pct;        /* standby nodes take VSs above this, 1..100 */
 	int low_water_pct;         /* and are emptied below this, 1..99 */
 	int smoothing_s;           /* time constant of every node's load averages, 10..3600 */
+	int lun_busy_pct;          /* a LUN this busy is saturated (storage-bound VSs), 1..100 */
 };
 
 /* The whole configuration of the node (later: of the cluster). */

@@ -194,10 +194,11 @@ void vs_move_step(struct vs_move *m, const struct vs_move_facts *f, uint64_t now
 				/* A source whose path failed (a storage move) may
 				 * still unmount: a few seconds for that spare the
 				 * target the MMP wait. */
-				bool failed = f->from.word == VS_MOVE_W_FAILED &&
-				              took >= (m->kind == VS_MOVE_STORAGE
-				                           ? VS_MOVE_STORAGE_WAIT_USEC
-				                           : VS_MOVE_RELEASE_FAILED_USEC);
+				bool failed = m->kind == VS_MOVE_STORAGE
+				                  ? took >= VS_MOVE_STORAGE_WAIT_USEC &&
+				                        f->from.word != VS_MOVE_W_STOPPED
+				                  : f->from.word == VS_MOVE_W_FAILED &&
+				                        took >= VS_MOVE_RELEASE_FAILED_USEC;
 				if (f->from.word == VS_MOVE_W_STOPPED) {
 					say(out, "%s released it in %.1f s", m->from,
 					    since(m, VS_MOVE_RELEASING, now));

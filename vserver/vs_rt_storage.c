@@ -242,10 +242,10 @@ static bool fs_wanted(const struct vs_runtime *rt, const char *name)
  * it has not started again finds its mount left. Adopted, so that it is
  * unmounted before the VS is said to be stopped: a "stopped" with a mount
  * left would let the next node's mount fail on MMP (or worse, without it). */
-static void adopt_leftovers(struct vs_runtime *rt)
+static int adopt_leftovers(struct vs_runtime *rt)
 {
 	if (rt->want.admin == VS_ADMIN_RUNNING)
-		return; /* ensure_mounts finds them when it runs */
+		return 0; /* ensure_mounts finds them when it runs */
 	for (int i = 0; i < rt->want.n_fs; i++) {
 		const char *name = rt->want.fs[i].name;
 		char dir[sizeof(rt->mounts[0].dir)], src[sizeof(rt->mounts[0].dev)];
@@ -254,8 +254,11 @@ static void adopt_leftovers(struct vs_runtime *rt)
 		if (vs_rt_find_mount(rt, name))
 			continue;
 		mount_dir(rt, name, dir, sizeof(dir));
-		if (fx_mount_find(dir, src, sizeof(src)) != 0)
+		int rc = fx_mount_find(dir, src, sizeof(src));
+		if (rc == -ENOENT)
 			continue;
+		if (rc < 0)
+			return rc; /* cannot tell: never "stopped" on a guess */
 		if (rt->n_mounts >= VS_MAX_FS)
 			abort(); /* bounded by the model: one entry per file system */
 		m = &rt->mounts[rt->n_mounts++];
@@ -267,22 +270,37 @@ static void adopt_leftovers(struct vs_runtime *rt)
 		vs_rt_event(rt, "info", "file system %s found mounted on %s (%s): unmounting it",
 		            name, dir, src);
 	}
+	return 0;
 }
 
 /* Unmount what is mounted but not wanted; 1 if a step is in flight. */
 int vs_rt_drop_mounts(struct vs_runtime *rt)
 {
-	adopt_leftovers(rt);
+	int rc = adopt_leftovers(rt);
+	if (rc < 0) {
+		vs_rt_fail(rt, "cannot tell which file systems are still mounted: %s",
+		           strerror(-rc));
+		return 1;
+	}
 	for (int i = 0; i < rt->n_mounts; i++) {
 		struct mountst *m = &rt->mounts[i];
 		if (fs_wanted(rt, m->name))
 			continue;
 		if (m->probe || (rt->prep && strcmp(rt->prep_fs, m->name) == 0))
 			return 1; /* wait for the probe or the preparation to finish */
-		if (!m->mounted && fx_mount_find(m->dir, NULL, 0) != 0) {
+		/* Forgotten only when mountinfo says it is not mounted: a failed
+		 * read of it is no evidence, and a "stopped" with a mount left
+		 * would let the next node reset MMP under it. */
+		rc = m->mounted ? 0 : fx_mount_find(m->dir, NULL, 0);
+		if (rc == -ENOENT) {
 			forget_mount(rt, i);
 			i--;
 			continue;
+		}
+		if (rc < 0) {
+			vs_rt_fail(rt, "cannot tell whether %s is still mounted: %s", m->dir,
+			           strerror(-rc));
+			return 1;
 		}
 		m->mounted = false;
 		start_op(rt, i, false, false);
@@ -569,7 +587,7 @@ int vs_rt_on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 			continue;
 		/* mountinfo comes from the kernel's tables, not from the storage:
 		 * reading it never blocks on a dead path. */
-		if (!m->probe && fx_mount_find(m->dir, NULL, 0) != 0) {
+		if (!m->probe && fx_mount_find(m->dir, NULL, 0) == -ENOENT) {
 			vs_rt_event(
 			    rt, "error",
 			    "file system %s (%s) is no longer mounted on %s; mounting it again "

@@ -136,10 +136,12 @@ int vs_config_set_balance(struct vs_config *cfg, const struct vs_balance_cfg *b,
 		    -EINVAL, err, errlen,
 		    "The cool-down after a move is 1 to 86400 seconds (0: the default).");
 	if (!in(b->min_share_pct, 1, 100) || !in(b->trigger_pct, 1, 100) ||
-	    !in(b->high_water_pct, 1, 100) || !in(b->low_water_pct, 1, 99))
-		return vs_fail(-EINVAL, err, errlen,
-		               "The least share, the trigger and the water marks are percentages "
-		               "of a node's capacity, 1 to 100 (0: the default).");
+	    !in(b->lun_busy_pct, 1, 100) || !in(b->high_water_pct, 1, 100) ||
+	    !in(b->low_water_pct, 1, 99))
+		return vs_fail(
+		    -EINVAL, err, errlen,
+		    "The least share, the trigger, the water marks and a saturated LUN's "
+		    "busy share are percentages, 1 to 100 (0: the default).");
 	int hi = b->high_water_pct ? b->high_water_pct : 80;
 	int lo = b->low_water_pct ? b->low_water_pct : 50;
 	if (lo >= hi)

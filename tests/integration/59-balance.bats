@@ -118,11 +118,49 @@ stop_readers() {
 	vsadm_on n2 event show --last 300 | grep -E "balancing: .*n3" | tail -3
 }
 
+@test "a VS bound by its LUN stays, reported storage-bound, while a VS loaded beside it moves" {
+	stop_readers
+	rm -f "$TMPD/rstop"
+	# bl2 and bl3 both on n1 (bl2 brought there and let go: no `at`); the
+	# marks back; a LUN counts as saturated at 40% busy here (two committing
+	# writers keep lab-lun3 at about 0.7 on this machine).
+	vsadm_on n1 balance set --high-water 80 --low-water 50 --lun-busy 40
+	vsadm_on n1 vserver migrate bl2 --to n1
+	wait_until 90 running_on n2 bl2 n1
+	vsadm_on n1 vserver migrate bl2 --home
+	running_on n2 bl3 n1
+	n0=$(balance_moves | jq length)
+	start_reader bl2 192.0.2.62
+	for k in 1 2; do
+		(
+			j=0
+			while [ ! -e "$TMPD/rstop" ]; do
+				j=$((j + 1))
+				client timeout 40 "$BATS_TEST_DIRNAME/nfs-load" 192.0.2.63 /data "/w$k-$j.bin" 30 --sync-writes >/dev/null 2>&1 || sleep 1
+			done
+		) 3>&- &
+		echo $! >>"$TMPD/readers"
+	done
+	wait_until 120 bash -c "$APPLAB exec n2 vsadm event show --last 300 | grep -E 'bl3 .*balancing: bl3 stays: storage-bound, LUN LABEL=lab-lun3 [0-9.]+ busy'"
+	vsadm_on n2 event show --last 300 | grep "storage-bound" | tail -1
+	busy=$(vsadm_on n3 load show --json | jq '.nodes[] | select(.node == "n1") | .luns[] | select(.lun == "LABEL=lab-lun3") | .util')
+	echo "lab-lun3 is $busy busy as n1 sees it"
+	awk -v b="$busy" 'BEGIN { exit !(b >= 0.4) }'
+	# The balancer is at work all the while: bl2, beside it on n1, moves.
+	wait_until 120 bash -c "$APPLAB exec n2 vsadm move show --json | jq -e '[.moves[] | select(.kind == \"balance\" and .vs == \"bl2\" and .state == \"done\")] | length >= 1'"
+	balance_moves | jq -c '.[] | {vs, from, to}'
+	running_on n2 bl3 n1
+	[ "$(balance_moves | jq '[.[] | select(.vs == "bl3")] | length')" = 0 ]
+}
+
 @test "a hot port hands a VIP to its idle peer port on the same node, and it stays there" {
 	stop_readers
 	rm -f "$TMPD/rstop"
-	# VS placement out of the way: only the ports are balanced here.
+	# VS placement out of the way: only the ports are balanced here; bl3
+	# back on n1.
 	vsadm_on n1 balance set --mode off
+	vsadm_on n1 vserver migrate bl3 --to n1
+	wait_until 90 running_on n2 bl3 n1
 	vsadm_on n1 fgroup create spr --ports eth1,eth2
 	for a in 64 65 66; do
 		vsadm_on n1 vip add bl3 192.0.2.$a/24 --home-port eth1 --group spr

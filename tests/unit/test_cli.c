@@ -221,7 +221,7 @@ static void test_complete(void **state)
 	assert_int_equal(s.n, 2);
 	memset(&s, 0, sizeof(s));
 	ap_cli_complete(2, bal, "--", add, &s);
-	assert_int_equal(s.n, 8);
+	assert_int_equal(s.n, 9);
 	memset(&s, 0, sizeof(s));
 	ap_cli_complete(0, node, "mo", add, &s);
 	assert_int_equal(s.n, 1);

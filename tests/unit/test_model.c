@@ -433,6 +433,7 @@ static void test_cluster_settings(void **state)
 	    {.max_moves = -1},
 	    {.cooldown_s = 86401},
 	    {.smoothing_s = 5},
+	    {.lun_busy_pct = 101},
 	    {.min_share_pct = 101},
 	    {.trigger_pct = -5},
 	    {.high_water_pct = 40}, /* under the default low water (50) */

@@ -142,6 +142,15 @@ static void test_failures_at_every_step(void **state)
 	assert_false(so.fence_from);
 	assert_false(m.clean);
 	assert_non_null(strstr(so.text, "multi-mount protection"));
+	/* A source that goes on stopping (its path hangs: the unmount waits in
+	 * the kernel, the word is busy) is not waited for past the storage wait
+	 * either: left to MMP, not clean. */
+	vs_move_init(&m, 6, "vs1", "n1", "n2", VS_MOVE_STORAGE, "n1 does not see LUN x", 0);
+	step(&m, facts(up_failed, up_stopped, true, NULL), 1 * S, VS_MOVE_RELEASING, "", false);
+	step(&m, facts(up_busy, up_stopped, true, NULL), 2 * S, VS_MOVE_RELEASING, "", false);
+	step(&m, facts(up_busy, up_stopped, true, NULL), 1 * S + VS_MOVE_STORAGE_WAIT_USEC,
+	     VS_MOVE_ACQUIRING, "n2", false);
+	assert_false(m.clean);
 	/* The same, but the source's stop ends (it unmounted although its path
 	 * failed) within the wait: released clean, the target may reset MMP. */
 	vs_move_init(&m, 6, "vs1", "n1", "n2", VS_MOVE_STORAGE, "n1 does not see LUN x", 0);

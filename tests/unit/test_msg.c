@@ -320,6 +320,11 @@ static const char *const bad[] = {
     "\"a\",\"cpu\":0.5,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":\"flat\",\"net_"
     "trend\":\"rising\"},{\"vs\":\"a\",\"cpu\":0.5,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_"
     "trend\":\"flat\",\"net_trend\":\"rising\"}],\"ports\":[],\"luns\":[]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0,\"period_ms\":4611686018427387904,"
+    "\"vs\":[],\"ports\":[],\"luns\":[]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0,\"period_ms\":5000,\"vs\":[],\"ports\":["
+    "{\"port\":\"eth1\",\"rx_bps\":0,\"tx_bps\":0,\"speed_bps\":1,\"trend\":\"flat\"},{\"port\":"
+    "\"eth1\",\"rx_bps\":0,\"tx_bps\":0,\"speed_bps\":1,\"trend\":\"flat\"}],\"luns\":[]}",
     "{\"t\":\"load\",\"node\":\"n1\",\"cores\":0,\"cpu\":0,\"period_ms\":5000,\"vs\":[],\"ports\":["
     "],\"luns\":[]}",
     "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[],"
