@@ -58,7 +58,9 @@ never_on() {
 	wait_until 30 client nfs-ls 'nfs://192.0.2.70/data?version=4'
 	[ "$(pgrep -xc ganesha.nfsd)" = 1 ]
 	nothing_on n2 gate
-	last=$(vsadm_on n2 event show --json --last 1 | jq '.[0].id')
+	# Event ids are each node's own numbering: the mark comes from n1, which
+	# is asked below.
+	last=$(vsadm_on n1 event show --json --last 1 | jq '.[0].id')
 
 	# Typed on n2: the configuration already wants it running; n2 starts nothing.
 	run vsadm_on n2 vserver start gate

@@ -40,9 +40,16 @@ teardown_file() {
 teardown() {
 	stop_watch
 	lab_dump_on_failure
-	# A failed test may leave an applianced killed: start what is missing so
-	# the next test finds three nodes.
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || "$APPLAB" up --nodes 3 --luns 6 >/dev/null 2>&1 || true
+	# A failed test may leave an applianced killed, a port down or a LUN
+	# path cut: start what is missing and mend the rest, so that the next
+	# test finds the lab whole.
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		"$APPLAB" up --nodes 3 --luns 6 >/dev/null 2>&1 || true
+		for n in n1 n2 n3; do
+			for p in eth1 eth2; do "$APPLAB" port "$n" "$p" up >/dev/null 2>&1 || true; done
+			for l in 0 1 2 3 4 5; do "$APPLAB" storage "$n" "lun$l" restore >/dev/null 2>&1 || true; done
+		done
+	fi
 }
 
 state_of() { vsadm_on "$1" vserver show "$2" --json | jq -r .runtime.state; }
@@ -247,7 +254,9 @@ move_of() { # ASK VS -> the newest move of VS, as JSON
 	applab storage n2 lun2 cut
 	applab storage n3 lun2 cut
 	sleep 8 # a LUN scan on each node (every few seconds)
-	last=$(vsadm_on n1 event show --json --last 1 | jq '.[0].id')
+	# Event ids are each node's own numbering: the mark comes from the
+	# node that is asked below.
+	last=$(vsadm_on n2 event show --json --last 1 | jq '.[0].id')
 	applab port n1 eth1 down
 	applab port n1 eth2 down
 	wait_until 30 bash -c "$APPLAB exec n2 vsadm event show --json --last 300 | jq -e --argjson l $last 'any(.[]; .id > \$l and .vs == \"mv2\" and (.message | test(\"no other node can serve it|no node can serve it\")))'"
