@@ -28,6 +28,12 @@
 #include "vserver/vs_load.h"
 #include "vserver/vs_vipdev.h"
 
+/* Two counters read together (bytes and packets, or in and out). */
+struct counters {
+	uint64_t a, b;
+	bool have;
+};
+
 struct series_st {
 	char name[VS_NAME_MAX + VS_ADDR_MAX + 8]; /* a VS, port, LUN, or "VS ADDR" */
 	bool seen;
@@ -37,9 +43,9 @@ struct series_st {
 		struct {
 			struct lib_cgroup_cpu cpu;
 			bool have_cpu;
-			uint64_t bytes, packets;
-			bool have_net;
+			struct counters net; /* bytes, packets */
 		} vs;
+		struct counters vip; /* rx, tx bytes */
 		struct nf_linkstat link;
 		struct fx_diskstat disk;
 	} prev;
@@ -65,11 +71,20 @@ struct ap_load {
 	uint64_t tau; /* of every series */
 };
 
-static struct series_st *table_get(struct table *t, const char *name, uint64_t tau)
+static struct series_st *table_find(const struct table *t, const char *name)
 {
 	for (int i = 0; i < t->n; i++)
 		if (strcmp(t->e[i].name, name) == 0)
 			return &t->e[i];
+	return NULL;
+}
+
+static struct series_st *table_get(struct table *t, const char *name, uint64_t tau)
+{
+	struct series_st *found = table_find(t, name);
+
+	if (found)
+		return found;
 	if (t->n == t->cap) {
 		int cap = t->cap ? 2 * t->cap : 16;
 		struct series_st *e = realloc(t->e, (size_t)cap * sizeof(*e));
@@ -113,6 +128,21 @@ static void feed(struct vs_load *s, uint64_t now, double v)
 		(void)vs_load_update(s, now, v);
 }
 
+/* Two counters since the previous read into their series as rates per
+ * second; one that went backwards (a device gone takes its counts with
+ * it) starts again from here. */
+static void feed_pair(struct counters *prev, uint64_t a, uint64_t b, double dt_usec, uint64_t now,
+                      struct vs_load *sa, struct vs_load *sb)
+{
+	if (prev->have && dt_usec > 0 && a >= prev->a && b >= prev->b) {
+		feed(sa, now, (double)(a - prev->a) * 1e6 / dt_usec);
+		feed(sb, now, (double)(b - prev->b) * 1e6 / dt_usec);
+	}
+	prev->a = a;
+	prev->b = b;
+	prev->have = true;
+}
+
 static double val(const struct vs_load *s)
 {
 	return s->primed ? s->value : 0;
@@ -138,12 +168,7 @@ static void sample_vips(struct ap_load *l, const struct ap_load_src *src,
 			continue;
 		st->seen = true;
 		double dt = st->at && now > st->at ? (double)(now - st->at) : 0;
-		if (dt > 0 && rx >= st->prev.vs.bytes && tx >= st->prev.vs.packets) {
-			feed(&st->s[0], now, (double)(rx - st->prev.vs.bytes) * 1e6 / dt);
-			feed(&st->s[1], now, (double)(tx - st->prev.vs.packets) * 1e6 / dt);
-		}
-		st->prev.vs.bytes = rx; /* rx and tx bytes in the VS's slots */
-		st->prev.vs.packets = tx;
+		feed_pair(&st->prev.vip, rx, tx, dt, now, &st->s[0], &st->s[1]);
 		st->at = now;
 	}
 }
@@ -182,18 +207,9 @@ static void sample_vs(struct ap_load *l, const struct ap_load_src *src, uint64_t
 			packets += links.link[i].rx_packets + links.link[i].tx_packets;
 		}
 		nf_linkstats_free(&links);
-		/* A VIP device that went away takes its counts with it: a
-		 * smaller sum starts again from here. */
-		if (st->prev.vs.have_net && dt > 0 && bytes >= st->prev.vs.bytes &&
-		    packets >= st->prev.vs.packets) {
-			feed(&st->s[1], now, (double)(bytes - st->prev.vs.bytes) * 1e6 / dt);
-			feed(&st->s[2], now, (double)(packets - st->prev.vs.packets) * 1e6 / dt);
-		}
-		st->prev.vs.bytes = bytes;
-		st->prev.vs.packets = packets;
-		st->prev.vs.have_net = true;
+		feed_pair(&st->prev.vs.net, bytes, packets, dt, now, &st->s[1], &st->s[2]);
 	} else {
-		st->prev.vs.have_net = false;
+		st->prev.vs.net.have = false;
 	}
 	/* Its I/O: the rates of its devices, as the LUN series saw them. */
 	double io = 0;
@@ -402,14 +418,6 @@ void ap_load_destroy(struct ap_load *l)
 	free(l->luns.e);
 	free(l->vips.e);
 	free(l);
-}
-
-static const struct series_st *table_find(const struct table *t, const char *name)
-{
-	for (int i = 0; i < t->n; i++)
-		if (strcmp(t->e[i].name, name) == 0)
-			return &t->e[i];
-	return NULL;
 }
 
 int ap_load_port_rate(const struct ap_load *l, const char *port, double *bps)
