@@ -44,6 +44,15 @@ state_of() { vsadm_on "$1" vserver show "$2" --json | jq -r .runtime.state; }
 node_of() { vsadm_on "$1" vserver show "$2" --json | jq -r .runtime.node; }
 running_on() { [ "$(node_of "$1" "$2")" = "$3" ] && [ "$(state_of "$1" "$2")" = running ]; }
 balance_moves() { vsadm_on n2 move show --json | jq -c '[.moves[] | select(.kind == "balance")]'; }
+# What balancing did and said, for a test that waited in vain (CI shows a
+# failed test's first lines: this comes before the lab's dump).
+balance_story() {
+	{
+		echo "# balancing as n2 saw it:"
+		vsadm_on n2 event show --last 300 | grep -E "balanc|move [0-9]+|unmount|stopped" | tail -25
+		vsadm_on n2 move show | tail -8
+	} | sed 's/^/#   /' >&2 || true
+}
 
 # A reader of VS $1 through VIP $2 until $TMPD/rstop exists: one libnfs
 # connection at a time, started again when a move cuts it.
@@ -84,7 +93,7 @@ stop_readers() {
 
 @test "auto: one of the two loaded VSs moves to the active node, not the standby one, and nothing moves back" {
 	vsadm_on n1 balance set --mode auto
-	wait_until 120 bash -c "$APPLAB exec n2 vsadm move show --json | jq -e '[.moves[] | select(.kind == \"balance\" and .state == \"done\")] | length == 1'"
+	wait_until 120 bash -c "$APPLAB exec n2 vsadm move show --json | jq -e '[.moves[] | select(.kind == \"balance\" and .state == \"done\")] | length == 1'" || { balance_story; false; }
 	m=$(balance_moves | jq -c '.[0]')
 	echo "$m"
 	vs=$(echo "$m" | jq -r .vs)
@@ -109,11 +118,11 @@ stop_readers() {
 	start_reader bl2 192.0.2.62
 	# Below the marks the standby node would not open; past 5% demand it does.
 	vsadm_on n1 balance set --high-water 5 --low-water 2
-	wait_until 150 bash -c "$APPLAB exec n2 vsadm move show --json | jq -e '[.moves[] | select(.kind == \"balance\" and .to == \"n3\" and .state == \"done\")] | length >= 1'"
+	wait_until 150 bash -c "$APPLAB exec n2 vsadm move show --json | jq -e '[.moves[] | select(.kind == \"balance\" and .to == \"n3\" and .state == \"done\")] | length >= 1'" || { balance_story; false; }
 	balance_moves | jq -c '.[] | {vs, from, to, reason}'
 	# Back to marks far above the demand: n3 is emptied again.
 	vsadm_on n1 balance set --high-water 90 --low-water 80
-	wait_until 150 bash -c "! $APPLAB exec n2 vsadm vserver show --json | jq -e '.[] | select(.runtime.node == \"n3\")' >/dev/null"
+	wait_until 150 bash -c "! $APPLAB exec n2 vsadm vserver show --json | jq -e '.[] | select(.runtime.node == \"n3\")' >/dev/null" || { balance_story; false; }
 	balance_moves | jq -c '.[] | {vs, from, to}'
 	vsadm_on n2 event show --last 300 | grep -E "balancing: .*n3" | tail -3
 }
@@ -147,7 +156,7 @@ stop_readers() {
 	echo "lab-lun3 is $busy busy as n1 sees it"
 	awk -v b="$busy" 'BEGIN { exit !(b >= 0.4) }'
 	# The balancer is at work all the while: bl2, beside it on n1, moves.
-	wait_until 120 bash -c "$APPLAB exec n2 vsadm move show --json | jq -e '[.moves[] | select(.kind == \"balance\" and .vs == \"bl2\" and .state == \"done\")] | length >= 1'"
+	wait_until 120 bash -c "$APPLAB exec n2 vsadm move show --json | jq -e '[.moves[] | select(.kind == \"balance\" and .vs == \"bl2\" and .state == \"done\")] | length >= 1'" || { balance_story; false; }
 	balance_moves | jq -c '.[] | {vs, from, to}'
 	running_on n2 bl3 n1
 	[ "$(balance_moves | jq '[.[] | select(.vs == "bl3")] | length')" = 0 ]

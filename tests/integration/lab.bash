@@ -91,12 +91,25 @@ wait_until() {
 # lab_dump: the lab's status and the tail of every node's applianced log (for failing tests).
 lab_dump() {
     local log
+    lab_dump_blocked
     "$APPLAB" status >&2 || true
     for log in /var/lib/applab/nodes/*/log/applianced.log; do
         [[ -f $log ]] || continue
         echo "--- $log (last 30 lines)" >&2
         tail -n 30 "$log" >&2
     done
+}
+
+# lab_dump_blocked: every process of the machine that sleeps uninterruptibly (state D: a
+# mount, an unmount or I/O that does not come back), with where in the kernel it waits; first
+# in a dump, as CI shows a dump's beginning.
+lab_dump_blocked() {
+    local pid st wchan comm
+    while read -r pid st wchan comm; do
+        [[ $st == D* ]] || continue
+        echo "# blocked in the kernel: pid $pid ($comm) state $st in $wchan: $(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | head -c 120)" >&2
+        head -n 6 /proc/"$pid"/stack 2>/dev/null | sed 's/^/#     /' >&2 || true
+    done < <(ps -eo pid=,stat=,wchan:40=,comm= 2>/dev/null)
 }
 
 # lab_dump_on_failure: call from teardown(); dumps the lab when the test just failed.
