@@ -68,15 +68,21 @@ static int node_index(const struct round *r, int n, const char *name)
 	return -1;
 }
 
-/* When vs last changed node, by the journal (wall clock); 0 never. */
-static uint64_t moved_at(const struct ap_cluster *c, const char *vs)
+/* When each VS last changed node, by the journal (wall clock), as a map
+ * VS -> done time: one pass, not one per VS. NULL: out of memory. */
+static json_t *moved_at_all(const struct ap_cluster *c)
 {
-	uint64_t at = 0;
+	json_t *at = json_object();
 
-	for (int i = 0; i < c->n_moves; i++) {
+	for (int i = 0; at && i < c->n_moves; i++) {
 		const struct vs_move *m = &c->moves[i];
-		if (strcmp(m->vs, vs) == 0 && m->at[VS_MOVE_DONE] > at)
-			at = m->at[VS_MOVE_DONE];
+		json_t *was = json_object_get(at, m->vs);
+		uint64_t t = m->at[VS_MOVE_DONE];
+		if (t && (!was || (uint64_t)json_integer_value(was) < t) &&
+		    json_object_set_new(at, m->vs, json_integer((json_int_t)t)) < 0) {
+			json_decref(at);
+			return NULL;
+		}
 	}
 	return at;
 }
@@ -149,6 +155,11 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 			(void)lun_index(r, &nl, l->load.luns[k].lun, l->load.luns[k].util);
 		nn++;
 	}
+	json_t *moved = moved_at_all(c);
+	if (!moved) {
+		lib_err("balancing: out of memory");
+		goto out;
+	}
 	for (int i = 0; i < cfg->n_vservers && nv < VS_BAL_MAX_VS; i++) {
 		const struct vs_vserver *vs = &cfg->vservers[i];
 		const char *at = vs_placement_node(c->placement, vs->name);
@@ -168,7 +179,7 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 		bv->pinned = vs->pinned;
 		bv->load[VS_BAL_CPU] = lv->cpu;
 		bv->load[VS_BAL_NET] = lv->net_bps;
-		bv->moved_usec = moved_at(c, vs->name);
+		bv->moved_usec = (uint64_t)json_integer_value(json_object_get(moved, vs->name));
 		for (int f = 0; f < vs->n_fs && bv->n_luns < VS_BAL_VS_LUNS; f++) {
 			char name[VS_LUN_MAX + 8];
 			snprintf(name, sizeof(name), "%s=%s",
@@ -180,6 +191,7 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 		}
 		r->vsp[nv++] = vs;
 	}
+	json_decref(moved);
 	struct vs_bal_place_view view = {.cfg = cfg, .vs = r->vsp, .reports = r->reports};
 	view.n_failed = ap_cl_failing(c, mono_now, r->failed, AP_CL_MAX_FAILING);
 	view.failed = r->failed;
@@ -271,17 +283,21 @@ void ap_cl_balance_ctx(struct ap_cluster *c, const char *const *members, int n,
 		ctx->balance = c->bal_hints;
 		ctx->n_balance = c->n_bal_hints;
 	}
-	/* The newest move of each VS is the first met from the end. */
-	for (int i = c->n_moves - 1; i >= 0; i--) {
+	/* The newest move of each VS is the first met from the end (the
+	 * journal keeps each VS's newest: ap_clmove.c). */
+	json_t *seen = json_object();
+	for (int i = c->n_moves - 1; seen && i >= 0; i--) {
 		const struct vs_move *m = &c->moves[i];
-		bool newer = false;
-		for (int k = i + 1; k < c->n_moves && !newer; k++)
-			newer = strcmp(c->moves[k].vs, m->vs) == 0;
+		if (json_object_get(seen, m->vs))
+			continue;
+		if (json_object_set_new(seen, m->vs, json_true()) < 0)
+			break;
 		const char *at = vs_placement_node(c->placement, m->vs);
-		if (!newer && m->kind == VS_MOVE_BALANCE && m->state == VS_MOVE_DONE && at &&
+		if (m->kind == VS_MOVE_BALANCE && m->state == VS_MOVE_DONE && at &&
 		    strcmp(at, m->to) == 0 && nb < VS_MAX_VSERVERS)
 			s->balanced[nb++] = m->vs;
 	}
+	json_decref(seen);
 	ctx->balanced = s->balanced;
 	ctx->n_balanced = nb;
 	for (int i = 0; i < n && i < AP_CL_MAX_NODES; i++) {

@@ -8,7 +8,8 @@
  * node's own report of the VS, who can serve it. A VS under way is placed
  * where its move says (on no node while it is released, on the target
  * once nothing else holds it), not where vs_place would put it. The journal
- * (moves under way and the last AP_CL_RECENT_MOVES done) travels with every
+ * (moves under way, the last AP_CL_RECENT_MOVES done and the newest move of
+ * each VS, vs_move_trim) travels with every
  * placement, so every node stores it and a new master carries on from it.
  *
  * Planned moves (evacuation, revert, migration) go a few at a time
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "lib/lib_log.h"
+#include "vserver/vs_index.h"
 
 static const struct vs_node_report *report_named(const struct ap_cluster *c, const char *node)
 {
@@ -125,20 +127,31 @@ static int count_active(const struct ap_cluster *c, bool planned_only)
 	return n;
 }
 
-/* Keep the moves under way and the AP_CL_RECENT_MOVES newest done. */
-static void trim_journal(struct ap_cluster *c)
+static bool in_index(void *arg, const char *vs)
 {
-	int done = 0;
+	return vs_index_get(arg, vs) != NULL;
+}
 
-	for (int i = c->n_moves - 1; i >= 0; i--) {
-		if (!vs_move_over(&c->moves[i]))
-			continue;
-		if (++done <= AP_CL_RECENT_MOVES)
-			continue;
-		memmove(&c->moves[i], &c->moves[i + 1],
-		        (size_t)(c->n_moves - i - 1) * sizeof(c->moves[0]));
-		c->n_moves--;
+/* The journal keeps the moves under way, the AP_CL_RECENT_MOVES newest done
+ * and each configured VS's newest (vs_move_trim): at most one per VS and
+ * the recent ones, which AP_MSG_MAX_MOVES bounds. Out of memory: the
+ * recent ones only, and said. */
+static void trim_journal(struct ap_cluster *c, const struct vs_config *cfg)
+{
+	struct vs_index names;
+	int rc = 0;
+
+	vs_index_init(&names);
+	for (int k = 0; rc == 0 && k < cfg->n_vservers; k++)
+		rc = vs_index_put(&names, cfg->vservers[k].name, (void *)&cfg->vservers[k]);
+	if (rc < 0) {
+		lib_err("move journal: cannot index the virtual servers (%s): only the %d newest "
+		        "done moves are kept",
+		        strerror(-rc), AP_CL_RECENT_MOVES);
+		vs_index_free(&names);
 	}
+	c->n_moves = vs_move_trim(c->moves, c->n_moves, AP_CL_RECENT_MOVES, in_index, &names);
+	vs_index_free(&names);
 }
 
 static struct vs_move *new_move(struct ap_cluster *c)
@@ -514,7 +527,7 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 		snprintf(m->reason + strlen(m->reason), sizeof(m->reason) - strlen(m->reason),
 		         " (ended: %s)", vs ? "stopped" : "deleted");
 	}
-	trim_journal(c);
+	trim_journal(c, cfg);
 	*next = *eff;
 	free(eff);
 	free(order);

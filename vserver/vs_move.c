@@ -10,6 +10,7 @@
 #include "vserver/vs_move.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -277,4 +278,23 @@ void vs_move_step(struct vs_move *m, const struct vs_move_facts *f, uint64_t now
 	}
 	snprintf(out->place, sizeof(out->place), "%s", vs_move_place(m));
 	out->changed = m->state != was || strcmp(m->to, was_to) != 0;
+}
+
+int vs_move_trim(struct vs_move *moves, int n, int recent,
+                 bool (*exists)(void *arg, const char *vs), void *arg)
+{
+	json_t *seen = json_object();
+	int done = 0;
+
+	for (int i = n - 1; i >= 0; i--) {
+		const char *vs = moves[i].vs;
+		bool newest = seen && !json_object_get(seen, vs) && exists(arg, vs) &&
+		              json_object_set_new(seen, vs, json_true()) == 0;
+		if (!vs_move_over(&moves[i]) || ++done <= recent || newest)
+			continue;
+		memmove(&moves[i], &moves[i + 1], (size_t)(n - i - 1) * sizeof(moves[0]));
+		n--;
+	}
+	json_decref(seen);
+	return n;
 }

@@ -168,4 +168,14 @@ bool vs_move_over(const struct vs_move *m);
 /* Where a move places its VS now (what vs_move_step last said). */
 const char *vs_move_place(const struct vs_move *m);
 
+/* The journal's trimming rule, over moves[0..n) in the order made (oldest
+ * first): every move under way stays, the `recent` newest done ones stay,
+ * and so does the newest move of each VS for which exists(arg, vs) is
+ * true (when it last changed node and how: the balancer's cool-down and
+ * its no-revert rule read it); every other move is removed, the order
+ * kept. Returns the new count; out of memory: the rule without the
+ * per-VS part (fewer kept, never more). */
+int vs_move_trim(struct vs_move *moves, int n, int recent,
+                 bool (*exists)(void *arg, const char *vs), void *arg);
+
 #endif

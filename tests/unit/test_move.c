@@ -237,6 +237,50 @@ static void test_failures_at_every_step(void **state)
 	step(&m, facts(gone_fenced, gone, false, "n3"), 3 * S, VS_MOVE_ACQUIRING, "n3", false);
 }
 
+/* The journal's trimming: what stays is every move under way, the newest
+ * done ones, and each configured VS's newest move however old. */
+static bool not_gone(void *arg, const char *vs)
+{
+	return strcmp(vs, "gone") != 0;
+}
+
+static void test_trim(void **state)
+{
+	enum { N = 40 };
+	struct vs_move mv[N];
+	char vs[16];
+
+	/* 0: "old" (its only move), 1: "gone" (deleted), 2: "busy" under way,
+	 * 3..39: "hot" done, over and over. */
+	for (int i = 0; i < N; i++) {
+		snprintf(vs, sizeof(vs), "%s",
+		         i == 0   ? "old"
+		         : i == 1 ? "gone"
+		         : i == 2 ? "busy"
+		                  : "hot");
+		vs_move_init(&mv[i], (uint64_t)i + 1, vs, "n1", "n2", VS_MOVE_BALANCE, "test",
+		             (uint64_t)i * S);
+		if (i != 2) {
+			mv[i].state = VS_MOVE_DONE;
+			mv[i].at[VS_MOVE_DONE] = (uint64_t)i * S + 1;
+		}
+	}
+	int n = vs_move_trim(mv, N, 3, not_gone, NULL);
+	assert_int_equal(n, 5);
+	/* In the order made: old's only move, busy's, the three newest. */
+	assert_string_equal(mv[0].vs, "old");
+	assert_int_equal(mv[0].id, 1);
+	assert_string_equal(mv[1].vs, "busy");
+	assert_false(vs_move_over(&mv[1]));
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(mv[2 + k].id, N - 2 + k);
+	/* Trimming again changes nothing; with no recent ones kept, each
+	 * VS's newest and the one under way. */
+	assert_int_equal(vs_move_trim(mv, n, 3, not_gone, NULL), 5);
+	assert_int_equal(vs_move_trim(mv, n, 0, not_gone, NULL), 3);
+	assert_int_equal(mv[2].id, N); /* hot's newest; its two before it went */
+}
+
 static void test_names(void **state)
 {
 	enum vs_move_state s;
@@ -406,6 +450,7 @@ int main(void)
 	    cmocka_unit_test(test_failover_waits_for_fencing),
 	    cmocka_unit_test(test_failures_at_every_step),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_trim),
 	    cmocka_unit_test(test_simulation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
