@@ -87,6 +87,26 @@ static json_t *moved_at_all(const struct ap_cluster *c)
 	return at;
 }
 
+/* What a node's healthy ports carry (bytes/s), by its load message and its
+ * report; 1 with no healthy port (full at once). */
+static double net_capacity(const struct ap_msg *l, const struct vs_node_report *rep)
+{
+	double cap = 0;
+
+	for (int p = 0; p < l->load.n_ports; p++)
+		for (int h = 0; h < rep->n_ports; h++)
+			if (strcmp(l->load.ports[p].port, rep->healthy_ports[h]) == 0)
+				cap += l->load.ports[p].speed_bps;
+	return cap > 0 ? cap : 1;
+}
+
+/* A member's loads are recent enough to decide on: sent within three of its
+ * periods and a balancing period. */
+static bool load_fresh(const struct ap_msg *l, uint64_t age)
+{
+	return age <= 3 * (uint64_t)l->load.period_ms * 1000 + AP_CL_BALANCE_USEC;
+}
+
 /* Said once per change: the advice for vs (or a note) is logged when its
  * gist (sig: where it would go, or what the note is) differs from what the
  * last round said; the numbers alone changing say nothing new. */
@@ -133,17 +153,12 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 			continue;
 		const struct ap_msg *l = ap_cluster_load_of(c, cn->name, &age);
 		const struct vs_node_report *rep = vs_report_of(c->reports, c->n_reports, cn->name);
-		if (!l || !rep || age > 3 * l->load.period_ms * 1000 + AP_CL_BALANCE_USEC)
+		if (!l || !rep || !load_fresh(l, age))
 			goto out; /* a member not heard: no decision on a partial view */
 		struct vs_bal_node *bn = &r->nodes[nn];
 		bn->name = cn->name;
 		bn->cap[VS_BAL_CPU] = l->load.cores;
-		for (int p = 0; p < l->load.n_ports; p++)
-			for (int h = 0; h < rep->n_ports; h++)
-				if (strcmp(l->load.ports[p].port, rep->healthy_ports[h]) == 0)
-					bn->cap[VS_BAL_NET] += l->load.ports[p].speed_bps;
-		if (bn->cap[VS_BAL_NET] <= 0)
-			bn->cap[VS_BAL_NET] = 1; /* no healthy port: full at once */
+		bn->cap[VS_BAL_NET] = net_capacity(l, rep);
 		bn->flags = VS_BAL_MEMBER;
 		if (vs_config_in_maint(cfg, cn->name))
 			bn->flags |= VS_BAL_MAINT;
@@ -264,6 +279,7 @@ out:
 struct ctx_scratch {
 	const char *balanced[VS_MAX_VSERVERS];
 	double member_cores[AP_CL_MAX_NODES];
+	double member_net[AP_CL_MAX_NODES], member_net_cap[AP_CL_MAX_NODES];
 	struct vs_place_load vs_cores[VS_MAX_VSERVERS];
 };
 
@@ -300,24 +316,37 @@ void ap_cl_balance_ctx(struct ap_cluster *c, const char *const *members, int n,
 	json_decref(seen);
 	ctx->balanced = s->balanced;
 	ctx->n_balanced = nb;
+	bool net = true;
 	for (int i = 0; i < n && i < AP_CL_MAX_NODES; i++) {
-		const struct ap_msg *l = ap_cluster_load_of(c, members[i], NULL);
-		if (!l) {
+		uint64_t age;
+		const struct ap_msg *l = ap_cluster_load_of(c, members[i], &age);
+		const struct vs_node_report *rep =
+		    vs_report_of(c->reports, c->n_reports, members[i]);
+		if (!l || !load_fresh(l, age)) {
 			all = false;
 			continue;
 		}
 		s->member_cores[i] = l->load.cpu;
+		net = net && rep;
+		if (rep)
+			s->member_net_cap[i] = net_capacity(l, rep);
 		for (int k = 0; k < l->load.n_vs && nv < VS_MAX_VSERVERS; k++) {
-			snprintf(s->vs_cores[nv].vs, sizeof(s->vs_cores[0].vs), "%s",
-			         l->load.vs[k].vs);
-			s->vs_cores[nv++].cores = l->load.vs[k].cpu;
+			struct vs_place_load *pl = &s->vs_cores[nv++];
+			snprintf(pl->vs, sizeof(pl->vs), "%s", l->load.vs[k].vs);
+			pl->cores = l->load.vs[k].cpu;
+			pl->net_bps = l->load.vs[k].net_bps;
+			s->member_net[i] += pl->net_bps;
 		}
 	}
-	/* Loads of every member, or none: a partial view would favour the
-	 * node not heard. */
+	/* Recent loads of every member, or none: a partial or old view would
+	 * favour the node not heard. */
 	if (all && n > 0) {
 		ctx->member_cores = s->member_cores;
 		ctx->vs_cores = s->vs_cores;
 		ctx->n_vs_cores = nv;
+		if (net) {
+			ctx->member_net_bps = s->member_net;
+			ctx->member_net_cap = s->member_net_cap;
+		}
 	}
 }

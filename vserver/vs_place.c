@@ -141,6 +141,7 @@ struct run {
 	struct vs_index cur;
 	unsigned load[VS_PLACE_MAX_NODES];
 	double cores[VS_PLACE_MAX_NODES]; /* measured, plus what is placed */
+	double net[VS_PLACE_MAX_NODES];   /* the same for traffic, bytes/s */
 };
 
 /* The balancer's hint for vs, or NULL. */
@@ -160,12 +161,12 @@ static bool balanced(const struct run *r, const char *vs)
 	return false;
 }
 
-static double vs_cores(const struct run *r, const char *vs)
+static const struct vs_place_load *vs_measured(const struct run *r, const char *vs)
 {
 	for (int i = 0; i < r->x->n_vs_cores; i++)
 		if (strcmp(r->x->vs_cores[i].vs, vs) == 0)
-			return r->x->vs_cores[i].cores;
-	return 0;
+			return &r->x->vs_cores[i];
+	return NULL;
 }
 
 static int member_ix(const struct run *r, const char *node)
@@ -438,7 +439,9 @@ static void place_todo(struct run *r, const struct todo *t, struct vs_placement 
 	    h >= 0 && h < VS_PLACE_MAX_NODES && can_take(r, vs, vs->home, why, sizeof(why));
 	if (home_ok)
 		best = h;
-	double own = vs_cores(r, vs->name);
+	const struct vs_place_load *ml = vs_measured(r, vs->name);
+	double own = ml ? ml->cores : 0, own_net = ml ? ml->net_bps : 0;
+	bool by_net = x->member_net_bps && x->member_net_cap;
 	/* Active nodes first; standby nodes only when none can take it. */
 	for (int pass = 0; pass < 2 && !home_ok && best < 0; pass++)
 		for (int m = 0; m < x->n_members && m < VS_PLACE_MAX_NODES; m++) {
@@ -452,6 +455,13 @@ static void place_todo(struct run *r, const struct todo *t, struct vs_placement 
 			double l = x->member_cores ? (r->cores[m] + own) / cap +
 			                                 VS_PLACE_VS_SHARE * r->load[m] / cap
 			                           : (double)r->load[m] / cap;
+			if (x->member_cores && by_net) {
+				double ncap = x->member_net_cap[m] > 0 ? x->member_net_cap[m] : 1;
+				double ln = (r->net[m] + own_net) / ncap +
+				            VS_PLACE_VS_SHARE * r->load[m] / cap;
+				if (ln > l)
+					l = ln;
+			}
 			if (best < 0 || l < best_load ||
 			    (l == best_load && r->load[m] < r->load[best]) ||
 			    (l == best_load && r->load[m] == r->load[best] &&
@@ -484,6 +494,7 @@ static void place_todo(struct run *r, const struct todo *t, struct vs_placement 
 	vs_placement_put(next, vs->name, to);
 	r->load[best]++;
 	r->cores[best] += own;
+	r->net[best] += own_net;
 	if (was)
 		note(notes, max_notes, nn, vs->name, t->kind,
 		     "moved %s->%s: %s; %s has %u virtual servers for %u cores (priority %d)", was,
@@ -518,6 +529,8 @@ static int place(const struct vs_config *cfg, const struct vs_place_ctx *x, bool
 	}
 	for (int m = 0; x->member_cores && m < x->n_members && m < VS_PLACE_MAX_NODES; m++)
 		r.cores[m] = x->member_cores[m];
+	for (int m = 0; x->member_net_bps && m < x->n_members && m < VS_PLACE_MAX_NODES; m++)
+		r.net[m] = x->member_net_bps[m];
 	n_todo = keep(&r, revert, next, todo, notes, max_notes, &nn);
 	for (int i = 0; i < next->n; i++) {
 		int m = member_ix(&r, next->e[i].node);

@@ -111,6 +111,7 @@ struct vs_place_hint {
 struct vs_place_load {
 	char vs[VS_NAME_MAX + 1];
 	double cores;
+	double net_bps; /* its VIPs' traffic, bytes/s (the larger of in and out) */
 };
 
 /* What placement sees besides the configuration. All borrowed. */
@@ -141,9 +142,15 @@ struct vs_place_ctx {
 	const char *const *balanced;
 	int n_balanced;
 	/* Measured load (NULL = unknown: VSs are counted): per members[i], the
-	 * cores its VSs use; and each VS's cores. A VS to place goes to the
-	 * node left with the smallest share of its capacity. */
+	 * cores its VSs use; and each VS's cores and traffic. A VS to place
+	 * goes to the node left with the smallest share of its capacity, the
+	 * share being the larger of CPU (cores over the node's) and network
+	 * (traffic over the speed of its healthy ports) when member_net_bps
+	 * and member_net_cap are given (NULL: CPU alone), as the balancer
+	 * scores it (vs_balance.h). */
 	const double *member_cores;
+	const double *member_net_bps; /* per members[i]: bytes/s through its ports */
+	const double *member_net_cap; /* per members[i]: bytes/s its healthy ports carry */
 	const struct vs_place_load *vs_cores;
 	int n_vs_cores;
 };

@@ -703,10 +703,22 @@ static void test_balancing(void **state)
 	put(cur, "y", "n3");
 	put(cur, "z", "n3");
 	double cores[2] = {1.8, 0.1};
-	struct vs_place_load vl[1] = {{"a", 0.5}};
+	struct vs_place_load vl[1] = {{"a", 0.5, 0}};
 	y.member_cores = cores;
 	y.vs_cores = vl;
 	y.n_vs_cores = 1;
+	assert_int_equal(vs_place_ex(c, &y, next, notes, 8, &nn), 0);
+	assert_string_equal(vs_placement_node(next, "a"), "n3");
+	/* The network counts as the balancer counts it: n3's ports carry 95
+	 * of their 100 MB/s, a brings 30 MB/s: n3 would be at 1.25 of them,
+	 * n2 at 1.15 of its cores: a goes to n2. Without a's traffic, n3. */
+	double net[2] = {1e6, 95e6}, ncap[2] = {100e6, 100e6};
+	vl[0].net_bps = 30e6;
+	y.member_net_bps = net;
+	y.member_net_cap = ncap;
+	assert_int_equal(vs_place_ex(c, &y, next, notes, 8, &nn), 0);
+	assert_string_equal(vs_placement_node(next, "a"), "n2");
+	vl[0].net_bps = 0;
 	assert_int_equal(vs_place_ex(c, &y, next, notes, 8, &nn), 0);
 	assert_string_equal(vs_placement_node(next, "a"), "n3");
 	y.member_cores = NULL; /* counted: n2 has fewer */
