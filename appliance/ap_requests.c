@@ -307,6 +307,8 @@ static json_t *vserver_json(struct ap_daemon *d, const struct vs_vserver *vs)
 	json_t *j = vs_vserver_to_json(vs);
 	struct rt_entry *e = ap_d_find_rt(d, vs->name);
 
+	vs_json_mask_users(j); /* never a password's hash in an answer */
+
 	const char *where = ap_cluster_enabled(d->cluster)
 	                        ? vs_placement_node(ap_cluster_placement(d->cluster), vs->name)
 	                        : d->node;

@@ -6,6 +6,7 @@
  * configuration typed by an administrator and one read back from disk.
  */
 #include "vserver/vs_json.h"
+#include "vserver/vs_users.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -67,6 +68,25 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 	                      "admin", vs->admin == VS_ADMIN_RUNNING ? "running" : "stopped",
 	                      "next_export_id", (json_int_t)vs->next_export_id, "vips", vips,
 	                      "filesystems", fss, "exports", exps, "shares", shares);
+	if (o && (vs->n_users || vs->n_groups)) {
+		json_t *users = json_array(), *groups = json_array();
+		for (int i = 0; i < vs->n_users; i++) {
+			const struct vs_user *u = &vs->users[i];
+			json_t *gl = json_array();
+			for (int k = 0; k < u->n_groups; k++)
+				json_array_append_new(gl, json_string(u->groups[k]));
+			json_array_append_new(users, json_pack("{s:s, s:I, s:o, s:s, s:s}", "name",
+			                                       u->name, "uid", (json_int_t)u->uid,
+			                                       "groups", gl, "nt_hash", u->nt_hash,
+			                                       "crypt_hash", u->crypt_hash));
+		}
+		for (int i = 0; i < vs->n_groups; i++)
+			json_array_append_new(groups,
+			                      json_pack("{s:s, s:I}", "name", vs->groups[i].name,
+			                                "gid", (json_int_t)vs->groups[i].gid));
+		json_object_set_new(o, "users", users);
+		json_object_set_new(o, "groups", groups);
+	}
 	/* Only when set: a document without them means the defaults. */
 	if (o && vs->nfs_lease)
 		json_object_set_new(o, "nfs_lease", json_integer(vs->nfs_lease));
@@ -149,6 +169,75 @@ json_t *vs_config_to_json(const struct vs_config *cfg)
 	                 "fgroups", vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg),
 	                 "maint", vs_maint_to_json(cfg), "standby", vs_standby_to_json(cfg),
 	                 "balance", vs_balance_to_json(cfg), "vservers", arr);
+}
+
+/* The users and groups of a VS (absent: none), groups first: each user's
+ * groups (its personal one too) are in the list, so nothing is made. */
+static int load_identity(const json_t *j, struct vs_vserver *vs, char *err, size_t errlen)
+{
+	json_t *users = json_object_get(j, "users"), *groups = json_object_get(j, "groups");
+	json_t *e;
+	size_t i;
+	int rc;
+
+	if ((users && !json_is_array(users)) || (groups && !json_is_array(groups)))
+		return snprintf(err, errlen,
+		                "The users or groups of a virtual server are malformed."),
+		       -EINVAL;
+	json_array_foreach(groups, i, e)
+	{
+		const char *gname = NULL;
+		json_int_t gid = 0;
+		if (json_unpack(e, "{s:s}", "name", &gname) < 0 ||
+		    vs_json_int(e, "gid", VS_ID_MIN, VS_ID_MAX, &gid) != 0)
+			return snprintf(err, errlen, "A group entry is malformed."), -EINVAL;
+		rc = vs_group_add(vs, gname, (uint32_t)gid, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	json_array_foreach(users, i, e)
+	{
+		const char *uname = NULL, *nt = "", *cr = "", *gn[VS_USER_MAX_GROUPS];
+		json_t *gl = NULL, *g;
+		json_int_t uid = 0;
+		size_t k;
+		if (json_unpack(e, "{s:s, s:o, s?s, s?s}", "name", &uname, "groups", &gl, "nt_hash",
+		                &nt, "crypt_hash", &cr) < 0 ||
+		    vs_json_int(e, "uid", VS_ID_MIN, VS_ID_MAX, &uid) != 0 || !json_is_array(gl) ||
+		    json_array_size(gl) < 1 || json_array_size(gl) > VS_USER_MAX_GROUPS)
+			return snprintf(err, errlen, "A user entry is malformed."), -EINVAL;
+		json_array_foreach(gl, k, g)
+		{
+			gn[k] = json_string_value(g);
+			if (!gn[k])
+				return snprintf(err, errlen, "A user entry is malformed."), -EINVAL;
+		}
+		struct vs_user_spec sp = {.name = uname,
+		                          .uid = (uint32_t)uid,
+		                          .groups = gn,
+		                          .n_groups = (int)json_array_size(gl),
+		                          .nt_hash = nt[0] ? nt : NULL,
+		                          .crypt_hash = cr[0] ? cr : NULL};
+		rc = vs_user_add(vs, &sp, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void vs_json_mask_users(json_t *vsj)
+{
+	json_t *users = json_object_get(vsj, "users"), *u;
+	size_t i;
+
+	json_array_foreach(users, i, u)
+	{
+		const char *nt = json_string_value(json_object_get(u, "nt_hash"));
+		bool set = nt && nt[0]; /* read before the string is freed */
+		json_object_del(u, "nt_hash");
+		json_object_del(u, "crypt_hash");
+		json_object_set_new(u, "password", json_string(set ? "set" : "not set"));
+	}
 }
 
 int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen)
@@ -244,6 +333,9 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 		if (rc < 0)
 			return rc;
 	}
+	rc = load_identity(j, vs, err, errlen);
+	if (rc < 0)
+		return rc;
 	uint32_t max_id = 0;
 	for (int k = 0; k < vs->n_exports; k++)
 		if (vs->exports[k].id > max_id)

@@ -35,6 +35,9 @@ json_t *vs_maint_to_json(const struct vs_config *cfg);
 json_t *vs_standby_to_json(const struct vs_config *cfg);
 json_t *vs_balance_to_json(const struct vs_config *cfg);
 int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t errlen);
+/* A VS's JSON (vs_vserver_to_json) made fit to show: each user's password
+ * hashes replaced by "password": "set" / "not set". */
+void vs_json_mask_users(json_t *vsj);
 int vs_json_load_fgroups(const json_t *groups, struct vs_config *cfg, char *err, size_t errlen);
 int vs_json_load_fences(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen);
 int vs_json_load_maint(const json_t *arr, struct vs_config *cfg, char *err, size_t errlen);

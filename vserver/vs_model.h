@@ -104,6 +104,30 @@ struct vs_share {
 	bool ro;
 };
 
+/* A local user and group of a VS (vs_users.h has the rules). */
+#define VS_USER_NAME_MAX 32   /* user and group names */
+#define VS_MAX_USERS 1024     /* per VS */
+#define VS_MAX_GROUPS 1024    /* per VS */
+#define VS_USER_MAX_GROUPS 16 /* groups of one user, its primary first */
+#define VS_ID_MIN 1000        /* uids and gids: Debian's range for accounts */
+#define VS_ID_MAX 59999
+#define VS_NTHASH_LEN 32 /* hex digits */
+#define VS_CRYPT_MAX 127
+
+struct vs_user {
+	char name[VS_USER_NAME_MAX + 1];
+	uint32_t uid;
+	int n_groups; /* >= 1: groups[0] is its primary group */
+	char groups[VS_USER_MAX_GROUPS][VS_USER_NAME_MAX + 1];
+	char nt_hash[VS_NTHASH_LEN + 1];   /* upper-case hex, "" = no password */
+	char crypt_hash[VS_CRYPT_MAX + 1]; /* "$y$...", "" = no password */
+};
+
+struct vs_group {
+	char name[VS_USER_NAME_MAX + 1];
+	uint32_t gid;
+};
+
 /* What the administrator asked for; the runtime state lives elsewhere. */
 enum vs_admin { VS_ADMIN_STOPPED = 0, VS_ADMIN_RUNNING = 1 };
 
@@ -131,6 +155,9 @@ struct vs_vserver {
 	struct vs_fs fs[VS_MAX_FS];
 	struct vs_export *exports; /* owned: n_exports entries */
 	struct vs_share *shares;   /* owned: n_shares entries */
+	int n_users, cap_users, n_groups, cap_groups;
+	struct vs_user *users;   /* owned: n_users entries (vs_users.h) */
+	struct vs_group *groups; /* owned: n_groups entries */
 };
 
 /* How to power off (fence) a node: a fence-agents program and its options

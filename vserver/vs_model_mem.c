@@ -33,6 +33,8 @@ void vs_vserver_free(struct vs_vserver *vs)
 	free(vs->vips);
 	free(vs->exports);
 	free(vs->shares);
+	free(vs->users);
+	free(vs->groups);
 	memset(vs, 0, sizeof(*vs));
 }
 
@@ -87,13 +89,19 @@ int vs_vserver_copy(struct vs_vserver *dst, const struct vs_vserver *src)
 	t.vips = dup_list(src->vips, src->n_vips, sizeof(src->vips[0]), &ok);
 	t.exports = dup_list(src->exports, src->n_exports, sizeof(src->exports[0]), &ok);
 	t.shares = dup_list(src->shares, src->n_shares, sizeof(src->shares[0]), &ok);
+	t.users = dup_list(src->users, src->n_users, sizeof(src->users[0]), &ok);
+	t.groups = dup_list(src->groups, src->n_groups, sizeof(src->groups[0]), &ok);
 	t.cap_vips = src->n_vips;
 	t.cap_exports = src->n_exports;
 	t.cap_shares = src->n_shares;
+	t.cap_users = src->n_users;
+	t.cap_groups = src->n_groups;
 	if (!ok) {
 		free(t.vips);
 		free(t.exports);
 		free(t.shares);
+		free(t.users);
+		free(t.groups);
 		return -ENOMEM;
 	}
 	vs_vserver_free(dst);
@@ -154,6 +162,22 @@ static bool share_eq(const struct vs_share *a, const struct vs_share *b)
 	       strcmp(a->path, b->path) == 0 && a->ro == b->ro;
 }
 
+static bool user_eq(const struct vs_user *a, const struct vs_user *b)
+{
+	if (strcmp(a->name, b->name) != 0 || a->uid != b->uid || a->n_groups != b->n_groups ||
+	    strcmp(a->nt_hash, b->nt_hash) != 0 || strcmp(a->crypt_hash, b->crypt_hash) != 0)
+		return false;
+	for (int i = 0; i < a->n_groups; i++)
+		if (strcmp(a->groups[i], b->groups[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool group_eq(const struct vs_group *a, const struct vs_group *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->gid == b->gid;
+}
+
 bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b)
 {
 	if (strcmp(a->name, b->name) != 0 || a->priority != b->priority || a->pinned != b->pinned ||
@@ -174,6 +198,14 @@ bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b)
 			return false;
 	for (int i = 0; i < a->n_shares; i++)
 		if (!share_eq(&a->shares[i], &b->shares[i]))
+			return false;
+	if (a->n_users != b->n_users || a->n_groups != b->n_groups)
+		return false;
+	for (int i = 0; i < a->n_users; i++)
+		if (!user_eq(&a->users[i], &b->users[i]))
+			return false;
+	for (int i = 0; i < a->n_groups; i++)
+		if (!group_eq(&a->groups[i], &b->groups[i]))
 			return false;
 	return true;
 }
@@ -291,6 +323,22 @@ uint64_t vs_vserver_hash(const struct vs_vserver *vs)
 		fnv_str(&f, s->fs);
 		fnv_str(&f, s->path);
 		fnv_int(&f, s->ro);
+	}
+	fnv_int(&f, vs->n_users);
+	for (int i = 0; i < vs->n_users; i++) {
+		const struct vs_user *u = &vs->users[i];
+		fnv_str(&f, u->name);
+		fnv_int(&f, (int)u->uid);
+		fnv_int(&f, u->n_groups);
+		for (int k = 0; k < u->n_groups; k++)
+			fnv_str(&f, u->groups[k]);
+		fnv_str(&f, u->nt_hash);
+		fnv_str(&f, u->crypt_hash);
+	}
+	fnv_int(&f, vs->n_groups);
+	for (int i = 0; i < vs->n_groups; i++) {
+		fnv_str(&f, vs->groups[i].name);
+		fnv_int(&f, (int)vs->groups[i].gid);
 	}
 	return f.h;
 }

@@ -1,0 +1,484 @@
+/*
+ * vs_users.c - the local users and groups of a VS: their rules and the
+ * changes of them (see vs_users.h). Pure: every function takes the VS and
+ * the values, checks everything first and changes the VS only when all
+ * passed, so a refusal leaves the VS as it was.
+ */
+#include "vserver/vs_users.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vserver/vs_err.h"
+
+/* Names of the system's own accounts and groups (Debian's base-passwd, and
+ * what SMB and NFS treat specially): a VS's user never takes one. */
+static const char *const reserved[] = {
+    "root",
+    "daemon",
+    "bin",
+    "sys",
+    "sync",
+    "games",
+    "man",
+    "lp",
+    "mail",
+    "news",
+    "uucp",
+    "proxy",
+    "www-data",
+    "backup",
+    "list",
+    "irc",
+    "gnats",
+    "nobody",
+    "nogroup",
+    "adm",
+    "tty",
+    "disk",
+    "kmem",
+    "dialout",
+    "fax",
+    "voice",
+    "cdrom",
+    "floppy",
+    "tape",
+    "sudo",
+    "audio",
+    "dip",
+    "operator",
+    "src",
+    "shadow",
+    "utmp",
+    "video",
+    "sasl",
+    "plugdev",
+    "staff",
+    "users",
+    "wheel",
+    "guest",
+    "admin",
+    "administrator",
+    "messagebus",
+    "sshd",
+    "systemd-journal",
+    "systemd-network",
+    "systemd-resolve",
+    "systemd-timesync",
+    "_apt",
+    "statd",
+    "avahi",
+    "ganesha",
+    "appliance",
+};
+
+int vs_user_name_check(const char *name, const char *what, char *err, size_t errlen)
+{
+	char shown[48];
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0)
+		return vs_fail(-EINVAL, err, errlen, "A %s name must not be empty.", what);
+	if (n > VS_USER_NAME_MAX)
+		return vs_fail(-EINVAL, err, errlen, "A %s name is at most %d characters long.",
+		               what, VS_USER_NAME_MAX);
+	if (!(islower((unsigned char)name[0]) || name[0] == '_'))
+		return vs_fail(-EINVAL, err, errlen,
+		               "The %s name '%s' must start with a lower-case letter or '_'.", what,
+		               vs_shown(name, shown, sizeof(shown)));
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!(islower(c) || isdigit(c) || c == '_' || c == '-'))
+			return vs_fail(-EINVAL, err, errlen,
+			               "The %s name '%s' may hold only lower-case letters, digits, "
+			               "'_' and '-'.",
+			               what, vs_shown(name, shown, sizeof(shown)));
+	}
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return vs_fail(
+			    -EINVAL, err, errlen,
+			    "'%s' is a name of the system's own accounts; choose another "
+			    "%s name.",
+			    name, what);
+	if (strncmp(name, "systemd-", 8) == 0)
+		return vs_fail(
+		    -EINVAL, err, errlen,
+		    "Names starting with 'systemd-' belong to the system; choose another "
+		    "%s name.",
+		    what);
+	return 0;
+}
+
+int vs_user_id_check(long long id, const char *what, char *err, size_t errlen)
+{
+	if (id < VS_ID_MIN || id > VS_ID_MAX)
+		return vs_fail(-EINVAL, err, errlen,
+		               "A %s must be from %d to %d (lower ones and higher ones belong to "
+		               "the system).",
+		               what, VS_ID_MIN, VS_ID_MAX);
+	return 0;
+}
+
+int vs_user_hash_check(const char *nt, const char *crypt, char *nt_out, char *err, size_t errlen)
+{
+	if (nt) {
+		size_t n = strlen(nt);
+		bool hex = n == VS_NTHASH_LEN;
+		for (size_t i = 0; hex && i < n; i++)
+			hex = isxdigit((unsigned char)nt[i]);
+		/* The value is password-equivalent: never quoted back. */
+		if (!hex)
+			return vs_fail(-EINVAL, err, errlen,
+			               "The NT hash of a password must be %d hexadecimal digits.",
+			               VS_NTHASH_LEN);
+		if (nt_out) {
+			for (size_t i = 0; i < n; i++)
+				nt_out[i] = (char)toupper((unsigned char)nt[i]);
+			nt_out[n] = '\0';
+		}
+	}
+	if (crypt) {
+		size_t n = strlen(crypt);
+		bool ok = n > 3 && n <= VS_CRYPT_MAX && strncmp(crypt, "$y$", 3) == 0;
+		for (size_t i = 0; ok && i < n; i++) {
+			unsigned char c = (unsigned char)crypt[i];
+			ok = isalnum(c) || c == '.' || c == '/' || c == '$';
+		}
+		if (!ok)
+			return vs_fail(
+			    -EINVAL, err, errlen,
+			    "The crypt hash of a password must be a yescrypt hash ('$y$...', "
+			    "at most %d characters of [./0-9A-Za-z$]).",
+			    VS_CRYPT_MAX);
+	}
+	return 0;
+}
+
+const struct vs_user *vs_user_find(const struct vs_vserver *vs, const char *name)
+{
+	for (int i = 0; i < vs->n_users; i++)
+		if (strcmp(vs->users[i].name, name) == 0)
+			return &vs->users[i];
+	return NULL;
+}
+
+const struct vs_group *vs_group_find(const struct vs_vserver *vs, const char *name)
+{
+	for (int i = 0; i < vs->n_groups; i++)
+		if (strcmp(vs->groups[i].name, name) == 0)
+			return &vs->groups[i];
+	return NULL;
+}
+
+const struct vs_group *vs_group_by_gid(const struct vs_vserver *vs, uint32_t gid)
+{
+	for (int i = 0; i < vs->n_groups; i++)
+		if (vs->groups[i].gid == gid)
+			return &vs->groups[i];
+	return NULL;
+}
+
+static const struct vs_user *user_by_uid(const struct vs_vserver *vs, uint32_t uid)
+{
+	for (int i = 0; i < vs->n_users; i++)
+		if (vs->users[i].uid == uid)
+			return &vs->users[i];
+	return NULL;
+}
+
+/* The lowest id free as a uid and (personal: also) as a gid; 0 none. */
+static uint32_t free_id(const struct vs_vserver *vs, bool as_uid, bool as_gid)
+{
+	for (uint32_t id = VS_ID_MIN; id <= VS_ID_MAX; id++)
+		if ((!as_uid || !user_by_uid(vs, id)) && (!as_gid || !vs_group_by_gid(vs, id)))
+			return id;
+	return 0;
+}
+
+static int no_vs_user(const char *vs, const char *name, char *err, size_t errlen)
+{
+	return vs_fail(-ENOENT, err, errlen, "Virtual server '%s' has no user named '%s'.", vs,
+	               name);
+}
+
+static int no_vs_group(const char *vs, const char *name, char *err, size_t errlen)
+{
+	return vs_fail(-ENOENT, err, errlen, "Virtual server '%s' has no group named '%s'.", vs,
+	               name);
+}
+
+int vs_user_add(struct vs_vserver *vs, const struct vs_user_spec *sp, char *err, size_t errlen)
+{
+	struct vs_user u;
+	bool personal;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	rc = vs_user_name_check(sp->name, "user", err, errlen);
+	if (rc < 0)
+		return rc;
+	if (vs_user_find(vs, sp->name))
+		return vs_fail(-EEXIST, err, errlen,
+		               "Virtual server '%s' has a user named '%s' already.", vs->name,
+		               sp->name);
+	if (sp->uid) {
+		rc = vs_user_id_check(sp->uid, "uid", err, errlen);
+		if (rc < 0)
+			return rc;
+		const struct vs_user *o = user_by_uid(vs, sp->uid);
+		if (o)
+			return vs_fail(-EEXIST, err, errlen,
+			               "uid %u is user '%s''s on virtual server '%s' already.",
+			               (unsigned)sp->uid, o->name, vs->name);
+	}
+	if (sp->n_groups < 0 || sp->n_groups > VS_USER_MAX_GROUPS)
+		return vs_fail(-E2BIG, err, errlen, "A user belongs to at most %d groups.",
+		               VS_USER_MAX_GROUPS);
+	for (int i = 0; i < sp->n_groups; i++) {
+		rc = vs_user_name_check(sp->groups[i], "group", err, errlen);
+		if (rc < 0)
+			return rc;
+		if (!vs_group_find(vs, sp->groups[i]))
+			return no_vs_group(vs->name, sp->groups[i], err, errlen);
+		for (int k = 0; k < i; k++)
+			if (strcmp(sp->groups[k], sp->groups[i]) == 0)
+				return vs_fail(-EINVAL, err, errlen, "Group '%s' is given twice.",
+				               sp->groups[i]);
+	}
+	rc = vs_user_hash_check(sp->nt_hash, sp->crypt_hash, u.nt_hash, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (!sp->nt_hash != !sp->crypt_hash)
+		return vs_fail(
+		    -EINVAL, err, errlen,
+		    "A password is given as both its NT hash and its crypt hash, or not at "
+		    "all.");
+	if (vs->n_users >= VS_MAX_USERS)
+		return vs_fail(-E2BIG, err, errlen,
+		               "Virtual server '%s' has the maximum of %d users.", vs->name,
+		               VS_MAX_USERS);
+	personal = sp->n_groups == 0;
+	u.uid = sp->uid ? sp->uid : free_id(vs, true, personal);
+	if (!u.uid)
+		return vs_fail(-E2BIG, err, errlen, "Virtual server '%s' has no free uid left.",
+		               vs->name);
+	if (personal) {
+		/* Its own group: the user's name, gid = uid. */
+		const struct vs_group *g = vs_group_find(vs, sp->name);
+		const struct vs_group *byid = vs_group_by_gid(vs, u.uid);
+		if (g)
+			return vs_fail(
+			    -EEXIST, err, errlen,
+			    "Virtual server '%s' has a group named '%s' already: give the "
+			    "user its groups (--group).",
+			    vs->name, sp->name);
+		if (byid)
+			return vs_fail(
+			    -EEXIST, err, errlen,
+			    "gid %u, for the user's own group, is group '%s''s already: give "
+			    "another uid or the user's groups (--group).",
+			    (unsigned)u.uid, byid->name);
+		if (vs->n_groups >= VS_MAX_GROUPS)
+			return vs_fail(-E2BIG, err, errlen,
+			               "Virtual server '%s' has the maximum of %d groups.",
+			               vs->name, VS_MAX_GROUPS);
+	}
+	snprintf(u.name, sizeof(u.name), "%s", sp->name);
+	if (sp->crypt_hash)
+		snprintf(u.crypt_hash, sizeof(u.crypt_hash), "%s", sp->crypt_hash);
+	if (personal) {
+		u.n_groups = 1;
+		snprintf(u.groups[0], sizeof(u.groups[0]), "%s", sp->name);
+	}
+	for (int i = 0; i < sp->n_groups; i++)
+		snprintf(u.groups[u.n_groups++], sizeof(u.groups[0]), "%s", sp->groups[i]);
+	if (vs_grow((void **)&vs->users, &vs->cap_users, vs->n_users, sizeof(vs->users[0]),
+	            VS_MAX_USERS) < 0 ||
+	    (personal && vs_grow((void **)&vs->groups, &vs->cap_groups, vs->n_groups,
+	                         sizeof(vs->groups[0]), VS_MAX_GROUPS) < 0))
+		return vs_fail(-ENOMEM, err, errlen, "Out of memory.");
+	if (personal) {
+		struct vs_group *g = &vs->groups[vs->n_groups++];
+		memset(g, 0, sizeof(*g));
+		snprintf(g->name, sizeof(g->name), "%s", sp->name);
+		g->gid = u.uid;
+	}
+	vs->users[vs->n_users++] = u;
+	return 0;
+}
+
+static int group_index(const struct vs_vserver *vs, const char *name)
+{
+	const struct vs_group *g = vs_group_find(vs, name);
+	return g ? (int)(g - vs->groups) : -1;
+}
+
+static void group_drop(struct vs_vserver *vs, int i)
+{
+	memmove(&vs->groups[i], &vs->groups[i + 1],
+	        (size_t)(vs->n_groups - i - 1) * sizeof(vs->groups[0]));
+	vs->n_groups--;
+}
+
+/* Some user other than `but` has group `name` as its primary group. */
+static const struct vs_user *primary_of(const struct vs_vserver *vs, const char *name,
+                                        const struct vs_user *but)
+{
+	for (int i = 0; i < vs->n_users; i++)
+		if (&vs->users[i] != but && strcmp(vs->users[i].groups[0], name) == 0)
+			return &vs->users[i];
+	return NULL;
+}
+
+int vs_user_remove(struct vs_vserver *vs, const char *name, char *err, size_t errlen)
+{
+	const struct vs_user *u = vs_user_find(vs, name);
+
+	if (!u)
+		return no_vs_user(vs->name, name, err, errlen);
+	int i = (int)(u - vs->users);
+	/* Its personal group goes with it, when no one else lives in it. */
+	int g = group_index(vs, u->name);
+	if (g >= 0 && strcmp(u->groups[0], u->name) == 0 && vs->groups[g].gid == u->uid &&
+	    !primary_of(vs, u->name, u)) {
+		bool member = false;
+		for (int k = 0; k < vs->n_users && !member; k++)
+			for (int m = 1; k != i && m < vs->users[k].n_groups && !member; m++)
+				member = strcmp(vs->users[k].groups[m], u->name) == 0;
+		if (!member)
+			group_drop(vs, g);
+	}
+	memmove(&vs->users[i], &vs->users[i + 1],
+	        (size_t)(vs->n_users - i - 1) * sizeof(vs->users[0]));
+	vs->n_users--;
+	return 0;
+}
+
+int vs_user_passwd(struct vs_vserver *vs, const char *name, const char *nt, const char *crypt,
+                   char *err, size_t errlen)
+{
+	char up[VS_NTHASH_LEN + 1];
+	const struct vs_user *u = vs_user_find(vs, name);
+	int rc;
+
+	if (!u)
+		return no_vs_user(vs->name, name, err, errlen);
+	if (!nt || !crypt)
+		return vs_fail(-EINVAL, err, errlen,
+		               "A new password is given as both its NT hash and its crypt hash.");
+	rc = vs_user_hash_check(nt, crypt, up, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct vs_user *w = &vs->users[u - vs->users];
+	snprintf(w->nt_hash, sizeof(w->nt_hash), "%s", up);
+	snprintf(w->crypt_hash, sizeof(w->crypt_hash), "%s", crypt);
+	return 0;
+}
+
+int vs_group_add(struct vs_vserver *vs, const char *name, uint32_t gid, char *err, size_t errlen)
+{
+	int rc = vs_user_name_check(name, "group", err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (vs_group_find(vs, name))
+		return vs_fail(-EEXIST, err, errlen,
+		               "Virtual server '%s' has a group named '%s' already.", vs->name,
+		               name);
+	if (gid) {
+		rc = vs_user_id_check(gid, "gid", err, errlen);
+		if (rc < 0)
+			return rc;
+		const struct vs_group *o = vs_group_by_gid(vs, gid);
+		if (o)
+			return vs_fail(-EEXIST, err, errlen,
+			               "gid %u is group '%s''s on virtual server '%s' already.",
+			               (unsigned)gid, o->name, vs->name);
+	} else {
+		gid = free_id(vs, false, true);
+		if (!gid)
+			return vs_fail(-E2BIG, err, errlen,
+			               "Virtual server '%s' has no free gid left.", vs->name);
+	}
+	if (vs->n_groups >= VS_MAX_GROUPS)
+		return vs_fail(-E2BIG, err, errlen,
+		               "Virtual server '%s' has the maximum of %d groups.", vs->name,
+		               VS_MAX_GROUPS);
+	if (vs_grow((void **)&vs->groups, &vs->cap_groups, vs->n_groups, sizeof(vs->groups[0]),
+	            VS_MAX_GROUPS) < 0)
+		return vs_fail(-ENOMEM, err, errlen, "Out of memory.");
+	struct vs_group *g = &vs->groups[vs->n_groups++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->gid = gid;
+	return 0;
+}
+
+int vs_group_remove(struct vs_vserver *vs, const char *name, char *err, size_t errlen)
+{
+	int g = group_index(vs, name);
+
+	if (g < 0)
+		return no_vs_group(vs->name, name, err, errlen);
+	const struct vs_user *p = primary_of(vs, name, NULL);
+	if (p)
+		return vs_fail(
+		    -EBUSY, err, errlen,
+		    "Group '%s' is the primary group of user '%s': remove the user or give "
+		    "it another group first.",
+		    name, p->name);
+	/* Its supplementary members leave it. */
+	for (int i = 0; i < vs->n_users; i++) {
+		struct vs_user *u = &vs->users[i];
+		for (int k = 1; k < u->n_groups; k++)
+			if (strcmp(u->groups[k], name) == 0) {
+				memmove(u->groups[k], u->groups[k + 1],
+				        (size_t)(u->n_groups - k - 1) * sizeof(u->groups[0]));
+				u->n_groups--;
+				break;
+			}
+	}
+	group_drop(vs, g);
+	return 0;
+}
+
+int vs_group_member(struct vs_vserver *vs, const char *group, const char *user, bool add, char *err,
+                    size_t errlen)
+{
+	const struct vs_user *cu = vs_user_find(vs, user);
+
+	if (!cu)
+		return no_vs_user(vs->name, user, err, errlen);
+	if (!vs_group_find(vs, group))
+		return no_vs_group(vs->name, group, err, errlen);
+	struct vs_user *u = &vs->users[cu - vs->users];
+	int at = -1;
+	for (int k = 0; k < u->n_groups; k++)
+		if (strcmp(u->groups[k], group) == 0)
+			at = k;
+	if (add) {
+		if (at >= 0)
+			return vs_fail(-EEXIST, err, errlen, "User '%s' is in group '%s' already.",
+			               user, group);
+		if (u->n_groups >= VS_USER_MAX_GROUPS)
+			return vs_fail(-E2BIG, err, errlen,
+			               "User '%s' is in the maximum of %d groups.", user,
+			               VS_USER_MAX_GROUPS);
+		snprintf(u->groups[u->n_groups++], sizeof(u->groups[0]), "%s", group);
+		return 0;
+	}
+	if (at < 0)
+		return vs_fail(-ENOENT, err, errlen, "User '%s' is not in group '%s'.", user,
+		               group);
+	if (at == 0)
+		return vs_fail(-EBUSY, err, errlen,
+		               "Group '%s' is user '%s''s primary group; a user cannot leave it.",
+		               group, user);
+	memmove(u->groups[at], u->groups[at + 1],
+	        (size_t)(u->n_groups - at - 1) * sizeof(u->groups[0]));
+	u->n_groups--;
+	return 0;
+}
