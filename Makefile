@@ -2,7 +2,7 @@
 # `make test` builds with ASan/UBSan and runs every unit and integration test;
 # `make lab` starts the lab cluster. See README.md.
 CC      ?= cc
-PKGS    := libsystemd sqlite3 blkid jansson libmnl libcpg libquorum libcmap
+PKGS    := libsystemd sqlite3 blkid jansson libmnl libcpg libquorum libcmap nettle libxcrypt
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation \
            -I. $(shell pkg-config --cflags $(PKGS))

@@ -25,6 +25,7 @@
 #include "lib/lib_b64.h"
 #include "lib/lib_backoff.h"
 #include "lib/lib_fs.h"
+#include "lib/lib_pwhash.h"
 #include "lib/lib_run.h"
 
 static void test_exit_status_and_output(void **state)
@@ -389,6 +390,47 @@ static void test_b64(void **state)
 	assert_int_equal(lib_b64_decode("a=bc", &dec, &len), -EINVAL);
 }
 
+/* A password's hashes: the NT hash of known vectors ("Password" from
+ * MS-NLMP's NTOWFv1 example; "password"; a non-ASCII one with a 4-byte
+ * character, a surrogate pair in UTF-16, whose value was computed with
+ * Python's UTF-16LE encoder and `openssl dgst -md4`), a yescrypt hash that
+ * verifies, a fresh salt each time, the policy. */
+static void test_pwhash(void **state)
+{
+	char nt[LIB_NTHASH_LEN + 1], cr[LIB_CRYPT_MAX + 1], cr2[LIB_CRYPT_MAX + 1], err[128];
+
+	assert_int_equal(lib_pw_hash("password", nt, cr, err, sizeof(err)), 0);
+	assert_string_equal(nt, "8846F7EAEE8FB117AD06BDD830B7586C");
+	assert_true(strncmp(cr, "$y$", 3) == 0);
+	assert_int_equal(lib_pw_verify("password", cr), 1);
+	assert_int_equal(lib_pw_verify("Password", cr), 0);
+	assert_int_equal(lib_pw_hash("Password", nt, cr2, err, sizeof(err)), 0);
+	assert_string_equal(nt, "A4F49C406510BDCAB6824EE7C30FD852");
+	assert_int_equal(lib_pw_hash("password", nt, cr2, err, sizeof(err)), 0);
+	assert_string_not_equal(cr, cr2); /* a new salt */
+	assert_int_equal(lib_pw_verify("x", "$6$abc"), -EINVAL);
+
+	const char *bad[] = {"short", "tab\there-x", "bad\xc3\x28utf8", "\xed\xa0\x80surrogate"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(lib_pw_hash(bad[i], nt, cr, err, sizeof(err)), -EINVAL);
+		assert_true(strlen(err) > 0 && !strstr(err, bad[i]));
+	}
+	char big[LIB_PW_MAX + 2];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(lib_pw_check(big, err, sizeof(err)), -EINVAL);
+	big[LIB_PW_MAX] = '\0';
+	assert_int_equal(lib_pw_check(big, err, sizeof(err)), 0);
+	/* UTF-8 beyond ASCII, a 4-byte one as a surrogate pair. */
+	char nt2[LIB_NTHASH_LEN + 1];
+	assert_int_equal(lib_pw_hash("p\xc3\xa4ssw\xf0\x9f\x94\x91rd", nt, cr, err, sizeof(err)),
+	                 0);
+	assert_string_equal(nt, "B7C311413B1EA5A4481DB3515C5F93FA");
+	assert_int_equal(lib_pw_hash("passw?rd", nt2, cr, err, sizeof(err)), 0);
+	assert_string_not_equal(nt, nt2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +449,7 @@ int main(void)
 	    cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test(test_b64),
+	    cmocka_unit_test(test_pwhash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
