@@ -23,6 +23,7 @@ void vs_bal_defaults(struct vs_bal_settings *s)
 	    .max_moves = 3,
 	    .cooldown_usec = 10ULL * 60 * 1000000,
 	    .trigger = 0.05,
+	    .settle = 0.5,
 	    .min_gain = 0.005,
 	    .move_cost = 0.003,
 	    .move_cost_load = 0.05,
@@ -89,6 +90,8 @@ int vs_bal_check_settings(const struct vs_bal_settings *s, char *err, size_t len
 		return fail(err, len,
 		            "The trigger (0-10), minimum gain and move cost (0-1) and the cost per "
 		            "unit of load (0-10) must be finite and in range.");
+	if (!frac(s->settle, 0, 1))
+		return fail(err, len, "The settle fraction of the trigger must be 0-1.");
 	if (!frac(s->min_share, 0, 10))
 		return fail(err, len, "The least share that counts as a load must be 0-10.");
 	if (!frac(s->target_max, 0.01, 10) || !frac(s->lun_busy, 0.01, 1) ||
@@ -247,6 +250,7 @@ struct run {
 	struct vs_bal_loads ld; /* with this round's moves */
 	bool pool[VS_BAL_MAX_NODES];
 	double ideal, over; /* over: the share past which a node is over */
+	double settle;      /* and the share an over node sheds down to */
 	double start_share[VS_BAL_MAX_NODES];
 };
 
@@ -494,7 +498,7 @@ static int by_share(const struct run *r, int *order)
 static void balance(struct run *r)
 {
 	const struct vs_bal_in *in = r->in;
-	bool stuck[VS_BAL_MAX_NODES] = {false};
+	bool stuck[VS_BAL_MAX_NODES] = {false}, acting[VS_BAL_MAX_NODES] = {false};
 
 	while (r->out->n_moves < r->s->max_moves) {
 		int order[VS_BAL_MAX_NODES], n = by_share(r, order), made = 0;
@@ -502,14 +506,21 @@ static void balance(struct run *r)
 			int w = order[k], dim;
 			double sw = share_dim(in->nodes[w].cap, r->ld.l[w], &dim);
 			struct held h = {0};
-			if (sw <= r->over)
+			if (sw <= r->settle)
 				break;
+			/* Over the trigger, a node sheds down to the settle level in
+			 * this round (a band: it is not left just under the trigger,
+			 * where the next minute's load puts it over again). */
+			if (sw > r->over)
+				acting[w] = true;
+			if (!acting[w])
+				continue;
 			if (move_off(r, w, &h) == 0) {
 				made = 1;
 				break;
 			}
-			if (stuck[w])
-				continue;
+			if (stuck[w] || sw <= r->over)
+				continue; /* under the trigger: nothing to report */
 			stuck[w] = true;
 			note(r, VS_BAL_NOTE_STUCK, -1, w,
 			     "%s stays at %s %.2f of capacity (ideal %.2f): no move helps: %d "
@@ -613,6 +624,7 @@ int vs_bal_round(const struct vs_bal_settings *s, const struct vs_bal_in *in,
 	 * per cent of its capacity is not helped by a move (which costs its
 	 * clients a grace period). */
 	r.over = fmax(r.ideal * (1 + s->trigger), s->min_share);
+	r.settle = fmax(r.ideal * (1 + s->trigger * s->settle), s->min_share);
 	if (s->mode != VS_BAL_OFF) {
 		storage_notes(&r);
 		if (demand < s->low_water)

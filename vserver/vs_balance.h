@@ -18,8 +18,11 @@
  *     maintenance and are active, plus the standby nodes while they are open
  *     (below); VSs on other nodes are left to failover and evacuation (vs_place);
  *   - acts only on a node whose share passes the ideal by the trigger margin
- *     (hysteresis), and only makes a move that lowers the larger of the two
- *     nodes' shares by at least min_gain and by more than the move's cost
+ *     (hysteresis); such a node then sheds, within the round, down to the
+ *     ideal by settle x the trigger margin (a band: a node left just under
+ *     the trigger is over again at the next swing of its load); and it only
+ *     makes a move that lowers the larger of the two nodes' shares by at
+ *     least min_gain and by more than the move's cost
  *     (move_cost + move_cost_load x the VS's share): so a move is never undone
  *     under the same load, and a small imbalance moves nothing;
  *   - picks, greedily, the move of largest gain less cost, at most max_moves
@@ -83,8 +86,9 @@ struct vs_bal_settings {
 	int max_moves;          /* per round, 1..VS_BAL_MAX_MOVES; default 3 */
 	uint64_t cooldown_usec; /* after a VS changed node; default 10 min */
 	double trigger;         /* a node is over at ideal x (1 + trigger); 0.05 */
-	double min_gain;        /* least drop of the pair's larger share; 0.01 */
-	double move_cost;       /* per move, in share; 0.005 */
+	double settle;          /* and sheds to ideal x (1 + settle x trigger); 0.5 */
+	double min_gain;        /* least drop of the pair's larger share; 0.005 */
+	double move_cost;       /* per move, in share; 0.003 */
 	double move_cost_load;  /* per unit of the VS's own share; 0.05 */
 	double target_max;      /* no move loads its target past this; 0.90 */
 	double high_water;      /* standby nodes open above this demand; 0.80 */

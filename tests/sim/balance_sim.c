@@ -7,9 +7,9 @@
  *
  *   balance_sim [--seed N] [--hours H] [--json FILE] [--series FILE]
  *
- * --series writes one CSV line per round: hour, ideal, lower bound, then per
- * policy its most loaded share over the ideal on the load of that minute and
- * on the smoothed load.
+ * --series writes one CSV line per round: hour, ideal, lower bound, noise
+ * floor, then per policy its most loaded share over the ideal on the load of
+ * that minute, on the smoothed load and on the noise-free load.
  */
 #include "tests/sim/sim.h"
 
@@ -82,11 +82,38 @@ static void bounds(const struct sim_state *st, const struct sim_policy *any,
 	*lb = fmax(*lb, *ideal);
 }
 
+/* The noise floor of a round: a placement perfectly balanced on the load
+ * without its per-minute noise (every node at the noise-free ideal, in each
+ * dimension), seen on this minute's load, over the minute's ideal. What no
+ * balancer that decides on measured load can go under: the noise of a minute
+ * is not known before it. Estimated with the grouping of `any`'s placement
+ * (which VSs share a node): a node's noise is its own VSs' noise. */
+static double noise_floor(const struct sim_state *st, const struct sim_policy *any, double ideal)
+{
+	const struct sim_world *w = st->w;
+	double tn[SIM_NODES][VS_BAL_NDIMS], cn[SIM_NODES][VS_BAL_NDIMS];
+	double tot[VS_BAL_NDIMS] = {0}, cap[VS_BAL_NDIMS] = {0}, fl = 0;
+
+	sim_loads(any, st, (const double(*)[VS_BAL_NDIMS])st->truth, tn, NULL);
+	sim_loads(any, st, (const double(*)[VS_BAL_NDIMS])st->clean, cn, NULL);
+	for (int n = 0; n < SIM_NODES; n++)
+		for (int d = 0; st->up[n] && d < VS_BAL_NDIMS; d++) {
+			tot[d] += cn[n][d];
+			cap[d] += w->cap[n][d];
+		}
+	for (int n = 0; n < SIM_NODES; n++)
+		for (int d = 0; st->up[n] && d < VS_BAL_NDIMS; d++)
+			if (cn[n][d] > 0)
+				fl = fmax(fl, tot[d] / cap[d] * tn[n][d] / cn[n][d]);
+	return fl / ideal;
+}
+
 struct result {
 	double *ratio;    /* per round: most loaded share / ideal */
 	double *ratio_ok; /* the same, rounds where TARGET is reachable */
 	double *smooth;   /* the same on the smoothed load (5 min), reachable rounds */
-	int n_ok, n_s_ok;
+	double *clean;    /* the same on the noise-free load, reachable rounds */
+	int n_ok, n_s_ok, n_c_ok;
 };
 
 static void stats_json(FILE *f, const char *key, double *v, int n, const char *tail)
@@ -137,17 +164,20 @@ int main(int argc, char **argv)
 	struct result res[N_POL];
 	int n = w->n_steps, unreach_ideal = 0, unreach_target = 0;
 	double *ideal_v = calloc((size_t)n, sizeof(double));
+	double *floor_v = calloc((size_t)n, sizeof(double));
+	int n_floor = 0;
 	for (int p = 0; p < N_POL; p++) {
 		pol[p].ops = ops[p];
 		res[p].ratio = calloc((size_t)n, sizeof(double));
 		res[p].ratio_ok = calloc((size_t)n, sizeof(double));
 		res[p].smooth = calloc((size_t)n, sizeof(double));
-		res[p].n_ok = res[p].n_s_ok = 0;
-		if (!res[p].ratio || !res[p].ratio_ok || !res[p].smooth)
+		res[p].clean = calloc((size_t)n, sizeof(double));
+		res[p].n_ok = res[p].n_s_ok = res[p].n_c_ok = 0;
+		if (!res[p].ratio || !res[p].ratio_ok || !res[p].smooth || !res[p].clean)
 			return 1;
 	}
 	pol[0].round_us = calloc((size_t)n, sizeof(double));
-	if (!ideal_v || !pol[0].round_us)
+	if (!ideal_v || !floor_v || !pol[0].round_us)
 		return 1;
 
 	FILE *csv = series ? fopen(series, "w") : NULL;
@@ -156,9 +186,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (csv) {
-		fprintf(csv, "hour,ideal,lower_bound");
+		fprintf(csv, "hour,ideal,lower_bound,noise_floor");
 		for (int p = 0; p < N_POL; p++)
-			fprintf(csv, ",%s,%s_smoothed", ops[p]->key, ops[p]->key);
+			fprintf(csv, ",%s,%s_smoothed,%s_noise_free", ops[p]->key, ops[p]->key,
+			        ops[p]->key);
 		fprintf(csv, "\n");
 	}
 	bool was_up[SIM_NODES];
@@ -181,15 +212,20 @@ int main(int argc, char **argv)
 			pol[p].ops->round(&pol[p], st);
 		}
 		memcpy(was_up, st->up, sizeof(was_up));
-		double ideal, lb, s_ideal, s_lb;
+		double ideal, lb, s_ideal, s_lb, c_ideal, c_lb;
 		bounds(st, &pol[0], st->truth, &ideal, &lb);
 		bounds(st, &pol[0], st->smooth, &s_ideal, &s_lb);
+		bounds(st, &pol[0], st->clean, &c_ideal, &c_lb);
+		double fl = noise_floor(st, &pol[0], ideal);
 		ideal_v[k] = ideal;
 		unreach_ideal += lb > ideal * 1.001;
 		bool ok = lb <= ideal * TARGET;
 		unreach_target += !ok;
+		if (ok)
+			floor_v[n_floor++] = fl;
 		if (csv)
-			fprintf(csv, "%.3f,%.4f,%.4f", k * w->step_sec / 3600.0, ideal, lb);
+			fprintf(csv, "%.3f,%.4f,%.4f,%.4f", k * w->step_sec / 3600.0, ideal, lb,
+			        fl);
 		for (int p = 0; p < N_POL; p++) {
 			double sh[SIM_NODES], worst = 0;
 			sim_loads(&pol[p], st, (const double(*)[VS_BAL_NDIMS])st->truth, NULL, sh);
@@ -202,12 +238,20 @@ int main(int argc, char **argv)
 			for (int x = 0; x < SIM_NODES; x++)
 				if (st->up[x])
 					s_worst = fmax(s_worst, sh[x]);
+			sim_loads(&pol[p], st, (const double(*)[VS_BAL_NDIMS])st->clean, NULL, sh);
+			double c_worst = 0;
+			for (int x = 0; x < SIM_NODES; x++)
+				if (st->up[x])
+					c_worst = fmax(c_worst, sh[x]);
 			if (csv)
-				fprintf(csv, ",%.4f,%.4f", worst / ideal, s_worst / s_ideal);
+				fprintf(csv, ",%.4f,%.4f,%.4f", worst / ideal, s_worst / s_ideal,
+				        c_worst / c_ideal);
 			if (ok)
 				res[p].ratio_ok[res[p].n_ok++] = worst / ideal;
 			if (s_lb <= s_ideal * TARGET)
 				res[p].smooth[res[p].n_s_ok++] = s_worst / s_ideal;
+			if (c_lb <= c_ideal * TARGET)
+				res[p].clean[res[p].n_c_ok++] = c_worst / c_ideal;
 		}
 		if (csv)
 			fprintf(csv, "\n");
@@ -234,6 +278,9 @@ int main(int argc, char **argv)
 	       ideal_max);
 	printf("rounds where the ideal is not reachable: %d (%d where even %.2f x ideal is not)\n",
 	       unreach_ideal, unreach_target, TARGET);
+	printf("noise floor (perfect balance on the noise-free load, seen on the minute's load): "
+	       "p50 %.3f p95 %.3f max %.3f\n",
+	       pct(floor_v, n_floor, 50), pct(floor_v, n_floor, 95), pct(floor_v, n_floor, 100));
 	printf("%-20s %27s %27s %27s %8s %8s %5s\n", "policy", "worst/ideal p50 p95 max",
 	       "(all rounds) p50 p95 max", "(smoothed) p50 p95 max", "moves/h", "failover", "s-b");
 	FILE *f = json ? fopen(json, "w") : NULL;
@@ -246,10 +293,14 @@ int main(int argc, char **argv)
 		    f,
 		    "{\"seed\": %llu, \"nodes\": %d, \"vservers\": %d, \"hours\": %.1f, "
 		    "\"round_s\": %d, \"rounds\": %d, \"target\": %.2f,\n \"ideal_range\": [%.3f, "
-		    "%.3f], \"rounds_ideal_unreachable\": %d, \"rounds_target_unreachable\": %d,\n "
-		    "\"policies\": {\n",
+		    "%.3f], \"rounds_ideal_unreachable\": %d, \"rounds_target_unreachable\": "
+		    "%d,\n ",
 		    (unsigned long long)seed, SIM_NODES, SIM_VS, hours, w->step_sec, n, TARGET,
 		    ideal_min, ideal_max, unreach_ideal, unreach_target);
+	if (f) {
+		stats_json(f, "noise_floor", floor_v, n_floor, ",\n ");
+		fprintf(f, "\"policies\": {\n");
+	}
 	for (int p = 0; p < N_POL; p++) {
 		struct sim_policy *x = &pol[p];
 		struct result *r = &res[p];
@@ -259,6 +310,7 @@ int main(int argc, char **argv)
 			stats_json(f, "worst_over_ideal", r->ratio_ok, r->n_ok, ", ");
 			stats_json(f, "worst_over_ideal_all_rounds", r->ratio, n, ", ");
 			stats_json(f, "worst_over_ideal_smoothed", r->smooth, r->n_s_ok, ", ");
+			stats_json(f, "worst_over_ideal_noise_free", r->clean, r->n_c_ok, ", ");
 			fprintf(
 			    f,
 			    "\"moves\": %ld, \"moves_per_hour\": %.1f, \"failover_moves\": %ld, "
@@ -275,6 +327,10 @@ int main(int argc, char **argv)
 		    pct(r->smooth, r->n_s_ok, 95), pct(r->smooth, r->n_s_ok, 100), mph,
 		    x->failover_moves, x->storage_bound_moves);
 	}
+	printf("p95 on the noise-free load (balance and measurement lag, without the noise):");
+	for (int p = 0; p < N_POL; p++)
+		printf(" %s %.3f", ops[p]->key, pct(res[p].clean, res[p].n_c_ok, 95));
+	printf("\n");
 	printf("ours: decision time per round p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d rounds)\n",
 	       t50, t99, tmax, nr);
 	printf("(s-b: moves of a VS while its LUN was saturated; failover: VSs placed after the "
@@ -293,7 +349,9 @@ int main(int argc, char **argv)
 		free(res[p].ratio);
 		free(res[p].ratio_ok);
 		free(res[p].smooth);
+		free(res[p].clean);
 	}
+	free(floor_v);
 	free(pol[0].round_us);
 	free(ideal_v);
 	free(pol);

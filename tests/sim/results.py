@@ -40,7 +40,10 @@ def main():
                   "worst_over_ideal: on that minute's load, over the rounds where a lower bound "
                   "(ideal; one VS alone on its best node; pinned load) allows 1.10 x ideal; "
                   "_all_rounds: every round; _smoothed: on the 5-minute smoothed load the "
-                  "balancers see (rounds where its own lower bound allows 1.10); moves exclude "
+                  "balancers see (rounds where its own lower bound allows 1.10); _noise_free: on the "
+                  "minute's load without its per-minute noise; noise_floor: a placement "
+                  "perfectly balanced on the noise-free load seen on the minute's load (what "
+                  "the noise alone costs); moves exclude "
                   "the placements after the node failure (failover_moves); storage_bound_moves: "
                   "moves of a VS while its LUN was saturated; decision_ms: vs_bal_round alone, "
                   "CLOCK_MONOTONIC",

@@ -54,6 +54,7 @@ struct sim_state {
 	uint64_t now_usec;
 	double truth[SIM_VS][VS_BAL_NDIMS];  /* this step's load */
 	double smooth[SIM_VS][VS_BAL_NDIMS]; /* smoothed, what is measured */
+	double clean[SIM_VS][VS_BAL_NDIMS];  /* this step's load without its noise */
 	double lun_busy[SIM_LUNS];
 	bool up[SIM_NODES];
 };

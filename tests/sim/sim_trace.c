@@ -154,6 +154,8 @@ void sim_step(struct sim_state *st)
 			f *= hot[v];
 		double cpu = w->base[v] * f * fmax(0.2, 1 + 0.1 * gauss(&s));
 		st->truth[v][VS_BAL_CPU] = cpu;
+		st->clean[v][VS_BAL_CPU] = w->base[v] * f;
+		st->clean[v][VS_BAL_NET] = w->base[v] * f * w->net_per_core[v];
 		st->truth[v][VS_BAL_NET] =
 		    cpu * w->net_per_core[v] * fmax(0.2, 1 + 0.1 * gauss(&s));
 		for (int d = 0; d < VS_BAL_NDIMS; d++)

@@ -1,7 +1,8 @@
 /*
  * test_balance.c - the load balancer (vs_balance.h): flat load moves
  * nothing; a hot node sheds load to the coolest; no move overloads its
- * target; cool-down and hysteresis (nothing moves back); pinned VSs, nodes
+ * target; cool-down and hysteresis (nothing moves back), an over node
+ * shedding down to the settle level; pinned VSs, nodes
  * that are failed, not members, under maintenance or closed standby, and
  * nodes that cannot serve a VS (a callback, and vs_place's own rule through
  * vs_bal_can_serve_place) are respected; storage-bound VSs stay, reported
@@ -244,17 +245,23 @@ static void test_cooldown(void **state)
 	free(f);
 }
 
-static void test_hysteresis(void **state)
+/* Two nodes of 10 cores, with a VSs of 0.2 cores on n0 and b on n1. */
+static struct fx *pair(int a, int b)
 {
 	struct fx *f = fx_new();
 
+	node(f, 10, 0);
+	node(f, 10, 0);
+	for (int k = 0; k < a + b; k++)
+		vs(f, k < a ? 0 : 1, 0.2);
+	return f;
+}
+
+static void test_hysteresis(void **state)
+{
 	/* 0.52 against 0.48: within the trigger margin, nothing moves. */
-	node(f, 10, 0);
-	node(f, 10, 0);
-	for (int k = 0; k < 26; k++)
-		vs(f, 0, 0.2);
-	for (int k = 0; k < 24; k++)
-		vs(f, 1, 0.2);
+	struct fx *f = pair(26, 24);
+
 	assert_int_equal(moves(f), 0);
 	free(f);
 
@@ -277,6 +284,33 @@ static void test_hysteresis(void **state)
 	assert_int_equal(last, 0);
 	assert_true(total >= 3 && total <= 4);
 	assert_true(f->out.worst <= f->out.ideal * (1 + f->s.trigger) + 1e-9);
+	free(f);
+}
+
+static void test_settle_band(void **state)
+{
+	/* 0.54 against 0.46 (ideal 0.50, over past 0.525): n0 sheds not just
+	 * under the trigger (0.52, one move) but down to the settle level
+	 * (0.5125): two moves, and both nodes are at the ideal. */
+	struct fx *f = pair(27, 23);
+
+	assert_int_equal(moves(f), 2);
+	assert_true(fabs(f->out.worst_after - 0.50) < 1e-9);
+	for (int i = 0; i < f->out.n_moves; i++)
+		assert_int_equal(f->moves[i].from, 0);
+	make_moves(f);
+	assert_int_equal(moves(f), 0); /* and nothing moves back */
+
+	/* settle 1: a node sheds only until it is under the trigger. */
+	f->s.settle = 1;
+	for (int v = 0; v < f->in.n_vs; v++) {
+		f->vs[v].node = v < 27 ? 0 : 1;
+		f->vs[v].moved_usec = 0;
+	}
+	assert_int_equal(moves(f), 1);
+	assert_true(fabs(f->out.worst_after - 0.52) < 1e-9);
+	f->s.settle = 1.5;
+	assert_int_equal(run(f), -EINVAL);
 	free(f);
 }
 
@@ -689,6 +723,7 @@ int main(void)
 	    cmocka_unit_test(test_no_move_overloads_target),
 	    cmocka_unit_test(test_cooldown),
 	    cmocka_unit_test(test_hysteresis),
+	    cmocka_unit_test(test_settle_band),
 	    cmocka_unit_test(test_pinned_never_moves),
 	    cmocka_unit_test(test_excluded_nodes_never_chosen),
 	    cmocka_unit_test(test_cannot_serve),
