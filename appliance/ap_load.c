@@ -22,8 +22,10 @@
 #include <sys/sysmacros.h>
 
 #include "fsexport/fx_diskstats.h"
+#include "fsexport/fx_srvstats.h"
 #include "lib/lib_cgroup.h"
 #include "lib/lib_log.h"
+#include "lib/lib_run.h"
 #include "netfail/nf_linkstats.h"
 #include "vserver/vs_load.h"
 #include "vserver/vs_vipdev.h"
@@ -34,16 +36,27 @@ struct counters {
 	bool have;
 };
 
+#define N_SERIES 6 /* a VS: cpu, net bytes, packets, io, nfs and smb requests */
+enum { SRV_NFS, SRV_SMB, N_SRV };
+#define PROBE_TIMEOUT_USEC (3ULL * 1000000)
+
+/* A server's request counter as last read. */
+struct reqcount {
+	uint64_t count, at;
+	bool have;
+};
+
 struct series_st {
 	char name[VS_NAME_MAX + VS_ADDR_MAX + 8]; /* a VS, port, LUN, or "VS ADDR" */
 	bool seen;
 	uint64_t at; /* time of the previous counters; 0 = none */
-	struct vs_load s[4];
+	struct vs_load s[N_SERIES];
 	union {
 		struct {
 			struct lib_cgroup_cpu cpu;
 			bool have_cpu;
 			struct counters net; /* bytes, packets */
+			struct reqcount req[N_SRV];
 		} vs;
 		struct counters vip; /* rx, tx bytes */
 		struct nf_linkstat link;
@@ -54,6 +67,15 @@ struct series_st {
 struct table {
 	struct series_st *e;
 	int n, cap;
+};
+
+/* A child reading one VS's server counter. */
+struct probe {
+	struct ap_load *l;
+	struct lib_run *run;
+	char vs[VS_NAME_MAX + 1];
+	int srv;
+	struct probe *next;
 };
 
 struct ap_load {
@@ -69,6 +91,7 @@ struct ap_load {
 	struct ap_msg msg;
 	bool capped_said;
 	uint64_t tau; /* of every series */
+	struct probe *probes;
 };
 
 static struct series_st *table_find(const struct table *t, const char *name)
@@ -100,7 +123,7 @@ static struct series_st *table_get(struct table *t, const char *name, uint64_t t
 	vs_load_defaults(&p);
 	if (tau)
 		p.tau_usec = tau;
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < N_SERIES; k++)
 		vs_load_init(&s->s[k], &p);
 	return s;
 }
@@ -173,6 +196,110 @@ static void sample_vips(struct ap_load *l, const struct ap_load_src *src,
 	}
 }
 
+static const char *const srv_name[N_SRV] = {"ganesha", "smbd"};
+
+static void probe_free(struct probe *p)
+{
+	for (struct probe **pp = &p->l->probes; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	lib_run_destroy(p->run);
+	free(p);
+}
+
+/* A counter read: its rate since the previous one into the VS's series (a
+ * counter that went backwards, a server restarted, starts again). */
+static void on_probe(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct probe *p = arg;
+	struct ap_load *l = p->l;
+	struct series_st *st = table_find(&l->vss, p->vs);
+	uint64_t now, count;
+	int rc = -EIO;
+
+	(void)run;
+	sd_event_now(l->ev, CLOCK_MONOTONIC, &now);
+	if (res->end == LIB_RUN_EXITED && res->exit_code == 0)
+		rc = p->srv == SRV_NFS ? fx_ganstats_total_ops(res->output, res->output_len, &count)
+		                       : fx_smbprof_requests(res->output, res->output_len, &count);
+	if (st) {
+		struct reqcount *prev = &st->prev.vs.req[p->srv];
+		if (rc < 0) {
+			prev->have = false;
+		} else {
+			if (prev->have && now > prev->at && count >= prev->count)
+				feed(&st->s[4 + p->srv], now,
+				     (double)(count - prev->count) * 1e6 /
+				         (double)(now - prev->at));
+			prev->count = count;
+			prev->at = now;
+			prev->have = true;
+		}
+	}
+	probe_free(p);
+}
+
+static bool probing(const struct ap_load *l, const char *vs, int srv)
+{
+	for (const struct probe *p = l->probes; p; p = p->next)
+		if (p->srv == srv && strcmp(p->vs, vs) == 0)
+			return true;
+	return false;
+}
+
+static void probe_start(struct ap_load *l, const char *vs, int srv, const char *const *argv)
+{
+	struct lib_run_opts o = {.argv = argv,
+	                         .netns_fd = -1,
+	                         .timeout_usec = PROBE_TIMEOUT_USEC,
+	                         .capture = true,
+	                         .output_max = 256 * 1024};
+	struct probe *p;
+	int rc;
+
+	if (probing(l, vs, srv) || !(p = calloc(1, sizeof(*p))))
+		return;
+	p->l = l;
+	p->srv = srv;
+	snprintf(p->vs, sizeof(p->vs), "%s", vs);
+	rc = lib_run_start(l->ev, &o, on_probe, p, &p->run);
+	if (rc < 0) {
+		lib_warn("load: cannot read the request counter of %s's %s: %s", vs, srv_name[srv],
+		         strerror(-rc));
+		free(p);
+		return;
+	}
+	p->next = l->probes;
+	l->probes = p;
+}
+
+/* This period's reads of a VS's request counters. */
+static void probe_vs(struct ap_load *l, const struct ap_load_src *src)
+{
+	if (src->nfs_bus[0]) {
+		char dest[VS_NAME_MAX + 32], addr[sizeof(src->nfs_bus) + 16];
+		snprintf(addr, sizeof(addr), "--address=%s", src->nfs_bus);
+		snprintf(dest, sizeof(dest), "%s.org.ganesha.nfsd", src->vs);
+		const char *argv[] = {"busctl",
+		                      addr,
+		                      "--json=short",
+		                      "--timeout=2",
+		                      "call",
+		                      dest,
+		                      "/org/ganesha/nfsd/ExportMgr",
+		                      "org.ganesha.nfsd.exportstats",
+		                      "GetGlobalOPS",
+		                      NULL};
+		probe_start(l, src->vs, SRV_NFS, argv);
+	}
+	if (src->smb_conf[0]) {
+		const char *argv[] = {"smbstatus", "-s", src->smb_conf, "-P", NULL};
+		probe_start(l, src->vs, SRV_SMB, argv);
+	}
+}
+
 static void sample_vs(struct ap_load *l, const struct ap_load_src *src, uint64_t now,
                       struct ap_load_vs *out)
 {
@@ -231,6 +358,12 @@ static void sample_vs(struct ap_load *l, const struct ap_load_src *src, uint64_t
 	out->io_bps = val(&st->s[3]);
 	out->cpu_trend = (int)vs_load_trend(&st->s[0]);
 	out->net_trend = (int)vs_load_trend(&st->s[1]);
+	/* Rates as the counters read so far gave them; no source, no figure. */
+	out->has_nfs = src->nfs_bus[0] && st->s[4].primed;
+	out->nfs_rps = out->has_nfs ? val(&st->s[4]) : 0;
+	out->has_smb = src->smb_conf[0] && st->s[5].primed;
+	out->smb_rps = out->has_smb ? val(&st->s[5]) : 0;
+	probe_vs(l, src);
 }
 
 static void sample_luns(struct ap_load *l, int n, const struct fx_diskstats *ds, uint64_t now)
@@ -334,7 +467,7 @@ static void tick(struct ap_load *l)
 		struct table *all[4] = {&l->vss, &l->ports, &l->luns, &l->vips};
 		for (int t = 0; tau && t < 4; t++)
 			for (int i = 0; i < all[t]->n; i++)
-				for (int k = 0; k < 4; k++)
+				for (int k = 0; k < N_SERIES; k++)
 					(void)vs_load_set_tau(&all[t]->e[i].s[k], tau);
 		l->tau = tau;
 	}
@@ -409,6 +542,8 @@ void ap_load_destroy(struct ap_load *l)
 	if (!l)
 		return;
 	sd_event_source_disable_unref(l->timer);
+	while (l->probes)
+		probe_free(l->probes);
 	free(l->srcs);
 	free(l->lsrcs);
 	free(l->msg.load.vs);

@@ -8,6 +8,11 @@
  * short history, a trend); after each sample the smoothed figures go out as
  * one 'load' message (ap_msg.h) through the sample hook.
  *
+ * Request rates: each VS's ganesha and smbd counters, read by a child per
+ * period (busctl / smbstatus through lib_run, a deadline of 3 s, at most one
+ * at a time per VS and server); the answer is parsed when it comes
+ * (fx_srvstats.h) and the rate goes out with the next sample.
+ *
  * Nothing here blocks: cgroupfs, /proc/diskstats, rtnetlink and a stat of a
  * /dev node answer without touching storage. A counter that went backwards
  * (a VS restarted: its cgroup is new) skips that interval.
@@ -34,6 +39,12 @@ struct ap_load_src {
 	char devs[AP_LOAD_MAX_DEVS][64];
 	int n_vips; /* its VIPs: each measured on its own devices */
 	char vips[VS_MAX_VIPS][VS_ADDR_MAX + 1];
+	/* Its servers' request counters (fx_srvstats.h), each read by a child
+	 * (lib_run, argv only) per period: its smb.conf for `smbstatus -P`
+	 * ("" none), and the D-Bus address its ganesha is on ("" none: NFS
+	 * requests not measured) with the prefix of its bus name. */
+	char smb_conf[256];
+	char nfs_bus[128];
 };
 
 /* A LUN this node sees. */

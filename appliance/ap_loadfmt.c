@@ -17,6 +17,15 @@ static double num(json_t *o, const char *k)
 	return json_number_value(json_object_get(o, k));
 }
 
+/* An optional rate: "-" when the node did not send it (not measured). */
+static const char *opt(json_t *o, const char *k, char *buf, size_t len)
+{
+	if (!json_is_number(json_object_get(o, k)))
+		return "-";
+	snprintf(buf, len, "%.1f", num(o, k));
+	return buf;
+}
+
 void ap_load_print(FILE *out, json_t *data)
 {
 	json_t *nodes = json_object_get(data, "nodes"), *n, *e;
@@ -47,16 +56,19 @@ void ap_load_print(FILE *out, json_t *data)
 		        json_is_true(json_object_get(n, "member")) ? "yes" : "no", c, num(n, "cpu"),
 		        num(n, "cpu") / c, num(n, "age_ms") / 1000);
 	}
-	fprintf(out, "\n%-16s %-12s %9s %-8s %10s %9s %10s %s\n", "VSERVER", "NODE", "CPU CORES",
-	        "TREND", "NET MB/s", "PKT/s", "I/O MB/s", "TREND (NET)");
+	fprintf(out, "\n%-16s %-12s %9s %-8s %10s %9s %10s %-11s %9s %9s\n", "VSERVER", "NODE",
+	        "CPU CORES", "TREND", "NET MB/s", "PKT/s", "I/O MB/s", "TREND (NET)", "NFS REQ/s",
+	        "SMB REQ/s");
 	json_array_foreach(nodes, i, n)
 	{
 		json_array_foreach(json_object_get(n, "vs"), k, e)
 		{
-			fprintf(out, "%-16s %-12s %9.3f %-8s %10.3f %9.0f %10.3f %s\n",
+			char nfs[32], smb[32];
+			fprintf(out, "%-16s %-12s %9.3f %-8s %10.3f %9.0f %10.3f %-11s %9s %9s\n",
 			        str(e, "vs"), str(n, "node"), num(e, "cpu"), str(e, "cpu_trend"),
 			        num(e, "net_bps") / 1e6, num(e, "net_pps"), num(e, "io_bps") / 1e6,
-			        str(e, "net_trend"));
+			        str(e, "net_trend"), opt(e, "nfs_rps", nfs, sizeof(nfs)),
+			        opt(e, "smb_rps", smb, sizeof(smb)));
 			lines++;
 		}
 	}

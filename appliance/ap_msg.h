@@ -122,6 +122,11 @@ struct ap_load_vs {
 	double net_pps;           /* packets/s */
 	double io_bps;            /* bytes/s read and written on its LUNs */
 	int cpu_trend, net_trend; /* enum vs_load_trend */
+	/* Requests/s its ganesha and its smbd served (their own counters:
+	 * fx_srvstats.h); optional in the message ("nfs_rps", "smb_rps"): a
+	 * node that does not measure them (yet) leaves them out. */
+	bool has_nfs, has_smb;
+	double nfs_rps, smb_rps;
 };
 
 struct ap_load_port {

@@ -29,6 +29,21 @@ static int dec_trend(const struct ap_mf_at *at, json_t *o, const char *key, int 
 	return 0;
 }
 
+/* An optional request rate: absent (an older node, or not measured) is no
+ * figure; present, it must be a finite number in range. */
+static int dec_opt_rate(const struct ap_mf_at *at, json_t *o, const char *key, bool *has,
+                        double *out)
+{
+	*has = false;
+	*out = 0;
+	if (!json_object_get(o, key))
+		return 0;
+	int rc = ap_mf_num(at, o, key, 0, AP_MSG_LOAD_MAX, out);
+	if (rc == 0)
+		*has = true;
+	return rc;
+}
+
 static int dec_vs(const struct ap_mf_at *at, json_t *e, struct ap_load_vs *v)
 {
 	int rc;
@@ -42,7 +57,9 @@ static int dec_vs(const struct ap_mf_at *at, json_t *e, struct ap_load_vs *v)
 	    (rc = ap_mf_num(at, e, "net_pps", 0, AP_MSG_LOAD_MAX, &v->net_pps)) < 0 ||
 	    (rc = ap_mf_num(at, e, "io_bps", 0, AP_MSG_LOAD_MAX, &v->io_bps)) < 0 ||
 	    (rc = dec_trend(at, e, "cpu_trend", &v->cpu_trend)) < 0 ||
-	    (rc = dec_trend(at, e, "net_trend", &v->net_trend)) < 0)
+	    (rc = dec_trend(at, e, "net_trend", &v->net_trend)) < 0 ||
+	    (rc = dec_opt_rate(at, e, "nfs_rps", &v->has_nfs, &v->nfs_rps)) < 0 ||
+	    (rc = dec_opt_rate(at, e, "smb_rps", &v->has_smb, &v->smb_rps)) < 0)
 		return rc;
 	return 0;
 }
@@ -139,11 +156,16 @@ json_t *ap_msg_enc_load(const struct ap_msg *m)
 
 	for (int i = 0; vs && i < m->load.n_vs; i++) {
 		const struct ap_load_vs *v = &m->load.vs[i];
-		json_array_append_new(vs, json_pack("{s:s, s:f, s:f, s:f, s:f, s:s, s:s}", "vs",
-		                                    v->vs, "cpu", v->cpu, "net_bps", v->net_bps,
-		                                    "net_pps", v->net_pps, "io_bps", v->io_bps,
-		                                    "cpu_trend", vs_load_trend_name(v->cpu_trend),
-		                                    "net_trend", vs_load_trend_name(v->net_trend)));
+		json_t *e =
+		    json_pack("{s:s, s:f, s:f, s:f, s:f, s:s, s:s}", "vs", v->vs, "cpu", v->cpu,
+		              "net_bps", v->net_bps, "net_pps", v->net_pps, "io_bps", v->io_bps,
+		              "cpu_trend", vs_load_trend_name(v->cpu_trend), "net_trend",
+		              vs_load_trend_name(v->net_trend));
+		if (e && v->has_nfs)
+			json_object_set_new(e, "nfs_rps", json_real(v->nfs_rps));
+		if (e && v->has_smb)
+			json_object_set_new(e, "smb_rps", json_real(v->smb_rps));
+		json_array_append_new(vs, e);
 	}
 	for (int i = 0; ports && i < m->load.n_ports; i++) {
 		const struct ap_load_port *p = &m->load.ports[i];

@@ -178,7 +178,9 @@ int fx_samba_conf(const struct fx_samba_params *p, char **out)
 	                   "\tmap to guest = Bad User\n"
 	                   "\tguest account = nobody\n"
 	                   "\trestrict anonymous = 0\n"
-	                   "\tpassdb backend = tdbsam\n");
+	                   "\tpassdb backend = tdbsam\n"
+	                   /* counts its requests for the load sampler (smbstatus -P) */
+	                   "\tsmbd profiling level = count\n");
 	/* keep in step with fx_smb_dirs[] */
 	lib_buf_printf(&b,
 	               "\tstate directory = %.*s/state\n"

@@ -495,6 +495,14 @@ int vs_runtime_cgroup(const struct vs_runtime *rt, char *buf, size_t len)
 	return lib_cgroup_path(rt->env.cgroup_parent, rt->want.name, buf, len);
 }
 
+int vs_runtime_smb_conf(const struct vs_runtime *rt, char *buf, size_t len)
+{
+	if (!rt->srv[SRV_SMB].run || !lib_run_running(rt->srv[SRV_SMB].run))
+		return -ENOENT;
+	vs_rt_file(rt, "smb.conf", buf, len);
+	return 0;
+}
+
 int vs_runtime_devices(const struct vs_runtime *rt, char (*devs)[64], int max)
 {
 	int n = 0;

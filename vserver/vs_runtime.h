@@ -136,5 +136,7 @@ void vs_runtime_netns_name(const char *vs, char *buf, size_t len);
 int vs_runtime_netns_fd(const struct vs_runtime *rt);
 int vs_runtime_cgroup(const struct vs_runtime *rt, char *buf, size_t len);
 int vs_runtime_devices(const struct vs_runtime *rt, char (*devs)[64], int max);
+/* The smb.conf of its smbd while that runs (0, or -ENOENT). */
+int vs_runtime_smb_conf(const struct vs_runtime *rt, char *buf, size_t len);
 
 #endif

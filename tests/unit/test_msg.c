@@ -155,7 +155,9 @@ static void test_roundtrip_every_type(void **state)
 	                            .net_pps = 900,
 	                            .io_bps = 2e6,
 	                            .cpu_trend = 2,
-	                            .net_trend = 1}};
+	                            .net_trend = 1,
+	                            .has_nfs = true,
+	                            .nfs_rps = 12.5}};
 	struct ap_load_lun ll[1] = {
 	    {.lun = "LABEL=lab-lun0", .util = 0.5, .read_bps = 1, .write_bps = 2, .iops = 3}};
 	m.load.n_vs = 1;
@@ -174,6 +176,10 @@ static void test_roundtrip_every_type(void **state)
 	assert_true(b.load.vs[0].cpu > 1.2499 && b.load.vs[0].cpu < 1.2501);
 	assert_int_equal(b.load.vs[0].cpu_trend, 2);
 	assert_int_equal(b.load.vs[0].net_trend, 1);
+	/* The request rates: the one measured goes, the other stays absent. */
+	assert_true(b.load.vs[0].has_nfs && b.load.vs[0].nfs_rps == 12.5);
+	assert_false(b.load.vs[0].has_smb);
+	assert_true(b.load.vs[0].smb_rps == 0);
 	assert_true(b.load.luns[0].util == 0.5);
 	assert_string_equal(b.load.luns[0].lun, "LABEL=lab-lun0");
 	assert_string_equal(b.load.ports[0].port, "eth1");
@@ -336,6 +342,16 @@ static const char *const bad[] = {
     "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[{\"vs\":"
     "\"a\",\"cpu\":\"1\",\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":\"flat\",\"net_"
     "trend\":\"flat\"}],\"ports\":[],\"luns\":[]}",
+    /* load: a request rate below 0, above the limit, not a number */
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[{\"vs\":"
+    "\"a\",\"cpu\":1,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":\"flat\",\"net_"
+    "trend\":\"flat\",\"nfs_rps\":-1}],\"ports\":[],\"luns\":[]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[{\"vs\":"
+    "\"a\",\"cpu\":1,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":\"flat\",\"net_"
+    "trend\":\"flat\",\"smb_rps\":1e300}],\"ports\":[],\"luns\":[]}",
+    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[{\"vs\":"
+    "\"a\",\"cpu\":1,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":\"flat\",\"net_"
+    "trend\":\"flat\",\"smb_rps\":\"3\"}],\"ports\":[],\"luns\":[]}",
     /* fenced */
     "{\"t\":\"fenced\",\"node\":\"n2\",\"ok\":1,\"by\":\"n1\",\"detail\":\"\",\"ms\":1}",
     /* evs: relayed events need an identity */
@@ -344,6 +360,30 @@ static const char *const bad[] = {
     "{\"t\":\"evs\",\"events\":[{\"ts\":1,\"node\":\"n1\",\"severity\":\"info\",\"message\":"
     "\"x\",\"origin\":\"n1\",\"oseq\":0}]}",
 };
+
+/* A node that does not send the request rates (an older one) is still read:
+ * its VSs have none. */
+static void test_load_without_rates(void **state)
+{
+	static const char old[] =
+	    "{\"t\":\"load\",\"node\":\"n1\",\"cores\":2,\"cpu\":0.5,\"period_ms\":5000,\"vs\":[{"
+	    "\"vs\":\"a\",\"cpu\":1,\"net_bps\":1,\"net_pps\":1,\"io_bps\":0,\"cpu_trend\":"
+	    "\"flat\","
+	    "\"net_trend\":\"flat\"},{\"vs\":\"b\",\"cpu\":1,\"net_bps\":1,\"net_pps\":1,\"io_"
+	    "bps\":0,\"cpu_trend\":\"flat\",\"net_trend\":\"flat\",\"smb_rps\":0,\"nfs_rps\":250.5}"
+	    "],"
+	    "\"ports\":[],\"luns\":[]}";
+	struct ap_msg m;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(ap_msg_decode(old, strlen(old), &m, err, sizeof(err)), 0);
+	assert_int_equal(m.load.n_vs, 2);
+	assert_false(m.load.vs[0].has_nfs || m.load.vs[0].has_smb);
+	assert_true(m.load.vs[1].has_nfs && m.load.vs[1].nfs_rps == 250.5);
+	assert_true(m.load.vs[1].has_smb && m.load.vs[1].smb_rps == 0);
+	ap_msg_clear(&m);
+}
 
 static void test_malformed_refused(void **state)
 {
@@ -526,9 +566,8 @@ static void test_sender_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip_every_type),
-	    cmocka_unit_test(test_malformed_refused),
-	    cmocka_unit_test(test_limits_refused),
+	    cmocka_unit_test(test_roundtrip_every_type), cmocka_unit_test(test_malformed_refused),
+	    cmocka_unit_test(test_load_without_rates),   cmocka_unit_test(test_limits_refused),
 	    cmocka_unit_test(test_sender_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
