@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* OPT_ONOFF: "on" or "off", sent as a JSON boolean. */
-enum opt_type { OPT_STR, OPT_INT, OPT_BOOL, OPT_ONOFF };
+/* OPT_ONOFF: "on" or "off", sent as a JSON boolean; OPT_LIST: a string
+ * that may be given again, sent as an array in the order given. */
+enum opt_type { OPT_STR, OPT_INT, OPT_BOOL, OPT_ONOFF, OPT_LIST };
 
 struct opt {
 	const char *flag; /* "--priority" */
@@ -20,7 +21,7 @@ struct opt {
 	const char *meta; /* for usage: "N" */
 };
 
-#define MAX_POS 3
+#define MAX_POS 4
 #define MAX_OPTS 10
 
 struct cmd {
@@ -289,6 +290,47 @@ static const struct cmd cmds[] = {
      0,
      {JSON_OPT},
      "measured loads of every node, VS, port and LUN, smoothed, with their trend"},
+    {"user",
+     "add",
+     "user.add",
+     {"vs", "name"},
+     2,
+     {{"--uid", "uid", OPT_INT, false, "N"},
+      {"--group", "groups", OPT_LIST, false, "GROUP"},
+      {"--password-stdin", "password_stdin", OPT_BOOL, false, NULL}},
+     "add a user to a virtual server (--group again for more groups, the first its primary; "
+     "none: a group of its own name); the password is read from stdin"},
+    {"user",
+     "passwd",
+     "user.passwd",
+     {"vs", "name"},
+     2,
+     {{0}},
+     "set a user's password, read from stdin (only its hashes leave vsadm)"},
+    {"user", "remove", "user.remove", {"vs", "name"}, 2, {{0}}, "remove a user"},
+    {"user",
+     "show",
+     "user.show",
+     {"vs", "name"},
+     1,
+     {JSON_OPT},
+     "the users of a virtual server (passwords only as set or not)"},
+    {"group",
+     "add",
+     "group.add",
+     {"vs", "name"},
+     2,
+     {{"--gid", "gid", OPT_INT, false, "N"}},
+     "add a group to a virtual server"},
+    {"group", "remove", "group.remove", {"vs", "name"}, 2, {{0}}, "remove a group"},
+    {"group", "show", "group.show", {"vs"}, 1, {JSON_OPT}, "the groups of a virtual server"},
+    {"group",
+     "member",
+     "group.member",
+     {"action", "vs", "group", "user"},
+     4,
+     {{0}},
+     "add|remove: a user joins or leaves a group"},
     {"ping", NULL, "node.ping", {NULL}, 0, {{0}}, "exit 0 when applianced answers (health check)"},
     {"help", NULL, NULL, {NULL}, 0, {{0}}, "this text"},
 };
@@ -486,6 +528,18 @@ int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags 
 					            flag, val);
 				}
 				json_object_set_new(args, o->key, json_integer(v));
+			} else if (o->type == OPT_LIST) {
+				json_t *l = json_object_get(args, o->key), *v = json_string(val);
+				if (!l) {
+					l = json_array();
+					json_object_set_new(args, o->key, l);
+				}
+				if (!v || json_array_append_new(l, v) < 0) {
+					json_decref(args);
+					return fail(err, errlen,
+					            "The value of %s is not valid UTF-8 text.",
+					            flag);
+				}
 			} else if (json_object_set_new(args, o->key, json_string(val)) < 0) {
 				/* json_string refuses invalid UTF-8: refuse, never drop. */
 				json_decref(args);

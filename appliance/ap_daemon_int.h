@@ -130,6 +130,17 @@ json_t *ap_d_balance_json(struct ap_daemon *d);
 /* The time constant of the load averages in force (seconds). */
 int ap_d_smoothing_s(const struct vs_config *cfg);
 
+/* ap_requsers.c: the users and groups of a VS. ap_d_identity_cmd: is cmd
+ * one of the changes; ap_d_identity_change makes it on d->cfg (0, or a
+ * negative errno with one sentence in err, nothing changed; what says what
+ * changed, never a secret); ap_d_identity_show: user.show / group.show's
+ * answer (masked), or NULL with the sentence in err. */
+bool ap_d_identity_cmd(const char *cmd);
+int ap_d_identity_change(struct ap_daemon *d, const char *cmd, json_t *args, char *what,
+                         size_t wlen, char *err, size_t errlen);
+json_t *ap_d_identity_show(struct ap_daemon *d, const char *cmd, json_t *args, char *err,
+                           size_t errlen);
+
 /* ap_requests.c */
 /* The control socket's handler (ap_ctl_handler). */
 void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args);

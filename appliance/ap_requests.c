@@ -541,6 +541,11 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		return do_show(d, conn, args);
 	if (strcmp(cmd, "event.show") == 0)
 		return do_events(d, conn, args);
+	if (strcmp(cmd, "user.show") == 0 || strcmp(cmd, "group.show") == 0) {
+		json_t *list = ap_d_identity_show(d, cmd, args, err, sizeof(err));
+		ap_ctl_reply(d->ctl, conn, list ? ap_ok(NULL, list) : ap_error("%s", err));
+		return;
+	}
 	if (strcmp(cmd, "lun.show") == 0) {
 		/* What the node sees now: after a fresh scan. */
 		if (!json_object_get(args, "_rescanned") &&
@@ -970,6 +975,8 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		                          sizeof(err));
 		snprintf(what, sizeof(what), "NFS export %s removed",
 		         str_arg(args, "pseudo") ?: "");
+	} else if (ap_d_identity_cmd(cmd)) {
+		rc = ap_d_identity_change(d, cmd, args, what, sizeof(what), err, sizeof(err));
 	} else if (strcmp(cmd, "share.add") == 0) {
 		rc = vs_config_share_add(d->cfg, vs ? vs : "", str_arg(args, "share") ?: "",
 		                         str_arg(args, "fs") ?: "", str_arg(args, "path"),

@@ -22,11 +22,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "appliance/ap_loadfmt.h"
 #include "appliance/ap_cli.h"
+#include "lib/lib_pwhash.h"
 
 #define DEFAULT_SOCKET "/run/appliance/applianced.sock"
 #define REPLY_TIMEOUT_S 300
@@ -494,6 +496,52 @@ static int write_bundle(const char *out, json_t *data)
 	return 0;
 }
 
+/* A password from stdin (one line; on a terminal asked for without echo),
+ * hashed here: only its NT and yescrypt hashes go into the request, so the
+ * password never leaves vsadm. 0, or -1 with the sentence printed. */
+static int password_into(json_t *args)
+{
+	char pw[LIB_PW_MAX + 2], nt[LIB_NTHASH_LEN + 1], cr[LIB_CRYPT_MAX + 1], err[160];
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	int rc;
+
+	if (tty) {
+		fputs("Password: ", stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	char *line = fgets(pw, sizeof(pw), stdin);
+	if (tty) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (!line) {
+		fprintf(stderr, "vsadm: no password on stdin.\n");
+		return -1;
+	}
+	size_t n = strlen(pw);
+	if (n && pw[n - 1] != '\n' && !feof(stdin)) {
+		explicit_bzero(pw, sizeof(pw));
+		fprintf(stderr, "vsadm: A password has at most %d bytes.\n", LIB_PW_MAX);
+		return -1;
+	}
+	if (n && pw[n - 1] == '\n')
+		pw[--n] = '\0';
+	rc = lib_pw_hash(pw, nt, cr, err, sizeof(err));
+	explicit_bzero(pw, sizeof(pw));
+	if (rc < 0) {
+		fprintf(stderr, "vsadm: %s\n", err);
+		return -1;
+	}
+	json_object_del(args, "password_stdin");
+	json_object_set_new(args, "nt_hash", json_string(nt));
+	json_object_set_new(args, "crypt_hash", json_string(cr));
+	explicit_bzero(nt, sizeof(nt));
+	return 0;
+}
+
 /* Run one parsed command line; returns the exit status. */
 static int run(int argc, char *const *argv)
 {
@@ -515,6 +563,12 @@ static int run(int argc, char *const *argv)
 	}
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	json_t *rargs = json_object_get(req, "args");
+	if ((strcmp(cmd, "user.passwd") == 0 ||
+	     (strcmp(cmd, "user.add") == 0 && json_object_get(rargs, "password_stdin"))) &&
+	    password_into(rargs) < 0) {
+		json_decref(req);
+		return 2;
+	}
 	if (strcmp(cmd, "cluster.join") == 0) {
 		/* The bundle travels inside the request: it holds the key. */
 		json_error_t jerr;

@@ -194,3 +194,49 @@ print(buf.decode().strip())
 		fi
 	done
 }
+
+@test "users and groups of a VS: a password read from stdin is stored only as hashes, replicated, never shown; bad input changes nothing" {
+	vsadm_on n1 vserver create idv
+	vsadm_on n1 group add idv eng --gid 2000
+	printf 'corr3ct-horse\n' | vsadm_on n1 user add idv alice --group eng --password-stdin
+	vsadm_on n1 user add idv bob --uid 1500
+	vsadm_on n1 group member add idv eng bob
+	# On the other node, as replicated: ids, groups, whether a password is set.
+	wait_until 10 bash -c "$APPLAB exec n2 vsadm group show idv --json | jq -e '.[] | select(.name == \"eng\") | .members | length == 2'"
+	run vsadm_on n2 user show idv --json
+	echo "$output"
+	[ "$(echo "$output" | jq -r '.[] | select(.name == "alice") | .password')" = set ]
+	[ "$(echo "$output" | jq -r '.[] | select(.name == "alice") | .uid')" = 1000 ]
+	[ "$(echo "$output" | jq -r '.[] | select(.name == "bob") | .password')" = "not set" ]
+	[ "$(echo "$output" | jq -c '.[] | select(.name == "bob") | .groups')" = '["bob","eng"]' ]
+	[ "$(vsadm_on n2 group show idv --json | jq -c '.[] | select(.name == "eng") | .members')" = '["alice","bob"]' ]
+	# No hash and no password in any answer or event.
+	for out in "$output" "$(vsadm_on n2 vserver show idv --json)" "$(vsadm_on n1 event show --vs idv --last 20)"; do
+		[[ $out != *'$y$'* && $out != *corr3ct* ]]
+	done
+	vsadm_on n2 event show --vs idv --last 20 | grep "user alice added (uid 1000, group eng), with a password"
+	# A new password: a new hash.
+	printf 'an0ther-pass\n' | vsadm_on n2 user passwd idv alice
+	# Refusals: one sentence each, the configuration version unchanged.
+	v0=$(vsadm_on n1 cluster show --json | jq .config_version)
+	run vsadm_on n1 user add idv Root
+	[ "$status" -ne 0 ]
+	[[ $output == *"must start with a lower-case letter"* ]]
+	run vsadm_on n1 user add idv root
+	[[ $output == *"system's own accounts"* ]]
+	run vsadm_on n1 user add idv carol --uid 0
+	[[ $output == *"from 1000 to 59999"* ]]
+	run bash -c "printf 'short\n' | $APPLAB exec n1 vsadm user add idv carol --password-stdin"
+	[ "$status" -ne 0 ]
+	[[ $output == *"at least 8 characters"* && $output != *short* ]]
+	run vsadm_on n1 group remove idv eng
+	[[ $output == *"primary group of user 'alice'"* ]]
+	run vsadm_on n1 group member frob idv eng bob
+	[[ $output == *"Give add or remove"* ]]
+	[ "$(vsadm_on n1 cluster show --json | jq .config_version)" = "$v0" ]
+	[ "$(vsadm_on n1 user show idv --json | jq length)" = 2 ]
+	vsadm_on n1 user remove idv bob
+	# bob's own group went with him; eng stays.
+	wait_until 10 bash -c "$APPLAB exec n2 vsadm group show idv --json | jq -e '[.[].name] == [\"eng\"]'"
+	vsadm_on n1 vserver delete idv
+}
