@@ -184,7 +184,6 @@ static int add_runtime(struct ap_daemon *d, const struct vs_vserver *vs)
 	    .lun_find = rt_lun_find,
 	    .changed = rt_changed,
 	    .cgroup_parent = ap_d_cgroup_parent(d),
-	    .nfs_bus = ap_load_bus_address(d->load),
 	    .arg = d,
 	};
 	struct rt_entry *e = calloc(1, sizeof(*e));

@@ -42,11 +42,7 @@ static int load_vss(void *arg, struct ap_load_src *out, int max)
 		s->n_devs = vs_runtime_devices(e->rt, s->devs, AP_LOAD_MAX_DEVS);
 		if (vs_runtime_smb_conf(e->rt, s->smb_conf, sizeof(s->smb_conf)) < 0)
 			s->smb_conf[0] = '\0';
-		const char *bus = ap_load_bus_address(d->load);
-		if (bus && vs_runtime_nfs_on_bus(e->rt))
-			snprintf(s->nfs_bus, sizeof(s->nfs_bus), "%s", bus);
-		else
-			s->nfs_bus[0] = '\0';
+		s->nfs_bus[0] = '\0'; /* ganesha's statistics need a D-Bus: none yet */
 		const struct vs_vserver *vs = vs_config_find(d->cfg, e->name);
 		s->n_vips = 0;
 		for (int k = 0; vs && k < vs->n_vips && k < VS_MAX_VIPS; k++)
@@ -114,13 +110,10 @@ static uint64_t load_tau(void *arg)
 int ap_d_load_start(struct ap_daemon *d)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	char busdir[PATH_MAX];
-	snprintf(busdir, sizeof(busdir), "%s/dbus", d->run_dir);
 	struct ap_load_hooks h = {.vss = load_vss,
 	                          .luns = load_luns,
 	                          .sample = load_sample,
 	                          .tau_usec = load_tau,
-	                          .bus_dir = busdir,
 	                          .arg = d};
 
 	cgroup_setup(d);

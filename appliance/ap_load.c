@@ -13,7 +13,6 @@
 #include "appliance/ap_load.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,7 +21,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "appliance/ap_nodebus.h"
 #include "fsexport/fx_diskstats.h"
 #include "fsexport/fx_srvstats.h"
 #include "lib/lib_cgroup.h"
@@ -94,8 +92,6 @@ struct ap_load {
 	bool capped_said;
 	uint64_t tau; /* of every series */
 	struct probe *probes;
-	struct ap_nodebus *bus;
-	char bus_addr[PATH_MAX];
 };
 
 static struct series_st *table_find(const struct table *t, const char *name)
@@ -532,13 +528,6 @@ int ap_load_create(sd_event *ev, const char *node, int cores, uint64_t period_us
 	snprintf(l->msg.load.node, sizeof(l->msg.load.node), "%s", node);
 	l->msg.load.cores = l->cores;
 	l->msg.load.period_ms = l->period / 1000;
-	if (hooks->bus_dir) {
-		if ((rc = ap_nodebus_create(ev, hooks->bus_dir, &l->bus)) < 0) {
-			ap_load_destroy(l);
-			return rc;
-		}
-		ap_nodebus_address(hooks->bus_dir, l->bus_addr, sizeof(l->bus_addr));
-	}
 	rc = sd_event_add_time_relative(ev, &l->timer, CLOCK_MONOTONIC, l->period, 0, on_timer, l);
 	if (rc < 0) {
 		ap_load_destroy(l);
@@ -555,7 +544,6 @@ void ap_load_destroy(struct ap_load *l)
 	sd_event_source_disable_unref(l->timer);
 	while (l->probes)
 		probe_free(l->probes);
-	ap_nodebus_destroy(l->bus);
 	free(l->srcs);
 	free(l->lsrcs);
 	free(l->msg.load.vs);
@@ -565,11 +553,6 @@ void ap_load_destroy(struct ap_load *l)
 	free(l->luns.e);
 	free(l->vips.e);
 	free(l);
-}
-
-const char *ap_load_bus_address(const struct ap_load *l)
-{
-	return l && l->bus ? l->bus_addr : NULL;
 }
 
 int ap_load_port_rate(const struct ap_load *l, const char *port, double *bps)

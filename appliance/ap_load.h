@@ -44,7 +44,7 @@ struct ap_load_src {
 	 * ("" none), and the D-Bus address its ganesha is on ("" none: NFS
 	 * requests not measured) with the prefix of its bus name. */
 	char smb_conf[256];
-	char nfs_bus[256];
+	char nfs_bus[128];
 };
 
 /* A LUN this node sees. */
@@ -63,9 +63,6 @@ struct ap_load_hooks {
 	/* The time constant of the averages now (the administrator's setting);
 	 * NULL: vs_load's default. */
 	uint64_t (*tau_usec)(void *arg);
-	/* Where this node's D-Bus for ganesha's statistics runs (ap_nodebus.h,
-	 * started and owned by the sampler); NULL: none. */
-	const char *bus_dir;
 	void *arg;
 };
 
@@ -79,9 +76,6 @@ void ap_load_destroy(struct ap_load *l);
 /* Smoothed traffic (bytes/s, the larger of in and out) of a port of this
  * node, and of one VIP of a VS that runs here: 0, or -ENOENT when it is
  * not measured (yet). */
-/* The address of the node's bus for ganesha (hooks' bus_dir), NULL none;
- * valid while the sampler lives. */
-const char *ap_load_bus_address(const struct ap_load *l);
 int ap_load_port_rate(const struct ap_load *l, const char *port, double *bps);
 int ap_load_vip_rate(const struct ap_load *l, const char *vs, const char *addr, double *bps);
 

@@ -412,17 +412,8 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 		vs_rt_file(rt, "ganesha.conf", conf, sizeof(conf));
 		vs_rt_file(rt, "ganesha.log", log, sizeof(log));
 		const char *argv[] = {"ganesha.nfsd", "-F", "-f", conf, "-L", log, "-p", pid, NULL};
-		char busenv[PATH_MAX + 32];
-		const char *env[] = {busenv, NULL};
 		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
-		if (rt->env.nfs_bus) {
-			/* its statistics, for the load sampler (ap_nodebus.h) */
-			snprintf(busenv, sizeof(busenv), "DBUS_SYSTEM_BUS_ADDRESS=%s",
-			         rt->env.nfs_bus);
-			o.env = env;
-		}
 		rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
-		srv->bus = rc == 0 && rt->env.nfs_bus;
 	} else {
 		char sdir[PATH_MAX];
 		vs_rt_smb_dir(rt, sdir, sizeof(sdir));

@@ -503,12 +503,6 @@ int vs_runtime_smb_conf(const struct vs_runtime *rt, char *buf, size_t len)
 	return 0;
 }
 
-bool vs_runtime_nfs_on_bus(const struct vs_runtime *rt)
-{
-	return rt->env.nfs_bus && rt->srv[SRV_NFS].run && rt->srv[SRV_NFS].bus &&
-	       lib_run_running(rt->srv[SRV_NFS].run);
-}
-
 int vs_runtime_devices(const struct vs_runtime *rt, char (*devs)[64], int max)
 {
 	int n = 0;

@@ -75,9 +75,6 @@ struct vs_runtime_env {
 	/* A cgroup v2 directory under which each VS gets its own (named after
 	 * it) holding its servers, whose cpu.stat measures its CPU; NULL: none. */
 	const char *cgroup_parent;
-	/* The D-Bus its ganesha gets as DBUS_SYSTEM_BUS_ADDRESS (ganesha's
-	 * statistics: ap_nodebus.h); NULL: none. */
-	const char *nfs_bus;
 	void *arg;
 };
 
@@ -141,8 +138,5 @@ int vs_runtime_cgroup(const struct vs_runtime *rt, char *buf, size_t len);
 int vs_runtime_devices(const struct vs_runtime *rt, char (*devs)[64], int max);
 /* The smb.conf of its smbd while that runs (0, or -ENOENT). */
 int vs_runtime_smb_conf(const struct vs_runtime *rt, char *buf, size_t len);
-/* Its ganesha runs, on the D-Bus env.nfs_bus (not adopted: an adopted one
- * may have been started without it). */
-bool vs_runtime_nfs_on_bus(const struct vs_runtime *rt);
 
 #endif

@@ -59,7 +59,6 @@ struct server {
 	struct lib_run *run;
 	bool ready;
 	bool stopping; /* we asked it to stop: its end is expected */
-	bool bus;      /* started by us with the node's D-Bus (ganesha) */
 	unsigned restarts;
 	unsigned quick; /* ends since it last ran STABLE_USEC in one go */
 	struct lib_backoff backoff;
