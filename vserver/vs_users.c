@@ -323,6 +323,23 @@ static void group_drop(struct vs_vserver *vs, int i)
 	vs->n_groups--;
 }
 
+/* Where user u has group g among its groups (0: its primary), or -1. */
+static int group_at(const struct vs_user *u, const char *g)
+{
+	for (int k = 0; k < u->n_groups; k++)
+		if (strcmp(u->groups[k], g) == 0)
+			return k;
+	return -1;
+}
+
+/* User u leaves the group at index k of its list. */
+static void leave(struct vs_user *u, int k)
+{
+	memmove(u->groups[k], u->groups[k + 1],
+	        (size_t)(u->n_groups - k - 1) * sizeof(u->groups[0]));
+	u->n_groups--;
+}
+
 /* Some user other than `but` has group `name` as its primary group. */
 static const struct vs_user *primary_of(const struct vs_vserver *vs, const char *name,
                                         const struct vs_user *but)
@@ -342,15 +359,11 @@ int vs_user_remove(struct vs_vserver *vs, const char *name, char *err, size_t er
 	int i = (int)(u - vs->users);
 	/* Its personal group goes with it, when no one else lives in it. */
 	int g = group_index(vs, u->name);
-	if (g >= 0 && strcmp(u->groups[0], u->name) == 0 && vs->groups[g].gid == u->uid &&
-	    !primary_of(vs, u->name, u)) {
-		bool member = false;
-		for (int k = 0; k < vs->n_users && !member; k++)
-			for (int m = 1; k != i && m < vs->users[k].n_groups && !member; m++)
-				member = strcmp(vs->users[k].groups[m], u->name) == 0;
-		if (!member)
-			group_drop(vs, g);
-	}
+	bool others = false;
+	for (int k = 0; k < vs->n_users && !others; k++)
+		others = k != i && group_at(&vs->users[k], u->name) >= 0;
+	if (g >= 0 && group_at(u, u->name) == 0 && vs->groups[g].gid == u->uid && !others)
+		group_drop(vs, g);
 	memmove(&vs->users[i], &vs->users[i + 1],
 	        (size_t)(vs->n_users - i - 1) * sizeof(vs->users[0]));
 	vs->n_users--;
@@ -432,14 +445,9 @@ int vs_group_remove(struct vs_vserver *vs, const char *name, char *err, size_t e
 		    name, p->name);
 	/* Its supplementary members leave it. */
 	for (int i = 0; i < vs->n_users; i++) {
-		struct vs_user *u = &vs->users[i];
-		for (int k = 1; k < u->n_groups; k++)
-			if (strcmp(u->groups[k], name) == 0) {
-				memmove(u->groups[k], u->groups[k + 1],
-				        (size_t)(u->n_groups - k - 1) * sizeof(u->groups[0]));
-				u->n_groups--;
-				break;
-			}
+		int k = group_at(&vs->users[i], name);
+		if (k > 0)
+			leave(&vs->users[i], k);
 	}
 	group_drop(vs, g);
 	return 0;
@@ -455,10 +463,7 @@ int vs_group_member(struct vs_vserver *vs, const char *group, const char *user, 
 	if (!vs_group_find(vs, group))
 		return no_vs_group(vs->name, group, err, errlen);
 	struct vs_user *u = &vs->users[cu - vs->users];
-	int at = -1;
-	for (int k = 0; k < u->n_groups; k++)
-		if (strcmp(u->groups[k], group) == 0)
-			at = k;
+	int at = group_at(u, group);
 	if (add) {
 		if (at >= 0)
 			return vs_fail(-EEXIST, err, errlen, "User '%s' is in group '%s' already.",
@@ -477,8 +482,6 @@ int vs_group_member(struct vs_vserver *vs, const char *group, const char *user, 
 		return vs_fail(-EBUSY, err, errlen,
 		               "Group '%s' is user '%s''s primary group; a user cannot leave it.",
 		               group, user);
-	memmove(u->groups[at], u->groups[at + 1],
-	        (size_t)(u->n_groups - at - 1) * sizeof(u->groups[0]));
-	u->n_groups--;
+	leave(u, at);
 	return 0;
 }
