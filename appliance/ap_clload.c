@@ -74,8 +74,10 @@ void ap_cluster_send_load(struct ap_cluster *c, const struct ap_msg *m)
 
 	/* Kept here at once (also without corosync), and again when it comes
 	 * back from the group like every node's. */
-	if (keep(c, &own, false) < 0)
-		lib_warn("cluster: cannot keep this node's loads");
+	int rc = keep(c, &own, false);
+	/* -ENOENT: no cluster (yet) that this node is a member of. */
+	if (rc < 0 && rc != -ENOENT)
+		lib_warn("cluster: cannot keep this node's loads: %s", strerror(-rc));
 	if (ap_cl_connected(c))
 		(void)ap_cl_send(c, m);
 }

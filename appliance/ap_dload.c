@@ -42,7 +42,8 @@ static int load_vss(void *arg, struct ap_load_src *out, int max)
 		s->n_devs = vs_runtime_devices(e->rt, s->devs, AP_LOAD_MAX_DEVS);
 		if (vs_runtime_smb_conf(e->rt, s->smb_conf, sizeof(s->smb_conf)) < 0)
 			s->smb_conf[0] = '\0';
-		s->nfs_bus[0] = '\0'; /* ganesha's statistics need a D-Bus: none yet */
+		if (vs_runtime_nfs_bus(e->rt, s->nfs_bus, sizeof(s->nfs_bus)) < 0)
+			s->nfs_bus[0] = '\0';
 		const struct vs_vserver *vs = vs_config_find(d->cfg, e->name);
 		s->n_vips = 0;
 		for (int k = 0; vs && k < vs->n_vips && k < VS_MAX_VIPS; k++)

@@ -23,6 +23,7 @@
 
 #include "fsexport/fx_diskstats.h"
 #include "fsexport/fx_srvstats.h"
+#include "fsexport/fx_statbus.h"
 #include "lib/lib_cgroup.h"
 #include "lib/lib_log.h"
 #include "lib/lib_run.h"
@@ -281,16 +282,17 @@ static void probe_vs(struct ap_load *l, const struct ap_load_src *src)
 	if (src->nfs_bus[0]) {
 		char dest[VS_NAME_MAX + 32], addr[sizeof(src->nfs_bus) + 16];
 		snprintf(addr, sizeof(addr), "--address=%s", src->nfs_bus);
-		snprintf(dest, sizeof(dest), "%s.org.ganesha.nfsd", src->vs);
+		/* The VS's own bus (fx_statbus.h), ganesha's name on it. */
+		snprintf(dest, sizeof(dest), "%s.%s", src->vs, FX_STATBUS_GANESHA);
 		const char *argv[] = {"busctl",
 		                      addr,
 		                      "--json=short",
 		                      "--timeout=2",
 		                      "call",
 		                      dest,
-		                      "/org/ganesha/nfsd/ExportMgr",
-		                      "org.ganesha.nfsd.exportstats",
-		                      "GetGlobalOPS",
+		                      FX_STATBUS_OPS_PATH,
+		                      FX_STATBUS_OPS_IFACE,
+		                      FX_STATBUS_OPS_METHOD,
 		                      NULL};
 		probe_start(l, src->vs, SRV_NFS, argv);
 	}

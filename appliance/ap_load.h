@@ -41,10 +41,10 @@ struct ap_load_src {
 	char vips[VS_MAX_VIPS][VS_ADDR_MAX + 1];
 	/* Its servers' request counters (fx_srvstats.h), each read by a child
 	 * (lib_run, argv only) per period: its smb.conf for `smbstatus -P`
-	 * ("" none), and the D-Bus address its ganesha is on ("" none: NFS
-	 * requests not measured) with the prefix of its bus name. */
+	 * ("" none), and the address of the VS's statistics bus its ganesha is
+	 * on (fx_statbus.h; "" none: NFS requests not measured). */
 	char smb_conf[256];
-	char nfs_bus[128];
+	char nfs_bus[256];
 };
 
 /* A LUN this node sees. */

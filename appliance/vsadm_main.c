@@ -227,12 +227,14 @@ static void print_vserver_detail(json_t *v)
 	    printf("    %-24s fs %s:/%s%s\n", s(e, "name"), s(e, "fs"), s(e, "path"),
 	           json_is_true(json_object_get(e, "ro")) ? " read-only" : "");
 	json_t *srv = json_object_get(rt, "servers");
-	const char *kinds[] = {"nfs", "smb"};
-	for (int j = 0; j < 2 && srv; j++) {
+	const char *kinds[] = {"nfs", "smb", "stats_bus"};
+	const char *titles[] = {"NFS server:", "SMB server:", "Stats bus:"};
+	for (int j = 0; j < 3 && srv; j++) {
 		json_t *x = json_object_get(srv, kinds[j]);
+		if (!x)
+			continue; /* an older applianced */
 		json_int_t pid = json_integer_value(json_object_get(x, "pid"));
-		printf("  %-13s %s%s", j ? "SMB server:" : "NFS server:", s(x, "program"),
-		       pid ? "" : " not running");
+		printf("  %-13s %s%s", titles[j], s(x, "program"), pid ? "" : " not running");
 		if (pid)
 			printf(" pid %lld%s", pid,
 			       json_is_true(json_object_get(x, "serving")) ? " serving" : "");

@@ -262,7 +262,7 @@ fail:
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child(const struct lib_run_opts *o, int inr, int outw, int errw)
+static void child(const struct lib_run_opts *o, char **envp, int inr, int outw, int errw)
 {
 	sigset_t none;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -283,7 +283,10 @@ static void child(const struct lib_run_opts *o, int inr, int outw, int errw)
 	/* Everything above 2 goes at exec; errw is already close-on-exec. */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		goto fail;
-	execvp(o->argv[0], (char *const *)o->argv);
+	if (envp)
+		execvpe(o->argv[0], (char *const *)o->argv, envp);
+	else
+		execvp(o->argv[0], (char *const *)o->argv);
 fail:
 	err = errno;
 	if (write(errw, &err, sizeof(err)) < 0)
@@ -307,9 +310,42 @@ static struct lib_run *run_new(sd_event *ev, lib_run_done_fn done, void *arg)
 	return r;
 }
 
+/* The child's environment: ours, each NAME of extra replaced, then extra
+ * (the strings borrowed; only the array is allocated, before the fork). */
+static int env_build(const char *const *extra, char ***out)
+{
+	extern char **environ;
+	size_t n = 0, k = 0, x = 0;
+	char **e;
+
+	while (environ[n])
+		n++;
+	while (extra[x]) {
+		if (!strchr(extra[x], '='))
+			return -EINVAL;
+		x++;
+	}
+	if (!(e = calloc(n + x + 1, sizeof(*e))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		bool replaced = false;
+		for (size_t j = 0; j < x && !replaced; j++) {
+			size_t len = (size_t)(strchr(extra[j], '=') - extra[j]) + 1;
+			replaced = strncmp(environ[i], extra[j], len) == 0;
+		}
+		if (!replaced)
+			e[k++] = environ[i];
+	}
+	for (size_t j = 0; j < x; j++)
+		e[k++] = (char *)extra[j];
+	*out = e;
+	return 0;
+}
+
 int lib_run_start(sd_event *ev, const struct lib_run_opts *o, lib_run_done_fn done, void *arg,
                   struct lib_run **out)
 {
+	char **envp = NULL;
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
 	struct lib_run *r;
 	int err = 0, rc;
@@ -357,13 +393,17 @@ int lib_run_start(sd_event *ev, const struct lib_run_opts *o, lib_run_done_fn do
 		close(inp[1]);
 		inp[1] = -1;
 	}
+	if (o->env && (rc = env_build(o->env, &envp)) < 0)
+		goto fail;
 	r->pid = fork();
 	if (r->pid < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	if (r->pid == 0)
-		child(o, inp[0], o->capture ? outp[1] : o->out_fd, errp[1]);
+		child(o, envp, inp[0], o->capture ? outp[1] : o->out_fd, errp[1]);
+	free(envp);
+	envp = NULL;
 	if (inp[0] >= 0) {
 		close(inp[0]);
 		inp[0] = -1;
@@ -415,6 +455,7 @@ fail_kill:
 	lib_run_destroy(r);
 	return rc;
 fail:
+	free(envp);
 	for (int i = 0; i < 2; i++) {
 		if (outp[i] >= 0)
 			close(outp[i]);

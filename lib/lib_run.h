@@ -69,6 +69,9 @@ struct lib_run_opts {
 	 * Another one is for tests only: a child that survives it (SIGSTOP)
 	 * stands in for a child in state D, which SIGKILL does not end. */
 	int kill_signal;
+	/* "NAME=value" entries added to the child's environment (each replaces
+	 * one of the same NAME), NULL-terminated; NULL: the environment as is. */
+	const char *const *env;
 };
 
 #define LIB_RUN_STDIN_MAX 4096

@@ -3,7 +3,9 @@
  * configuration (ganesha.conf, smb.conf, from what the preparation found
  * safe), ganesha.nfsd and smbd started in the VS namespace, adopted after a
  * daemon restart (pid file, name, namespace), waited for until they listen,
- * restarted with back-off when they die, stopped politely.
+ * restarted with back-off when they die, stopped politely. The VS's
+ * statistics bus (dbus-daemon, fsexport/fx_statbus.h) is supervised the same
+ * way, but a bus that fails is given up, never the VS.
  */
 #include "vserver/vs_runtime_int.h"
 
@@ -17,10 +19,12 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "fsexport/fx_ganesha.h"
 #include "fsexport/fx_samba.h"
+#include "fsexport/fx_statbus.h"
 #include "fsexport/fx_tree.h"
 #include "lib/lib_cgroup.h"
 #include "lib/lib_fs.h"
@@ -138,6 +142,8 @@ static void pid_file(const struct vs_runtime *rt, enum server_kind k, char *buf,
 {
 	if (k == SRV_NFS) {
 		vs_rt_file(rt, "ganesha.pid", buf, len);
+	} else if (k == SRV_BUS) {
+		vs_rt_file(rt, "bus.pid", buf, len);
 	} else {
 		char sdir[PATH_MAX];
 		vs_rt_smb_dir(rt, sdir, sizeof(sdir));
@@ -184,6 +190,54 @@ static void stop_dcerpcd(struct vs_runtime *rt)
 	unlink(file);
 }
 
+/* One more unexpected end of srv: true when it ended `limit` times in a row,
+ * each within STABLE_USEC of its start (the count starts again then). */
+static bool ended_too_often(struct server *srv, uint64_t now, unsigned limit)
+{
+	if (now - srv->started_usec > STABLE_USEC) {
+		lib_backoff_reset(&srv->backoff);
+		srv->quick = 0;
+	}
+	if (++srv->quick < limit)
+		return false;
+	srv->quick = 0;
+	lib_backoff_reset(&srv->backoff);
+	return true;
+}
+
+/* srv started again after its next back-off; the delay is returned. */
+static uint64_t restart_later(struct vs_runtime *rt, struct server *srv)
+{
+	uint64_t delay = lib_backoff_next(&srv->backoff);
+
+	srv->restarts++;
+	if (sd_event_add_time_relative(rt->env.ev, &srv->restart_timer, CLOCK_MONOTONIC, delay, 0,
+	                               on_server_restart, srv) < 0)
+		lib_err("%s: cannot arm the restart timer", rt->want.name);
+	return delay;
+}
+
+/* The statistics bus ended on its own: started again after a back-off (its
+ * ganesha, which ends with its bus, is restarted after it by the
+ * reconciler's order), or given up when it keeps ending. */
+static void bus_ended(struct vs_runtime *rt, struct server *srv, const char *how, uint64_t now)
+{
+	if (ended_too_often(srv, now, BUS_QUICK_ENDS)) {
+		rt->bus_off = true;
+		vs_rt_event(rt, "warning",
+		            "statistics bus (dbus-daemon) ended %d times soon after its start "
+		            "(last: %s): given up; this VS's NFS request rate is not measured "
+		            "until it starts on this node again",
+		            BUS_QUICK_ENDS, how);
+	} else {
+		vs_rt_event(rt, "warning",
+		            "statistics bus (dbus-daemon) %s unexpectedly; restarting it in %.1f s "
+		            "(ganesha.nfsd ends with it and follows)",
+		            how, (double)restart_later(rt, srv) / 1e6);
+	}
+	vs_rt_kick(rt);
+}
+
 static void on_server_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
 {
 	struct server *srv = arg;
@@ -210,6 +264,10 @@ static void on_server_end(struct lib_run *run, const struct lib_run_result *res,
 		vs_rt_kick(rt);
 		return;
 	}
+	if (srv->kind == SRV_BUS) {
+		bus_ended(rt, srv, how, now);
+		return;
+	}
 	if (rt->state != VS_RT_RUNNING) {
 		/* Died while the VS was being started: the start failed. */
 		char logf[PATH_MAX], sdir[PATH_MAX];
@@ -223,28 +281,47 @@ static void on_server_end(struct lib_run *run, const struct lib_run_result *res,
 		           logf);
 		return;
 	}
-	if (now - srv->started_usec > STABLE_USEC) {
-		lib_backoff_reset(&srv->backoff);
-		srv->quick = 0;
-	}
-	if (++srv->quick >= SERVER_QUICK_ENDS) {
+	if (ended_too_often(srv, now, SERVER_QUICK_ENDS)) {
 		/* Restarting it here is not working: say so, so that the VS is
 		 * taken where it may run (the retry starts it here meanwhile). */
-		srv->quick = 0;
-		lib_backoff_reset(&srv->backoff);
 		vs_rt_fail(rt,
 		           "%s ended %d times in a row, each within %llu s of its start (last: %s)",
 		           vs_rt_srv_name(srv->kind), SERVER_QUICK_ENDS,
 		           (unsigned long long)(STABLE_USEC / 1000000), how);
 		return;
 	}
-	uint64_t delay = lib_backoff_next(&srv->backoff);
-	srv->restarts++;
+	uint64_t delay = restart_later(rt, srv);
 	vs_rt_event(rt, "warning", "%s %s unexpectedly; restarting it in %.1f s (restart %u)",
 	            vs_rt_srv_name(srv->kind), how, (double)delay / 1e6, srv->restarts);
-	if (sd_event_add_time_relative(rt->env.ev, &srv->restart_timer, CLOCK_MONOTONIC, delay, 0,
-	                               on_server_restart, srv) < 0)
-		lib_err("%s: cannot arm the restart timer", rt->want.name);
+}
+
+int vs_rt_bus_address(const struct vs_runtime *rt, char *buf, size_t len)
+{
+	char sock[PATH_MAX];
+
+	vs_rt_file(rt, "bus.sock", sock, sizeof(sock));
+	return fx_statbus_address(sock, buf, len);
+}
+
+/* The bus answers on its socket (a non-blocking connect: a full backlog is
+ * "not yet", never a wait on the loop). */
+static bool bus_listening(struct vs_runtime *rt)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	char sock[PATH_MAX];
+	int fd;
+	bool ok;
+
+	vs_rt_file(rt, "bus.sock", sock, sizeof(sock));
+	if (strlen(sock) >= sizeof(a.sun_path))
+		return false;
+	memcpy(a.sun_path, sock, strlen(sock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
 }
 
 static bool listening(struct vs_runtime *rt, int port)
@@ -261,6 +338,13 @@ static bool listening(struct vs_runtime *rt, int port)
 	return ok;
 }
 
+static bool srv_answers(struct vs_runtime *rt, const struct server *srv)
+{
+	if (srv->kind == SRV_BUS)
+		return bus_listening(rt);
+	return listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT);
+}
+
 static int on_ready_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct vs_runtime *rt = userdata;
@@ -268,7 +352,7 @@ static int on_ready_poll(sd_event_source *s, uint64_t usec, void *userdata)
 
 	if (!srv)
 		return 0;
-	if (listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT)) {
+	if (srv_answers(rt, srv)) {
 		srv->ready = true;
 		rt->ready_wait = NULL;
 		rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
@@ -327,8 +411,8 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv, bool for_stop)
 	snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", pid);
 	if (lib_read_file(comm_path, &comm) < 0)
 		return -ESRCH;
-	rc = strncmp(comm, vs_rt_srv_name(srv->kind),
-	             strlen(srv->kind == SRV_NFS ? "ganesha" : "smbd"));
+	/* comm is at most 15 characters: ganesha.nfsd, smbd, dbus-daemon fit. */
+	rc = strncmp(comm, vs_rt_srv_name(srv->kind), strlen(vs_rt_srv_name(srv->kind)));
 	free(comm);
 	if (rc != 0)
 		return -ESRCH;
@@ -339,7 +423,7 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv, bool for_stop)
 	rc = lib_run_adopt(rt->env.ev, pid, on_server_end, srv, &srv->run);
 	if (rc < 0)
 		return rc;
-	srv->ready = listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT);
+	srv->ready = srv_answers(rt, srv);
 	srv->started_usec = vs_rt_now(rt);
 	if (for_stop) {
 		vs_rt_event(rt, "info", "%s found running (pid %d): stopping it",
@@ -395,6 +479,32 @@ void vs_rt_cgroup_drop(struct vs_runtime *rt)
 		lib_warn("%s: cannot remove its cgroup: %s", rt->want.name, strerror(-rc));
 }
 
+/* dbus-daemon for the VS's statistics: its configuration written at every
+ * start (it names the socket and the pid file), a stale socket removed. */
+static int start_bus(struct vs_runtime *rt, struct server *srv, const char *pid)
+{
+	char conf[PATH_MAX], sock[PATH_MAX], cfarg[PATH_MAX + 16], *text = NULL;
+	int rc;
+
+	vs_rt_file(rt, "bus.conf", conf, sizeof(conf));
+	vs_rt_file(rt, "bus.sock", sock, sizeof(sock));
+	rc = fx_statbus_conf(sock, pid, &text);
+	if (rc < 0)
+		return rc;
+	rc = lib_write_file(conf, text, strlen(text), 0600);
+	free(text);
+	if (rc < 0)
+		return rc;
+	/* A stale socket and pid file of an earlier bus (not adopted, so not
+	 * running): dbus-daemon refuses to start over either. */
+	if ((unlink(sock) < 0 && errno != ENOENT) || (unlink(pid) < 0 && errno != ENOENT))
+		return -errno;
+	snprintf(cfarg, sizeof(cfarg), "--config-file=%s", conf);
+	const char *argv[] = {"dbus-daemon", cfarg, "--nofork", NULL};
+	struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
+	return lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
+}
+
 int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 {
 	char conf[PATH_MAX], log[PATH_MAX], pid[PATH_MAX];
@@ -408,11 +518,31 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 		return wait_ready(rt, srv) < 0 ? -EIO : 1;
 	}
 	pid_file(rt, srv->kind, pid, sizeof(pid));
-	if (srv->kind == SRV_NFS) {
+	if (srv->kind == SRV_BUS) {
+		rc = start_bus(rt, srv, pid);
+		if (rc < 0) {
+			rt->bus_off = true;
+			vs_rt_event(
+			    rt, "warning",
+			    "cannot start the statistics bus (dbus-daemon): %s; this VS's NFS "
+			    "request rate is not measured",
+			    strerror(-rc));
+			return rc;
+		}
+	} else if (srv->kind == SRV_NFS) {
 		vs_rt_file(rt, "ganesha.conf", conf, sizeof(conf));
 		vs_rt_file(rt, "ganesha.log", log, sizeof(log));
 		const char *argv[] = {"ganesha.nfsd", "-F", "-f", conf, "-L", log, "-p", pid, NULL};
+		char addr[PATH_MAX], busenv[PATH_MAX + 32];
+		const char *env[] = {busenv, NULL};
 		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
+		const struct server *bus = &rt->srv[SRV_BUS];
+		/* Its statistics go over the VS's own bus (ganesha takes the system
+		 * bus's address from the environment). */
+		if (bus->run && bus->ready && vs_rt_bus_address(rt, addr, sizeof(addr)) == 0) {
+			snprintf(busenv, sizeof(busenv), "DBUS_SYSTEM_BUS_ADDRESS=%s", addr);
+			o.env = env;
+		}
 		rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
 	} else {
 		char sdir[PATH_MAX];

@@ -623,9 +623,10 @@ int vs_rt_on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 			lib_warn("%s: cannot start the storage probe of %s", rt->want.name, m->dir);
 	}
 	if (lost) {
-		/* The servers hold files of the old mount: restart them on the new one. */
-		for (int k = 0; k < 2; k++)
-			vs_rt_stop_server(rt, &rt->srv[k]);
+		/* The file servers hold files of the old mount: restart them on the
+		 * new one (the statistics bus holds none). */
+		vs_rt_stop_server(rt, &rt->srv[SRV_NFS]);
+		vs_rt_stop_server(rt, &rt->srv[SRV_SMB]);
 		vs_rt_set_state(rt, VS_RT_STARTING);
 		vs_rt_kick(rt);
 	}

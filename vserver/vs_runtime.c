@@ -73,7 +73,7 @@ void vs_runtime_netns_name(const char *vs, char *buf, size_t len)
 
 const char *vs_rt_srv_name(enum server_kind k)
 {
-	return k == SRV_NFS ? "ganesha.nfsd" : "smbd";
+	return k == SRV_NFS ? "ganesha.nfsd" : k == SRV_SMB ? "smbd" : "dbus-daemon";
 }
 
 /* --- paths ---------------------------------------------------------------- */
@@ -223,6 +223,12 @@ static void converge_running(struct vs_runtime *rt)
 		lib_run_signal(rt->srv[SRV_NFS].run, SIGHUP);
 		vs_rt_event(rt, "info", "ganesha.nfsd reloads its exports (SIGHUP)");
 	}
+	/* The statistics bus first: ganesha connects to it once, at its start. */
+	if (!rt->srv[SRV_BUS].run && !rt->bus_off && !rt->srv[SRV_NFS].run) {
+		rc = vs_rt_start_server(rt, &rt->srv[SRV_BUS]);
+		if (rc > 0)
+			return;
+	}
 	if (!rt->srv[SRV_NFS].run) {
 		rc = vs_rt_start_server(rt, &rt->srv[SRV_NFS]);
 		if (rc != 0)
@@ -269,8 +275,9 @@ probes:
 
 static void converge_stopped(struct vs_runtime *rt)
 {
-	bool anything = rt->nsfd >= 0 || rt->n_mounts || rt->n_vips || rt->srv[0].run ||
-	                rt->srv[1].run || nf_netns_exists(rt->netns) == 1;
+	bool anything = rt->nsfd >= 0 || rt->n_mounts || rt->n_vips || rt->srv[SRV_NFS].run ||
+	                rt->srv[SRV_SMB].run || rt->srv[SRV_BUS].run ||
+	                nf_netns_exists(rt->netns) == 1;
 
 	if (!anything) {
 		if (rt->state != VS_RT_STOPPED && rt->state != VS_RT_FAILED)
@@ -291,6 +298,9 @@ static void converge_stopped(struct vs_runtime *rt)
 		return;
 	if (vs_rt_stop_server(rt, &rt->srv[SRV_NFS]))
 		return;
+	if (vs_rt_stop_server(rt, &rt->srv[SRV_BUS]))
+		return;
+	rt->bus_off = false; /* tried again at the next start here */
 	vs_rt_stop_probes(rt);
 	if (vs_rt_drop_mounts(rt))
 		return;
@@ -361,11 +371,11 @@ int vs_runtime_create(const struct vs_runtime_env *env, const struct vs_vserver 
 	rt->nsfd = -1;
 	rt->afd = -1;
 	rt->retry = (struct lib_backoff){.min = RETRY_MIN_USEC, .max = RETRY_MAX_USEC};
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < SRV_COUNT; k++) {
 		rt->srv[k].backoff =
 		    (struct lib_backoff){.min = RESTART_MIN_USEC, .max = RESTART_MAX_USEC};
-	rt->srv[SRV_NFS].kind = SRV_NFS;
-	rt->srv[SRV_SMB].kind = SRV_SMB;
+		rt->srv[k].kind = (enum server_kind)k;
+	}
 	if (vs_vserver_copy(&rt->want, vs) < 0) {
 		vs_runtime_destroy(rt);
 		return -ENOMEM;
@@ -413,7 +423,7 @@ void vs_runtime_destroy(struct vs_runtime *rt)
 	vs_rt_prep_done(rt);
 	for (int i = 0; i < rt->n_mounts; i++)
 		vs_rt_forget_prep(&rt->mounts[i]);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < SRV_COUNT; i++) {
 		rt->srv[i].restart_timer = sd_event_source_disable_unref(rt->srv[i].restart_timer);
 		lib_run_detach(rt->srv[i].run);
 	}
@@ -468,9 +478,10 @@ json_t *vs_runtime_to_json(const struct vs_runtime *rt)
 		    vips, json_pack("{s:s, s:s, s:s, s:b, s:i}", "address", rt->vips[i].addr,
 		                    "port", rt->vips[i].port, "device", rt->vips[i].ifname, "up",
 		                    rt->vips[i].up, "standbys", rt->vips[i].n_sb));
-	for (int i = 0; i < 2; i++) {
+	static const char *const key[SRV_COUNT] = {"nfs", "smb", "stats_bus"};
+	for (int i = 0; i < SRV_COUNT; i++) {
 		const struct server *s = &rt->srv[i];
-		json_object_set_new(servers, i == SRV_NFS ? "nfs" : "smb",
+		json_object_set_new(servers, key[i],
 		                    json_pack("{s:s, s:i, s:b, s:i, s:s}", "program",
 		                              vs_rt_srv_name(s->kind), "pid",
 		                              s->run ? (int)lib_run_pid(s->run) : 0, "serving",
@@ -501,6 +512,16 @@ int vs_runtime_smb_conf(const struct vs_runtime *rt, char *buf, size_t len)
 		return -ENOENT;
 	vs_rt_file(rt, "smb.conf", buf, len);
 	return 0;
+}
+
+int vs_runtime_nfs_bus(const struct vs_runtime *rt, char *buf, size_t len)
+{
+	const struct server *bus = &rt->srv[SRV_BUS], *nfs = &rt->srv[SRV_NFS];
+
+	if (!bus->run || !bus->ready || !lib_run_running(bus->run) || !nfs->run ||
+	    !lib_run_running(nfs->run))
+		return -ENOENT;
+	return vs_rt_bus_address(rt, buf, len);
 }
 
 int vs_runtime_devices(const struct vs_runtime *rt, char (*devs)[64], int max)

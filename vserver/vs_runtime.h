@@ -138,5 +138,9 @@ int vs_runtime_cgroup(const struct vs_runtime *rt, char *buf, size_t len);
 int vs_runtime_devices(const struct vs_runtime *rt, char (*devs)[64], int max);
 /* The smb.conf of its smbd while that runs (0, or -ENOENT). */
 int vs_runtime_smb_conf(const struct vs_runtime *rt, char *buf, size_t len);
+/* The D-Bus address of its statistics bus while that and its ganesha run
+ * (fsexport/fx_statbus.h): 0, -ENOENT, -EINVAL (a run directory whose path
+ * the bus refuses), -ENAMETOOLONG. */
+int vs_runtime_nfs_bus(const struct vs_runtime *rt, char *buf, size_t len);
 
 #endif

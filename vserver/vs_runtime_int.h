@@ -52,7 +52,13 @@
 #define NFS_PORT 2049
 #define SMB_PORT 445
 
-enum server_kind { SRV_NFS = 0, SRV_SMB = 1 };
+/* The statistics bus (fsexport/fx_statbus.h) is a server like the others,
+ * started before ganesha and stopped after it, but optional: a bus that
+ * cannot run costs the VS's NFS request rate, never the VS. */
+enum server_kind { SRV_NFS = 0, SRV_SMB = 1, SRV_BUS = 2, SRV_COUNT = 3 };
+/* A bus that ended this many times in a row soon after its start is given
+ * up until the VS starts again here. */
+#define BUS_QUICK_ENDS 3
 
 struct server {
 	enum server_kind kind;
@@ -128,7 +134,8 @@ struct vs_runtime {
 	char *prep_subs;                      /* ... with these sub-directories */
 	int n_prep_subs;
 	bool storage_failed; /* the failure is the storage's (reason says how) */
-	struct server srv[2];
+	struct server srv[SRV_COUNT];
+	bool bus_off; /* the statistics bus is given up (said once) */
 	int n_mounts;
 	struct mountst mounts[VS_MAX_FS];
 	int n_vips;
@@ -161,6 +168,8 @@ const char *vs_rt_srv_name(enum server_kind k);
 /* RUN_DIR/vs/NAME/FILE, STATE_DIR/vs/NAME/samba. */
 void vs_rt_file(const struct vs_runtime *rt, const char *file, char *buf, size_t len);
 void vs_rt_smb_dir(const struct vs_runtime *rt, char *buf, size_t len);
+/* The D-Bus address of the VS's statistics bus (fx_statbus_address). */
+int vs_rt_bus_address(const struct vs_runtime *rt, char *buf, size_t len);
 
 /* vs_rt_storage.c */
 struct mountst *vs_rt_find_mount(struct vs_runtime *rt, const char *fs);

@@ -143,9 +143,28 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	wait_until 10 client smbclient -N //$VIP1/data -c ls
 }
 
+# The VS's statistics bus (ganesha's counters): ganesha answers on it.
+bus_answers() {
+	on n1 busctl --address=unix:path=/run/appliance/vs/vs1/bus.sock --timeout=2 call \
+		vs1.org.ganesha.nfsd /org/ganesha/nfsd/ExportMgr org.ganesha.nfsd.exportstats GetGlobalOPS
+}
+
+@test "kill -9 of a VS's statistics bus: its ganesha ends with it and both come back on it" {
+	bus_answers
+	bpid=$(vsadm_on n1 vserver show vs1 --json | jq .runtime.servers.stats_bus.pid)
+	[ "$bpid" -gt 1 ]
+	kill -9 "$bpid"
+	wait_until 30 bash -c "$APPLAB exec n1 vsadm vserver show vs1 --json | jq -e '.runtime.servers.stats_bus.serving and .runtime.servers.nfs.serving and .runtime.servers.stats_bus.pid != $bpid'"
+	run vsadm_on n1 event show --vs vs1
+	[[ $output == *"statistics bus (dbus-daemon) killed by signal 9"*"restarting"* ]]
+	wait_until 10 bus_answers
+	wait_until 30 client nfs-cat "$(nfs_url $VIP1 /data/a.txt)"
+}
+
 @test "a restart of applianced keeps the VS served and finds its state again" {
 	before=$(vsadm_on n1 vserver show --json | jq -S '[.[] | del(.runtime)]')
 	pid=$(vsadm_on n1 vserver show vs1 --json | jq .runtime.servers.nfs.pid)
+	bpid=$(vsadm_on n1 vserver show vs1 --json | jq .runtime.servers.stats_bus.pid)
 	dpid=$(cat /var/lib/applab/nodes/n1/applianced.pid)
 	[ "$(cat /proc/$dpid/comm)" = applianced ]
 	kill -TERM "$dpid"
@@ -162,6 +181,9 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	wait_until 10 bash -c "[ \"\$($APPLAB exec n1 vsadm vserver show vs1 --json | jq -r .runtime.state)\" = running ]"
 	# The same ganesha serves: it was adopted, not restarted.
 	[ "$(vsadm_on n1 vserver show vs1 --json | jq .runtime.servers.nfs.pid)" = "$pid" ]
+	# So is its statistics bus, and ganesha is still on it.
+	[ "$(vsadm_on n1 vserver show vs1 --json | jq .runtime.servers.stats_bus.pid)" = "$bpid" ]
+	bus_answers
 	run vsadm_on n1 event show --vs vs1
 	[[ $output == *"found running"*"adopted"* ]]
 	client nfs-cat "$(nfs_url $VIP1 /data/a.txt)"

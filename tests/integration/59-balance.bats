@@ -50,6 +50,8 @@ balance_story() {
 	{
 		echo "# balancing as n2 saw it:"
 		vsadm_on n2 event show --last 300 | grep -E "balanc|move [0-9]+|unmount|stopped" | tail -25
+		echo "# loads as n2 saw them:"
+		vsadm_on n2 load show | head -30
 		vsadm_on n2 move show | tail -8
 	} | sed 's/^/#   /' >&2 || true
 }
@@ -80,7 +82,7 @@ stop_readers() {
 @test "advise: the master says which VS it would move and why, with the numbers, and moves nothing" {
 	start_reader bl0 192.0.2.60
 	start_reader bl1 192.0.2.61
-	wait_until 150 bash -c "$APPLAB exec n2 vsadm event show --last 200 | grep -E 'bl[01] .*balancing \(advice, nothing moved\): bl[01] n1->n2: n1 cpu [0-9.]+ of capacity'"
+	wait_until 150 bash -c "$APPLAB exec n2 vsadm event show --last 200 | grep -E 'bl[01] .*balancing \(advice, nothing moved\): bl[01] n1->n2: n1 cpu [0-9.]+ of capacity'" || { balance_story; false; }
 	run vsadm_on n2 event show --last 200
 	echo "$output" | grep "balancing (advice" | head -3
 	# The loads behind it, as any node shows them.

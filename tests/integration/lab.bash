@@ -92,6 +92,7 @@ wait_until() {
 lab_dump() {
     local log
     lab_dump_blocked
+    lab_dump_warnings
     "$APPLAB" status >&2 || true
     for log in /var/lib/applab/nodes/*/log/applianced.log; do
         [[ -f $log ]] || continue
@@ -110,6 +111,24 @@ lab_dump_blocked() {
         echo "# blocked in the kernel: pid $pid ($comm) state $st in $wchan: $(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | head -c 120)" >&2
         head -n 6 /proc/"$pid"/stack 2>/dev/null | sed 's/^/#     /' >&2 || true
     done < <(ps -eo pid=,stat=,wchan:40=,comm= 2>/dev/null)
+}
+
+# lab_dump_warnings: the last warnings and errors of every node's applianced (a server that
+# died, a move that failed, a probe that timed out); early in a dump, as CI shows its beginning.
+lab_dump_warnings() {
+    local log node
+    for log in /var/lib/applab/nodes/*/log/applianced.log; do
+        [[ -f $log ]] || continue
+        node=$(basename "$(dirname "$(dirname "$log")")")
+        grep -E '^[^ ]+ (warn|warning|error):' "$log" 2>/dev/null | tail -n 12 |
+            sed "s/^/# $node: /" >&2 || true
+    done
+    # What a ganesha said before it ended (its own log, by VS).
+    for log in /var/lib/applab/nodes/*/run/appliance/vs/*/ganesha.log; do
+        [[ -f $log ]] || continue
+        grep -E ' :(CRIT|FATAL|MAJ) :' "$log" 2>/dev/null | tail -n 3 |
+            sed "s|^|# $(echo "$log" | cut -d/ -f6,10): |" >&2 || true
+    done
 }
 
 # lab_dump_on_failure: call from teardown(); dumps the lab when the test just failed.

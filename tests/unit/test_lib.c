@@ -42,6 +42,32 @@ static void test_exit_status_and_output(void **state)
 	free(out);
 }
 
+static void test_env(void **state)
+{
+	/* An entry added, one of ours replaced, the others kept. */
+	const char *argv[] = {"env", NULL};
+	const char *env[] = {"HX_RUN_A=new", "HX_RUN_B=b", NULL};
+	struct lib_run_opts o = {
+	    .argv = argv, .netns_fd = -1, .capture = true, .out_fd = -1, .env = env};
+	struct lib_run_result r;
+	char *out = NULL;
+
+	setenv("HX_RUN_A", "old", 1);
+	setenv("HX_RUN_C", "kept", 1);
+	assert_int_equal(lib_run_sync(&o, &r, &out), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(out, "HX_RUN_A=new\n"));
+	assert_null(strstr(out, "HX_RUN_A=old"));
+	assert_non_null(strstr(out, "HX_RUN_B=b\n"));
+	assert_non_null(strstr(out, "HX_RUN_C=kept\n"));
+	free(out);
+	const char *bad[] = {"NOEQUALS", NULL};
+	o.env = bad;
+	assert_int_equal(lib_run_sync(&o, &r, &out), -EINVAL);
+	unsetenv("HX_RUN_A");
+	unsetenv("HX_RUN_C");
+}
+
 static void test_no_shell_interpretation(void **state)
 {
 	/* A metacharacter in an argument stays a literal argument. */
@@ -447,6 +473,7 @@ int main(void)
 	    cmocka_unit_test(test_stuck_loop_freed_first),
 	    cmocka_unit_test(test_output_bounds),
 	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_env),
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test(test_b64),
 	    cmocka_unit_test(test_pwhash),

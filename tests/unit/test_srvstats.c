@@ -3,7 +3,9 @@
  * (fsexport/fx_srvstats.c) from their real answers: busctl's JSON of
  * ganesha 4.3's GetGlobalOPS and smbstatus -P of samba 4.17 (both copied
  * from a hand run on this machine), the other pair form, statistics
- * disabled, and malformed answers refused with the counter left 0.
+ * disabled, and malformed answers refused with the counter left 0; the
+ * configuration of a VS's statistics bus (fsexport/fx_statbus.c): root alone
+ * owns and calls, paths outside the allow-list refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,9 +14,11 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fsexport/fx_srvstats.h"
+#include "fsexport/fx_statbus.h"
 
 #define TEXT(t) (t), strlen(t)
 
@@ -111,11 +115,59 @@ static void test_smbd(void **state)
 	}
 }
 
+static void test_statbus(void **state)
+{
+	char *conf = (char *)1, addr[64];
+
+	(void)state;
+	assert_int_equal(fx_statbus_conf("/run/appliance/vs/vs1/bus.sock",
+	                                 "/run/appliance/vs/vs1/bus.pid", &conf),
+	                 0);
+	assert_non_null(strstr(conf, "<listen>unix:path=/run/appliance/vs/vs1/bus.sock</listen>"));
+	assert_non_null(strstr(conf, "<pidfile>/run/appliance/vs/vs1/bus.pid</pidfile>"));
+	/* Denied by default; root alone owns names and sends method calls. */
+	char *def = strstr(conf, "<policy context=\"default\">");
+	char *root = strstr(conf, "<policy user=\"root\">");
+	assert_non_null(def);
+	assert_non_null(root);
+	assert_true(def < root);
+	assert_non_null(strstr(def, "<deny own=\"*\"/>"));
+	assert_non_null(strstr(def, "<deny send_type=\"method_call\"/>"));
+	assert_true(strstr(def, "<allow own=\"*\"/>") > root);
+	assert_true(strstr(def, "<allow send_type=\"method_call\"/>") > root);
+	assert_non_null(strstr(conf, "<auth>EXTERNAL</auth>"));
+	free(conf);
+
+	assert_int_equal(fx_statbus_address("/run/x/bus.sock", addr, sizeof(addr)), 0);
+	assert_string_equal(addr, "unix:path=/run/x/bus.sock");
+	assert_int_equal(fx_statbus_address("/run/x/bus.sock", addr, 10), -ENAMETOOLONG);
+
+	/* Nothing that XML or a D-Bus address would read as more than a path. */
+	const char *bad[] = {"relative/bus.sock", "/run/a b",   "/run/<x>",  "/run/a&b",
+	                     "/run/a\"b",         "/run/a'b",   "/run/a,b",  "/run/a;b",
+	                     "/run/../etc/x",     "/run/a/..",  "/",         "",
+	                     "/run/a=b",          "/run/a%2fb", "/run/a\nb", NULL};
+	for (int i = 0; bad[i]; i++) {
+		conf = (char *)1;
+		assert_int_equal(fx_statbus_conf(bad[i], "/run/x/bus.pid", &conf), -EINVAL);
+		assert_null(conf);
+		assert_int_equal(fx_statbus_conf("/run/x/bus.sock", bad[i], &conf), -EINVAL);
+		assert_int_equal(fx_statbus_address(bad[i], addr, sizeof(addr)), -EINVAL);
+	}
+	assert_int_equal(fx_statbus_conf(NULL, "/run/x/bus.pid", &conf), -EINVAL);
+	char longp[FX_STATBUS_PATH_MAX + 2];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	assert_int_equal(fx_statbus_conf(longp, "/run/x/bus.pid", &conf), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ganesha),
 	    cmocka_unit_test(test_smbd),
+	    cmocka_unit_test(test_statbus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
