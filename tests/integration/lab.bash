@@ -117,6 +117,7 @@ lab_dump_blocked() {
 # died, a move that failed, a probe that timed out); early in a dump, as CI shows its beginning.
 lab_dump_warnings() {
     local log node
+    echo "# disk: $(df -h --output=target,avail /var/lib/applab /tmp 2>/dev/null | tail -n +2 | tr -s ' ' | tr '\n' ';')" >&2
     for log in /var/lib/applab/nodes/*/log/applianced.log; do
         [[ -f $log ]] || continue
         node=$(basename "$(dirname "$(dirname "$log")")")
