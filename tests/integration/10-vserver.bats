@@ -45,7 +45,7 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	# Each VIP is up on its home port, inside the namespace vs-vs1 only.
 	on n1 ip netns exec vs-vs1 ip -o addr show | grep -q "$VIP1/24"
 	on n1 ip netns exec vs-vs1 ip -o addr show | grep -q "$VIP2/24"
-	! on n1 ip -o addr show | grep -q "$VIP1"
+	! on n1 ip -o addr show | grep -q "$VIP1" || false
 	# The MAC is stable and locally administered.
 	mac=$(on n1 ip netns exec vs-vs1 ip -o link show | grep -o 'link/ether 02:[0-9a-f:]*' | head -1)
 	[ -n "$mac" ]
@@ -80,7 +80,7 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	wait_until 10 client nfs-ls "$(nfs_url $VIP1 /sub)"
 	wait_until 10 client smbclient -N //$VIP1/sub -c ls
 	# The read-only export refuses a write.
-	! client nfs-cp "$TMPD/a.txt" "$(nfs_url $VIP1 /sub/x.txt)"
+	! client nfs-cp "$TMPD/a.txt" "$(nfs_url $VIP1 /sub/x.txt)" || false
 	vsadm_on n1 export remove vs1 /sub
 	vsadm_on n1 share remove vs1 sub
 	wait_until 10 bash -c "! $APPLAB client nfs-ls '$(nfs_url $VIP1 /sub)'"
@@ -94,7 +94,7 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 @test "an export limited to other clients is not visible to this client" {
 	vsadm_on n1 export add vs1 /limited --fs data --path limited --clients 198.51.100.0/24
 	sleep 1
-	! client nfs-ls "$(nfs_url $VIP1 /limited)"
+	! client nfs-ls "$(nfs_url $VIP1 /limited)" || false
 	vsadm_on n1 export remove vs1 /limited
 }
 
@@ -108,11 +108,11 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	echo "vs2 only" >"$TMPD/c.txt"
 	client nfs-cp "$TMPD/c.txt" "$(nfs_url $VIPB /other/c.txt)"
 	# vs2's export and share are not reachable through vs1's VIPs ...
-	! client nfs-ls "$(nfs_url $VIP1 /other)"
-	! client smbclient -N //$VIP1/other -c ls
+	! client nfs-ls "$(nfs_url $VIP1 /other)" || false
+	! client smbclient -N //$VIP1/other -c ls || false
 	# ... and vs1's are not reachable through vs2's.
-	! client nfs-ls "$(nfs_url $VIPB /data)"
-	! client smbclient -N //$VIPB/data -c ls
+	! client nfs-ls "$(nfs_url $VIPB /data)" || false
+	! client smbclient -N //$VIPB/data -c ls || false
 	# Each smbd has its own server name.
 	run client smbclient -N -L //$VIPB
 	[[ $output == *other* ]]
@@ -215,10 +215,10 @@ bus_answers() {
 	vsadm_on n1 vserver delete vs2 --force
 	run vsadm_on n1 vserver show
 	[[ $output == *"No virtual servers"* ]]
-	! on n1 ip netns list | grep -q '^vs-'
-	! on n1 grep -q ' /run/appliance/mnt/' /proc/self/mountinfo
-	! on n1 ip -d link show | grep -q macvlan
-	! pgrep -f '/run/appliance/vs/vs[12]/'
-	! pgrep -f 'samba/vs[12]'
+	! on n1 ip netns list | grep -q '^vs-' || false
+	! on n1 grep -q ' /run/appliance/mnt/' /proc/self/mountinfo || false
+	! on n1 ip -d link show | grep -q macvlan || false
+	! pgrep -f '/run/appliance/vs/vs[12]/' || false
+	! pgrep -f 'samba/vs[12]' || false
 	[ ! -e /var/lib/applab/nodes/n1/run/appliance/vs/vs1 ]
 }

@@ -144,7 +144,7 @@ move_of() { # ASK VS -> the newest move of VS, as JSON
 	[ "$(move_of n1 mv0)" = "$m" ]
 	# A clean move: released by n1 (unmounted), so no MMP reset and no wait for it.
 	run vsadm_on n3 event show --last 200
-	! echo "$output" | grep "mv0" | grep -q "multi-mount protection reset"
+	! echo "$output" | grep "mv0" | grep -q "multi-mount protection reset" || false
 	echo "$output" | grep mv0 | grep -q "n1 released it in"
 	# Keeps writing on n3; nothing acknowledged was lost.
 	n0=$(wc -l <"$TMPD/acked.192.0.2.70")
@@ -186,7 +186,7 @@ move_of() { # ASK VS -> the newest move of VS, as JSON
 	vsadm_on n1 vserver create mvx
 	sleep 3
 	[ "$(move_of n1 mv1 | jq .id)" = "$id" ]
-	! running_on n1 mv1 n2
+	! running_on n1 mv1 n2 || false
 	on n2 rm -f /run/appliance/mnt/mv1/data
 	vsadm_on n1 vserver delete mvx
 	client nfs-ls 'nfs://192.0.2.71/data?version=4' >/dev/null
@@ -343,7 +343,7 @@ settled() {
 	sleep 2
 	# Nothing was acquired on the target while the source had not released.
 	[ "$(move_of "$q" mv0 | jq -r .state)" = releasing ]
-	! running_on "$q" mv0 "$to"
+	! running_on "$q" mv0 "$to" || false
 	"$APPLAB" up --nodes 3 --luns 6 # starts the applianced that is missing
 	wait_until 90 running_on "$q" mv0 "$to"
 	wait_until 30 bash -c "$APPLAB exec $q vsadm move show --json | jq -e --argjson id $id '[.moves[] | select(.id == \$id)][0].state == \"done\"'"
