@@ -275,6 +275,15 @@ static void child(const struct lib_run_opts *o, char **envp, int inr, int outw, 
 		signal(sig, SIG_DFL);
 	if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) < 0)
 		goto fail;
+	if (o->cgroup_procs) {
+		int cg = open(o->cgroup_procs, O_WRONLY | O_CLOEXEC);
+		if (cg >= 0) {
+			if (write(cg, "0", 1) < 0) {
+				/* best effort (see lib_run.h) */
+			}
+			close(cg);
+		}
+	}
 	if (dup2(inr >= 0 ? inr : null, 0) < 0 || dup2(outw >= 0 ? outw : null, 1) < 0 ||
 	    dup2(outw >= 0 ? outw : null, 2) < 0)
 		goto fail;

@@ -72,6 +72,11 @@ struct lib_run_opts {
 	/* "NAME=value" entries added to the child's environment (each replaces
 	 * one of the same NAME), NULL-terminated; NULL: the environment as is. */
 	const char *const *env;
+	/* A cgroup's cgroup.procs (NULL: none): the child writes "0" into it
+	 * before exec, so that it runs in that cgroup from its first
+	 * instruction and so do the processes it forks. Best effort: a failure
+	 * leaves the child where it was (the caller may move it after). */
+	const char *cgroup_procs;
 };
 
 #define LIB_RUN_STDIN_MAX 4096

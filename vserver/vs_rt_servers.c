@@ -440,22 +440,45 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv, bool for_stop)
 	return 0;
 }
 
-/* The VS's cgroup (made on first use), its servers' processes moved into it
- * so that its cpu.stat is the VS's CPU. A failure costs the measurement only:
- * said once, never the start. */
-void vs_rt_cgroup_join(struct vs_runtime *rt, pid_t pid)
+/* The VS's cgroup directory, made on first use: 0, -ENOENT (no cgroups
+ * here), or what making it gave. */
+static int cgroup_dir(struct vs_runtime *rt, char *dir, size_t len)
 {
-	char dir[LIB_CGROUP_PATH_MAX];
 	int rc = 0;
 
 	if (!rt->env.cgroup_parent)
-		return;
+		return -ENOENT;
 	if (!rt->cgroup_made) {
 		rc = lib_cgroup_create(rt->env.cgroup_parent, rt->want.name);
 		rt->cgroup_made = rc == 0;
 	}
-	if (rc == 0)
-		rc = lib_cgroup_path(rt->env.cgroup_parent, rt->want.name, dir, sizeof(dir));
+	return rc < 0 ? rc : lib_cgroup_path(rt->env.cgroup_parent, rt->want.name, dir, len);
+}
+
+/* The cgroup.procs a server's child joins before its exec (lib_run_opts),
+ * in buf; NULL: none (the move after the start says why). */
+static const char *cgroup_procs(struct vs_runtime *rt, char *buf, size_t len)
+{
+	char dir[LIB_CGROUP_PATH_MAX];
+
+	if (cgroup_dir(rt, dir, sizeof(dir)) < 0 ||
+	    (size_t)snprintf(buf, len, "%s/cgroup.procs", dir) >= len)
+		return NULL;
+	return buf;
+}
+
+/* The VS's cgroup (made on first use), its servers' processes moved into it
+ * so that its cpu.stat is the VS's CPU (a server started by us is there from
+ * its exec: cgroup_procs; this moves an adopted one, and any that missed).
+ * A failure costs the measurement only: said, never the start. */
+void vs_rt_cgroup_join(struct vs_runtime *rt, pid_t pid)
+{
+	char dir[LIB_CGROUP_PATH_MAX];
+	int rc;
+
+	if (!rt->env.cgroup_parent)
+		return;
+	rc = cgroup_dir(rt, dir, sizeof(dir));
 	if (rc == 0)
 		rc = lib_cgroup_move(dir, pid);
 	if (rc < 0 && rc != -ESRCH)
@@ -501,13 +524,17 @@ static int start_bus(struct vs_runtime *rt, struct server *srv, const char *pid)
 		return -errno;
 	snprintf(cfarg, sizeof(cfarg), "--config-file=%s", conf);
 	const char *argv[] = {"dbus-daemon", cfarg, "--nofork", NULL};
-	struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
+	char procs[LIB_CGROUP_PATH_MAX + 16];
+	struct lib_run_opts o = {.argv = argv,
+	                         .netns_fd = rt->nsfd,
+	                         .out_fd = -1,
+	                         .cgroup_procs = cgroup_procs(rt, procs, sizeof(procs))};
 	return lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
 }
 
 int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 {
-	char conf[PATH_MAX], log[PATH_MAX], pid[PATH_MAX];
+	char conf[PATH_MAX], log[PATH_MAX], pid[PATH_MAX], procs[LIB_CGROUP_PATH_MAX + 16];
 	int rc;
 
 	if (srv->restart_timer)
@@ -535,7 +562,10 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 		const char *argv[] = {"ganesha.nfsd", "-F", "-f", conf, "-L", log, "-p", pid, NULL};
 		char addr[PATH_MAX], busenv[PATH_MAX + 32];
 		const char *env[] = {busenv, NULL};
-		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
+		struct lib_run_opts o = {.argv = argv,
+		                         .netns_fd = rt->nsfd,
+		                         .out_fd = -1,
+		                         .cgroup_procs = cgroup_procs(rt, procs, sizeof(procs))};
 		const struct server *bus = &rt->srv[SRV_BUS];
 		/* Its statistics go over the VS's own bus (ganesha takes the system
 		 * bus's address from the environment). */
@@ -551,7 +581,10 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 		vs_rt_file(rt, "smb.conf", conf, sizeof(conf));
 		const char *argv[] = {"smbd", "--foreground", "--no-process-group",
 		                      "-s",   conf,           NULL};
-		struct lib_run_opts o = {.argv = argv, .netns_fd = rt->nsfd, .out_fd = -1};
+		struct lib_run_opts o = {.argv = argv,
+		                         .netns_fd = rt->nsfd,
+		                         .out_fd = -1,
+		                         .cgroup_procs = cgroup_procs(rt, procs, sizeof(procs))};
 		if (rc == 0)
 			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
 	}

@@ -42,6 +42,31 @@ static void test_exit_status_and_output(void **state)
 	free(out);
 }
 
+static void test_cgroup_procs(void **state)
+{
+	/* The child writes "0" into the file it is given before its exec (a
+	 * cgroup.procs moves the writer; a plain file shows the write). */
+	char path[] = "/tmp/test-lib-cgprocs.XXXXXX";
+	int fd = mkstemp(path);
+	const char *argv[] = {"true", NULL};
+	struct lib_run_opts o = {.argv = argv, .netns_fd = -1, .out_fd = -1, .cgroup_procs = path};
+	struct lib_run_result r;
+	char *text = NULL;
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(lib_run_sync(&o, &r, NULL), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(lib_read_file(path, &text), 0);
+	assert_string_equal(text, "0");
+	free(text);
+	/* One that cannot be opened leaves the child running, where it was. */
+	o.cgroup_procs = "/nonexistent/cgroup.procs";
+	assert_int_equal(lib_run_sync(&o, &r, NULL), 0);
+	assert_int_equal(r.exit_code, 0);
+	unlink(path);
+}
+
 static void test_env(void **state)
 {
 	/* An entry added, one of ours replaced, the others kept. */
@@ -474,6 +499,7 @@ int main(void)
 	    cmocka_unit_test(test_output_bounds),
 	    cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_env),
+	    cmocka_unit_test(test_cgroup_procs),
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test(test_b64),
 	    cmocka_unit_test(test_pwhash),
