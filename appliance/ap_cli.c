@@ -33,6 +33,22 @@ struct cmd {
 	const char *help;
 };
 
+/* Commands whose first positional argument is one of a few words: those
+ * words, for completion (the daemon checks the word either way). */
+static const char *const member_actions[] = {"add", "remove", NULL};
+static const struct {
+	const char *w1, *w2;
+	const char *const *words;
+} choices[] = {{"group", "member", member_actions}};
+
+static const char *const *choices_of(const char *w1, const char *w2)
+{
+	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
+		if (strcmp(choices[i].w1, w1) == 0 && strcmp(choices[i].w2, w2) == 0)
+			return choices[i].words;
+	return NULL;
+}
+
 /* Options understood by every show command. */
 #define JSON_OPT                                                                                   \
 	{                                                                                          \
@@ -606,6 +622,12 @@ void ap_cli_complete(int pos, char *const *words, const char *prefix,
 				cand = c->w1;
 		} else if (pos == 1 && strcmp(words[0], c->w1) == 0) {
 			cand = c->w2;
+		} else if (pos == 2 && c->w2 && strcmp(words[0], c->w1) == 0 &&
+		           strcmp(words[1], c->w2) == 0 && prefix[0] != '-') {
+			const char *const *w = choices_of(c->w1, c->w2);
+			for (int k = 0; w && w[k]; k++)
+				if (strncmp(w[k], prefix, pl) == 0)
+					add(w[k], arg);
 		} else if (pos >= 2 && strcmp(words[0], c->w1) == 0 && c->w2 &&
 		           strcmp(words[1], c->w2) == 0 && prefix[0] == '-') {
 			for (int k = 0; k < MAX_OPTS && c->opts[k].flag; k++)

@@ -235,6 +235,20 @@ static void test_complete(void **state)
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.words[0], "--to");
 	assert_string_equal(s.words[1], "--home");
+	/* A three-word command: its actions, then nothing more of its own. */
+	char *member[] = {"group", "member", NULL};
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(2, member, "", add, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.words[0], "add");
+	assert_string_equal(s.words[1], "remove");
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(2, member, "r", add, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.words[0], "remove");
+	memset(&s, 0, sizeof(s));
+	ap_cli_complete(2, words, "", add, &s); /* vserver create NAME: free */
+	assert_int_equal(s.n, 0);
 }
 
 static void test_usage_lists_every_command(void **state)
