@@ -33,6 +33,7 @@ void vs_bal_defaults(struct vs_bal_settings *s)
 	    .lun_busy = 0.85,
 	    .node_bound = 0.90,
 	    .min_share = 0.30,
+	    .peak = 0.2,
 	};
 }
 
@@ -94,6 +95,8 @@ int vs_bal_check_settings(const struct vs_bal_settings *s, char *err, size_t len
 		return fail(err, len, "The settle fraction of the trigger must be 0-1.");
 	if (!frac(s->min_share, 0, 10))
 		return fail(err, len, "The least share that counts as a load must be 0-10.");
+	if (!frac(s->peak, 0, 10))
+		return fail(err, len, "The headroom for the loads' swings must be 0-10.");
 	if (!frac(s->target_max, 0.01, 10) || !frac(s->lun_busy, 0.01, 1) ||
 	    !frac(s->node_bound, 0.01, 10))
 		return fail(err, len,
@@ -199,6 +202,17 @@ double vs_bal_share(const struct vs_bal_node *node, const double load[VS_BAL_NDI
 	return share(node->cap, load);
 }
 
+/* The share at a peak (vs_balance.h) of load l, summed squares q. */
+static double peak_share(const struct vs_bal_settings *s, const double *cap, const double *l,
+                         const double *q)
+{
+	double p[VS_BAL_NDIMS];
+
+	for (int d = 0; d < VS_BAL_NDIMS; d++)
+		p[d] = l[d] + s->peak * sqrt(q[d]);
+	return share(cap, p);
+}
+
 /* l +/- the VS's load into out. */
 static void with(const double *l, const double *vs, double sign, double *out)
 {
@@ -207,6 +221,33 @@ static void with(const double *l, const double *vs, double sign, double *out)
 		if (out[d] < 0)
 			out[d] = 0; /* rounding */
 	}
+}
+
+/* q +/- the squares of the VS's load into out. */
+static void with_sq(const double *q, const double *vs, double sign, double *out)
+{
+	for (int d = 0; d < VS_BAL_NDIMS; d++) {
+		out[d] = q[d] + sign * vs[d] * vs[d];
+		if (out[d] < 0)
+			out[d] = 0; /* rounding */
+	}
+}
+
+/* Node n of ld +/- VS load vs: into l and q. */
+static void node_with(const struct vs_bal_loads *ld, int n, const double *vs, double sign,
+                      double *l, double *q)
+{
+	with(ld->l[n], vs, sign, l);
+	with_sq(ld->q[n], vs, sign, q);
+}
+
+/* The VS's load carried from node `from` to `to` in ld (-1: none). */
+static void carry(struct vs_bal_loads *ld, const double *vs, int from, int to)
+{
+	if (from >= 0)
+		node_with(ld, from, vs, -1, ld->l[from], ld->q[from]);
+	if (to >= 0)
+		node_with(ld, to, vs, 1, ld->l[to], ld->q[to]);
 }
 
 int vs_bal_loads_of(const struct vs_bal_in *in, struct vs_bal_loads *loads)
@@ -219,7 +260,7 @@ int vs_bal_loads_of(const struct vs_bal_in *in, struct vs_bal_loads *loads)
 	loads->n = in->n_nodes;
 	for (int v = 0; v < in->n_vs; v++)
 		if (in->vs[v].node >= 0)
-			with(loads->l[in->vs[v].node], in->vs[v].load, 1, loads->l[in->vs[v].node]);
+			carry(loads, in->vs[v].load, -1, in->vs[v].node);
 	return 0;
 }
 
@@ -249,8 +290,9 @@ struct run {
 	struct vs_bal_out *out;
 	struct vs_bal_loads ld; /* with this round's moves */
 	bool pool[VS_BAL_MAX_NODES];
-	double ideal, over; /* over: the share past which a node is over */
-	double settle;      /* and the share an over node sheds down to */
+	double ideal, over; /* over: the share at a peak past which a node is over */
+	double settle;      /* and the share at a peak an over node sheds down to */
+	double over_mean;   /* over without the spread: for target_max */
 	double start_share[VS_BAL_MAX_NODES];
 };
 
@@ -308,7 +350,8 @@ static int storage_bound(const struct run *r, int v)
 
 /* The node of `mask` (not `from`) that can serve VS v where v leaves the
  * smallest share, under `limit`; ties: the smaller share before, then the
- * lower index. -1 if none; its share after in *after. */
+ * lower index. -1 if none; its share after in *after. (On the mean shares:
+ * ranking failover targets at a peak was tried and helped nothing.) */
 static int best_target(const struct vs_bal_in *in, const struct vs_bal_loads *ld, int v, int from,
                        const bool *mask, double limit, double *after)
 {
@@ -352,8 +395,7 @@ static void apply(struct run *r, int v, int from, int to, double gain, const cha
 	va_start(ap, fmt);
 	vsnprintf(m->reason, sizeof(m->reason), fmt, ap);
 	va_end(ap);
-	with(r->ld.l[from], load, -1, r->ld.l[from]);
-	with(r->ld.l[to], load, 1, r->ld.l[to]);
+	carry(&r->ld, load, from, to);
 }
 
 /* "; LUN x 0.12 busy" for VS v, or "". */
@@ -411,12 +453,14 @@ static int move_off(struct run *r, int w, struct held *h)
 	const struct vs_bal_settings *s = r->s;
 	const double *capw = in->nodes[w].cap;
 	int dim, bv = -1, bt = -1;
-	double sw = share_dim(capw, r->ld.l[w], &dim);
-	double best_score = 0, bgain = 0, bsw = 0, bst = 0;
+	double sw = peak_share(s, capw, r->ld.l[w], r->ld.q[w]);
+	double best_score = 0, bgain = 0, bst = 0;
+
+	share_dim(capw, r->ld.l[w], &dim);
 
 	for (int v = 0; v < in->n_vs; v++) {
 		bool moved;
-		double lw[VS_BAL_NDIMS];
+		double lw[VS_BAL_NDIMS], qw[VS_BAL_NDIMS];
 		if (where(r, v, &moved) != w)
 			continue;
 		if (in->vs[v].pinned) {
@@ -431,23 +475,24 @@ static int move_off(struct run *r, int w, struct held *h)
 			h->storage++;
 			continue;
 		}
-		with(r->ld.l[w], in->vs[v].load, -1, lw);
-		double sw2 = share(capw, lw);
+		node_with(&r->ld, w, in->vs[v].load, -1, lw, qw);
+		double sw2 = peak_share(s, capw, lw, qw);
 		double cost = s->move_cost + s->move_cost_load * share(capw, in->vs[v].load);
 		h->small++; /* unless a move is found: then h is not read */
 		for (int t = 0; t < in->n_nodes; t++) {
-			double lt[VS_BAL_NDIMS];
+			double lt[VS_BAL_NDIMS], qt[VS_BAL_NDIMS];
 			if (t == w || !r->pool[t])
 				continue;
-			with(r->ld.l[t], in->vs[v].load, 1, lt);
-			double st2 = share(in->nodes[t].cap, lt);
+			node_with(&r->ld, t, in->vs[v].load, 1, lt, qt);
+			double st2 = peak_share(s, in->nodes[t].cap, lt, qt);
 			double gain = sw - (sw2 > st2 ? sw2 : st2);
 			double score = gain - cost;
 			/* Ties (within rounding): the target left less loaded. */
 			if (gain < s->min_gain || score < best_score - EPS ||
 			    (score <= best_score + EPS && (bv < 0 || st2 >= bst)))
 				continue;
-			if (st2 > s->target_max && st2 > r->over)
+			if (share(in->nodes[t].cap, lt) > s->target_max &&
+			    share(in->nodes[t].cap, lt) > r->over_mean)
 				continue; /* it would overload its target */
 			if (!can_serve(in, v, t))
 				continue;
@@ -455,14 +500,17 @@ static int move_off(struct run *r, int w, struct held *h)
 			bv = v;
 			bt = t;
 			bgain = gain;
-			bsw = sw2;
 			bst = st2;
 		}
 	}
 	if (bv < 0)
 		return -1;
 	const double *capt = in->nodes[bt].cap, *lv = in->vs[bv].load;
+	double lw[VS_BAL_NDIMS], lt[VS_BAL_NDIMS];
 	char lun[VS_BAL_TEXT_LEN / 2];
+	with(r->ld.l[w], lv, -1, lw);
+	with(r->ld.l[bt], lv, 1, lt);
+	double bsw = share(capw, lw), bst_mean = share(capt, lt);
 	lun_part(in, bv, lun, sizeof(lun));
 	apply(r, bv, w, bt, bgain,
 	      "%s %s->%s: %s %s %.2f of capacity, %s %.2f; %s %.2f%s; after: %s %.2f, %s %.2f "
@@ -470,7 +518,7 @@ static int move_off(struct run *r, int w, struct held *h)
 	      in->vs[bv].name, in->nodes[w].name, in->nodes[bt].name, in->nodes[w].name,
 	      dim_name[dim], dim_share(capw, r->ld.l[w], dim), in->nodes[bt].name,
 	      dim_share(capt, r->ld.l[bt], dim), in->vs[bv].name, dim_share(capw, lv, dim), lun,
-	      in->nodes[w].name, bsw, in->nodes[bt].name, bst, r->ideal);
+	      in->nodes[w].name, bsw, in->nodes[bt].name, bst_mean, r->ideal);
 	return 0;
 }
 
@@ -483,7 +531,7 @@ static int by_share(const struct run *r, int *order)
 	for (int i = 0; i < r->in->n_nodes; i++) {
 		if (!r->pool[i])
 			continue;
-		sh[i] = share(r->in->nodes[i].cap, r->ld.l[i]);
+		sh[i] = peak_share(r->s, r->in->nodes[i].cap, r->ld.l[i], r->ld.q[i]);
 		int k = n++;
 		while (k > 0 && sh[order[k - 1]] < sh[i]) {
 			order[k] = order[k - 1];
@@ -504,7 +552,8 @@ static void balance(struct run *r)
 		int order[VS_BAL_MAX_NODES], n = by_share(r, order), made = 0;
 		for (int k = 0; k < n && !made; k++) {
 			int w = order[k], dim;
-			double sw = share_dim(in->nodes[w].cap, r->ld.l[w], &dim);
+			double sw = peak_share(r->s, in->nodes[w].cap, r->ld.l[w], r->ld.q[w]);
+			double mean = share_dim(in->nodes[w].cap, r->ld.l[w], &dim);
 			struct held h = {0};
 			if (sw <= r->settle)
 				break;
@@ -526,7 +575,7 @@ static void balance(struct run *r)
 			     "%s stays at %s %.2f of capacity (ideal %.2f): no move helps: %d "
 			     "pinned, %d storage-bound, %d cooling down, %d that would gain too "
 			     "little or overload their target",
-			     in->nodes[w].name, dim_name[dim], sw, r->ideal, h.pinned, h.storage,
+			     in->nodes[w].name, dim_name[dim], mean, r->ideal, h.pinned, h.storage,
 			     h.cool, h.small);
 		}
 		if (!made)
@@ -625,6 +674,20 @@ int vs_bal_round(const struct vs_bal_settings *s, const struct vs_bal_in *in,
 	 * clients a grace period). */
 	r.over = fmax(r.ideal * (1 + s->trigger), s->min_share);
 	r.settle = fmax(r.ideal * (1 + s->trigger * s->settle), s->min_share);
+	r.over_mean = r.over;
+	/* Compared at a peak: over the pool's average spread too. */
+	double spread = 0;
+	int n_pool = 0;
+	for (int n = 0; n < in->n_nodes; n++)
+		if (r.pool[n]) {
+			const double *cap = in->nodes[n].cap;
+			spread += peak_share(s, cap, r.ld.l[n], r.ld.q[n]) - share(cap, r.ld.l[n]);
+			n_pool++;
+		}
+	if (n_pool) {
+		r.over += spread / n_pool;
+		r.settle += spread / n_pool;
+	}
 	if (s->mode != VS_BAL_OFF) {
 		storage_notes(&r);
 		if (demand < s->low_water)
@@ -678,7 +741,7 @@ int vs_bal_pick(const struct vs_bal_settings *s, const struct vs_bal_in *in, int
 	snprintf(why, len,
 	         "%s%s %s %.2f of capacity with it, the least of %d nodes that can serve it",
 	         to == b ? "standby " : "", in->nodes[to].name, dim_name[dim], after, n_ok);
-	memcpy(loads->l[to], l, sizeof(l));
+	carry(loads, in->vs[vs].load, -1, to);
 	*node = to;
 	return 0;
 }

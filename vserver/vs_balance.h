@@ -6,23 +6,37 @@
  * smoothed loads it has measured; it gets back at most a few moves (VS, from,
  * to), each with a reason for the event log that carries the numbers behind
  * it, and notes about the VSs it will not move (storage-bound ones, with the
- * LUN that holds them back). vs_bal_pick() is the same scoring for one VS to
- * place (failover, a new VS): the node where it leaves the smallest share.
+ * LUN that holds them back). vs_bal_pick() scores one VS to place (failover,
+ * a new VS) on the same shares: the node where it leaves the smallest share
+ * (the mean, without the headroom for swings below).
  *
  * The model. A node's share is the largest, over the load dimensions (CPU in
  * cores, network in bytes/s), of its VSs' summed load over its capacity. The
  * ideal is the cluster's total load over its total capacity, per dimension,
  * the largest of those: no placement can put the most loaded node below it.
+ * A node's share at a peak adds to each dimension's load its VSs' spread,
+ * peak x sqrt(the sum of their loads squared): the VSs' loads swing
+ * independently of each other from minute to minute, so a node carried by
+ * one big VS swings by almost as much, relatively, as that VS, and one of
+ * 60 like-sized VSs by an eighth of it. The default 0.2 is about two standard
+ * deviations of a load that swings by 10% of itself. Nodes are compared, and
+ * moves chosen, by their share at a peak: a node carrying a big VS is kept
+ * further under the ideal, where its swings do not make it the most loaded.
+ * The trigger and settle levels are then over the ideal plus the pool's
+ * average spread (a node of typical spread is over where it would be
+ * without it). The figures in out and the numbers in the reasons are the
+ * mean shares.
  * A round:
  *   - balances the pool: the member nodes that have not failed, are not under
  *     maintenance and are active, plus the standby nodes while they are open
  *     (below); VSs on other nodes are left to failover and evacuation (vs_place);
- *   - acts only on a node whose share passes the ideal by the trigger margin
- *     (hysteresis); such a node then sheds, within the round, down to the
- *     ideal by settle x the trigger margin (a band: a node left just under
- *     the trigger is over again at the next swing of its load); and it only
- *     makes a move that lowers the larger of the two nodes' shares by at
- *     least min_gain and by more than the move's cost
+ *   - acts only on a node whose share at a peak passes the ideal (plus the
+ *     average spread) by the trigger margin (hysteresis); such a node then
+ *     sheds, within the round, down to the ideal by settle x the trigger
+ *     margin (a band: a node left just under the trigger is over again at
+ *     the next swing of its load); and it only makes a move that lowers the
+ *     larger of the two nodes' shares at a peak by at least min_gain and by
+ *     more than the move's cost
  *     (move_cost + move_cost_load x the VS's share): so a move is never undone
  *     under the same load, and a small imbalance moves nothing;
  *   - picks, greedily, the move of largest gain less cost, at most max_moves
@@ -96,6 +110,7 @@ struct vs_bal_settings {
 	double lun_busy;        /* a LUN this busy is saturated; 0.85 */
 	double node_bound;      /* a node this loaded is a bottleneck itself; 0.90 */
 	double min_share;       /* no node is over below this share; 0.30 */
+	double peak;            /* headroom per sqrt(sum of the VSs' loads^2); 0.2 */
 };
 
 /* Node flags. A node the balancer may load is a member, not failed, not
@@ -143,7 +158,7 @@ struct vs_bal_in {
 
 struct vs_bal_move {
 	int vs, from, to; /* indices into the VSs and nodes */
-	double gain;      /* drop of the larger of the two nodes' shares */
+	double gain;      /* drop of the larger of the two nodes' shares at a peak */
 	char reason[VS_BAL_TEXT_LEN];
 };
 
@@ -178,6 +193,7 @@ struct vs_bal_out {
 struct vs_bal_loads {
 	int n;
 	double l[VS_BAL_MAX_NODES][VS_BAL_NDIMS];
+	double q[VS_BAL_MAX_NODES][VS_BAL_NDIMS]; /* summed squares of the VSs' loads */
 };
 
 void vs_bal_defaults(struct vs_bal_settings *s);

@@ -111,7 +111,7 @@ static double noise_floor(const struct sim_state *st, const struct sim_policy *a
 struct result {
 	double *ratio;    /* per round: most loaded share / ideal */
 	double *ratio_ok; /* the same, rounds where TARGET is reachable */
-	double *smooth;   /* the same on the smoothed load (5 min), reachable rounds */
+	double *smooth;   /* the same on the smoothed load (2 min), reachable rounds */
 	double *clean;    /* the same on the noise-free load, reachable rounds */
 	int n_ok, n_s_ok, n_c_ok;
 };

@@ -39,7 +39,7 @@ def main():
         "method": "make bench-balance (tests/sim/README.md): one round a simulated minute; "
                   "worst_over_ideal: on that minute's load, over the rounds where a lower bound "
                   "(ideal; one VS alone on its best node; pinned load) allows 1.10 x ideal; "
-                  "_all_rounds: every round; _smoothed: on the 5-minute smoothed load the "
+                  "_all_rounds: every round; _smoothed: on the 2-minute smoothed load the "
                   "balancers see (rounds where its own lower bound allows 1.10); _noise_free: on the "
                   "minute's load without its per-minute noise; noise_floor: a placement "
                   "perfectly balanced on the noise-free load seen on the minute's load (what "

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vserver/vs_load.h"
+
 static uint64_t mix(uint64_t x)
 {
 	x += 0x9e3779b97f4a7c15ULL;
@@ -47,7 +49,9 @@ void sim_world_make(struct sim_world *w, uint64_t seed)
 	w->hours = 48;
 	w->step_sec = 60;
 	w->n_steps = (int)(w->hours * 3600 / w->step_sec);
-	w->ewma_alpha = 1 - exp(-(double)w->step_sec / 300); /* 5 min */
+	/* The appliance's smoothing (vs_load.h, `vsadm balance set --smoothing`):
+	 * an EWMA of 2 minutes; over a minute of constant load, the step below. */
+	w->ewma_alpha = -expm1(-(double)w->step_sec * 1e6 / (double)VS_LOAD_TAU_USEC);
 	for (int n = 0; n < SIM_NODES; n++) {
 		bool big = n >= 10;
 		snprintf(w->node_name[n], sizeof(w->node_name[n]), "n%d", n + 1);

@@ -7,7 +7,8 @@
  * nodes that cannot serve a VS (a callback, and vs_place's own rule through
  * vs_bal_can_serve_place) are respected; storage-bound VSs stay, reported
  * with their LUN; standby nodes open past the high-water mark and are
- * emptied under the low-water mark; at most max_moves; mode off and advise;
+ * emptied under the low-water mark; a node carried by one big VS kept
+ * under the ideal (the share at a peak); at most max_moves; mode off and advise;
  * the numbers in the reasons; limits refused; vs_bal_pick for failover.
  */
 #include <setjmp.h>
@@ -563,6 +564,57 @@ static void test_standby(void **state)
 	free(f);
 }
 
+/* A node carried by one big VS swings with it: it is kept under the ideal
+ * (the share at a peak), where a node of many small VSs may be a little
+ * over it. Three nodes of 10 cores, ideal 0.50: n0 one VS of 4 cores and 6
+ * of 0.2 (0.52), n1 26 of 0.2 (0.52), n2 23 of 0.2 (0.46). On the mean
+ * shares, nothing is over the trigger (0.525). At a peak (0.2 x
+ * sqrt(sum of squares)), n0 is at 0.60, n1 0.54, n2 0.48 (average spread
+ * 0.040: over past 0.565, settle 0.553): n0 sheds three small VSs to n2,
+ * and its big VS stays. */
+static void test_peak_headroom(void **state)
+{
+	struct fx *f = fx_new();
+
+	node(f, 10, 0);
+	node(f, 10, 0);
+	node(f, 10, 0);
+	int big = vs(f, 0, 4);
+	for (int k = 0; k < 6; k++)
+		vs(f, 0, 0.2);
+	for (int k = 0; k < 26; k++)
+		vs(f, 1, 0.2);
+	for (int k = 0; k < 23; k++)
+		vs(f, 2, 0.2);
+	f->s.peak = 0; /* the mean shares alone */
+	assert_int_equal(moves(f), 0);
+	assert_int_equal(f->out.n_notes, 0);
+
+	vs_bal_defaults(&f->s);
+	assert_true(fabs(f->s.peak - 0.2) < 1e-12);
+	assert_int_equal(moves(f), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_not_equal(f->moves[i].vs, big);
+		assert_int_equal(f->moves[i].from, 0);
+		assert_int_equal(f->moves[i].to, 2);
+		assert_true(f->moves[i].gain > 0.01);
+	}
+	/* The reasons and figures carry the mean shares. */
+	assert_non_null(strstr(f->moves[0].reason, "n0->n2: n0 cpu 0.52 of capacity, n2 0.46"));
+	assert_non_null(strstr(f->moves[0].reason, "after: n0 0.50, n2 0.48 (ideal 0.50)"));
+	assert_true(fabs(f->out.worst - 0.52) < 1e-9);
+	assert_true(fabs(f->out.worst_after - 0.52) < 1e-9); /* n1, left as it was */
+	make_moves(f);
+	assert_int_equal(moves(f), 0); /* and nothing moves back */
+
+	/* Out of range: refused. */
+	f->s.peak = -0.1;
+	assert_int_equal(run(f), -EINVAL);
+	f->s.peak = NAN;
+	assert_int_equal(run(f), -EINVAL);
+	free(f);
+}
+
 static void test_max_moves(void **state)
 {
 	for (int max = 1; max <= 4; max++) {
@@ -730,6 +782,7 @@ int main(void)
 	    cmocka_unit_test(test_cannot_serve_place_view),
 	    cmocka_unit_test(test_storage_bound),
 	    cmocka_unit_test(test_standby),
+	    cmocka_unit_test(test_peak_headroom),
 	    cmocka_unit_test(test_max_moves),
 	    cmocka_unit_test(test_modes),
 	    cmocka_unit_test(test_limits_refused),
