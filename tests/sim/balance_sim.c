@@ -255,6 +255,7 @@ int main(int argc, char **argv)
 		}
 		if (csv)
 			fprintf(csv, "\n");
+		sim_measure(st);
 	}
 	if (csv && fclose(csv) != 0) {
 		fprintf(stderr, "balance_sim: %s: %s\n", series, strerror(errno));

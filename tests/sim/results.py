@@ -36,7 +36,9 @@ def main():
                 "rebalancer, the same traces in one run: the most loaded node's share over the "
                 "ideal (total load / total capacity of the up nodes, the larger of cpu and "
                 "network), moves per hour, decision time per round",
-        "method": "make bench-balance (tests/sim/README.md): one round a simulated minute; "
+        "method": "make bench-balance (tests/sim/README.md): one round a simulated minute, "
+                  "deciding on the load smoothed up to the minute before (no policy sees the "
+                  "minute it is scored on); "
                   "worst_over_ideal: on that minute's load, over the rounds where a lower bound "
                   "(ideal; one VS alone on its best node; pinned load) allows 1.10 x ideal; "
                   "_all_rounds: every round; _smoothed: on the 2-minute smoothed load the "

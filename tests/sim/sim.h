@@ -60,8 +60,13 @@ struct sim_state {
 };
 
 void sim_world_make(struct sim_world *w, uint64_t seed);
-/* The loads of st->step into st (truth, smooth, lun_busy, up). */
+/* The loads of st->step into st (truth, lun_busy, up; smooth only at step 0). */
 void sim_step(struct sim_state *st);
+/* This step's loads into the smoothing (st->smooth): called after the
+ * policies decided and were scored on this step, as the appliance decides on
+ * what it measured up to the minute before (no policy sees the minute it is
+ * scored on). */
+void sim_measure(struct sim_state *st);
 /* A VS storage-bound at this step (its LUN saturated)? */
 bool sim_storage_bound(const struct sim_state *st, int v);
 

@@ -137,6 +137,17 @@ bool sim_storage_bound(const struct sim_state *st, int v)
 	return w->lun[v] == w->sat_lun && t >= w->sat_start && t < w->sat_end;
 }
 
+void sim_measure(struct sim_state *st)
+{
+	const struct sim_world *w = st->w;
+
+	if (st->step == 0)
+		return; /* sim_step took it as the first measurement */
+	for (int v = 0; v < SIM_VS; v++)
+		for (int d = 0; d < VS_BAL_NDIMS; d++)
+			st->smooth[v][d] += w->ewma_alpha * (st->truth[v][d] - st->smooth[v][d]);
+}
+
 void sim_step(struct sim_state *st)
 {
 	const struct sim_world *w = st->w;
@@ -162,11 +173,8 @@ void sim_step(struct sim_state *st)
 		st->clean[v][VS_BAL_NET] = w->base[v] * f * w->net_per_core[v];
 		st->truth[v][VS_BAL_NET] =
 		    cpu * w->net_per_core[v] * fmax(0.2, 1 + 0.1 * gauss(&s));
-		for (int d = 0; d < VS_BAL_NDIMS; d++)
-			st->smooth[v][d] =
-			    st->step == 0 ? st->truth[v][d]
-			                  : st->smooth[v][d] + w->ewma_alpha * (st->truth[v][d] -
-			                                                        st->smooth[v][d]);
+		if (st->step == 0) /* the first measurement, before anything is placed */
+			memcpy(st->smooth[v], st->truth[v], sizeof(st->smooth[v]));
 		lun_load[w->lun[v]] += f;
 		lun_n[w->lun[v]]++;
 	}
