@@ -30,8 +30,32 @@
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
 #include "netfail/nf_netns.h"
+#include "vserver/vs_users.h"
 
 /* --- configuration of the servers ---------------------------------------------- */
+
+/* The VS's passwd, group and smbpasswd in its run directory (vs_users_files):
+ * the servers read them anew at each lookup, so a change needs no reload. */
+static int write_identity(struct vs_runtime *rt)
+{
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} files[] = {{"passwd", 0644}, {"group", 0644}, {"smbpasswd", 0600}};
+	struct vs_users_files f;
+	char path[PATH_MAX];
+	int rc = vs_users_files(&rt->want, &f);
+
+	if (rc < 0)
+		return rc;
+	const char *texts[] = {f.passwd, f.group, f.smbpasswd};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && rc >= 0; i++) {
+		vs_rt_file(rt, files[i].name, path, sizeof(path));
+		rc = lib_write_file(path, texts[i], strlen(texts[i]), files[i].mode);
+	}
+	vs_users_files_free(&f);
+	return rc < 0 ? rc : 0;
+}
 
 int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_changed)
 {
@@ -106,6 +130,9 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 		goto out;
 	*nfs_changed = rc == 1;
 
+	rc = write_identity(rt);
+	if (rc < 0)
+		goto out;
 	vs_rt_smb_dir(rt, sdir, sizeof(sdir));
 	rc = lib_mkdir_p(sdir, 0755);
 	if (rc < 0)

@@ -9,8 +9,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "fsexport/fx_identity.h"
 #include "vserver/vs_err.h"
 
 /* Names of the system's own accounts and groups (Debian's base-passwd, and
@@ -484,4 +486,57 @@ int vs_group_member(struct vs_vserver *vs, const char *group, const char *user, 
 		               group, user);
 	leave(u, at);
 	return 0;
+}
+
+/* --- the files the VS's servers read ----------------------------------------- */
+
+void vs_users_files_free(struct vs_users_files *f)
+{
+	free(f->passwd);
+	free(f->group);
+	free(f->smbpasswd);
+	*f = (struct vs_users_files){0};
+}
+
+int vs_users_files(const struct vs_vserver *vs, struct vs_users_files *out)
+{
+	struct fx_id_user *us = calloc((size_t)vs->n_users + 1, sizeof(*us));
+	struct fx_id_group *gs = calloc((size_t)vs->n_groups + 1, sizeof(*gs));
+	const char **sup = calloc((size_t)vs->n_users * VS_USER_MAX_GROUPS + 1, sizeof(*sup));
+	struct vs_users_files f = {0};
+	int rc = -ENOMEM;
+
+	*out = f;
+	if (!us || !gs || !sup)
+		goto out;
+	for (int i = 0; i < vs->n_groups; i++)
+		gs[i] = (struct fx_id_group){.name = vs->groups[i].name, .gid = vs->groups[i].gid};
+	for (int i = 0; i < vs->n_users; i++) {
+		const struct vs_user *u = &vs->users[i];
+		const struct vs_group *primary = vs_group_find(vs, u->groups[0]);
+		const char **mine = sup + (size_t)i * VS_USER_MAX_GROUPS;
+		for (int j = 1; j < u->n_groups; j++)
+			mine[j - 1] = u->groups[j];
+		us[i] = (struct fx_id_user){.name = u->name,
+		                            .uid = u->uid,
+		                            .gid = primary ? primary->gid : 0, /* 0: refused */
+		                            .groups = mine,
+		                            .n_groups = u->n_groups - 1,
+		                            .nt_hash = u->nt_hash};
+	}
+	struct fx_identity_params p = {
+	    .users = us, .n_users = vs->n_users, .groups = gs, .n_groups = vs->n_groups};
+	if ((rc = fx_identity_passwd(&p, &f.passwd)) < 0 ||
+	    (rc = fx_identity_group(&p, &f.group)) < 0 ||
+	    (rc = fx_identity_smbpasswd(&p, &f.smbpasswd)) < 0) {
+		vs_users_files_free(&f);
+		goto out;
+	}
+	*out = f;
+	rc = 0;
+out:
+	free(us);
+	free(gs);
+	free(sup);
+	return rc;
 }

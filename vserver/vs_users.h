@@ -81,4 +81,14 @@ int vs_group_remove(struct vs_vserver *vs, const char *name, char *err, size_t e
 int vs_group_member(struct vs_vserver *vs, const char *group, const char *user, bool add, char *err,
                     size_t errlen);
 
+/* The VS's passwd, group and smbpasswd files (fx_identity.h has their
+ * formats), each malloc'd and the caller's; on an error none is returned.
+ * A VS the model accepted always passes; -EINVAL would mean the model let
+ * through what the generator refuses. */
+struct vs_users_files {
+	char *passwd, *group, *smbpasswd;
+};
+int vs_users_files(const struct vs_vserver *vs, struct vs_users_files *out);
+void vs_users_files_free(struct vs_users_files *f);
+
 #endif

@@ -1,0 +1,207 @@
+/*
+ * test_identity.c - the per-VS user files (fx_identity.h): passwd, group and
+ * smbpasswd generated exactly (golden texts), every bad value refused with
+ * nothing returned (a table), and the VS model's users turned into them
+ * (vs_users_files) with a user without password disabled.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsexport/fx_identity.h"
+#include "vserver/vs_model.h"
+#include "vserver/vs_users.h"
+
+#define NT "8846F7EAEE8FB117AD06BDD830B7586C" /* MD4("password" in UTF-16LE) */
+#define CR "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
+#define XS "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+
+static const char *const alice_sup[] = {"eng", "ops"};
+static const struct fx_id_group groups[] = {{"alice", 1000}, {"eng", 2000}, {"ops", 2001}};
+static const struct fx_id_user users[] = {
+    {.name = "alice", .uid = 1000, .gid = 1000, .groups = alice_sup, .n_groups = 2, .nt_hash = NT},
+    {.name = "bob", .uid = 1500, .gid = 2000, .nt_hash = ""},
+    {.name = "carol_2", .uid = 1501, .gid = 2000, .groups = alice_sup + 1, .n_groups = 1}};
+static const struct fx_identity_params good = {
+    .users = users, .n_users = 3, .groups = groups, .n_groups = 3};
+
+static void test_golden(void **state)
+{
+	char *out = NULL;
+
+	assert_int_equal(fx_identity_passwd(&good, &out), 0);
+	assert_string_equal(out, "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+	                         "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+	                         "alice:x:1000:1000:alice:/nonexistent:/usr/sbin/nologin\n"
+	                         "bob:x:1500:2000:bob:/nonexistent:/usr/sbin/nologin\n"
+	                         "carol_2:x:1501:2000:carol_2:/nonexistent:/usr/sbin/nologin\n");
+	free(out);
+	assert_int_equal(fx_identity_group(&good, &out), 0);
+	assert_string_equal(out, "root:x:0:\n"
+	                         "nogroup:x:65534:\n"
+	                         "alice:x:1000:\n"
+	                         "eng:x:2000:alice\n"
+	                         "ops:x:2001:alice,carol_2\n");
+	free(out);
+	assert_int_equal(fx_identity_smbpasswd(&good, &out), 0);
+	assert_string_equal(out, "alice:1000:" XS ":" NT ":[U          ]:LCT-60000000:\n"
+	                         "bob:1500:" XS ":" XS ":[DU         ]:LCT-60000000:\n"
+	                         "carol_2:1501:" XS ":" XS ":[DU         ]:LCT-60000000:\n");
+	free(out);
+	/* nobody at all: the servers' own lines only, an empty smbpasswd */
+	struct fx_identity_params none = {0};
+	assert_int_equal(fx_identity_passwd(&none, &out), 0);
+	assert_string_equal(out, "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+	                         "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+	free(out);
+	assert_int_equal(fx_identity_smbpasswd(&none, &out), 0);
+	assert_string_equal(out, "");
+	free(out);
+}
+
+/* One field of a good set broken per row: every generator refuses it. */
+static void test_rejects(void **state)
+{
+	static const char *const nosuch[] = {"wheel"};
+	static const char *const nullname[] = {NULL};
+	static const struct {
+		const char *why;
+		int user; /* which user to replace, -1: a group */
+		struct fx_id_user u;
+		struct fx_id_group g;
+	} bad[] = {
+	    {.why = "name with a colon", .user = 1, .u = {.name = "b:b", .uid = 1500, .gid = 2000}},
+	    {.why = "name with a newline",
+	     .user = 1,
+	     .u = {.name = "bob\nroot", .uid = 1500, .gid = 2000}},
+	    {.why = "upper case", .user = 1, .u = {.name = "Bob", .uid = 1500, .gid = 2000}},
+	    {.why = "starts with a digit",
+	     .user = 1,
+	     .u = {.name = "1bob", .uid = 1500, .gid = 2000}},
+	    {.why = "empty name", .user = 1, .u = {.name = "", .uid = 1500, .gid = 2000}},
+	    {.why = "no name", .user = 1, .u = {.name = NULL, .uid = 1500, .gid = 2000}},
+	    {.why = "too long",
+	     .user = 1,
+	     .u = {.name = "abcdefghijabcdefghijabcdefghijabc", .uid = 1500, .gid = 2000}},
+	    {.why = "root's name", .user = 1, .u = {.name = "root", .uid = 1500, .gid = 2000}},
+	    {.why = "nobody's name", .user = 1, .u = {.name = "nobody", .uid = 1500, .gid = 2000}},
+	    {.why = "uid 0", .user = 1, .u = {.name = "bob", .uid = 0, .gid = 2000}},
+	    {.why = "uid of nobody", .user = 1, .u = {.name = "bob", .uid = 65534, .gid = 2000}},
+	    {.why = "uid -1", .user = 1, .u = {.name = "bob", .uid = 4294967295u, .gid = 2000}},
+	    {.why = "same uid as alice", .user = 1, .u = {.name = "bob", .uid = 1000, .gid = 2000}},
+	    {.why = "same name as alice",
+	     .user = 1,
+	     .u = {.name = "alice", .uid = 1500, .gid = 2000}},
+	    {.why = "unknown primary gid",
+	     .user = 1,
+	     .u = {.name = "bob", .uid = 1500, .gid = 3000}},
+	    {.why = "unknown group",
+	     .user = 1,
+	     .u = {.name = "bob", .uid = 1500, .gid = 2000, .groups = nosuch, .n_groups = 1}},
+	    {.why = "null group",
+	     .user = 1,
+	     .u = {.name = "bob", .uid = 1500, .gid = 2000, .groups = nullname, .n_groups = 1}},
+	    {.why = "groups count without list",
+	     .user = 1,
+	     .u = {.name = "bob", .uid = 1500, .gid = 2000, .n_groups = 1}},
+	    {.why = "short hash",
+	     .user = 1,
+	     .u = {.name = "bob", .uid = 1500, .gid = 2000, .nt_hash = "8846F7EA"}},
+	    {.why = "lower-case hash",
+	     .user = 1,
+	     .u = {.name = "bob",
+	           .uid = 1500,
+	           .gid = 2000,
+	           .nt_hash = "8846f7eaee8fb117ad06bdd830b7586c"}},
+	    {.why = "hash with a colon",
+	     .user = 1,
+	     .u = {.name = "bob",
+	           .uid = 1500,
+	           .gid = 2000,
+	           .nt_hash = "8846F7EAEE8FB117AD06BDD830B758:C"}},
+	    {.why = "group name with a comma", .user = -1, .g = {"eng,root", 2000}},
+	    {.why = "group gid 0", .user = -1, .g = {"eng", 0}},
+	    {.why = "group gid of nogroup", .user = -1, .g = {"eng", 65534}},
+	    {.why = "group named nogroup", .user = -1, .g = {"nogroup", 2000}},
+	    {.why = "group gid clash", .user = -1, .g = {"eng", 1000}},
+	};
+	int (*gen[])(const struct fx_identity_params *,
+	             char **) = {fx_identity_passwd, fx_identity_group, fx_identity_smbpasswd};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fx_id_user us[3];
+		struct fx_id_group gs[3];
+		memcpy(us, users, sizeof(us));
+		memcpy(gs, groups, sizeof(gs));
+		if (bad[i].user >= 0)
+			us[bad[i].user] = bad[i].u;
+		else
+			gs[1] = bad[i].g; /* eng */
+		struct fx_identity_params p = {
+		    .users = us, .n_users = 3, .groups = gs, .n_groups = 3};
+		for (size_t k = 0; k < 3; k++) {
+			char *out = (char *)"untouched";
+			int rc = gen[k](&p, &out);
+			if (rc != -EINVAL)
+				fail_msg("%s: generator %zu gave %d", bad[i].why, k, rc);
+			assert_string_equal(out, "untouched");
+		}
+	}
+	char *out = NULL;
+	assert_int_equal(fx_identity_passwd(NULL, &out), -EINVAL);
+	assert_int_equal(fx_identity_passwd(&good, NULL), -EINVAL);
+	struct fx_identity_params neg = {.n_users = -1};
+	assert_int_equal(fx_identity_group(&neg, &out), -EINVAL);
+	struct fx_identity_params nolist = {.n_users = 1};
+	assert_int_equal(fx_identity_smbpasswd(&nolist, &out), -EINVAL);
+}
+
+/* The model's users, as applianced writes them for a VS. */
+static void test_from_model(void **state)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	char err[VS_ERR_LEN];
+	const char *eng[] = {"eng"};
+	struct vs_users_files f;
+
+	assert_non_null(c);
+	assert_int_equal(vs_config_create(c, "vs1", 50, false, "", err, sizeof(err)), 0);
+	struct vs_vserver *vs = vs_config_find(c, "vs1");
+	assert_int_equal(vs_group_add(vs, "eng", 2000, err, sizeof(err)), 0);
+	struct vs_user_spec a = {.name = "alice", .nt_hash = NT, .crypt_hash = CR};
+	assert_int_equal(vs_user_add(vs, &a, err, sizeof(err)), 0);
+	struct vs_user_spec b = {.name = "bob", .uid = 1500, .groups = eng, .n_groups = 1};
+	assert_int_equal(vs_user_add(vs, &b, err, sizeof(err)), 0);
+	assert_int_equal(vs_group_member(vs, "eng", "alice", true, err, sizeof(err)), 0);
+
+	assert_int_equal(vs_users_files(vs, &f), 0);
+	assert_non_null(strstr(f.passwd, "\nalice:x:1000:1000:alice:"));
+	assert_non_null(strstr(f.passwd, "\nbob:x:1500:2000:bob:"));
+	assert_non_null(strstr(f.group, "\nalice:x:1000:\n"));
+	assert_non_null(strstr(f.group, "\neng:x:2000:alice\n"));
+	assert_non_null(strstr(f.smbpasswd, "alice:1000:" XS ":" NT ":[U          ]:"));
+	assert_non_null(strstr(f.smbpasswd, "bob:1500:" XS ":" XS ":[DU         ]:"));
+	/* the crypt hash is not for these files */
+	assert_null(strstr(f.passwd, "$y$"));
+	vs_users_files_free(&f);
+	assert_null(f.passwd);
+	vs_config_free(c);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_golden),
+	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_from_model),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
