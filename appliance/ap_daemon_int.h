@@ -130,6 +130,11 @@ json_t *ap_d_balance_json(struct ap_daemon *d);
 /* The time constant of the load averages in force (seconds). */
 int ap_d_smoothing_s(const struct vs_config *cfg);
 
+/* ap_requsers.c: share.add, with who may use the share (names of the VS's
+ * users and groups): 0 and the event's sentence in what, or a negative
+ * errno and the refusal in err, d->cfg unchanged. */
+int ap_d_share_add(struct ap_daemon *d, json_t *args, char *what, size_t wlen, char *err,
+                   size_t errlen);
 /* ap_requsers.c: the users and groups of a VS. ap_d_identity_cmd: is cmd
  * one of the changes; ap_d_identity_change makes it on d->cfg (0, or a
  * negative errno with one sentence in err, nothing changed; what says what

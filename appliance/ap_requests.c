@@ -978,12 +978,7 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 	} else if (ap_d_identity_cmd(cmd)) {
 		rc = ap_d_identity_change(d, cmd, args, what, sizeof(what), err, sizeof(err));
 	} else if (strcmp(cmd, "share.add") == 0) {
-		rc = vs_config_share_add(d->cfg, vs ? vs : "", str_arg(args, "share") ?: "",
-		                         str_arg(args, "fs") ?: "", str_arg(args, "path"),
-		                         bool_arg(args, "ro"), err, sizeof(err));
-		snprintf(what, sizeof(what), "SMB share %s added (file system %s%s)",
-		         str_arg(args, "share") ?: "", str_arg(args, "fs") ?: "",
-		         bool_arg(args, "ro") ? ", read-only" : "");
+		rc = ap_d_share_add(d, args, what, sizeof(what), err, sizeof(err));
 	} else if (strcmp(cmd, "share.remove") == 0) {
 		rc = vs_config_share_del(d->cfg, vs ? vs : "", str_arg(args, "share") ?: "", err,
 		                         sizeof(err));

@@ -1,7 +1,8 @@
 /*
  * ap_requsers.c - requests on the users and groups of a VS (DESIGN R13,
  * 7a): `vsadm user add|passwd|remove|show` and `vsadm group
- * add|remove|show|member`. The model (vs_users.h) checks every value; a
+ * add|remove|show|member`, and `vsadm share add`, whose --read and --write
+ * name them. The model (vs_users.h) checks every value; a
  * password arrives only as its two hashes (vsadm hashes what it reads from
  * stdin, lib_pwhash.h), is stored with the VS, and is never shown or
  * logged: an answer says "set" or "not set", an event names the user and
@@ -124,6 +125,28 @@ int ap_d_identity_change(struct ap_daemon *d, const char *cmd, json_t *args, cha
 	if (rc == 0)
 		d->cfg->version++;
 	return rc;
+}
+
+int ap_d_share_add(struct ap_daemon *d, json_t *args, char *what, size_t wlen, char *err,
+                   size_t errlen)
+{
+	const char *share = arg(args, "share") ?: "", *fs = arg(args, "fs") ?: "";
+	struct vs_share_opts o = {.ro = json_is_true(json_object_get(args, "ro")),
+	                          .guest = json_is_true(json_object_get(args, "guest")),
+	                          .encrypt = json_is_true(json_object_get(args, "encrypt")),
+	                          .read = arg(args, "read"),
+	                          .write = arg(args, "write")};
+	int rc = vs_config_share_add_opts(d->cfg, arg(args, "vs") ?: "", share, fs,
+	                                  arg(args, "path"), &o, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	snprintf(what, wlen, "SMB share %s added (file system %s%s%s%s%s%s%s%s)", share, fs,
+	         o.ro ? ", read-only" : "", o.guest ? ", guests welcome" : "",
+	         o.encrypt ? ", encrypted" : "", o.read && *o.read ? ", read: " : "",
+	         o.read && *o.read ? o.read : "", o.write && *o.write ? ", write: " : "",
+	         o.write && *o.write ? o.write : "");
+	return 0;
 }
 
 /* The members of group g: the users that have it, primary or not. */

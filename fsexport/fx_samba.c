@@ -15,9 +15,13 @@
  *    lives under the VS's state directory: two smbd never share a tdb, a
  *    pid file or a socket. The caller creates that directory (mode 0755);
  *    smbd creates the sub-directories it needs (checked with samba 4.17);
- *  - guest access (map to guest = Bad User, guest ok on every share): the
- *    appliance has no directory service yet, and the lab's clients use
- *    `smbclient -N`;
+ *  - users, not guests (DESIGN 7a): security = user against the VS's
+ *    smbpasswd file, NTLMv2 only, SMB2.1 at least, signing mandatory, map
+ *    to guest = never; a share is for guests only when it says guest ok,
+ *    and anonymous connections are restricted unless one does. A new file
+ *    is its creator's (no force user), mode 0644 (create mask; DOS
+ *    attributes live in an xattr, map archive = no, so no x bit appears
+ *    on a file just because Windows marks it for backup);
  *  - strict sync (Samba's default, written down): a flush, and a write to
  *    a file opened with FILE_WRITE_THROUGH, is answered once the data is on
  *    disk, so what a careful client was told is written survives a failover;
@@ -112,6 +116,29 @@ static int fx_smb_addr_ok(const char *s)
 	return inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1;
 }
 
+/* A list of users and @groups: names of [a-z0-9_-], each with an optional
+ * leading '@', one space apart. */
+static int fx_smb_list_ok(const char *s)
+{
+	if (!s)
+		return 1;
+	while (*s) {
+		const char *name = s + (*s == '@');
+		size_t n = 0;
+		while ((name[n] >= 'a' && name[n] <= 'z') || (name[n] >= '0' && name[n] <= '9') ||
+		       name[n] == '_' || name[n] == '-')
+			n++;
+		if (n == 0)
+			return 0;
+		s = name + n;
+		if (*s == ' ' && s[1])
+			s++;
+		else if (*s)
+			return 0;
+	}
+	return 1;
+}
+
 static int fx_smb_validate(const struct fx_samba_params *p)
 {
 	int i, j;
@@ -127,8 +154,14 @@ static int fx_smb_validate(const struct fx_samba_params *p)
 		return -EINVAL;
 	if (p->n_shares < 0 || (p->n_shares > 0 && !p->shares))
 		return -EINVAL;
+	if (!fx_smb_abs_ok(p->passdb))
+		return -EINVAL;
 	for (i = 0; i < p->n_shares; i++) {
-		if (!fx_smb_share_ok(p->shares[i].name) || !fx_smb_abs_ok(p->shares[i].path))
+		const struct fx_smb_share *s = &p->shares[i];
+		if (!fx_smb_share_ok(s->name) || !fx_smb_abs_ok(s->path) ||
+		    !fx_smb_list_ok(s->read) || !fx_smb_list_ok(s->write))
+			return -EINVAL;
+		if (s->guest && ((s->read && *s->read) || (s->write && *s->write)))
 			return -EINVAL;
 		for (j = 0; j < i; j++)
 			if (strcasecmp(p->shares[i].name, p->shares[j].name) == 0)
@@ -172,15 +205,25 @@ int fx_samba_conf(const struct fx_samba_params *p, char **out)
 	               nb, nb);
 	for (i = 0; i < p->n_addresses; i++)
 		lib_buf_printf(&b, " %s", p->addresses[i]);
-	lib_buf_printf(&b, "\n"
-	                   "\tdisable netbios = yes\n"
-	                   "\tsmb ports = 445\n"
-	                   "\tmap to guest = Bad User\n"
-	                   "\tguest account = nobody\n"
-	                   "\trestrict anonymous = 0\n"
-	                   "\tpassdb backend = tdbsam\n"
-	                   /* counts its requests for the load sampler (smbstatus -P) */
-	                   "\tsmbd profiling level = count\n");
+	bool guests = false;
+	for (i = 0; i < p->n_shares; i++)
+		guests = guests || p->shares[i].guest;
+	lib_buf_printf(&b,
+	               "\n"
+	               "\tdisable netbios = yes\n"
+	               "\tsmb ports = 445\n"
+	               "\tsecurity = user\n"
+	               "\tpassdb backend = smbpasswd:%s\n"
+	               "\tntlm auth = ntlmv2-only\n"
+	               "\tserver min protocol = SMB2_10\n"
+	               "\tserver signing = mandatory\n"
+	               "\tmap to guest = never\n"
+	               "\tguest account = nobody\n"
+	               "\trestrict anonymous = %d\n"
+	               "\tunix password sync = no\n"
+	               /* counts its requests for the load sampler (smbstatus -P) */
+	               "\tsmbd profiling level = count\n",
+	               p->passdb, guests ? 0 : 2);
 	/* keep in step with fx_smb_dirs[] */
 	lib_buf_printf(&b,
 	               "\tstate directory = %.*s/state\n"
@@ -201,17 +244,30 @@ int fx_samba_conf(const struct fx_samba_params *p, char **out)
 	                   "\tprinting = bsd\n"
 	                   "\tprintcap name = /dev/null\n"
 	                   "\tdisable spoolss = yes\n\n");
-	for (i = 0; i < p->n_shares; i++)
+	for (i = 0; i < p->n_shares; i++) {
+		const struct fx_smb_share *s = &p->shares[i];
+		bool rd = s->read && *s->read, wr = s->write && *s->write;
 		lib_buf_printf(&b,
 		               "[%s]\n"
 		               "\tpath = %s\n"
 		               "\tread only = %s\n"
-		               "\tguest ok = yes\n"
-		               "\tstrict sync = yes\n"
-		               "\tcreate mask = 0644\n"
-		               "\tdirectory mask = 0755\n\n",
-		               p->shares[i].name, p->shares[i].path,
-		               p->shares[i].ro ? "yes" : "no");
+		               "\tguest ok = %s\n",
+		               s->name, s->path, s->ro || rd || wr ? "yes" : "no",
+		               s->guest ? "yes" : "no");
+		if (rd || wr)
+			lib_buf_printf(&b, "\tvalid users =%s%s%s%s\n", rd ? " " : "",
+			               rd ? s->read : "", wr ? " " : "", wr ? s->write : "");
+		if (rd)
+			lib_buf_printf(&b, "\tread list = %s\n", s->read);
+		if (wr)
+			lib_buf_printf(&b, "\twrite list = %s\n", s->write);
+		if (s->encrypt)
+			lib_buf_printf(&b, "\tserver smb encrypt = required\n");
+		lib_buf_printf(&b, "\tstrict sync = yes\n"
+		                   "\tcreate mask = 0644\n"
+		                   "\tmap archive = no\n"
+		                   "\tdirectory mask = 0755\n\n");
+	}
 	return lib_buf_finish(&b, out);
 }
 

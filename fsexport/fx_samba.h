@@ -6,6 +6,13 @@
  * state path (state, cache, lock, private, pid, ncalrpc, log) under a per-VS
  * directory, so several smbd run side by side on one node.
  *
+ * Identity (DESIGN 7a): users log in with their password (NTLMv2 against
+ * the VS's smbpasswd file, fx_identity.h), SMB2.1 at least, signing
+ * mandatory; no guest unless a share says so (map to guest = never: a
+ * wrong password is refused, never turned into a guest). Files a user
+ * creates are that user's (no force user); the share's lists become
+ * `valid users`, `read list` and `write list`.
+ *
  * Operational facts (samba 4.17, measured): SIGHUP to the main smbd rereads
  * the file; a new share is served at once and a removed share refuses new
  * tree connects, but clients already connected to a removed share keep it
@@ -15,7 +22,9 @@
  *
  * Memory: the caller owns the params; *out is malloc'd and owned by the caller.
  * Errors: -EINVAL if a value would break the file's syntax (newline, '[',
- * ']', '=' in a name, non-printable character), -ENOMEM.
+ * ']', '=' in a name, non-printable character; a list name outside
+ * [a-z0-9_-] with an optional leading '@'), a guest share with a list,
+ * -ENOMEM.
  */
 #ifndef FX_SAMBA_H
 #define FX_SAMBA_H
@@ -26,6 +35,11 @@ struct fx_smb_share {
 	const char *name; /* share name */
 	const char *path; /* absolute path on this node */
 	bool ro;
+	bool guest;   /* guests without a password may use it */
+	bool encrypt; /* SMB3 encryption required */
+	/* Space-separated users and "@groups" (NULL or "": none). Both empty:
+	 * every user of the VS; otherwise only those, read-only for read. */
+	const char *read, *write;
 };
 
 struct fx_samba_params {
@@ -35,6 +49,7 @@ struct fx_samba_params {
 	const char *state_dir; /* per-VS directory for every samba state path */
 	const struct fx_smb_share *shares;
 	int n_shares;
+	const char *passdb; /* absolute path of the VS's smbpasswd file */
 };
 
 int fx_samba_conf(const struct fx_samba_params *p, char **out);

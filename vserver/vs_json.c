@@ -59,8 +59,23 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 	}
 	for (int i = 0; i < vs->n_shares; i++) {
 		const struct vs_share *s = &vs->shares[i];
-		json_array_append_new(shares, json_pack("{s:s, s:s, s:s, s:b}", "name", s->name,
-		                                        "fs", s->fs, "path", s->path, "ro", s->ro));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "name", s->name, "fs", s->fs, "path",
+		                      s->path, "ro", s->ro);
+		char list[VS_SHARE_LIST_TEXT];
+		/* Absent unless set, as before these existed. */
+		if (s->guest)
+			json_object_set_new(o, "guest", json_true());
+		if (s->encrypt)
+			json_object_set_new(o, "encrypt", json_true());
+		if (s->n_read) {
+			vs_share_list_text(s->read, s->n_read, ',', list, sizeof(list));
+			json_object_set_new(o, "read", json_string(list));
+		}
+		if (s->n_write) {
+			vs_share_list_text(s->write, s->n_write, ',', list, sizeof(list));
+			json_object_set_new(o, "write", json_string(list));
+		}
+		json_array_append_new(shares, o);
 	}
 	json_t *o = json_pack("{s:s, s:i, s:b, s:s, s:s, s:b, s:s, s:i, s:o, s:o, s:o, s:o}",
 	                      "name", vs->name, "priority", vs->priority, "pinned", vs->pinned,
@@ -322,20 +337,24 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 				       -EINVAL;
 		vs->exports[vs->n_exports - 1].id = (uint32_t)id; /* keep ids stable */
 	}
-	json_array_foreach(shares, i, e)
-	{
-		const char *sname = NULL, *fsname = NULL, *path = "";
-		int ro = 0;
-		if (json_unpack(e, "{s:s, s:s, s?s, s?b}", "name", &sname, "fs", &fsname, "path",
-		                &path, "ro", &ro) < 0)
-			return snprintf(err, errlen, "A share entry is malformed."), -EINVAL;
-		rc = vs_config_share_add(cfg, name, sname, fsname, path, ro, err, errlen);
-		if (rc < 0)
-			return rc;
-	}
+	/* Users and groups before the shares that name them. */
 	rc = load_identity(j, vs, err, errlen);
 	if (rc < 0)
 		return rc;
+	json_array_foreach(shares, i, e)
+	{
+		const char *sname = NULL, *fsname = NULL, *path = "", *rd = NULL, *wr = NULL;
+		int ro = 0, guest = 0, encrypt = 0;
+		if (json_unpack(e, "{s:s, s:s, s?s, s?b, s?b, s?b, s?s, s?s}", "name", &sname, "fs",
+		                &fsname, "path", &path, "ro", &ro, "guest", &guest, "encrypt",
+		                &encrypt, "read", &rd, "write", &wr) < 0)
+			return snprintf(err, errlen, "A share entry is malformed."), -EINVAL;
+		struct vs_share_opts o = {
+		    .ro = ro, .guest = guest, .encrypt = encrypt, .read = rd, .write = wr};
+		rc = vs_config_share_add_opts(cfg, name, sname, fsname, path, &o, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
 	uint32_t max_id = 0;
 	for (int k = 0; k < vs->n_exports; k++)
 		if (vs->exports[k].id > max_id)

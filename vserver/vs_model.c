@@ -9,6 +9,7 @@
 #include "vserver/vs_model.h"
 
 #include "vserver/vs_err.h"
+#include "vserver/vs_users.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -727,6 +728,15 @@ int vs_config_export_del(struct vs_config *cfg, const char *name, const char *ps
 int vs_config_share_add(struct vs_config *cfg, const char *name, const char *share,
                         const char *fsname, const char *path, bool ro, char *err, size_t errlen)
 {
+	struct vs_share_opts o = {.ro = ro};
+
+	return vs_config_share_add_opts(cfg, name, share, fsname, path, &o, err, errlen);
+}
+
+int vs_config_share_add_opts(struct vs_config *cfg, const char *name, const char *share,
+                             const char *fsname, const char *path, const struct vs_share_opts *o,
+                             char *err, size_t errlen)
+{
 	static const char *const reserved[] = {"global", "homes", "printers", "ipc$", "print$"};
 	struct vs_vserver *vs;
 	struct vs_share sh = {0};
@@ -764,6 +774,9 @@ int vs_config_share_add(struct vs_config *cfg, const char *name, const char *sha
 	rc = vs_normalise_subdir(path ? path : "", sh.path, sizeof(sh.path), err, errlen);
 	if (rc < 0)
 		return rc;
+	rc = vs_share_access(vs, o, &sh, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (vs->n_shares >= VS_MAX_SHARES)
 		return vs_fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d shares.",
 		               name, VS_MAX_SHARES);
@@ -772,7 +785,6 @@ int vs_config_share_add(struct vs_config *cfg, const char *name, const char *sha
 		return vs_fail(-ENOMEM, err, errlen, "Out of memory.");
 	copy(sh.name, sizeof(sh.name), share);
 	copy(sh.fs, sizeof(sh.fs), fsname);
-	sh.ro = ro;
 	vs->shares[vs->n_shares++] = sh;
 	cfg->version++;
 	return 0;

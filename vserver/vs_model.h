@@ -97,11 +97,31 @@ struct vs_export {
 	bool ro;
 };
 
+/* Who may use a share (vs_users.h checks the names): users by name, groups
+ * as "@name", all of the VS. */
+#define VS_SHARE_LIST_MAX 16 /* names in a share's read or write list */
+#define VS_PRINCIPAL_MAX 33  /* "@" and a group name */
+
 struct vs_share {
 	char name[VS_SHARE_MAX + 1];
 	char fs[VS_NAME_MAX + 1];
 	char path[VS_PATH_MAX + 1]; /* relative to the fs root, "" = root */
 	bool ro;
+	bool guest;   /* guests (no password) may use it; off by default */
+	bool encrypt; /* SMB3 encryption required on it */
+	/* Empty lists: every user of the VS (read-write unless ro). Otherwise
+	 * only the users named: read only those in read, read-write those in
+	 * write. */
+	int n_read, n_write;
+	char read[VS_SHARE_LIST_MAX][VS_PRINCIPAL_MAX + 1];
+	char write[VS_SHARE_LIST_MAX][VS_PRINCIPAL_MAX + 1];
+};
+
+/* How a share is made (vs_config_share_add_opts): read and write are
+ * comma-separated names ("alice,@eng"), NULL or "" for none. */
+struct vs_share_opts {
+	bool ro, guest, encrypt;
+	const char *read, *write;
 };
 
 /* A local user and group of a VS (vs_users.h has the rules). */
@@ -307,6 +327,11 @@ int vs_config_export_del(struct vs_config *cfg, const char *vs, const char *pseu
                          size_t errlen);
 int vs_config_share_add(struct vs_config *cfg, const char *vs, const char *share,
                         const char *fsname, const char *path, bool ro, char *err, size_t errlen);
+/* The same with who may use it; a name that is not a user or group of the
+ * VS, --guest with a list, or --ro with a write list is refused. */
+int vs_config_share_add_opts(struct vs_config *cfg, const char *vs, const char *share,
+                             const char *fsname, const char *path, const struct vs_share_opts *o,
+                             char *err, size_t errlen);
 int vs_config_share_del(struct vs_config *cfg, const char *vs, const char *share, char *err,
                         size_t errlen);
 

@@ -158,8 +158,17 @@ static bool export_eq(const struct vs_export *a, const struct vs_export *b)
 
 static bool share_eq(const struct vs_share *a, const struct vs_share *b)
 {
-	return strcmp(a->name, b->name) == 0 && strcmp(a->fs, b->fs) == 0 &&
-	       strcmp(a->path, b->path) == 0 && a->ro == b->ro;
+	if (strcmp(a->name, b->name) != 0 || strcmp(a->fs, b->fs) != 0 ||
+	    strcmp(a->path, b->path) != 0 || a->ro != b->ro || a->guest != b->guest ||
+	    a->encrypt != b->encrypt || a->n_read != b->n_read || a->n_write != b->n_write)
+		return false;
+	for (int i = 0; i < a->n_read; i++)
+		if (strcmp(a->read[i], b->read[i]) != 0)
+			return false;
+	for (int i = 0; i < a->n_write; i++)
+		if (strcmp(a->write[i], b->write[i]) != 0)
+			return false;
+	return true;
 }
 
 static bool user_eq(const struct vs_user *a, const struct vs_user *b)
@@ -323,6 +332,14 @@ uint64_t vs_vserver_hash(const struct vs_vserver *vs)
 		fnv_str(&f, s->fs);
 		fnv_str(&f, s->path);
 		fnv_int(&f, s->ro);
+		fnv_int(&f, s->guest);
+		fnv_int(&f, s->encrypt);
+		fnv_int(&f, s->n_read);
+		for (int k = 0; k < s->n_read; k++)
+			fnv_str(&f, s->read[k]);
+		fnv_int(&f, s->n_write);
+		for (int k = 0; k < s->n_write; k++)
+			fnv_str(&f, s->write[k]);
 	}
 	fnv_int(&f, vs->n_users);
 	for (int i = 0; i < vs->n_users; i++) {

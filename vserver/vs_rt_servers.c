@@ -63,12 +63,14 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	struct fx_nfs_export *ex = calloc((size_t)rt->want.n_exports + 1, sizeof(*ex));
 	struct fx_smb_share *sh = calloc((size_t)rt->want.n_shares + 1, sizeof(*sh));
 	char(*paths)[PATH_MAX] = calloc((size_t)n_all + 1, sizeof(*paths));
+	/* each share's read and write lists, space-separated */
+	char(*lists)[2][VS_SHARE_LIST_TEXT] = calloc((size_t)rt->want.n_shares + 1, sizeof(*lists));
 	const char *addrs[VS_MAX_VIPS];
-	char recovery[PATH_MAX], file[PATH_MAX], sdir[PATH_MAX];
+	char recovery[PATH_MAX], file[PATH_MAX], sdir[PATH_MAX], passdb[PATH_MAX];
 	char *text = NULL;
 	int rc, n_ex = 0, n_sh = 0;
 
-	if (!ex || !sh || !paths) {
+	if (!ex || !sh || !paths || !lists) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -90,7 +92,15 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 		char *path = paths[n_ex + n_sh];
 		if (vs_rt_published_path(rt, s->fs, s->path, path, sizeof(paths[0])) < 0)
 			continue;
-		sh[n_sh] = (struct fx_smb_share){.name = s->name, .path = path, .ro = s->ro};
+		vs_share_list_text(s->read, s->n_read, ' ', lists[n_sh][0], sizeof(lists[0][0]));
+		vs_share_list_text(s->write, s->n_write, ' ', lists[n_sh][1], sizeof(lists[0][1]));
+		sh[n_sh] = (struct fx_smb_share){.name = s->name,
+		                                 .path = path,
+		                                 .ro = s->ro,
+		                                 .guest = s->guest,
+		                                 .encrypt = s->encrypt,
+		                                 .read = lists[n_sh][0],
+		                                 .write = lists[n_sh][1]};
 		n_sh++;
 	}
 	for (int i = 0; i < rt->want.n_vips; i++)
@@ -140,12 +150,14 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	/* NetBIOS names have at most 15 characters. */
 	char netbios[16];
 	snprintf(netbios, sizeof(netbios), "%.15s", rt->want.name);
+	vs_rt_file(rt, "smbpasswd", passdb, sizeof(passdb));
 	struct fx_samba_params sp = {.netbios_name = netbios,
 	                             .addresses = addrs,
 	                             .n_addresses = rt->want.n_vips,
 	                             .state_dir = sdir,
 	                             .shares = sh,
-	                             .n_shares = n_sh};
+	                             .n_shares = n_sh,
+	                             .passdb = passdb};
 	rc = fx_samba_conf(&sp, &text);
 	if (rc < 0)
 		goto out;
@@ -160,6 +172,7 @@ out:
 	free(ex);
 	free(sh);
 	free(paths);
+	free(lists);
 	return rc;
 }
 

@@ -352,6 +352,132 @@ static const struct vs_user *primary_of(const struct vs_vserver *vs, const char 
 	return NULL;
 }
 
+/* --- who may use a share --------------------------------------------------- */
+
+/* One list of names into out; n_out their number. */
+static int share_list(const struct vs_vserver *vs, const char *text, const char *flag,
+                      char (*out)[VS_PRINCIPAL_MAX + 1], int *n_out, char *err, size_t errlen)
+{
+	char buf[64];
+	const char *p = text ? text : "";
+	int n = 0;
+
+	*n_out = 0;
+	int names = *p ? 1 : 0;
+	for (const char *c = p; *c; c++)
+		names += *c == ',';
+	if (names > VS_SHARE_LIST_MAX)
+		return vs_fail(-E2BIG, err, errlen, "%s names at most %d users and groups.", flag,
+		               VS_SHARE_LIST_MAX);
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char name[VS_ERR_LEN]; /* the name, then the refusal */
+		if (len == 0 || len > VS_PRINCIPAL_MAX)
+			return vs_fail(-EINVAL, err, errlen,
+			               "%s takes user names and @group names separated by commas.",
+			               flag);
+		memcpy(name, p, len);
+		name[len] = '\0';
+		bool group = name[0] == '@';
+		const char *bare = name + group;
+		if (vs_user_name_check(bare, group ? "group" : "user", name, sizeof(name)) < 0)
+			return vs_fail(-EINVAL, err, errlen, "%s: %s", flag, name);
+		if (group ? !vs_group_find(vs, bare) : !vs_user_find(vs, bare))
+			return vs_fail(-ENOENT, err, errlen,
+			               "%s: virtual server '%s' has no %s named '%s'.", flag,
+			               vs->name, group ? "group" : "user",
+			               vs_shown(bare, buf, sizeof(buf)));
+		for (int i = 0; i < n; i++)
+			if (strcmp(out[i], name) == 0)
+				return vs_fail(-EINVAL, err, errlen, "%s names '%s' twice.", flag,
+				               name);
+		snprintf(out[n++], VS_PRINCIPAL_MAX + 1, "%s", name);
+		p += len + (end != NULL);
+		if (end && !*p)
+			return vs_fail(-EINVAL, err, errlen,
+			               "%s takes user names and @group names separated by commas.",
+			               flag);
+	}
+	*n_out = n;
+	return 0;
+}
+
+int vs_share_access(const struct vs_vserver *vs, const struct vs_share_opts *o, struct vs_share *sh,
+                    char *err, size_t errlen)
+{
+	struct vs_share t = *sh;
+	int rc;
+
+	if ((rc = share_list(vs, o->read, "--read", t.read, &t.n_read, err, errlen)) < 0 ||
+	    (rc = share_list(vs, o->write, "--write", t.write, &t.n_write, err, errlen)) < 0)
+		return rc;
+	for (int i = 0; i < t.n_read; i++)
+		for (int j = 0; j < t.n_write; j++)
+			if (strcmp(t.read[i], t.write[j]) == 0)
+				return vs_fail(-EINVAL, err, errlen,
+				               "'%s' is in both --read and --write: name it once.",
+				               t.read[i]);
+	if (o->guest && (t.n_read || t.n_write))
+		return vs_fail(
+		    -EINVAL, err, errlen,
+		    "A guest share is open to everyone: --guest goes with neither --read "
+		    "nor --write.");
+	if (o->ro && t.n_write)
+		return vs_fail(-EINVAL, err, errlen,
+		               "A read-only share has no writers: --ro goes without --write.");
+	t.ro = o->ro;
+	t.guest = o->guest;
+	t.encrypt = o->encrypt;
+	*sh = t;
+	return 0;
+}
+
+void vs_share_list_text(const char (*list)[VS_PRINCIPAL_MAX + 1], int n, char sep, char *buf,
+                        size_t len)
+{
+	size_t at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < n && at < len; i++) {
+		int w = snprintf(buf + at, len - at, "%s%s", i ? (char[]){sep, '\0'} : "", list[i]);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+}
+
+/* The share of vs that names `name` ("@name" when group), or NULL. */
+static const struct vs_share *share_naming(const struct vs_vserver *vs, const char *name,
+                                           bool group)
+{
+	char want[VS_PRINCIPAL_MAX + 2];
+
+	snprintf(want, sizeof(want), "%s%s", group ? "@" : "", name);
+	for (int i = 0; i < vs->n_shares; i++) {
+		const struct vs_share *sh = &vs->shares[i];
+		for (int k = 0; k < sh->n_read + sh->n_write; k++)
+			if (strcmp(k < sh->n_read ? sh->read[k] : sh->write[k - sh->n_read],
+			           want) == 0)
+				return sh;
+	}
+	return NULL;
+}
+
+static int still_named(const struct vs_vserver *vs, const char *name, bool group, char *err,
+                       size_t errlen)
+{
+	const struct vs_share *sh = share_naming(vs, name, group);
+
+	if (!sh)
+		return 0;
+	return vs_fail(-EBUSY, err, errlen,
+	               "Share '%s' names %s '%s': remove the share or make it again without it "
+	               "first.",
+	               sh->name, group ? "group" : "user", name);
+}
+
 int vs_user_remove(struct vs_vserver *vs, const char *name, char *err, size_t errlen)
 {
 	const struct vs_user *u = vs_user_find(vs, name);
@@ -364,7 +490,12 @@ int vs_user_remove(struct vs_vserver *vs, const char *name, char *err, size_t er
 	bool others = false;
 	for (int k = 0; k < vs->n_users && !others; k++)
 		others = k != i && group_at(&vs->users[k], u->name) >= 0;
-	if (g >= 0 && group_at(u, u->name) == 0 && vs->groups[g].gid == u->uid && !others)
+	bool personal =
+	    g >= 0 && group_at(u, u->name) == 0 && vs->groups[g].gid == u->uid && !others;
+	int rc = still_named(vs, name, false, err, errlen);
+	if (rc < 0 || (personal && (rc = still_named(vs, name, true, err, errlen)) < 0))
+		return rc;
+	if (personal)
 		group_drop(vs, g);
 	memmove(&vs->users[i], &vs->users[i + 1],
 	        (size_t)(vs->n_users - i - 1) * sizeof(vs->users[0]));
@@ -439,6 +570,9 @@ int vs_group_remove(struct vs_vserver *vs, const char *name, char *err, size_t e
 	if (g < 0)
 		return no_vs_group(vs->name, name, err, errlen);
 	const struct vs_user *p = primary_of(vs, name, NULL);
+	int rc = still_named(vs, name, true, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (p)
 		return vs_fail(
 		    -EBUSY, err, errlen,

@@ -24,7 +24,9 @@
  *   - hashes: an NT hash is 32 hex digits (kept upper case); a crypt hash
  *     is yescrypt's "$y$" form, [./0-9A-Za-z$] only; a user without them
  *     exists but cannot log in;
- *   - a group that is some user's primary group cannot be removed.
+ *   - a group that is some user's primary group cannot be removed; a user
+ *     or group that a share names cannot be removed;
+ *   - a share's read and write lists name users and "@groups" of its VS.
  *
  * Memory: the lists are the VS's (vs_model.h: pointer, count, capacity);
  * strings passed in are copied. Errors: 0 or a negative errno (-EINVAL a
@@ -80,6 +82,17 @@ int vs_group_remove(struct vs_vserver *vs, const char *name, char *err, size_t e
  * its primary group is refused. */
 int vs_group_member(struct vs_vserver *vs, const char *group, const char *user, bool add, char *err,
                     size_t errlen);
+
+/* Who may use a share: o's read and write lists ("alice,@eng") parsed into
+ * sh, with o's ro, guest and encrypt. Each name must be a user, or "@" and a
+ * group, of vs; none twice; --guest goes with no list (a guest share is
+ * everyone's) and --ro with no write list. On a refusal sh is unchanged. */
+int vs_share_access(const struct vs_vserver *vs, const struct vs_share_opts *o, struct vs_share *sh,
+                    char *err, size_t errlen);
+/* A share's list as text, its names separated by sep ("" when empty). */
+#define VS_SHARE_LIST_TEXT (VS_SHARE_LIST_MAX * (VS_PRINCIPAL_MAX + 1) + 1)
+void vs_share_list_text(const char (*list)[VS_PRINCIPAL_MAX + 1], int n, char sep, char *buf,
+                        size_t len);
 
 /* The VS's passwd, group and smbpasswd files (fx_identity.h has their
  * formats), each malloc'd and the caller's; on an error none is returned.

@@ -209,7 +209,8 @@ static void raw_vs(const json_t *vs, struct fx_nfs_export *ex, struct fx_smb_sha
 	                             .n_addresses = n_ad,
 	                             .state_dir = str(vs, "state_dir", ROOT "/smb"),
 	                             .shares = sh,
-	                             .n_shares = n_sh};
+	                             .n_shares = n_sh,
+	                             .passdb = ROOT "/smbpasswd"};
 	run_vs(&gp, &sp, &grc, &src);
 }
 
@@ -318,7 +319,8 @@ static void model_vs(const struct vs_vserver *vs, struct vs_paths *pt, bool agre
 	                             .n_addresses = vs->n_vips,
 	                             .state_dir = pt->state_dir,
 	                             .shares = sh,
-	                             .n_shares = vs->n_shares};
+	                             .n_shares = vs->n_shares,
+	                             .passdb = ROOT "/smbpasswd"};
 	run_vs(&gp, &sp, &grc, &src);
 	if (agree && (grc != 0 || src != 0)) {
 		char *doc = json_dumps(vs_vserver_to_json(vs), JSON_COMPACT);

@@ -34,7 +34,7 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	vsadm_on n1 vip add vs1 $VIP6/64 --home-port eth1
 	vsadm_on n1 fs add vs1 data --lun LABEL=lab-lun0
 	vsadm_on n1 export add vs1 /data --fs data
-	vsadm_on n1 share add vs1 data --fs data
+	vsadm_on n1 share add vs1 data --fs data --guest
 	run vsadm_on n1 vserver start vs1
 	[ "$status" -eq 0 ]
 	[[ $output == *running* ]]
@@ -76,7 +76,7 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	pid_nfs=$(vsadm_on n1 vserver show vs1 --json | jq .runtime.servers.nfs.pid)
 	pid_smb=$(vsadm_on n1 vserver show vs1 --json | jq .runtime.servers.smb.pid)
 	vsadm_on n1 export add vs1 /sub --fs data --path sub/dir --ro
-	vsadm_on n1 share add vs1 sub --fs data --path sub/dir
+	vsadm_on n1 share add vs1 sub --fs data --path sub/dir --guest
 	wait_until 10 client nfs-ls "$(nfs_url $VIP1 /sub)"
 	wait_until 10 client smbclient -N //$VIP1/sub -c ls
 	# The read-only export refuses a write.
@@ -103,7 +103,7 @@ nfs_url() { # VIP PATH (libnfs takes an IPv6 address without brackets)
 	vsadm_on n1 vip add vs2 $VIPB/24 --home-port eth1
 	vsadm_on n1 fs add vs2 data --lun LABEL=lab-lun1
 	vsadm_on n1 export add vs2 /other --fs data
-	vsadm_on n1 share add vs2 other --fs data
+	vsadm_on n1 share add vs2 other --fs data --guest
 	vsadm_on n1 vserver start vs2
 	echo "vs2 only" >"$TMPD/c.txt"
 	client nfs-cp "$TMPD/c.txt" "$(nfs_url $VIPB /other/c.txt)"

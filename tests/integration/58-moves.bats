@@ -381,7 +381,7 @@ start_smb_writer() {
 
 @test "SMB clients reconnect to the same name and address after a move; their writes survive it" {
 	wait_until 150 settled
-	vsadm_on n2 share add mv2 data --fs data
+	vsadm_on n2 share add mv2 data --fs data --guest
 	wait_until 30 client smbclient -N //mv2/data -I 192.0.2.72 -c ls
 	# A share that does not exist is refused.
 	run client smbclient -N //mv2/nosuchshare -I 192.0.2.72 -c ls

@@ -17,7 +17,7 @@ setup_file() {
 	vsadm_on n1 vip add rt0 192.0.2.70/24 --home-port eth1
 	vsadm_on n1 fs add rt0 data --lun LABEL=lab-lun0
 	vsadm_on n1 export add rt0 /data --fs data
-	vsadm_on n1 share add rt0 data --fs data
+	vsadm_on n1 share add rt0 data --fs data --guest
 	vsadm_on n1 vserver start rt0
 	wait_until 60 bash -c "$APPLAB exec n1 vsadm vserver show rt0 --json | jq -e '.runtime.state == \"running\"'"
 }

@@ -42,7 +42,7 @@ outside_is_empty() {
 	vsadm_on n1 fs add vs1 data --lun LABEL=lab-lun0
 	vsadm_on n1 export add vs1 /data --fs data
 	vsadm_on n1 export add vs1 /sub --fs data --path a/b
-	vsadm_on n1 share add vs1 data --fs data
+	vsadm_on n1 share add vs1 data --fs data --guest
 	run vsadm_on n1 vserver start vs1
 	[ "$status" -eq 0 ]
 	[ "$(on n1 stat -c '%u %a' $MNT)" = "0 755" ]

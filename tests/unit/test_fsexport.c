@@ -303,14 +303,15 @@ static const char *const saddrs[] = {"198.51.100.201", "2001:db8::10"};
 
 static void test_samba_basic(void **state)
 {
-	struct fx_smb_share sh[2] = {{"data", "/srv/vs1/fs1/data", false},
-	                             {"Pub$", "/srv/vs1/fs1/pub", true}};
+	struct fx_smb_share sh[2] = {{.name = "data", .path = "/srv/vs1/fs1/data"},
+	                             {.name = "Pub$", .path = "/srv/vs1/fs1/pub", .ro = true}};
 	struct fx_samba_params p = {.netbios_name = "vs1-nas",
 	                            .addresses = saddrs,
 	                            .n_addresses = 2,
 	                            .state_dir = "/var/lib/appliance/vs/vs1/samba/",
 	                            .shares = sh,
-	                            .n_shares = 2};
+	                            .n_shares = 2,
+	                            .passdb = "/run/vs1/smbpasswd"};
 	const char *d, *u;
 	char *out = NULL;
 
@@ -323,7 +324,15 @@ static void test_samba_basic(void **state)
 	assert_line(out, "interfaces = 198.51.100.201 2001:db8::10");
 	assert_line(out, "disable netbios = yes");
 	assert_line(out, "smb ports = 445");
-	assert_line(out, "map to guest = Bad User");
+	assert_line(out, "map to guest = never");
+	assert_line(out, "security = user");
+	assert_line(out, "passdb backend = smbpasswd:/run/vs1/smbpasswd");
+	assert_line(out, "server signing = mandatory");
+	assert_line(out, "server min protocol = SMB2_10");
+	assert_line(out, "ntlm auth = ntlmv2-only");
+	assert_line(out, "restrict anonymous = 2"); /* no guest share */
+	assert_no_text(out, "force user");
+	assert_no_text(out, "tdbsam");
 	assert_line(out, "state directory = /var/lib/appliance/vs/vs1/samba/state");
 	assert_line(out, "cache directory = /var/lib/appliance/vs/vs1/samba/cache");
 	assert_line(out, "lock directory = /var/lib/appliance/vs/vs1/samba/lock");
@@ -344,9 +353,12 @@ static void test_samba_basic(void **state)
 	assert_true(d < u);
 	assert_line(d, "path = /srv/vs1/fs1/data");
 	assert_line(d, "read only = no");
-	assert_line(d, "guest ok = yes");
+	assert_line(d, "guest ok = no");
 	assert_line(d, "strict sync = yes");
 	assert_line(d, "create mask = 0644");
+	assert_line(d, "map archive = no");
+	assert_no_text(out, "valid users");
+	assert_no_text(out, "smb encrypt");
 	assert_true(strstr(d, "read only = no") < u);
 	assert_line(u, "path = /srv/vs1/fs1/pub");
 	assert_line(u, "read only = yes");
@@ -409,13 +421,14 @@ static void test_samba_rejects(void **state)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *addrs[1] = {bad[i].addr};
-		struct fx_smb_share sh = {bad[i].share, bad[i].path, false};
+		struct fx_smb_share sh = {.name = bad[i].share, .path = bad[i].path};
 		struct fx_samba_params p = {.netbios_name = bad[i].nb,
 		                            .addresses = addrs,
 		                            .n_addresses = 1,
 		                            .state_dir = bad[i].sd,
 		                            .shares = &sh,
-		                            .n_shares = 1};
+		                            .n_shares = 1,
+		                            .passdb = "/run/vs1/smbpasswd"};
 		char *out = (char *)"untouched";
 		int rc = fx_samba_conf(&p, &out);
 
@@ -427,13 +440,15 @@ static void test_samba_rejects(void **state)
 
 static void test_samba_rejects_sets(void **state)
 {
-	struct fx_smb_share dup[2] = {{"Data", "/a", false}, {"dATA", "/b", true}};
+	struct fx_smb_share dup[2] = {{.name = "Data", .path = "/a"},
+	                              {.name = "dATA", .path = "/b", .ro = true}};
 	struct fx_samba_params p = {.netbios_name = "VS1",
 	                            .addresses = saddrs,
 	                            .n_addresses = 0,
 	                            .state_dir = "/s",
 	                            .shares = NULL,
-	                            .n_shares = 0};
+	                            .n_shares = 0,
+	                            .passdb = "/run/vs1/smbpasswd"};
 	char *out = NULL;
 
 	assert_int_equal(fx_samba_conf(&p, &out), -EINVAL); /* no address */
@@ -450,6 +465,79 @@ static void test_samba_rejects_sets(void **state)
 	assert_int_equal(fx_samba_conf(NULL, &out), -EINVAL);
 	assert_int_equal(fx_samba_conf(&p, NULL), -EINVAL);
 	assert_null(out);
+}
+
+/* Who may use each share: lists, guests, encryption; and lists that would
+ * inject a line or a name outside the allow-list refused. */
+static void test_samba_identity(void **state)
+{
+	struct fx_smb_share sh[3] = {{.name = "eng",
+	                              .path = "/e",
+	                              .read = "carol @ops",
+	                              .write = "alice @eng",
+	                              .encrypt = true},
+	                             {.name = "pub", .path = "/p", .guest = true},
+	                             {.name = "all", .path = "/a", .read = "", .write = NULL}};
+	struct fx_samba_params p = {.netbios_name = "VS1",
+	                            .addresses = saddrs,
+	                            .n_addresses = 1,
+	                            .state_dir = "/s",
+	                            .shares = sh,
+	                            .n_shares = 3,
+	                            .passdb = "/run/vs1/smbpasswd"};
+	char *out = NULL;
+
+	assert_int_equal(fx_samba_conf(&p, &out), 0);
+	const char *e = strstr(out, "\n[eng]\n"), *g = strstr(out, "\n[pub]\n"),
+	           *a = strstr(out, "\n[all]\n");
+	assert_non_null(e);
+	assert_non_null(g);
+	assert_non_null(a);
+	assert_line(out, "restrict anonymous = 0"); /* a guest share: anonymous may connect */
+	assert_line(out, "map to guest = never");   /* still: a bad password is no guest */
+	assert_line(e, "valid users = carol @ops alice @eng");
+	assert_line(e, "read list = carol @ops");
+	assert_line(e, "write list = alice @eng");
+	assert_line(e, "read only = yes"); /* only the write list writes */
+	assert_line(e, "guest ok = no");
+	assert_line(e, "server smb encrypt = required");
+	assert_true(strstr(e, "smb encrypt") < g);
+	assert_line(g, "guest ok = yes");
+	assert_line(g, "read only = no");
+	assert_true(!strstr(g, "valid users") || strstr(g, "valid users") > a);
+	assert_true(!strstr(g, "smb encrypt"));
+	assert_null(strstr(a, "valid users"));
+	assert_line(a, "read only = no");
+	assert_line(a, "guest ok = no");
+	free(out);
+
+	static const char *const bad[] = {
+	    "alice\n[global]", "alice\twrite", "alice  bob", " alice",    "alice ", "@",
+	    "@ alice",         "Alice",        "al%Uice",    "alice,bob", "a@b",    "root\\",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (int w = 0; w < 2; w++) {
+			struct fx_smb_share one = {.name = "x", .path = "/x"};
+			*(w ? &one.write : &one.read) = bad[i];
+			p.shares = &one;
+			p.n_shares = 1;
+			out = (char *)"untouched";
+			if (fx_samba_conf(&p, &out) != -EINVAL)
+				fail_msg("list '%s' accepted", bad[i]);
+			assert_string_equal(out, "untouched");
+		}
+	}
+	/* a guest share with a list; no passdb; a relative passdb */
+	struct fx_smb_share gl = {.name = "x", .path = "/x", .guest = true, .read = "alice"};
+	p.shares = &gl;
+	assert_int_equal(fx_samba_conf(&p, &out), -EINVAL);
+	gl.read = NULL;
+	p.passdb = NULL;
+	assert_int_equal(fx_samba_conf(&p, &out), -EINVAL);
+	p.passdb = "run/smbpasswd";
+	assert_int_equal(fx_samba_conf(&p, &out), -EINVAL);
+	p.passdb = "/run/smb passwd%U";
+	assert_int_equal(fx_samba_conf(&p, &out), -EINVAL);
 }
 
 static char *make_tmpdir(void)
@@ -1077,6 +1165,7 @@ int main(void)
 	    cmocka_unit_test(test_samba_basic),
 	    cmocka_unit_test(test_samba_rejects),
 	    cmocka_unit_test(test_samba_rejects_sets),
+	    cmocka_unit_test(test_samba_identity),
 	    cmocka_unit_test(test_samba_mkdirs),
 	    cmocka_unit_test(test_ext4_sb_synthetic),
 	    cmocka_unit_test(test_probe_writes_heartbeat),

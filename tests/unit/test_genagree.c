@@ -84,7 +84,8 @@ static void generate(const struct vs_vserver *vs, char **ganesha, char **smb)
 	                             .n_addresses = vs->n_vips,
 	                             .state_dir = "/var/lib/appliance/vs/x/samba",
 	                             .shares = sh,
-	                             .n_shares = vs->n_shares};
+	                             .n_shares = vs->n_shares,
+	                             .passdb = "/run/x/smbpasswd"};
 	int rc = fx_ganesha_conf(&gp, ganesha);
 	if (rc != 0)
 		fail_msg("ganesha generator refused what the model accepted (%d)", rc);
@@ -244,7 +245,8 @@ static void test_hostile_values_refused(void **state)
 		                             .n_addresses = 1,
 		                             .state_dir = "/s",
 		                             .shares = &sh,
-		                             .n_shares = 1};
+		                             .n_shares = 1,
+		                             .passdb = "/run/x/smbpasswd"};
 		/* smb.conf is line-based: braces, semicolons, '#' or '$' inside a value are
 		 * only characters of it, but a control character, a quote, a backslash
 		 * or a '%' (a substitution) is refused */
@@ -273,7 +275,8 @@ static void test_hostile_values_refused(void **state)
 		                             .n_addresses = 1,
 		                             .state_dir = "/s",
 		                             .shares = &sh,
-		                             .n_shares = 1};
+		                             .n_shares = 1,
+		                             .passdb = "/run/x/smbpasswd"};
 		if (fx_samba_conf(&sp, &out) == 0)
 			fail_msg("share name \"%s\" was written", evil_shares[i]);
 	}

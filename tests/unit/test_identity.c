@@ -2,7 +2,10 @@
  * test_identity.c - the per-VS user files (fx_identity.h): passwd, group and
  * smbpasswd generated exactly (golden texts), every bad value refused with
  * nothing returned (a table), and the VS model's users turned into them
- * (vs_users_files) with a user without password disabled.
+ * (vs_users_files) with a user without password disabled; who may use a
+ * share (vs_config_share_add_opts): bad lists refused with one sentence and
+ * the configuration unchanged, good ones kept through JSON, and a user or
+ * group a share names kept from removal.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "fsexport/fx_identity.h"
+#include "vserver/vs_json.h"
 #include "vserver/vs_model.h"
 #include "vserver/vs_users.h"
 
@@ -196,12 +200,129 @@ static void test_from_model(void **state)
 	free(c);
 }
 
+/* A VS with users alice (with a password), bob, group eng, file system data. */
+static struct vs_config *share_world(void)
+{
+	struct vs_config *c = calloc(1, sizeof(*c));
+	char err[VS_ERR_LEN];
+
+	assert_non_null(c);
+	assert_int_equal(vs_config_create(c, "vs1", 50, false, "", err, sizeof(err)), 0);
+	assert_int_equal(vs_config_fs_add(c, "vs1", "data", "LABEL=d", err, sizeof(err)), 0);
+	struct vs_vserver *vs = vs_config_find(c, "vs1");
+	assert_int_equal(vs_group_add(vs, "eng", 2000, err, sizeof(err)), 0);
+	struct vs_user_spec a = {.name = "alice", .nt_hash = NT, .crypt_hash = CR};
+	assert_int_equal(vs_user_add(vs, &a, err, sizeof(err)), 0);
+	struct vs_user_spec b = {.name = "bob"};
+	assert_int_equal(vs_user_add(vs, &b, err, sizeof(err)), 0);
+	return c;
+}
+
+static char *dump(const struct vs_config *c)
+{
+	json_t *j = vs_config_to_json(c);
+	char *t = json_dumps(j, JSON_SORT_KEYS);
+	json_decref(j);
+	assert_non_null(t);
+	return t;
+}
+
+static void test_share_access(void **state)
+{
+	static const struct {
+		struct vs_share_opts o;
+		const char *says;
+	} bad[] = {
+	    {{.read = "carol"}, "has no user named 'carol'"},
+	    {{.write = "@ops"}, "has no group named 'ops'"},
+	    {{.read = "alice,"}, "separated by commas"},
+	    {{.read = ",alice"}, "separated by commas"},
+	    {{.read = "alice,,bob"}, "separated by commas"},
+	    {{.read = "alice bob"}, "--read"},
+	    {{.read = "Alice"}, "--read"},
+	    {{.write = "alice\n[global]"}, "--write"},
+	    {{.write = "@"}, "--write"},
+	    {{.read = "alice,alice"}, "names 'alice' twice"},
+	    {{.read = "alice", .write = "alice"}, "in both --read and --write"},
+	    {{.guest = true, .read = "alice"}, "guest share"},
+	    {{.ro = true, .write = "@eng"}, "--ro goes without --write"},
+	    {{.read = "root"}, "--read"},
+	    {{.read = "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q"}, "at most 16"},
+	};
+	struct vs_config *c = share_world();
+	char err[VS_ERR_LEN];
+	char *before = dump(c);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		int rc = vs_config_share_add_opts(c, "vs1", "s", "data", "", &bad[i].o, err,
+		                                  sizeof(err));
+		if (rc >= 0 || !strstr(err, bad[i].says))
+			fail_msg("row %zu: rc %d, said \"%s\", wanted \"%s\"", i, rc, err,
+			         bad[i].says);
+		/* one sentence: ends with a full stop, no newline */
+		assert_null(strchr(err, '\n'));
+		assert_int_equal(err[strlen(err) - 1], '.');
+		char *after = dump(c);
+		assert_string_equal(before, after);
+		free(after);
+	}
+	free(before);
+
+	/* What passes: kept as given, through JSON and back. */
+	struct vs_share_opts ok = {.read = "bob", .write = "alice,@eng", .encrypt = true};
+	assert_int_equal(
+	    vs_config_share_add_opts(c, "vs1", "eng", "data", "", &ok, err, sizeof(err)), 0);
+	struct vs_share_opts pub = {.guest = true};
+	assert_int_equal(
+	    vs_config_share_add_opts(c, "vs1", "pub", "data", "", &pub, err, sizeof(err)), 0);
+	const struct vs_share *sh = &vs_config_find(c, "vs1")->shares[0];
+	assert_int_equal(sh->n_read, 1);
+	assert_string_equal(sh->read[0], "bob");
+	assert_int_equal(sh->n_write, 2);
+	assert_string_equal(sh->write[1], "@eng");
+	assert_true(sh->encrypt);
+	assert_false(sh->guest);
+	char text[VS_SHARE_LIST_TEXT];
+	vs_share_list_text(sh->write, sh->n_write, ' ', text, sizeof(text));
+	assert_string_equal(text, "alice @eng");
+
+	struct vs_config back = {0};
+	json_t *j = vs_config_to_json(c);
+	assert_int_equal(vs_config_from_json(j, &back, err, sizeof(err)), 0);
+	json_decref(j);
+	assert_true(vs_config_equal(c, &back));
+	assert_true(vs_config_find(&back, "vs1")->shares[1].guest);
+	assert_int_equal(vs_vserver_hash(vs_config_find(c, "vs1")),
+	                 vs_vserver_hash(vs_config_find(&back, "vs1")));
+	/* the hash sees who may use a share: a change restarts nothing unseen */
+	vs_config_find(&back, "vs1")->shares[0].n_read = 0;
+	assert_int_not_equal(vs_vserver_hash(vs_config_find(c, "vs1")),
+	                     vs_vserver_hash(vs_config_find(&back, "vs1")));
+	assert_false(vs_config_equal(c, &back));
+	vs_config_free(&back);
+
+	/* Named by a share: neither alice nor eng nor bob can go. */
+	struct vs_vserver *vs = vs_config_find(c, "vs1");
+	assert_int_equal(vs_user_remove(vs, "alice", err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "Share 'eng' names user 'alice'"));
+	assert_int_equal(vs_group_remove(vs, "eng", err, sizeof(err)), -EBUSY);
+	assert_int_equal(vs_user_remove(vs, "bob", err, sizeof(err)), -EBUSY);
+	assert_non_null(vs_user_find(vs, "alice"));
+	assert_int_equal(vs_config_share_del(c, "vs1", "eng", err, sizeof(err)), 0);
+	assert_int_equal(vs_user_remove(vs, "alice", err, sizeof(err)), 0);
+	assert_int_equal(vs_group_remove(vs, "eng", err, sizeof(err)), 0);
+	vs_config_free(c);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_golden),
 	    cmocka_unit_test(test_rejects),
 	    cmocka_unit_test(test_from_model),
+	    cmocka_unit_test(test_share_access),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
