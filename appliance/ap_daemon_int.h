@@ -122,6 +122,10 @@ int ap_d_port_rate(void *arg, const char *port, double *bps);
 int ap_d_vip_rate(void *arg, const char *vs, const char *addr, double *bps);
 void ap_d_spread_params(void *arg, struct nf_spread_params *p);
 
+/* ap_reqvsset.c: vserver.set on VS name: 0 and the event's sentence in
+ * what, or a negative errno and the refusal in err, d->cfg unchanged. */
+int ap_d_vserver_set(struct ap_daemon *d, json_t *args, const char *name, char *what, size_t wlen,
+                     char *err, size_t errlen);
 /* ap_reqsettings.c: `vsadm balance set` (0, or a negative errno with one
  * sentence in err; what says what changed) and `balance show`. */
 int ap_d_balance_set(struct ap_daemon *d, json_t *args, char *what, size_t wlen, char *err,
@@ -135,6 +139,10 @@ int ap_d_smoothing_s(const struct vs_config *cfg);
  * errno and the refusal in err, d->cfg unchanged. */
 int ap_d_share_add(struct ap_daemon *d, json_t *args, char *what, size_t wlen, char *err,
                    size_t errlen);
+/* export.add, with how it maps client ids (--squash, --anon-uid,
+ * --anon-gid, --sec): as ap_d_share_add. */
+int ap_d_export_add(struct ap_daemon *d, json_t *args, char *what, size_t wlen, char *err,
+                    size_t errlen);
 /* ap_requsers.c: the users and groups of a VS. ap_d_identity_cmd: is cmd
  * one of the changes; ap_d_identity_change makes it on d->cfg (0, or a
  * negative errno with one sentence in err, nothing changed; what says what

@@ -154,78 +154,6 @@ static int do_migrate(struct ap_daemon *d, json_t *args, const char *name, char 
 	return 0;
 }
 
-/* One NFS timer argument of vserver.set: -1 when absent, else 0..INT_MAX
- * (the range is vs_config_set_nfs_timers' to check). */
-static int timer_arg(json_t *args, const char *key, const char *opt, int *out, char *err,
-                     size_t errlen)
-{
-	json_t *v = json_object_get(args, key);
-
-	*out = -1;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT_MAX)
-		return snprintf(err, errlen, "Give %s a number of seconds.", opt), -EINVAL;
-	*out = (int)json_integer_value(v);
-	return 0;
-}
-
-/* vserver set [--auto-revert on|off] [--nfs-lease S] [--nfs-grace S]: all
- * checked before anything changes. */
-static int do_set(struct ap_daemon *d, json_t *args, const char *name, char *what, size_t wlen,
-                  char *err, size_t errlen)
-{
-	json_t *ar = json_object_get(args, "auto_revert");
-	struct vs_vserver *v;
-	int rc, lease, grace, el, eg;
-	size_t n = 0;
-
-	if (ar && !json_is_boolean(ar))
-		return snprintf(err, errlen, "Give --auto-revert on or off."), -EINVAL;
-	if ((rc = timer_arg(args, "nfs_lease", "--nfs-lease", &lease, err, errlen)) < 0 ||
-	    (rc = timer_arg(args, "nfs_grace", "--nfs-grace", &grace, err, errlen)) < 0)
-		return rc;
-	if (!ar && lease == -1 && grace == -1)
-		return snprintf(err, errlen,
-		                "Give what to set: --auto-revert on|off, --nfs-lease SECONDS or "
-		                "--nfs-grace SECONDS."),
-		       -EINVAL;
-	if ((rc = vs_config_need(d->cfg, name, &v, err, errlen)) < 0)
-		return rc;
-	/* The timers first: they are the setting that can be refused. */
-	if ((lease != -1 || grace != -1) &&
-	    (rc = vs_config_set_nfs_timers(d->cfg, name, lease, grace, err, errlen)) < 0)
-		return rc;
-	if (ar && (rc = vs_config_set_auto_revert(d->cfg, name, json_is_true(ar), err, errlen)) < 0)
-		return rc;
-	what[0] = 0;
-	if (ar && v->pinned)
-		n = snprintf(what, wlen, "auto-revert of %s is %s (it is pinned: it never moves)",
-		             name, json_is_true(ar) ? "on" : "off");
-	else if (ar && !json_is_true(ar))
-		n = snprintf(
-		    what, wlen,
-		    "auto-revert of %s is off: it stays where it runs until it is migrated", name);
-	else if (ar && v->home[0])
-		n = snprintf(what, wlen,
-		             "auto-revert of %s is on: it goes back to its home node %s once %s is "
-		             "healthy again",
-		             name, v->home, v->home);
-	else if (ar)
-		n = snprintf(what, wlen,
-		             "auto-revert of %s is on (it has no home node to go back to)", name);
-	if (n >= wlen)
-		n = wlen - 1;
-	if (lease != -1 || grace != -1) {
-		vs_vserver_nfs_timers(v, &el, &eg);
-		snprintf(what + n, wlen - n,
-		         "%sthe NFSv4 lease of %s is %d s and its grace %d s, from its next start "
-		         "(clients reclaiming after a move wait up to %d s for the grace to lift)",
-		         n ? "; " : "", name, el, eg, el / 2);
-	}
-	return 0;
-}
-
 /* node evacuate / resume: the node into or out of maintenance. */
 static int do_maint(struct ap_daemon *d, const char *node, bool on, char *what, size_t wlen,
                     char *err, size_t errlen)
@@ -841,7 +769,8 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 	} else if (strcmp(cmd, "vserver.migrate") == 0 || strcmp(cmd, "vserver.set") == 0) {
 		uint64_t before = d->cfg->version;
 		rc = strcmp(cmd, "vserver.set") == 0
-		         ? do_set(d, args, name ? name : "", what, sizeof(what), err, sizeof(err))
+		         ? ap_d_vserver_set(d, args, name ? name : "", what, sizeof(what), err,
+		                            sizeof(err))
 		         : do_migrate(d, args, name ? name : "", what, sizeof(what), err,
 		                      sizeof(err));
 		if (rc == 0 && d->cfg->version == before) {
@@ -961,15 +890,7 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		                      sizeof(err));
 		snprintf(what, sizeof(what), "file system %s removed", str_arg(args, "fs") ?: "");
 	} else if (strcmp(cmd, "export.add") == 0) {
-		rc = vs_config_export_add(d->cfg, vs ? vs : "", str_arg(args, "pseudo") ?: "",
-		                          str_arg(args, "fs") ?: "", str_arg(args, "path"),
-		                          str_arg(args, "clients"), bool_arg(args, "ro"), err,
-		                          sizeof(err));
-		snprintf(what, sizeof(what), "NFS export %s added (file system %s%s%s%s)",
-		         str_arg(args, "pseudo") ?: "", str_arg(args, "fs") ?: "",
-		         bool_arg(args, "ro") ? ", read-only" : "",
-		         str_arg(args, "clients") ? ", clients " : "",
-		         str_arg(args, "clients") ?: "");
+		rc = ap_d_export_add(d, args, what, sizeof(what), err, sizeof(err));
 	} else if (strcmp(cmd, "export.remove") == 0) {
 		rc = vs_config_export_del(d->cfg, vs ? vs : "", str_arg(args, "pseudo") ?: "", err,
 		                          sizeof(err));

@@ -1,9 +1,9 @@
 /*
  * ap_requsers.c - requests on the users and groups of a VS (DESIGN R13,
  * 7a): `vsadm user add|passwd|remove|show` and `vsadm group
- * add|remove|show|member`, and `vsadm share add`, whose --read and --write
- * name them. The model (vs_users.h) checks every value; a
- * password arrives only as its two hashes (vsadm hashes what it reads from
+ * add|remove|show|member`; `vsadm share add`, whose --read and --write
+ * name them, and `vsadm export add`, which says how NFS client ids map. The model (vs_users.h)
+ * checks every value; a password arrives only as its two hashes (vsadm hashes what it reads from
  * stdin, lib_pwhash.h), is stored with the VS, and is never shown or
  * logged: an answer says "set" or "not set", an event names the user and
  * what changed.
@@ -146,6 +146,43 @@ int ap_d_share_add(struct ap_daemon *d, json_t *args, char *what, size_t wlen, c
 	         o.encrypt ? ", encrypted" : "", o.read && *o.read ? ", read: " : "",
 	         o.read && *o.read ? o.read : "", o.write && *o.write ? ", write: " : "",
 	         o.write && *o.write ? o.write : "");
+	return 0;
+}
+
+/* An optional id argument of export.add: 0 when absent. */
+static int anon_arg(json_t *args, const char *key, const char *flag, uint32_t *out, char *err,
+                    size_t errlen)
+{
+	json_int_t v = 0;
+
+	*out = 0;
+	if (vs_json_int(args, key, 1, VS_ANON_DEFAULT, &v) < 0)
+		return snprintf(err, errlen, "%s takes an id from 1 to %d.", flag, VS_ANON_DEFAULT),
+		       -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int ap_d_export_add(struct ap_daemon *d, json_t *args, char *what, size_t wlen, char *err,
+                    size_t errlen)
+{
+	const char *pseudo = arg(args, "pseudo") ?: "", *fs = arg(args, "fs") ?: "";
+	struct vs_export_opts o = {.clients = arg(args, "clients"),
+	                           .ro = json_is_true(json_object_get(args, "ro")),
+	                           .squash = arg(args, "squash"),
+	                           .sec = arg(args, "sec")};
+	int rc;
+
+	if ((rc = anon_arg(args, "anon_uid", "--anon-uid", &o.anon_uid, err, errlen)) < 0 ||
+	    (rc = anon_arg(args, "anon_gid", "--anon-gid", &o.anon_gid, err, errlen)) < 0 ||
+	    (rc = vs_config_export_add_opts(d->cfg, arg(args, "vs") ?: "", pseudo, fs,
+	                                    arg(args, "path"), &o, err, errlen)) < 0)
+		return rc;
+	snprintf(
+	    what, wlen, "NFS export %s added (file system %s%s%s%s, squash %s, anonymous %u:%u)",
+	    pseudo, fs, o.ro ? ", read-only" : "", o.clients ? ", clients " : "",
+	    o.clients ? o.clients : "", o.squash ? o.squash : "root",
+	    o.anon_uid ? o.anon_uid : VS_ANON_DEFAULT, o.anon_gid ? o.anon_gid : VS_ANON_DEFAULT);
 	return 0;
 }
 

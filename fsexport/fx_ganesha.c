@@ -14,13 +14,14 @@
  *  - Server_Owner/Server_Scope = the VS name (when given): ganesha would
  *    otherwise use the host name, and a client that sees another scope
  *    after a move does not reclaim its state.
- *  - Only numeric owners: the appliance has no directory service, and
- *    user@domain strings would otherwise depend on each node's idmapd.conf.
+ *  - Owners: with the VS's NFSv4 ID domain, user@domain through the VS's
+ *    own idmapd.conf (so through its own passwd and group, DESIGN 7a),
+ *    numeric owners accepted too; without one, numeric only.
  *  - Kerberos off (no keytab on the appliance): SecType = sys only.
  *  - One EXPORT per export with the VFS FSAL. Root is squashed to nobody
- *    (65534), as knfsd does by default: with SMB guests also mapped to
- *    nobody, files written over one protocol are readable over the other,
- *    and a client's root is not the server's root. An export
+ *    (65534) by default, as knfsd does: a client's root is not the
+ *    server's root; an export may squash all or none, to other anonymous
+ *    ids. An export
  *    restricted to clients gets Access_Type = None at export level and the
  *    access in a CLIENT block, so unlisted clients see nothing.
  * Every string value is validated, then written double-quoted; values that
@@ -162,6 +163,35 @@ static int fx_gan_clients(const char *list, struct lib_buf *b)
 	return n;
 }
 
+/* An NFSv4 ID domain: labels of [a-z0-9-] (1..63, not starting or ending
+ * with '-') joined by single dots, 1..253 in all. */
+static int fx_gan_domain_ok(const char *s)
+{
+	size_t label = 0, n = 0;
+
+	if (!s || !*s)
+		return 0;
+	for (; s[n]; n++) {
+		char c = s[n];
+		if (c == '.') {
+			if (label == 0 || s[n - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+		if ((label == 0 && c == '-') || ++label > 63)
+			return 0;
+	}
+	return n <= 253 && label > 0 && s[n - 1] != '-';
+}
+
+static int fx_gan_anon_ok(uint32_t id)
+{
+	return id <= FX_NFS_ANON_DEFAULT; /* 0: the default */
+}
+
 static int fx_gan_has_clients(const struct fx_nfs_export *e)
 {
 	return e->clients && e->clients[0];
@@ -181,10 +211,19 @@ static int fx_gan_validate(const struct fx_ganesha_params *p, int lease, int gra
 		return -EINVAL;
 	if (p->n_exports < 0 || (p->n_exports > 0 && !p->exports))
 		return -EINVAL;
+	if (!p->domain != !p->idmap_conf)
+		return -EINVAL;
+	if (p->domain && (!fx_gan_domain_ok(p->domain) || !fx_gan_abs_ok(p->idmap_conf)))
+		return -EINVAL;
 	for (i = 0; i < p->n_exports; i++) {
 		const struct fx_nfs_export *e = &p->exports[i];
 
 		if (e->id < 1 || e->id > 65535)
+			return -EINVAL;
+		if (e->squash != FX_SQUASH_ROOT && e->squash != FX_SQUASH_ALL &&
+		    e->squash != FX_SQUASH_NONE)
+			return -EINVAL;
+		if (!fx_gan_anon_ok(e->anon_uid) || !fx_gan_anon_ok(e->anon_gid))
 			return -EINVAL;
 		if (!fx_gan_abs_ok(e->path) || !fx_gan_abs_ok(e->pseudo))
 			return -EINVAL;
@@ -202,7 +241,10 @@ static int fx_gan_validate(const struct fx_ganesha_params *p, int lease, int gra
 
 static void fx_gan_export(struct lib_buf *b, const struct fx_nfs_export *e)
 {
+	static const char *const squash[] = {"Root_Squash", "All_Squash", "No_Root_Squash"};
 	const char *access = e->ro ? "RO" : "RW";
+	unsigned au = e->anon_uid ? e->anon_uid : FX_NFS_ANON_DEFAULT;
+	unsigned ag = e->anon_gid ? e->anon_gid : FX_NFS_ANON_DEFAULT;
 
 	lib_buf_printf(b,
 	               "EXPORT {\n"
@@ -212,10 +254,10 @@ static void fx_gan_export(struct lib_buf *b, const struct fx_nfs_export *e)
 	               "\tProtocols = 4;\n"
 	               "\tTransports = TCP;\n"
 	               "\tSecType = sys;\n"
-	               "\tSquash = Root_Squash;\n"
-	               "\tAnonymous_Uid = 65534;\n"
-	               "\tAnonymous_Gid = 65534;\n",
-	               (unsigned)e->id, e->path, e->pseudo);
+	               "\tSquash = %s;\n"
+	               "\tAnonymous_Uid = %u;\n"
+	               "\tAnonymous_Gid = %u;\n",
+	               (unsigned)e->id, e->path, e->pseudo, squash[e->squash], au, ag);
 	if (fx_gan_has_clients(e)) {
 		lib_buf_printf(b, "\tAccess_Type = None;\n"
 		                  "\tCLIENT {\n"
@@ -227,9 +269,9 @@ static void fx_gan_export(struct lib_buf *b, const struct fx_nfs_export *e)
 		               "\t\tProtocols = 4;\n"
 		               "\t\tTransports = TCP;\n"
 		               "\t\tSecType = sys;\n"
-		               "\t\tSquash = Root_Squash;\n"
+		               "\t\tSquash = %s;\n"
 		               "\t}\n",
-		               access);
+		               access, squash[e->squash]);
 	} else {
 		lib_buf_printf(b, "\tAccess_Type = %s;\n", access);
 	}
@@ -274,9 +316,16 @@ int fx_ganesha_conf(const struct fx_ganesha_params *p, char **out)
 	               "\tLease_Lifetime = %d;\n"
 	               "\tGrace_Period = %d;\n"
 	               "\tMinor_Versions = 0, 1, 2;\n"
-	               "\tAllow_Numeric_Owners = true;\n"
-	               "\tOnly_Numeric_Owners = true;\n",
+	               "\tAllow_Numeric_Owners = true;\n",
 	               p->recovery_root, lease, grace);
+	if (p->domain)
+		lib_buf_printf(&b,
+		               "\tOnly_Numeric_Owners = false;\n"
+		               "\tDomainName = \"%s\";\n"
+		               "\tIdmapConf = \"%s\";\n",
+		               p->domain, p->idmap_conf);
+	else
+		lib_buf_printf(&b, "\tOnly_Numeric_Owners = true;\n");
 	if (p->name)
 		lib_buf_printf(&b,
 		               "\tServer_Owner = \"%s\";\n"
@@ -285,5 +334,26 @@ int fx_ganesha_conf(const struct fx_ganesha_params *p, char **out)
 	lib_buf_printf(&b, "}\n\n");
 	for (i = 0; i < p->n_exports; i++)
 		fx_gan_export(&b, &p->exports[i]);
+	return lib_buf_finish(&b, out);
+}
+
+int fx_ganesha_idmapd(const char *domain, char **out)
+{
+	struct lib_buf b = {0};
+
+	if (!out || !fx_gan_domain_ok(domain))
+		return -EINVAL;
+	lib_buf_printf(&b,
+	               "# idmapd.conf of one virtual server, generated by applianced.\n"
+	               "[General]\n"
+	               "Domain = %s\n"
+	               "\n"
+	               "[Mapping]\n"
+	               "Nobody-User = nobody\n"
+	               "Nobody-Group = nogroup\n"
+	               "\n"
+	               "[Translation]\n"
+	               "Method = nsswitch\n",
+	               domain);
 	return lib_buf_finish(&b, out);
 }

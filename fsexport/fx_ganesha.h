@@ -20,6 +20,12 @@
  * keytab.
  *
  * Memory: the caller owns the params; *out is malloc'd and owned by the caller.
+ * Identity: each export says how it squashes (root by default) and to
+ * which anonymous uid/gid; AUTH_SYS only (SecType = sys: Kerberos needs a
+ * directory join, which comes later). With a domain, owners travel as
+ * user@domain, mapped through the VS's idmapd.conf, and numeric owners are
+ * still accepted from clients that send them.
+ *
  * Errors: -EINVAL if a value would break the file's syntax (quote, newline,
  * brace, semicolon or non-printable character) or is out of range (relative
  * path, duplicate Export_Id or pseudo path, bad CIDR, lease or grace outside
@@ -34,6 +40,12 @@
 #define FX_GANESHA_LEASE_DEFAULT 10 /* s; Linux knfsd's floor, DESIGN section 5 */
 #define FX_GANESHA_GRACE_DEFAULT 15 /* s */
 
+/* How an export maps the ids clients send (ganesha's Squash): root (the
+ * default) maps uid 0 to the anonymous ids, all maps everyone, none maps
+ * no one. */
+enum fx_nfs_squash { FX_SQUASH_ROOT = 0, FX_SQUASH_ALL, FX_SQUASH_NONE };
+#define FX_NFS_ANON_DEFAULT 65534 /* nobody / nogroup */
+
 struct fx_nfs_export {
 	uint32_t id;         /* Export_Id, 1..65535 (ganesha: 16 bits), unique in the VS */
 	const char *path;    /* absolute path on this node (mount point + sub-directory) */
@@ -41,6 +53,8 @@ struct fx_nfs_export {
 	const char *clients; /* CIDR (or comma-separated CIDRs / addresses) allowed,
 	                      * NULL or "" = every client */
 	bool ro;
+	enum fx_nfs_squash squash;
+	uint32_t anon_uid, anon_gid; /* 1..65534; 0 = FX_NFS_ANON_DEFAULT */
 };
 
 struct fx_ganesha_params {
@@ -55,8 +69,19 @@ struct fx_ganesha_params {
 	int grace_period;          /* seconds, lease..180; 0 = FX_GANESHA_GRACE_DEFAULT */
 	const struct fx_nfs_export *exports;
 	int n_exports;
+	/* The NFSv4 ID domain (user@domain owners), a DNS-like name of
+	 * [a-z0-9.-], and the idmapd.conf ganesha reads it from (absolute;
+	 * written by fx_ganesha_idmapd). Both NULL: numeric owners only. */
+	const char *domain;
+	const char *idmap_conf;
 };
 
 int fx_ganesha_conf(const struct fx_ganesha_params *p, char **out);
+
+/* The idmapd.conf of a VS (libnfsidmap's, which ganesha uses to turn a
+ * uid into user@domain and back): its domain, names looked up through NSS
+ * (so in the VS's own passwd and group), unknown ones as nobody/nogroup.
+ * Errors: -EINVAL a bad domain, -ENOMEM. */
+int fx_ganesha_idmapd(const char *domain, char **out);
 
 #endif

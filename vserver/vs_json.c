@@ -52,10 +52,18 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 	}
 	for (int i = 0; i < vs->n_exports; i++) {
 		const struct vs_export *e = &vs->exports[i];
-		json_array_append_new(exps, json_pack("{s:i, s:s, s:s, s:s, s:s, s:b}", "id",
-		                                      (json_int_t)e->id, "pseudo", e->pseudo, "fs",
-		                                      e->fs, "path", e->path, "clients", e->clients,
-		                                      "ro", e->ro));
+		static const char *const squash[] = {"root", "all", "none"};
+		json_t *x = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)e->id,
+		                      "pseudo", e->pseudo, "fs", e->fs, "path", e->path, "clients",
+		                      e->clients, "ro", e->ro);
+		/* Absent when the default, as before these existed. */
+		if (e->squash != VS_SQUASH_ROOT)
+			json_object_set_new(x, "squash", json_string(squash[e->squash]));
+		if (e->anon_uid != VS_ANON_DEFAULT)
+			json_object_set_new(x, "anon_uid", json_integer(e->anon_uid));
+		if (e->anon_gid != VS_ANON_DEFAULT)
+			json_object_set_new(x, "anon_gid", json_integer(e->anon_gid));
+		json_array_append_new(exps, x);
 	}
 	for (int i = 0; i < vs->n_shares; i++) {
 		const struct vs_share *s = &vs->shares[i];
@@ -107,6 +115,8 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 		json_object_set_new(o, "nfs_lease", json_integer(vs->nfs_lease));
 	if (o && vs->nfs_grace)
 		json_object_set_new(o, "nfs_grace", json_integer(vs->nfs_grace));
+	if (o && vs->nfs_domain[0])
+		json_object_set_new(o, "nfs_domain", json_string(vs->nfs_domain));
 	return o;
 }
 
@@ -291,6 +301,12 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 		rc = vs_config_set_auto_revert(cfg, name, vs_revert, err, errlen);
 	if (rc == 0)
 		rc = vs_config_set_nfs_timers(cfg, name, (int)lease, (int)grace, err, errlen);
+	json_t *dom = json_object_get(j, "nfs_domain");
+	if (rc == 0 && dom && !json_is_string(dom))
+		return snprintf(err, errlen, "A virtual server's NFS domain is malformed."),
+		       -EINVAL;
+	if (rc == 0 && dom)
+		rc = vs_config_set_nfs_domain(cfg, name, json_string_value(dom), err, errlen);
 	if (rc < 0)
 		return rc;
 	json_array_foreach(vips, i, e)
@@ -318,15 +334,24 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 	vs = vs_config_find(cfg, name);
 	json_array_foreach(exps, i, e)
 	{
-		const char *pseudo = NULL, *fsname = NULL, *path = "", *clients = "";
-		json_int_t id = 0;
+		const char *pseudo = NULL, *fsname = NULL, *path = "", *clients = "",
+		           *squash = NULL, *sec = NULL;
+		json_int_t id = 0, au = 0, ag = 0;
 		int ro = 0;
-		if (json_unpack(e, "{s:s, s:s, s?s, s?s, s?b}", "pseudo", &pseudo, "fs", &fsname,
-		                "path", &path, "clients", &clients, "ro", &ro) < 0 ||
-		    vs_json_int(e, "id", 1, 0xffff, &id) != 0)
+		if (json_unpack(e, "{s:s, s:s, s?s, s?s, s?b, s?s, s?s}", "pseudo", &pseudo, "fs",
+		                &fsname, "path", &path, "clients", &clients, "ro", &ro, "squash",
+		                &squash, "sec", &sec) < 0 ||
+		    vs_json_int(e, "id", 1, 0xffff, &id) != 0 ||
+		    vs_json_int(e, "anon_uid", 1, VS_ANON_DEFAULT, &au) < 0 ||
+		    vs_json_int(e, "anon_gid", 1, VS_ANON_DEFAULT, &ag) < 0)
 			return snprintf(err, errlen, "An export entry is malformed."), -EINVAL;
-		rc =
-		    vs_config_export_add(cfg, name, pseudo, fsname, path, clients, ro, err, errlen);
+		struct vs_export_opts eo = {.clients = clients,
+		                            .ro = ro,
+		                            .squash = squash,
+		                            .sec = sec,
+		                            .anon_uid = (uint32_t)au,
+		                            .anon_gid = (uint32_t)ag};
+		rc = vs_config_export_add_opts(cfg, name, pseudo, fsname, path, &eo, err, errlen);
 		if (rc < 0)
 			return rc;
 		for (int k = 0; k < vs->n_exports - 1; k++)

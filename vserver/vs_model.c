@@ -9,7 +9,6 @@
 #include "vserver/vs_model.h"
 
 #include "vserver/vs_err.h"
-#include "vserver/vs_users.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -611,7 +610,7 @@ int vs_config_fs_del(struct vs_config *cfg, const char *name, const char *fsname
 	               vs_shown(fsname, buf, sizeof(buf)));
 }
 
-static int need_fs(const struct vs_vserver *vs, const char *fsname, char *err, size_t errlen)
+int vs_vserver_need_fs(const struct vs_vserver *vs, const char *fsname, char *err, size_t errlen)
 {
 	char buf[48];
 
@@ -653,6 +652,16 @@ int vs_config_export_add(struct vs_config *cfg, const char *name, const char *ps
                          const char *fsname, const char *path, const char *clients, bool ro,
                          char *err, size_t errlen)
 {
+	struct vs_export_opts o = {.clients = clients, .ro = ro};
+
+	return vs_config_export_add_opts(cfg, name, pseudo, fsname, path, &o, err, errlen);
+}
+
+int vs_config_export_add_opts(struct vs_config *cfg, const char *name, const char *pseudo,
+                              const char *fsname, const char *path,
+                              const struct vs_export_opts *opts, char *err, size_t errlen)
+{
+	const char *clients = opts->clients;
 	struct vs_vserver *vs;
 	struct vs_export ex = {0};
 	int rc = vs_config_need(cfg, name, &vs, err, errlen);
@@ -662,7 +671,7 @@ int vs_config_export_add(struct vs_config *cfg, const char *name, const char *ps
 	rc = vs_check_pseudo(pseudo, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = need_fs(vs, fsname, err, errlen);
+	rc = vs_vserver_need_fs(vs, fsname, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = vs_normalise_subdir(path ? path : "", ex.path, sizeof(ex.path), err, errlen);
@@ -690,7 +699,9 @@ int vs_config_export_add(struct vs_config *cfg, const char *name, const char *ps
 		               name, VS_MAX_EXPORTS);
 	copy(ex.pseudo, sizeof(ex.pseudo), pseudo);
 	copy(ex.fs, sizeof(ex.fs), fsname);
-	ex.ro = ro;
+	rc = vs_export_identity(opts, &ex, err, errlen);
+	if (rc < 0)
+		return rc;
 	rc = new_export_id(vs, &ex.id, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -723,93 +734,6 @@ int vs_config_export_del(struct vs_config *cfg, const char *name, const char *ps
 	}
 	return vs_fail(-ENOENT, err, errlen, "'%s' has no export %s.", name,
 	               vs_shown(pseudo, buf, sizeof(buf)));
-}
-
-int vs_config_share_add(struct vs_config *cfg, const char *name, const char *share,
-                        const char *fsname, const char *path, bool ro, char *err, size_t errlen)
-{
-	struct vs_share_opts o = {.ro = ro};
-
-	return vs_config_share_add_opts(cfg, name, share, fsname, path, &o, err, errlen);
-}
-
-int vs_config_share_add_opts(struct vs_config *cfg, const char *name, const char *share,
-                             const char *fsname, const char *path, const struct vs_share_opts *o,
-                             char *err, size_t errlen)
-{
-	static const char *const reserved[] = {"global", "homes", "printers", "ipc$", "print$"};
-	struct vs_vserver *vs;
-	struct vs_share sh = {0};
-	char buf[80];
-	int rc = vs_config_need(cfg, name, &vs, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	if (!*share || strlen(share) > 80)
-		return vs_fail(-EINVAL, err, errlen, "The share name must be 1 to 80 characters.");
-	if (strlen(share) > VS_SHARE_MAX)
-		return vs_fail(
-		    -EINVAL, err, errlen,
-		    "The share name '%s' is too long: at most %d characters are allowed.",
-		    vs_shown(share, buf, sizeof(buf)), VS_SHARE_MAX);
-	for (const char *p = share; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("-_.$", *p))
-			return vs_fail(-EINVAL, err, errlen,
-			               "The share name '%s' may contain only letters, digits, '-', "
-			               "'_', '.' and '$'.",
-			               vs_shown(share, buf, sizeof(buf)));
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (strcasecmp(share, reserved[i]) == 0)
-			return vs_fail(-EINVAL, err, errlen, "'%s' is a name reserved by SMB.",
-			               share);
-	for (int i = 0; i < vs->n_shares; i++)
-		if (strcasecmp(vs->shares[i].name, share) == 0)
-			return vs_fail(-EEXIST, err, errlen,
-			               "'%s' already has a share named '%s' (share names ignore "
-			               "case).",
-			               name, vs->shares[i].name);
-	rc = need_fs(vs, fsname, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = vs_normalise_subdir(path ? path : "", sh.path, sizeof(sh.path), err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = vs_share_access(vs, o, &sh, err, errlen);
-	if (rc < 0)
-		return rc;
-	if (vs->n_shares >= VS_MAX_SHARES)
-		return vs_fail(-E2BIG, err, errlen, "'%s' already has the maximum of %d shares.",
-		               name, VS_MAX_SHARES);
-	if (vs_grow((void **)&vs->shares, &vs->cap_shares, vs->n_shares, sizeof(vs->shares[0]),
-	            VS_MAX_SHARES) < 0)
-		return vs_fail(-ENOMEM, err, errlen, "Out of memory.");
-	copy(sh.name, sizeof(sh.name), share);
-	copy(sh.fs, sizeof(sh.fs), fsname);
-	vs->shares[vs->n_shares++] = sh;
-	cfg->version++;
-	return 0;
-}
-
-int vs_config_share_del(struct vs_config *cfg, const char *name, const char *share, char *err,
-                        size_t errlen)
-{
-	struct vs_vserver *vs;
-	char buf[80];
-	int rc = vs_config_need(cfg, name, &vs, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	for (int i = 0; i < vs->n_shares; i++) {
-		if (strcasecmp(vs->shares[i].name, share) != 0)
-			continue;
-		memmove(&vs->shares[i], &vs->shares[i + 1],
-		        (size_t)(vs->n_shares - i - 1) * sizeof(vs->shares[0]));
-		vs->n_shares--;
-		cfg->version++;
-		return 0;
-	}
-	return vs_fail(-ENOENT, err, errlen, "'%s' has no share named '%s'.", name,
-	               vs_shown(share, buf, sizeof(buf)));
 }
 
 static int port_name_ok(const char *port, char *err, size_t errlen)

@@ -34,6 +34,7 @@
 
 #define VS_NAME_MAX 31       /* VS, file system and node names */
 #define VS_SHARE_MAX 63      /* SMB share names */
+#define VS_DOMAIN_MAX 253    /* an NFSv4 ID domain, as a DNS name */
 #define VS_PATH_MAX 255      /* pseudo paths and sub-directories */
 #define VS_PORT_MAX 15       /* IFNAMSIZ - 1 */
 #define VS_LUN_MAX 63        /* the value of LABEL=... or UUID=... */
@@ -88,6 +89,12 @@ struct vs_fs {
 	char lun[VS_LUN_MAX + 1];
 };
 
+/* How an export maps client ids (vs_nfsid.c): root squashed by default. */
+enum vs_squash { VS_SQUASH_ROOT = 0, VS_SQUASH_ALL, VS_SQUASH_NONE };
+/* Its security flavour: AUTH_SYS now; krb5 once a VS can join a directory. */
+enum vs_sec { VS_SEC_SYS = 0, VS_SEC_KRB5 };
+#define VS_ANON_DEFAULT 65534 /* nobody / nogroup */
+
 struct vs_export {
 	uint32_t id; /* ganesha Export_Id, 1..VS_EXPORT_ID_MAX, stable while it lives */
 	char pseudo[VS_PATH_MAX + 1];
@@ -95,6 +102,18 @@ struct vs_export {
 	char path[VS_PATH_MAX + 1];    /* relative to the fs root, "" = root */
 	char clients[VS_ADDR_MAX + 5]; /* CIDR, "" = everyone */
 	bool ro;
+	enum vs_squash squash;
+	uint32_t anon_uid, anon_gid; /* 1..65534, VS_ANON_DEFAULT when not given */
+	enum vs_sec sec;
+};
+
+/* How an export is made (vs_config_export_add_opts): squash "root", "all"
+ * or "none", sec "sys" (NULL: the defaults); anon ids 0: 65534. */
+struct vs_export_opts {
+	const char *clients;
+	bool ro;
+	const char *squash, *sec;
+	uint32_t anon_uid, anon_gid;
 };
 
 /* Who may use a share (vs_users.h checks the names): users by name, groups
@@ -167,6 +186,10 @@ struct vs_vserver {
 	 * default (FX_GANESHA_LEASE_DEFAULT / _GRACE_DEFAULT). JSON "nfs_lease",
 	 * "nfs_grace", absent when 0. Take effect when the VS next starts. */
 	int nfs_lease, nfs_grace;
+	/* Its NFSv4 ID domain (owners as user@domain), "" = the default, its
+	 * name in lower case + ".local" (vs_vserver_nfs_domain). JSON
+	 * "nfs_domain", absent when "". Takes effect when the VS next starts. */
+	char nfs_domain[VS_DOMAIN_MAX + 1];
 	enum vs_admin admin;
 	uint32_t next_export_id;
 	int n_vips, n_fs, n_exports, n_shares;
@@ -286,6 +309,8 @@ int vs_canon_cidr(const char *text, char *out, size_t len, char *err, size_t err
 /* A sub-directory relative to a file-system root: no "..", no "//", normalised
  * without leading or trailing '/' into `out`. */
 int vs_normalise_subdir(const char *text, char *out, size_t len, char *err, size_t errlen);
+/* 0 when vs has a file system named fsname, else -ENOENT and the sentence. */
+int vs_vserver_need_fs(const struct vs_vserver *vs, const char *fsname, char *err, size_t errlen);
 /* A pseudo path: absolute, no "..", not "/" itself. */
 int vs_check_pseudo(const char *text, char *err, size_t errlen);
 
@@ -323,6 +348,12 @@ int vs_config_fs_del(struct vs_config *cfg, const char *vs, const char *fsname, 
 int vs_config_export_add(struct vs_config *cfg, const char *vs, const char *pseudo,
                          const char *fsname, const char *path, const char *clients, bool ro,
                          char *err, size_t errlen);
+int vs_config_export_add_opts(struct vs_config *cfg, const char *vs, const char *pseudo,
+                              const char *fsname, const char *path, const struct vs_export_opts *o,
+                              char *err, size_t errlen);
+/* An export's identity options checked and set in ex (vs_nfsid.c). */
+int vs_export_identity(const struct vs_export_opts *o, struct vs_export *ex, char *err,
+                       size_t errlen);
 int vs_config_export_del(struct vs_config *cfg, const char *vs, const char *pseudo, char *err,
                          size_t errlen);
 int vs_config_share_add(struct vs_config *cfg, const char *vs, const char *share,
@@ -374,6 +405,15 @@ int vs_config_set_nfs_timers(struct vs_config *cfg, const char *vs, int lease, i
                              size_t errlen);
 /* The lease and grace a VS's ganesha runs with (its settings or the defaults). */
 void vs_vserver_nfs_timers(const struct vs_vserver *vs, int *lease, int *grace);
+/* The NFSv4 ID domain (vs_nfsid.c): "" restores the default; a name of
+ * [a-z0-9.-] labels (upper case taken as lower) else refused. */
+int vs_config_set_nfs_domain(struct vs_config *cfg, const char *vs, const char *domain, char *err,
+                             size_t errlen);
+/* The check alone: 0 and the domain in lower case in low (VS_DOMAIN_MAX +
+ * 2 bytes), or -EINVAL and the sentence. */
+int vs_nfs_domain_check(const char *domain, char *low, char *err, size_t errlen);
+/* The domain in force: nfs_domain, or the default. */
+void vs_vserver_nfs_domain(const struct vs_vserver *vs, char *buf, size_t len);
 /* Put `node` under maintenance (on) or take it out (off; a node that is not
  * under maintenance is no error). */
 int vs_config_maint(struct vs_config *cfg, const char *node, bool on, char *err, size_t errlen);

@@ -153,7 +153,8 @@ static bool export_eq(const struct vs_export *a, const struct vs_export *b)
 {
 	return a->id == b->id && strcmp(a->pseudo, b->pseudo) == 0 && strcmp(a->fs, b->fs) == 0 &&
 	       strcmp(a->path, b->path) == 0 && strcmp(a->clients, b->clients) == 0 &&
-	       a->ro == b->ro;
+	       a->ro == b->ro && a->squash == b->squash && a->anon_uid == b->anon_uid &&
+	       a->anon_gid == b->anon_gid && a->sec == b->sec;
 }
 
 static bool share_eq(const struct vs_share *a, const struct vs_share *b)
@@ -192,9 +193,10 @@ bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b)
 	if (strcmp(a->name, b->name) != 0 || a->priority != b->priority || a->pinned != b->pinned ||
 	    strcmp(a->home, b->home) != 0 || strcmp(a->at, b->at) != 0 ||
 	    a->no_auto_revert != b->no_auto_revert || a->nfs_lease != b->nfs_lease ||
-	    a->nfs_grace != b->nfs_grace || a->admin != b->admin ||
-	    a->next_export_id != b->next_export_id || a->n_vips != b->n_vips ||
-	    a->n_fs != b->n_fs || a->n_exports != b->n_exports || a->n_shares != b->n_shares)
+	    a->nfs_grace != b->nfs_grace || strcmp(a->nfs_domain, b->nfs_domain) != 0 ||
+	    a->admin != b->admin || a->next_export_id != b->next_export_id ||
+	    a->n_vips != b->n_vips || a->n_fs != b->n_fs || a->n_exports != b->n_exports ||
+	    a->n_shares != b->n_shares)
 		return false;
 	for (int i = 0; i < a->n_vips; i++)
 		if (!vip_eq(&a->vips[i], &b->vips[i]))
@@ -297,6 +299,7 @@ uint64_t vs_vserver_hash(const struct vs_vserver *vs)
 	fnv_int(&f, vs->no_auto_revert);
 	fnv_int(&f, vs->nfs_lease);
 	fnv_int(&f, vs->nfs_grace);
+	fnv_str(&f, vs->nfs_domain);
 	fnv_int(&f, vs->admin);
 	fnv_int(&f, vs->next_export_id);
 	fnv_int(&f, vs->n_vips);
@@ -324,6 +327,10 @@ uint64_t vs_vserver_hash(const struct vs_vserver *vs)
 		fnv_str(&f, e->path);
 		fnv_str(&f, e->clients);
 		fnv_int(&f, e->ro);
+		fnv_int(&f, e->squash);
+		fnv_int(&f, (int)e->anon_uid);
+		fnv_int(&f, (int)e->anon_gid);
+		fnv_int(&f, e->sec);
 	}
 	fnv_int(&f, vs->n_shares);
 	for (int i = 0; i < vs->n_shares; i++) {

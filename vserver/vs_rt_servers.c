@@ -84,7 +84,10 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 		                                  .path = paths[n_ex],
 		                                  .pseudo = e->pseudo,
 		                                  .clients = e->clients,
-		                                  .ro = e->ro};
+		                                  .ro = e->ro,
+		                                  .squash = (enum fx_nfs_squash)e->squash,
+		                                  .anon_uid = e->anon_uid,
+		                                  .anon_gid = e->anon_gid};
 		n_ex++;
 	}
 	for (int i = 0; i < rt->want.n_shares; i++) {
@@ -123,7 +126,20 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	int lease = rt->env.lease_lifetime, grace = rt->env.grace_period;
 	if (rt->want.nfs_lease || rt->want.nfs_grace)
 		vs_vserver_nfs_timers(&rt->want, &lease, &grace);
+	/* Its NFSv4 ID domain, in the idmapd.conf ganesha reads. */
+	char domain[VS_DOMAIN_MAX + 1], idmap[PATH_MAX];
+	vs_vserver_nfs_domain(&rt->want, domain, sizeof(domain));
+	vs_rt_file(rt, "idmapd.conf", idmap, sizeof(idmap));
+	if ((rc = fx_ganesha_idmapd(domain, &text)) < 0)
+		goto out;
+	rc = lib_write_file(idmap, text, strlen(text), 0644);
+	free(text);
+	text = NULL;
+	if (rc < 0)
+		goto out;
 	struct fx_ganesha_params gp = {.name = rt->want.name,
+	                               .domain = domain,
+	                               .idmap_conf = idmap,
 	                               .recovery_root = recovery,
 	                               .lease_lifetime = lease,
 	                               .grace_period = grace,

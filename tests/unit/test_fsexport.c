@@ -213,41 +213,46 @@ struct gbad {
 static void test_ganesha_rejects(void **state)
 {
 	static const struct gbad bad[] = {
-	    {"quote in path", {1, "/a\"b", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"single quote", {1, "/a'b", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"newline in path", {1, "/a\nb", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"tab in path", {1, "/a\tb", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"brace in pseudo", {1, "/a", "/p}", NULL, 0}, "/r", NULL, 0, 0},
-	    {"open brace", {1, "/a{", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"semicolon", {1, "/a;b", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"comment sign", {1, "/a#b", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"backslash", {1, "/a\\b", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"control char", {1, "/a\x01", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"high byte", {1, "/a\xc3\xa9", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"relative path", {1, "a", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"relative pseudo", {1, "/a", "p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"empty path", {1, "", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"NULL path", {1, NULL, "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"id 0", {0, "/a", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"id too big", {65536, "/a", "/p", NULL, 0}, "/r", NULL, 0, 0},
-	    {"bad cidr prefix", {1, "/a", "/p", "10.0.0.0/33", 0}, "/r", NULL, 0, 0},
-	    {"bad v6 prefix", {1, "/a", "/p", "2001:db8::/129", 0}, "/r", NULL, 0, 0},
-	    {"host name", {1, "/a", "/p", "client.example", 0}, "/r", NULL, 0, 0},
-	    {"empty prefix", {1, "/a", "/p", "1.2.3.4/", 0}, "/r", NULL, 0, 0},
-	    {"trailing comma", {1, "/a", "/p", "1.2.3.4,", 0}, "/r", NULL, 0, 0},
-	    {"empty item", {1, "/a", "/p", "1.2.3.4,,1.2.3.5", 0}, "/r", NULL, 0, 0},
-	    {"injection", {1, "/a", "/p", "1.2.3.4; Access_Type = RW", 0}, "/r", NULL, 0, 0},
-	    {"relative root", {1, "/a", "/p", NULL, 0}, "r", NULL, 0, 0},
-	    {"NULL root", {1, "/a", "/p", NULL, 0}, NULL, NULL, 0, 0},
-	    {"root with quote", {1, "/a", "/p", NULL, 0}, "/r\"", NULL, 0, 0},
-	    {"negative lease", {1, "/a", "/p", NULL, 0}, "/r", NULL, -1, 0},
-	    {"lease too long", {1, "/a", "/p", NULL, 0}, "/r", NULL, 121, 180},
-	    {"grace < lease", {1, "/a", "/p", NULL, 0}, "/r", NULL, 30, 20},
-	    {"grace too long", {1, "/a", "/p", NULL, 0}, "/r", NULL, 0, 181},
-	    {"name starts with digit", {1, "/a", "/p", NULL, 0}, "/r", "1vs", 0, 0},
-	    {"name with space", {1, "/a", "/p", NULL, 0}, "/r", "v s", 0, 0},
-	    {"name with quote", {1, "/a", "/p", NULL, 0}, "/r", "v\"s", 0, 0},
-	    {"empty name", {1, "/a", "/p", NULL, 0}, "/r", "", 0, 0},
+	    {"quote in path", {1, "/a\"b", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"single quote", {1, "/a'b", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"newline in path", {1, "/a\nb", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"tab in path", {1, "/a\tb", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"brace in pseudo", {1, "/a", "/p}", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"open brace", {1, "/a{", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"semicolon", {1, "/a;b", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"comment sign", {1, "/a#b", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"backslash", {1, "/a\\b", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"control char", {1, "/a\x01", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"high byte", {1, "/a\xc3\xa9", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"relative path", {1, "a", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"relative pseudo", {1, "/a", "p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"empty path", {1, "", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"NULL path", {1, NULL, "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"id 0", {0, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"id too big", {65536, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"bad cidr prefix", {1, "/a", "/p", "10.0.0.0/33", 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"bad v6 prefix", {1, "/a", "/p", "2001:db8::/129", 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"host name", {1, "/a", "/p", "client.example", 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"empty prefix", {1, "/a", "/p", "1.2.3.4/", 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"trailing comma", {1, "/a", "/p", "1.2.3.4,", 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"empty item", {1, "/a", "/p", "1.2.3.4,,1.2.3.5", 0, 0, 0, 0}, "/r", NULL, 0, 0},
+	    {"injection",
+	     {1, "/a", "/p", "1.2.3.4; Access_Type = RW", 0, 0, 0, 0},
+	     "/r",
+	     NULL,
+	     0,
+	     0},
+	    {"relative root", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "r", NULL, 0, 0},
+	    {"NULL root", {1, "/a", "/p", NULL, 0, 0, 0, 0}, NULL, NULL, 0, 0},
+	    {"root with quote", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "/r\"", NULL, 0, 0},
+	    {"negative lease", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, -1, 0},
+	    {"lease too long", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 121, 180},
+	    {"grace < lease", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 30, 20},
+	    {"grace too long", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", NULL, 0, 181},
+	    {"name starts with digit", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", "1vs", 0, 0},
+	    {"name with space", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", "v s", 0, 0},
+	    {"name with quote", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", "v\"s", 0, 0},
+	    {"empty name", {1, "/a", "/p", NULL, 0, 0, 0, 0}, "/r", "", 0, 0},
 	};
 	size_t i;
 
@@ -267,10 +272,104 @@ static void test_ganesha_rejects(void **state)
 	}
 }
 
+/* NFS identity: squash and anonymous ids per export, the ID domain and its
+ * idmapd.conf; bad values refused. */
+static void test_ganesha_identity(void **state)
+{
+	struct fx_nfs_export ex[3] = {
+	    {.id = 1, .path = "/a", .pseudo = "/a"},
+	    {.id = 2,
+	     .path = "/b",
+	     .pseudo = "/b",
+	     .squash = FX_SQUASH_ALL,
+	     .anon_uid = 1500,
+	     .anon_gid = 2000,
+	     .clients = "192.0.2.0/24"},
+	    {.id = 3, .path = "/c", .pseudo = "/c", .squash = FX_SQUASH_NONE}};
+	struct fx_ganesha_params p = {.recovery_root = "/r",
+	                              .exports = ex,
+	                              .n_exports = 3,
+	                              .domain = "vs1.local",
+	                              .idmap_conf = "/run/vs1/idmapd.conf"};
+	char *out = NULL;
+
+	assert_int_equal(fx_ganesha_conf(&p, &out), 0);
+	assert_ganesha_shape(out);
+	const char *a = strstr(out, "Export_Id = 1;"), *b = strstr(out, "Export_Id = 2;"),
+	           *c = strstr(out, "Export_Id = 3;");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_line(out, "Only_Numeric_Owners = false;");
+	assert_line(out, "Allow_Numeric_Owners = true;");
+	assert_line(out, "DomainName = \"vs1.local\";");
+	assert_line(out, "IdmapConf = \"/run/vs1/idmapd.conf\";");
+	assert_line(a, "Squash = Root_Squash;");
+	assert_line(a, "Anonymous_Uid = 65534;");
+	assert_true(strstr(a, "Squash = Root_Squash;") < b);
+	assert_line(b, "Squash = All_Squash;");
+	assert_line(b, "Anonymous_Uid = 1500;");
+	assert_line(b, "Anonymous_Gid = 2000;");
+	assert_line(b, "\tSquash = All_Squash;"); /* in its CLIENT block too */
+	assert_true(strstr(b, "Anonymous_Gid = 2000;") < c);
+	assert_true(strstr(strstr(b, "CLIENT {"), "Squash = All_Squash;") < c);
+	assert_line(c, "Squash = No_Root_Squash;");
+	assert_line(c, "SecType = sys;");
+	assert_no_text(out, "krb5;");
+	free(out);
+
+	assert_int_equal(fx_ganesha_idmapd("vs1.local", &out), 0);
+	assert_line(out, "[General]");
+	assert_line(out, "Domain = vs1.local");
+	assert_line(out, "Method = nsswitch");
+	assert_line(out, "Nobody-User = nobody");
+	assert_line(out, "Nobody-Group = nogroup");
+	free(out);
+
+	static const char *const bad_domains[] = {
+	    "",
+	    "VS1.local",
+	    "vs1..local",
+	    ".vs1",
+	    "vs1.",
+	    "-vs.local",
+	    "vs-.local",
+	    "vs 1",
+	    "vs1\n[x]",
+	    "vs1\"",
+	    "vs;1",
+	    "a_b.local",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.local"};
+	for (size_t i = 0; i < sizeof(bad_domains) / sizeof(bad_domains[0]); i++) {
+		p.domain = bad_domains[i];
+		out = (char *)"untouched";
+		if (fx_ganesha_conf(&p, &out) != -EINVAL ||
+		    fx_ganesha_idmapd(bad_domains[i], &out) != -EINVAL)
+			fail_msg("domain '%s' accepted", bad_domains[i]);
+		assert_string_equal(out, "untouched");
+	}
+	p.domain = "vs1.local";
+	p.idmap_conf = NULL; /* one without the other */
+	assert_int_equal(fx_ganesha_conf(&p, &out), -EINVAL);
+	p.idmap_conf = "run/idmapd.conf";
+	assert_int_equal(fx_ganesha_conf(&p, &out), -EINVAL);
+	p.idmap_conf = "/run/vs1/idmapd.conf";
+	ex[0].squash = (enum fx_nfs_squash)3;
+	assert_int_equal(fx_ganesha_conf(&p, &out), -EINVAL);
+	ex[0].squash = FX_SQUASH_ROOT;
+	ex[0].anon_uid = 65535;
+	assert_int_equal(fx_ganesha_conf(&p, &out), -EINVAL);
+	ex[0].anon_uid = 0;
+	ex[0].anon_gid = 4294967295u;
+	assert_int_equal(fx_ganesha_conf(&p, &out), -EINVAL);
+}
+
 static void test_ganesha_rejects_sets(void **state)
 {
-	struct fx_nfs_export dup_id[2] = {{1, "/a", "/p", NULL, 0}, {1, "/b", "/q", NULL, 0}};
-	struct fx_nfs_export dup_pseudo[2] = {{1, "/a", "/p", NULL, 0}, {2, "/b", "/p", NULL, 0}};
+	struct fx_nfs_export dup_id[2] = {{1, "/a", "/p", NULL, 0, 0, 0, 0},
+	                                  {1, "/b", "/q", NULL, 0, 0, 0, 0}};
+	struct fx_nfs_export dup_pseudo[2] = {{1, "/a", "/p", NULL, 0, 0, 0, 0},
+	                                      {2, "/b", "/p", NULL, 0, 0, 0, 0}};
 	struct fx_ganesha_params p = {.recovery_root = "/r", .exports = dup_id, .n_exports = 2};
 	char *out = NULL;
 
@@ -1162,6 +1261,7 @@ int main(void)
 	    cmocka_unit_test(test_ganesha_clients),
 	    cmocka_unit_test(test_ganesha_rejects),
 	    cmocka_unit_test(test_ganesha_rejects_sets),
+	    cmocka_unit_test(test_ganesha_identity),
 	    cmocka_unit_test(test_samba_basic),
 	    cmocka_unit_test(test_samba_rejects),
 	    cmocka_unit_test(test_samba_rejects_sets),

@@ -316,13 +316,98 @@ static void test_share_access(void **state)
 	free(c);
 }
 
+/* Exports' identity and the VS's NFSv4 ID domain in the model. */
+static void test_nfs_identity(void **state)
+{
+	static const struct {
+		struct vs_export_opts o;
+		int rc;
+		const char *says;
+	} bad[] = {
+	    {{.squash = "root_squash"}, -EINVAL, "--squash is root, all or none"},
+	    {{.squash = ""}, -EINVAL, "--squash is root"},
+	    {{.sec = "krb5"}, -EOPNOTSUPP, "joined to a directory"},
+	    {{.sec = "krb5p"}, -EOPNOTSUPP, "use --sec sys"},
+	    {{.sec = "none"}, -EINVAL, "--sec is sys"},
+	    {{.anon_uid = 65535}, -EINVAL, "--anon-uid takes an id"},
+	    {{.anon_gid = 100000}, -EINVAL, "--anon-gid takes an id"},
+	};
+	struct vs_config *c = share_world();
+	char err[VS_ERR_LEN];
+	char *before = dump(c);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		int rc = vs_config_export_add_opts(c, "vs1", "/x", "data", "", &bad[i].o, err,
+		                                   sizeof(err));
+		if (rc != bad[i].rc || !strstr(err, bad[i].says))
+			fail_msg("row %zu: rc %d, said \"%s\"", i, rc, err);
+		assert_int_equal(err[strlen(err) - 1], '.');
+		char *after = dump(c);
+		assert_string_equal(before, after);
+		free(after);
+	}
+	free(before);
+	struct vs_export_opts all = {
+	    .squash = "all", .anon_uid = 1500, .anon_gid = 2000, .sec = "sys"};
+	assert_int_equal(
+	    vs_config_export_add_opts(c, "vs1", "/all", "data", "", &all, err, sizeof(err)), 0);
+	assert_int_equal(
+	    vs_config_export_add(c, "vs1", "/plain", "data", "", NULL, false, err, sizeof(err)), 0);
+	struct vs_vserver *vs = vs_config_find(c, "vs1");
+	assert_int_equal(vs->exports[0].squash, VS_SQUASH_ALL);
+	assert_int_equal(vs->exports[0].anon_uid, 1500);
+	assert_int_equal(vs->exports[1].squash, VS_SQUASH_ROOT);
+	assert_int_equal(vs->exports[1].anon_uid, VS_ANON_DEFAULT);
+	assert_int_equal(vs->exports[1].anon_gid, VS_ANON_DEFAULT);
+
+	/* the domain: the default, a set one (lower case), bad ones refused */
+	char dom[VS_DOMAIN_MAX + 1];
+	vs_vserver_nfs_domain(vs, dom, sizeof(dom));
+	assert_string_equal(dom, "vs1.local");
+	assert_int_equal(vs_config_set_nfs_domain(c, "vs1", "Corp.Example.COM", err, sizeof(err)),
+	                 0);
+	vs_vserver_nfs_domain(vs, dom, sizeof(dom));
+	assert_string_equal(dom, "corp.example.com");
+	static const char *const bad_dom[] = {"a..b", "-a.b", "a-.b",         "a b",
+	                                      "a_b",  "a.b.", "x\n[General]", "a;b"};
+	for (size_t i = 0; i < sizeof(bad_dom) / sizeof(bad_dom[0]); i++) {
+		assert_int_equal(vs_config_set_nfs_domain(c, "vs1", bad_dom[i], err, sizeof(err)),
+		                 -EINVAL);
+		assert_non_null(strstr(err, "is not a domain name"));
+		assert_string_equal(vs->nfs_domain, "corp.example.com");
+	}
+	/* JSON and the hash keep all of it */
+	struct vs_config back = {0};
+	json_t *j = vs_config_to_json(c);
+	char *text = json_dumps(j, 0);
+	assert_non_null(strstr(text, "\"nfs_domain\": \"corp.example.com\""));
+	assert_non_null(strstr(text, "\"squash\": \"all\""));
+	free(text);
+	assert_int_equal(vs_config_from_json(j, &back, err, sizeof(err)), 0);
+	json_decref(j);
+	assert_true(vs_config_equal(c, &back));
+	assert_int_equal(vs_vserver_hash(vs), vs_vserver_hash(vs_config_find(&back, "vs1")));
+	vs_config_find(&back, "vs1")->exports[0].anon_gid = 2001;
+	assert_int_not_equal(vs_vserver_hash(vs), vs_vserver_hash(vs_config_find(&back, "vs1")));
+	vs_config_free(&back);
+	/* "" restores the default; a VS name with '_' or a trailing '-' still makes a domain */
+	assert_int_equal(vs_config_set_nfs_domain(c, "vs1", "", err, sizeof(err)), 0);
+	vs_vserver_nfs_domain(vs, dom, sizeof(dom));
+	assert_string_equal(dom, "vs1.local");
+	assert_int_equal(vs_config_create(c, "Big_Vs-", 50, false, "", err, sizeof(err)), 0);
+	vs_vserver_nfs_domain(vs_config_find(c, "Big_Vs-"), dom, sizeof(dom));
+	assert_string_equal(dom, "big-vs.local");
+	vs_config_free(c);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_golden),
-	    cmocka_unit_test(test_rejects),
-	    cmocka_unit_test(test_from_model),
-	    cmocka_unit_test(test_share_access),
+	    cmocka_unit_test(test_golden),       cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_from_model),   cmocka_unit_test(test_share_access),
+	    cmocka_unit_test(test_nfs_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
