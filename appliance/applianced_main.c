@@ -6,6 +6,8 @@
  *     (members of the socket group may read, of the admin group change: ap_ctl.h)
  *   applianced --storage-probe DIR      (internal: one storage probe of the file system
  *                                        mounted on DIR, exit 0 if healthy)
+ *   applianced --mntns-exec [--bind SRC DST]... -- CMD [ARG...] (internal: run CMD
+ *     in a mount namespace of its own, lib_mntns.h)
  *   applianced --fs-prepare DIR [SUB...] (internal: lay out the file system mounted on DIR
  *                                        and create export/share sub-directories; fx_tree.h)
  *   applianced --lun-scan [--skip DEV]... | --only DEV
@@ -28,6 +30,7 @@
 #include "appliance/ap_lunscan.h"
 #include "fsexport/fx_tree.h"
 #include "lib/lib_log.h"
+#include "lib/lib_mntns.h"
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
@@ -67,6 +70,8 @@ int main(int argc, char **argv)
 		return fx_tree_main(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "--lun-scan") == 0)
 		return ap_lunscan_main(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], LIB_MNTNS_EXEC_FLAG) == 0)
+		return lib_mntns_exec_main(argc - 2, argv + 2);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

@@ -29,6 +29,7 @@
 #include "lib/lib_cgroup.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
+#include "lib/lib_mntns.h"
 #include "netfail/nf_netns.h"
 #include "vserver/vs_users.h"
 
@@ -601,6 +602,15 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 		return wait_ready(rt, srv) < 0 ? -EIO : 1;
 	}
 	pid_file(rt, srv->kind, pid, sizeof(pid));
+	/* The file servers run in their network namespace, and in a mount
+	 * namespace of their own where the VS's passwd and group are the node's
+	 * /etc/passwd and /etc/group (DESIGN 7a): they resolve names through the
+	 * VS's users only. */
+	char passwd[PATH_MAX], group[PATH_MAX];
+	vs_rt_file(rt, "passwd", passwd, sizeof(passwd));
+	vs_rt_file(rt, "group", group, sizeof(group));
+	const char *const binds[][2] = {{passwd, "/etc/passwd"}, {group, "/etc/group"}};
+	const char *argv[24];
 	if (srv->kind == SRV_BUS) {
 		rc = start_bus(rt, srv, pid);
 		if (rc < 0) {
@@ -615,7 +625,7 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 	} else if (srv->kind == SRV_NFS) {
 		vs_rt_file(rt, "ganesha.conf", conf, sizeof(conf));
 		vs_rt_file(rt, "ganesha.log", log, sizeof(log));
-		const char *argv[] = {"ganesha.nfsd", "-F", "-f", conf, "-L", log, "-p", pid, NULL};
+		const char *cmd[] = {"ganesha.nfsd", "-F", "-f", conf, "-L", log, "-p", pid, NULL};
 		char addr[PATH_MAX], busenv[PATH_MAX + 32];
 		const char *env[] = {busenv, NULL};
 		struct lib_run_opts o = {.argv = argv,
@@ -629,18 +639,22 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 			snprintf(busenv, sizeof(busenv), "DBUS_SYSTEM_BUS_ADDRESS=%s", addr);
 			o.env = env;
 		}
-		rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
+		rc = lib_mntns_argv(rt->self_exe, binds, 2, cmd, argv, 24);
+		if (rc == 0)
+			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
 	} else {
 		char sdir[PATH_MAX];
 		vs_rt_smb_dir(rt, sdir, sizeof(sdir));
 		rc = fx_samba_mkdirs(sdir);
 		vs_rt_file(rt, "smb.conf", conf, sizeof(conf));
-		const char *argv[] = {"smbd", "--foreground", "--no-process-group",
-		                      "-s",   conf,           NULL};
+		const char *cmd[] = {"smbd", "--foreground", "--no-process-group",
+		                     "-s",   conf,           NULL};
 		struct lib_run_opts o = {.argv = argv,
 		                         .netns_fd = rt->nsfd,
 		                         .out_fd = -1,
 		                         .cgroup_procs = cgroup_procs(rt, procs, sizeof(procs))};
+		if (rc == 0)
+			rc = lib_mntns_argv(rt->self_exe, binds, 2, cmd, argv, 24);
 		if (rc == 0)
 			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
 	}

@@ -18,6 +18,7 @@
 #include "fsexport/fx_tree.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
+#include "lib/lib_mntns.h"
 
 static void mount_dir(const struct vs_runtime *rt, const char *fs, char *buf, size_t len)
 {
@@ -153,6 +154,23 @@ static int start_op(struct vs_runtime *rt, int index, bool mount, bool reset)
  * flight or failed (reconcile must stop here), 0 when all are mounted. */
 int vs_rt_ensure_mounts(struct vs_runtime *rt)
 {
+	/* The VSs' file systems are mounted beneath one shared directory, so
+	 * the servers' own mount namespaces (slaves, vs_rt_servers.c) see each
+	 * mount and unmount made here: before the first mount there. */
+	char base[PATH_MAX];
+	snprintf(base, sizeof(base), "%s/mnt", rt->run_dir);
+	int sr = lib_mkdir_p(base, 0755);
+	if (sr == 0)
+		sr = lib_mntns_share(base);
+	if (sr < 0) {
+		vs_rt_fail(rt, "cannot make %s a shared mount for the servers' namespaces: %s%s",
+		           base, strerror(-sr),
+		           sr == -EBUSY
+		               ? " (file systems were mounted there by an earlier version: "
+		                 "restart the node)"
+		               : "");
+		return 1;
+	}
 	for (int i = 0; i < rt->want.n_fs; i++) {
 		const struct vs_fs *f = &rt->want.fs[i];
 		const char *tag = f->lun_kind == VS_LUN_UUID ? "UUID" : "LABEL";

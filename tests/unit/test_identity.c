@@ -17,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fsexport/fx_identity.h"
+#include "lib/lib_mntns.h"
 #include "vserver/vs_json.h"
 #include "vserver/vs_model.h"
 #include "vserver/vs_users.h"
@@ -402,12 +405,90 @@ static void test_nfs_identity(void **state)
 	free(c);
 }
 
+/* The servers' mount namespace: the argv that runs a command in it, and
+ * for real (root only): the command sees the bound passwd, the test
+ * process still sees the node's. */
+static void test_mntns(void **state)
+{
+	const char *const binds[][2] = {{"/run/x/passwd", "/etc/passwd"},
+	                                {"/run/x/group", "/etc/group"}};
+	const char *const cmd[] = {"smbd", "-s", "/run/x/smb.conf", NULL};
+	const char *argv[16];
+
+	assert_int_equal(lib_mntns_argv("/usr/sbin/applianced", binds, 2, cmd, argv, 16), 0);
+	const char *want[] = {"/usr/sbin/applianced",
+	                      "--mntns-exec",
+	                      "--bind",
+	                      "/run/x/passwd",
+	                      "/etc/passwd",
+	                      "--bind",
+	                      "/run/x/group",
+	                      "/etc/group",
+	                      "--",
+	                      "smbd",
+	                      "-s",
+	                      "/run/x/smb.conf",
+	                      NULL};
+	for (int i = 0; want[i]; i++)
+		assert_string_equal(argv[i], want[i]);
+	assert_null(argv[12]);
+	assert_int_equal(lib_mntns_argv("/a", binds, 2, cmd, argv, 12), -E2BIG);
+	const char *const rel[][2] = {{"passwd", "/etc/passwd"}};
+	assert_int_equal(lib_mntns_argv("/a", rel, 1, cmd, argv, 16), -EINVAL);
+	const char *const none[] = {NULL};
+	assert_int_equal(lib_mntns_argv("/a", binds, 2, none, argv, 16), -EINVAL);
+	/* bad helper arguments: refused before anything changes */
+	char *bad1[] = {"--bind", "/a", NULL};
+	char *bad2[] = {"--bind", "a", "/etc/passwd", "--", "true", NULL};
+	char *bad3[] = {"--", NULL};
+	assert_int_equal(lib_mntns_exec_main(2, bad1), 2);
+	assert_int_equal(lib_mntns_exec_main(5, bad2), 2);
+	assert_int_equal(lib_mntns_exec_main(1, bad3), 2);
+
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	char file[] = "/tmp/test_identity.XXXXXX";
+	int fd = mkstemp(file);
+	assert_true(fd >= 0);
+	const char line[] = "zed:x:4242:4242:zed:/nonexistent:/usr/sbin/nologin\n";
+	assert_int_equal(write(fd, line, sizeof(line) - 1), (ssize_t)(sizeof(line) - 1));
+	close(fd);
+	int out[2];
+	assert_int_equal(pipe(out), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		char *args[] = {"--bind", file,     "/etc/passwd", "--",
+		                "getent", "passwd", "4242",        NULL};
+		_exit(lib_mntns_exec_main(7, args));
+	}
+	close(out[1]);
+	char got[256] = {0};
+	ssize_t n = 0, r;
+	while ((r = read(out[0], got + n, sizeof(got) - 1 - (size_t)n)) > 0)
+		n += r;
+	close(out[0]);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_string_equal(got, line);
+	/* here, the node's passwd: no zed */
+	FILE *p = popen("getent passwd 4242", "r");
+	assert_non_null(p);
+	assert_null(fgets(got, sizeof(got), p));
+	pclose(p);
+	unlink(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_golden),       cmocka_unit_test(test_rejects),
 	    cmocka_unit_test(test_from_model),   cmocka_unit_test(test_share_access),
-	    cmocka_unit_test(test_nfs_identity),
+	    cmocka_unit_test(test_nfs_identity), cmocka_unit_test(test_mntns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
