@@ -23,21 +23,21 @@ setup_file() {
 		vsadm_on n1 vip add $vs $vip/24 --home-port eth1
 		vsadm_on n1 fs add $vs data --lun LABEL=lab-lun$lun
 		vsadm_on n1 export add $vs /data --fs data
+		vsadm_on n1 vserver start $vs
+		# The client tree belongs to nobody (the lab's mkfs): its owner makes a directory
+		# everyone may write, as an administrator would, over NFS as uid 65534.
+		wait_until 30 client "$NFSID" $vip /data 65534 65534 stat /
+		client "$NFSID" $vip /data 65534 65534 mkdir /w 777
+		[ "$(client "$NFSID" $vip /data 65534 65534 stat /w)" = "65534 65534 777" ]
 	done
 	printf 'Alice-pw-1\n' | vsadm_on n1 user add idv1 alice --uid 1000 --password-stdin
 	printf 'Bob-pw-1\n' | vsadm_on n1 user add idv1 bob --uid 1001 --password-stdin
 	printf 'Alice-pw-2\n' | vsadm_on n1 user add idv2 alice --uid 1700 --password-stdin
-	vsadm_on n1 share add idv1 data --fs data --write alice --read bob
-	vsadm_on n1 share add idv1 pub --fs data --guest
-	vsadm_on n1 share add idv2 data --fs data
-	vsadm_on n1 vserver start idv1
-	vsadm_on n1 vserver start idv2
-	# The client tree belongs to nobody (the lab's mkfs): its owner opens it to everyone,
-	# as an administrator would, over NFS as uid 65534.
-	for vip in $V1 $V2; do
-		wait_until 30 client "$NFSID" $vip /data 65534 65534 stat /
-		client "$NFSID" $vip /data 65534 65534 chmod / 1777
-	done
+	vsadm_on n1 share add idv1 data --fs data --path w --write alice --read bob
+	vsadm_on n1 share add idv1 pub --fs data --path w --guest
+	vsadm_on n1 share add idv2 data --fs data --path w
+	wait_until 30 client smbclient //$V1/data -U alice%Alice-pw-1 -c ls
+	wait_until 30 client smbclient //$V2/data -U alice%Alice-pw-2 -c ls
 }
 
 teardown_file() {
@@ -55,16 +55,16 @@ smb() { # VIP SHARE USER%PASS CMD
 
 @test "a user writes over SMB with its password: NFS shows its uid as the owner" {
 	smb $V1 data alice%Alice-pw-1 "put $TMPD/smb.txt a.txt"
-	run client "$NFSID" $V1 /data 1000 1000 stat /a.txt
+	run client "$NFSID" $V1 /data 1000 1000 stat /w/a.txt
 	[ "$status" -eq 0 ]
 	[ "${lines[0]%% *}" = 1000 ] # uid
-	run client "$NFSID" $V1 /data 1000 1000 cat /a.txt
+	run client "$NFSID" $V1 /data 1000 1000 cat /w/a.txt
 	[ "$output" = "from smb" ]
 }
 
 @test "a user writes over NFS: SMB reads it and names that user as its owner" {
-	client "$NFSID" $V1 /data 1000 1000 put /n.txt "from nfs"
-	run client "$NFSID" $V1 /data 1000 1000 stat /n.txt
+	client "$NFSID" $V1 /data 1000 1000 put /w/n.txt "from nfs"
+	run client "$NFSID" $V1 /data 1000 1000 stat /w/n.txt
 	[ "${lines[0]%% *}" = 1000 ]
 	smb $V1 data alice%Alice-pw-1 "get n.txt $TMPD/n.back"
 	[ "$(cat "$TMPD/n.back")" = "from nfs" ]
@@ -72,7 +72,7 @@ smb() { # VIP SHARE USER%PASS CMD
 	[ "$status" -eq 0 ]
 	[[ $output == *"OWNER:"*"alice"* ]]
 	# a uid that is no user of the VS is no name either
-	client "$NFSID" $V1 /data 4242 4242 put /x.txt "nobody's user"
+	client "$NFSID" $V1 /data 4242 4242 put /w/x.txt "nobody's user"
 	run client smbcacls //$V1/data x.txt -U alice%Alice-pw-1
 	[[ $output != *"OWNER:"*"alice"* ]]
 }
@@ -104,21 +104,21 @@ smb() { # VIP SHARE USER%PASS CMD
 	[ "$(cat "$TMPD/b.back")" = "from smb" ]
 	run smb $V1 data bob%Bob-pw-1 "put $TMPD/smb.txt bob.txt"
 	[[ $output == *NT_STATUS_ACCESS_DENIED* ]]
-	run client "$NFSID" $V1 /data 1001 1001 stat /bob.txt
+	run client "$NFSID" $V1 /data 1001 1001 stat /w/bob.txt
 	[ "$status" -ne 0 ]
 	smb $V1 data alice%Alice-pw-1 "put $TMPD/smb.txt alice2.txt"
 }
 
 @test "two VSs on one node each have a user alice with its own uid and password" {
 	smb $V2 data alice%Alice-pw-2 "put $TMPD/smb.txt a2.txt"
-	run client "$NFSID" $V2 /data 1700 1700 stat /a2.txt
+	run client "$NFSID" $V2 /data 1700 1700 stat /w/a2.txt
 	[ "$status" -eq 0 ]
 	[ "${lines[0]%% *}" = 1700 ]
 	# idv1's alice is another user: her password is not idv2's alice's
 	run smb $V2 data alice%Alice-pw-1 ls
 	[[ $output == *NT_STATUS_LOGON_FAILURE* ]]
 	# and idv1's files keep uid 1000
-	run client "$NFSID" $V1 /data 1000 1000 stat /a.txt
+	run client "$NFSID" $V1 /data 1000 1000 stat /w/a.txt
 	[ "${lines[0]%% *}" = 1000 ]
 	# neither VS's servers see the other's users, nor the node's
 	run on n1 bash -c 'for p in $(pgrep -x smbd); do grep -h alice /proc/$p/root/etc/passwd; done | sort -u'
