@@ -18,7 +18,8 @@
  *  - users, not guests (DESIGN 7a): security = user against the VS's
  *    smbpasswd file, NTLMv2 only, SMB2.1 at least, signing mandatory, map
  *    to guest = never; a share is for guests only when it says guest ok,
- *    and anonymous connections are restricted unless one does. A new file
+ *    and anonymous connections are restricted unless one does; there every
+ *    session is the guest (guest only), users too. A new file
  *    is its creator's (no force user), mode 0644 (create mask; DOS
  *    attributes live in an xattr, map archive = no, so no x bit appears
  *    on a file just because Windows marks it for backup);
@@ -254,6 +255,11 @@ int fx_samba_conf(const struct fx_samba_params *p, char **out)
 		               "\tguest ok = %s\n",
 		               s->name, s->path, s->ro || rd || wr ? "yes" : "no",
 		               s->guest ? "yes" : "no");
+		/* A guest share is everyone's as the guest: an anonymous session's
+		 * own token matches no owner, so without this a guest could not
+		 * write even where nobody may (measured, samba 4.17). */
+		if (s->guest)
+			lib_buf_printf(&b, "\tguest only = yes\n");
 		if (rd || wr)
 			lib_buf_printf(&b, "\tvalid users =%s%s%s%s\n", rd ? " " : "",
 			               rd ? s->read : "", wr ? " " : "", wr ? s->write : "");

@@ -602,6 +602,9 @@ static void test_samba_identity(void **state)
 	assert_line(e, "server smb encrypt = required");
 	assert_true(strstr(e, "smb encrypt") < g);
 	assert_line(g, "guest ok = yes");
+	assert_line(g, "guest only = yes");
+	assert_true(strstr(e, "guest only") > g); /* not in [eng], which comes first */
+	assert_null(strstr(a, "guest only"));
 	assert_line(g, "read only = no");
 	assert_true(!strstr(g, "valid users") || strstr(g, "valid users") > a);
 	assert_true(!strstr(g, "smb encrypt"));
