@@ -3,10 +3,13 @@
 # `make lab` starts the lab cluster. See README.md.
 CC      ?= cc
 PKGS    := libsystemd sqlite3 blkid jansson libmnl libcpg libquorum libcmap nettle libxcrypt
+# The web process's own libraries: only apweb (and its unit test) link them.
+WEBPKGS := libmicrohttpd gnutls
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation \
-           -I. $(shell pkg-config --cflags $(PKGS))
+           -I. $(shell pkg-config --cflags $(PKGS) $(WEBPKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lreadline -lm
+WEBLIBS := $(shell pkg-config --libs $(WEBPKGS))
 SAN     ?=
 # FUZZ=1: the same objects built by clang with libFuzzer's coverage and
 # ASan/UBSan into $(FB) (never build/ or build/san), for the fuzz targets.
@@ -30,8 +33,12 @@ endif
 
 LAYERS  := lib netfail fsexport vserver appliance
 # Objects of every layer except the programs' main files.
-MAINS   := appliance/applianced_main.c appliance/vsadm_main.c
-SRCS    := $(filter-out $(MAINS),$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
+MAINS   := appliance/applianced_main.c appliance/vsadm_main.c appliance/apweb_main.c
+# apweb's HTTPS, TLS, privilege and socket-client code (libapweb.a); its pure
+# /metrics renderer (ap_webmetrics.c) needs nothing more and stays in libappliance.a.
+WEBSRCS := $(filter-out appliance/ap_webmetrics.c,$(wildcard appliance/ap_web*.c))
+WEBOBJS := $(WEBSRCS:%.c=$(B)/%.o)
+SRCS    := $(filter-out $(MAINS) $(WEBSRCS),$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
 OBJS    := $(SRCS:%.c=$(B)/%.o)
 UNIT    := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNIT:tests/unit/%.c=$(B)/tests/%)
@@ -42,7 +49,7 @@ FUZZSRC := $(filter-out tests/fuzz/fuzz_msg.c,$(FUZZSRC))
 endif
 FUZZBIN := $(FUZZSRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-all: $(B)/applianced $(B)/vsadm
+all: $(B)/applianced $(B)/vsadm $(B)/apweb
 
 $(B)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -60,6 +67,20 @@ $(B)/applianced: $(B)/appliance/applianced_main.o $(B)/libappliance.a
 $(B)/vsadm: $(B)/appliance/vsadm_main.o $(B)/libappliance.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libapweb.a: $(WEBOBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(B)/apweb: $(B)/appliance/apweb_main.o $(B)/libapweb.a $(B)/libappliance.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(WEBLIBS)
+
+# The unit test of apweb's own code links its libraries too.
+$(B)/tests/test_web: tests/unit/test_web.c $(B)/libapweb.a $(B)/libappliance.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(WEBLIBS) -lcmocka
 
 $(B)/tests/%: tests/unit/%.c $(B)/libappliance.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,252 @@
+/*
+ * ap_webhttp.c - apweb's HTTPS server on the caller's loop (see ap_webhttp.h).
+ */
+#include "appliance/ap_webhttp.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "lib/lib_log.h"
+
+struct ap_wh {
+	sd_event *ev;
+	struct MHD_Daemon *mhd;
+	sd_event_source *io, *timer;
+	struct ap_ws *ws;
+};
+
+/* One request's state: the body bytes seen so far. */
+struct req {
+	uint64_t seen;
+};
+
+enum ap_wh_route ap_wh_route(const char *method, const char *url, long long content_length,
+                             uint64_t body_seen)
+{
+	if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
+		return AP_WH_BAD_METHOD;
+	if (content_length > AP_WH_BODY_MAX || body_seen > AP_WH_BODY_MAX)
+		return AP_WH_TOO_LARGE;
+	if (!url || strcmp(url, "/metrics") != 0)
+		return AP_WH_NOT_FOUND;
+	return AP_WH_METRICS;
+}
+
+/* The announced Content-Length: -1 when none, LLONG_MAX when not a number
+ * (refused as too large: a request whose length cannot be read is not served). */
+static long long content_length(struct MHD_Connection *c)
+{
+	const char *v =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	long long n = 0;
+
+	if (!v)
+		return -1;
+	if (!*v || strlen(v) > 18)
+		return __LONG_LONG_MAX__;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return __LONG_LONG_MAX__;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
+static enum MHD_Result answer(struct ap_wh *wh, struct MHD_Connection *c, enum ap_wh_route r)
+{
+	static const struct {
+		unsigned status;
+		const char *body;
+	} refusals[] = {
+	    [AP_WH_NOT_FOUND] = {MHD_HTTP_NOT_FOUND, "Not found: this server has /metrics only.\n"},
+	    [AP_WH_BAD_METHOD] = {MHD_HTTP_METHOD_NOT_ALLOWED, "Only GET is allowed here.\n"},
+	    [AP_WH_TOO_LARGE] = {MHD_HTTP_CONTENT_TOO_LARGE,
+	                         "The request's body is larger than this server accepts.\n"},
+	};
+	struct MHD_Response *resp;
+	unsigned status;
+	enum MHD_Result rc;
+
+	if (r == AP_WH_METRICS) {
+		size_t len;
+		const char *text = ap_ws_text(wh->ws, &len);
+		resp = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+		status = MHD_HTTP_OK;
+		if (resp && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                                    "text/plain; version=0.0.4; charset=utf-8") !=
+		                MHD_YES) {
+			MHD_destroy_response(resp);
+			resp = NULL;
+		}
+	} else {
+		const char *body = refusals[r].body;
+		resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
+		                                       MHD_RESPMEM_PERSISTENT);
+		status = refusals[r].status;
+		if (resp &&
+		    (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                             "text/plain; charset=utf-8") != MHD_YES ||
+		     (r == AP_WH_BAD_METHOD && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		                                                       "GET, HEAD") != MHD_YES))) {
+			MHD_destroy_response(resp);
+			resp = NULL;
+		}
+	}
+	if (!resp)
+		return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
+	    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	rc = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+	struct ap_wh *wh = cls;
+	struct req *q = *con_cls;
+	enum ap_wh_route r;
+
+	if (!q) {
+		/* The headers are in: refuse now what needs no body to refuse. */
+		q = calloc(1, sizeof(*q));
+		if (!q)
+			return MHD_NO;
+		*con_cls = q;
+		r = ap_wh_route(method, url, content_length(c), 0);
+		if (r != AP_WH_METRICS)
+			return answer(wh, c, r);
+		return MHD_YES; /* a body may follow: read (and count) it first */
+	}
+	if (*upload_data_size) {
+		q->seen += *upload_data_size;
+		*upload_data_size = 0;
+		if (q->seen > AP_WH_BODY_MAX)
+			return answer(wh, c, AP_WH_TOO_LARGE);
+		return MHD_YES;
+	}
+	return answer(wh, c, ap_wh_route(method, url, -1, q->seen));
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	lib_warn("apweb: https: %s", line);
+}
+
+/* After every MHD_run: when libmicrohttpd wants to run again without I/O. */
+static void rearm(struct ap_wh *wh)
+{
+	MHD_UNSIGNED_LONG_LONG ms = 0;
+	uint64_t now = 0;
+
+	if (MHD_get_timeout(wh->mhd, &ms) != MHD_YES) {
+		if (sd_event_source_set_enabled(wh->timer, SD_EVENT_OFF) < 0)
+			lib_warn("apweb: cannot stop the https timer");
+		return;
+	}
+	if (sd_event_now(wh->ev, CLOCK_MONOTONIC, &now) < 0 ||
+	    sd_event_source_set_time(wh->timer, now + (uint64_t)ms * 1000) < 0 ||
+	    sd_event_source_set_enabled(wh->timer, SD_EVENT_ONESHOT) < 0)
+		lib_err("apweb: cannot set the https timer; connections may stall");
+}
+
+static void run(struct ap_wh *wh)
+{
+	if (MHD_run(wh->mhd) != MHD_YES)
+		lib_warn("apweb: https: a round of libmicrohttpd failed");
+	rearm(wh);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
+{
+	run(arg);
+	return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *arg)
+{
+	run(arg);
+	return 0;
+}
+
+int ap_wh_create(sd_event *ev, const struct ap_wh_opts *o, struct ap_ws *scraper,
+                 struct ap_wh **out, char *err, size_t errlen)
+{
+	struct ap_wh *wh = calloc(1, sizeof(*wh));
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG;
+	int rc;
+
+	if (!wh)
+		return -ENOMEM;
+	wh->ev = sd_event_ref(ev);
+	wh->ws = scraper;
+	if (o->addr->sa_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	wh->mhd = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, wh, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, wh,
+	    MHD_OPTION_SOCK_ADDR, o->addr, MHD_OPTION_HTTPS_MEM_KEY, o->key,
+	    MHD_OPTION_HTTPS_MEM_CERT, o->cert, MHD_OPTION_HTTPS_PRIORITIES,
+	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)AP_WH_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)AP_WH_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AP_WH_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AP_WH_CONN_MEM, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, wh, MHD_OPTION_END);
+	if (!wh->mhd) {
+		snprintf(err, errlen,
+		         "Cannot serve HTTPS there (the address in use or not this node's, or the "
+		         "certificate refused; see the log).");
+		ap_wh_destroy(wh);
+		return -EADDRNOTAVAIL;
+	}
+	info = MHD_get_daemon_info(wh->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info) {
+		snprintf(err, errlen, "libmicrohttpd gave no epoll descriptor.");
+		ap_wh_destroy(wh);
+		return -EINVAL;
+	}
+	if ((rc = sd_event_add_io(ev, &wh->io, info->epoll_fd, EPOLLIN, on_io, wh)) < 0 ||
+	    (rc = sd_event_add_time(ev, &wh->timer, CLOCK_MONOTONIC, 0, 0, on_timer, wh)) < 0) {
+		snprintf(err, errlen, "Cannot watch the HTTPS server: %s.", strerror(-rc));
+		ap_wh_destroy(wh);
+		return rc;
+	}
+	rearm(wh);
+	*out = wh;
+	return 0;
+}
+
+void ap_wh_destroy(struct ap_wh *wh)
+{
+	if (!wh)
+		return;
+	sd_event_source_disable_unref(wh->io);
+	sd_event_source_disable_unref(wh->timer);
+	if (wh->mhd)
+		MHD_stop_daemon(wh->mhd);
+	sd_event_unref(wh->ev);
+	free(wh);
+}
