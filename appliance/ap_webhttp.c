@@ -4,6 +4,7 @@
 #include "appliance/ap_webhttp.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -50,10 +51,10 @@ static long long content_length(struct MHD_Connection *c)
 	if (!v)
 		return -1;
 	if (!*v || strlen(v) > 18)
-		return __LONG_LONG_MAX__;
+		return LLONG_MAX;
 	for (const char *p = v; *p; p++) {
 		if (*p < '0' || *p > '9')
-			return __LONG_LONG_MAX__;
+			return LLONG_MAX;
 		n = n * 10 + (*p - '0');
 	}
 	return n;

@@ -218,8 +218,8 @@ static void start(struct ap_ws *ws)
 	ws->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (ws->fd < 0)
 		return finish(ws, "cannot make a socket");
-	if (connect(ws->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
-	    errno != EAGAIN) {
+	/* A Unix socket connects at once or not at all (EAGAIN: its backlog is full). */
+	if (connect(ws->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		char why[160];
 		snprintf(why, sizeof(why), "cannot reach applianced at %s: %s", ws->path,
 		         strerror(errno));
