@@ -62,8 +62,7 @@ dc_provision() {
         --use-rfc2307 --adminpass="$(<"$DC_SECRET")" \
         --option="interfaces = lo $(dc_ip)" --option="bind interfaces only = yes" \
         --option="log file = $DC_DIR/log/samba.log" --option="pid directory = $DC_DIR/run" \
-        --option="ncalrpc dir = $DC_DIR/ncalrpc" --option="winbindd socket directory = $DC_DIR/winbindd" \
-        >"$log" 2>&1; then
+        --option="ncalrpc dir = $DC_DIR/ncalrpc" >"$log" 2>&1; then
         tail -n 5 "$log" >&2
         rm -rf --one-file-system "$DC_DIR"
         die "the DC's domain could not be provisioned (its log: $log)."
@@ -85,9 +84,15 @@ dc_up() {
     dc_net_up
     dc_provision
     if [[ -z $(dc_pids) ]]; then
+        # /run/samba exists on the host (it is where a fresh machine has none) only as the mount
+        # point of the DC's own: `applab down` removes it when it is left empty.
+        if [[ ! -d /run/samba ]]; then
+            mkdir -p /run/samba
+            echo /run/samba >>"$STATE/created"
+        fi
         (
             close_fds
-            exec ip netns exec "$DC_NS" setsid samba -s "$(dc_conf)" --foreground --no-process-group
+            exec unshare --mount --propagation private -- "$SELF" _dc-run
         ) </dev/null >>"$DC_DIR/log/samba.stdout" 2>&1 &
         pid=$!
         echo "$pid" >"$DC_DIR/samba.launcher.pid"
@@ -95,6 +100,15 @@ dc_up() {
     wait_for "$DC_START_TIMEOUT" dc_answers ||
         die "the DC did not answer on $(dc_ip) (KDC 88, LDAP 389) within $DC_START_TIMEOUT s (its log: $DC_DIR/log/samba.log)."
     say "dc: $DC_NS $(dc_ip) serves realm $DC_REALM (domain $DC_DOMAIN) after $(elapsed "$t0") s; Administrator's password in $DC_SECRET."
+}
+
+# Internal (applab _dc-run), in a mount namespace of the DC's own: its /run/samba is a directory
+# of the DC's, so its smbd, winbindd and their built-in socket paths (/run/samba/winbindd/pipe,
+# which Samba 4.17's smbd uses whatever smb.conf says) are its own and never the host's.
+cmd_dc_run() {
+    mkdir -p "$DC_DIR/run-samba"
+    mount --bind "$DC_DIR/run-samba" /run/samba
+    exec ip netns exec "$DC_NS" setsid samba -s "$(dc_conf)" --foreground --no-process-group
 }
 
 dc_down() {
