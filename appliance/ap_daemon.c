@@ -607,6 +607,7 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	while (d->rescans) {
 		struct rescan *r = d->rescans;
 		d->rescans = r->next;
+		sd_event_source_disable_unref(r->budget);
 		json_decref(r->args);
 		free(r);
 	}

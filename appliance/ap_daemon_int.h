@@ -55,8 +55,15 @@ struct rescan {
 	uid_t uid;
 	char cmd[32];
 	json_t *args;
+	/* lun.show waits at most RESCAN_BUDGET_USEC, then answers from the last
+	 * scan (answered): a stalled device holds a scan up to its deadline. The
+	 * entry stays until the scan ends, which still calls it. */
+	sd_event_source *budget;
+	bool answered;
 	struct rescan *next;
 };
+
+#define RESCAN_BUDGET_USEC (2ULL * 1000000)
 
 struct rt_entry {
 	char name[VS_NAME_MAX + 1];

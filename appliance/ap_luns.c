@@ -15,7 +15,7 @@
 #include "lib/lib_log.h"
 #include "lib/lib_run.h"
 
-#define SCAN_TIMEOUT_USEC (10ULL * 1000000)
+#define SCAN_TIMEOUT_USEC (15ULL * 1000000)
 #define PROBE_TIMEOUT_USEC (3ULL * 1000000)
 /* A lun line is under 300 bytes, a probing/none pair under 150. */
 #define SCAN_OUTPUT_MAX (4u * 1024 * 1024)

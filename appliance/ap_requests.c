@@ -431,14 +431,34 @@ static void on_rescanned(void *arg)
 			*p = r->next;
 			break;
 		}
-	json_object_set_new(r->args, "_rescanned", json_true());
-	ap_d_handle(d, r->conn, r->uid, r->cmd, r->args);
+	sd_event_source_disable_unref(r->budget);
+	if (!r->answered) {
+		json_object_set_new(r->args, "_rescanned", json_true());
+		ap_d_handle(d, r->conn, r->uid, r->cmd, r->args);
+	}
 	json_decref(r->args);
 	free(r);
 }
 
-/* Run the request again once a fresh LUN scan has ended; 0 if it will be. */
-static int rescan_then(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd, json_t *args)
+/* The scan takes longer than the request may wait: answer from the last
+ * one now (on_rescanned frees the entry when the scan ends). */
+static int on_rescan_budget(sd_event_source *s, uint64_t usec, void *arg)
+{
+	struct rescan *r = arg;
+
+	(void)s;
+	(void)usec;
+	r->answered = true;
+	r->budget = sd_event_source_disable_unref(r->budget);
+	json_object_set_new(r->args, "_rescanned", json_true());
+	ap_d_handle(r->d, r->conn, r->uid, r->cmd, r->args);
+	return 0;
+}
+
+/* Run the request again once a fresh LUN scan has ended, or after budget
+ * microseconds (0: no limit) with the last scan's result; 0 if it will be. */
+static int rescan_then(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd, json_t *args,
+                       uint64_t budget)
 {
 	struct rescan *r = calloc(1, sizeof(*r));
 
@@ -446,7 +466,14 @@ static int rescan_then(struct ap_daemon *d, uint64_t conn, uid_t uid, const char
 		return -ENOMEM;
 	*r = (struct rescan){.d = d, .conn = conn, .uid = uid, .args = json_incref(args)};
 	snprintf(r->cmd, sizeof(r->cmd), "%s", cmd);
+	if (budget && sd_event_add_time_relative(d->ev, &r->budget, CLOCK_MONOTONIC, budget, 0,
+	                                         on_rescan_budget, r) < 0) {
+		json_decref(r->args);
+		free(r);
+		return -ENOMEM;
+	}
 	if (ap_luns_refresh(d->luns, on_rescanned, r) < 0) {
+		sd_event_source_disable_unref(r->budget);
 		json_decref(r->args);
 		free(r);
 		return -EBUSY;
@@ -477,7 +504,7 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 	if (strcmp(cmd, "lun.show") == 0) {
 		/* What the node sees now: after a fresh scan. */
 		if (!json_object_get(args, "_rescanned") &&
-		    rescan_then(d, conn, uid, cmd, args) == 0)
+		    rescan_then(d, conn, uid, cmd, args, RESCAN_BUDGET_USEC) == 0)
 			return;
 		return do_luns(d, conn);
 	}
@@ -878,7 +905,7 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		if (rc == 0)
 			rc = check_lun(d, lun, err, sizeof(err));
 		if ((rc == -ENOENT || rc == -EAGAIN) && !json_object_get(args, "_rescanned") &&
-		    rescan_then(d, conn, uid, cmd, args) == 0)
+		    rescan_then(d, conn, uid, cmd, args, 0) == 0)
 			return; /* answered after a fresh scan */
 		if (rc == 0)
 			rc = vs_config_fs_add(d->cfg, vs, str_arg(args, "fs"), lun, err,

@@ -554,6 +554,21 @@ int vs_rt_published_path(struct vs_runtime *rt, const char *fs, const char *sub,
 
 /* --- storage probes ------------------------------------------------------------------ */
 
+static uint64_t probe_deadline(const struct vs_runtime *rt)
+{
+	return rt->env.probe_deadline_usec ? rt->env.probe_deadline_usec
+	                                   : 3 * rt->env.probe_interval_usec;
+}
+
+static uint64_t mono_now(const struct vs_runtime *rt)
+{
+	uint64_t now = 0;
+
+	if (sd_event_now(rt->env.ev, CLOCK_MONOTONIC, &now) < 0)
+		abort(); /* CLOCK_MONOTONIC is always there */
+	return now;
+}
+
 static void on_probe_end(struct lib_run *run, const struct lib_run_result *res, void *arg)
 {
 	struct vs_runtime *rt = arg;
@@ -575,6 +590,11 @@ static void on_probe_end(struct lib_run *run, const struct lib_run_result *res, 
 			*p = ' ';
 	m->probe = NULL;
 	lib_run_destroy(run);
+	if (m->probe_slow && ok && !m->probe_failed)
+		vs_rt_event(rt, "info",
+		            "storage probe of file system %s (%s) answered after %.1f s", m->name,
+		            m->dev, (double)(mono_now(rt) - m->probe_start_usec) / 1e6);
+	m->probe_slow = false;
 	if (ok && m->probe_failed) {
 		m->probe_failed = false;
 		m->probe_error[0] = '\0';
@@ -619,15 +639,24 @@ int vs_rt_on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 			continue;
 		}
 		if (m->probe) {
-			if (!m->probe_failed) {
-				/* Still running after a whole interval: the path hangs. */
+			uint64_t took = mono_now(rt) - m->probe_start_usec;
+			if (!m->probe_failed && took >= probe_deadline(rt)) {
+				/* No answer within the deadline: the path hangs. */
 				m->probe_failed = true;
 				snprintf(m->probe_error, sizeof(m->probe_error),
 				         "no answer within %.0f s",
-				         (double)rt->env.probe_interval_usec / 1e6);
+				         (double)probe_deadline(rt) / 1e6);
 				vs_rt_storage_fail(
 				    rt, "storage probe of file system %s (%s) failed: %s", m->name,
 				    m->dev, m->probe_error);
+			} else if (!m->probe_failed && !m->probe_slow) {
+				/* Slow, not lost yet: a busy LUN makes fsync wait. */
+				m->probe_slow = true;
+				vs_rt_event(rt, "warning",
+				            "storage probe of file system %s (%s) slow: no answer "
+				            "after %.1f s; it counts as failed after %.0f s",
+				            m->name, m->dev, (double)took / 1e6,
+				            (double)probe_deadline(rt) / 1e6);
 			}
 			continue;
 		}
@@ -636,9 +665,12 @@ int vs_rt_on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		struct lib_run_opts o = {.argv = argv,
 		                         .netns_fd = -1,
 		                         .capture = true,
-		                         .timeout_usec = 4 * rt->env.probe_interval_usec};
+		                         .timeout_usec =
+		                             probe_deadline(rt) + rt->env.probe_interval_usec};
 		if (lib_run_start(rt->env.ev, &o, on_probe_end, rt, &m->probe) < 0)
 			lib_warn("%s: cannot start the storage probe of %s", rt->want.name, m->dir);
+		else
+			m->probe_start_usec = mono_now(rt);
 	}
 	if (lost) {
 		/* The file servers hold files of the old mount: restart them on the

@@ -59,7 +59,13 @@ struct vs_runtime_env {
 	const char *self_exe;  /* `self_exe --storage-probe DIR`, `--fs-prepare DIR SUB...` */
 	int lease_lifetime;    /* NFSv4 lease, seconds */
 	int grace_period;      /* NFSv4 grace, seconds */
+	/* A storage probe (write + fsync of a heartbeat file) starts every
+	 * interval; one that fails counts at once, one that has not answered
+	 * within the deadline (0: three intervals) counts as a hung path. A
+	 * probe slower than an interval is only said (a busy LUN is not a lost
+	 * one: fsync waits behind every other I/O). */
 	uint64_t probe_interval_usec;
+	uint64_t probe_deadline_usec;
 	/* Event log sink; severity is "info", "warning" or "error". */
 	void (*event)(void *arg, const char *vs, const char *severity, const char *message);
 	/* The port a VIP should be brought up on (the node's port policy); NULL

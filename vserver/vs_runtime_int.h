@@ -82,6 +82,8 @@ struct mountst {
 	bool probe_failed;
 	char probe_error[160];
 	struct lib_run *probe;
+	uint64_t probe_start_usec; /* CLOCK_MONOTONIC start of the one running */
+	bool probe_slow;           /* it passed an interval: said once */
 	/* The last successful preparation (fx_tree): its sub-directories,
 	 * '\n'-separated, and each one's result; NULL = to be prepared. */
 	char *prep_subs;

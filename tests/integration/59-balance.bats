@@ -49,7 +49,7 @@ balance_moves() { vsadm_on n2 move show --json | jq -c '[.moves[] | select(.kind
 balance_story() {
 	{
 		echo "# balancing as n2 saw it:"
-		vsadm_on n2 event show --last 300 | grep -E "balanc|move [0-9]+|unmount|stopped" | tail -25
+		vsadm_on n2 event show --last 300 | grep -E "balanc|move [0-9]+|unmount|stopped|storage|LUN" | tail -30
 		echo "# loads as n2 saw them:"
 		vsadm_on n2 load show | head -30
 		vsadm_on n2 move show | tail -8
