@@ -14,9 +14,15 @@
  *  - Server_Owner/Server_Scope = the VS name (when given): ganesha would
  *    otherwise use the host name, and a client that sees another scope
  *    after a move does not reclaim its state.
- *  - Owners: with the VS's NFSv4 ID domain, user@domain through the VS's
- *    own idmapd.conf (so through its own passwd and group, DESIGN 7a),
- *    numeric owners accepted too; without one, numeric only.
+ *  - Owners: numeric ("1200"), both ways, while every export is sec=sys:
+ *    what Linux's knfsd and ONTAP (-v4-numeric-ids) do for AUTH_SYS, and
+ *    what a Linux client sends and expects by default
+ *    (nfs4_disable_idmapping). With names, a client whose idmapd domain
+ *    is not the VS's sees every owner as nobody; and libnfs, the lab's
+ *    client, shows every named owner as 65534 (measured: carol@sm1.local
+ *    -> 65534 after a move). The VS's ID domain and its idmapd.conf (its
+ *    own passwd and group, DESIGN 7a) are written for names once krb5
+ *    exports come.
  *  - Kerberos off (no keytab on the appliance): SecType = sys only.
  *  - One EXPORT per export with the VFS FSAL. Root is squashed to nobody
  *    (65534) by default, as knfsd does: a client's root is not the
@@ -316,16 +322,14 @@ int fx_ganesha_conf(const struct fx_ganesha_params *p, char **out)
 	               "\tLease_Lifetime = %d;\n"
 	               "\tGrace_Period = %d;\n"
 	               "\tMinor_Versions = 0, 1, 2;\n"
-	               "\tAllow_Numeric_Owners = true;\n",
+	               "\tAllow_Numeric_Owners = true;\n"
+	               "\tOnly_Numeric_Owners = true;\n",
 	               p->recovery_root, lease, grace);
 	if (p->domain)
 		lib_buf_printf(&b,
-		               "\tOnly_Numeric_Owners = false;\n"
 		               "\tDomainName = \"%s\";\n"
 		               "\tIdmapConf = \"%s\";\n",
 		               p->domain, p->idmap_conf);
-	else
-		lib_buf_printf(&b, "\tOnly_Numeric_Owners = true;\n");
 	if (p->name)
 		lib_buf_printf(&b,
 		               "\tServer_Owner = \"%s\";\n"

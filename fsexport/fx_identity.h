@@ -64,4 +64,15 @@ int fx_identity_passwd(const struct fx_identity_params *p, char **out);
 int fx_identity_group(const struct fx_identity_params *p, char **out);
 int fx_identity_smbpasswd(const struct fx_identity_params *p, char **out);
 
+/* The nsswitch.conf of a VS's file servers: passwd, group and shadow from
+ * libnss-extrausers alone (/var/lib/extrausers, onto which the directory
+ * holding the VS's passwd and group is bound), the rest from files and
+ * DNS. A directory, not the files, is bound: applianced replaces a file by
+ * renaming a new one over it, and a bind of the file would keep showing the
+ * servers the old one (a user added after smbd started could not log in;
+ * ganesha sent a new user's files as numeric ids on one node, by name on
+ * another). Static text, owned by the module. */
+#define FX_ID_NSS_DIR "/var/lib/extrausers"
+const char *fx_identity_nsswitch(void);
+
 #endif

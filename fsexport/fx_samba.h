@@ -3,8 +3,9 @@
  *
  * Generates a standalone-server smb.conf for the smbd of one VS: its own
  * NetBIOS name, bound only to the VS's addresses, NetBIOS disabled, and every
- * state path (state, cache, lock, private, pid, ncalrpc, log) under a per-VS
- * directory, so several smbd run side by side on one node.
+ * state path (state, cache, private, log) under a per-VS directory and the
+ * volatile ones (lock, pid, ncalrpc) under a per-VS run directory, so several
+ * smbd run side by side on one node.
  *
  * Identity (DESIGN 7a): users log in with their password (NTLMv2 against
  * the VS's smbpasswd file, fx_identity.h), SMB2.1 at least, signing
@@ -46,7 +47,13 @@ struct fx_samba_params {
 	const char *netbios_name;     /* upper-cased by the generator, <= 15 chars */
 	const char *const *addresses; /* the VIPs, bare addresses */
 	int n_addresses;
-	const char *state_dir; /* per-VS directory for every samba state path */
+	const char *state_dir; /* per-VS directory for samba's lasting state paths */
+	/* Per-VS volatile directory, reachable by every uid (as Samba's own
+	 * /run/samba): lock, pid and ncalrpc. An smbd process serving a user
+	 * runs as that user and looks up the other smbd processes' messaging
+	 * lock files under the lock directory; one it cannot reach counts as
+	 * dead, and its byte-range locks and share modes are dropped. */
+	const char *run_dir;
 	const struct fx_smb_share *shares;
 	int n_shares;
 	const char *passdb; /* absolute path of the VS's smbpasswd file */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fsexport/fx_ganesha.h"
+#include "fsexport/fx_identity.h"
 #include "fsexport/fx_samba.h"
 #include "fsexport/fx_statbus.h"
 #include "fsexport/fx_tree.h"
@@ -35,8 +36,21 @@
 
 /* --- configuration of the servers ---------------------------------------------- */
 
-/* The VS's passwd, group and smbpasswd in its run directory (vs_users_files):
- * the servers read them anew at each lookup, so a change needs no reload. */
+/* passwd and group live in the VS's ids directory, smbpasswd beside the
+ * other generated files (smbd reads it by its path, on every logon). The
+ * servers read them anew at each lookup, so a change needs no reload. */
+static void ids_file(const struct vs_runtime *rt, const char *name, char *buf, size_t len)
+{
+	char sub[PATH_MAX];
+
+	if (strcmp(name, "smbpasswd") == 0) {
+		vs_rt_file(rt, name, buf, len);
+		return;
+	}
+	snprintf(sub, sizeof(sub), "ids/%s", name);
+	vs_rt_file(rt, sub, buf, len);
+}
+
 static int write_identity(struct vs_runtime *rt)
 {
 	static const struct {
@@ -45,16 +59,25 @@ static int write_identity(struct vs_runtime *rt)
 	} files[] = {{"passwd", 0644}, {"group", 0644}, {"smbpasswd", 0600}};
 	struct vs_users_files f;
 	char path[PATH_MAX];
+	const char *nss = fx_identity_nsswitch();
 	int rc = vs_users_files(&rt->want, &f);
 
 	if (rc < 0)
 		return rc;
+	/* passwd and group in a directory of their own, which the servers see
+	 * as FX_ID_NSS_DIR (fx_identity.h: why a directory). */
+	vs_rt_file(rt, "ids", path, sizeof(path));
+	rc = lib_mkdir_p(path, 0755);
 	const char *texts[] = {f.passwd, f.group, f.smbpasswd};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && rc >= 0; i++) {
-		vs_rt_file(rt, files[i].name, path, sizeof(path));
+		ids_file(rt, files[i].name, path, sizeof(path));
 		rc = lib_write_file(path, texts[i], strlen(texts[i]), files[i].mode);
 	}
 	vs_users_files_free(&f);
+	if (rc >= 0) {
+		vs_rt_file(rt, "nsswitch.conf", path, sizeof(path));
+		rc = lib_write_file(path, nss, strlen(nss), 0644);
+	}
 	return rc < 0 ? rc : 0;
 }
 
@@ -67,7 +90,7 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	/* each share's read and write lists, space-separated */
 	char(*lists)[2][VS_SHARE_LIST_TEXT] = calloc((size_t)rt->want.n_shares + 1, sizeof(*lists));
 	const char *addrs[VS_MAX_VIPS];
-	char recovery[PATH_MAX], file[PATH_MAX], sdir[PATH_MAX], passdb[PATH_MAX];
+	char recovery[PATH_MAX], file[PATH_MAX], sdir[PATH_MAX], rdir[PATH_MAX], passdb[PATH_MAX];
 	char *text = NULL;
 	int rc, n_ex = 0, n_sh = 0;
 
@@ -164,6 +187,10 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	rc = lib_mkdir_p(sdir, 0755);
 	if (rc < 0)
 		goto out;
+	vs_rt_file(rt, "samba", rdir, sizeof(rdir));
+	rc = lib_mkdir_p(rdir, 0755);
+	if (rc < 0)
+		goto out;
 	/* NetBIOS names have at most 15 characters. */
 	char netbios[16];
 	snprintf(netbios, sizeof(netbios), "%.15s", rt->want.name);
@@ -172,6 +199,7 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	                             .addresses = addrs,
 	                             .n_addresses = rt->want.n_vips,
 	                             .state_dir = sdir,
+	                             .run_dir = rdir,
 	                             .shares = sh,
 	                             .n_shares = n_sh,
 	                             .passdb = passdb};
@@ -202,9 +230,9 @@ static void pid_file(const struct vs_runtime *rt, enum server_kind k, char *buf,
 	} else if (k == SRV_BUS) {
 		vs_rt_file(rt, "bus.pid", buf, len);
 	} else {
-		char sdir[PATH_MAX];
-		vs_rt_smb_dir(rt, sdir, sizeof(sdir));
-		snprintf(buf, len, "%s/run/smbd.pid", sdir);
+		char rdir[PATH_MAX];
+		vs_rt_file(rt, "samba", rdir, sizeof(rdir));
+		snprintf(buf, len, "%s/run/smbd.pid", rdir);
 	}
 }
 
@@ -226,11 +254,11 @@ static int on_server_restart(sd_event_source *s, uint64_t usec, void *userdata)
  * smbd's process group leaves it behind: stop it by its pid file. */
 static void stop_dcerpcd(struct vs_runtime *rt)
 {
-	char sdir[PATH_MAX], file[PATH_MAX], comm_path[64], *text = NULL, *comm = NULL;
+	char rdir[PATH_MAX], file[PATH_MAX], comm_path[64], *text = NULL, *comm = NULL;
 	pid_t pid;
 
-	vs_rt_smb_dir(rt, sdir, sizeof(sdir));
-	snprintf(file, sizeof(file), "%s/run/samba-dcerpcd.pid", sdir);
+	vs_rt_file(rt, "samba", rdir, sizeof(rdir));
+	snprintf(file, sizeof(file), "%s/run/samba-dcerpcd.pid", rdir);
 	if (lib_read_file(file, &text) < 0)
 		return;
 	pid = (pid_t)atoi(text);
@@ -603,13 +631,13 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 	}
 	pid_file(rt, srv->kind, pid, sizeof(pid));
 	/* The file servers run in their network namespace, and in a mount
-	 * namespace of their own where the VS's passwd and group are the node's
-	 * /etc/passwd and /etc/group (DESIGN 7a): they resolve names through the
-	 * VS's users only. */
-	char passwd[PATH_MAX], group[PATH_MAX];
-	vs_rt_file(rt, "passwd", passwd, sizeof(passwd));
-	vs_rt_file(rt, "group", group, sizeof(group));
-	const char *const binds[][2] = {{passwd, "/etc/passwd"}, {group, "/etc/group"}};
+	 * namespace of their own where names resolve through the VS's passwd
+	 * and group alone (DESIGN 7a): its ids directory is FX_ID_NSS_DIR and
+	 * its nsswitch.conf the node's, so a user added later is seen at once. */
+	char ids[PATH_MAX], nss[PATH_MAX];
+	vs_rt_file(rt, "ids", ids, sizeof(ids));
+	vs_rt_file(rt, "nsswitch.conf", nss, sizeof(nss));
+	const char *const binds[][2] = {{ids, FX_ID_NSS_DIR}, {nss, "/etc/nsswitch.conf"}};
 	const char *argv[24];
 	if (srv->kind == SRV_BUS) {
 		rc = start_bus(rt, srv, pid);

@@ -72,6 +72,7 @@ static void check_samba(const char *text, const struct fx_samba_params *p)
 	fz_require(sections == 1 + p->n_shares, "smb.conf without one section per share");
 	no_newline(p->netbios_name);
 	no_newline(p->state_dir);
+	no_newline(p->run_dir);
 	for (int i = 0; i < p->n_addresses; i++)
 		no_newline(p->addresses[i]);
 	for (int i = 0; i < p->n_shares; i++) {
@@ -208,6 +209,7 @@ static void raw_vs(const json_t *vs, struct fx_nfs_export *ex, struct fx_smb_sha
 	                             .addresses = addrs,
 	                             .n_addresses = n_ad,
 	                             .state_dir = str(vs, "state_dir", ROOT "/smb"),
+	                             .run_dir = str(vs, "run_dir", ROOT "/smb-run"),
 	                             .shares = sh,
 	                             .n_shares = n_sh,
 	                             .passdb = ROOT "/smbpasswd"};
@@ -318,6 +320,7 @@ static void model_vs(const struct vs_vserver *vs, struct vs_paths *pt, bool agre
 	                             .addresses = addrs,
 	                             .n_addresses = vs->n_vips,
 	                             .state_dir = pt->state_dir,
+	                             .run_dir = ROOT "/smb-run",
 	                             .shares = sh,
 	                             .n_shares = vs->n_shares,
 	                             .passdb = ROOT "/smbpasswd"};

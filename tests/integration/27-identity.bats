@@ -121,9 +121,12 @@ smb() { # VIP SHARE USER%PASS CMD
 	run client "$NFSID" $V1 /data 1000 1000 stat /w/a.txt
 	[ "${lines[0]%% *}" = 1000 ]
 	# neither VS's servers see the other's users, nor the node's
-	run on n1 bash -c 'for p in $(pgrep -x smbd); do grep -h alice /proc/$p/root/etc/passwd; done | sort -u'
+	# (each VS's servers: users from its own directory, seen as /var/lib/extrausers, alone)
+	run on n1 bash -c 'for p in $(pgrep -x smbd); do grep -h alice /proc/$p/root/var/lib/extrausers/passwd; done | sort -u'
 	[[ $output == *"alice:x:1000:"* ]]
 	[[ $output == *"alice:x:1700:"* ]]
+	run on n1 bash -c 'for p in $(pgrep -x smbd) $(pgrep -x ganesha.nfsd); do grep -h "^passwd:" /proc/$p/root/etc/nsswitch.conf; done | sort -u'
+	[ "$output" = "passwd:         extrausers" ]
 	run on n1 grep -c '^alice:' /etc/passwd
 	[ "$output" = 0 ]
 }

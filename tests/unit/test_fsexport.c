@@ -300,7 +300,7 @@ static void test_ganesha_identity(void **state)
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_non_null(c);
-	assert_line(out, "Only_Numeric_Owners = false;");
+	assert_line(out, "Only_Numeric_Owners = true;"); /* sec=sys: numeric, as knfsd */
 	assert_line(out, "Allow_Numeric_Owners = true;");
 	assert_line(out, "DomainName = \"vs1.local\";");
 	assert_line(out, "IdmapConf = \"/run/vs1/idmapd.conf\";");
@@ -408,6 +408,7 @@ static void test_samba_basic(void **state)
 	                            .addresses = saddrs,
 	                            .n_addresses = 2,
 	                            .state_dir = "/var/lib/appliance/vs/vs1/samba/",
+	                            .run_dir = "/run/appliance/vs/vs1/samba",
 	                            .shares = sh,
 	                            .n_shares = 2,
 	                            .passdb = "/run/vs1/smbpasswd"};
@@ -434,10 +435,10 @@ static void test_samba_basic(void **state)
 	assert_no_text(out, "tdbsam");
 	assert_line(out, "state directory = /var/lib/appliance/vs/vs1/samba/state");
 	assert_line(out, "cache directory = /var/lib/appliance/vs/vs1/samba/cache");
-	assert_line(out, "lock directory = /var/lib/appliance/vs/vs1/samba/lock");
+	assert_line(out, "lock directory = /run/appliance/vs/vs1/samba/lock");
 	assert_line(out, "private dir = /var/lib/appliance/vs/vs1/samba/private");
-	assert_line(out, "pid directory = /var/lib/appliance/vs/vs1/samba/run");
-	assert_line(out, "ncalrpc dir = /var/lib/appliance/vs/vs1/samba/ncalrpc");
+	assert_line(out, "pid directory = /run/appliance/vs/vs1/samba/run");
+	assert_line(out, "ncalrpc dir = /run/appliance/vs/vs1/samba/ncalrpc");
 	assert_line(out, "binddns dir = /var/lib/appliance/vs/vs1/samba/bind-dns");
 	assert_line(out, "log file = /var/lib/appliance/vs/vs1/samba/log/smbd.log");
 	assert_line(out, "load printers = no");
@@ -454,7 +455,8 @@ static void test_samba_basic(void **state)
 	assert_line(d, "read only = no");
 	assert_line(d, "guest ok = no");
 	assert_line(d, "strict sync = yes");
-	assert_line(d, "create mask = 0644");
+	assert_line(d, "create mask = 0744");
+	assert_line(d, "force create mode = 0100"); /* the owner's rwx: Full Control */
 	assert_line(d, "map archive = no");
 	assert_no_text(out, "valid users");
 	assert_no_text(out, "smb encrypt");
@@ -471,8 +473,8 @@ static void test_samba_basic(void **state)
 
 			while ((q = strstr(q, keys[k])) != NULL && q < d) {
 				q += strlen(keys[k]);
-				assert_int_equal(strncmp(q, "/var/lib/appliance/vs/vs1/samba/", 32),
-				                 0);
+				assert_true(strncmp(q, "/var/lib/appliance/vs/vs1/samba/", 32) == 0 ||
+				            strncmp(q, "/run/appliance/vs/vs1/samba/", 28) == 0);
 			}
 		}
 	}
@@ -525,6 +527,7 @@ static void test_samba_rejects(void **state)
 		                            .addresses = addrs,
 		                            .n_addresses = 1,
 		                            .state_dir = bad[i].sd,
+		                            .run_dir = "/r",
 		                            .shares = &sh,
 		                            .n_shares = 1,
 		                            .passdb = "/run/vs1/smbpasswd"};
@@ -534,6 +537,23 @@ static void test_samba_rejects(void **state)
 		if (rc != -EINVAL)
 			fail_msg("%s: expected -EINVAL, got %d", bad[i].what, rc);
 		assert_string_equal(out, "untouched");
+	}
+	/* the run directory (lock, pid, ncalrpc) is checked as the state directory is */
+	static const char *const bad_run[] = {"r", "/r%m", "/r\n[x]", "", NULL};
+	for (i = 0; i < sizeof(bad_run) / sizeof(bad_run[0]); i++) {
+		const char *addr = "192.0.2.1";
+		struct fx_smb_share sh = {.name = "x", .path = "/p"};
+		struct fx_samba_params p = {.netbios_name = "VS1",
+		                            .addresses = &addr,
+		                            .n_addresses = 1,
+		                            .state_dir = "/s",
+		                            .run_dir = bad_run[i],
+		                            .shares = &sh,
+		                            .n_shares = 1,
+		                            .passdb = "/run/vs1/smbpasswd"};
+		char *out = NULL;
+		assert_int_equal(fx_samba_conf(&p, &out), -EINVAL);
+		assert_null(out);
 	}
 }
 
@@ -545,6 +565,7 @@ static void test_samba_rejects_sets(void **state)
 	                            .addresses = saddrs,
 	                            .n_addresses = 0,
 	                            .state_dir = "/s",
+	                            .run_dir = "/r",
 	                            .shares = NULL,
 	                            .n_shares = 0,
 	                            .passdb = "/run/vs1/smbpasswd"};
@@ -581,6 +602,7 @@ static void test_samba_identity(void **state)
 	                            .addresses = saddrs,
 	                            .n_addresses = 1,
 	                            .state_dir = "/s",
+	                            .run_dir = "/r",
 	                            .shares = sh,
 	                            .n_shares = 3,
 	                            .passdb = "/run/vs1/smbpasswd"};

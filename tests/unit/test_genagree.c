@@ -83,6 +83,7 @@ static void generate(const struct vs_vserver *vs, char **ganesha, char **smb)
 	                             .addresses = addrs,
 	                             .n_addresses = vs->n_vips,
 	                             .state_dir = "/var/lib/appliance/vs/x/samba",
+	                             .run_dir = "/run/appliance/vs/x/samba",
 	                             .shares = sh,
 	                             .n_shares = vs->n_shares,
 	                             .passdb = "/run/x/smbpasswd"};
@@ -244,6 +245,7 @@ static void test_hostile_values_refused(void **state)
 		                             .addresses = &addr,
 		                             .n_addresses = 1,
 		                             .state_dir = "/s",
+		                             .run_dir = "/r",
 		                             .shares = &sh,
 		                             .n_shares = 1,
 		                             .passdb = "/run/x/smbpasswd"};
@@ -274,6 +276,7 @@ static void test_hostile_values_refused(void **state)
 		                             .addresses = &addr,
 		                             .n_addresses = 1,
 		                             .state_dir = "/s",
+		                             .run_dir = "/r",
 		                             .shares = &sh,
 		                             .n_shares = 1,
 		                             .passdb = "/run/x/smbpasswd"};

@@ -408,6 +408,21 @@ static void test_nfs_identity(void **state)
 /* The servers' mount namespace: the argv that runs a command in it, and
  * for real (root only): the command sees the bound passwd, the test
  * process still sees the node's. */
+/* The servers' nsswitch.conf: users and groups from the VS's directory
+ * (extrausers) alone, never the node's files. */
+static void test_nsswitch(void **state)
+{
+	const char *t = fx_identity_nsswitch();
+
+	(void)state;
+	assert_non_null(strstr(t, "\npasswd:         extrausers\n"));
+	assert_non_null(strstr(t, "\ngroup:          extrausers\n"));
+	assert_non_null(strstr(t, "\nshadow:         extrausers\n"));
+	assert_null(strstr(t, "passwd:         files"));
+	assert_null(strstr(t, "compat"));
+	assert_string_equal(FX_ID_NSS_DIR, "/var/lib/extrausers");
+}
+
 static void test_mntns(void **state)
 {
 	const char *const binds[][2] = {{"/run/x/passwd", "/etc/passwd"},
@@ -489,6 +504,7 @@ int main(void)
 	    cmocka_unit_test(test_golden),       cmocka_unit_test(test_rejects),
 	    cmocka_unit_test(test_from_model),   cmocka_unit_test(test_share_access),
 	    cmocka_unit_test(test_nfs_identity), cmocka_unit_test(test_mntns),
+	    cmocka_unit_test(test_nsswitch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
