@@ -46,6 +46,8 @@
  */
 #include "fsexport/fx_samba.h"
 
+#include <nettle/sha2.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -291,6 +293,26 @@ int fx_samba_conf(const struct fx_samba_params *p, char **out)
 		                   "\tdirectory mask = 0755\n\n");
 	}
 	return lib_buf_finish(&b, out);
+}
+
+int fx_samba_domain_sid(const char *vs_name, char *out, size_t len)
+{
+	struct sha256_ctx h;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	uint32_t a[3];
+	int n;
+
+	if (!vs_name || !vs_name[0])
+		return -EINVAL;
+	sha256_init(&h);
+	sha256_update(&h, strlen("appliance-vs-sid:"), (const uint8_t *)"appliance-vs-sid:");
+	sha256_update(&h, strlen(vs_name), (const uint8_t *)vs_name);
+	sha256_digest(&h, sizeof(d), d);
+	for (int i = 0; i < 3; i++)
+		a[i] = (uint32_t)d[4 * i] << 24 | (uint32_t)d[4 * i + 1] << 16 |
+		       (uint32_t)d[4 * i + 2] << 8 | d[4 * i + 3];
+	n = snprintf(out, len, "S-1-5-21-%u-%u-%u", a[0], a[1], a[2]);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
 /* --- mechanism (I/O), apart from the pure generator above ---------------- */

@@ -31,6 +31,7 @@
 #define FX_SAMBA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct fx_smb_share {
 	const char *name; /* share name */
@@ -60,6 +61,16 @@ struct fx_samba_params {
 };
 
 int fx_samba_conf(const struct fx_samba_params *p, char **out);
+
+/* The SID of a VS's own domain (its local users are that SID plus a RID):
+ * "S-1-5-21-A-B-C" from the SHA-256 of the VS's name, so it is the same on
+ * every node. Without it each node's smbd made its own, and a user's SID
+ * changed with a move (measured: S-1-5-21-2991559814-... on n1,
+ * S-1-5-21-3395782664-... on n2, the same user). Set into the VS's
+ * secrets.tdb with `net setlocalsid` before smbd starts. Pure.
+ * Errors: -EINVAL an empty name, -ENOSPC len too small (FX_SMB_SID_MAX). */
+#define FX_SMB_SID_MAX 48
+int fx_samba_domain_sid(const char *vs_name, char *out, size_t len);
 
 /* Not pure: creates, under an existing state_dir, the sub-directories the
  * generated smb.conf names (private 0700, the others 0755); existing ones are

@@ -10,12 +10,14 @@
  * it, and an unmount there is an unmount in it too, so the server never
  * holds a file system the node has let go.
  *
- * How: `PROG --mntns-exec --bind SRC DST [--bind SRC DST]... -- CMD ARGS`
- * (lib_mntns_exec_main, in the child started through lib_run: argv only,
- * no shell) unshares its mount namespace, makes every mount a slave
- * (MS_REC | MS_SLAVE), bind-mounts each SRC onto DST (both absolute, DST
- * existing), then execs CMD in place: the pid, the process group and the
- * network namespace lib_run gave it stay CMD's.
+ * How: `PROG --mntns-exec --bind SRC DST [--bind SRC DST]... [--first N
+ * W1..WN] -- CMD ARGS` (lib_mntns_exec_main, in the child started through
+ * lib_run: argv only, no shell) unshares its mount namespace, makes every
+ * mount a slave (MS_REC | MS_SLAVE), bind-mounts each SRC onto DST (both
+ * absolute, DST existing), runs the first command W1..WN to its end when
+ * there is one (it must exit 0: a server's preparation, such as setting
+ * smbd's domain SID), then execs CMD in place: the pid, the process group
+ * and the network namespace lib_run gave it stay CMD's.
  *
  * Memory: nothing is kept. Errors: 0 or a negative errno; the exec helper
  * writes one sentence on stderr and exits 127 when it cannot run CMD.
@@ -38,9 +40,12 @@ int lib_mntns_share(const char *dir);
 int lib_mntns_exec_main(int argc, char **argv);
 
 /* Pure: fills argv_out (room for n_out entries) with self, the flag, the
- * binds and "--" followed by cmd (NULL-terminated); -E2BIG when it does
- * not fit, -EINVAL for a relative path or too many binds. */
+ * binds, the first command (NULL-terminated, or NULL for none) and "--"
+ * followed by cmd (NULL-terminated); -E2BIG when it does not fit, -EINVAL
+ * for a relative path, too many binds or an empty command. */
+#define LIB_MNTNS_FIRST_MAX 16
 int lib_mntns_argv(const char *self, const char *const (*binds)[2], int n_binds,
-                   const char *const *cmd, const char **argv_out, int n_out);
+                   const char *const *first, const char *const *cmd, const char **argv_out,
+                   int n_out);
 
 #endif

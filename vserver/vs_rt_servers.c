@@ -638,7 +638,7 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 	vs_rt_file(rt, "ids", ids, sizeof(ids));
 	vs_rt_file(rt, "nsswitch.conf", nss, sizeof(nss));
 	const char *const binds[][2] = {{ids, FX_ID_NSS_DIR}, {nss, "/etc/nsswitch.conf"}};
-	const char *argv[24];
+	const char *argv[32];
 	if (srv->kind == SRV_BUS) {
 		rc = start_bus(rt, srv, pid);
 		if (rc < 0) {
@@ -667,7 +667,7 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 			snprintf(busenv, sizeof(busenv), "DBUS_SYSTEM_BUS_ADDRESS=%s", addr);
 			o.env = env;
 		}
-		rc = lib_mntns_argv(rt->self_exe, binds, 2, cmd, argv, 24);
+		rc = lib_mntns_argv(rt->self_exe, binds, 2, NULL, cmd, argv, 24);
 		if (rc == 0)
 			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
 	} else {
@@ -677,12 +677,18 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 		vs_rt_file(rt, "smb.conf", conf, sizeof(conf));
 		const char *cmd[] = {"smbd", "--foreground", "--no-process-group",
 		                     "-s",   conf,           NULL};
+		/* The VS's own domain SID first, the same on every node
+		 * (fx_samba_domain_sid): its users keep their SIDs across a move. */
+		char sid[FX_SMB_SID_MAX];
+		const char *first[] = {"net", "-s", conf, "setlocalsid", sid, NULL};
 		struct lib_run_opts o = {.argv = argv,
 		                         .netns_fd = rt->nsfd,
 		                         .out_fd = -1,
 		                         .cgroup_procs = cgroup_procs(rt, procs, sizeof(procs))};
 		if (rc == 0)
-			rc = lib_mntns_argv(rt->self_exe, binds, 2, cmd, argv, 24);
+			rc = fx_samba_domain_sid(rt->want.name, sid, sizeof(sid));
+		if (rc == 0)
+			rc = lib_mntns_argv(rt->self_exe, binds, 2, first, cmd, argv, 32);
 		if (rc == 0)
 			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
 	}

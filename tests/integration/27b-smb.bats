@@ -120,6 +120,9 @@ node_of() { vsadm_on n1 vserver show "$1" --json | jq -r .runtime.node; }
 	client smbclient //$V/data -U carol%Carol-pw-1 -c "put $BATS_TEST_DIRNAME/smb-ops moved.py" >/dev/null
 	before=$(owner_of moved.py)
 	[[ $before == "1200 "* ]]
+	# Its owner's SID, as an SMB client sees it: the VS's own domain SID plus carol's RID.
+	sid=$(client smbcacls //$V/data moved.py -U carol%Carol-pw-1 --numeric | sed -n 's/^OWNER://p')
+	[[ $sid == S-1-5-21-*-*-*-* ]]
 	# A durable handle open while the VS moves (Samba 4.17 cannot reclaim it on another smbd).
 	run ops carol Carol-pw-1 durable-open across.txt "$TMPD/across.json"
 	[[ $output == *"durable_granted=True"* ]]
@@ -133,6 +136,9 @@ node_of() { vsadm_on n1 vserver show "$1" --json | jq -r .runtime.node; }
 	after=$(owner_of moved.py)
 	echo "owner before the move: $before, after: $after"
 	[ "$after" = "$before" ]
+	# The same SID on n2 (each node's smbd made its own domain SID before: a user's SID
+	# changed with every move).
+	[ "$(client smbcacls //$V/data moved.py -U carol%Carol-pw-1 --numeric | sed -n 's/^OWNER://p')" = "$sid" ]
 	[[ $(owner_of full.txt) == "1200 "* ]]
 	# The handle from before the move: refused cleanly (no hang, no dropped connection), and the
 	# file opened again by name has what was written through it.

@@ -473,7 +473,8 @@ static void test_samba_basic(void **state)
 
 			while ((q = strstr(q, keys[k])) != NULL && q < d) {
 				q += strlen(keys[k]);
-				assert_true(strncmp(q, "/var/lib/appliance/vs/vs1/samba/", 32) == 0 ||
+				assert_true(strncmp(q, "/var/lib/appliance/vs/vs1/samba/", 32) ==
+				                0 ||
 				            strncmp(q, "/run/appliance/vs/vs1/samba/", 28) == 0);
 			}
 		}
@@ -555,6 +556,25 @@ static void test_samba_rejects(void **state)
 		assert_int_equal(fx_samba_conf(&p, &out), -EINVAL);
 		assert_null(out);
 	}
+}
+
+/* One SID per VS name, the same wherever it is computed (every node). */
+static void test_samba_domain_sid(void **state)
+{
+	char a[FX_SMB_SID_MAX], b[FX_SMB_SID_MAX], c[FX_SMB_SID_MAX];
+	unsigned x, y, z;
+	char tail;
+
+	(void)state;
+	assert_int_equal(fx_samba_domain_sid("sm1", a, sizeof(a)), 0);
+	assert_int_equal(fx_samba_domain_sid("sm1", b, sizeof(b)), 0);
+	assert_int_equal(fx_samba_domain_sid("sm2", c, sizeof(c)), 0);
+	assert_string_equal(a, b);
+	assert_string_not_equal(a, c);
+	assert_int_equal(sscanf(a, "S-1-5-21-%u-%u-%u%c", &x, &y, &z, &tail), 3);
+	assert_int_equal(fx_samba_domain_sid("", a, sizeof(a)), -EINVAL);
+	assert_int_equal(fx_samba_domain_sid(NULL, a, sizeof(a)), -EINVAL);
+	assert_int_equal(fx_samba_domain_sid("sm1", a, 12), -ENOSPC);
 }
 
 static void test_samba_rejects_sets(void **state)
@@ -1290,6 +1310,7 @@ int main(void)
 	    cmocka_unit_test(test_samba_basic),
 	    cmocka_unit_test(test_samba_rejects),
 	    cmocka_unit_test(test_samba_rejects_sets),
+	    cmocka_unit_test(test_samba_domain_sid),
 	    cmocka_unit_test(test_samba_identity),
 	    cmocka_unit_test(test_samba_mkdirs),
 	    cmocka_unit_test(test_ext4_sb_synthetic),

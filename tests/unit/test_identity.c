@@ -430,7 +430,7 @@ static void test_mntns(void **state)
 	const char *const cmd[] = {"smbd", "-s", "/run/x/smb.conf", NULL};
 	const char *argv[16];
 
-	assert_int_equal(lib_mntns_argv("/usr/sbin/applianced", binds, 2, cmd, argv, 16), 0);
+	assert_int_equal(lib_mntns_argv("/usr/sbin/applianced", binds, 2, NULL, cmd, argv, 16), 0);
 	const char *want[] = {"/usr/sbin/applianced",
 	                      "--mntns-exec",
 	                      "--bind",
@@ -447,11 +447,22 @@ static void test_mntns(void **state)
 	for (int i = 0; want[i]; i++)
 		assert_string_equal(argv[i], want[i]);
 	assert_null(argv[12]);
-	assert_int_equal(lib_mntns_argv("/a", binds, 2, cmd, argv, 12), -E2BIG);
+	assert_int_equal(lib_mntns_argv("/a", binds, 2, NULL, cmd, argv, 12), -E2BIG);
 	const char *const rel[][2] = {{"passwd", "/etc/passwd"}};
-	assert_int_equal(lib_mntns_argv("/a", rel, 1, cmd, argv, 16), -EINVAL);
+	assert_int_equal(lib_mntns_argv("/a", rel, 1, NULL, cmd, argv, 16), -EINVAL);
 	const char *const none[] = {NULL};
-	assert_int_equal(lib_mntns_argv("/a", binds, 2, none, argv, 16), -EINVAL);
+	assert_int_equal(lib_mntns_argv("/a", binds, 2, NULL, none, argv, 16), -EINVAL);
+	/* a first command: its words counted, before "--" */
+	const char *const first[] = {"net", "setlocalsid", "S-1-5-21-1-2-3", NULL};
+	assert_int_equal(lib_mntns_argv("/a", binds, 0, first, cmd, argv, 16), 0);
+	const char *want2[] = {"/a",   "--mntns-exec", "--first",         "3",
+	                       "net",  "setlocalsid",  "S-1-5-21-1-2-3",  "--",
+	                       "smbd", "-s",           "/run/x/smb.conf", NULL};
+	for (int i = 0; want2[i]; i++)
+		assert_string_equal(argv[i], want2[i]);
+	assert_null(argv[11]);
+	assert_int_equal(lib_mntns_argv("/a", binds, 0, none, cmd, argv, 16), -EINVAL);
+	assert_int_equal(lib_mntns_argv("/a", binds, 0, first, cmd, argv, 11), -E2BIG);
 	/* bad helper arguments: refused before anything changes */
 	char *bad1[] = {"--bind", "/a", NULL};
 	char *bad2[] = {"--bind", "a", "/etc/passwd", "--", "true", NULL};
@@ -459,6 +470,12 @@ static void test_mntns(void **state)
 	assert_int_equal(lib_mntns_exec_main(2, bad1), 2);
 	assert_int_equal(lib_mntns_exec_main(5, bad2), 2);
 	assert_int_equal(lib_mntns_exec_main(1, bad3), 2);
+	char *bad4[] = {"--first", "2", "true", "--", "true", NULL};  /* count past "--" */
+	char *bad5[] = {"--first", "x", "true", "--", "true", NULL};  /* not a count */
+	char *bad6[] = {"--first", "17", "true", "--", "true", NULL}; /* over the limit */
+	assert_int_equal(lib_mntns_exec_main(5, bad4), 2);
+	assert_int_equal(lib_mntns_exec_main(5, bad5), 2);
+	assert_int_equal(lib_mntns_exec_main(5, bad6), 2);
 
 	if (geteuid() != 0) {
 		skip();
@@ -490,6 +507,32 @@ static void test_mntns(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	assert_string_equal(got, line);
+	/* A first command that fails stops the start (127); one that works
+	 * runs before the command (its output first). */
+	for (int k = 0; k < 2; k++) {
+		int o2[2];
+		assert_int_equal(pipe(o2), 0);
+		pid_t c = fork();
+		assert_true(c >= 0);
+		if (c == 0) {
+			dup2(o2[1], 1);
+			char *fail[] = {"--first", "1", "false", "--", "echo", "served", NULL};
+			char *ok[] = {"--first", "2",    "echo",   "prepared",
+			              "--",      "echo", "served", NULL};
+			_exit(k == 0 ? lib_mntns_exec_main(6, fail) : lib_mntns_exec_main(7, ok));
+		}
+		close(o2[1]);
+		char txt[64] = {0};
+		ssize_t m = 0, q;
+		while ((q = read(o2[0], txt + m, sizeof(txt) - 1 - (size_t)m)) > 0)
+			m += q;
+		close(o2[0]);
+		int cs;
+		assert_int_equal(waitpid(c, &cs, 0), c);
+		assert_true(WIFEXITED(cs));
+		assert_int_equal(WEXITSTATUS(cs), k == 0 ? 127 : 0);
+		assert_string_equal(txt, k == 0 ? "" : "prepared\nserved\n");
+	}
 	/* here, the node's passwd: no zed */
 	FILE *p = popen("getent passwd 4242", "r");
 	assert_non_null(p);
