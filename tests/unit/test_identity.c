@@ -423,6 +423,30 @@ static void test_nsswitch(void **state)
 	assert_string_equal(FX_ID_NSS_DIR, "/var/lib/extrausers");
 }
 
+/* lib_mntns_exec_main(argc, args) in a child (it changes its mount
+ * namespace and execs); its stdout into out; returns its exit status. */
+static int exec_main_in_child(int argc, char **args, char *out, size_t len)
+{
+	int fds[2], st;
+	ssize_t n = 0, r;
+
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		_exit(lib_mntns_exec_main(argc, args));
+	}
+	close(fds[1]);
+	memset(out, 0, len);
+	while ((r = read(fds[0], out + n, len - 1 - (size_t)n)) > 0)
+		n += r;
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
 static void test_mntns(void **state)
 {
 	const char *const binds[][2] = {{"/run/x/passwd", "/etc/passwd"},
@@ -487,52 +511,18 @@ static void test_mntns(void **state)
 	const char line[] = "zed:x:4242:4242:zed:/nonexistent:/usr/sbin/nologin\n";
 	assert_int_equal(write(fd, line, sizeof(line) - 1), (ssize_t)(sizeof(line) - 1));
 	close(fd);
-	int out[2];
-	assert_int_equal(pipe(out), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(out[1], 1);
-		char *args[] = {"--bind", file,     "/etc/passwd", "--",
-		                "getent", "passwd", "4242",        NULL};
-		_exit(lib_mntns_exec_main(7, args));
-	}
-	close(out[1]);
-	char got[256] = {0};
-	ssize_t n = 0, r;
-	while ((r = read(out[0], got + n, sizeof(got) - 1 - (size_t)n)) > 0)
-		n += r;
-	close(out[0]);
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char got[256];
+	char *args[] = {"--bind", file, "/etc/passwd", "--", "getent", "passwd", "4242", NULL};
+	assert_int_equal(exec_main_in_child(7, args, got, sizeof(got)), 0);
 	assert_string_equal(got, line);
 	/* A first command that fails stops the start (127); one that works
 	 * runs before the command (its output first). */
-	for (int k = 0; k < 2; k++) {
-		int o2[2];
-		assert_int_equal(pipe(o2), 0);
-		pid_t c = fork();
-		assert_true(c >= 0);
-		if (c == 0) {
-			dup2(o2[1], 1);
-			char *fail[] = {"--first", "1", "false", "--", "echo", "served", NULL};
-			char *ok[] = {"--first", "2",    "echo",   "prepared",
-			              "--",      "echo", "served", NULL};
-			_exit(k == 0 ? lib_mntns_exec_main(6, fail) : lib_mntns_exec_main(7, ok));
-		}
-		close(o2[1]);
-		char txt[64] = {0};
-		ssize_t m = 0, q;
-		while ((q = read(o2[0], txt + m, sizeof(txt) - 1 - (size_t)m)) > 0)
-			m += q;
-		close(o2[0]);
-		int cs;
-		assert_int_equal(waitpid(c, &cs, 0), c);
-		assert_true(WIFEXITED(cs));
-		assert_int_equal(WEXITSTATUS(cs), k == 0 ? 127 : 0);
-		assert_string_equal(txt, k == 0 ? "" : "prepared\nserved\n");
-	}
+	char *fail[] = {"--first", "1", "false", "--", "echo", "served", NULL};
+	char *ok[] = {"--first", "2", "echo", "prepared", "--", "echo", "served", NULL};
+	assert_int_equal(exec_main_in_child(6, fail, got, sizeof(got)), 127);
+	assert_string_equal(got, "");
+	assert_int_equal(exec_main_in_child(7, ok, got, sizeof(got)), 0);
+	assert_string_equal(got, "prepared\nserved\n");
 	/* here, the node's passwd: no zed */
 	FILE *p = popen("getent passwd 4242", "r");
 	assert_non_null(p);
