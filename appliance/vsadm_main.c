@@ -498,15 +498,12 @@ static int write_bundle(const char *out, json_t *data)
 	return 0;
 }
 
-/* A password from stdin (one line; on a terminal asked for without echo),
- * hashed here: only its NT and yescrypt hashes go into the request, so the
- * password never leaves vsadm. 0, or -1 with the sentence printed. */
-static int password_into(json_t *args)
+/* A password from stdin (one line; on a terminal asked for without echo)
+ * into pw (LIB_PW_MAX + 2 bytes): 0, or -1 with the sentence printed. */
+static int password_read(char *pw, size_t len)
 {
-	char pw[LIB_PW_MAX + 2], nt[LIB_NTHASH_LEN + 1], cr[LIB_CRYPT_MAX + 1], err[160];
 	struct termios old, quiet;
 	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-	int rc;
 
 	if (tty) {
 		fputs("Password: ", stderr);
@@ -514,7 +511,7 @@ static int password_into(json_t *args)
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 	}
-	char *line = fgets(pw, sizeof(pw), stdin);
+	char *line = fgets(pw, (int)len, stdin);
 	if (tty) {
 		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 		fputc('\n', stderr);
@@ -525,12 +522,25 @@ static int password_into(json_t *args)
 	}
 	size_t n = strlen(pw);
 	if (n && pw[n - 1] != '\n' && !feof(stdin)) {
-		explicit_bzero(pw, sizeof(pw));
+		explicit_bzero(pw, len);
 		fprintf(stderr, "vsadm: A password has at most %d bytes.\n", LIB_PW_MAX);
 		return -1;
 	}
 	if (n && pw[n - 1] == '\n')
 		pw[--n] = '\0';
+	return 0;
+}
+
+/* A password from stdin, hashed here: only its NT and yescrypt hashes go
+ * into the request, so the password never leaves vsadm. 0, or -1 with the
+ * sentence printed. */
+static int password_into(json_t *args)
+{
+	char pw[LIB_PW_MAX + 2], nt[LIB_NTHASH_LEN + 1], cr[LIB_CRYPT_MAX + 1], err[160];
+	int rc;
+
+	if (password_read(pw, sizeof(pw)) < 0)
+		return -1;
 	rc = lib_pw_hash(pw, nt, cr, err, sizeof(err));
 	explicit_bzero(pw, sizeof(pw));
 	if (rc < 0) {
@@ -541,6 +551,21 @@ static int password_into(json_t *args)
 	json_object_set_new(args, "nt_hash", json_string(nt));
 	json_object_set_new(args, "crypt_hash", json_string(cr));
 	explicit_bzero(nt, sizeof(nt));
+	return 0;
+}
+
+/* A domain administrator's password (vserver join and leave): it goes to
+ * applianced over the control socket (root's or the admin group's only),
+ * which hands it to net through a pipe; never in argv, env or a log. */
+static int admin_password_into(json_t *args)
+{
+	char pw[LIB_PW_MAX + 2];
+
+	if (password_read(pw, sizeof(pw)) < 0)
+		return -1;
+	json_object_del(args, "password_stdin");
+	json_object_set_new(args, "password", json_string(pw));
+	explicit_bzero(pw, sizeof(pw));
 	return 0;
 }
 
@@ -568,6 +593,11 @@ static int run(int argc, char *const *argv)
 	if ((strcmp(cmd, "user.passwd") == 0 ||
 	     (strcmp(cmd, "user.add") == 0 && json_object_get(rargs, "password_stdin"))) &&
 	    password_into(rargs) < 0) {
+		json_decref(req);
+		return 2;
+	}
+	if ((strcmp(cmd, "vserver.join") == 0 || strcmp(cmd, "vserver.leave") == 0) &&
+	    json_object_get(rargs, "password_stdin") && admin_password_into(rargs) < 0) {
 		json_decref(req);
 		return 2;
 	}

@@ -21,6 +21,10 @@
  * samba-dcerpcd on demand (share listing), in its own session: it outlives
  * smbd, so the supervisor stops it too (pid in STATE_DIR/run/samba-dcerpcd.pid).
  *
+ * Joined (params.member): `server role = member server`, security = ads,
+ * realm, workgroup, the idmap ranges (refused when they overlap the VS's
+ * local ids, VS range 1000-59999, or each other), winbindd's settings.
+ *
  * Memory: the caller owns the params; *out is malloc'd and owned by the caller.
  * Errors: -EINVAL if a value would break the file's syntax (newline, '[',
  * ']', '=' in a name, non-printable character; a list name outside
@@ -44,6 +48,21 @@ struct fx_smb_share {
 	const char *read, *write;
 };
 
+/* A VS joined to a domain (fsexport/fx_join.h): smbd is a member (security
+ * = ads) and its users come from winbindd with a deterministic idmap, the
+ * domain's RIDs at rid_lo + RID, every other SID from the tdb range. Its
+ * private and state directories (machine secret, idmap) are under
+ * secrets_dir, on the VS's own file system, so the join moves with it; the
+ * keytab is dedicated, in private. */
+struct fx_smb_member {
+	const char *realm;       /* fx_join_realm_ok, upper-cased */
+	const char *workgroup;   /* fx_join_workgroup_ok */
+	const char *dc_addr;     /* password server, a bare address */
+	const char *secrets_dir; /* absolute */
+	const char *winbindd_dir; /* winbindd socket directory, absolute */
+	unsigned rid_lo, rid_hi, star_lo, star_hi;
+};
+
 struct fx_samba_params {
 	const char *netbios_name;     /* upper-cased by the generator, <= 15 chars */
 	const char *const *addresses; /* the VIPs, bare addresses */
@@ -58,6 +77,7 @@ struct fx_samba_params {
 	const struct fx_smb_share *shares;
 	int n_shares;
 	const char *passdb; /* absolute path of the VS's smbpasswd file */
+	const struct fx_smb_member *member; /* NULL: a standalone server */
 };
 
 int fx_samba_conf(const struct fx_samba_params *p, char **out);

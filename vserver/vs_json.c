@@ -117,6 +117,8 @@ json_t *vs_vserver_to_json(const struct vs_vserver *vs)
 		json_object_set_new(o, "nfs_grace", json_integer(vs->nfs_grace));
 	if (o && vs->nfs_domain[0])
 		json_object_set_new(o, "nfs_domain", json_string(vs->nfs_domain));
+	if (o && vs->join.realm[0])
+		json_object_set_new(o, "join", vs_join_to_json(&vs->join));
 	return o;
 }
 
@@ -307,6 +309,10 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 		       -EINVAL;
 	if (rc == 0 && dom)
 		rc = vs_config_set_nfs_domain(cfg, name, json_string_value(dom), err, errlen);
+	struct vs_join jn;
+	if (rc == 0 && (rc = vs_join_from_json(json_object_get(j, "join"), &jn, err, errlen)) == 0 &&
+	    jn.realm[0])
+		rc = vs_config_set_join(cfg, name, &jn, err, errlen);
 	if (rc < 0)
 		return rc;
 	json_array_foreach(vips, i, e)

@@ -20,6 +20,10 @@
 #include "vserver/vs_model.h"
 
 json_t *vs_vserver_to_json(const struct vs_vserver *vs);
+/* A VS's directory join (vs_join.c): NULL when it is not joined; back from
+ * JSON (o NULL: not joined), checked as vs_join_check does. */
+json_t *vs_join_to_json(const struct vs_join *j);
+int vs_join_from_json(const json_t *o, struct vs_join *j, char *err, size_t errlen);
 json_t *vs_config_to_json(const struct vs_config *cfg);
 int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_t errlen);
 

@@ -167,6 +167,21 @@ struct vs_group {
 	uint32_t gid;
 };
 
+/* A VS joined to an Active Directory domain (DESIGN 7a, vs_join.c): what
+ * the join found, never a password (the machine secret is on the VS's own
+ * file system). The idmap range is the domain's RIDs (uid = rid_lo + RID),
+ * the same on every node; it never overlaps VS_ID_MIN..VS_ID_MAX. */
+#define VS_JOIN_REALM_MAX 128
+#define VS_JOIN_WG_MAX 15
+#define VS_JOIN_HOST_MAX 253
+struct vs_join {
+	char realm[VS_JOIN_REALM_MAX + 1];   /* upper case; "" = not joined */
+	char workgroup[VS_JOIN_WG_MAX + 1];  /* the short domain, as found */
+	char dc_addr[VS_ADDR_MAX + 1];       /* the DC joined through */
+	char dc_name[VS_JOIN_HOST_MAX + 1];  /* its DNS name, as it said */
+	uint32_t rid_lo, rid_hi;             /* idmap of the domain (rid) */
+};
+
 /* What the administrator asked for; the runtime state lives elsewhere. */
 enum vs_admin { VS_ADMIN_STOPPED = 0, VS_ADMIN_RUNNING = 1 };
 
@@ -190,6 +205,8 @@ struct vs_vserver {
 	 * name in lower case + ".local" (vs_vserver_nfs_domain). JSON
 	 * "nfs_domain", absent when "". Takes effect when the VS next starts. */
 	char nfs_domain[VS_DOMAIN_MAX + 1];
+	/* Its directory join (vs_join.c), realm "" = none. JSON "join". */
+	struct vs_join join;
 	enum vs_admin admin;
 	uint32_t next_export_id;
 	int n_vips, n_fs, n_exports, n_shares;
@@ -414,6 +431,12 @@ int vs_config_set_nfs_domain(struct vs_config *cfg, const char *vs, const char *
 int vs_nfs_domain_check(const char *domain, char *low, char *err, size_t errlen);
 /* The domain in force: nfs_domain, or the default. */
 void vs_vserver_nfs_domain(const struct vs_vserver *vs, char *buf, size_t len);
+/* Record (j) or forget (j NULL: left) a VS's directory join (vs_join.c):
+ * every field checked by fsexport/fx_join.h's allow-lists, the range
+ * against the VS's local ids; -EINVAL and one sentence. */
+int vs_config_set_join(struct vs_config *cfg, const char *vs, const struct vs_join *j, char *err,
+                       size_t errlen);
+int vs_join_check(const struct vs_join *j, char *err, size_t errlen);
 /* Put `node` under maintenance (on) or take it out (off; a node that is not
  * under maintenance is no error). */
 int vs_config_maint(struct vs_config *cfg, const char *node, bool on, char *err, size_t errlen);

@@ -194,7 +194,7 @@ bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b)
 	    strcmp(a->home, b->home) != 0 || strcmp(a->at, b->at) != 0 ||
 	    a->no_auto_revert != b->no_auto_revert || a->nfs_lease != b->nfs_lease ||
 	    a->nfs_grace != b->nfs_grace || strcmp(a->nfs_domain, b->nfs_domain) != 0 ||
-	    a->admin != b->admin || a->next_export_id != b->next_export_id ||
+	    memcmp(&a->join, &b->join, sizeof(a->join)) != 0 || a->admin != b->admin || a->next_export_id != b->next_export_id ||
 	    a->n_vips != b->n_vips || a->n_fs != b->n_fs || a->n_exports != b->n_exports ||
 	    a->n_shares != b->n_shares)
 		return false;
@@ -300,6 +300,12 @@ uint64_t vs_vserver_hash(const struct vs_vserver *vs)
 	fnv_int(&f, vs->nfs_lease);
 	fnv_int(&f, vs->nfs_grace);
 	fnv_str(&f, vs->nfs_domain);
+	fnv_str(&f, vs->join.realm);
+	fnv_str(&f, vs->join.workgroup);
+	fnv_str(&f, vs->join.dc_addr);
+	fnv_str(&f, vs->join.dc_name);
+	fnv_int(&f, vs->join.rid_lo);
+	fnv_int(&f, vs->join.rid_hi);
 	fnv_int(&f, vs->admin);
 	fnv_int(&f, vs->next_export_id);
 	fnv_int(&f, vs->n_vips);
