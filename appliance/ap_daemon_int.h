@@ -164,5 +164,11 @@ json_t *ap_d_identity_show(struct ap_daemon *d, const char *cmd, json_t *args, c
 /* ap_requests.c */
 /* The control socket's handler (ap_ctl_handler). */
 void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args);
+/* ap_requests.c: a changed configuration saved (or proposed to the cluster:
+ * 1, the cluster answers), its event logged; 0, or < 0 answered already. */
+int ap_d_commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *what, uid_t uid);
+/* ap_reqjoin.c: vserver.join and vserver.leave; answers conn itself. */
+void ap_d_vserver_join(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd,
+                       json_t *args);
 
 #endif

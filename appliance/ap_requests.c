@@ -69,6 +69,11 @@ static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char
 	return 0;
 }
 
+int ap_d_commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *what, uid_t uid)
+{
+	return commit(d, conn, vs, what, uid);
+}
+
 /* --- planned moves (R8): migrate, auto-revert, maintenance, the journal --------- */
 
 /* Where a VS runs now: its node in the placement (in a cluster), or NULL. */
@@ -494,6 +499,8 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 
 	if (strcmp(cmd, "vserver.show") == 0)
 		return do_show(d, conn, args);
+	if (strcmp(cmd, "vserver.join") == 0 || strcmp(cmd, "vserver.leave") == 0)
+		return ap_d_vserver_join(d, conn, uid, cmd, args);
 	if (strcmp(cmd, "event.show") == 0)
 		return do_events(d, conn, args);
 	if (strcmp(cmd, "user.show") == 0 || strcmp(cmd, "group.show") == 0) {

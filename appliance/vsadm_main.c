@@ -190,6 +190,12 @@ static void print_vserver_detail(json_t *v)
 		printf("  NFSv4 lease:  %lld s%s, grace %lld s%s\n", (long long)el,
 		       l ? "" : " (default)", (long long)eg, g ? "" : " (default)");
 	}
+	json_t *jn = json_object_get(v, "join");
+	if (jn)
+		printf("  Domain:       %s (%s) through %s (%s), uids %lld-%lld\n", s(jn, "realm"),
+		       s(jn, "workgroup"), s(jn, "dc_name"), s(jn, "dc"),
+		       json_integer_value(json_object_get(jn, "idmap_lo")),
+		       json_integer_value(json_object_get(jn, "idmap_hi")));
 	if (s(rt, "netns")[0])
 		printf("  Namespace:    %s\n", s(rt, "netns"));
 	printf("  Virtual IPs:\n");
@@ -227,12 +233,12 @@ static void print_vserver_detail(json_t *v)
 	    printf("    %-24s fs %s:/%s%s\n", s(e, "name"), s(e, "fs"), s(e, "path"),
 	           json_is_true(json_object_get(e, "ro")) ? " read-only" : "");
 	json_t *srv = json_object_get(rt, "servers");
-	const char *kinds[] = {"nfs", "smb", "stats_bus"};
-	const char *titles[] = {"NFS server:", "SMB server:", "Stats bus:"};
-	for (int j = 0; j < 3 && srv; j++) {
+	const char *kinds[] = {"nfs", "smb", "stats_bus", "winbind"};
+	const char *titles[] = {"NFS server:", "SMB server:", "Stats bus:", "Winbind:"};
+	for (int j = 0; j < 4 && srv; j++) {
 		json_t *x = json_object_get(srv, kinds[j]);
-		if (!x)
-			continue; /* an older applianced */
+		if (!x || (j == 3 && !jn && !json_integer_value(json_object_get(x, "pid"))))
+			continue; /* an older applianced; winbindd of a VS not joined */
 		json_int_t pid = json_integer_value(json_object_get(x, "pid"));
 		printf("  %-13s %s%s", titles[j], s(x, "program"), pid ? "" : " not running");
 		if (pid)

@@ -111,6 +111,13 @@ static int field(const char *text, const char *key, char *out, size_t len)
 	return -ENOENT;
 }
 
+static bool addr_ok(const char *s)
+{
+	unsigned char bin[16];
+
+	return s && (inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1);
+}
+
 int fx_join_parse_lookup(const char *output, struct fx_join_dc *out)
 {
 	int rc;
@@ -122,19 +129,15 @@ int fx_join_parse_lookup(const char *output, struct fx_join_dc *out)
 	    (rc = field(output, "Domain Controller", out->dc_name, sizeof(out->dc_name))) < 0 ||
 	    (rc = field(output, "Pre-Win2k Domain", out->workgroup, sizeof(out->workgroup))) < 0)
 		return rc;
+	if (field(output, "Information for Domain Controller", out->addr, sizeof(out->addr)) < 0 ||
+	    !addr_ok(out->addr))
+		out->addr[0] = '\0';
 	if (!fx_join_realm_ok(out->domain) || !fx_join_host_ok(out->dc_name) ||
 	    !fx_join_workgroup_ok(out->workgroup))
 		return -EINVAL;
 	for (char *c = out->workgroup; *c; c++)
 		*c = (char)toupper((unsigned char)*c);
 	return 0;
-}
-
-static bool addr_ok(const char *s)
-{
-	unsigned char bin[16];
-
-	return s && (inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1);
 }
 
 int fx_join_krb5_conf(const char *realm, const char *kdc_addr, char **out)
@@ -197,15 +200,12 @@ const char *fx_join_nsswitch(void)
 void fx_join_failure(const char *output, const char *realm, const char *dc_addr, char *buf,
                      size_t len)
 {
-	static const char *const auth[] = {"NT_STATUS_LOGON_FAILURE", "NT_STATUS_WRONG_PASSWORD",
-	                                   "Preauthentication failed", "Logon failure",
-	                                   "KDC_ERR_C_PRINCIPAL_UNKNOWN", "Client not found"};
-	static const char *const denied[] = {"NT_STATUS_ACCESS_DENIED",
-	                                     "Insufficient access"};
-	static const char *const realmbad[] = {"Cannot find KDC for",
-	                                       "KDC_ERR_WRONG_REALM",
-	                                       "NT_STATUS_NO_SUCH_DOMAIN",
-	                                       "does not serve realm",
+	static const char *const auth[] = {
+	    "NT_STATUS_LOGON_FAILURE", "NT_STATUS_WRONG_PASSWORD",    "Preauthentication failed",
+	    "Logon failure",           "KDC_ERR_C_PRINCIPAL_UNKNOWN", "Client not found"};
+	static const char *const denied[] = {"NT_STATUS_ACCESS_DENIED", "Insufficient access"};
+	static const char *const realmbad[] = {"Cannot find KDC for", "KDC_ERR_WRONG_REALM",
+	                                       "NT_STATUS_NO_SUCH_DOMAIN", "does not serve realm",
 	                                       "Realm not local"};
 	static const char *const unreach[] = {"NT_STATUS_IO_TIMEOUT",
 	                                      "NT_STATUS_HOST_UNREACHABLE",

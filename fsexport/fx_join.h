@@ -41,9 +41,10 @@ int fx_join_realm_upper(const char *realm, char *out, size_t len);
 
 /* What `net ads lookup -S ADDR` said about the domain controller. */
 struct fx_join_dc {
-	char domain[FX_JOIN_REALM_MAX + 1];  /* "Domain:", its DNS name */
-	char dc_name[FX_JOIN_HOST_MAX + 1];  /* "Domain Controller:" */
-	char workgroup[FX_JOIN_WG_MAX + 1];  /* "Pre-Win2k Domain:" */
+	char domain[FX_JOIN_REALM_MAX + 1]; /* "Domain:", its DNS name */
+	char dc_name[FX_JOIN_HOST_MAX + 1]; /* "Domain Controller:" */
+	char workgroup[FX_JOIN_WG_MAX + 1]; /* "Pre-Win2k Domain:" */
+	char addr[46]; /* "Information for Domain Controller:", "" when not an address */
 };
 /* Every field checked by its allow-list: a hostile DC's answer is refused
  * (-EINVAL), a missing line is -ENOENT. */

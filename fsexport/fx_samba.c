@@ -175,7 +175,7 @@ static int fx_smb_validate(const struct fx_samba_params *p)
 		const struct fx_smb_member *m = p->member;
 		/* the VS's local ids: vserver's VS_ID_MIN..VS_ID_MAX */
 		if (!fx_join_realm_ok(m->realm) || !fx_join_workgroup_ok(m->workgroup) ||
-		    !fx_smb_addr_ok(m->dc_addr) || !fx_smb_abs_ok(m->secrets_dir) ||
+		    (m->dc_addr && !fx_smb_addr_ok(m->dc_addr)) || !fx_smb_abs_ok(m->secrets_dir) ||
 		    !fx_smb_abs_ok(m->winbindd_dir) ||
 		    !fx_join_ranges_ok(m->rid_lo, m->rid_hi, m->star_lo, m->star_hi, 0, 59999))
 			return -EINVAL;
@@ -265,8 +265,8 @@ int fx_samba_conf(const struct fx_samba_params *p, char **out)
 		               "\twinbindd socket directory = %s\n"
 		               "\ttemplate shell = /usr/sbin/nologin\n"
 		               "\ttemplate homedir = /nonexistent\n",
-		               realm, m->dc_addr, m->secrets_dir, m->star_lo, m->star_hi, wg, wg,
-		               m->rid_lo, m->rid_hi, m->winbindd_dir);
+		               realm, m->dc_addr ? m->dc_addr : "*", m->secrets_dir, m->star_lo,
+		               m->star_hi, wg, wg, m->rid_lo, m->rid_hi, m->winbindd_dir);
 	else
 		lib_buf_printf(&b,
 		               "\tsecurity = user\n"

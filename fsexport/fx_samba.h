@@ -55,10 +55,10 @@ struct fx_smb_share {
  * secrets_dir, on the VS's own file system, so the join moves with it; the
  * keytab is dedicated, in private. */
 struct fx_smb_member {
-	const char *realm;       /* fx_join_realm_ok, upper-cased */
-	const char *workgroup;   /* fx_join_workgroup_ok */
-	const char *dc_addr;     /* password server, a bare address */
-	const char *secrets_dir; /* absolute */
+	const char *realm;        /* fx_join_realm_ok, upper-cased */
+	const char *workgroup;    /* fx_join_workgroup_ok */
+	const char *dc_addr;      /* password server, a bare address; NULL: found by DNS */
+	const char *secrets_dir;  /* absolute */
 	const char *winbindd_dir; /* winbindd socket directory, absolute */
 	unsigned rid_lo, rid_hi, star_lo, star_hi;
 };
@@ -76,7 +76,7 @@ struct fx_samba_params {
 	const char *run_dir;
 	const struct fx_smb_share *shares;
 	int n_shares;
-	const char *passdb; /* absolute path of the VS's smbpasswd file */
+	const char *passdb;                 /* absolute path of the VS's smbpasswd file */
 	const struct fx_smb_member *member; /* NULL: a standalone server */
 };
 

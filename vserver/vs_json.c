@@ -310,7 +310,8 @@ int vs_json_load_vs(const json_t *j, struct vs_config *cfg, char *err, size_t er
 	if (rc == 0 && dom)
 		rc = vs_config_set_nfs_domain(cfg, name, json_string_value(dom), err, errlen);
 	struct vs_join jn;
-	if (rc == 0 && (rc = vs_join_from_json(json_object_get(j, "join"), &jn, err, errlen)) == 0 &&
+	if (rc == 0 &&
+	    (rc = vs_join_from_json(json_object_get(j, "join"), &jn, err, errlen)) == 0 &&
 	    jn.realm[0])
 		rc = vs_config_set_join(cfg, name, &jn, err, errlen);
 	if (rc < 0)

@@ -175,11 +175,11 @@ struct vs_group {
 #define VS_JOIN_WG_MAX 15
 #define VS_JOIN_HOST_MAX 253
 struct vs_join {
-	char realm[VS_JOIN_REALM_MAX + 1];   /* upper case; "" = not joined */
-	char workgroup[VS_JOIN_WG_MAX + 1];  /* the short domain, as found */
-	char dc_addr[VS_ADDR_MAX + 1];       /* the DC joined through */
-	char dc_name[VS_JOIN_HOST_MAX + 1];  /* its DNS name, as it said */
-	uint32_t rid_lo, rid_hi;             /* idmap of the domain (rid) */
+	char realm[VS_JOIN_REALM_MAX + 1];  /* upper case; "" = not joined */
+	char workgroup[VS_JOIN_WG_MAX + 1]; /* the short domain, as found */
+	char dc_addr[VS_ADDR_MAX + 1];      /* the DC joined through */
+	char dc_name[VS_JOIN_HOST_MAX + 1]; /* its DNS name, as it said */
+	uint32_t rid_lo, rid_hi;            /* idmap of the domain (rid) */
 };
 
 /* What the administrator asked for; the runtime state lives elsewhere. */

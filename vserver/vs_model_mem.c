@@ -194,9 +194,9 @@ bool vs_vserver_equal(const struct vs_vserver *a, const struct vs_vserver *b)
 	    strcmp(a->home, b->home) != 0 || strcmp(a->at, b->at) != 0 ||
 	    a->no_auto_revert != b->no_auto_revert || a->nfs_lease != b->nfs_lease ||
 	    a->nfs_grace != b->nfs_grace || strcmp(a->nfs_domain, b->nfs_domain) != 0 ||
-	    memcmp(&a->join, &b->join, sizeof(a->join)) != 0 || a->admin != b->admin || a->next_export_id != b->next_export_id ||
-	    a->n_vips != b->n_vips || a->n_fs != b->n_fs || a->n_exports != b->n_exports ||
-	    a->n_shares != b->n_shares)
+	    memcmp(&a->join, &b->join, sizeof(a->join)) != 0 || a->admin != b->admin ||
+	    a->next_export_id != b->next_export_id || a->n_vips != b->n_vips ||
+	    a->n_fs != b->n_fs || a->n_exports != b->n_exports || a->n_shares != b->n_shares)
 		return false;
 	for (int i = 0; i < a->n_vips; i++)
 		if (!vip_eq(&a->vips[i], &b->vips[i]))

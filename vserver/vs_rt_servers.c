@@ -24,6 +24,7 @@
 
 #include "fsexport/fx_ganesha.h"
 #include "fsexport/fx_identity.h"
+#include "fsexport/fx_join.h"
 #include "fsexport/fx_samba.h"
 #include "fsexport/fx_statbus.h"
 #include "fsexport/fx_tree.h"
@@ -59,7 +60,7 @@ static int write_identity(struct vs_runtime *rt)
 	} files[] = {{"passwd", 0644}, {"group", 0644}, {"smbpasswd", 0600}};
 	struct vs_users_files f;
 	char path[PATH_MAX];
-	const char *nss = fx_identity_nsswitch();
+	const char *nss = rt->want.join.realm[0] ? fx_join_nsswitch() : fx_identity_nsswitch();
 	int rc = vs_users_files(&rt->want, &f);
 
 	if (rc < 0)
@@ -195,6 +196,10 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	char netbios[16];
 	snprintf(netbios, sizeof(netbios), "%.15s", rt->want.name);
 	vs_rt_file(rt, "smbpasswd", passdb, sizeof(passdb));
+	struct vs_rt_member mb;
+	if (rt->want.join.realm[0] && ((rc = vs_rt_member(rt, &rt->want.join, &mb)) < 0 ||
+	                               (rc = vs_rt_member_files(rt, &rt->want.join, &mb)) < 0))
+		goto out;
 	struct fx_samba_params sp = {.netbios_name = netbios,
 	                             .addresses = addrs,
 	                             .n_addresses = rt->want.n_vips,
@@ -202,7 +207,8 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	                             .run_dir = rdir,
 	                             .shares = sh,
 	                             .n_shares = n_sh,
-	                             .passdb = passdb};
+	                             .passdb = passdb,
+	                             .member = rt->want.join.realm[0] ? &mb.m : NULL};
 	rc = fx_samba_conf(&sp, &text);
 	if (rc < 0)
 		goto out;
@@ -232,7 +238,7 @@ static void pid_file(const struct vs_runtime *rt, enum server_kind k, char *buf,
 	} else {
 		char rdir[PATH_MAX];
 		vs_rt_file(rt, "samba", rdir, sizeof(rdir));
-		snprintf(buf, len, "%s/run/smbd.pid", rdir);
+		snprintf(buf, len, "%s/run/%s.pid", rdir, k == SRV_SMB ? "smbd" : "winbindd");
 	}
 }
 
@@ -342,7 +348,7 @@ static void on_server_end(struct lib_run *run, const struct lib_run_result *res,
 	}
 	if (srv->stopping) {
 		srv->stopping = false;
-		if (srv->kind == SRV_SMB)
+		if (srv->kind == SRV_SMB || srv->kind == SRV_WINBIND)
 			stop_dcerpcd(rt);
 		vs_rt_event(rt, "info", "%s stopped (%s)", vs_rt_srv_name(srv->kind), how);
 		rt->busy = false;
@@ -358,6 +364,9 @@ static void on_server_end(struct lib_run *run, const struct lib_run_result *res,
 		char logf[PATH_MAX], sdir[PATH_MAX];
 		if (srv->kind == SRV_NFS) {
 			vs_rt_file(rt, "ganesha.log", logf, sizeof(logf));
+		} else if (srv->kind == SRV_WINBIND) {
+			vs_rt_smb_dir(rt, sdir, sizeof(sdir));
+			snprintf(logf, sizeof(logf), "%s/log/winbindd.log", sdir);
 		} else {
 			vs_rt_smb_dir(rt, sdir, sizeof(sdir));
 			snprintf(logf, sizeof(logf), "%s/log/smbd.log", sdir);
@@ -388,16 +397,16 @@ int vs_rt_bus_address(const struct vs_runtime *rt, char *buf, size_t len)
 	return fx_statbus_address(sock, buf, len);
 }
 
-/* The bus answers on its socket (a non-blocking connect: a full backlog is
- * "not yet", never a wait on the loop). */
-static bool bus_listening(struct vs_runtime *rt)
+/* The bus answers on its socket, winbindd on its pipe (a non-blocking
+ * connect: a full backlog is "not yet", never a wait on the loop). */
+static bool unix_listening(struct vs_runtime *rt, const char *file)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	char sock[PATH_MAX];
 	int fd;
 	bool ok;
 
-	vs_rt_file(rt, "bus.sock", sock, sizeof(sock));
+	vs_rt_file(rt, file, sock, sizeof(sock));
 	if (strlen(sock) >= sizeof(a.sun_path))
 		return false;
 	memcpy(a.sun_path, sock, strlen(sock) + 1);
@@ -426,7 +435,9 @@ static bool listening(struct vs_runtime *rt, int port)
 static bool srv_answers(struct vs_runtime *rt, const struct server *srv)
 {
 	if (srv->kind == SRV_BUS)
-		return bus_listening(rt);
+		return unix_listening(rt, "bus.sock");
+	if (srv->kind == SRV_WINBIND)
+		return unix_listening(rt, "winbindd/pipe");
 	return listening(rt, srv->kind == SRV_NFS ? NFS_PORT : SMB_PORT);
 }
 
@@ -516,6 +527,8 @@ static int try_adopt(struct vs_runtime *rt, struct server *srv, bool for_stop)
 		return 0;
 	}
 	vs_rt_cgroup_join(rt, pid);
+	if (srv->kind == SRV_SMB) /* as configured, presumably */
+		snprintf(rt->smb_realm, sizeof(rt->smb_realm), "%s", rt->want.join.realm);
 	/* Its configuration may have been rewritten since it read it. */
 	lib_run_signal(srv->run, SIGHUP);
 	vs_rt_event(rt, "info",
@@ -671,12 +684,29 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 		if (rc == 0)
 			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
 	} else {
-		char sdir[PATH_MAX];
+		char sdir[PATH_MAX], wblog[PATH_MAX + 32];
+		bool joined = rt->want.join.realm[0] != '\0';
+		struct vs_rt_member mb;
+		const char *env[] = {mb.krb5env, NULL};
+		/* A member's servers also see the VS's winbindd at the socket path
+		 * libwbclient has compiled in, and the DC's name (vs_rt_join.c). */
+		const char *const mbinds[][2] = {{ids, FX_ID_NSS_DIR},
+		                                 {nss, "/etc/nsswitch.conf"},
+		                                 {mb.wbdir, "/run/samba/winbindd"},
+		                                 {mb.hosts, "/etc/hosts"}};
 		vs_rt_smb_dir(rt, sdir, sizeof(sdir));
 		rc = fx_samba_mkdirs(sdir);
+		if (rc == 0 && joined && (rc = vs_rt_member(rt, &rt->want.join, &mb)) == 0)
+			rc = lib_mkdir_p("/run/samba/winbindd", 0755);
 		vs_rt_file(rt, "smb.conf", conf, sizeof(conf));
-		const char *cmd[] = {"smbd", "--foreground", "--no-process-group",
-		                     "-s",   conf,           NULL};
+		snprintf(wblog, sizeof(wblog), "--option=log file=%s/log/winbindd.log", sdir);
+		const char *cmd[] = {srv->kind == SRV_SMB ? "smbd" : "winbindd",
+		                     "--foreground",
+		                     "--no-process-group",
+		                     "-s",
+		                     conf,
+		                     srv->kind == SRV_SMB ? NULL : wblog,
+		                     NULL};
 		/* The VS's own domain SID first, the same on every node
 		 * (fx_samba_domain_sid): its users keep their SIDs across a move. */
 		char sid[FX_SMB_SID_MAX];
@@ -684,13 +714,17 @@ int vs_rt_start_server(struct vs_runtime *rt, struct server *srv)
 		struct lib_run_opts o = {.argv = argv,
 		                         .netns_fd = rt->nsfd,
 		                         .out_fd = -1,
+		                         .env = joined ? env : NULL,
 		                         .cgroup_procs = cgroup_procs(rt, procs, sizeof(procs))};
 		if (rc == 0)
 			rc = fx_samba_domain_sid(rt->want.name, sid, sizeof(sid));
 		if (rc == 0)
-			rc = lib_mntns_argv(rt->self_exe, binds, 2, first, cmd, argv, 32);
+			rc = lib_mntns_argv(rt->self_exe, joined ? mbinds : binds, joined ? 4 : 2,
+			                    srv->kind == SRV_SMB ? first : NULL, cmd, argv, 32);
 		if (rc == 0)
 			rc = lib_run_start(rt->env.ev, &o, on_server_end, srv, &srv->run);
+		if (rc == 0 && srv->kind == SRV_SMB)
+			snprintf(rt->smb_realm, sizeof(rt->smb_realm), "%s", rt->want.join.realm);
 	}
 	if (rc < 0) {
 		vs_rt_fail(rt, "cannot start %s: %s", vs_rt_srv_name(srv->kind), strerror(-rc));

@@ -677,6 +677,7 @@ int vs_rt_on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		 * new one (the statistics bus holds none). */
 		vs_rt_stop_server(rt, &rt->srv[SRV_NFS]);
 		vs_rt_stop_server(rt, &rt->srv[SRV_SMB]);
+		vs_rt_stop_server(rt, &rt->srv[SRV_WINBIND]); /* its tdbs are on the mount */
 		vs_rt_set_state(rt, VS_RT_STARTING);
 		vs_rt_kick(rt);
 	}

@@ -73,7 +73,10 @@ void vs_runtime_netns_name(const char *vs, char *buf, size_t len)
 
 const char *vs_rt_srv_name(enum server_kind k)
 {
-	return k == SRV_NFS ? "ganesha.nfsd" : k == SRV_SMB ? "smbd" : "dbus-daemon";
+	return k == SRV_NFS       ? "ganesha.nfsd"
+	       : k == SRV_SMB     ? "smbd"
+	       : k == SRV_WINBIND ? "winbindd"
+	                          : "dbus-daemon";
 }
 
 /* --- paths ---------------------------------------------------------------- */
@@ -234,6 +237,24 @@ static void converge_running(struct vs_runtime *rt)
 		if (rc != 0)
 			return;
 	}
+	/* A join or a leave changes smbd's role: a restart, not a reload. */
+	if (rt->srv[SRV_SMB].run && strcmp(rt->smb_realm, rt->want.join.realm) != 0) {
+		vs_rt_event(rt, "info", "smbd restarts as %s",
+		            rt->want.join.realm[0] ? "a domain member" : "a standalone server");
+		if (vs_rt_stop_server(rt, &rt->srv[SRV_SMB]))
+			return;
+	}
+	bool winbind = rt->want.join.realm[0] && rt->want.n_shares > 0;
+	if (!winbind && rt->srv[SRV_WINBIND].run && !rt->srv[SRV_SMB].run) {
+		if (vs_rt_stop_server(rt, &rt->srv[SRV_WINBIND]))
+			return;
+	}
+	if (winbind && !rt->srv[SRV_WINBIND].run) {
+		/* before smbd: a domain logon needs it (NT_STATUS_NO_LOGON_SERVERS) */
+		rc = vs_rt_start_server(rt, &rt->srv[SRV_WINBIND]);
+		if (rc != 0)
+			return;
+	}
 	if (rt->want.n_shares > 0) {
 		if (smb_changed && rt->srv[SRV_SMB].run && rt->srv[SRV_SMB].ready) {
 			lib_run_signal(rt->srv[SRV_SMB].run, SIGHUP);
@@ -248,6 +269,9 @@ static void converge_running(struct vs_runtime *rt)
 		if (vs_rt_stop_server(rt, &rt->srv[SRV_SMB]))
 			return;
 	}
+	if (!rt->srv[SRV_SMB].run && rt->srv[SRV_WINBIND].run &&
+	    vs_rt_stop_server(rt, &rt->srv[SRV_WINBIND]))
+		return;
 	if (vs_rt_ensure_vips(rt))
 		return;
 	if (vs_rt_drop_mounts(rt))
@@ -276,7 +300,7 @@ probes:
 static void converge_stopped(struct vs_runtime *rt)
 {
 	bool anything = rt->nsfd >= 0 || rt->n_mounts || rt->n_vips || rt->srv[SRV_NFS].run ||
-	                rt->srv[SRV_SMB].run || rt->srv[SRV_BUS].run ||
+	                rt->srv[SRV_SMB].run || rt->srv[SRV_BUS].run || rt->srv[SRV_WINBIND].run ||
 	                nf_netns_exists(rt->netns) == 1;
 
 	if (!anything) {
@@ -295,6 +319,8 @@ static void converge_stopped(struct vs_runtime *rt)
 	}
 	vs_rt_drop_vips(rt); /* first: no client may reach a half-stopped VS */
 	if (vs_rt_stop_server(rt, &rt->srv[SRV_SMB]))
+		return;
+	if (vs_rt_stop_server(rt, &rt->srv[SRV_WINBIND])) /* after smbd */
 		return;
 	if (vs_rt_stop_server(rt, &rt->srv[SRV_NFS]))
 		return;
@@ -414,6 +440,7 @@ void vs_runtime_destroy(struct vs_runtime *rt)
 {
 	if (!rt)
 		return;
+	vs_rt_join_destroy(rt);
 	rt->defer = sd_event_source_disable_unref(rt->defer);
 	rt->retry_timer = sd_event_source_disable_unref(rt->retry_timer);
 	rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
@@ -478,7 +505,7 @@ json_t *vs_runtime_to_json(const struct vs_runtime *rt)
 		    vips, json_pack("{s:s, s:s, s:s, s:b, s:i}", "address", rt->vips[i].addr,
 		                    "port", rt->vips[i].port, "device", rt->vips[i].ifname, "up",
 		                    rt->vips[i].up, "standbys", rt->vips[i].n_sb));
-	static const char *const key[SRV_COUNT] = {"nfs", "smb", "stats_bus"};
+	static const char *const key[SRV_COUNT] = {"nfs", "smb", "stats_bus", "winbind"};
 	for (int i = 0; i < SRV_COUNT; i++) {
 		const struct server *s = &rt->srv[i];
 		json_object_set_new(servers, key[i],

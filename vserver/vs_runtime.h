@@ -142,6 +142,28 @@ void vs_runtime_netns_name(const char *vs, char *buf, size_t len);
 int vs_runtime_netns_fd(const struct vs_runtime *rt);
 int vs_runtime_cgroup(const struct vs_runtime *rt, char *buf, size_t len);
 int vs_runtime_devices(const struct vs_runtime *rt, char (*devs)[64], int max);
+/* Join a running VS to an Active Directory domain, or leave it
+ * (vs_rt_join.c): `net ads lookup`, then `net ads join` (and `net ads keytab
+ * create`) in the VS's namespaces, each with a deadline, off the loop; the
+ * password goes to net through a pipe on its stdin, never in argv, env or
+ * a log, and is wiped once net has it. done is called once with 0 and what
+ * was found (the caller records it in the configuration), or a negative
+ * errno and one sentence; a failed join changes nothing. Leave: with a
+ * user and password the machine account is removed from the domain
+ * (`net ads leave`), and always the VS's machine secret and keytab; a
+ * failed remote leave is said in the sentence with rc 0 (left locally).
+ * The caller's strings are copied. Errors at once: -EAGAIN (the VS does
+ * not run here, or has no file system for its secrets), -EBUSY (one in
+ * flight), -ENOMEM, with a sentence in err. */
+struct vs_join_req {
+	const char *realm, *user, *dc, *password; /* dc NULL: found by DNS */
+	bool leave;
+};
+typedef void (*vs_join_done_fn)(void *arg, int rc, const char *sentence,
+                                const struct vs_join *found);
+int vs_runtime_join(struct vs_runtime *rt, const struct vs_join_req *req, vs_join_done_fn done,
+                    void *arg, char *err, size_t errlen);
+
 /* The smb.conf of its smbd while that runs (0, or -ENOENT). */
 int vs_runtime_smb_conf(const struct vs_runtime *rt, char *buf, size_t len);
 /* The D-Bus address of its statistics bus while that and its ganesha run

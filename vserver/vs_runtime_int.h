@@ -31,6 +31,7 @@
 
 #include "lib/lib_backoff.h"
 #include "lib/lib_run.h"
+#include "fsexport/fx_samba.h"
 #include "vserver/vs_runtime.h"
 
 #define MOUNT_TIMEOUT_USEC (120ULL * 1000000) /* MMP may wait ~11 s; a hung path more */
@@ -55,7 +56,9 @@
 /* The statistics bus (fsexport/fx_statbus.h) is a server like the others,
  * started before ganesha and stopped after it, but optional: a bus that
  * cannot run costs the VS's NFS request rate, never the VS. */
-enum server_kind { SRV_NFS = 0, SRV_SMB = 1, SRV_BUS = 2, SRV_COUNT = 3 };
+/* winbindd runs only for a VS joined to a domain (vs_rt_join.c), started
+ * before smbd and stopped after it. */
+enum server_kind { SRV_NFS = 0, SRV_SMB = 1, SRV_BUS = 2, SRV_WINBIND = 3, SRV_COUNT = 4 };
 /* A bus that ended this many times in a row soon after its start is given
  * up until the VS starts again here. */
 #define BUS_QUICK_ENDS 3
@@ -138,6 +141,10 @@ struct vs_runtime {
 	bool storage_failed; /* the failure is the storage's (reason says how) */
 	struct server srv[SRV_COUNT];
 	bool bus_off; /* the statistics bus is given up (said once) */
+	/* The realm its smbd was started with ("" standalone): another one
+	 * needs a restart, not a reload. */
+	char smb_realm[VS_JOIN_REALM_MAX + 1];
+	struct vs_rt_join *join; /* a join or leave in flight (vs_rt_join.c) */
 	int n_mounts;
 	struct mountst mounts[VS_MAX_FS];
 	int n_vips;
@@ -170,6 +177,18 @@ const char *vs_rt_srv_name(enum server_kind k);
 /* RUN_DIR/vs/NAME/FILE, STATE_DIR/vs/NAME/samba. */
 void vs_rt_file(const struct vs_runtime *rt, const char *file, char *buf, size_t len);
 void vs_rt_smb_dir(const struct vs_runtime *rt, char *buf, size_t len);
+/* vs_rt_join.c: a joined VS's smb.conf member part, with the buffers it
+ * points into (0, or a negative errno: no file system for its secrets);
+ * its krb5.conf and hosts written; the binds and environment its samba
+ * servers need (n binds added to binds, from index n_in; env[0] set). */
+struct vs_rt_member {
+	struct fx_smb_member m;
+	char secrets[PATH_MAX], wbdir[PATH_MAX], krb5[PATH_MAX], hosts[PATH_MAX];
+	char krb5env[PATH_MAX + 16];
+};
+int vs_rt_member(struct vs_runtime *rt, const struct vs_join *j, struct vs_rt_member *out);
+int vs_rt_member_files(struct vs_runtime *rt, const struct vs_join *j, struct vs_rt_member *mb);
+void vs_rt_join_destroy(struct vs_runtime *rt);
 /* The D-Bus address of the VS's statistics bus (fx_statbus_address). */
 int vs_rt_bus_address(const struct vs_runtime *rt, char *buf, size_t len);
 
