@@ -201,8 +201,11 @@ void fx_join_failure(const char *output, const char *realm, const char *dc_addr,
                      size_t len)
 {
 	static const char *const auth[] = {
-	    "NT_STATUS_LOGON_FAILURE", "NT_STATUS_WRONG_PASSWORD",    "Preauthentication failed",
-	    "Logon failure",           "KDC_ERR_C_PRINCIPAL_UNKNOWN", "Client not found"};
+	    "NT_STATUS_LOGON_FAILURE",       "NT_STATUS_WRONG_PASSWORD",
+	    "Preauthentication failed",      "Logon failure",
+	    "KDC_ERR_C_PRINCIPAL_UNKNOWN",   "Client not found",
+	    "Invalid credentials",           "KDC_ERR_PREAUTH_FAILED",
+	    "The attempted logon is invalid"};
 	static const char *const denied[] = {"NT_STATUS_ACCESS_DENIED", "Insufficient access"};
 	static const char *const realmbad[] = {"Cannot find KDC for", "KDC_ERR_WRONG_REALM",
 	                                       "NT_STATUS_NO_SUCH_DOMAIN", "does not serve realm",

@@ -118,6 +118,41 @@ static void test_planned_moves(void **state)
 	json_decref(req);
 }
 
+/* Directory join (issue 11 item 5): join and leave, the password never in argv. */
+static void test_join(void **state)
+{
+	char *join[] = {"vserver",         "join",           "vs1",    "--domain",
+	                "LAB.EXAMPLE.ORG", "--dc=192.0.2.8", "--user", "Administrator",
+	                "--password-stdin"};
+	char *leave[] = {"vserver", "leave", "vs1"};
+	char *nostdin[] = {"vserver", "join", "vs1", "--domain", "LAB.ORG", "--user", "a"};
+	struct ap_cli_flags f;
+	json_t *req, *args;
+
+	req = parse_ok(9, join, &f);
+	args = json_object_get(req, "args");
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "vserver.join");
+	static const char *const kv[][2] = {{"name", "vs1"},
+	                                    {"domain", "LAB.EXAMPLE.ORG"},
+	                                    {"dc", "192.0.2.8"},
+	                                    {"user", "Administrator"}};
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		assert_string_equal(json_string_value(json_object_get(args, kv[i][0])), kv[i][1]);
+	assert_true(json_is_true(json_object_get(args, "password_stdin")));
+	assert_null(json_object_get(args, "password"));
+	json_decref(req);
+	req = parse_ok(3, leave, &f);
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "vserver.leave");
+	assert_null(json_object_get(json_object_get(req, "args"), "user"));
+	json_decref(req);
+	/* The password comes on stdin only: without the flag the join is refused. */
+	char err[512] = "";
+	req = NULL;
+	assert_int_equal(ap_cli_parse(7, nostdin, &req, &f, err, sizeof(err)), -EINVAL);
+	assert_null(req);
+	assert_non_null(strstr(err, "--password-stdin is required"));
+}
+
 static void test_errors(void **state)
 {
 	struct {
@@ -147,6 +182,14 @@ static void test_errors(void **state)
 	    {2, {"node", "evacuate"}, "Missing node"},
 	    {4, {"node", "resume", "n1", "n2"}, "Unexpected argument"},
 	    {3, {"move", "show", "vs1"}, "Unexpected argument"},
+	    {5, {"vserver", "join", "vs1", "--user", "admin"}, "--domain is required"},
+	    {6,
+	     {"vserver", "join", "vs1", "--domain", "LAB.ORG", "--password-stdin"},
+	     "--user is required"},
+	    {6, {"vserver", "join", "vs1", "--domain", "LAB.ORG", "--user"}, "needs a value"},
+	    {4, {"vserver", "join", "--domain", "LAB.ORG"}, "Missing name"},
+	    {4, {"vserver", "leave", "vs1", "--domain"}, "Unknown option"},
+	    {4, {"vserver", "leave", "vs1", "--password-stdin=x"}, "takes no value"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -275,13 +318,10 @@ static void test_usage_lists_every_command(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_create),
-	    cmocka_unit_test(test_export_and_flags),
-	    cmocka_unit_test(test_planned_moves),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_split),
-	    cmocka_unit_test(test_complete),
-	    cmocka_unit_test(test_usage_lists_every_command),
+	    cmocka_unit_test(test_create),        cmocka_unit_test(test_export_and_flags),
+	    cmocka_unit_test(test_planned_moves), cmocka_unit_test(test_join),
+	    cmocka_unit_test(test_errors),        cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_complete),      cmocka_unit_test(test_usage_lists_every_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
