@@ -65,6 +65,15 @@ static void on_joined(void *arg, int rc, const char *sentence, const struct vs_j
 		snprintf(what, sizeof(what), "joined domain %s (%s) as %s through %s (%s)%s",
 		         found->realm, found->workgroup, acct, found->dc_name, found->dc_addr,
 		         sentence);
+	/* The configuration to go back to in a cluster (ap_d_commit), as every
+	 * change request takes it: this one comes back later than its request. */
+	if (vs_config_copy(d->before, d->cfg) < 0) {
+		ap_ctl_reply(d->ctl, w->conn,
+		             ap_error("%s %s the domain, but it cannot be recorded: out of memory.",
+		                      w->vs, w->leave ? "left" : "joined"));
+		free(w);
+		return;
+	}
 	rc = vs_config_set_join(d->cfg, w->vs, w->leave ? NULL : found, err, sizeof(err));
 	if (rc < 0) {
 		ap_ctl_reply(d->ctl, w->conn,

@@ -265,6 +265,7 @@ static void test_member_smb_conf(void **state)
 	    "idmap config LAB : backend = rid",
 	    "idmap config LAB : range = 1000000-2999999",
 	    "winbindd socket directory = /run/appliance/vs/jv1/winbindd",
+	    "winbind reconnect delay = 2",
 	    "private dir = /mnt/vs/data/.appliance/samba/private",
 	    "state directory = /mnt/vs/data/.appliance/samba/state",
 	    "cache directory = /var/lib/appliance/vs/jv1/samba/cache",
