@@ -104,6 +104,16 @@ rid_uid() {
 	! client smbclient //$V/data -U "LAB\\jdom%Wrong-Pass-1" -c ls || false
 }
 
+@test "the VS's winbindd is supervised: after kill -9 it is started again and domain logons work" {
+	pid=$(vsadm_on n1 vserver show jv1 --json | jq .runtime.servers.winbind.pid)
+	[ "$pid" -gt 1 ]
+	[ "$(cat /proc/$pid/comm)" = winbindd ]
+	kill -9 "$pid"
+	wait_until 20 bash -c "p=\$($APPLAB exec n1 vsadm vserver show jv1 --json | jq -r '.runtime.servers.winbind | select(.serving) | .pid'); [ -n \"\$p\" ] && [ \"\$p\" != $pid ]"
+	vsadm_on n1 event show --vs jv1 | grep -q "winbindd killed by signal 9.*restarting it"
+	wait_until 30 client smbclient //$V/data -U "LAB\\jdom%$UPW" -c ls
+}
+
 @test "after a move to n2 the domain user logs in again with the same uid" {
 	vsadm_on n1 vserver migrate jv1 --to n2
 	wait_until 90 bash -c "[ \"\$($APPLAB exec n1 vsadm vserver show jv1 --json | jq -r '.runtime.node + \" \" + .runtime.state')\" = 'n2 running' ]"
