@@ -262,9 +262,16 @@ static void on_step(struct lib_run *run, const struct lib_run_result *res, void 
 	switch (op->step) {
 	case STEP_LOOKUP: {
 		struct fx_join_dc dc;
+		if (!ok && !op->dc[0]) {
+			snprintf(sentence, sizeof(sentence),
+			         "No domain controller of %s was found through DNS (give one with "
+			         "--dc); the virtual server is not joined.",
+			         op->realm);
+			finish(op, -EHOSTUNREACH, sentence);
+			return;
+		}
 		if (!ok) {
-			fx_join_failure(res->output, op->realm, op->dc[0] ? op->dc : "(from DNS)",
-			                sentence, sizeof(sentence));
+			fx_join_failure(res->output, op->realm, op->dc, sentence, sizeof(sentence));
 			finish(op, -EHOSTUNREACH, sentence);
 			return;
 		}

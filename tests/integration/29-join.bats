@@ -72,6 +72,11 @@ rid_uid() {
 	[[ $output != *Not-The-Pw-42* ]]
 	[ "$(vsadm_on n1 vserver show jv1 --json | jq -r '.join // "none"')" = none ]
 	! vsadm_on n1 event show | grep -q 'Not-The-Pw-42' || false
+	# A realm the DC does not serve says so.
+	run bash -c "echo x | $APPLAB exec n1 vsadm vserver join jv1 --domain NO.SUCH.ORG --dc $DCIP --user Administrator --password-stdin"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"serves lab.example.org, not the realm NO.SUCH.ORG"* ]]
 	# An unreachable DC says so.
 	run bash -c "echo x | $APPLAB exec n1 vsadm vserver join jv1 --domain $REALM --dc 192.0.2.9 --user Administrator --password-stdin"
 	echo "$output"
