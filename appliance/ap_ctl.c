@@ -8,6 +8,7 @@
  */
 #include "appliance/ap_ctl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <stdarg.h>
@@ -101,15 +102,37 @@ enum ap_ctl_role ap_ctl_role(uid_t uid, gid_t gid, const gid_t *groups, int n_gr
 bool ap_ctl_reads_only(const char *cmd)
 {
 	static const char *const reads[] = {
-	    "vserver.show", "event.show", "lun.show",     "port.show", "vip.show",
-	    "fgroup.show",  "fence.show", "node.show",    "node.ping", "cluster.show",
-	    "move.show",    "load.show",  "balance.show", "user.show", "group.show",
+	    "vserver.show", "event.show", "lun.show",   "port.show",    "vip.show",  "fgroup.show",
+	    "fence.show",   "node.show",  "node.ping",  "cluster.show", "move.show", "load.show",
+	    "balance.show", "user.show",  "group.show", "admin.show",
 	};
 
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		if (strcmp(cmd, reads[i]) == 0)
 			return true;
 	return false;
+}
+
+int ap_ctl_check_as(uid_t uid, const struct ap_ctl_access *acc, const json_t *as, char *err,
+                    size_t errlen)
+{
+	const char *s = json_string_value(as);
+	size_t n = s ? strlen(s) : 0;
+	bool ok = n > 0 && n <= 31 && isalpha((unsigned char)s[0]);
+
+	if (!as)
+		return 0;
+	if (!acc->has_web_uid || uid != acc->web_uid)
+		return snprintf(err, errlen,
+		                "Permission denied: only the web process may act for a console "
+		                "account."),
+		       -EPERM;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-';
+	if (!ok)
+		return snprintf(err, errlen, "The account of the request is not a valid name."),
+		       -EINVAL;
+	return 1;
 }
 
 int ap_ctl_parse_groups(const char *status, gid_t *out, int max)
@@ -316,7 +339,19 @@ static void dispatch_lines(struct conn *c)
 			json_decref(req);
 			continue;
 		}
-		if (c->role != AP_CTL_ADMIN && !ap_ctl_reads_only(cmd)) {
+		char aerr[128];
+		json_t *as = json_object_get(req, "as");
+		int acting = ap_ctl_check_as(c->uid, &c->ctl->acc, as, aerr, sizeof(aerr));
+		bool web = c->ctl->acc.has_web_uid && c->uid == c->ctl->acc.web_uid;
+		if (acting < 0) {
+			lib_warn("control: refused %s from uid %u: %s", cmd, (unsigned)c->uid,
+			         aerr);
+			ap_ctl_reply(c->ctl, c->id, ap_error("%s", aerr));
+			json_decref(req);
+			continue;
+		}
+		if (c->role != AP_CTL_ADMIN && !ap_ctl_reads_only(cmd) && acting != 1 &&
+		    !(web && strcmp(cmd, "admin.login") == 0)) {
 			const char *g = c->ctl->acc.admin_group;
 			lib_warn("control: refused %s from uid %u (read-only)", cmd,
 			         (unsigned)c->uid);
@@ -336,6 +371,9 @@ static void dispatch_lines(struct conn *c)
 		if (!json_is_object(args))
 			args = NULL;
 		json_t *a = args ? json_incref(args) : json_object();
+		json_object_del(a, "_as");
+		if (acting == 1)
+			json_object_set(a, "_as", as);
 		c->ctl->handler(c->ctl->arg, c->id, c->uid, cmd, a);
 		json_decref(a);
 		json_decref(req);

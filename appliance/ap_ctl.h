@@ -16,6 +16,15 @@
  * (0666 when a distinct admin group exists, so that its members can reach
  * it: the daemon's own check is the gate).
  *
+ * The web process (apweb, issue 12) acts for console accounts: its requests
+ * carry {"as": "NAME"}, the account it authenticated. That field is trusted
+ * only on a connection whose peer uid is web_uid (has_web_uid set): from any
+ * other peer a request with "as" is refused whole, one sentence, nothing
+ * done. A trusted name reaches the handler as args "_as" (any "_as" a client
+ * put in its args is removed first), and its requests pass the socket's
+ * read-only gate: applianced checks the account's role itself (ap_roles.h).
+ * `admin.login` (a password check) is taken only from the web uid and root.
+ *
  * Bounded per client: a request line over AP_CTL_LINE_MAX is refused and the
  * connection closed; a client whose unsent replies pass AP_CTL_OUT_HIGH is
  * no longer read from (nor its queued requests handled) until it has read
@@ -48,6 +57,8 @@ struct ap_ctl_access {
 	gid_t admin_gid;        /* its members may change anything; AP_CTL_NO_GROUP */
 	const char *read_group; /* their names, for messages (NULL when none) */
 	const char *admin_group;
+	bool has_web_uid; /* web_uid is the web process's: it may act for accounts */
+	uid_t web_uid;
 };
 
 enum ap_ctl_role { AP_CTL_NONE, AP_CTL_READ, AP_CTL_ADMIN };
@@ -60,6 +71,12 @@ bool ap_ctl_reads_only(const char *cmd);
 /* The groups of a "Groups:" line of /proc/PID/status text (pure): the count,
  * -EINVAL when there is no such line or it is malformed, -E2BIG over max. */
 int ap_ctl_parse_groups(const char *status, gid_t *out, int max);
+
+/* The "as" member of a request from uid (pure): 0 when there is none, 1 when
+ * it is a trusted account name, -EPERM when uid may not act for an account,
+ * -EINVAL when it is not a valid account name; err gets the sentence. */
+int ap_ctl_check_as(uid_t uid, const struct ap_ctl_access *acc, const json_t *as, char *err,
+                    size_t errlen);
 
 struct ap_ctl;
 

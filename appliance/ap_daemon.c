@@ -447,6 +447,29 @@ static int group_id(const char *name, gid_t *gid)
 	return 0;
 }
 
+/* The uid of the web process's user; NULL leaves acc as it is. */
+static int web_uid(const char *name, struct ap_ctl_access *acc)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int rc;
+
+	if (!name)
+		return 0;
+	rc = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+	if (rc != 0 || !res) {
+		lib_err("there is no user named %s (--web-user)", name);
+		return rc ? -rc : -ENOENT;
+	}
+	if (res->pw_uid == 0) {
+		lib_err("the web process's user cannot be root (--web-user %s)", name);
+		return -EINVAL;
+	}
+	acc->has_web_uid = true;
+	acc->web_uid = res->pw_uid;
+	return 0;
+}
+
 int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_daemon **out)
 {
 	struct ap_daemon *d = calloc(1, sizeof(*d));
@@ -555,7 +578,8 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	                            .read_group = o->socket_group,
 	                            .admin_group = o->admin_group};
 	if ((rc = group_id(o->socket_group, &acc.read_gid)) < 0 ||
-	    (rc = group_id(o->admin_group, &acc.admin_gid)) < 0)
+	    (rc = group_id(o->admin_group, &acc.admin_gid)) < 0 ||
+	    (rc = web_uid(o->web_user, &acc)) < 0)
 		goto fail;
 	rc = ap_ctl_create(ev, o->socket, &acc, ap_d_handle, d, &d->ctl);
 	if (rc < 0) {

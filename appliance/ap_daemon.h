@@ -26,6 +26,9 @@ struct ap_daemon_opts {
 	 * members of admin_group (and root) may change; NULL = none. */
 	const char *socket_group;
 	const char *admin_group;
+	/* The user the web process (apweb) runs as: only its connections may
+	 * act for a console account (ap_ctl.h "as"); NULL = no web process. */
+	const char *web_user;
 };
 
 struct ap_daemon;

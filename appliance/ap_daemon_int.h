@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,6 +89,10 @@ struct waiter {
 
 struct ap_daemon {
 	sd_event *ev;
+	/* The console account the request being handled is made for ("operator
+	 * bob"; "" for none: vsadm), named in its events (ap_reqadmin.c). */
+	char actor[VS_NAME_MAX + 16];
+	char dummy_hash[128]; /* checked at a login for an unknown name */
 	char *node, *run_dir, *state_dir, *self_exe;
 	struct vs_store *store;
 	struct vs_config *cfg;
@@ -163,6 +168,19 @@ json_t *ap_d_identity_show(struct ap_daemon *d, const char *cmd, json_t *args, c
 
 /* ap_requests.c */
 /* The control socket's handler (ap_ctl_handler). */
+/* ap_reqadmin.c: console accounts. ap_d_admin_cmd: is cmd one of the
+ * changes (admin.add/passwd/remove); ap_d_admin_change makes it on d->cfg;
+ * ap_d_admin_show / ap_d_admin_login: the answers (new references).
+ * ap_d_actor_gate: for a request made for an account (args "_as"), the
+ * refusal when its role may not (a new reference), else NULL with d->actor
+ * set ("" when made for none). */
+bool ap_d_admin_cmd(const char *cmd);
+int ap_d_admin_change(struct ap_daemon *d, const char *cmd, json_t *args, char *what, size_t wlen,
+                      char *err, size_t errlen);
+json_t *ap_d_admin_show(struct ap_daemon *d);
+json_t *ap_d_admin_login(struct ap_daemon *d, json_t *args);
+json_t *ap_d_actor_gate(struct ap_daemon *d, const char *cmd, json_t *args);
+
 void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args);
 /* ap_requests.c: a changed configuration saved (or proposed to the cluster:
  * 1, the cluster answers), its event logged; 0, or < 0 answered already. */

@@ -33,6 +33,12 @@ static bool port_exists(const char *port, void *arg)
  * cluster (the answer comes on delivery), < 0 when refused (answered). */
 static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *what, uid_t uid)
 {
+	char by[640];
+
+	if (d->actor[0]) { /* made through the web for a console account */
+		snprintf(by, sizeof(by), "%s by %s (web)", what, d->actor);
+		what = by;
+	}
 	if (ap_cluster_enabled(d->cluster)) {
 		/* Nothing changes here before the cluster delivers it: the
 		 * configuration goes back to the one before the change (the two
@@ -488,9 +494,24 @@ static int rescan_then(struct ap_daemon *d, uint64_t conn, uid_t uid, const char
 	return 0;
 }
 
+static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd, json_t *args);
+
+/* Every request: the gate of an account's role first (ap_reqadmin.c). */
 void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args)
 {
 	struct ap_daemon *d = arg;
+	json_t *refused = ap_d_actor_gate(d, cmd, args);
+
+	if (refused) {
+		ap_ctl_reply(d->ctl, conn, refused);
+		return;
+	}
+	handle(d, conn, uid, cmd, args);
+	d->actor[0] = '\0';
+}
+
+static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd, json_t *args)
+{
 	char err[VS_ERR_LEN] = "", what[512];
 	const char *vs = str_arg(args, "vs");
 	const char *name =
@@ -503,6 +524,14 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		return ap_d_vserver_join(d, conn, uid, cmd, args);
 	if (strcmp(cmd, "event.show") == 0)
 		return do_events(d, conn, args);
+	if (strcmp(cmd, "admin.show") == 0) {
+		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_d_admin_show(d)));
+		return;
+	}
+	if (strcmp(cmd, "admin.login") == 0) {
+		ap_ctl_reply(d->ctl, conn, ap_d_admin_login(d, args));
+		return;
+	}
 	if (strcmp(cmd, "user.show") == 0 || strcmp(cmd, "group.show") == 0) {
 		json_t *list = ap_d_identity_show(d, cmd, args, err, sizeof(err));
 		ap_ctl_reply(d->ctl, conn, list ? ap_ok(NULL, list) : ap_error("%s", err));
@@ -930,6 +959,8 @@ void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *a
 		                          sizeof(err));
 		snprintf(what, sizeof(what), "NFS export %s removed",
 		         str_arg(args, "pseudo") ?: "");
+	} else if (ap_d_admin_cmd(cmd)) {
+		rc = ap_d_admin_change(d, cmd, args, what, sizeof(what), err, sizeof(err));
 	} else if (ap_d_identity_cmd(cmd)) {
 		rc = ap_d_identity_change(d, cmd, args, what, sizeof(what), err, sizeof(err));
 	} else if (strcmp(cmd, "share.add") == 0) {

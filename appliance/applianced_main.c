@@ -2,7 +2,8 @@
  * applianced - the node agent (DESIGN section 3).
  *
  *   applianced --node NAME [--run-dir DIR] [--state-dir DIR] [--socket PATH]
- *              [--socket-group GROUP] [--admin-group GROUP]
+ *              [--socket-group GROUP] [--admin-group GROUP] [--web-user USER]
+ *     (--web-user: the user apweb runs as; only its requests may act for a console account)
  *     (members of the socket group may read, of the admin group change: ap_ctl.h)
  *   applianced --storage-probe DIR      (internal: one storage probe of the file system
  *                                        mounted on DIR, exit 0 if healthy)
@@ -41,7 +42,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: applianced --node NAME [--run-dir DIR] [--state-dir DIR] "
-	           "[--socket PATH] [--socket-group GROUP] [--admin-group GROUP]\n");
+	           "[--socket PATH] [--socket-group GROUP] [--admin-group GROUP] "
+	           "[--web-user USER]\n");
 }
 
 int main(int argc, char **argv)
@@ -53,6 +55,7 @@ int main(int argc, char **argv)
 	    {"socket", required_argument, NULL, 'S'},
 	    {"socket-group", required_argument, NULL, 'G'},
 	    {"admin-group", required_argument, NULL, 'A'},
+	    {"web-user", required_argument, NULL, 'W'},
 	    {"storage-probe", required_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -91,6 +94,9 @@ int main(int argc, char **argv)
 			break;
 		case 'A':
 			o.admin_group = optarg;
+			break;
+		case 'W':
+			o.web_user = optarg;
 			break;
 		case 'P':
 			rc = fx_tree_probe(optarg, true);

@@ -338,6 +338,14 @@ static void print_human(const char *cmd, json_t *resp)
 		} else {
 			print_vserver_detail(data);
 		}
+	} else if (strcmp(cmd, "admin.show") == 0) {
+		if (json_array_size(data) == 0)
+			printf(
+			    "No console accounts. Add one with 'vsadm admin add NAME --role admin "
+			    "--password-stdin'.\n");
+		else
+			printf("%-32s %s\n", "ACCOUNT", "ROLE");
+		json_array_foreach(data, i, e) printf("%-32s %s\n", s(e, "name"), s(e, "role"));
 	} else if (strcmp(cmd, "event.show") == 0) {
 		json_array_foreach(data, i, e) print_event(e);
 	} else if (strcmp(cmd, "move.show") == 0) {
@@ -596,7 +604,8 @@ static int run(int argc, char *const *argv)
 	}
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	json_t *rargs = json_object_get(req, "args");
-	if ((strcmp(cmd, "user.passwd") == 0 ||
+	if ((strcmp(cmd, "user.passwd") == 0 || strcmp(cmd, "admin.add") == 0 ||
+	     strcmp(cmd, "admin.passwd") == 0 ||
 	     (strcmp(cmd, "user.add") == 0 && json_object_get(rargs, "password_stdin"))) &&
 	    password_into(rargs) < 0) {
 		json_decref(req);
@@ -607,6 +616,8 @@ static int run(int argc, char *const *argv)
 		json_decref(req);
 		return 2;
 	}
+	if (strncmp(cmd, "admin.", 6) == 0) /* a console account keeps its yescrypt hash only */
+		json_object_del(rargs, "nt_hash");
 	if (strcmp(cmd, "cluster.join") == 0) {
 		/* The bundle travels inside the request: it holds the key. */
 		json_error_t jerr;

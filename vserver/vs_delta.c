@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "vserver/vs_err.h"
+#include "vserver/vs_account.h"
 #include "vserver/vs_json.h"
 
 /* Index of `name` in cfg, trying `hint` first; -1 when absent. */
@@ -67,6 +68,10 @@ json_t *vs_config_delta(const struct vs_config *from, const struct vs_config *to
 		json_object_set_new(d, "standby", vs_standby_to_json(to));
 	if (memcmp(&from->balance, &to->balance, sizeof(to->balance)) != 0)
 		json_object_set_new(d, "balance", vs_balance_to_json(to));
+	if (from->n_accounts != to->n_accounts ||
+	    memcmp(from->accounts, to->accounts,
+	           (size_t)to->n_accounts * sizeof(to->accounts[0])) != 0)
+		json_object_set_new(d, "accounts", vs_accounts_to_json(to));
 	return d;
 }
 
@@ -142,6 +147,9 @@ int vs_config_apply_delta(const struct vs_config *from, const json_t *delta, str
 			return rc;
 	}
 	if (bal && (rc = vs_json_load_balance(bal, out, err, errlen)) < 0)
+		return rc;
+	json_t *acc = json_object_get(delta, "accounts");
+	if (acc && (rc = vs_json_load_accounts(acc, out, err, errlen)) < 0)
 		return rc;
 	json_array_foreach(del, i, e)
 	{

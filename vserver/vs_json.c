@@ -6,6 +6,7 @@
  * configuration typed by an administrator and one read back from disk.
  */
 #include "vserver/vs_json.h"
+#include "vserver/vs_account.h"
 #include "vserver/vs_users.h"
 
 #include <errno.h>
@@ -192,10 +193,15 @@ json_t *vs_config_to_json(const struct vs_config *cfg)
 
 	for (int i = 0; i < cfg->n_vservers; i++)
 		json_array_append_new(arr, vs_vserver_to_json(&cfg->vservers[i]));
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "version", (json_int_t)cfg->version,
-	                 "fgroups", vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg),
-	                 "maint", vs_maint_to_json(cfg), "standby", vs_standby_to_json(cfg),
-	                 "balance", vs_balance_to_json(cfg), "vservers", arr);
+	json_t *j =
+	    json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "version", (json_int_t)cfg->version,
+	              "fgroups", vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg), "maint",
+	              vs_maint_to_json(cfg), "standby", vs_standby_to_json(cfg), "balance",
+	              vs_balance_to_json(cfg), "vservers", arr);
+
+	if (j && cfg->n_accounts) /* absent when none: older documents stay the same */
+		json_object_set_new(j, "accounts", vs_accounts_to_json(cfg));
+	return j;
 }
 
 /* The users and groups of a VS (absent: none), groups first: each user's
@@ -553,7 +559,8 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 	    (rc = vs_json_load_fences(json_object_get(j, "fences"), cfg, err, errlen)) < 0 ||
 	    (rc = vs_json_load_maint(json_object_get(j, "maint"), cfg, err, errlen)) < 0 ||
 	    (rc = vs_json_load_standby(json_object_get(j, "standby"), cfg, err, errlen)) < 0 ||
-	    (rc = vs_json_load_balance(json_object_get(j, "balance"), cfg, err, errlen)) < 0)
+	    (rc = vs_json_load_balance(json_object_get(j, "balance"), cfg, err, errlen)) < 0 ||
+	    (rc = vs_json_load_accounts(json_object_get(j, "accounts"), cfg, err, errlen)) < 0)
 		return rc;
 	json_array_foreach(arr, i, e)
 	{

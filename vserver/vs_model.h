@@ -252,8 +252,19 @@ struct vs_balance_cfg {
 };
 
 /* The whole configuration of the node (later: of the cluster). */
+/* A console account (vs_account.h): web console and REST API logins. */
+#define VS_MAX_ACCOUNTS 64
+enum vs_role { VS_ROLE_READONLY, VS_ROLE_OPERATOR, VS_ROLE_ADMIN };
+struct vs_account {
+	char name[VS_NAME_MAX + 1];
+	enum vs_role role;
+	char crypt_hash[VS_CRYPT_MAX + 1]; /* yescrypt "$y$..."; never shown */
+};
+
 struct vs_config {
 	uint64_t version; /* bumped by every accepted change */
+	int n_accounts;
+	struct vs_account accounts[VS_MAX_ACCOUNTS];
 	int n_fgroups;
 	struct vs_fgroup fgroups[VS_MAX_FGROUPS];
 	int n_fences;

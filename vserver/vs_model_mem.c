@@ -256,6 +256,9 @@ bool vs_config_equal(const struct vs_config *a, const struct vs_config *b)
 		    strcmp(a->fences[i].agent, b->fences[i].agent) != 0 ||
 		    strcmp(a->fences[i].options, b->fences[i].options) != 0)
 			return false;
+	if (a->n_accounts != b->n_accounts ||
+	    memcmp(a->accounts, b->accounts, (size_t)a->n_accounts * sizeof(a->accounts[0])) != 0)
+		return false;
 	for (int i = 0; i < a->n_vservers; i++)
 		if (!vs_vserver_equal(&a->vservers[i], &b->vservers[i]))
 			return false;

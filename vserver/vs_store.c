@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/lib_log.h"
+#include "vserver/vs_account.h"
 #include "vserver/vs_json.h"
 
 #define EVENTS_KEPT 100000
@@ -231,6 +232,9 @@ static int put_header(struct vs_store *st, const struct vs_config *cfg)
 	                        "fgroups", vs_fgroups_to_json(cfg), "fences",
 	                        vs_fences_to_json(cfg), "maint", vs_maint_to_json(cfg));
 
+	if (doc && cfg->n_accounts)
+		json_object_set_new(doc, "accounts", vs_accounts_to_json(cfg));
+
 	return exec_row(st,
 	                "INSERT INTO config(id, version, doc) VALUES (1, ?2, ?3) "
 	                "ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = "
@@ -408,7 +412,9 @@ static int load_header(struct vs_store *st, const json_t *doc, struct vs_config 
 	if ((rc = vs_json_load_fgroups(json_object_get(doc, "fgroups"), cfg, err, sizeof(err))) <
 	        0 ||
 	    (rc = vs_json_load_fences(json_object_get(doc, "fences"), cfg, err, sizeof(err))) < 0 ||
-	    (rc = vs_json_load_maint(json_object_get(doc, "maint"), cfg, err, sizeof(err))) < 0) {
+	    (rc = vs_json_load_maint(json_object_get(doc, "maint"), cfg, err, sizeof(err))) < 0 ||
+	    (rc = vs_json_load_accounts(json_object_get(doc, "accounts"), cfg, err, sizeof(err))) <
+	        0) {
 		lib_err("state store: stored configuration is invalid: %s", err);
 		return rc;
 	}
