@@ -35,8 +35,10 @@ LAYERS  := lib netfail fsexport vserver appliance
 # Objects of every layer except the programs' main files.
 MAINS   := appliance/applianced_main.c appliance/vsadm_main.c appliance/apweb_main.c
 # apweb's HTTPS, TLS, privilege and socket-client code (libapweb.a); its pure
-# /metrics renderer (ap_webmetrics.c) needs nothing more and stays in libappliance.a.
-WEBSRCS := $(filter-out appliance/ap_webmetrics.c,$(wildcard appliance/ap_web*.c))
+# decision code (the /metrics renderer, the API routes and JSON mapping, the session
+# table, the login limits) needs nothing more and stays in libappliance.a.
+WEBPURE := appliance/ap_webmetrics.c appliance/ap_webapi.c appliance/ap_websess.c appliance/ap_weblimit.c
+WEBSRCS := $(filter-out $(WEBPURE),$(wildcard appliance/ap_web*.c))
 WEBOBJS := $(WEBSRCS:%.c=$(B)/%.o)
 SRCS    := $(filter-out $(MAINS) $(WEBSRCS),$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
 OBJS    := $(SRCS:%.c=$(B)/%.o)

@@ -21,11 +21,14 @@ struct ap_wh {
 	struct MHD_Daemon *mhd;
 	sd_event_source *io, *timer;
 	struct ap_ws *ws;
+	struct ap_wr *rest;
 };
 
 /* One request's state: the body bytes seen so far. */
 struct req {
 	uint64_t seen;
+	bool api;
+	void *api_req; /* ap_webrest's */
 };
 
 enum ap_wh_route ap_wh_route(const char *method, const char *url, long long content_length,
@@ -126,11 +129,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!q)
 			return MHD_NO;
 		*con_cls = q;
+		q->api = wh->rest && ap_wr_is_api(url);
+		if (q->api)
+			return ap_wr_request(wh->rest, c, url, method, upload_data,
+			                     upload_data_size, &q->api_req);
 		r = ap_wh_route(method, url, content_length(c), 0);
 		if (r != AP_WH_METRICS)
 			return answer(wh, c, r);
 		return MHD_YES; /* a body may follow: read (and count) it first */
 	}
+	if (q->api)
+		return ap_wr_request(wh->rest, c, url, method, upload_data, upload_data_size,
+		                     &q->api_req);
 	if (*upload_data_size) {
 		q->seen += *upload_data_size;
 		*upload_data_size = 0;
@@ -144,7 +154,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-	free(*con_cls);
+	struct req *q = *con_cls;
+
+	if (q)
+		ap_wr_completed(q->api_req);
+	free(q);
 	*con_cls = NULL;
 }
 
@@ -198,13 +212,14 @@ int ap_wh_create(sd_event *ev, const struct ap_wh_opts *o, struct ap_ws *scraper
 {
 	struct ap_wh *wh = calloc(1, sizeof(*wh));
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	int rc;
 
 	if (!wh)
 		return -ENOMEM;
 	wh->ev = sd_event_ref(ev);
 	wh->ws = scraper;
+	wh->rest = o->rest;
 	if (o->addr->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	wh->mhd = MHD_start_daemon(
@@ -246,6 +261,7 @@ void ap_wh_destroy(struct ap_wh *wh)
 		return;
 	sd_event_source_disable_unref(wh->io);
 	sd_event_source_disable_unref(wh->timer);
+	ap_wr_stop(wh->rest); /* no connection may stay suspended */
 	if (wh->mhd)
 		MHD_stop_daemon(wh->mhd);
 	sd_event_unref(wh->ev);

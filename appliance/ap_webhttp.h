@@ -4,7 +4,8 @@
  * libmicrohttpd's epoll fd is watched by sd-event, MHD_run is called when it
  * is readable and when MHD_get_timeout says; nothing blocks the loop).
  *
- * What it answers (ap_wh_route, pure, is the decision):
+ * Under /api/ it answers the REST API when the caller gives one (opts.rest,
+ * ap_webrest.h); elsewhere (ap_wh_route, pure, is the decision):
  *   GET (or HEAD) /metrics   200, the text the scraper has now
  *   any other method         405 with "Allow: GET, HEAD"
  *   a body over AP_WH_BODY_MAX bytes (announced, or sent)   413
@@ -28,6 +29,7 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
+#include "appliance/ap_webrest.h"
 #include "appliance/ap_webscrape.h"
 
 #define AP_WH_BODY_MAX 1024
@@ -47,6 +49,7 @@ struct ap_wh_opts {
 	const struct sockaddr *addr; /* where to listen */
 	socklen_t addrlen;
 	const char *cert, *key; /* PEM */
+	struct ap_wr *rest;     /* the REST API (borrowed), NULL: none */
 };
 
 struct ap_wh;

@@ -2,7 +2,8 @@
  * apweb - the appliance's unprivileged web process (DESIGN section 9, issue 12).
  *
  *   apweb [--listen ADDR:PORT] [--user NAME] [--group NAME] [--state-dir DIR]
- *         [--socket PATH] [--node NAME]
+ *         [--socket PATH] [--node NAME] [--session-idle S] [--session-max S]
+ *         [--login-attempts N] [--lockout-after N] [--lockout-minutes M]
  *
  *   --listen     where to serve HTTPS (default 0.0.0.0:8443; [2001:db8::1]:8443
  *                or [::]:8443 for IPv6)
@@ -13,9 +14,15 @@
  *   --state-dir  its certificate and key (default /var/lib/apweb; ap_webcert.h)
  *   --socket     applianced's control socket (default /run/appliance/applianced.sock)
  *   --node       the name in its certificate (default the host name)
+ *   --session-idle / --session-max  a console session ends after S seconds
+ *                without a request (default 900) / S seconds after its login
+ *                (default 28800)
+ *   --login-attempts  logins one client address may try a minute (default 10)
+ *   --lockout-after / --lockout-minutes  an account is locked for M minutes
+ *                (default 15) after N failed logins in a row (default 5)
  *
- * Serves GET /metrics (ap_webhttp.h) from a cache refreshed every 5 s from
- * applianced (ap_webscrape.h). One sd-event loop, no thread; runs in the
+ * Serves the REST API under /api/v1 (ap_webrest.h) and GET /metrics (ap_webhttp.h) from a cache
+ * refreshed every 5 s from applianced (ap_webscrape.h). One sd-event loop, no thread; runs in the
  * foreground, its stderr is its log; SIGTERM or SIGINT stop it.
  */
 #include <arpa/inet.h>
@@ -37,6 +44,8 @@
 
 struct opts {
 	const char *listen, *user, *group, *state_dir, *socket, *node;
+	uint64_t idle_s, max_s;
+	struct ap_lim_cfg lim;
 };
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -48,7 +57,9 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: apweb [--listen ADDR:PORT] [--user NAME] [--group NAME] "
-	           "[--state-dir DIR] [--socket PATH] [--node NAME]\n");
+	           "[--state-dir DIR] [--socket PATH] [--node NAME] [--session-idle S] "
+	           "[--session-max S] [--login-attempts N] [--lockout-after N] "
+	           "[--lockout-minutes M]\n");
 }
 
 /* ADDR:PORT or [ADDR6]:PORT into sa; host (the address alone) for the certificate. */
@@ -98,14 +109,38 @@ static int parse_listen(const char *s, struct sockaddr_storage *sa, socklen_t *l
 	return -EINVAL;
 }
 
+/* A whole number 1..max of decimal digits alone. */
+static int number(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end || *out < 1 || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-	    {"listen", required_argument, NULL, 'l'}, {"user", required_argument, NULL, 'u'},
-	    {"group", required_argument, NULL, 'g'},  {"state-dir", required_argument, NULL, 'd'},
-	    {"socket", required_argument, NULL, 's'}, {"node", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"group", required_argument, NULL, 'g'},
+	    {"state-dir", required_argument, NULL, 'd'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"node", required_argument, NULL, 'n'},
+	    {"session-idle", required_argument, NULL, 'I'},
+	    {"session-max", required_argument, NULL, 'M'},
+	    {"login-attempts", required_argument, NULL, 'A'},
+	    {"lockout-after", required_argument, NULL, 'F'},
+	    {"lockout-minutes", required_argument, NULL, 'L'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
+	unsigned long v;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -127,6 +162,28 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'n':
 			o->node = optarg;
+			break;
+		case 'I':
+		case 'M':
+		case 'A':
+		case 'F':
+		case 'L':
+			if (number(optarg, c == 'I' || c == 'M' ? 7 * 24 * 3600 : 100000, &v) < 0) {
+				fprintf(stderr, "apweb: %s wants a whole number from 1 to %d.\n",
+				        argv[optind - 1],
+				        c == 'I' || c == 'M' ? 7 * 24 * 3600 : 100000);
+				return -EINVAL;
+			}
+			if (c == 'I')
+				o->idle_s = v;
+			else if (c == 'M')
+				o->max_s = v;
+			else if (c == 'A')
+				o->lim.addr_max = (int)v;
+			else if (c == 'F')
+				o->lim.fails_max = (int)v;
+			else
+				o->lim.lock_s = v * 60;
 			break;
 		case 'h':
 			usage(stdout);
@@ -155,7 +212,8 @@ int main(int argc, char **argv)
 	struct opts o = {.listen = "0.0.0.0:8443",
 	                 .user = "appweb",
 	                 .state_dir = "/var/lib/apweb",
-	                 .socket = "/run/appliance/applianced.sock"};
+	                 .socket = "/run/appliance/applianced.sock",
+	                 .lim = AP_LIM_DEFAULTS};
 	struct sockaddr_storage sa;
 	socklen_t salen = 0;
 	char host[INET6_ADDRSTRLEN + 1], name[65] = "", err[256], fpr[AP_WC_FPR_LEN];
@@ -165,6 +223,7 @@ int main(int argc, char **argv)
 	sd_event *ev = NULL;
 	struct ap_ws *ws = NULL;
 	struct ap_wh *wh = NULL;
+	struct ap_wr *wr = NULL;
 	sigset_t mask;
 	int rc, status = 1;
 
@@ -219,19 +278,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "apweb: cannot read from %s: %s.\n", o.socket, strerror(-rc));
 		goto out;
 	}
+	struct ap_wr_opts ro = {
+	    .socket = o.socket, .idle_s = o.idle_s, .max_s = o.max_s, .lim = o.lim};
+	if ((rc = ap_wr_create(ev, &ro, &wr)) < 0) {
+		fprintf(stderr, "apweb: cannot set up the REST API: %s.\n", strerror(-rc));
+		goto out;
+	}
 	struct ap_wh_opts ho = {
-	    .addr = (struct sockaddr *)&sa, .addrlen = salen, .cert = cert, .key = key};
+	    .addr = (struct sockaddr *)&sa, .addrlen = salen, .cert = cert, .key = key, .rest = wr};
 	if (ap_wh_create(ev, &ho, ws, &wh, err, sizeof(err)) < 0) {
 		fprintf(stderr, "apweb: %s: %s\n", o.listen, err);
 		goto out;
 	}
 	wipe(key);
 	key = NULL;
-	lib_info("apweb: serving https://%s/metrics", o.listen);
+	lib_info("apweb: serving https://%s/metrics and /api/v1", o.listen);
 	rc = sd_event_loop(ev);
 	status = rc < 0 ? 1 : 0;
 out:
 	ap_wh_destroy(wh);
+	ap_wr_destroy(wr);
 	ap_ws_destroy(ws);
 	sd_event_unref(ev);
 	wipe(key);
