@@ -180,23 +180,22 @@ int ap_wa_build(const struct ap_wa_route *r, const char *name, const char *body,
 		bool ok = (t == 's' && json_is_string(v)) || (t == 'i' && json_is_integer(v)) ||
 		          (t == 'b' && json_is_boolean(v));
 		if (!t) {
-			json_decref(a);
 			/* The key is the client's: quoted only when it is a plain word. */
 			if (ap_wa_name_ok(key))
-				return snprintf(err, errlen, "The member '%s' is not known here.",
-				                key),
-				       -EINVAL;
-			return snprintf(err, errlen,
-			                "The body has a member that is not known here."),
-			       -EINVAL;
+				snprintf(err, errlen, "The member '%s' is not known here.", key);
+			else
+				snprintf(err, errlen,
+				         "The body has a member that is not known here.");
+			json_decref(a); /* key was a's */
+			return -EINVAL;
 		}
 		if (!ok) {
+			snprintf(err, errlen, "The member '%s' must be %s.", key,
+			         t == 's'   ? "a string"
+			         : t == 'i' ? "an integer"
+			                    : "true or false");
 			json_decref(a);
-			return snprintf(err, errlen, "The member '%s' must be %s.", key,
-			                t == 's'   ? "a string"
-			                : t == 'i' ? "an integer"
-			                           : "true or false"),
-			       -EINVAL;
+			return -EINVAL;
 		}
 	}
 	if (r->op == AP_WA_LOGIN) {

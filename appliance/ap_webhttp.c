@@ -45,7 +45,7 @@ enum ap_wh_route ap_wh_route(const char *method, const char *url, long long cont
 
 /* The announced Content-Length: -1 when none, LLONG_MAX when not a number
  * (refused as too large: a request whose length cannot be read is not served). */
-static long long content_length(struct MHD_Connection *c)
+long long ap_wh_content_length(struct MHD_Connection *c)
 {
 	const char *v =
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -133,7 +133,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (q->api)
 			return ap_wr_request(wh->rest, c, url, method, upload_data,
 			                     upload_data_size, &q->api_req);
-		r = ap_wh_route(method, url, content_length(c), 0);
+		r = ap_wh_route(method, url, ap_wh_content_length(c), 0);
 		if (r != AP_WH_METRICS)
 			return answer(wh, c, r);
 		return MHD_YES; /* a body may follow: read (and count) it first */

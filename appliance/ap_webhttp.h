@@ -45,6 +45,11 @@ enum ap_wh_route { AP_WH_METRICS, AP_WH_NOT_FOUND, AP_WH_BAD_METHOD, AP_WH_TOO_L
 enum ap_wh_route ap_wh_route(const char *method, const char *url, long long content_length,
                              uint64_t body_seen);
 
+/* A request's announced Content-Length: -1 when none, LLONG_MAX when it is
+ * not a number (refused as too large). */
+struct MHD_Connection;
+long long ap_wh_content_length(struct MHD_Connection *c);
+
 struct ap_wh_opts {
 	const struct sockaddr *addr; /* where to listen */
 	socklen_t addrlen;

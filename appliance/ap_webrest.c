@@ -15,6 +15,7 @@
 
 #include "appliance/ap_webapi.h"
 #include "appliance/ap_webcall.h"
+#include "appliance/ap_webhttp.h"
 #include "appliance/ap_websess.h"
 #include "lib/lib_log.h"
 
@@ -193,24 +194,6 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t len)
 		          (socklen_t)len);
 }
 
-static long long content_length(struct MHD_Connection *c)
-{
-	const char *v =
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	long long n = 0;
-
-	if (!v)
-		return -1;
-	if (!*v || strlen(v) > 18)
-		return LLONG_MAX;
-	for (const char *p = v; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return LLONG_MAX;
-		n = n * 10 + (*p - '0');
-	}
-	return n;
-}
-
 /* applianced answered (or not): the request's answer, then resume it. */
 static void on_reply(void *arg, json_t *reply, const char *why)
 {
@@ -380,7 +363,7 @@ enum MHD_Result ap_wr_request(struct ap_wr *wr, struct MHD_Connection *c, const 
 			set_error(q, rc == -ENOENT ? 404 : rc == -EPERM ? 405 : 400, err);
 			return queue(q, rc == -EPERM ? allow : NULL);
 		}
-		if (content_length(c) > AP_WA_BODY_MAX) {
+		if (ap_wh_content_length(c) > AP_WA_BODY_MAX) {
 			set_error(q, 413, "The request's body is larger than this server accepts.");
 			return queue(q, NULL);
 		}
