@@ -41,6 +41,21 @@ static const struct {
 	const char *const *words;
 } choices[] = {{"group", "member", member_actions}};
 
+/* Options whose value is one of a few words: those words, for completion. */
+static const char *const role_words[] = {"admin", "operator", "read-only", NULL};
+static const struct {
+	const char *flag;
+	const char *const *words;
+} opt_choices[] = {{"--role", role_words}};
+
+static const char *const *opt_choices_of(const char *flag)
+{
+	for (size_t i = 0; i < sizeof(opt_choices) / sizeof(opt_choices[0]); i++)
+		if (strcmp(opt_choices[i].flag, flag) == 0)
+			return opt_choices[i].words;
+	return NULL;
+}
+
 static const char *const *choices_of(const char *w1, const char *w2)
 {
 	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
@@ -661,7 +676,20 @@ void ap_cli_complete(int pos, char *const *words, const char *prefix,
                      void (*add)(const char *word, void *arg), void *arg)
 {
 	size_t pl = strlen(prefix);
+	const char *const *vals = NULL;
+	int have = 0; /* the words given (a caller may pass fewer than pos) */
 
+	while (have < pos && words[have])
+		have++;
+	if (pos >= 3 && have == pos)
+		vals = opt_choices_of(words[pos - 1]);
+
+	/* The value of an option that takes one of a few words. */
+	for (int k = 0; vals && vals[k]; k++)
+		if (strncmp(vals[k], prefix, pl) == 0)
+			add(vals[k], arg);
+	if (vals)
+		return;
 	for (size_t i = 0; i < N_CMDS; i++) {
 		const struct cmd *c = &cmds[i];
 		const char *cand = NULL;

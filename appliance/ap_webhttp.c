@@ -195,6 +195,18 @@ static void run(struct ap_wh *wh)
 	rearm(wh);
 }
 
+/* A connection was resumed: run libmicrohttpd from the loop at once. */
+static void kick(void *arg)
+{
+	/* From the loop, never inside libmicrohttpd. libmicrohttpd takes a
+	 * resumed connection back, calls the handler again, then sends, each in
+	 * a round of its own, and its timeout says nothing of it: with one round
+	 * here the answer waited ~500 ms for later wake-ups on a kept-alive
+	 * connection (measured), with two ~250 ms. Four rounds answer at once. */
+	for (int i = 0; i < 4; i++)
+		run(arg);
+}
+
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 {
 	run(arg);
@@ -250,6 +262,8 @@ int ap_wh_create(sd_event *ev, const struct ap_wh_opts *o, struct ap_ws *scraper
 		ap_wh_destroy(wh);
 		return rc;
 	}
+	if (wh->rest)
+		ap_wr_set_kick(wh->rest, kick, wh);
 	rearm(wh);
 	*out = wh;
 	return 0;

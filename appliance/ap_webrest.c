@@ -28,7 +28,9 @@ struct ap_wr {
 	char *socket;
 	struct ap_sess_table sess;
 	struct ap_lim lim;
-	struct wreq *waiting; /* suspended, a call in flight */
+	struct wreq *waiting;    /* suspended, a call in flight */
+	void (*kick)(void *arg); /* run libmicrohttpd soon (a resumed connection) */
+	void *kick_arg;
 };
 
 struct wreq {
@@ -250,6 +252,14 @@ static void on_reply(void *arg, json_t *reply, const char *why)
 		set_answer(q, q->route->ok_status, b);
 	}
 	MHD_resume_connection(q->conn);
+	if (wr->kick) /* its epoll descriptor does not say so: run it */
+		wr->kick(wr->kick_arg);
+}
+
+void ap_wr_set_kick(struct ap_wr *wr, void (*kick)(void *arg), void *arg)
+{
+	wr->kick = kick;
+	wr->kick_arg = arg;
 }
 
 /* Send args to applianced as cmd (for account `as`, NULL: none). */

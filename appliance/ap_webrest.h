@@ -48,6 +48,10 @@ void ap_wr_stop(struct ap_wr *wr);
 /* ap_wr_stop, then frees; after ap_wh_destroy. */
 void ap_wr_destroy(struct ap_wr *wr);
 
+/* The server's: how to make libmicrohttpd run once a connection is resumed
+ * (resuming alone does not wake its loop here). */
+void ap_wr_set_kick(struct ap_wr *wr, void (*kick)(void *arg), void *arg);
+
 bool ap_wr_is_api(const char *url);
 /* libmicrohttpd's access handler for an /api/ URL. */
 enum MHD_Result ap_wr_request(struct ap_wr *wr, struct MHD_Connection *c, const char *url,

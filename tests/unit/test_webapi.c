@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "appliance/ap_cli.h"
 #include "appliance/ap_ctl.h"
 #include "appliance/ap_roles.h"
 #include "appliance/ap_webapi.h"
@@ -542,6 +543,47 @@ static void test_openapi(void **state)
 	json_decref(doc);
 }
 
+static void add_word(const char *w, void *arg)
+{
+	char *s = arg;
+
+	strcat(s, w);
+	strcat(s, " ");
+}
+
+/* vsadm's grammar of `admin` and its completion. */
+static void test_cli(void **state)
+{
+	char *add[] = {"admin", "add", "alice", "--role", "operator", "--password-stdin"};
+	char *bad[] = {"admin", "add", "alice", "--password-stdin"};
+	char *show[] = {"admin", "show", "--json"};
+	struct ap_cli_flags flags;
+	json_t *req = NULL;
+	char err[512], got[256] = "";
+
+	assert_int_equal(ap_cli_parse(6, add, &req, &flags, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "admin.add");
+	json_t *args = json_object_get(req, "args");
+	assert_string_equal(json_string_value(json_object_get(args, "role")), "operator");
+	assert_string_equal(json_string_value(json_object_get(args, "name")), "alice");
+	assert_true(json_is_true(json_object_get(args, "password_stdin")));
+	json_decref(req);
+	assert_true(ap_cli_parse(4, bad, &req, &flags, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--role"));
+	assert_int_equal(ap_cli_parse(3, show, &req, &flags, err, sizeof(err)), 0);
+	json_decref(req);
+	char *w1[] = {"admin", NULL};
+	ap_cli_complete(1, w1, "", add_word, got);
+	assert_string_equal(got, "add passwd remove show ");
+	got[0] = '\0';
+	char *w3[] = {"admin", "add", "bob", "--role", NULL};
+	ap_cli_complete(4, w3, "", add_word, got);
+	assert_string_equal(got, "admin operator read-only ");
+	got[0] = '\0';
+	ap_cli_complete(4, w3, "op", add_word, got);
+	assert_string_equal(got, "operator ");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,7 +591,7 @@ int main(void)
 	    cmocka_unit_test(test_accounts), cmocka_unit_test(test_sessions),
 	    cmocka_unit_test(test_limits),   cmocka_unit_test(test_match),
 	    cmocka_unit_test(test_build),    cmocka_unit_test(test_status),
-	    cmocka_unit_test(test_openapi),
+	    cmocka_unit_test(test_openapi),  cmocka_unit_test(test_cli),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
