@@ -249,7 +249,7 @@ login() { # NAME PASSWORD: a fresh session in the jar; its CSRF token in $TMPD/c
 	api GET /api/v1/vservers/nope0
 	[ "$(cat "$TMPD/status")" = 404 ]
 	jq -e '.error == "There is no virtual server named '"'"'nope0'"'"'."' "$TMPD/body"
-	api GET '/api/v1/vservers/..%2Fx'
+	api GET '/api/v1/vservers/b%3Bad'
 	[ "$(cat "$TMPD/status")" = 400 ]
 	# No session: 401.
 	rm -f "$TMPD/jar"
