@@ -187,3 +187,18 @@ bench-balance: $(B)/sim/balance_sim
 	    "$(CC) $(filter -O% -g -fsanitize=%,$(CFLAGS))"
 
 .PHONY: bench-balance
+
+# Issue 13 (first slice): the appliance's own Debian package, a bootable disk image
+# built from Debian 12 packages plus that package, and a boot test of the image in
+# qemu (not part of `make test`: see README.md, "Disk image").
+deb:
+	$(MAKE) SAN= FUZZ= all
+	packaging/deb/build build build/deb
+
+image: deb
+	nice -n 10 images/appliance/build build/image
+
+test-image:
+	images/appliance/test build/image
+
+.PHONY: deb image test-image
