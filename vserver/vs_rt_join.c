@@ -102,25 +102,15 @@ int vs_rt_member_files(struct vs_runtime *rt, const struct vs_join *j, struct vs
 static int write_join_conf(struct vs_runtime *rt, const struct vs_join *j, struct vs_rt_member *mb,
                            char *file, size_t len)
 {
-	char sdir[PATH_MAX], rdir[PATH_MAX], passdb[PATH_MAX], netbios[16], *text = NULL;
-	const char *addrs[VS_MAX_VIPS];
+	struct vs_rt_smb_base base;
+	struct fx_samba_params sp;
+	char *text = NULL;
 	int rc;
 
-	for (int i = 0; i < rt->want.n_vips; i++)
-		addrs[i] = rt->want.vips[i].addr;
-	vs_rt_smb_dir(rt, sdir, sizeof(sdir));
-	vs_rt_file(rt, "samba", rdir, sizeof(rdir));
-	vs_rt_file(rt, "smbpasswd", passdb, sizeof(passdb));
-	snprintf(netbios, sizeof(netbios), "%.15s", rt->want.name);
 	if ((rc = vs_rt_member(rt, j, mb)) < 0)
 		return rc;
-	struct fx_samba_params sp = {.netbios_name = netbios,
-	                             .addresses = addrs,
-	                             .n_addresses = rt->want.n_vips,
-	                             .state_dir = sdir,
-	                             .run_dir = rdir,
-	                             .passdb = passdb,
-	                             .member = &mb->m};
+	vs_rt_smb_params(rt, &base, &sp);
+	sp.member = &mb->m;
 	if ((rc = fx_samba_conf(&sp, &text)) < 0)
 		return rc;
 	vs_rt_file(rt, "join-smb.conf", file, len);

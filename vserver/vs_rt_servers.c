@@ -90,8 +90,7 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	char(*paths)[PATH_MAX] = calloc((size_t)n_all + 1, sizeof(*paths));
 	/* each share's read and write lists, space-separated */
 	char(*lists)[2][VS_SHARE_LIST_TEXT] = calloc((size_t)rt->want.n_shares + 1, sizeof(*lists));
-	const char *addrs[VS_MAX_VIPS];
-	char recovery[PATH_MAX], file[PATH_MAX], sdir[PATH_MAX], rdir[PATH_MAX], passdb[PATH_MAX];
+	char recovery[PATH_MAX], file[PATH_MAX];
 	char *text = NULL;
 	int rc, n_ex = 0, n_sh = 0;
 
@@ -131,9 +130,6 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 		                                 .write = lists[n_sh][1]};
 		n_sh++;
 	}
-	for (int i = 0; i < rt->want.n_vips; i++)
-		addrs[i] = rt->want.vips[i].addr;
-
 	/* NFSv4 recovery state lives on the VS's first file system: it moves with
 	 * it (prepared, root 0700, by fx_tree). Without one, a volatile place. */
 	const struct mountst *first =
@@ -184,31 +180,21 @@ int vs_rt_write_configs(struct vs_runtime *rt, bool *nfs_changed, bool *smb_chan
 	rc = write_identity(rt);
 	if (rc < 0)
 		goto out;
-	vs_rt_smb_dir(rt, sdir, sizeof(sdir));
-	rc = lib_mkdir_p(sdir, 0755);
+	struct vs_rt_smb_base base;
+	struct fx_samba_params sp;
+	vs_rt_smb_params(rt, &base, &sp);
+	rc = lib_mkdir_p(base.sdir, 0755);
+	if (rc == 0)
+		rc = lib_mkdir_p(base.rdir, 0755);
 	if (rc < 0)
 		goto out;
-	vs_rt_file(rt, "samba", rdir, sizeof(rdir));
-	rc = lib_mkdir_p(rdir, 0755);
-	if (rc < 0)
-		goto out;
-	/* NetBIOS names have at most 15 characters. */
-	char netbios[16];
-	snprintf(netbios, sizeof(netbios), "%.15s", rt->want.name);
-	vs_rt_file(rt, "smbpasswd", passdb, sizeof(passdb));
 	struct vs_rt_member mb;
 	if (rt->want.join.realm[0] && ((rc = vs_rt_member(rt, &rt->want.join, &mb)) < 0 ||
 	                               (rc = vs_rt_member_files(rt, &rt->want.join, &mb)) < 0))
 		goto out;
-	struct fx_samba_params sp = {.netbios_name = netbios,
-	                             .addresses = addrs,
-	                             .n_addresses = rt->want.n_vips,
-	                             .state_dir = sdir,
-	                             .run_dir = rdir,
-	                             .shares = sh,
-	                             .n_shares = n_sh,
-	                             .passdb = passdb,
-	                             .member = rt->want.join.realm[0] ? &mb.m : NULL};
+	sp.shares = sh;
+	sp.n_shares = n_sh;
+	sp.member = rt->want.join.realm[0] ? &mb.m : NULL;
 	rc = fx_samba_conf(&sp, &text);
 	if (rc < 0)
 		goto out;
@@ -237,7 +223,7 @@ static void pid_file(const struct vs_runtime *rt, enum server_kind k, char *buf,
 		vs_rt_file(rt, "bus.pid", buf, len);
 	} else {
 		char rdir[PATH_MAX];
-		vs_rt_file(rt, "samba", rdir, sizeof(rdir));
+		vs_rt_smb_run_dir(rt, rdir, sizeof(rdir));
 		snprintf(buf, len, "%s/run/%s.pid", rdir, k == SRV_SMB ? "smbd" : "winbindd");
 	}
 }
@@ -263,7 +249,7 @@ static void stop_dcerpcd(struct vs_runtime *rt)
 	char rdir[PATH_MAX], file[PATH_MAX], comm_path[64], *text = NULL, *comm = NULL;
 	pid_t pid;
 
-	vs_rt_file(rt, "samba", rdir, sizeof(rdir));
+	vs_rt_smb_run_dir(rt, rdir, sizeof(rdir));
 	snprintf(file, sizeof(file), "%s/run/samba-dcerpcd.pid", rdir);
 	if (lib_read_file(file, &text) < 0)
 		return;

@@ -96,6 +96,28 @@ void vs_rt_smb_dir(const struct vs_runtime *rt, char *buf, size_t len)
 	snprintf(buf, len, "%s/vs/%s/samba", rt->state_dir, rt->want.name);
 }
 
+void vs_rt_smb_run_dir(const struct vs_runtime *rt, char *buf, size_t len)
+{
+	vs_rt_file(rt, "samba", buf, len);
+}
+
+void vs_rt_smb_params(const struct vs_runtime *rt, struct vs_rt_smb_base *b,
+                      struct fx_samba_params *sp)
+{
+	for (int i = 0; i < rt->want.n_vips; i++)
+		b->addrs[i] = rt->want.vips[i].addr;
+	vs_rt_smb_dir(rt, b->sdir, sizeof(b->sdir));
+	vs_rt_smb_run_dir(rt, b->rdir, sizeof(b->rdir));
+	vs_rt_file(rt, "smbpasswd", b->passdb, sizeof(b->passdb));
+	snprintf(b->netbios, sizeof(b->netbios), "%.15s", rt->want.name);
+	*sp = (struct fx_samba_params){.netbios_name = b->netbios,
+	                               .addresses = b->addrs,
+	                               .n_addresses = rt->want.n_vips,
+	                               .state_dir = b->sdir,
+	                               .run_dir = b->rdir,
+	                               .passdb = b->passdb};
+}
+
 /* --- failure and retry ------------------------------------------------------ */
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)

@@ -174,9 +174,21 @@ void vs_rt_fail(struct vs_runtime *rt, const char *fmt, ...) __attribute__((form
 void vs_rt_storage_fail(struct vs_runtime *rt, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const char *vs_rt_srv_name(enum server_kind k);
-/* RUN_DIR/vs/NAME/FILE, STATE_DIR/vs/NAME/samba. */
+/* RUN_DIR/vs/NAME/FILE, STATE_DIR/vs/NAME/samba, RUN_DIR/vs/NAME/samba
+ * (lock, pid and ncalrpc: fx_samba_params.run_dir). */
 void vs_rt_file(const struct vs_runtime *rt, const char *file, char *buf, size_t len);
 void vs_rt_smb_dir(const struct vs_runtime *rt, char *buf, size_t len);
+void vs_rt_smb_run_dir(const struct vs_runtime *rt, char *buf, size_t len);
+/* What every smb.conf of the VS shares (name, addresses, directories,
+ * passdb), in the buffers of b; sp borrows from b and from rt. Shares and
+ * member mode are the caller's to add. */
+struct vs_rt_smb_base {
+	char sdir[PATH_MAX], rdir[PATH_MAX], passdb[PATH_MAX];
+	char netbios[16]; /* NetBIOS names have at most 15 characters */
+	const char *addrs[VS_MAX_VIPS];
+};
+void vs_rt_smb_params(const struct vs_runtime *rt, struct vs_rt_smb_base *b,
+                      struct fx_samba_params *sp);
 /* vs_rt_join.c: a joined VS's smb.conf member part, with the buffers it
  * points into (0, or a negative errno: no file system for its secrets);
  * its krb5.conf and hosts written; the binds and environment its samba
