@@ -2,6 +2,7 @@
  * ap_webcall.c - one control request from apweb (see ap_webcall.h).
  */
 #include "appliance/ap_webcall.h"
+#include "appliance/ap_webline.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -54,23 +55,13 @@ void ap_wq_cancel(struct ap_wq *c)
 
 static const char *on_readable(struct ap_wq *c, json_t **reply)
 {
-	char buf[16384], *nl;
-	ssize_t n = read(c->fd, buf, sizeof(buf));
+	char *nl;
+	const char *why = ap_webline_read(c->fd, &c->in, &c->in_len, AP_WQ_REPLY_MAX,
+	                                  "applianced's reply is over the size apweb reads");
 
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? NULL
-		                                         : "reading the control socket failed";
-	if (n == 0)
-		return "applianced closed the connection";
-	if (c->in_len + (size_t)n > AP_WQ_REPLY_MAX)
-		return "applianced's reply is over the size apweb reads";
-	char *p = realloc(c->in, c->in_len + (size_t)n);
-	if (!p)
-		return "out of memory";
-	c->in = p;
-	memcpy(c->in + c->in_len, buf, (size_t)n);
-	c->in_len += (size_t)n;
-	if (!(nl = memchr(c->in, '\n', c->in_len)))
+	if (why)
+		return why;
+	if (!c->in_len || !(nl = memchr(c->in, '\n', c->in_len)))
 		return NULL;
 	json_error_t jerr;
 	*reply = json_loadb(c->in, (size_t)(nl - c->in), 0, &jerr);

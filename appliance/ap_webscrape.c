@@ -2,6 +2,7 @@
  * ap_webscrape.c - apweb's asynchronous refresh of /metrics (see ap_webscrape.h).
  */
 #include "appliance/ap_webscrape.h"
+#include "appliance/ap_webline.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -149,22 +150,10 @@ static const char *on_line(struct ap_ws *ws, const char *line, size_t len)
 
 static const char *on_readable(struct ap_ws *ws)
 {
-	char buf[16384];
-	ssize_t n = read(ws->fd, buf, sizeof(buf));
-
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? NULL
-		                                         : "reading the control socket failed";
-	if (n == 0)
-		return "applianced closed the connection";
-	if (ws->in_len + (size_t)n > AP_WS_REPLY_MAX)
-		return "a reply of applianced is over the size apweb reads";
-	char *p = realloc(ws->in, ws->in_len + (size_t)n);
-	if (!p)
-		return "out of memory";
-	ws->in = p;
-	memcpy(ws->in + ws->in_len, buf, (size_t)n);
-	ws->in_len += (size_t)n;
+	const char *err = ap_webline_read(ws->fd, &ws->in, &ws->in_len, AP_WS_REPLY_MAX,
+	                                  "a reply of applianced is over the size apweb reads");
+	if (err)
+		return err;
 	char *nl;
 	while (ws->step < NCMDS && ws->in_len && (nl = memchr(ws->in, '\n', ws->in_len))) {
 		size_t len = (size_t)(nl - ws->in);
