@@ -8,6 +8,7 @@
  * ap_d_effective: in a cluster only where the master placed it).
  */
 #include "appliance/ap_daemon_int.h"
+#include "appliance/ap_login.h"
 
 /* --- event log ------------------------------------------------------------ */
 
@@ -542,6 +543,11 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 		lib_err("cannot scan the LUNs: %s", strerror(-rc));
 		goto fail;
 	}
+	rc = ap_logins_create(ev, d->self_exe, &d->logins);
+	if (rc < 0) {
+		lib_err("cannot check console passwords: %s", strerror(-rc));
+		goto fail;
+	}
 	struct ap_cluster_hooks ch = {.config = ports_config,
 	                              .adopt = cl_adopt,
 	                              .store_event = cl_store_event,
@@ -627,7 +633,8 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	}
 	vs_index_free(&d->rt_ix);
 	d->reaper = sd_event_source_disable_unref(d->reaper);
-	ap_luns_destroy(d->luns); /* drops its waiters without calling them */
+	ap_luns_destroy(d->luns);     /* drops its waiters without calling them */
+	ap_logins_destroy(d->logins); /* ends the checks without answering them */
 	while (d->rescans) {
 		struct rescan *r = d->rescans;
 		d->rescans = r->next;

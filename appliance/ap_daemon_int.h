@@ -92,8 +92,7 @@ struct ap_daemon {
 	/* The console account the request being handled is made for ("operator
 	 * bob"; "" for none: vsadm), named in its events (ap_reqadmin.c). */
 	char actor[VS_NAME_MAX + 16];
-	char dummy_hash[128]; /* checked at a login for an unknown name */
-	char *node, *run_dir, *state_dir, *self_exe;
+		char *node, *run_dir, *state_dir, *self_exe;
 	struct vs_store *store;
 	struct vs_config *cfg;
 	struct ap_ctl *ctl;
@@ -101,6 +100,7 @@ struct ap_daemon {
 	struct ap_cluster *cluster;
 	struct vs_config *before; /* the configuration before the change being made */
 	struct ap_luns *luns;     /* the LUNs this node sees (scanned in a child) */
+	struct ap_logins *logins; /* console passwords being checked (children) */
 	struct rescan *rescans;   /* requests waiting for a LUN scan */
 	struct rt_entry *rts;
 	struct vs_index rt_ix; /* name -> rts entry: O(1) per VS at 1,000 VSs */
@@ -170,7 +170,8 @@ json_t *ap_d_identity_show(struct ap_daemon *d, const char *cmd, json_t *args, c
 /* The control socket's handler (ap_ctl_handler). */
 /* ap_reqadmin.c: console accounts. ap_d_admin_cmd: is cmd one of the
  * changes (admin.add/passwd/remove); ap_d_admin_change makes it on d->cfg;
- * ap_d_admin_show / ap_d_admin_login: the answers (new references).
+ * ap_d_admin_show: the answer (a new reference); ap_d_admin_login answers
+ * conn itself, once the password is checked in a child (ap_login.h).
  * ap_d_actor_gate: for a request made for an account (args "_as"), the
  * refusal when its role may not (a new reference), else NULL with d->actor
  * set ("" when made for none). */
@@ -178,7 +179,7 @@ bool ap_d_admin_cmd(const char *cmd);
 int ap_d_admin_change(struct ap_daemon *d, const char *cmd, json_t *args, char *what, size_t wlen,
                       char *err, size_t errlen);
 json_t *ap_d_admin_show(struct ap_daemon *d);
-json_t *ap_d_admin_login(struct ap_daemon *d, json_t *args);
+void ap_d_admin_login(struct ap_daemon *d, uint64_t conn, json_t *args);
 json_t *ap_d_actor_gate(struct ap_daemon *d, const char *cmd, json_t *args);
 
 void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args);

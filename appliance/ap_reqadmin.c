@@ -9,13 +9,16 @@
  * never sees a hash. Neither a password nor a hash is logged or answered;
  * an event names the account and what changed. A failed login says the same
  * sentence for an unknown name and a wrong password, and costs the same (a
- * dummy hash is checked for an unknown name).
+ * dummy hash is computed for an unknown name). The check runs in a child
+ * (ap_login.h), so a burst of logins never stalls the event loop.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "appliance/ap_daemon_int.h"
+#include "appliance/ap_login.h"
 #include "appliance/ap_roles.h"
 #include "lib/lib_pwhash.h"
 #include "vserver/vs_account.h"
@@ -61,30 +64,69 @@ json_t *ap_d_admin_show(struct ap_daemon *d)
 	return vs_accounts_show_json(d->cfg);
 }
 
-json_t *ap_d_admin_login(struct ap_daemon *d, json_t *args)
+/* A login being checked (ap_login.h): the connection to answer, the name. */
+struct pending_login {
+	struct ap_daemon *d;
+	uint64_t conn;
+	char name[VS_NAME_MAX + 1]; /* "" when not a valid name */
+	bool known;
+};
+
+static json_t *refused(const char *name)
+{
+	lib_warn("console login refused for %s", name[0] ? name : "?");
+	return ap_error("The account name or the password is wrong.");
+}
+
+static void on_login_checked(void *arg, int matched)
+{
+	struct pending_login *p = arg;
+	/* Found again: the account may have been removed meanwhile. */
+	const struct vs_account *a = p->known ? vs_account_find(p->d->cfg, p->name) : NULL;
+	json_t *reply;
+
+	if (matched < 0)
+		reply = ap_error("The password could not be checked; try again.");
+	else if (matched == 1 && a) {
+		lib_info("console login of %s (%s)", a->name, vs_role_name(a->role));
+		reply = ap_ok("logged in", json_pack("{s:s, s:s}", "name", a->name, "role",
+		                                     vs_role_name(a->role)));
+	} else
+		reply = refused(p->name);
+	ap_ctl_reply(p->d->ctl, p->conn, reply);
+	free(p);
+}
+
+void ap_d_admin_login(struct ap_daemon *d, uint64_t conn, json_t *args)
 {
 	const char *name = arg(args, "name"), *pw = arg(args, "password");
 	const struct vs_account *a = name ? vs_account_find(d->cfg, name) : NULL;
-	const char *hash = a ? a->crypt_hash : d->dummy_hash;
-	char nt[LIB_NTHASH_LEN + 1], e[160];
-	int ok = 0;
+	struct pending_login *p = calloc(1, sizeof(*p));
+	char e[160];
+	int rc;
 
-	if (!a && !d->dummy_hash[0] &&
-	    lib_pw_hash("no account has this password", nt, d->dummy_hash, e, sizeof(e)) < 0)
-		d->dummy_hash[0] = '\0';
-	if (pw && strlen(pw) <= LIB_PW_MAX && hash[0])
-		ok = lib_pw_verify(pw, hash);
-	if (ok == 1 && a) {
-		lib_info("console login of %s (%s)", a->name, vs_role_name(a->role));
-		return ap_ok("logged in", json_pack("{s:s, s:s}", "name", a->name, "role",
-		                                    vs_role_name(a->role)));
+	if (!p) {
+		ap_ctl_reply(d->ctl, conn, ap_error("Out of memory."));
+		return;
 	}
+	*p = (struct pending_login){.d = d, .conn = conn, .known = a != NULL};
 	/* The name only when it is a valid one: it is the client's text. */
-	char shown[VS_NAME_MAX + 1] = "?";
 	if (name && vs_check_name("account", name, VS_NAME_MAX, e, sizeof(e)) == 0)
-		snprintf(shown, sizeof(shown), "%s", name);
-	lib_warn("console login refused for %s", shown);
-	return ap_error("The account name or the password is wrong.");
+		snprintf(p->name, sizeof(p->name), "%s", name);
+	if (!pw || !*pw || strlen(pw) > LIB_PW_MAX || strchr(pw, '\n') ||
+	    (a && !a->crypt_hash[0])) {
+		ap_ctl_reply(d->ctl, conn, refused(p->name));
+		free(p);
+		return;
+	}
+	rc = ap_login_start(d->logins, a ? a->crypt_hash : NULL, pw, on_login_checked, p);
+	if (rc == 0)
+		return;
+	free(p);
+	ap_ctl_reply(d->ctl, conn,
+	             rc == -EBUSY ? ap_error("Too many console logins are being checked at once; "
+	                                     "try again in a second.")
+	                          : ap_error("The password could not be checked; try again."));
 }
 
 json_t *ap_d_actor_gate(struct ap_daemon *d, const char *cmd, json_t *args)

@@ -529,7 +529,7 @@ static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cm
 		return;
 	}
 	if (strcmp(cmd, "admin.login") == 0) {
-		ap_ctl_reply(d->ctl, conn, ap_d_admin_login(d, args));
+		ap_d_admin_login(d, conn, args);
 		return;
 	}
 	if (strcmp(cmd, "user.show") == 0 || strcmp(cmd, "group.show") == 0) {

@@ -11,6 +11,7 @@
  *     in a mount namespace of its own, lib_mntns.h)
  *   applianced --fs-prepare DIR [SUB...] (internal: lay out the file system mounted on DIR
  *                                        and create export/share sub-directories; fx_tree.h)
+ *   applianced --check-password         (internal: a console password check, ap_login.h)
  *   applianced --lun-scan [--skip DEV]... | --only DEV
  *                                       (internal: the LUNs this node sees, line by line,
  *                                        hung devices skipped; ap_lunscan.h)
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "appliance/ap_daemon.h"
+#include "appliance/ap_login.h"
 #include "appliance/ap_lunscan.h"
 #include "fsexport/fx_tree.h"
 #include "lib/lib_log.h"
@@ -73,6 +75,8 @@ int main(int argc, char **argv)
 		return fx_tree_main(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "--lun-scan") == 0)
 		return ap_lunscan_main(argc - 2, argv + 2);
+	if (argc == 2 && strcmp(argv[1], "--check-password") == 0)
+		return ap_login_check_main();
 	if (argc >= 2 && strcmp(argv[1], LIB_MNTNS_EXEC_FLAG) == 0)
 		return lib_mntns_exec_main(argc - 2, argv + 2);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

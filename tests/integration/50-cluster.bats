@@ -59,6 +59,28 @@ mgmt_on() { # NODE: the management address is on NODE's eth1
 	[[ $output == *"Connection refused"* ]]
 }
 
+# served_cn ADDR: the CN of the certificate apweb serves on ADDR:8443, from the client (its node).
+served_cn() {
+	client openssl s_client -connect "$1:8443" </dev/null 2>/dev/null |
+		openssl x509 -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p'
+}
+
+@test "the lab's apweb on every node: appweb's uid, /metrics on its own address, the master's on 192.0.2.5" {
+	local n i pid
+	for i in 1 2 3; do
+		n=n$i
+		pid=$(cat "/var/lib/applab/nodes/$n/apweb.pid")
+		[ "$(cat /proc/"$pid"/comm)" = apweb ]
+		[ "$(stat -c %U /proc/"$pid")" = appweb ]
+		grep -q '^CapEff:[[:space:]]*0000000000000000$' /proc/"$pid"/status
+		wait_until 15 bash -c "$APPLAB client curl -sSk --max-time 5 https://192.0.2.1$i:8443/metrics | grep -qx 'appliance_scrape_ok 1'"
+		[ "$(served_cn 192.0.2.1$i)" = "$n" ]
+	done
+	# The management address is the master's (n1): its apweb answers there.
+	[ "$(served_cn 192.0.2.5)" = n1 ]
+	client curl -sSk --max-time 5 https://192.0.2.5:8443/metrics | grep -q '^appliance_scrape_ok 1$'
+}
+
 @test "losing the interconnect alone changes nothing: corosync's second link carries" {
 	run vsadm_on n1 cluster show --json
 	[ "$(echo "$output" | jq -r '.nodes[] | select(.name == "n3") | .address2')" = 192.0.2.13 ]

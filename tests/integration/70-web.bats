@@ -17,7 +17,8 @@ MGMT=192.0.2.5
 STATE=/var/lib/appliance/apweb # in the node's own state (the lab binds it per node)
 
 setup_file() {
-	export APPLAB_SOCKET_GROUP=nogroup APPLAB_WEB_USER=nobody
+	# This file starts its own apweb (as nobody, with options of its own): not the lab's.
+	export APPLAB_SOCKET_GROUP=nogroup APPLAB_WEB_USER=nobody APPLAB_WEB=0
 	lab_up --nodes 2 --luns 1
 	export TMPD=$(mktemp -d /tmp/bats-web.XXXXXX)
 	wait_until 30 bash -c "$APPLAB exec n1 vsadm cluster show --json | jq -e '[.nodes[] | select(.state == \"member\")] | length == 2'"
