@@ -11,6 +11,7 @@
  * waiting for it. Without a device, or when fencing fails, a departed node's
  * VSs wait for MMP; an agentless node's VSs stay where they are, reported.
  */
+#include "appliance/ap_stats.h"
 #include "appliance/ap_cluster_int.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ static void fence_outcome(struct ap_cluster *c, struct ap_cl_node *cn, bool ok, 
 	struct ap_msg m = {.type = AP_MSG_FENCED};
 
 	cn->fstate = ok ? F_SENT : F_FAILED;
+	ap_stats_fence(c->stats, ok, (double)usec / 1e6);
 	snprintf(m.fenced.node, sizeof(m.fenced.node), "%s", cn->name);
 	m.fenced.ok = ok;
 	snprintf(m.fenced.by, sizeof(m.fenced.by), "%s", c->node);

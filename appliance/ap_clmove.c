@@ -15,6 +15,7 @@
  * Planned moves (evacuation, revert, migration) go a few at a time
  * (AP_CL_MAX_PLANNED); failovers all at once.
  */
+#include "appliance/ap_stats.h"
 #include "appliance/ap_cluster_int.h"
 
 #include <errno.h>
@@ -483,7 +484,13 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 			    vs_node_can_serve(cfg, vs, report_named(c, m->to), w, sizeof(w));
 		}
 		struct vs_move_out o;
+		enum vs_move_state was = m->state;
 		vs_move_step(m, &f, now, &o);
+		if (was != VS_MOVE_DONE && m->state == VS_MOVE_DONE)
+			ap_stats_move(c->stats, m->kind, AP_STATS_MOVE_DONE,
+			              (double)(m->at[VS_MOVE_DONE] - m->at[VS_MOVE_PLANNED]) / 1e6);
+		else if (was != VS_MOVE_STUCK && m->state == VS_MOVE_STUCK)
+			ap_stats_move(c->stats, m->kind, AP_STATS_MOVE_STUCK, 0);
 		if (o.changed || created) {
 			snprintf(m->by, sizeof(m->by), "%s", c->node);
 			if (created && pnote)
@@ -524,6 +531,7 @@ const char *ap_cl_drive_moves(struct ap_cluster *c, const char *const *members, 
 			continue;
 		m->at[VS_MOVE_DONE] = now;
 		m->state = VS_MOVE_DONE;
+		ap_stats_move(c->stats, m->kind, AP_STATS_MOVE_ENDED, 0);
 		snprintf(m->reason + strlen(m->reason), sizeof(m->reason) - strlen(m->reason),
 		         " (ended: %s)", vs ? "stopped" : "deleted");
 	}

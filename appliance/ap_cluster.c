@@ -431,6 +431,7 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->hooks = *hooks;
 	c->arg = arg;
 	c->store = o->store;
+	c->stats = o->stats;
 	c->tp = o->transport ? o->transport : &ap_cpg_transport;
 	c->agent_grace_opt = o->agent_grace_usec;
 	c->agent_grace_usec =

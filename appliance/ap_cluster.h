@@ -69,6 +69,8 @@ struct ap_cluster_hooks {
 	void (*reply)(void *arg, uint64_t conn, json_t *resp);
 };
 
+struct ap_stats;
+
 struct ap_cluster_opts {
 	const char *node;
 	const char *run_dir;
@@ -81,6 +83,9 @@ struct ap_cluster_opts {
 	/* How long a node may stay in corosync without its applianced before
 	 * the master fences it; 0 = the default (10 s) or the definition's. */
 	uint64_t agent_grace_usec;
+	/* Where moves and fencing outcomes are counted (ap_stats.h; the
+	 * caller's, outliving the cluster); NULL: not counted. */
+	struct ap_stats *stats;
 };
 
 struct ap_cluster;

@@ -115,6 +115,7 @@ struct ap_cl_pending {
 struct ap_cluster {
 	sd_event *ev;
 	struct ap_cluster_hooks hooks;
+	struct ap_stats *stats; /* the daemon's (ap_cluster_opts.stats), may be NULL */
 	void *arg;
 	char *node, *run_dir, *state_dir;
 	struct vs_store *store;

@@ -562,7 +562,8 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	                             .run_dir = d->run_dir,
 	                             .state_dir = d->state_dir,
 	                             .store = d->store,
-	                             .self_dir = self_dir};
+	                             .self_dir = self_dir,
+	                             .stats = &d->stats};
 	rc = ap_cluster_create(ev, &co, &ch, d, &d->cluster);
 	if (rc < 0) {
 		lib_err("cannot set up the cluster: %s", strerror(-rc));
@@ -573,7 +574,8 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	                               .event = rt_event_sink,
 	                               .port_rate = ap_d_port_rate,
 	                               .vip_rate = ap_d_vip_rate,
-	                               .spread_params = ap_d_spread_params};
+	                               .spread_params = ap_d_spread_params,
+	                               .stats = &d->stats};
 	rc = ap_ports_create(ev, &hooks, d, &d->ports);
 	if (rc < 0) {
 		lib_err("cannot watch the ports: %s", strerror(-rc));

@@ -11,6 +11,7 @@
 #ifndef AP_DAEMON_INT_H
 #define AP_DAEMON_INT_H
 
+#include "appliance/ap_stats.h"
 #include "appliance/ap_daemon.h"
 
 #include <errno.h>
@@ -92,7 +93,7 @@ struct ap_daemon {
 	/* The console account the request being handled is made for ("operator
 	 * bob"; "" for none: vsadm), named in its events (ap_reqadmin.c). */
 	char actor[VS_NAME_MAX + 16];
-		char *node, *run_dir, *state_dir, *self_exe;
+	char *node, *run_dir, *state_dir, *self_exe;
 	struct vs_store *store;
 	struct vs_config *cfg;
 	struct ap_ctl *ctl;
@@ -101,6 +102,7 @@ struct ap_daemon {
 	struct vs_config *before; /* the configuration before the change being made */
 	struct ap_luns *luns;     /* the LUNs this node sees (scanned in a child) */
 	struct ap_logins *logins; /* console passwords being checked (children) */
+	struct ap_stats stats;    /* counters since this start, for /metrics */
 	struct rescan *rescans;   /* requests waiting for a LUN scan */
 	struct rt_entry *rts;
 	struct vs_index rt_ix; /* name -> rts entry: O(1) per VS at 1,000 VSs */

@@ -51,9 +51,9 @@ int ap_luns_create(sd_event *ev, const char *self_exe, uint64_t interval_usec, a
                    void *arg, struct ap_luns **out);
 void ap_luns_destroy(struct ap_luns *l);
 
-/* Deadlines (tests and tuning; 0 keeps the default): the whole scan (15 s: a busy device is slow, not hung),
- * the probe of one hung device (3 s), and after a kill the wait before a
- * child counts as stuck (2 s). kill_signal is lib_run's, for tests only. */
+/* Deadlines (tests and tuning; 0 keeps the default): the whole scan (15 s: a busy device is slow,
+ * not hung), the probe of one hung device (3 s), and after a kill the wait before a child counts as
+ * stuck (2 s). kill_signal is lib_run's, for tests only. */
 struct ap_luns_timing {
 	uint64_t scan_usec, probe_usec, stuck_usec;
 	int kill_signal;

@@ -8,6 +8,7 @@
  * every running VS, in configuration order, counting each move as it goes so
  * that several VIPs leaving one port spread over the others.
  */
+#include "appliance/ap_stats.h"
 #include "appliance/ap_ports.h"
 
 #include <errno.h>
@@ -277,6 +278,7 @@ static void evaluate(struct ap_ports *p)
 			cur = was;
 			int rc = vs_runtime_vip_move(rt, vip->addr, to);
 			if (rc < 0) {
+				ap_stats_vip(p->hooks.stats, AP_STATS_VIP_FAILED);
 				pevent(p, vs->name, "error",
 				       "moving virtual IP %s from %s to %s failed: %s", vip->addr,
 				       cur, to, strerror(-rc));
@@ -287,6 +289,8 @@ static void evaluate(struct ap_ports *p)
 				w->pv[from - p->ports].vips--;
 			w->pv[d.port].vips++;
 			ve->spread = false; /* a failure moved it: the policy's again */
+			ap_stats_vip(p->hooks.stats,
+			             d.revert ? AP_STATS_VIP_REVERT : AP_STATS_VIP_FAILOVER);
 			if (d.revert) {
 				ve->why[0] = '\0';
 				pevent(p, vs->name, "info",
@@ -558,6 +562,7 @@ decide:;
 	}
 	ve->spread = true;
 	ve->spread_at = now;
+	ap_stats_vip(p->hooks.stats, AP_STATS_VIP_SPREAD);
 	snprintf(ve->why, sizeof(ve->why), "moved to spread the traffic of group %s", g->name);
 	pevent(p, ve->vs, "info", "virtual IP %s moved %s -> %s to spread the traffic: %s",
 	       ve->addr, from, to, mv.reason);

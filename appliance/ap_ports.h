@@ -32,6 +32,8 @@
 #include "vserver/vs_model.h"
 #include "vserver/vs_runtime.h"
 
+struct ap_stats;
+
 struct ap_ports_hooks {
 	const struct vs_config *(*config)(void *arg);
 	/* The runtime of a running VS, or NULL. */
@@ -43,6 +45,8 @@ struct ap_ports_hooks {
 	int (*port_rate)(void *arg, const char *port, double *bps);
 	int (*vip_rate)(void *arg, const char *vs, const char *addr, double *bps);
 	void (*spread_params)(void *arg, struct nf_spread_params *p);
+	/* Where VIP moves are counted (ap_stats.h; outlives the ports); NULL: not. */
+	struct ap_stats *stats;
 };
 
 struct ap_ports;

@@ -212,8 +212,10 @@ static json_t *cluster_show(struct ap_daemon *d)
 		const char *nm = json_string_value(json_object_get(e, "name"));
 		json_object_set_new(e, "maintenance", json_boolean(vs_config_in_maint(d->cfg, nm)));
 	}
-	if (j)
+	if (j) {
 		json_object_set_new(j, "maint", vs_maint_to_json(d->cfg));
+		json_object_set_new(j, "counters", ap_stats_json(&d->stats));
+	}
 	return j;
 }
 
@@ -609,11 +611,12 @@ static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cm
 		ap_ctl_reply(
 		    d->ctl, conn,
 		    ap_ok(NULL,
-		          json_pack("{s:s, s:I, s:i, s:I, s:s, s:s}", "name", d->node,
+		          json_pack("{s:s, s:I, s:i, s:I, s:s, s:s, s:o}", "name", d->node,
 		                    "config_version", (json_int_t)d->cfg->version, "vservers",
 		                    d->cfg->n_vservers, "uptime_s",
 		                    (json_int_t)((lib_now_usec() - d->started_usec) / 1000000),
-		                    "run_dir", d->run_dir, "state_dir", d->state_dir)));
+		                    "run_dir", d->run_dir, "state_dir", d->state_dir, "counters",
+		                    ap_stats_json(&d->stats))));
 		return;
 	}
 	if (strcmp(cmd, "fence.show") == 0) {

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/lib_buf.h"
@@ -305,6 +306,97 @@ static void moves(struct lib_buf *b, json_t *mv)
 	}
 }
 
+/* A histogram ({"count", "sum", "buckets": [[le, cumulative]...]}) as the
+ * family's _bucket, _sum and _count samples, labels l plus le. */
+static void histogram(struct lib_buf *b, struct fam *f, const struct label *l, int n, json_t *h)
+{
+	char name[96], le[32];
+	struct label ll[MAX_LABELS + 1];
+	json_t *buckets = json_object_get(h, "buckets");
+
+	if (!json_is_object(h) || n > MAX_LABELS || !json_is_array(buckets))
+		return;
+	for (int i = 0; i < n; i++)
+		if (!l[i].value)
+			return;
+	if (!f->started) {
+		lib_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", f->name, f->help, f->name);
+		f->started = true;
+	}
+	memcpy(ll, l, (size_t)n * sizeof(*l));
+	snprintf(name, sizeof(name), "%s_bucket", f->name);
+	struct fam part = {name, "histogram", f->help, true};
+	for (size_t i = 0; i < count(buckets) && i < 64; i++) {
+		json_t *e = json_array_get(buckets, i), *bound = json_array_get(e, 0);
+		if (json_is_number(bound))
+			snprintf(le, sizeof(le), "%.15g", json_number_value(bound));
+		else if (json_is_string(bound) && strcmp(json_string_value(bound), "+Inf") == 0)
+			snprintf(le, sizeof(le), "+Inf");
+		else
+			continue;
+		ll[n] = (struct label){"le", le};
+		json_t *cum = json_array_get(e, 1);
+		sample(b, &part, ll, n + 1,
+		       json_is_integer(cum) ? (double)json_integer_value(cum) : NAN);
+	}
+	snprintf(name, sizeof(name), "%s_sum", f->name);
+	sample(b, &part, l, n, num(h, "sum", 1));
+	snprintf(name, sizeof(name), "%s_count", f->name);
+	sample(b, &part, l, n, num(h, "count", 1));
+}
+
+/* This node's counters since applianced started (ap_stats.h): moves it
+ * stepped as master, fencing it ran, VIP moves between its ports. */
+static void counters(struct lib_buf *b, json_t *node, const char *who)
+{
+	static const char *const ends[] = {"done", "stuck", "ended"};
+	static const char *const reasons[] = {"failover", "revert", "spread", "failed"};
+	json_t *c = json_object_get(node, "counters"), *list = json_object_get(c, "moves"), *m;
+	json_t *fen = json_object_get(c, "fencing"), *vips = json_object_get(c, "vip_moves");
+	struct fam moves = {
+	    "appliance_moves_total", "counter",
+	    "Moves this node stepped as master since applianced started, by kind "
+	    "and how they ended (done; stuck: no node could take the VS; ended: the "
+	    "VS was stopped or deleted).",
+	    false};
+	struct fam dur = {"appliance_move_duration_seconds", "histogram",
+	                  "Time from planned to done of the moves this node stepped as master.",
+	                  false};
+	struct fam fence = {
+	    "appliance_fencing_total", "counter",
+	    "Fencing operations this node ran since applianced started, by outcome.", false};
+	struct fam fdur = {"appliance_fencing_duration_seconds", "histogram",
+	                   "Time the fence agent took, of the fencing this node ran.", false};
+	struct fam vip = {
+	    "appliance_vip_port_moves_total", "counter",
+	    "VIP moves between this node's ports since applianced started, by reason.", false};
+
+	if (!json_is_object(c) || !who)
+		return;
+	for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++)
+		for (size_t i = 0; i < count(list); i++) {
+			m = json_array_get(list, i);
+			struct label l[] = {
+			    {"node", who}, {"kind", str(m, "kind")}, {"outcome", ends[e]}};
+			sample(b, &moves, l, 3, num(m, ends[e], 1));
+		}
+	for (size_t i = 0; i < count(list); i++) {
+		m = json_array_get(list, i);
+		struct label l[] = {{"node", who}, {"kind", str(m, "kind")}};
+		histogram(b, &dur, l, 2, json_object_get(m, "duration_s"));
+	}
+	struct label ok[] = {{"node", who}, {"outcome", "success"}};
+	struct label bad[] = {{"node", who}, {"outcome", "failure"}};
+	sample(b, &fence, ok, 2, num(fen, "success", 1));
+	sample(b, &fence, bad, 2, num(fen, "failure", 1));
+	struct label nl[] = {{"node", who}};
+	histogram(b, &fdur, nl, 1, json_object_get(fen, "duration_s"));
+	for (size_t r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
+		struct label l[] = {{"node", who}, {"reason", reasons[r]}};
+		sample(b, &vip, l, 2, num(vips, reasons[r], 1));
+	}
+}
+
 int ap_wm_render(const struct ap_wm_input *in, char **out)
 {
 	struct lib_buf b = {0};
@@ -319,5 +411,7 @@ int ap_wm_render(const struct ap_wm_input *in, char **out)
 	loads(&b, in->load);
 	vservers(&b, in->vservers);
 	moves(&b, in->moves);
+	/* node.show is cluster.show's answer in a cluster ("node"), else "name". */
+	counters(&b, in->node, str(in->node, "node") ?: str(in->node, "name"));
 	return lib_buf_finish(&b, out) < 0 ? -ENOMEM : 0;
 }

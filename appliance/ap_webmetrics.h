@@ -29,8 +29,15 @@
  *   {node,state}; membership and quorum as 0/1 gauges.
  * - Moves: the move journal keeps only the most recent moves (it is
  *   bounded), so their counts are not monotonic: appliance_moves{kind,state}
- *   is a gauge of the moves in the journal, not a _total counter; the data
- *   has no total count of moves since any start, nor their durations.
+ *   is a gauge of the moves in the journal, not a _total counter. The
+ *   totals are this node's counters since applianced started (ap_stats.h,
+ *   in node.show's "counters"), each with node="the node that counted":
+ *   appliance_moves_total{node,kind,outcome} (done, stuck, ended) and the
+ *   histogram appliance_move_duration_seconds{node,kind} (planned to done)
+ *   of the moves it stepped as master; appliance_fencing_total{node,outcome}
+ *   (success, failure) and appliance_fencing_duration_seconds{node} of the
+ *   fencing it ran; appliance_vip_port_moves_total{node,reason} (failover,
+ *   revert, spread, failed) between its ports.
  * - appliance_scrape_ok 1 when the last refresh of all requests worked, 0
  *   when it failed and the other figures are the last ones read;
  *   appliance_scrape_age_seconds since those figures were read.

@@ -273,6 +273,16 @@ fence_all() { # give every node its fence device: its lab BMC
 	run vsadm_on "$ask" event show --last 100
 	[[ $output == *"node $victim is powered off (fenced in"* ]]
 	"$INV"
+	# Counted: the fencing by the node that ran it, the failover moves by the master, and
+	# /metrics on the management address (the master's apweb) says so.
+	local n fenced=0 m
+	for n in n1 n2 n3; do
+		[ "$n" = "$victim" ] && continue
+		fenced=$((fenced + $(vsadm_on "$n" cluster show --json | jq '.counters.fencing.success')))
+	done
+	((fenced >= 1))
+	m=$(vsadm_on "$ask" cluster show --json | jq -r .master)
+	wait_until 15 bash -c "$APPLAB client curl -sSk --max-time 5 https://192.0.2.5:8443/metrics | grep -E '^appliance_moves_total\{node=\"$m\",kind=\"failover\",outcome=\"done\"\} [1-9]'"
 	wait_until 60 client nfs-cat 'nfs://192.0.2.63/data/f.txt?version=4'
 	applab node "$victim" start
 	wait_until 60 bash -c "$APPLAB exec $ask vsadm cluster show --json | jq -e '[.nodes[] | select(.state == \"member\")] | length == 3'"

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "appliance/ap_stats.h"
 #include "appliance/ap_webmetrics.h"
 
 static const char *const LOAD =
@@ -245,6 +246,70 @@ static void test_nothing(void **state)
 	free(t);
 }
 
+/* This node's counters (ap_stats) as counters and histograms: a failover
+ * of 3.2 s and one of 12 s, a stuck start, two fencing outcomes, VIP moves. */
+static void test_counters(void **state)
+{
+	struct ap_stats st = {0};
+	(void)state;
+	ap_stats_move(&st, VS_MOVE_FAILOVER, AP_STATS_MOVE_DONE, 3.2);
+	ap_stats_move(&st, VS_MOVE_FAILOVER, AP_STATS_MOVE_DONE, 12);
+	ap_stats_move(&st, VS_MOVE_START, AP_STATS_MOVE_STUCK, 0);
+	ap_stats_move(&st, VS_MOVE_NKINDS, AP_STATS_MOVE_DONE, 1); /* out of range: nothing */
+	ap_stats_fence(&st, true, 1.5);
+	ap_stats_fence(&st, false, 40);
+	ap_stats_vip(&st, AP_STATS_VIP_FAILOVER);
+	ap_stats_vip(&st, AP_STATS_VIP_FAILOVER);
+	ap_stats_vip(&st, AP_STATS_VIP_REVERT);
+	ap_stats_hist_add(&st.fence_s, -1); /* a negative time counts as 0 */
+	json_t *node = json_pack("{s:s, s:o}", "node", "n1", "counters", ap_stats_json(&st));
+	struct ap_wm_input in = {.node = node, .scrape_ok = true};
+	char *t = NULL;
+	assert_int_equal(ap_wm_render(&in, &t), 0);
+	assert_non_null(strstr(t, "# TYPE appliance_moves_total counter\n"));
+	assert_non_null(
+	    strstr(t, "appliance_moves_total{node=\"n1\",kind=\"failover\",outcome=\"done\"} 2\n"));
+	assert_non_null(
+	    strstr(t, "appliance_moves_total{node=\"n1\",kind=\"start\",outcome=\"stuck\"} 1\n"));
+	assert_non_null(strstr(t, "# TYPE appliance_move_duration_seconds histogram\n"));
+	/* Cumulative: 3.2 s is in le=5 and above, 12 s in le=20 and above. */
+	assert_non_null(strstr(t, "appliance_move_duration_seconds_bucket{node=\"n1\",kind="
+	                          "\"failover\",le=\"2\"} 0\n"));
+	assert_non_null(strstr(t, "appliance_move_duration_seconds_bucket{node=\"n1\",kind="
+	                          "\"failover\",le=\"5\"} 1\n"));
+	assert_non_null(strstr(t, "appliance_move_duration_seconds_bucket{node=\"n1\",kind="
+	                          "\"failover\",le=\"20\"} 2\n"));
+	assert_non_null(strstr(t, "appliance_move_duration_seconds_bucket{node=\"n1\",kind="
+	                          "\"failover\",le=\"+Inf\"} 2\n"));
+	assert_non_null(
+	    strstr(t, "appliance_move_duration_seconds_sum{node=\"n1\",kind=\"failover\"} 15.2\n"));
+	assert_non_null(
+	    strstr(t, "appliance_move_duration_seconds_count{node=\"n1\",kind=\"failover\"} 2\n"));
+	assert_non_null(strstr(t, "appliance_fencing_total{node=\"n1\",outcome=\"success\"} 1\n"));
+	assert_non_null(strstr(t, "appliance_fencing_total{node=\"n1\",outcome=\"failure\"} 1\n"));
+	assert_non_null(strstr(t, "appliance_fencing_duration_seconds_count{node=\"n1\"} 3\n"));
+	assert_non_null(strstr(t, "appliance_fencing_duration_seconds_bucket{node=\"n1\",le="
+	                          "\"0.5\"} 1\n"));
+	assert_non_null(strstr(t, "appliance_fencing_duration_seconds_bucket{node=\"n1\",le="
+	                          "\"300\"} 3\n"));
+	assert_non_null(
+	    strstr(t, "appliance_vip_port_moves_total{node=\"n1\",reason=\"failover\"} 2\n"));
+	assert_non_null(
+	    strstr(t, "appliance_vip_port_moves_total{node=\"n1\",reason=\"revert\"} 1\n"));
+	/* One header per family. */
+	const char *h = strstr(t, "# TYPE appliance_move_duration_seconds histogram");
+	assert_null(strstr(h + 1, "# TYPE appliance_move_duration_seconds histogram"));
+	free(t);
+	/* A malformed histogram is skipped, not half written. */
+	json_object_set_new(json_object_get(json_object_get(node, "counters"), "fencing"),
+	                    "duration_s", json_string("x"));
+	assert_int_equal(ap_wm_render(&in, &t), 0);
+	assert_null(strstr(t, "appliance_fencing_duration_seconds"));
+	assert_non_null(strstr(t, "appliance_fencing_total{"));
+	free(t);
+	json_decref(node);
+}
+
 static void test_entries_bounded(void **state)
 {
 	json_t *nodes = json_array();
@@ -273,6 +338,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_skipped),
 	    cmocka_unit_test(test_nothing),
 	    cmocka_unit_test(test_entries_bounded),
+	    cmocka_unit_test(test_counters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
