@@ -9,6 +9,7 @@
  */
 #include "appliance/ap_daemon_int.h"
 #include "appliance/ap_login.h"
+#include "lib/lib_journal.h"
 
 /* --- event log ------------------------------------------------------------ */
 
@@ -46,6 +47,21 @@ static int on_evflush(sd_event_source *s, uint64_t usec, void *userdata)
 static void queue_event(struct ap_daemon *d, const struct vs_event *ev)
 {
 	int rc = vs_store_event_queue(d->store, ev);
+
+	/* Under systemd, also a structured journal entry: on the node the event
+	 * is about (every node stores the cluster's events; one journals each). */
+	if (d->journal && ev->node && strcmp(ev->node, d->node) == 0) {
+		struct lib_journal_event je = {.ident = "applianced",
+		                               .node = ev->node,
+		                               .vs = ev->vs,
+		                               .severity = ev->severity,
+		                               .actor = d->actor,
+		                               .message = ev->message};
+		int jr = lib_journal_event(&je);
+		if (jr < 0)
+			lib_warn("event log: cannot send this event to the journal: %s",
+			         strerror(-jr));
+	}
 
 	if (rc == -ENOBUFS && vs_store_event_flush(d->store) == 0)
 		rc = vs_store_event_queue(d->store, ev); /* full: written now, then queued */
@@ -543,6 +559,7 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 		lib_err("cannot scan the LUNs: %s", strerror(-rc));
 		goto fail;
 	}
+	d->journal = lib_journal_attached();
 	rc = ap_logins_create(ev, d->self_exe, &d->logins);
 	if (rc < 0) {
 		lib_err("cannot check console passwords: %s", strerror(-rc));

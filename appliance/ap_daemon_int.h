@@ -103,6 +103,7 @@ struct ap_daemon {
 	struct ap_luns *luns;     /* the LUNs this node sees (scanned in a child) */
 	struct ap_logins *logins; /* console passwords being checked (children) */
 	struct ap_stats stats;    /* counters since this start, for /metrics */
+	bool journal;             /* stderr is journald's: events also as journal entries */
 	struct rescan *rescans;   /* requests waiting for a LUN scan */
 	struct rt_entry *rts;
 	struct vs_index rt_ix; /* name -> rts entry: O(1) per VS at 1,000 VSs */

@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include "appliance/ap_daemon.h"
@@ -166,7 +168,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	lib_info("applianced on node %s listening on %s", o.node, o.socket);
+	/* Under systemd (Type=notify, WatchdogSec=): ready once the control
+	 * socket listens, and the loop itself pings the watchdog, so a loop that
+	 * hangs is killed and restarted. Without NOTIFY_SOCKET both do nothing. */
+	rc = sd_event_set_watchdog(ev, true);
+	if (rc < 0)
+		lib_warn("cannot arm the systemd watchdog: %s", strerror(-rc));
+	else if (rc > 0)
+		lib_info("systemd watchdog armed: the event loop pings it");
+	sd_notifyf(0, "READY=1\nSTATUS=serving on %s\nMAINPID=%lu", o.socket,
+	           (unsigned long)getpid());
 	rc = sd_event_loop(ev);
+	sd_notify(0, "STOPPING=1");
 	ap_daemon_destroy(d);
 	sd_event_unref(ev);
 	if (rc < 0) {
