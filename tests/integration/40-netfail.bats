@@ -73,6 +73,10 @@ marks() {
 	run vsadm_on n1 vip show vs1
 	[[ $output == *away*"eth1 is down"* ]]
 	[ -z "$(marks)" ]
+	# Counted for /metrics (appliance_vip_port_moves_total): the three VIPs, none failed.
+	run vsadm_on n1 node show --json
+	[ "$(jq '.counters.vip_moves.failover' <<<"$output")" = 3 ]
+	[ "$(jq '.counters.vip_moves.failed' <<<"$output")" = 0 ]
 }
 
 @test "pulling eth2 too marks the VS no-healthy-port, naming the VIPs" {
@@ -104,6 +108,7 @@ marks() {
 	wait_until 20 all_on eth1
 	run vsadm_on n1 event show --vs vs1
 	[[ $output == *"virtual IP $V1 returned home eth2 -> eth1: home port eth1 healthy again"* ]]
+	[ "$(vsadm_on n1 node show --json | jq '.counters.vip_moves.revert')" -ge 3 ]
 	client nfs-cat "nfs://$V2/data/f.txt?version=4" >/dev/null
 }
 

@@ -73,6 +73,11 @@ served_cn() {
 		[ "$(cat /proc/"$pid"/comm)" = apweb ]
 		[ "$(stat -c %U /proc/"$pid")" = appweb ]
 		grep -q '^CapEff:[[:space:]]*0000000000000000$' /proc/"$pid"/status
+		grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/"$pid"/status
+		# Its open ports: one TCP listener, 8443; no UDP socket, no other listener.
+		run on "$n" ss -Hlntup
+		[ "$(grep -c "pid=$pid," <<<"$output")" = 1 ]
+		grep "pid=$pid," <<<"$output" | grep -q '^tcp .*0\.0\.0\.0:8443 '
 		wait_until 15 bash -c "$APPLAB client curl -sSk --max-time 5 https://192.0.2.1$i:8443/metrics | grep -qx 'appliance_scrape_ok 1'"
 		[ "$(served_cn 192.0.2.1$i)" = "$n" ]
 	done
