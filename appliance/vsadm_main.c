@@ -79,11 +79,13 @@ static json_t *call(int fd, json_t *req, char *err, size_t errlen)
 			continue;
 		if (w < 0) {
 			snprintf(err, errlen, "Cannot talk to applianced: %s.", strerror(errno));
+			explicit_bzero(text, n + 1);
 			free(text);
 			return NULL;
 		}
 		off += (size_t)w;
 	}
+	explicit_bzero(text, n + 1); /* it may hold a password (vserver join) */
 	free(text);
 	for (;;) {
 		if (len + 4096 > cap) {
@@ -583,6 +585,16 @@ static int admin_password_into(json_t *args)
 	return 0;
 }
 
+/* The request's copy of a password (vserver join, leave) wiped before it is
+ * freed: jansson frees its strings without. */
+static void wipe_secrets(json_t *req)
+{
+	json_t *pw = json_object_get(json_object_get(req, "args"), "password");
+
+	if (json_is_string(pw))
+		explicit_bzero((char *)json_string_value(pw), json_string_length(pw));
+}
+
 /* Run one parsed command line; returns the exit status. */
 static int run(int argc, char *const *argv)
 {
@@ -637,6 +649,7 @@ static int run(int argc, char *const *argv)
 	fd = connect_daemon(err, sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "vsadm: %s\n", err);
+		wipe_secrets(req);
 		json_decref(req);
 		return 1;
 	}
@@ -687,6 +700,7 @@ static int run(int argc, char *const *argv)
 		sleep(1);
 	}
 	close(fd);
+	wipe_secrets(req);
 	json_decref(req);
 	return status;
 }
