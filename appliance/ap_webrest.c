@@ -17,7 +17,9 @@
 #include "appliance/ap_webcall.h"
 #include "appliance/ap_webhttp.h"
 #include "appliance/ap_websess.h"
+#include "appliance/ap_websse.h"
 #include "lib/lib_log.h"
+#include "lib/lib_pwhash.h"
 
 #define COOKIE "apweb_session"
 
@@ -29,6 +31,7 @@ struct ap_wr {
 	struct ap_sess_table sess;
 	struct ap_lim lim;
 	struct wreq *waiting;    /* suspended, a call in flight */
+	struct ap_sse_hub *sse;  /* the event streams */
 	void (*kick)(void *arg); /* run libmicrohttpd soon (a resumed connection) */
 	void *kick_arg;
 };
@@ -37,8 +40,11 @@ struct wreq {
 	struct ap_wr *wr;
 	struct MHD_Connection *conn;
 	const struct ap_wa_route *route;
-	char name[AP_WA_NAME_MAX + 1];
-	char account[AP_SESS_NAME_MAX + 1]; /* login: the name tried */
+	struct ap_wa_path path;
+	char account[AP_SESS_NAME_MAX + 1]; /* login: the name tried; else the session's */
+	json_t *args;                       /* a planned move's, while its moves are read */
+	bool planned_asked;                 /* the journal is read: now the move itself */
+	int64_t moves_after;                /* the newest move before it */
 	char addr[INET6_ADDRSTRLEN];
 	char *body;
 	size_t body_len;
@@ -69,6 +75,21 @@ bool ap_wr_is_api(const char *url)
 	return url && strncmp(url, "/api/", 5) == 0;
 }
 
+static bool session_alive(void *arg, const char *sid)
+{
+	struct ap_wr *wr = arg;
+
+	return ap_sess_alive(&wr->sess, sid, now_s(wr));
+}
+
+static void kick_mhd(void *arg)
+{
+	struct ap_wr *wr = arg;
+
+	if (wr->kick)
+		wr->kick(wr->kick_arg);
+}
+
 int ap_wr_create(sd_event *ev, const struct ap_wr_opts *o, struct ap_wr **out)
 {
 	struct ap_lim_cfg defaults = AP_LIM_DEFAULTS, lim = o->lim;
@@ -84,6 +105,19 @@ int ap_wr_create(sd_event *ev, const struct ap_wr_opts *o, struct ap_wr **out)
 	ap_sess_init(&wr->sess, o->idle_s ? o->idle_s : AP_SESS_IDLE_DEFAULT,
 	             o->max_s ? o->max_s : AP_SESS_MAX_DEFAULT);
 	ap_lim_init(&wr->lim, &lim);
+	struct ap_sse_env env = {.ev = ev,
+	                         .socket = o->socket,
+	                         .alive = session_alive,
+	                         .alive_arg = wr,
+	                         .kick = kick_mhd,
+	                         .kick_arg = wr};
+	int rc = ap_sse_hub_new(&env, &wr->sse);
+	if (rc < 0) {
+		sd_event_unref(wr->ev);
+		free(wr->socket);
+		free(wr);
+		return rc;
+	}
 	*out = wr;
 	return 0;
 }
@@ -114,6 +148,8 @@ static void set_error(struct wreq *q, int status, const char *sentence)
 
 void ap_wr_stop(struct ap_wr *wr)
 {
+	if (wr)
+		ap_sse_hub_stop(wr->sse);
 	while (wr && wr->waiting) {
 		struct wreq *q = wr->waiting;
 		unlink_waiting(q);
@@ -129,6 +165,7 @@ void ap_wr_destroy(struct ap_wr *wr)
 	if (!wr)
 		return;
 	ap_wr_stop(wr);
+	ap_sse_hub_free(wr->sse);
 	explicit_bzero(&wr->sess, sizeof(wr->sess));
 	sd_event_unref(wr->ev);
 	free(wr->socket);
@@ -149,6 +186,7 @@ void ap_wr_completed(void *arg)
 		explicit_bzero(q->body, q->body_len); /* a login's body holds a password */
 		free(q->body);
 	}
+	json_decref(q->args);
 	free(q->text);
 	free(q);
 }
@@ -196,6 +234,79 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t len)
 		          (socklen_t)len);
 }
 
+static int send_call(struct wreq *q, const char *cmd, json_t *args, const char *as);
+
+/* A 202's answer: what to poll. */
+static json_t *accepted(struct wreq *q, json_t *reply)
+{
+	const struct ap_wa_route *r = q->route;
+	char poll[AP_WA_PARAM_MAX + 64];
+	json_t *b = json_pack("{s:s}", "message",
+	                      json_string_value(json_object_get(reply, "message")) ?: "");
+
+	if (!b)
+		return NULL;
+	if (r->flags & AP_WA_PLANNED) {
+		if (strcmp(r->params, "name") == 0)
+			snprintf(poll, sizeof(poll), "/api/v1/moves?vs=%s&after=%lld", q->path.v[0],
+			         (long long)q->moves_after);
+		else
+			snprintf(poll, sizeof(poll), "/api/v1/moves?after=%lld",
+			         (long long)q->moves_after);
+		json_object_set_new(b, "moves_after", json_integer(q->moves_after));
+	} else {
+		snprintf(poll, sizeof(poll), "/api/v1/vservers/%s", q->path.v[0]);
+	}
+	json_object_set_new(b, "poll", json_string(poll));
+	return b;
+}
+
+/* applianced answered a request of the API (not a login). */
+static void answer_call(struct wreq *q, json_t *reply)
+{
+	const struct ap_wa_route *r = q->route;
+	bool ok = json_is_true(json_object_get(reply, "ok"));
+	const char *error = json_string_value(json_object_get(reply, "error"));
+	json_t *data = json_object_get(reply, "data");
+	char err[256];
+
+	if ((r->flags & AP_WA_PLANNED) && !q->planned_asked) {
+		/* The journal before the move: its moves come after the newest. */
+		json_t *a = q->args;
+		q->planned_asked = true;
+		q->moves_after = ok ? ap_wa_moves_newest(data) : 0;
+		q->args = NULL;
+		int rc = send_call(q, r->cmd, a, q->account);
+		json_decref(a);
+		if (rc == 0)
+			return; /* still suspended, for the move's answer */
+		set_error(q, 503, "applianced cannot be reached; try again in a moment.");
+	} else if (!ok) {
+		set_error(q, ap_wa_status(error), error ? error : "applianced refused it.");
+	} else if (r->op == AP_WA_MOVES) {
+		json_t *out = NULL;
+		int rc = ap_wa_moves(data, q->args, &out, err, sizeof(err));
+		if (rc < 0)
+			set_error(q, rc == -ENOENT ? 404 : 500, err);
+		else
+			set_answer(q, 200, out);
+	} else if (strcmp(r->method, "GET") == 0) {
+		json_t *d = r->pick ? json_object_get(data, r->pick) : data;
+		set_answer(q, 200, d ? json_incref(d) : json_object());
+	} else if (r->ok_status == 202) {
+		set_answer(q, 202, accepted(q, reply));
+	} else {
+		json_t *b = json_pack("{s:s}", "message",
+		                      json_string_value(json_object_get(reply, "message")) ?: "");
+		if (b && data)
+			json_object_set(b, "data", data);
+		set_answer(q, r->ok_status, b);
+	}
+	MHD_resume_connection(q->conn);
+	if (q->wr->kick) /* its epoll descriptor does not say so: run it */
+		q->wr->kick(q->wr->kick_arg);
+}
+
 /* applianced answered (or not): the request's answer, then resume it. */
 static void on_reply(void *arg, json_t *reply, const char *why)
 {
@@ -210,7 +321,10 @@ static void on_reply(void *arg, json_t *reply, const char *why)
 	if (!reply) {
 		lib_warn("apweb: api: %s", why ? why : "no answer");
 		set_error(q, 503, "applianced cannot be reached; try again in a moment.");
-	} else if (q->route->op == AP_WA_LOGIN) {
+	} else if (q->route->op != AP_WA_LOGIN) {
+		answer_call(q, reply);
+		return;
+	} else {
 		ap_lim_result(&wr->lim, q->account, ok, now_s(wr));
 		const char *name = json_string_value(json_object_get(data, "name")),
 		           *role = json_string_value(json_object_get(data, "role"));
@@ -240,16 +354,6 @@ static void on_reply(void *arg, json_t *reply, const char *why)
 			lib_info("apweb: %s logged in from %s", s->name, q->addr);
 		}
 		explicit_bzero(rnd, sizeof(rnd));
-	} else if (!ok) {
-		set_error(q, ap_wa_status(error), error ? error : "applianced refused it.");
-	} else if (strcmp(q->route->method, "GET") == 0) {
-		set_answer(q, 200, data ? json_incref(data) : json_object());
-	} else {
-		json_t *b = json_pack("{s:s}", "message",
-		                      json_string_value(json_object_get(reply, "message")) ?: "");
-		if (b && data)
-			json_object_set(b, "data", data);
-		set_answer(q, q->route->ok_status, b);
 	}
 	MHD_resume_connection(q->conn);
 	if (wr->kick) /* its epoll descriptor does not say so: run it */
@@ -262,8 +366,9 @@ void ap_wr_set_kick(struct ap_wr *wr, void (*kick)(void *arg), void *arg)
 	wr->kick_arg = arg;
 }
 
-/* Send args to applianced as cmd (for account `as`, NULL: none). */
-static enum MHD_Result call(struct wreq *q, const char *cmd, json_t *args, const char *as)
+/* Send args to applianced as cmd (for account `as`, NULL: none): 0, or a
+ * negative errno (logged). */
+static int send_call(struct wreq *q, const char *cmd, json_t *args, const char *as)
 {
 	json_t *req = json_pack("{s:s, s:O}", "cmd", cmd, "args", args);
 	int rc = -ENOMEM;
@@ -272,17 +377,104 @@ static enum MHD_Result call(struct wreq *q, const char *cmd, json_t *args, const
 		json_object_set_new(req, "as", json_string(as));
 	if (req)
 		rc = ap_wq_start(q->wr->ev, q->wr->socket, req, on_reply, q, &q->call);
+	if (req && (q->route->flags & AP_WA_SECRET))
+		json_object_clear(json_object_get(req, "args"));
 	json_decref(req);
 	if (rc < 0) {
 		lib_warn("apweb: api: cannot reach applianced at %s: %s", q->wr->socket,
 		         strerror(-rc));
-		set_error(q, 503, "applianced cannot be reached; try again in a moment.");
-		return queue(q, NULL);
+		return rc;
 	}
 	q->next = q->wr->waiting;
 	q->wr->waiting = q;
+	return 0;
+}
+
+/* send_call, with the request suspended until the answer. */
+static enum MHD_Result call(struct wreq *q, const char *cmd, json_t *args, const char *as)
+{
+	if (send_call(q, cmd, args, as) < 0) {
+		set_error(q, 503, "applianced cannot be reached; try again in a moment.");
+		return queue(q, NULL);
+	}
 	MHD_suspend_connection(q->conn);
 	return MHD_YES;
+}
+
+struct query_ctx {
+	const struct ap_wa_route *r;
+	json_t *args;
+	char err[160];
+	int rc;
+};
+
+static enum MHD_Result query_member(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+	struct query_ctx *x = cls;
+
+	(void)kind;
+	if (x->rc == 0)
+		x->rc = ap_wa_query(x->r, key, value, x->args, x->err, sizeof(x->err));
+	return MHD_YES;
+}
+
+/* A password of the body into the hashes applianced keeps (as vsadm does):
+ * 0, or -EINVAL with lib_pwhash's sentence. */
+static int hash_password(const struct ap_wa_route *r, json_t *args, char *err, size_t errlen)
+{
+	char nt[LIB_NTHASH_LEN + 1], cr[LIB_CRYPT_MAX + 1];
+	const char *pw = json_string_value(json_object_get(args, "password"));
+	int rc;
+
+	if (!pw)
+		return 0;
+	rc = lib_pw_hash(pw, nt, cr, err, errlen);
+	json_object_del(args, "password");
+	if (rc < 0)
+		return -EINVAL;
+	if (r->flags & AP_WA_HASH)
+		json_object_set_new(args, "nt_hash", json_string(nt));
+	json_object_set_new(args, "crypt_hash", json_string(cr));
+	explicit_bzero(nt, sizeof(nt));
+	explicit_bzero(cr, sizeof(cr));
+	return 0;
+}
+
+/* GET /api/v1/events/stream: a stream of the hub, or a refusal. */
+static enum MHD_Result open_stream(struct wreq *q, struct ap_sess *s, json_t *args)
+{
+	const char *last = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *vs = json_string_value(json_object_get(args, "vs"));
+	struct MHD_Response *resp = NULL;
+	int64_t after = -1;
+	int rc;
+
+	if (last && ap_wa_event_id(last, &after) < 0) {
+		set_error(q, 400, "Last-Event-ID is an event id: a whole number.");
+		return queue(q, NULL);
+	}
+	rc = ap_sse_open(q->wr->sse, q->conn, s->name, s->id, vs, after, &resp);
+	if (rc == -EBUSY) {
+		lib_warn("apweb: an event stream for %s refused: %d are open", s->name, AP_SSE_MAX);
+		set_error(q, 503, "Too many event streams are open; close one or try again later.");
+		return queue(q, NULL);
+	}
+	if (rc < 0) {
+		set_error(q, 503, "The web process cannot open an event stream now.");
+		return queue(q, NULL);
+	}
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream") !=
+	        MHD_YES ||
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
+	    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES) {
+		MHD_destroy_response(resp);
+		return MHD_NO;
+	}
+	enum MHD_Result res = MHD_queue_response(q->conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp); /* the stream is freed with libmicrohttpd's reference */
+	q->queued = res == MHD_YES;
+	return res;
 }
 
 /* The body is in: authenticate, check, and hand it to applianced. */
@@ -298,8 +490,15 @@ static enum MHD_Result handle(struct wreq *q)
 		set_error(q, 413, "The request's body is larger than this server accepts.");
 		return queue(q, NULL);
 	}
-	if (ap_wa_build(r, q->name, q->body, q->body_len, &args, err, sizeof(err)) < 0) {
+	if (ap_wa_build(r, &q->path, q->body, q->body_len, &args, err, sizeof(err)) < 0) {
 		set_error(q, 400, err);
+		return queue(q, NULL);
+	}
+	struct query_ctx qx = {.r = r, .args = args};
+	MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, query_member, &qx);
+	if (qx.rc < 0) {
+		json_decref(args);
+		set_error(q, 400, qx.err);
 		return queue(q, NULL);
 	}
 	if (r->op == AP_WA_LOGIN) {
@@ -347,6 +546,26 @@ static enum MHD_Result handle(struct wreq *q)
 		set_answer(q, 200, json_pack("{s:s}", "message", "logged out"));
 		return queue(q, NULL);
 	}
+	if (r->op == AP_WA_STREAM) {
+		enum MHD_Result res = open_stream(q, s, args);
+		json_decref(args);
+		return res;
+	}
+	if ((r->flags & (AP_WA_HASH | AP_WA_HASH_CRYPT)) &&
+	    hash_password(r, args, err, sizeof(err)) < 0) {
+		json_decref(args);
+		set_error(q, 400, err);
+		return queue(q, NULL);
+	}
+	snprintf(q->account, sizeof(q->account), "%s", s->name);
+	if (r->op == AP_WA_MOVES || (r->flags & AP_WA_PLANNED)) {
+		/* The journal first: filtered (moves), or read before the move. */
+		json_t *none = json_object();
+		q->args = args;
+		enum MHD_Result res = none ? call(q, "move.show", none, s->name) : MHD_NO;
+		json_decref(none);
+		return res;
+	}
 	enum MHD_Result res = call(q, r->cmd, args, s->name);
 	json_decref(args);
 	return res;
@@ -367,7 +586,7 @@ enum MHD_Result ap_wr_request(struct ap_wr *wr, struct MHD_Connection *c, const 
 		q->wr = wr;
 		q->conn = c;
 		client_addr(c, q->addr, sizeof(q->addr));
-		rc = ap_wa_match(method, url, &q->route, q->name, allow, sizeof(allow), err,
+		rc = ap_wa_match(method, url, &q->route, &q->path, allow, sizeof(allow), err,
 		                 sizeof(err));
 		if (rc < 0) {
 			set_error(q, rc == -ENOENT ? 404 : rc == -EPERM ? 405 : 400, err);

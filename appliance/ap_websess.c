@@ -108,6 +108,16 @@ struct ap_sess *ap_sess_find(struct ap_sess_table *t, const char *id, uint64_t n
 	return found;
 }
 
+bool ap_sess_alive(struct ap_sess_table *t, const char *id, uint64_t now)
+{
+	if (!well_formed(id))
+		return false;
+	for (int i = 0; i < AP_SESS_MAX; i++)
+		if (t->s[i].used && !expired(t, &t->s[i], now) && same_token(t->s[i].id, id))
+			return true;
+	return false;
+}
+
 void ap_sess_end(struct ap_sess_table *t, struct ap_sess *s)
 {
 	(void)t;

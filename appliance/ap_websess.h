@@ -56,6 +56,9 @@ int ap_sess_new(struct ap_sess_table *t, const char *name, const char *role,
 /* The live session of this id (its use now counts), or NULL (expired ones
  * are dropped on the way). */
 struct ap_sess *ap_sess_find(struct ap_sess_table *t, const char *id, uint64_t now);
+/* Is the session of id alive at now? Unlike ap_sess_find, it does not
+ * count as activity (an event stream keeps no session alive). */
+bool ap_sess_alive(struct ap_sess_table *t, const char *id, uint64_t now);
 void ap_sess_end(struct ap_sess_table *t, struct ap_sess *s);
 /* Does token match the session's CSRF token (constant time)? */
 bool ap_sess_csrf_ok(const struct ap_sess *s, const char *token);

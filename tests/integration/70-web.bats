@@ -277,10 +277,10 @@ login() { # NAME PASSWORD: a fresh session in the jar; its CSRF token in $TMPD/c
 	api POST /api/v1/vservers -H "X-CSRF-Token: $(cat "$TMPD/csrf")" --data-binary '{"name":"web9"}'
 	[ "$(cat "$TMPD/status")" = 403 ] # creating is an admin's
 	api POST /api/v1/vservers/web0/stop -H "X-CSRF-Token: $(cat "$TMPD/csrf")"
-	[ "$(cat "$TMPD/status")" = 200 ]
+	[ "$(cat "$TMPD/status")" = 202 ]
 	wait_until 60 bash -c "$APPLAB exec n1 vsadm vserver show web0 --json | jq -e '.runtime.state == \"stopped\"'"
 	api POST /api/v1/vservers/web0/start -H "X-CSRF-Token: $(cat "$TMPD/csrf")"
-	[ "$(cat "$TMPD/status")" = 200 ]
+	[ "$(cat "$TMPD/status")" = 202 ]
 	wait_until 60 bash -c "$APPLAB exec n1 vsadm vserver show web0 --json | jq -e '.runtime.state == \"running\"'"
 	vsadm_on n1 event show --vs web0 --json >"$TMPD/ev"
 	jq -e '[.[] | select(.message | test("stop requested by operator bob \\(web\\)"))] | length == 1' "$TMPD/ev"

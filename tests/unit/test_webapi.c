@@ -298,34 +298,128 @@ static void test_limits(void **state)
 	free(l);
 }
 
+/* The path's parameters joined by '|'. */
+static void joined(const struct ap_wa_path *pp, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < pp->n && n < len; i++)
+		n += (size_t)snprintf(out + n, len - n, "%s%s", i ? "|" : "", pp->v[i]);
+}
+
 static void test_match(void **state)
 {
 	static const struct {
 		const char *method, *path;
 		int rc;
-		const char *cmd, *name, *allow;
+		const char *cmd, *params, *allow;
 	} cases[] = {
 	    {"GET", "/api/v1/vservers", 0, "vserver.show", "", NULL},
 	    {"POST", "/api/v1/vservers", 0, "vserver.create", "", NULL},
 	    {"GET", "/api/v1/vservers/vs1", 0, "vserver.show", "vs1", NULL},
+	    {"PATCH", "/api/v1/vservers/vs1", 0, "vserver.set", "vs1", NULL},
 	    {"DELETE", "/api/v1/vservers/vs1", 0, "vserver.delete", "vs1", NULL},
 	    {"POST", "/api/v1/vservers/vs-1_a/start", 0, "vserver.start", "vs-1_a", NULL},
 	    {"POST", "/api/v1/vservers/vs1/stop", 0, "vserver.stop", "vs1", NULL},
 	    {"POST", "/api/v1/vservers/vs1/migrate", 0, "vserver.migrate", "vs1", NULL},
+	    {"POST", "/api/v1/vservers/vs1/join", 0, "vserver.join", "vs1", NULL},
+	    {"POST", "/api/v1/vservers/vs1/leave", 0, "vserver.leave", "vs1", NULL},
+	    {"GET", "/api/v1/vips", 0, "vip.show", "", NULL},
+	    {"GET", "/api/v1/vservers/vs1/vips", 0, "vip.show", "vs1", NULL},
+	    {"POST", "/api/v1/vservers/vs1/vips", 0, "vip.add", "vs1", NULL},
+	    {"POST", "/api/v1/vservers/vs1/vips/revert", 0, "vip.revert", "vs1", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/vips/192.0.2.7", 0, "vip.remove", "vs1|192.0.2.7",
+	     NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/vips/2001:db8::7", 0, "vip.remove", "vs1|2001:db8::7",
+	     NULL},
+	    {"POST", "/api/v1/vservers/vs1/vips/192.0.2.7/migrate", 0, "vip.migrate",
+	     "vs1|192.0.2.7", NULL},
+	    {"POST", "/api/v1/vservers/vs1/vips/192.0.2.7/revert", 0, "vip.revert", "vs1|192.0.2.7",
+	     NULL},
+	    {"GET", "/api/v1/vservers/vs1/filesystems", 0, "vserver.show", "vs1", NULL},
+	    {"POST", "/api/v1/vservers/vs1/filesystems", 0, "fs.add", "vs1", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/filesystems/data", 0, "fs.remove", "vs1|data", NULL},
+	    {"GET", "/api/v1/vservers/vs1/exports", 0, "vserver.show", "vs1", NULL},
+	    {"POST", "/api/v1/vservers/vs1/exports", 0, "export.add", "vs1", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/data", 0, "export.remove", "vs1|data", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/data/sub.d/x-1", 0, "export.remove",
+	     "vs1|data/sub.d/x-1", NULL},
+	    {"GET", "/api/v1/vservers/vs1/shares", 0, "vserver.show", "vs1", NULL},
+	    {"POST", "/api/v1/vservers/vs1/shares", 0, "share.add", "vs1", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/shares/docs", 0, "share.remove", "vs1|docs", NULL},
+	    {"GET", "/api/v1/vservers/vs1/users", 0, "user.show", "vs1", NULL},
+	    {"POST", "/api/v1/vservers/vs1/users", 0, "user.add", "vs1", NULL},
+	    {"GET", "/api/v1/vservers/vs1/users/bob", 0, "user.show", "vs1|bob", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/users/bob", 0, "user.remove", "vs1|bob", NULL},
+	    {"PUT", "/api/v1/vservers/vs1/users/bob/password", 0, "user.passwd", "vs1|bob", NULL},
+	    {"GET", "/api/v1/vservers/vs1/groups", 0, "group.show", "vs1", NULL},
+	    {"POST", "/api/v1/vservers/vs1/groups", 0, "group.add", "vs1", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/groups/staff", 0, "group.remove", "vs1|staff", NULL},
+	    {"POST", "/api/v1/vservers/vs1/groups/staff/members", 0, "group.member", "vs1|staff",
+	     NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/groups/staff/members/bob", 0, "group.member",
+	     "vs1|staff|bob", NULL},
+	    {"GET", "/api/v1/fgroups", 0, "fgroup.show", "", NULL},
+	    {"POST", "/api/v1/fgroups", 0, "fgroup.create", "", NULL},
+	    {"PATCH", "/api/v1/fgroups/fg1", 0, "fgroup.set", "fg1", NULL},
+	    {"DELETE", "/api/v1/fgroups/fg1", 0, "fgroup.delete", "fg1", NULL},
+	    {"GET", "/api/v1/ports", 0, "port.show", "", NULL},
+	    {"GET", "/api/v1/luns", 0, "lun.show", "", NULL},
+	    {"GET", "/api/v1/nodes", 0, "node.show", "", NULL},
+	    {"GET", "/api/v1/ping", 0, "node.ping", "", NULL},
+	    {"POST", "/api/v1/nodes/n1/standby", 0, "node.standby", "n1", NULL},
+	    {"POST", "/api/v1/nodes/n1/evacuate", 0, "node.evacuate", "n1", NULL},
+	    {"POST", "/api/v1/nodes/n1/resume", 0, "node.resume", "n1", NULL},
+	    {"GET", "/api/v1/fencing", 0, "fence.show", "", NULL},
+	    {"PUT", "/api/v1/fencing/n1", 0, "fence.set", "n1", NULL},
+	    {"DELETE", "/api/v1/fencing/n1", 0, "fence.delete", "n1", NULL},
+	    {"POST", "/api/v1/fencing/n1/check", 0, "fence.check", "n1", NULL},
+	    {"GET", "/api/v1/moves", 0, "move.show", "", NULL},
+	    {"GET", "/api/v1/moves/17", 0, "move.show", "17", NULL},
+	    {"GET", "/api/v1/load", 0, "load.show", "", NULL},
+	    {"GET", "/api/v1/balance", 0, "balance.show", "", NULL},
+	    {"PATCH", "/api/v1/balance", 0, "balance.set", "", NULL},
 	    {"GET", "/api/v1/events", 0, "event.show", "", NULL},
+	    {"GET", "/api/v1/events/stream", 0, "event.show", "", NULL},
 	    {"GET", "/api/v1/cluster", 0, "cluster.show", "", NULL},
+	    {"GET", "/api/v1/admins", 0, "admin.show", "", NULL},
+	    {"POST", "/api/v1/admins", 0, "admin.add", "", NULL},
+	    {"PUT", "/api/v1/admins/alice/password", 0, "admin.passwd", "alice", NULL},
+	    {"DELETE", "/api/v1/admins/alice", 0, "admin.remove", "alice", NULL},
 	    {"POST", "/api/v1/login", 0, "admin.login", "", NULL},
 	    {"PUT", "/api/v1/vservers", -EPERM, NULL, "", "GET, POST"},
 	    {"GET", "/api/v1/vservers/vs1/start", -EPERM, NULL, "", "POST"},
 	    {"GET", "/api/v1/login", -EPERM, NULL, "", "POST"},
-	    {"POST", "/api/v1/vservers/vs1", -EPERM, NULL, "", "GET, DELETE"},
+	    {"POST", "/api/v1/vservers/vs1", -EPERM, NULL, "", "GET, PATCH, DELETE"},
+	    {"DELETE", "/api/v1/vservers/vs1/vips/revert", -EPERM, NULL, "", "POST"},
+	    {"GET", "/api/v1/admins/alice", -EPERM, NULL, "", "DELETE"},
+	    {"POST", "/api/v1/events/stream", -EPERM, NULL, "", "GET"},
 	    {"GET", "/api/v1/vservers/1vs", -EINVAL, NULL, "", NULL},
 	    {"GET", "/api/v1/vservers/..", -EINVAL, NULL, "", NULL},
 	    {"GET", "/api/v1/vservers/a%2Fb", -EINVAL, NULL, "", NULL},
 	    {"GET", "/api/v1/vservers/a234567890123456789012345678901x", -EINVAL, NULL, "", NULL},
+	    {"GET", "/api/v1/vservers//start", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/vips/192.0.2.300", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/vips/192.0.2.7;rm", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/vips/host.example", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/vips/::g", -EINVAL, NULL, "", NULL},
+	    {"POST", "/api/v1/vservers/vs1/vips/1.2.3/migrate", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/..", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/data/../etc", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/data//x", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/data/", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/a b", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/./x", -EINVAL, NULL, "", NULL},
+	    {"GET", "/api/v1/moves/abc", -EINVAL, NULL, "", NULL},
+	    {"GET", "/api/v1/moves/-1", -EINVAL, NULL, "", NULL},
+	    {"GET", "/api/v1/moves/1234567890123456789", -EINVAL, NULL, "", NULL},
+	    {"POST", "/api/v1/nodes/n%31/evacuate", -EINVAL, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/groups/staff/members/b;b", -EINVAL, NULL, "", NULL},
 	    {"GET", "/api/v1/vservers/", -ENOENT, NULL, "", NULL},
 	    {"GET", "/api/v1/vservers/vs1/", -ENOENT, NULL, "", NULL},
 	    {"GET", "/api/v1/vservers/vs1/start/x", -ENOENT, NULL, "", NULL},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/", -ENOENT, NULL, "", NULL},
 	    {"GET", "/api/v1/nope", -ENOENT, NULL, "", NULL},
 	    {"GET", "/api/v2/vservers", -ENOENT, NULL, "", NULL},
 	    {"GET", "/api/v1/vservers?x=1", -ENOENT, NULL, "", NULL},
@@ -333,93 +427,252 @@ static void test_match(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct ap_wa_route *r = NULL;
-		char name[AP_WA_NAME_MAX + 1], allow[64], err[256];
-		int rc = ap_wa_match(cases[i].method, cases[i].path, &r, name, allow, sizeof(allow),
+		struct ap_wa_path pp;
+		char got[512], allow[64], err[256];
+		int rc = ap_wa_match(cases[i].method, cases[i].path, &r, &pp, allow, sizeof(allow),
 		                     err, sizeof(err));
 		if (rc != cases[i].rc)
 			fail_msg("case %zu (%s %s): %d, not %d", i, cases[i].method, cases[i].path,
 			         rc, cases[i].rc);
 		if (rc == 0) {
 			assert_string_equal(r->cmd, cases[i].cmd);
-			assert_string_equal(name, cases[i].name);
+			joined(&pp, got, sizeof(got));
+			if (strcmp(got, cases[i].params) != 0)
+				fail_msg("case %zu: parameters '%s'", i, got);
 			assert_int_equal(r->changes, strcmp(cases[i].method, "GET") != 0 &&
 			                                 strcmp(r->pattern, "/api/v1/login") != 0);
 		} else {
 			assert_true(strlen(err) > 0);
 			assert_null(strstr(err, "%2F"));
+			assert_null(strstr(err, ";rm"));
+			assert_null(strstr(err, "etc"));
 		}
 		if (cases[i].allow)
 			assert_string_equal(allow, cases[i].allow);
 	}
 	const struct ap_wa_route *r;
-	char name[AP_WA_NAME_MAX + 1], allow[64], err[256];
-	assert_int_equal(ap_wa_match("BREW", "/api/v1/vservers", &r, name, allow, sizeof(allow),
-	                             err, sizeof(err)),
+	struct ap_wa_path pp;
+	char allow[64], err[256];
+	assert_int_equal(ap_wa_match("BREW", "/api/v1/vservers", &r, &pp, allow, sizeof(allow), err,
+	                             sizeof(err)),
 	                 -EPERM);
 	assert_null(strstr(err, "BREW")); /* an odd method is not echoed */
+	/* Each kind of parameter says what it takes. */
+	assert_int_equal(ap_wa_match("DELETE", "/api/v1/vservers/vs1/vips/x", &r, &pp, allow,
+	                             sizeof(allow), err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "IPv4 or IPv6"));
+	assert_int_equal(
+	    ap_wa_match("GET", "/api/v1/moves/x", &r, &pp, allow, sizeof(allow), err, sizeof(err)),
+	    -EINVAL);
+	assert_string_equal(err, "A move id in the path is a whole number.");
+	/* An export's path of 126 characters passes, one longer not. */
+	char path[300], seg[200];
+	memset(seg, 'a', 126);
+	seg[126] = '\0';
+	for (int k = 1; k < 126; k += 60)
+		seg[k] = '/';
+	snprintf(path, sizeof(path), "/api/v1/vservers/vs1/exports/%s", seg);
+	assert_int_equal(
+	    ap_wa_match("DELETE", path, &r, &pp, allow, sizeof(allow), err, sizeof(err)), 0);
+	assert_string_equal(pp.v[1], seg);
+	snprintf(path, sizeof(path), "/api/v1/vservers/vs1/exports/%sb", seg);
+	assert_int_equal(
+	    ap_wa_match("DELETE", path, &r, &pp, allow, sizeof(allow), err, sizeof(err)), -EINVAL);
 }
 
-static const struct ap_wa_route *route(const char *method, const char *path)
+static void test_validators(void **state)
+{
+	assert_true(ap_wa_addr_ok("192.0.2.1"));
+	assert_true(ap_wa_addr_ok("2001:db8::1"));
+	assert_true(ap_wa_addr_ok("::ffff:192.0.2.1"));
+	assert_false(ap_wa_addr_ok("192.0.2.1/24"));
+	assert_false(ap_wa_addr_ok("192.0.2"));
+	assert_false(ap_wa_addr_ok(""));
+	assert_false(ap_wa_addr_ok(NULL));
+	assert_false(ap_wa_addr_ok(" 192.0.2.1"));
+	assert_false(ap_wa_addr_ok("fe80::1%eth0"));
+	assert_true(ap_wa_export_ok("data"));
+	assert_true(ap_wa_export_ok("a/b.c/d_e-f"));
+	assert_true(ap_wa_export_ok("..a"));
+	assert_false(ap_wa_export_ok("/data"));
+	assert_false(ap_wa_export_ok("data/.."));
+	assert_false(ap_wa_export_ok("a\\b"));
+	assert_false(ap_wa_export_ok(""));
+	assert_true(ap_wa_id_ok("0"));
+	assert_true(ap_wa_id_ok("123456789012345678"));
+	assert_false(ap_wa_id_ok("1234567890123456789"));
+	assert_false(ap_wa_id_ok("+1"));
+	assert_false(ap_wa_id_ok("1e3"));
+	int64_t id;
+	assert_int_equal(ap_wa_event_id("42", &id), 0);
+	assert_int_equal(id, 42);
+	assert_int_equal(ap_wa_event_id("42 ", &id), -EINVAL);
+	assert_int_equal(ap_wa_event_id("", &id), -EINVAL);
+	assert_int_equal(ap_wa_event_id(NULL, &id), -EINVAL);
+}
+
+static const struct ap_wa_route *route(const char *method, const char *path, struct ap_wa_path *pp)
 {
 	const struct ap_wa_route *r = NULL;
-	char name[AP_WA_NAME_MAX + 1], allow[64], err[256];
+	char allow[64], err[256];
 
-	assert_int_equal(
-	    ap_wa_match(method, path, &r, name, allow, sizeof(allow), err, sizeof(err)), 0);
+	assert_int_equal(ap_wa_match(method, path, &r, pp, allow, sizeof(allow), err, sizeof(err)),
+	                 0);
 	return r;
 }
 
 static void test_build(void **state)
 {
 	static const struct {
-		const char *method, *path, *name, *body;
+		const char *method, *path, *body;
 		int rc;
 		const char *want; /* the args as JSON, or a part of the sentence */
 	} cases[] = {
-	    {"POST", "/api/v1/vservers", "", "{\"name\":\"vs1\",\"priority\":70,\"pinned\":true}",
-	     0, "{\"name\": \"vs1\", \"priority\": 70, \"pinned\": true}"},
-	    {"POST", "/api/v1/vservers", "", "  ", 0, "{}"},
-	    {"POST", "/api/v1/vservers", "", "{\"name\":\"vs1\",\"evil\":1}", -EINVAL,
+	    {"POST", "/api/v1/vservers", "{\"name\":\"vs1\",\"priority\":70,\"pinned\":true}", 0,
+	     "{\"name\": \"vs1\", \"priority\": 70, \"pinned\": true}"},
+	    {"POST", "/api/v1/vservers", "  ", 0, "{}"},
+	    {"POST", "/api/v1/vservers", "{\"name\":\"vs1\",\"evil\":1}", -EINVAL,
 	     "The member 'evil' is not known here."},
-	    {"POST", "/api/v1/vservers", "", "{\"name\":\"vs1\",\"e\\nvil\":1}", -EINVAL,
+	    {"POST", "/api/v1/vservers", "{\"name\":\"vs1\",\"e\\nvil\":1}", -EINVAL,
 	     "The body has a member that is not known here."},
-	    {"POST", "/api/v1/vservers", "", "{\"name\":7}", -EINVAL, "must be a string"},
-	    {"POST", "/api/v1/vservers", "", "{\"priority\":\"high\"}", -EINVAL,
-	     "must be an integer"},
-	    {"POST", "/api/v1/vservers", "", "[1,2]", -EINVAL, "not a JSON object"},
-	    {"POST", "/api/v1/vservers", "", "{\"name\":", -EINVAL, "not a JSON object"},
-	    {"POST", "/api/v1/vservers", "", "{\"name\":\"a\",\"name\":\"b\"}", -EINVAL,
+	    {"POST", "/api/v1/vservers", "{\"name\":7}", -EINVAL, "must be a string"},
+	    {"POST", "/api/v1/vservers", "{\"priority\":\"high\"}", -EINVAL, "must be an integer"},
+	    {"POST", "/api/v1/vservers", "[1,2]", -EINVAL, "not a JSON object"},
+	    {"POST", "/api/v1/vservers", "{\"name\":", -EINVAL, "not a JSON object"},
+	    {"POST", "/api/v1/vservers", "{\"name\":\"a\",\"name\":\"b\"}", -EINVAL,
 	     "not a JSON object"},
-	    {"POST", "/api/v1/vservers/vs1/start", "vs1", "", 0,
-	     "{\"name\": \"vs1\", \"no_wait\": true}"},
-	    {"POST", "/api/v1/vservers/vs1/start", "vs1", "{\"name\":\"other\"}", -EINVAL,
+	    {"POST", "/api/v1/vservers/vs1/start", "", 0, "{\"name\": \"vs1\", \"no_wait\": true}"},
+	    {"POST", "/api/v1/vservers/vs1/stop", "", 0, "{\"name\": \"vs1\", \"no_wait\": true}"},
+	    {"POST", "/api/v1/vservers/vs1/start", "{\"name\":\"other\"}", -EINVAL,
 	     "not known here"},
-	    {"POST", "/api/v1/vservers/vs1/migrate", "vs1", "{\"to\":\"n2\"}", 0,
+	    {"POST", "/api/v1/vservers/vs1/migrate", "{\"to\":\"n2\"}", 0,
 	     "{\"to\": \"n2\", \"name\": \"vs1\"}"},
-	    {"POST", "/api/v1/vservers/vs1/migrate", "vs1", "{\"home\":\"yes\"}", -EINVAL,
+	    {"POST", "/api/v1/vservers/vs1/migrate", "{\"home\":\"yes\"}", -EINVAL,
 	     "must be true or false"},
-	    {"DELETE", "/api/v1/vservers/vs1", "vs1", "{\"force\":true}", 0,
+	    {"DELETE", "/api/v1/vservers/vs1", "{\"force\":true}", 0,
 	     "{\"force\": true, \"name\": \"vs1\"}"},
-	    {"GET", "/api/v1/vservers", "", "{}", -EINVAL, "takes no body"},
-	    {"POST", "/api/v1/login", "", "{\"name\":\"alice\",\"password\":\"s3cret-pw\"}", 0,
+	    {"PATCH", "/api/v1/vservers/vs1", "{\"auto_revert\":false,\"nfs_lease\":30}", 0,
+	     "{\"auto_revert\": false, \"nfs_lease\": 30, \"name\": \"vs1\"}"},
+	    {"PATCH", "/api/v1/vservers/vs1", "{\"auto_revert\":\"off\"}", -EINVAL,
+	     "must be true or false"},
+	    {"POST", "/api/v1/vservers/vs1/join",
+	     "{\"domain\":\"AD.EXAMPLE\",\"user\":\"Administrator\",\"password\":\"s3cret-pw\"}", 0,
+	     "{\"domain\": \"AD.EXAMPLE\", \"user\": \"Administrator\", \"password\": "
+	     "\"s3cret-pw\", \"name\": \"vs1\"}"},
+	    {"POST", "/api/v1/vservers/vs1/join", "{\"password\":1}", -EINVAL, "must be a string"},
+	    {"POST", "/api/v1/vservers/vs1/leave", "{}", 0, "{\"name\": \"vs1\"}"},
+	    {"POST", "/api/v1/vservers/vs1/vips",
+	     "{\"address\":\"192.0.2.7/24\",\"home_port\":\"eth1\",\"no_auto_revert\":true}", 0,
+	     "{\"address\": \"192.0.2.7/24\", \"home_port\": \"eth1\", \"no_auto_revert\": true, "
+	     "\"vs\": \"vs1\"}"},
+	    {"POST", "/api/v1/vservers/vs1/vips", "{\"address\":[\"x\"]}", -EINVAL,
+	     "must be a string"},
+	    {"POST", "/api/v1/vservers/vs1/vips", "{\"vs\":\"other\"}", -EINVAL, "not known here"},
+	    {"DELETE", "/api/v1/vservers/vs1/vips/192.0.2.7", "", 0,
+	     "{\"vs\": \"vs1\", \"address\": \"192.0.2.7\"}"},
+	    {"POST", "/api/v1/vservers/vs1/vips/192.0.2.7/migrate", "{\"port\":\"eth2\"}", 0,
+	     "{\"port\": \"eth2\", \"vs\": \"vs1\", \"address\": \"192.0.2.7\"}"},
+	    {"POST", "/api/v1/vservers/vs1/vips/192.0.2.7/revert", "", 0,
+	     "{\"vs\": \"vs1\", \"address\": \"192.0.2.7\"}"},
+	    {"POST", "/api/v1/vservers/vs1/vips/revert", "", 0, "{\"vs\": \"vs1\"}"},
+	    {"POST", "/api/v1/vservers/vs1/filesystems", "{\"fs\":\"data\",\"lun\":\"LABEL=l0\"}",
+	     0, "{\"fs\": \"data\", \"lun\": \"LABEL=l0\", \"vs\": \"vs1\"}"},
+	    {"DELETE", "/api/v1/vservers/vs1/filesystems/data", "", 0,
+	     "{\"vs\": \"vs1\", \"fs\": \"data\"}"},
+	    {"POST", "/api/v1/vservers/vs1/exports",
+	     "{\"pseudo\":\"/data\",\"fs\":\"data\",\"ro\":true,\"anon_uid\":1000}", 0,
+	     "{\"pseudo\": \"/data\", \"fs\": \"data\", \"ro\": true, \"anon_uid\": 1000, \"vs\": "
+	     "\"vs1\"}"},
+	    {"DELETE", "/api/v1/vservers/vs1/exports/data/sub", "", 0,
+	     "{\"vs\": \"vs1\", \"pseudo\": \"/data/sub\"}"},
+	    {"POST", "/api/v1/vservers/vs1/shares",
+	     "{\"share\":\"docs\",\"fs\":\"data\","
+	     "\"write\":\"bob,@staff\",\"encrypt\":true}",
+	     0,
+	     "{\"share\": \"docs\", \"fs\": \"data\", \"write\": \"bob,@staff\", \"encrypt\": "
+	     "true, "
+	     "\"vs\": \"vs1\"}"},
+	    {"DELETE", "/api/v1/vservers/vs1/shares/docs", "", 0,
+	     "{\"vs\": \"vs1\", \"share\": \"docs\"}"},
+	    {"POST", "/api/v1/vservers/vs1/users",
+	     "{\"name\":\"bob\",\"uid\":2001,\"groups\":[\"staff\",\"dev\"],\"password\":\"pw\"}",
+	     0,
+	     "{\"name\": \"bob\", \"uid\": 2001, \"groups\": [\"staff\", \"dev\"], \"password\": "
+	     "\"pw\", \"vs\": \"vs1\"}"},
+	    {"POST", "/api/v1/vservers/vs1/users", "{\"name\":\"bob\",\"groups\":\"staff\"}",
+	     -EINVAL, "must be an array of at most 32 strings"},
+	    {"POST", "/api/v1/vservers/vs1/users", "{\"name\":\"bob\",\"groups\":[\"a\",1]}",
+	     -EINVAL, "must be an array"},
+	    {"GET", "/api/v1/vservers/vs1/users/bob", "", 0,
+	     "{\"vs\": \"vs1\", \"name\": \"bob\"}"},
+	    {"DELETE", "/api/v1/vservers/vs1/users/bob", "", 0,
+	     "{\"vs\": \"vs1\", \"name\": \"bob\"}"},
+	    {"PUT", "/api/v1/vservers/vs1/users/bob/password", "{\"password\":\"s3cret-pw\"}", 0,
+	     "{\"password\": \"s3cret-pw\", \"vs\": \"vs1\", \"name\": \"bob\"}"},
+	    {"POST", "/api/v1/vservers/vs1/groups", "{\"name\":\"staff\",\"gid\":3000}", 0,
+	     "{\"name\": \"staff\", \"gid\": 3000, \"vs\": \"vs1\"}"},
+	    {"DELETE", "/api/v1/vservers/vs1/groups/staff", "", 0,
+	     "{\"vs\": \"vs1\", \"name\": \"staff\"}"},
+	    {"POST", "/api/v1/vservers/vs1/groups/staff/members", "{\"user\":\"bob\"}", 0,
+	     "{\"user\": \"bob\", \"vs\": \"vs1\", \"group\": \"staff\", \"action\": \"add\"}"},
+	    {"POST", "/api/v1/vservers/vs1/groups/staff/members", "{\"action\":\"remove\"}",
+	     -EINVAL, "not known here"},
+	    {"DELETE", "/api/v1/vservers/vs1/groups/staff/members/bob", "", 0,
+	     "{\"vs\": \"vs1\", \"group\": \"staff\", \"user\": \"bob\", \"action\": \"remove\"}"},
+	    {"POST", "/api/v1/fgroups",
+	     "{\"name\":\"fg1\",\"ports\":\"eth1,eth2\","
+	     "\"probe_interval\":500}",
+	     0, "{\"name\": \"fg1\", \"ports\": \"eth1,eth2\", \"probe_interval\": 500}"},
+	    {"PATCH", "/api/v1/fgroups/fg1", "{\"port_speed\":1000}", 0,
+	     "{\"port_speed\": 1000, \"name\": \"fg1\"}"},
+	    {"DELETE", "/api/v1/fgroups/fg1", "", 0, "{\"name\": \"fg1\"}"},
+	    {"PUT", "/api/v1/fencing/n1", "{\"agent\":\"fence_virsh\",\"options\":\"ip=x\"}", 0,
+	     "{\"agent\": \"fence_virsh\", \"options\": \"ip=x\", \"node\": \"n1\"}"},
+	    {"DELETE", "/api/v1/fencing/n1", "", 0, "{\"node\": \"n1\"}"},
+	    {"POST", "/api/v1/fencing/n1/check", "", 0, "{\"node\": \"n1\"}"},
+	    {"POST", "/api/v1/nodes/n1/standby", "{\"state\":\"on\"}", 0,
+	     "{\"state\": \"on\", \"node\": \"n1\"}"},
+	    {"POST", "/api/v1/nodes/n1/standby", "{\"state\":true}", -EINVAL, "must be a string"},
+	    {"POST", "/api/v1/nodes/n1/evacuate", "", 0, "{\"node\": \"n1\"}"},
+	    {"POST", "/api/v1/nodes/n1/resume", "", 0, "{\"node\": \"n1\"}"},
+	    {"GET", "/api/v1/moves/17", "", 0, "{\"id\": 17}"},
+	    {"PATCH", "/api/v1/balance", "{\"mode\":\"auto\",\"max_moves\":2}", 0,
+	     "{\"mode\": \"auto\", \"max_moves\": 2}"},
+	    {"PATCH", "/api/v1/balance", "{\"mode\":1}", -EINVAL, "must be a string"},
+	    {"POST", "/api/v1/admins",
+	     "{\"name\":\"dave\",\"role\":\"operator\",\"password\":"
+	     "\"s3cret-pw\"}",
+	     0, "{\"name\": \"dave\", \"role\": \"operator\", \"password\": \"s3cret-pw\"}"},
+	    {"POST", "/api/v1/admins", "{\"name\":\"dave\",\"crypt_hash\":\"$y$x\"}", -EINVAL,
+	     "not known here"},
+	    {"PUT", "/api/v1/admins/dave/password", "{\"password\":\"s3cret-pw\"}", 0,
+	     "{\"password\": \"s3cret-pw\", \"name\": \"dave\"}"},
+	    {"DELETE", "/api/v1/admins/dave", "", 0, "{\"name\": \"dave\"}"},
+	    {"GET", "/api/v1/vservers", "{}", -EINVAL, "takes no body"},
+	    {"GET", "/api/v1/events/stream", "{}", -EINVAL, "takes no body"},
+	    {"POST", "/api/v1/login", "{\"name\":\"alice\",\"password\":\"s3cret-pw\"}", 0,
 	     "{\"name\": \"alice\", \"password\": \"s3cret-pw\"}"},
-	    {"POST", "/api/v1/login", "", "{\"name\":\"al ice\",\"password\":\"s3cret-pw\"}",
-	     -EINVAL, "Give the account's name and password"},
-	    {"POST", "/api/v1/login", "", "{\"name\":\"alice\"}", -EINVAL, "Give the account's"},
-	    {"POST", "/api/v1/login", "", "{\"name\":\"alice\",\"password\":\"\"}", -EINVAL,
+	    {"POST", "/api/v1/login", "{\"name\":\"al ice\",\"password\":\"s3cret-pw\"}", -EINVAL,
+	     "Give the account's name and password"},
+	    {"POST", "/api/v1/login", "{\"name\":\"alice\"}", -EINVAL, "Give the account's"},
+	    {"POST", "/api/v1/login", "{\"name\":\"alice\",\"password\":\"\"}", -EINVAL,
 	     "Give the account's"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct ap_wa_route *r = route(cases[i].method, cases[i].path);
+		struct ap_wa_path pp;
+		const struct ap_wa_route *r = route(cases[i].method, cases[i].path, &pp);
 		json_t *args = NULL;
 		char err[256] = "";
-		int rc = ap_wa_build(r, cases[i].name, cases[i].body, strlen(cases[i].body), &args,
-		                     err, sizeof(err));
+		int rc = ap_wa_build(r, &pp, cases[i].body, strlen(cases[i].body), &args, err,
+		                     sizeof(err));
 		if (rc != cases[i].rc)
 			fail_msg("case %zu: %d, not %d (%s)", i, rc, cases[i].rc, err);
 		if (rc == 0) {
 			json_error_t jerr;
 			json_t *want = json_loads(cases[i].want, 0, &jerr);
+			if (!want)
+				fail_msg("case %zu: bad want: %s", i, jerr.text);
 			if (!json_equal(want, args)) {
 				char *got = json_dumps(args, 0);
 				fail_msg("case %zu: got %s", i, got);
@@ -433,16 +686,112 @@ static void test_build(void **state)
 		}
 		json_decref(args);
 	}
+	/* 33 groups: more than a list takes. */
+	char body[1024] = "{\"name\":\"bob\",\"groups\":[";
+	for (int k = 0; k < 33; k++)
+		strcat(body, k ? ",\"g\"" : "\"g\"");
+	strcat(body, "]}");
+	struct ap_wa_path pp;
+	json_t *args;
+	char err[256];
+	const struct ap_wa_route *ru = route("POST", "/api/v1/vservers/vs1/users", &pp);
+	assert_int_equal(ap_wa_build(ru, &pp, body, strlen(body), &args, err, sizeof(err)),
+	                 -EINVAL);
 	/* Bounded. */
 	char *big = malloc(AP_WA_BODY_MAX + 2);
 	memset(big, ' ', AP_WA_BODY_MAX + 1);
 	big[AP_WA_BODY_MAX + 1] = '\0';
-	json_t *args;
-	char err[256];
-	assert_int_equal(ap_wa_build(route("POST", "/api/v1/vservers"), "", big, AP_WA_BODY_MAX + 1,
-	                             &args, err, sizeof(err)),
+	assert_int_equal(ap_wa_build(route("POST", "/api/v1/vservers", &pp), &pp, big,
+	                             AP_WA_BODY_MAX + 1, &args, err, sizeof(err)),
 	                 -E2BIG);
 	free(big);
+	/* The flags the glue acts on. */
+	assert_true(route("POST", "/api/v1/vservers/vs1/migrate", &pp)->flags & AP_WA_PLANNED);
+	assert_int_equal(route("POST", "/api/v1/vservers/vs1/migrate", &pp)->ok_status, 202);
+	assert_true(route("POST", "/api/v1/nodes/n1/evacuate", &pp)->flags & AP_WA_PLANNED);
+	assert_true(route("POST", "/api/v1/vservers/vs1/users", &pp)->flags & AP_WA_HASH);
+	assert_true(route("POST", "/api/v1/admins", &pp)->flags & AP_WA_HASH_CRYPT);
+	assert_false(route("POST", "/api/v1/admins", &pp)->flags & AP_WA_HASH);
+	assert_true(route("POST", "/api/v1/vservers/vs1/join", &pp)->flags & AP_WA_SECRET);
+	assert_string_equal(route("GET", "/api/v1/vservers/vs1/exports", &pp)->pick, "exports");
+	assert_int_equal(route("GET", "/api/v1/events/stream", &pp)->op, AP_WA_STREAM);
+}
+
+static void test_query(void **state)
+{
+	struct ap_wa_path pp;
+	const struct ap_wa_route *ev = route("GET", "/api/v1/events", &pp),
+	                         *mv = route("GET", "/api/v1/moves", &pp),
+	                         *vs = route("GET", "/api/v1/vservers", &pp);
+	json_t *args = json_object(), *want;
+	char err[256];
+	json_error_t jerr;
+
+	assert_int_equal(ap_wa_query(ev, "vs", "web0", args, err, sizeof(err)), 0);
+	assert_int_equal(ap_wa_query(ev, "limit", "20", args, err, sizeof(err)), 0);
+	assert_int_equal(ap_wa_query(ev, "after", "7", args, err, sizeof(err)), 0);
+	want = json_loads("{\"vs\": \"web0\", \"limit\": 20, \"after\": 7}", 0, &jerr);
+	assert_true(json_equal(want, args));
+	json_decref(want);
+	assert_int_equal(ap_wa_query(ev, "limit", "-1", args, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "The query member 'limit' is a whole number.");
+	assert_int_equal(ap_wa_query(ev, "vs", "w;rm", args, err, sizeof(err)), -EINVAL);
+	assert_null(strstr(err, "rm"));
+	assert_int_equal(ap_wa_query(ev, "vs", NULL, args, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "The query member 'vs' needs a value.");
+	assert_int_equal(ap_wa_query(ev, "evil", "1", args, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "The query member 'evil' is not known here.");
+	assert_int_equal(ap_wa_query(ev, "e<vil", "1", args, err, sizeof(err)), -EINVAL);
+	assert_null(strstr(err, "<"));
+	assert_int_equal(ap_wa_query(vs, "vs", "web0", args, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ap_wa_query(mv, "after", "3", args, err, sizeof(err)), 0);
+	json_decref(args);
+}
+
+static void test_moves(void **state)
+{
+	json_error_t jerr;
+	json_t *data = json_loads(
+	           "{\"moves\": [{\"id\": 9, \"vs\": \"b\", \"state\": \"moving\"}, {\"id\": 8, "
+	           "\"vs\": \"a\", \"state\": \"done\"}, {\"id\": 5, \"vs\": \"a\", \"state\": "
+	           "\"done\"}]}",
+	           0, &jerr),
+	       *args, *out = NULL;
+	char err[256];
+
+	assert_non_null(data);
+	assert_int_equal(ap_wa_moves_newest(data), 9);
+	args = json_pack("{s:s, s:i}", "vs", "a", "after", 5);
+	assert_int_equal(ap_wa_moves(data, args, &out, err, sizeof(err)), 0);
+	assert_int_equal(json_array_size(json_object_get(out, "moves")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_array_get(json_object_get(out, "moves"), 0), "id")),
+	                 8);
+	json_decref(out);
+	json_decref(args);
+	args = json_object();
+	assert_int_equal(ap_wa_moves(data, args, &out, err, sizeof(err)), 0);
+	assert_int_equal(json_array_size(json_object_get(out, "moves")), 3);
+	json_decref(out);
+	json_decref(args);
+	args = json_pack("{s:i}", "id", 8);
+	assert_int_equal(ap_wa_moves(data, args, &out, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(out, "vs")), "a");
+	json_decref(out);
+	json_decref(args);
+	args = json_pack("{s:i}", "id", 4);
+	assert_int_equal(ap_wa_moves(data, args, &out, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "There is no move 4 in the journal.");
+	assert_int_equal(ap_wa_status(err), 404);
+	assert_null(out);
+	json_decref(args);
+	json_t *bad = json_pack("{s:s}", "moves", "no");
+	args = json_object();
+	assert_int_equal(ap_wa_moves(bad, args, &out, err, sizeof(err)), -EIO);
+	assert_int_equal(ap_wa_moves_newest(bad), 0);
+	json_decref(bad);
+	json_decref(args);
+	json_decref(data);
 }
 
 static void test_status(void **state)
@@ -461,6 +810,13 @@ static void test_status(void **state)
 	    {"'alice' is the last admin account; add another admin before removing it.", 409},
 	    {"The priority must be between 0 and 100.", 400},
 	    {"Give either --to NODE or --home.", 400},
+	    {"Virtual server 'vs1' has no user named 'bob'.", 404},
+	    {"Node 'n1' has no fence device ('vsadm fence set').", 404},
+	    {"192.0.2.7 is the last virtual IP of the running virtual server 'vs1': stop it "
+	     "first.",
+	     409},
+	    {"Out of memory.", 500},
+	    {"The change could not be saved to the state store; nothing was changed.", 500},
 	    {NULL, 500},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -587,11 +943,13 @@ static void test_cli(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roles),    cmocka_unit_test(test_check_as),
-	    cmocka_unit_test(test_accounts), cmocka_unit_test(test_sessions),
-	    cmocka_unit_test(test_limits),   cmocka_unit_test(test_match),
-	    cmocka_unit_test(test_build),    cmocka_unit_test(test_status),
-	    cmocka_unit_test(test_openapi),  cmocka_unit_test(test_cli),
+	    cmocka_unit_test(test_roles),      cmocka_unit_test(test_check_as),
+	    cmocka_unit_test(test_accounts),   cmocka_unit_test(test_sessions),
+	    cmocka_unit_test(test_limits),     cmocka_unit_test(test_match),
+	    cmocka_unit_test(test_build),      cmocka_unit_test(test_status),
+	    cmocka_unit_test(test_validators), cmocka_unit_test(test_query),
+	    cmocka_unit_test(test_moves),      cmocka_unit_test(test_openapi),
+	    cmocka_unit_test(test_cli),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
