@@ -596,8 +596,13 @@ int ap_wa_status(const char *s)
 	if (strncmp(s, "Out of memory", 13) == 0 || strstr(s, " could not be saved ") ||
 	    strstr(s, " cannot be read now"))
 		return 500;
+	/* A thing named in the path (or the body) that is not there; a port of
+	 * the node is a body's bad value. */
 	if (strncmp(s, "There is no ", 12) == 0 || strstr(s, " no longer exists") ||
-	    (strstr(s, " has no ") && (strstr(s, " named ") || strstr(s, " fence device"))))
+	    strstr(s, " is not in group ") ||
+	    (strstr(s, " has no ") && strncmp(s, "This node has no port", 21) != 0 &&
+	     (strstr(s, " named ") || strstr(s, " fence device") || strstr(s, " virtual IP ") ||
+	      strstr(s, " export "))))
 		return 404;
 	if (strstr(s, " already ") || strstr(s, " is running: ") || strstr(s, " last admin ") ||
 	    strstr(s, ": stop it first"))

@@ -16,6 +16,14 @@
  *     or silent: 503. A login over its rate limit or to a locked account:
  *     429 with Retry-After. A full session table: 503, logged.
  *   - A body over AP_WA_BODY_MAX: 413.
+ *   - Long actions answer 202 at once with "poll": start and stop (no_wait)
+ *     the VS to poll; migrate and evacuate the moves, after the newest
+ *     move id of the journal read just before them ("moves_after").
+ *   - GET /api/v1/moves and /moves/{id}: move.show, filtered here.
+ *   - A password of a body (users, console accounts) is hashed here as
+ *     vsadm does (lib_pwhash): only its hashes go to applianced; the body
+ *     is wiped once read.
+ *   - GET /api/v1/events/stream: a stream of ap_websse.h (503 past its cap).
  * A request waiting for applianced is suspended in libmicrohttpd (never
  * blocking the loop) and resumed by the reply.
  *

@@ -30,6 +30,9 @@ struct ap_sse {
 	struct ap_sse *next;
 };
 
+/* A stream's first line: from it on, every event comes. */
+#define OPENING ": the event log of applianced\nretry: 2000\n\n"
+
 struct ap_sse_hub {
 	struct ap_sse_env env;
 	char *socket;
@@ -100,10 +103,12 @@ static int put(struct ap_sse *s, const char *fmt, ...)
 /* There is something to read (or the end): resume the connection. */
 static void wake(struct ap_sse *s)
 {
-	if (!s->suspended)
-		return;
-	s->suspended = false;
-	MHD_resume_connection(s->conn);
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->conn);
+	}
+	/* Run libmicrohttpd now either way: bytes that wait on a connection it
+	 * holds ready do not show in its epoll descriptor or its timeout. */
 	if (!s->h->stopping && s->h->env.kick)
 		s->h->env.kick(s->h->env.kick_arg);
 }
@@ -165,6 +170,8 @@ static void on_events(void *arg, json_t *reply, const char *why)
 		any = true;
 	}
 	s->after = newest;
+	if (!s->primed && put(s, OPENING) == 0)
+		any = true; /* every event from now on comes */
 	s->primed = true;
 	if (any)
 		wake(s);
@@ -187,6 +194,8 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *arg)
 		if (put(s, ": heartbeat\n\n") == 0)
 			wake(s);
 	}
+	if (s->off < s->len)
+		wake(s); /* bytes still waiting: never more than one poll late */
 	if (s->call || s->len - s->off > AP_SSE_BUF_MAX / 2)
 		return 0; /* one call at a time; a slow client first reads */
 	json_t *args = json_pack("{s:i}", "limit", s->primed ? 1000 : 1);
@@ -262,8 +271,9 @@ int ap_sse_open(struct ap_sse_hub *h, struct MHD_Connection *c, const char *acco
 	snprintf(s->vs, sizeof(s->vs), "%s", vs ? vs : "");
 	s->after = after < 0 ? 0 : after;
 	s->primed = after >= 0;
-	/* A first line at once: the client sees the stream open. */
-	if ((rc = put(s, ": the event log of applianced\nretry: 2000\n\n")) < 0 ||
+	/* The first line once the stream's start is known (at once with
+	 * Last-Event-ID, else when the first poll has found the newest event). */
+	if ((s->primed && (rc = put(s, OPENING)) < 0) ||
 	    (rc = sd_event_add_time_relative(h->env.ev, &s->timer, CLOCK_MONOTONIC, 1000, 0,
 	                                     on_tick, s)) < 0 ||
 	    (rc = sd_event_source_set_enabled(s->timer, SD_EVENT_ON)) < 0) {

@@ -6,7 +6,8 @@
  * every AP_SSE_POLL_MS it asks applianced (for the session's account, so
  * its role applies) for the events after the last one sent, and writes each
  * as "id: N" and one "data: {JSON}" line. A client's Last-Event-ID resumes
- * after that event; without it the stream starts with the next event. A
+ * after that event; without it the stream starts with the next event after
+ * its first line (a comment, sent once the newest event is known). A
  * comment line goes out after AP_SSE_HEARTBEAT_S without an event, so
  * proxies and the client see it alive.
  *

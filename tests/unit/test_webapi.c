@@ -206,6 +206,16 @@ static void test_sessions(void **state)
 	for (uint64_t now = 1000; now < 1990; now += 90)
 		assert_non_null(ap_sess_find(t, id, now));
 	assert_null(ap_sess_find(t, id, 2000));
+	/* Alive (an event stream's check) is no activity: idle expiry goes on. */
+	assert_int_equal(ap_sess_new(t, "alice", "admin", rnd, 2100, &s), 0);
+	assert_true(ap_sess_alive(t, id, 2150));
+	assert_true(ap_sess_alive(t, id, 2199));
+	assert_false(ap_sess_alive(t, id, 2201));
+	assert_false(ap_sess_alive(t, NULL, 2150));
+	assert_false(ap_sess_alive(t, "x", 2150));
+	assert_int_equal(ap_sess_new(t, "alice", "admin", rnd, 2300, &s), 0);
+	ap_sess_end(t, s);
+	assert_false(ap_sess_alive(t, id, 2301));
 	/* A clock gone back trusts nothing. */
 	assert_int_equal(ap_sess_new(t, "alice", "admin", rnd, 3000, &s), 0);
 	assert_null(ap_sess_find(t, id, 2999));
@@ -815,6 +825,11 @@ static void test_status(void **state)
 	    {"192.0.2.7 is the last virtual IP of the running virtual server 'vs1': stop it "
 	     "first.",
 	     409},
+	    {"'vs1' has no virtual IP 192.0.2.9.", 404},
+	    {"'vs1' has no export /nope.", 404},
+	    {"'vs1' has no share named 'docs'.", 404},
+	    {"User 'bob' is not in group 'staff'.", 404},
+	    {"This node has no port named 'eth9'.", 400},
 	    {"Out of memory.", 500},
 	    {"The change could not be saved to the state store; nothing was changed.", 500},
 	    {NULL, 500},
