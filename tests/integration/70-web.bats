@@ -12,6 +12,7 @@
 # control socket by anyone but apweb's uid (nobody, APPLAB_WEB_USER) is refused.
 
 load lab
+load web
 
 MGMT=192.0.2.5
 STATE=/var/lib/appliance/apweb # in the node's own state (the lab binds it per node)
@@ -42,39 +43,6 @@ teardown_file() {
 teardown() {
 	lab_dump_on_failure
 	[ -z "${BATS_TEST_COMPLETED:-}" ] && cat "$TMPD/apweb.log" >&3 2>/dev/null || true
-}
-
-mgmt_node() {
-	local n
-	for n in n1 n2; do
-		if on "$n" ip -o addr show | grep -q " $MGMT/"; then
-			echo "$n"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# web_start [ARGS...]: apweb on the management node, as root, in the background, with ARGS
-# added; its pid in $TMPD/pid.
-web_start() {
-	local node pid before
-	node=$(cat "$TMPD/node")
-	before=$(grep -c "serving https://" "$TMPD/apweb.log" 2>/dev/null) || before=0
-	"$APPLAB" exec "$node" setsid apweb --user nobody --state-dir "$STATE" --node "$node" \
-		--listen 0.0.0.0:8443 "$@" </dev/null >>"$TMPD/apweb.log" 2>&1 3>&- &
-	pid=$!
-	echo "$pid" >"$TMPD/pid"
-	wait_until 10 bash -c "(( \$(grep -c 'serving https://' '$TMPD/apweb.log') > $before ))"
-	[ "$(cat /proc/"$pid"/comm)" = apweb ]
-}
-
-web_stop() {
-	local pid
-	pid=$(cat "$TMPD/pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || true
-	wait_until 10 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
-	rm -f "$TMPD/pid"
 }
 
 get() { # PATH [CURL ARGS...]: the body, from the client
