@@ -366,6 +366,22 @@ void ap_wr_set_kick(struct ap_wr *wr, void (*kick)(void *arg), void *arg)
 	wr->kick_arg = arg;
 }
 
+/* A request's args freed, its password (join, leave, login, a hash's
+ * source) wiped first: jansson frees its strings without. */
+static void wipe_password(json_t *args)
+{
+	json_t *pw = json_object_get(args, "password");
+
+	if (json_is_string(pw))
+		explicit_bzero((char *)json_string_value(pw), json_string_length(pw));
+}
+
+static void args_free(json_t *args)
+{
+	wipe_password(args);
+	json_decref(args);
+}
+
 /* Send args to applianced as cmd (for account `as`, NULL: none): 0, or a
  * negative errno (logged). */
 static int send_call(struct wreq *q, const char *cmd, json_t *args, const char *as)
@@ -377,8 +393,10 @@ static int send_call(struct wreq *q, const char *cmd, json_t *args, const char *
 		json_object_set_new(req, "as", json_string(as));
 	if (req)
 		rc = ap_wq_start(q->wr->ev, q->wr->socket, req, on_reply, q, &q->call);
-	if (req && (q->route->flags & AP_WA_SECRET))
+	if (req && (q->route->flags & AP_WA_SECRET)) { /* sent (or not): no copy kept */
+		wipe_password(args);
 		json_object_clear(json_object_get(req, "args"));
+	}
 	json_decref(req);
 	if (rc < 0) {
 		lib_warn("apweb: api: cannot reach applianced at %s: %s", q->wr->socket,
@@ -430,6 +448,7 @@ static int hash_password(const struct ap_wa_route *r, json_t *args, char *err, s
 	if (!pw)
 		return 0;
 	rc = lib_pw_hash(pw, nt, cr, err, errlen);
+	wipe_password(args);
 	json_object_del(args, "password");
 	if (rc < 0)
 		return -EINVAL;
@@ -497,7 +516,7 @@ static enum MHD_Result handle(struct wreq *q)
 	struct query_ctx qx = {.r = r, .args = args};
 	MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, query_member, &qx);
 	if (qx.rc < 0) {
-		json_decref(args);
+		args_free(args);
 		set_error(q, 400, qx.err);
 		return queue(q, NULL);
 	}
@@ -506,7 +525,7 @@ static enum MHD_Result handle(struct wreq *q)
 		         json_string_value(json_object_get(args, "name")));
 		int rc = ap_lim_check(&wr->lim, q->addr, q->account, now, &retry);
 		if (rc < 0) {
-			json_decref(args);
+			args_free(args);
 			snprintf(q->retry, sizeof(q->retry), "%llu", (unsigned long long)retry);
 			lib_warn("apweb: login of %s from %s refused: %s", q->account, q->addr,
 			         rc == -EAGAIN ? "too many attempts from there" : "locked out");
@@ -518,27 +537,28 @@ static enum MHD_Result handle(struct wreq *q)
 			return queue(q, NULL);
 		}
 		enum MHD_Result res = call(q, r->cmd, args, NULL);
-		json_object_clear(args); /* the password */
-		json_decref(args);
+		wipe_password(args); /* the password */
+		json_object_clear(args);
+		args_free(args);
 		return res;
 	}
 	const char *id = MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, COOKIE);
 	struct ap_sess *s = ap_sess_find(&wr->sess, id, now);
 	if (!s) {
-		json_decref(args);
+		args_free(args);
 		set_error(q, 401, "Log in first (POST /api/v1/login).");
 		return queue(q, NULL);
 	}
 	if (r->changes && !ap_sess_csrf_ok(s, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
 	                                                                  "X-CSRF-Token"))) {
-		json_decref(args);
+		args_free(args);
 		lib_warn("apweb: %s %s for %s refused: no or a wrong CSRF token", r->method,
 		         r->pattern, s->name);
 		set_error(q, 403, "The X-CSRF-Token header is missing or wrong.");
 		return queue(q, NULL);
 	}
 	if (r->op == AP_WA_LOGOUT) {
-		json_decref(args);
+		args_free(args);
 		lib_info("apweb: %s logged out", s->name);
 		ap_sess_end(&wr->sess, s);
 		snprintf(q->cookie, sizeof(q->cookie),
@@ -548,12 +568,12 @@ static enum MHD_Result handle(struct wreq *q)
 	}
 	if (r->op == AP_WA_STREAM) {
 		enum MHD_Result res = open_stream(q, s, args);
-		json_decref(args);
+		args_free(args);
 		return res;
 	}
 	if ((r->flags & (AP_WA_HASH | AP_WA_HASH_CRYPT)) &&
 	    hash_password(r, args, err, sizeof(err)) < 0) {
-		json_decref(args);
+		args_free(args);
 		set_error(q, 400, err);
 		return queue(q, NULL);
 	}
@@ -567,7 +587,7 @@ static enum MHD_Result handle(struct wreq *q)
 		return res;
 	}
 	enum MHD_Result res = call(q, r->cmd, args, s->name);
-	json_decref(args);
+	args_free(args);
 	return res;
 }
 
