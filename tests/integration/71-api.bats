@@ -18,7 +18,8 @@ STATE=/var/lib/appliance/apweb
 VIP=192.0.2.81
 
 setup_file() {
-	export APPLAB_SOCKET_GROUP=nogroup APPLAB_WEB_USER=nobody
+	# This file starts its own apweb (as nobody, with a login limit of its own): not the lab's.
+	export APPLAB_SOCKET_GROUP=nogroup APPLAB_WEB_USER=nobody APPLAB_WEB=0
 	lab_up --nodes 2 --luns 1
 	export TMPD=$(mktemp -d /tmp/bats-api.XXXXXX)
 	wait_until 30 bash -c "$APPLAB exec n1 vsadm cluster show --json | jq -e '[.nodes[] | select(.state == \"member\")] | length == 2'"
