@@ -10,6 +10,9 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-par
            -I. $(shell pkg-config --cflags $(PKGS) $(WEBPKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lreadline -lm
 WEBLIBS := $(shell pkg-config --libs $(WEBPKGS))
+# The console certificate's validator (ap_certcheck.c) parses X.509 with
+# GnuTLS in vsadm and apweb; applianced never links it (ap_certcheck.h).
+CERTLIBS := $(shell pkg-config --libs gnutls)
 SAN     ?=
 # FUZZ=1: the same objects built by clang with libFuzzer's coverage and
 # ASan/UBSan into $(FB) (never build/ or build/san), for the fuzz targets.
@@ -68,7 +71,7 @@ $(B)/applianced: $(B)/appliance/applianced_main.o $(B)/libappliance.a
 
 $(B)/vsadm: $(B)/appliance/vsadm_main.o $(B)/libappliance.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CERTLIBS)
 
 $(B)/libapweb.a: $(WEBOBJS)
 	@rm -f $@
@@ -78,11 +81,17 @@ $(B)/apweb: $(B)/appliance/apweb_main.o $(B)/libapweb.a $(B)/libappliance.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(WEBLIBS)
 
-# The unit test of apweb's own code links its libraries too.
-$(B)/tests/test_web: tests/unit/test_web.c $(B)/libapweb.a $(B)/libappliance.a
+# The unit tests of apweb's own code link its libraries too.
+$(B)/tests/test_web $(B)/tests/test_webtls: $(B)/tests/%: tests/unit/%.c $(B)/libapweb.a $(B)/libappliance.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(WEBLIBS) -lcmocka
+
+# The validator's unit test makes its certificates with GnuTLS.
+$(B)/tests/test_certcheck: tests/unit/test_certcheck.c $(B)/libappliance.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CERTLIBS) -lcmocka
 
 $(B)/tests/%: tests/unit/%.c $(B)/libappliance.a
 	@mkdir -p $(dir $@)

@@ -104,13 +104,18 @@ bool ap_ctl_reads_only(const char *cmd)
 	static const char *const reads[] = {
 	    "vserver.show", "event.show", "lun.show",   "port.show",    "vip.show",  "fgroup.show",
 	    "fence.show",   "node.show",  "node.ping",  "cluster.show", "move.show", "load.show",
-	    "balance.show", "user.show",  "group.show", "admin.show",
+	    "balance.show", "user.show",  "group.show", "admin.show",   "cert.show",
 	};
 
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		if (strcmp(cmd, reads[i]) == 0)
 			return true;
 	return false;
+}
+
+bool ap_ctl_web_only(const char *cmd)
+{
+	return strcmp(cmd, "cert.get") == 0;
 }
 
 int ap_ctl_check_as(uid_t uid, const struct ap_ctl_access *acc, const json_t *as, char *err,
@@ -350,8 +355,17 @@ static void dispatch_lines(struct conn *c)
 			json_decref(req);
 			continue;
 		}
+		if (ap_ctl_web_only(cmd) && (!web || acting == 1)) {
+			lib_warn("control: refused %s from uid %u (not the web process's own)", cmd,
+			         (unsigned)c->uid);
+			ap_ctl_reply(c->ctl, c->id,
+			             ap_error("Permission denied: only the web process may read "
+			                      "the console's private key."));
+			json_decref(req);
+			continue;
+		}
 		if (c->role != AP_CTL_ADMIN && !ap_ctl_reads_only(cmd) && acting != 1 &&
-		    !(web && strcmp(cmd, "admin.login") == 0)) {
+		    !(web && (strcmp(cmd, "admin.login") == 0 || ap_ctl_web_only(cmd)))) {
 			const char *g = c->ctl->acc.admin_group;
 			lib_warn("control: refused %s from uid %u (read-only)", cmd,
 			         (unsigned)c->uid);

@@ -23,7 +23,9 @@
  * done. A trusted name reaches the handler as args "_as" (any "_as" a client
  * put in its args is removed first), and its requests pass the socket's
  * read-only gate: applianced checks the account's role itself (ap_roles.h).
- * `admin.login` (a password check) is taken only from the web uid and root.
+ * `admin.login` (a password check) is taken only from the web uid and root;
+ * `cert.get` (the console's certificate with its key) from the web uid
+ * alone, never with "as" (ap_ctl_web_only).
  *
  * Bounded per client: a request line over AP_CTL_LINE_MAX is refused and the
  * connection closed; a client whose unsent replies pass AP_CTL_OUT_HIGH is
@@ -68,6 +70,10 @@ enum ap_ctl_role ap_ctl_role(uid_t uid, gid_t gid, const gid_t *groups, int n_gr
                              const struct ap_ctl_access *acc);
 /* Is `cmd` a request that changes nothing (pure)? */
 bool ap_ctl_reads_only(const char *cmd);
+/* Is `cmd` a request for the web process alone (pure): cert.get, which
+ * answers the console's private key. It is refused to every other peer,
+ * root included, and to the web process acting for an account ("as"). */
+bool ap_ctl_web_only(const char *cmd);
 /* The groups of a "Groups:" line of /proc/PID/status text (pure): the count,
  * -EINVAL when there is no such line or it is malformed, -E2BIG over max. */
 int ap_ctl_parse_groups(const char *status, gid_t *out, int max);

@@ -192,5 +192,14 @@ int ap_d_commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char *
 /* ap_reqjoin.c: vserver.join and vserver.leave; answers conn itself. */
 void ap_d_vserver_join(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd,
                        json_t *args);
+/* ap_reqcert.c: the console's certificate. ap_d_cert_read: cert.show or
+ * cert.get, answered on conn by ap_d_cert_answer; ap_d_cert_cmd: cert.set or
+ * cert.reset, made on d->cfg by ap_d_cert_change (the version is not bumped
+ * when nothing changes; `what` then says so). */
+bool ap_d_cert_read(const char *cmd);
+void ap_d_cert_answer(struct ap_daemon *d, uint64_t conn, const char *cmd, json_t *args);
+bool ap_d_cert_cmd(const char *cmd);
+int ap_d_cert_change(struct ap_daemon *d, const char *cmd, json_t *args, char *what, size_t wlen,
+                     char *err, size_t errlen);
 
 #endif

@@ -530,6 +530,8 @@ static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cm
 		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_d_admin_show(d)));
 		return;
 	}
+	if (ap_d_cert_read(cmd))
+		return ap_d_cert_answer(d, conn, cmd, args);
 	if (strcmp(cmd, "admin.login") == 0) {
 		ap_d_admin_login(d, conn, args);
 		return;
@@ -964,6 +966,14 @@ static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cm
 		         str_arg(args, "pseudo") ?: "");
 	} else if (ap_d_admin_cmd(cmd)) {
 		rc = ap_d_admin_change(d, cmd, args, what, sizeof(what), err, sizeof(err));
+	} else if (ap_d_cert_cmd(cmd)) {
+		uint64_t before = d->cfg->version;
+		rc = ap_d_cert_change(d, cmd, args, what, sizeof(what), err, sizeof(err));
+		if (rc == 0 && d->cfg->version == before) {
+			ap_ctl_reply(d->ctl, conn, ap_ok(what, NULL)); /* nothing to change */
+			return;
+		}
+		vs = NULL;
 	} else if (ap_d_identity_cmd(cmd)) {
 		rc = ap_d_identity_change(d, cmd, args, what, sizeof(what), err, sizeof(err));
 	} else if (strcmp(cmd, "share.add") == 0) {

@@ -34,6 +34,8 @@ static void wc_free(struct ap_wq *c)
 		explicit_bzero(c->out, c->out_len);
 		free(c->out);
 	}
+	if (c->in)
+		explicit_bzero(c->in, c->in_len); /* a reply may hold a key (cert.get) */
 	free(c->in);
 	free(c);
 }

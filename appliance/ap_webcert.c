@@ -17,48 +17,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/lib_fs.h"
 #include "lib/lib_log.h"
 
 /* Not lib_read_file/lib_write_file: these run as root in a directory the
  * web user owns, so they must never follow a link it could have planted
- * (O_NOFOLLOW, O_EXCL on the temporary file), and they own the files. */
+ * (lib_read_secret: O_NOFOLLOW; O_EXCL on the temporary file), and they own
+ * the files. */
 static int read_file(const char *path, char **out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char *buf;
-	size_t len = 0;
+	size_t len;
 
-	if (fd < 0)
-		return -errno;
-	buf = malloc(AP_WC_FILE_MAX + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, AP_WC_FILE_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int rc = -errno;
-			close(fd);
-			free(buf);
-			return rc;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > AP_WC_FILE_MAX) {
-			close(fd);
-			explicit_bzero(buf, len);
-			free(buf);
-			return -EFBIG;
-		}
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
+	return lib_read_secret(path, AP_WC_FILE_MAX, out, &len);
 }
 
 /* Writes to PATH.tmp (mode, owner), then renames it to PATH. */
@@ -273,5 +243,55 @@ int ap_wc_load_or_make(const struct ap_wc_opts *o, char **cert, char **key, char
 		*key = NULL;
 		return rc;
 	}
+	return 0;
+}
+
+static int admin_paths(const char *dir, char *cpath, char *kpath, size_t len)
+{
+	if ((size_t)snprintf(cpath, len, "%s/admin-cert.pem", dir) >= len ||
+	    (size_t)snprintf(kpath, len, "%s/admin-key.pem", dir) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int ap_wc_admin_load(const char *dir, char **cert, char **key)
+{
+	char cpath[4096], kpath[4096];
+	int rc;
+
+	*cert = *key = NULL;
+	if ((rc = admin_paths(dir, cpath, kpath, sizeof(cpath))) < 0)
+		return rc;
+	if ((rc = read_file(cpath, cert)) < 0)
+		return rc;
+	if ((rc = read_file(kpath, key)) < 0) {
+		free(*cert);
+		*cert = NULL;
+	}
+	return rc;
+}
+
+int ap_wc_admin_store(const char *dir, const char *cert, const char *key)
+{
+	char cpath[4096], kpath[4096];
+	int rc;
+
+	if ((rc = admin_paths(dir, cpath, kpath, sizeof(cpath))) < 0 ||
+	    (rc = write_file(kpath, key, strlen(key), 0600, (uid_t)-1, (gid_t)-1)) < 0)
+		return rc;
+	return write_file(cpath, cert, strlen(cert), 0600, (uid_t)-1, (gid_t)-1);
+}
+
+int ap_wc_admin_remove(const char *dir)
+{
+	char cpath[4096], kpath[4096];
+	int rc;
+
+	if ((rc = admin_paths(dir, cpath, kpath, sizeof(cpath))) < 0)
+		return rc;
+	if (unlink(cpath) < 0 && errno != ENOENT)
+		return -errno;
+	if (unlink(kpath) < 0 && errno != ENOENT)
+		return -errno;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/lib_log.h"
 
@@ -22,6 +23,8 @@ struct ap_wh {
 	sd_event_source *io, *timer;
 	struct ap_ws *ws;
 	struct ap_wr *rest;
+	unsigned flags;
+	char *cert, *key; /* the pair served (copies: the way back of ap_wh_set_cert) */
 };
 
 /* One request's state: the body bytes seen so far. */
@@ -61,6 +64,14 @@ long long ap_wh_content_length(struct MHD_Connection *c)
 		n = n * 10 + (*p - '0');
 	}
 	return n;
+}
+
+static void wipe(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
 }
 
 static enum MHD_Result answer(struct ap_wh *wh, struct MHD_Connection *c, enum ap_wh_route r)
@@ -219,12 +230,47 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *arg)
 	return 0;
 }
 
+/* A daemon on addr, or on the listening socket fd when fd >= 0. */
+static struct MHD_Daemon *start_mhd(struct ap_wh *wh, const struct sockaddr *addr, int fd,
+                                    const char *cert, const char *key)
+{
+	struct MHD_OptionItem where[] = {
+	    fd >= 0 ? (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL}
+	            : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)addr},
+	    {MHD_OPTION_END, 0, NULL}};
+
+	return MHD_start_daemon(
+	    wh->flags, 0, NULL, NULL, on_request, wh, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, wh,
+	    MHD_OPTION_ARRAY, where, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_MEM_CERT, cert,
+	    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)AP_WH_CONN_MAX,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)AP_WH_PER_IP_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AP_WH_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AP_WH_CONN_MEM, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, wh, MHD_OPTION_END);
+}
+
+/* sd-event watches the daemon's epoll descriptor. */
+static int watch(struct ap_wh *wh, char *err, size_t errlen)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(wh->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	int rc;
+
+	if (!info) {
+		snprintf(err, errlen, "libmicrohttpd gave no epoll descriptor.");
+		return -EINVAL;
+	}
+	if ((rc = sd_event_add_io(wh->ev, &wh->io, info->epoll_fd, EPOLLIN, on_io, wh)) < 0) {
+		snprintf(err, errlen, "Cannot watch the HTTPS server: %s.", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 int ap_wh_create(sd_event *ev, const struct ap_wh_opts *o, struct ap_ws *scraper,
                  struct ap_wh **out, char *err, size_t errlen)
 {
 	struct ap_wh *wh = calloc(1, sizeof(*wh));
-	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	int rc;
 
 	if (!wh)
@@ -232,17 +278,16 @@ int ap_wh_create(sd_event *ev, const struct ap_wh_opts *o, struct ap_ws *scraper
 	wh->ev = sd_event_ref(ev);
 	wh->ws = scraper;
 	wh->rest = o->rest;
+	wh->flags = MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (o->addr->sa_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	wh->mhd = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, wh, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, wh,
-	    MHD_OPTION_SOCK_ADDR, o->addr, MHD_OPTION_HTTPS_MEM_KEY, o->key,
-	    MHD_OPTION_HTTPS_MEM_CERT, o->cert, MHD_OPTION_HTTPS_PRIORITIES,
-	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)AP_WH_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned)AP_WH_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)AP_WH_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AP_WH_CONN_MEM, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, wh, MHD_OPTION_END);
+		wh->flags |= MHD_USE_IPv6;
+	wh->cert = strdup(o->cert);
+	wh->key = strdup(o->key);
+	if (!wh->cert || !wh->key) {
+		ap_wh_destroy(wh);
+		return -ENOMEM;
+	}
+	wh->mhd = start_mhd(wh, o->addr, -1, o->cert, o->key);
 	if (!wh->mhd) {
 		snprintf(err, errlen,
 		         "Cannot serve HTTPS there (the address in use or not this node's, or the "
@@ -250,14 +295,11 @@ int ap_wh_create(sd_event *ev, const struct ap_wh_opts *o, struct ap_ws *scraper
 		ap_wh_destroy(wh);
 		return -EADDRNOTAVAIL;
 	}
-	info = MHD_get_daemon_info(wh->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info) {
-		snprintf(err, errlen, "libmicrohttpd gave no epoll descriptor.");
+	if ((rc = watch(wh, err, errlen)) < 0) {
 		ap_wh_destroy(wh);
-		return -EINVAL;
+		return rc;
 	}
-	if ((rc = sd_event_add_io(ev, &wh->io, info->epoll_fd, EPOLLIN, on_io, wh)) < 0 ||
-	    (rc = sd_event_add_time(ev, &wh->timer, CLOCK_MONOTONIC, 0, 0, on_timer, wh)) < 0) {
+	if ((rc = sd_event_add_time(ev, &wh->timer, CLOCK_MONOTONIC, 0, 0, on_timer, wh)) < 0) {
 		snprintf(err, errlen, "Cannot watch the HTTPS server: %s.", strerror(-rc));
 		ap_wh_destroy(wh);
 		return rc;
@@ -279,5 +321,68 @@ void ap_wh_destroy(struct ap_wh *wh)
 	if (wh->mhd)
 		MHD_stop_daemon(wh->mhd);
 	sd_event_unref(wh->ev);
+	wipe(wh->key);
+	free(wh->cert);
 	free(wh);
+}
+
+int ap_wh_set_cert(struct ap_wh *wh, const char *cert, const char *key, char *err, size_t errlen)
+{
+	char *c = strdup(cert), *k = strdup(key);
+	struct MHD_Daemon *old = wh->mhd, *mhd;
+	MHD_socket fd;
+	bool back = false;
+	int rc;
+
+	if (!c || !k) {
+		free(c);
+		wipe(k);
+		snprintf(err, errlen, "Out of memory.");
+		return -ENOMEM;
+	}
+	/* The listening socket passes from the old daemon to the new one: what
+	 * waits in its backlog is accepted by the new one. */
+	fd = MHD_quiesce_daemon(old);
+	if (fd == MHD_INVALID_SOCKET) {
+		free(c);
+		wipe(k);
+		snprintf(err, errlen, "libmicrohttpd does not hand over its listening socket.");
+		return -EINVAL;
+	}
+	mhd = start_mhd(wh, NULL, fd, c, k);
+	if (!mhd) { /* GnuTLS refused the pair after all: the served one again */
+		back = true;
+		mhd = start_mhd(wh, NULL, fd, wh->cert, wh->key);
+	}
+	/* The old daemon's connections end here (requests in flight on them are
+	 * dropped; the REST API's calls waiting for applianced answer 503). */
+	ap_wr_stop(wh->rest);
+	wh->io = sd_event_source_disable_unref(wh->io);
+	MHD_stop_daemon(old);
+	wh->mhd = mhd;
+	if (!mhd) {
+		close(fd);
+		free(c);
+		wipe(k);
+		snprintf(err, errlen,
+		         "libmicrohttpd cannot listen again; HTTPS is no longer served.");
+		return -EIO;
+	}
+	if ((rc = watch(wh, err, errlen)) < 0) {
+		free(c);
+		wipe(k);
+		return rc;
+	}
+	rearm(wh);
+	if (back) {
+		free(c);
+		wipe(k);
+		snprintf(err, errlen, "GnuTLS does not take the new pair; the served one stays.");
+		return -EINVAL;
+	}
+	free(wh->cert);
+	wipe(wh->key);
+	wh->cert = c;
+	wh->key = k;
+	return 0;
 }

@@ -17,8 +17,8 @@
  * AP_WH_TIMEOUT_S of idleness, libmicrohttpd's own header-size limit (its
  * connection memory limit, set to AP_WH_CONN_MEM).
  *
- * Memory: the server borrows the scraper; cert and key are copied by
- * libmicrohttpd at start (the caller may wipe its copies after create).
+ * Memory: the server borrows the scraper; cert and key are copied (the
+ * caller may wipe its copies after create; the server wipes its own).
  * Errors: 0 or a negative errno, with one sentence in err.
  */
 #ifndef AP_WEBHTTP_H
@@ -62,5 +62,14 @@ struct ap_wh;
 int ap_wh_create(sd_event *ev, const struct ap_wh_opts *o, struct ap_ws *scraper,
                  struct ap_wh **out, char *err, size_t errlen);
 void ap_wh_destroy(struct ap_wh *wh);
+
+/* Serve another certificate and key (PEM, copied; checked by the caller,
+ * ap_certcheck.h): a new libmicrohttpd daemon takes over the listening
+ * socket (MHD_quiesce_daemon), then the old one stops. Connections open on
+ * the old one are closed and requests in flight on them dropped; clients
+ * reconnect. When GnuTLS refuses the new pair the served one is started
+ * again (-EINVAL); -EIO when neither starts (nothing is served any more:
+ * the caller should exit so that it is restarted). */
+int ap_wh_set_cert(struct ap_wh *wh, const char *cert, const char *key, char *err, size_t errlen);
 
 #endif

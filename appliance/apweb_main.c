@@ -22,8 +22,9 @@
  *                (default 15) after N failed logins in a row (default 5)
  *
  * Serves the REST API under /api/v1 (ap_webrest.h) and GET /metrics (ap_webhttp.h) from a cache
- * refreshed every 5 s from applianced (ap_webscrape.h). One sd-event loop, no thread; runs in the
- * foreground, its stderr is its log; SIGTERM or SIGINT stop it.
+ * refreshed every 5 s from applianced (ap_webscrape.h), with the administrator's certificate
+ * when one is set (`vsadm cert set`), else its self-signed one (ap_webtls.h). One sd-event loop, no
+ * thread; runs in the foreground, its stderr is its log; SIGTERM or SIGINT stop it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +41,7 @@
 #include "appliance/ap_webhttp.h"
 #include "appliance/ap_webpriv.h"
 #include "appliance/ap_webscrape.h"
+#include "appliance/ap_webtls.h"
 #include "lib/lib_log.h"
 
 struct opts {
@@ -224,6 +226,8 @@ int main(int argc, char **argv)
 	struct ap_ws *ws = NULL;
 	struct ap_wh *wh = NULL;
 	struct ap_wr *wr = NULL;
+	struct ap_wt *wt = NULL;
+	bool admin_cert = false;
 	sigset_t mask;
 	int rc, status = 1;
 
@@ -256,7 +260,7 @@ int main(int argc, char **argv)
 	                        .address = host,
 	                        .uid = geteuid() == 0 ? uid : (uid_t)-1,
 	                        .gid = gid};
-	if (ap_wc_load_or_make(&co, &cert, &key, fpr, sizeof(fpr), err, sizeof(err)) < 0 ||
+	if (ap_wt_initial(&co, &cert, &key, fpr, sizeof(fpr), &admin_cert, err, sizeof(err)) < 0 ||
 	    ap_wp_drop(uid, gid, err, sizeof(err)) < 0) {
 		fprintf(stderr, "apweb: %s\n", err);
 		goto out;
@@ -290,12 +294,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "apweb: %s: %s\n", o.listen, err);
 		goto out;
 	}
+	struct ap_wt_opts to = {.socket = o.socket,
+	                        .own = co,
+	                        .wh = wh,
+	                        .served_fpr = fpr,
+	                        .serving_admin = admin_cert};
+	if ((rc = ap_wt_create(ev, &to, &wt)) < 0) {
+		fprintf(stderr, "apweb: cannot follow the console certificate: %s.\n",
+		        strerror(-rc));
+		goto out;
+	}
 	wipe(key);
 	key = NULL;
 	lib_info("apweb: serving https://%s/metrics and /api/v1", o.listen);
 	rc = sd_event_loop(ev);
 	status = rc < 0 ? 1 : 0;
 out:
+	ap_wt_destroy(wt);
 	ap_wh_destroy(wh);
 	ap_wr_destroy(wr);
 	ap_ws_destroy(ws);

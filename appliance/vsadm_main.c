@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "appliance/ap_loadfmt.h"
+#include "appliance/ap_certcli.h"
 #include "appliance/ap_cli.h"
 #include "lib/lib_pwhash.h"
 
@@ -85,7 +86,7 @@ static json_t *call(int fd, json_t *req, char *err, size_t errlen)
 		}
 		off += (size_t)w;
 	}
-	explicit_bzero(text, n + 1); /* it may hold a password (vserver join) */
+	explicit_bzero(text, n + 1); /* it may hold a password (vserver join) or a key (cert set) */
 	free(text);
 	for (;;) {
 		if (len + 4096 > cap) {
@@ -646,6 +647,12 @@ static int run(int argc, char *const *argv)
 		}
 		json_object_set_new(rargs, "bundle", b);
 	}
+	if (strcmp(cmd, "cert.set") == 0 &&
+	    ap_ccli_set_args(rargs, time(NULL), err, sizeof(err)) < 0) {
+		fprintf(stderr, "vsadm: %s\n", err); /* nothing was sent */
+		json_decref(req);
+		return 1;
+	}
 	fd = connect_daemon(err, sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "vsadm: %s\n", err);
@@ -672,7 +679,16 @@ static int run(int argc, char *const *argv)
 			json_decref(resp);
 			break;
 		}
-		if (flags.json) {
+		if (strcmp(cmd, "cert.show") == 0) { /* described here: see ap_certcli.h */
+			json_t *shown = ap_ccli_show(json_object_get(resp, "data"), time(NULL));
+			if (flags.json)
+				json_dumpf(shown, stdout, JSON_INDENT(2));
+			else
+				ap_ccli_print(stdout, shown, time(NULL));
+			if (flags.json)
+				printf("\n");
+			json_decref(shown);
+		} else if (flags.json) {
 			json_t *data = json_object_get(resp, "data");
 			if (data)
 				json_dumpf(data, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);

@@ -35,6 +35,47 @@ int lib_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+int lib_read_secret(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK), rc = 0;
+	struct stat st;
+	size_t n = 0;
+	char *buf;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (!(buf = malloc(max + 1))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (rc == 0) {
+		ssize_t r = read(fd, buf + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -errno : 0;
+			break;
+		}
+		n += (size_t)r;
+		if (n > max)
+			rc = -EFBIG;
+	}
+	close(fd);
+	if (rc < 0) {
+		explicit_bzero(buf, n);
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 int lib_read_file(const char *path, char **out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

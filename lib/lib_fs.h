@@ -17,6 +17,11 @@ int lib_mkdir_p(const char *path, mode_t mode);
 int lib_write_file(const char *path, const char *data, size_t len, mode_t mode);
 /* Read a whole small file (<= 1 MiB) into a malloc'd NUL-terminated buffer. */
 int lib_read_file(const char *path, char **out);
+/* Read a whole file that may hold a secret (a key): never through a
+ * symbolic link (-ELOOP), a regular file only (-EINVAL), at most max bytes
+ * (-EFBIG); *len is its length (no NUL counted). What was read is wiped
+ * before any failure returns. */
+int lib_read_secret(const char *path, size_t max, char **out, size_t *len);
 /* Remove a directory tree (no symlinks followed). Missing is fine. */
 int lib_rm_rf(const char *path);
 

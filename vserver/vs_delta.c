@@ -20,6 +20,7 @@
 
 #include "vserver/vs_err.h"
 #include "vserver/vs_account.h"
+#include "vserver/vs_tls.h"
 #include "vserver/vs_json.h"
 
 /* Index of `name` in cfg, trying `hint` first; -1 when absent. */
@@ -72,6 +73,8 @@ json_t *vs_config_delta(const struct vs_config *from, const struct vs_config *to
 	    memcmp(from->accounts, to->accounts,
 	           (size_t)to->n_accounts * sizeof(to->accounts[0])) != 0)
 		json_object_set_new(d, "accounts", vs_accounts_to_json(to));
+	if (!vs_tls_equal(from, to)) /* null: back to each node's self-signed */
+		json_object_set_new(d, "tls", to->tls_cert ? vs_tls_to_json(to) : json_null());
 	return d;
 }
 
@@ -150,6 +153,9 @@ int vs_config_apply_delta(const struct vs_config *from, const json_t *delta, str
 		return rc;
 	json_t *acc = json_object_get(delta, "accounts");
 	if (acc && (rc = vs_json_load_accounts(acc, out, err, errlen)) < 0)
+		return rc;
+	json_t *tls = json_object_get(delta, "tls");
+	if (tls && (rc = vs_json_load_tls(json_is_null(tls) ? NULL : tls, out, err, errlen)) < 0)
 		return rc;
 	json_array_foreach(del, i, e)
 	{

@@ -14,7 +14,9 @@
  * Delta document:
  *   {"version": V, "vservers": [VS docs to add or replace],
  *    "deleted": ["name", ...], "fgroups": [...]?, "fences": [...]?,
- *    "accounts": [...]? (the console accounts, whole, when they changed)}
+ *    "accounts": [...]? (the console accounts, whole, when they changed),
+ *    "tls": {"cert", "key"} | null? (the console's certificate when it
+ *    changed, null when reset: vs_tls.h)}
  *
  * Memory: vs_config_delta returns a new reference (json_decref). `out` of
  * vs_config_apply_delta is caller-owned and initialised (vs_config_init); it

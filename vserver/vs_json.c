@@ -7,6 +7,7 @@
  */
 #include "vserver/vs_json.h"
 #include "vserver/vs_account.h"
+#include "vserver/vs_tls.h"
 #include "vserver/vs_users.h"
 
 #include <errno.h>
@@ -201,6 +202,8 @@ json_t *vs_config_to_json(const struct vs_config *cfg)
 
 	if (j && cfg->n_accounts) /* absent when none: older documents stay the same */
 		json_object_set_new(j, "accounts", vs_accounts_to_json(cfg));
+	if (j && cfg->tls_cert) /* the same: absent when none */
+		json_object_set_new(j, "tls", vs_tls_to_json(cfg));
 	return j;
 }
 
@@ -560,7 +563,8 @@ int vs_config_from_json(const json_t *j, struct vs_config *cfg, char *err, size_
 	    (rc = vs_json_load_maint(json_object_get(j, "maint"), cfg, err, errlen)) < 0 ||
 	    (rc = vs_json_load_standby(json_object_get(j, "standby"), cfg, err, errlen)) < 0 ||
 	    (rc = vs_json_load_balance(json_object_get(j, "balance"), cfg, err, errlen)) < 0 ||
-	    (rc = vs_json_load_accounts(json_object_get(j, "accounts"), cfg, err, errlen)) < 0)
+	    (rc = vs_json_load_accounts(json_object_get(j, "accounts"), cfg, err, errlen)) < 0 ||
+	    (rc = vs_json_load_tls(json_object_get(j, "tls"), cfg, err, errlen)) < 0)
 		return rc;
 	json_array_foreach(arr, i, e)
 	{

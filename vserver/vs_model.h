@@ -276,6 +276,10 @@ struct vs_config {
 	struct vs_balance_cfg balance;
 	int n_vservers, cap_vservers;
 	struct vs_vserver *vservers; /* owned: n_vservers entries */
+	/* The console's TLS certificate chain and key (vs_tls.h), PEM, owned;
+	 * NULL: each node's apweb serves its own self-signed one. The key is
+	 * never shown. */
+	char *tls_cert, *tls_key;
 };
 
 /* --- memory (vs_model_mem.c) ---------------------------------------------- */

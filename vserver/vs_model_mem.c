@@ -3,6 +3,7 @@
  * copies, equality (see vs_model.h, "memory").
  */
 #include "vserver/vs_model.h"
+#include "vserver/vs_tls.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -50,6 +51,11 @@ void vs_config_free(struct vs_config *cfg)
 	for (int i = 0; i < cfg->n_vservers; i++)
 		vs_vserver_free(&cfg->vservers[i]);
 	free(cfg->vservers);
+	free(cfg->tls_cert);
+	if (cfg->tls_key) {
+		explicit_bzero(cfg->tls_key, strlen(cfg->tls_key));
+		free(cfg->tls_key);
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -118,10 +124,18 @@ int vs_config_copy(struct vs_config *dst, const struct vs_config *src)
 	memcpy(&t, src, sizeof(t)); /* version, groups, fences */
 	t.vservers = NULL;
 	t.n_vservers = t.cap_vservers = 0;
+	t.tls_cert = src->tls_cert ? strdup(src->tls_cert) : NULL;
+	t.tls_key = src->tls_key ? strdup(src->tls_key) : NULL;
+	if ((src->tls_cert && !t.tls_cert) || (src->tls_key && !t.tls_key)) {
+		vs_config_free(&t);
+		return -ENOMEM;
+	}
 	if (src->n_vservers > 0) {
 		t.vservers = calloc((size_t)src->n_vservers, sizeof(t.vservers[0]));
-		if (!t.vservers)
+		if (!t.vservers) {
+			vs_config_free(&t);
 			return -ENOMEM;
+		}
 		t.cap_vservers = src->n_vservers;
 	}
 	for (int i = 0; i < src->n_vservers; i++) {
@@ -258,6 +272,8 @@ bool vs_config_equal(const struct vs_config *a, const struct vs_config *b)
 			return false;
 	if (a->n_accounts != b->n_accounts ||
 	    memcmp(a->accounts, b->accounts, (size_t)a->n_accounts * sizeof(a->accounts[0])) != 0)
+		return false;
+	if (!vs_tls_equal(a, b))
 		return false;
 	for (int i = 0; i < a->n_vservers; i++)
 		if (!vs_vserver_equal(&a->vservers[i], &b->vservers[i]))

@@ -15,6 +15,7 @@
 
 #include "lib/lib_log.h"
 #include "vserver/vs_account.h"
+#include "vserver/vs_tls.h"
 #include "vserver/vs_json.h"
 
 #define EVENTS_KEPT 100000
@@ -234,6 +235,8 @@ static int put_header(struct vs_store *st, const struct vs_config *cfg)
 
 	if (doc && cfg->n_accounts)
 		json_object_set_new(doc, "accounts", vs_accounts_to_json(cfg));
+	if (doc && cfg->tls_cert)
+		json_object_set_new(doc, "tls", vs_tls_to_json(cfg));
 
 	return exec_row(st,
 	                "INSERT INTO config(id, version, doc) VALUES (1, ?2, ?3) "
@@ -414,7 +417,8 @@ static int load_header(struct vs_store *st, const json_t *doc, struct vs_config 
 	    (rc = vs_json_load_fences(json_object_get(doc, "fences"), cfg, err, sizeof(err))) < 0 ||
 	    (rc = vs_json_load_maint(json_object_get(doc, "maint"), cfg, err, sizeof(err))) < 0 ||
 	    (rc = vs_json_load_accounts(json_object_get(doc, "accounts"), cfg, err, sizeof(err))) <
-	        0) {
+	        0 ||
+	    (rc = vs_json_load_tls(json_object_get(doc, "tls"), cfg, err, sizeof(err))) < 0) {
 		lib_err("state store: stored configuration is invalid: %s", err);
 		return rc;
 	}
