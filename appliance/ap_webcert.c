@@ -31,17 +31,18 @@ static int read_file(const char *path, char **out)
 	return lib_read_secret(path, AP_WC_FILE_MAX, out, &len);
 }
 
-/* Writes to PATH.tmp (mode, owner), then renames it to PATH. */
-static int write_file(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
-                      gid_t gid)
+/* Writes to PATH.tmp (mode, owner), then renames it to PATH; PATH is
+ * relative to the directory dirfd (AT_FDCWD: the current one). */
+static int write_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                    uid_t uid, gid_t gid)
 {
 	char tmp[4096];
 	int fd, rc = 0;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	(void)unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
 	for (size_t off = 0; off < len && rc == 0;) {
@@ -57,11 +58,17 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0)
+	if (rc == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
 		rc = -errno;
 	if (rc < 0)
-		(void)unlink(tmp);
+		(void)unlinkat(dirfd, tmp, 0);
 	return rc;
+}
+
+static int write_file(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                      gid_t gid)
+{
+	return write_at(AT_FDCWD, path, data, len, mode, uid, gid);
 }
 
 static int gt(int grc)
@@ -271,27 +278,20 @@ int ap_wc_admin_load(const char *dir, char **cert, char **key)
 	return rc;
 }
 
-int ap_wc_admin_store(const char *dir, const char *cert, const char *key)
+int ap_wc_admin_store(int dirfd, const char *cert, const char *key)
 {
-	char cpath[4096], kpath[4096];
-	int rc;
+	int rc = write_at(dirfd, "admin-key.pem", key, strlen(key), 0600, (uid_t)-1, (gid_t)-1);
 
-	if ((rc = admin_paths(dir, cpath, kpath, sizeof(cpath))) < 0 ||
-	    (rc = write_file(kpath, key, strlen(key), 0600, (uid_t)-1, (gid_t)-1)) < 0)
-		return rc;
-	return write_file(cpath, cert, strlen(cert), 0600, (uid_t)-1, (gid_t)-1);
+	return rc < 0 ? rc
+	              : write_at(dirfd, "admin-cert.pem", cert, strlen(cert), 0600, (uid_t)-1,
+	                         (gid_t)-1);
 }
 
-int ap_wc_admin_remove(const char *dir)
+int ap_wc_admin_remove(int dirfd)
 {
-	char cpath[4096], kpath[4096];
-	int rc;
-
-	if ((rc = admin_paths(dir, cpath, kpath, sizeof(cpath))) < 0)
-		return rc;
-	if (unlink(cpath) < 0 && errno != ENOENT)
+	if (unlinkat(dirfd, "admin-cert.pem", 0) < 0 && errno != ENOENT)
 		return -errno;
-	if (unlink(kpath) < 0 && errno != ENOENT)
+	if (unlinkat(dirfd, "admin-key.pem", 0) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
 }

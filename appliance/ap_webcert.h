@@ -44,10 +44,12 @@ int ap_wc_load_or_make(const struct ap_wc_opts *o, char **cert, char **key, char
  * kept in the same directory as admin-cert.pem and admin-key.pem, both 0600
  * and written by the web user to a temporary name and renamed (the key
  * first), so that apweb restarted while applianced cannot be reached serves
- * it again. load: 0, -ENOENT when none is kept (the caller checks the pair:
- * ap_certcheck.h); remove: both gone (0 when none was there). */
+ * it again. load (at start, as root): 0, -ENOENT when none is kept (the
+ * caller checks the pair: ap_certcheck.h). store and remove work on the
+ * directory opened before root was left (dirfd: the web user may not reach
+ * its path), remove gives 0 when none was there. */
 int ap_wc_admin_load(const char *dir, char **cert, char **key);
-int ap_wc_admin_store(const char *dir, const char *cert, const char *key);
-int ap_wc_admin_remove(const char *dir);
+int ap_wc_admin_store(int dirfd, const char *cert, const char *key);
+int ap_wc_admin_remove(int dirfd);
 
 #endif

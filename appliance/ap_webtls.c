@@ -5,12 +5,14 @@
 #include "appliance/ap_webtls.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "appliance/ap_certcheck.h"
 #include "appliance/ap_webcall.h"
@@ -19,8 +21,9 @@
 struct ap_wt {
 	sd_event *ev;
 	char *socket;
-	struct ap_wc_opts own;
-	char *dir, *node, *address; /* own's strings */
+	char *own_cert, *own_key; /* the self-signed pair */
+	char own_fpr[AP_CC_FPR_LEN];
+	int dirfd; /* the state directory */
 	struct ap_wh *wh;
 	sd_event_source *tick;
 	struct ap_wq *call;
@@ -50,16 +53,41 @@ static void wipe(char *s)
 	}
 }
 
-int ap_wt_initial(const struct ap_wc_opts *own, char **cert, char **key, char *fpr, size_t fprlen,
-                  bool *admin, char *err, size_t errlen)
+void ap_wt_start_clear(struct ap_wt_start *st)
+{
+	free(st->cert);
+	wipe(st->key);
+	free(st->own_cert);
+	wipe(st->own_key);
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	memset(st, 0, sizeof(*st));
+	st->dirfd = -1;
+}
+
+int ap_wt_initial(const struct ap_wc_opts *own, struct ap_wt_start *st, char *err, size_t errlen)
 {
 	char *ac = NULL, *ak = NULL, *c2 = NULL, *k2 = NULL, why[256];
 	struct ap_cc_info in;
-	int rc = ap_wc_load_or_make(own, cert, key, fpr, fprlen, err, errlen);
+	int rc;
 
-	*admin = false;
+	memset(st, 0, sizeof(*st));
+	st->dirfd = -1;
+	rc = ap_wc_load_or_make(own, &st->own_cert, &st->own_key, st->own_fpr, sizeof(st->own_fpr),
+	                        err, errlen);
 	if (rc < 0)
 		return rc;
+	st->dirfd = open(own->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	st->cert = strdup(st->own_cert);
+	st->key = strdup(st->own_key);
+	snprintf(st->fpr, sizeof(st->fpr), "%s", st->own_fpr);
+	if (st->dirfd < 0 || !st->cert || !st->key) {
+		rc = st->dirfd < 0 ? -errno : -ENOMEM;
+		snprintf(err, errlen, "Cannot open the state directory %s: %s.", own->dir,
+		         strerror(-rc));
+		ap_wt_start_clear(st);
+		return rc;
+	}
 	if (ap_wc_admin_load(own->dir, &ac, &ak) < 0)
 		return 0; /* none kept (or unreadable): the self-signed one */
 	rc = ap_cc_check(ac, strlen(ac), ak, strlen(ak), time(NULL), &c2, &k2, &in, why,
@@ -73,12 +101,12 @@ int ap_wt_initial(const struct ap_wc_opts *own, char **cert, char **key, char *f
 		    own->dir, why);
 		return 0;
 	}
-	free(*cert);
-	wipe(*key);
-	*cert = c2;
-	*key = k2;
-	snprintf(fpr, fprlen, "%s", in.fpr);
-	*admin = true;
+	free(st->cert);
+	wipe(st->key);
+	st->cert = c2;
+	st->key = k2;
+	snprintf(st->fpr, sizeof(st->fpr), "%s", in.fpr);
+	st->admin = true;
 	lib_info("apweb: serving the administrator's certificate %s (%s) kept in %s", in.fpr,
 	         in.subject, own->dir);
 	return 0;
@@ -122,10 +150,11 @@ static void serve(struct ap_wt *wt, const char *cert, const char *key, const cha
 	}
 	snprintf(wt->served, sizeof(wt->served), "%s", fpr);
 	wt->admin = admin;
-	rc = admin ? ap_wc_admin_store(wt->own.dir, cert, key) : ap_wc_admin_remove(wt->own.dir);
+	rc = admin ? ap_wc_admin_store(wt->dirfd, cert, key) : ap_wc_admin_remove(wt->dirfd);
 	if (rc < 0)
-		lib_warn("apweb: cannot %s the administrator's certificate in %s: %s",
-		         admin ? "keep" : "forget", wt->own.dir, strerror(-rc));
+		lib_warn("apweb: cannot %s the administrator's certificate in its state directory: "
+		         "%s",
+		         admin ? "keep" : "forget", strerror(-rc));
 	say(wt, false,
 	    "serving %s certificate %s from now on (connections open before were closed)",
 	    admin ? "the administrator's" : "this node's self-signed", fpr);
@@ -133,15 +162,7 @@ static void serve(struct ap_wt *wt, const char *cert, const char *key, const cha
 
 static void serve_own(struct ap_wt *wt)
 {
-	char *cert = NULL, *key = NULL, fpr[AP_CC_FPR_LEN], err[256];
-
-	if (ap_wc_load_or_make(&wt->own, &cert, &key, fpr, sizeof(fpr), err, sizeof(err)) < 0) {
-		say(wt, true, "cannot go back to the self-signed certificate: %s", err);
-		return;
-	}
-	serve(wt, cert, key, fpr, false);
-	free(cert);
-	wipe(key);
+	serve(wt, wt->own_cert, wt->own_key, wt->own_fpr, false);
 }
 
 static void on_admin(struct ap_wt *wt, const char *cert, const char *key)
@@ -213,27 +234,26 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *arg)
 int ap_wt_create(sd_event *ev, const struct ap_wt_opts *o, struct ap_wt **out)
 {
 	struct ap_wt *wt = calloc(1, sizeof(*wt));
+	struct ap_wt_start *st = o->start;
 	int rc;
 
 	if (!wt)
 		return -ENOMEM;
 	wt->ev = sd_event_ref(ev);
 	wt->wh = o->wh;
-	wt->admin = o->serving_admin;
-	snprintf(wt->served, sizeof(wt->served), "%s", o->served_fpr);
-	wt->own = o->own;
-	wt->own.uid = (uid_t)-1; /* the web user's own files by now */
+	wt->admin = st->admin;
+	snprintf(wt->served, sizeof(wt->served), "%s", st->fpr);
+	snprintf(wt->own_fpr, sizeof(wt->own_fpr), "%s", st->own_fpr);
+	wt->own_cert = st->own_cert;
+	wt->own_key = st->own_key;
+	wt->dirfd = st->dirfd;
+	st->own_cert = st->own_key = NULL;
+	st->dirfd = -1;
 	wt->socket = strdup(o->socket);
-	wt->dir = strdup(o->own.dir);
-	wt->node = strdup(o->own.node);
-	wt->address = strdup(o->own.address);
-	if (!wt->socket || !wt->dir || !wt->node || !wt->address) {
+	if (!wt->socket) {
 		ap_wt_destroy(wt);
 		return -ENOMEM;
 	}
-	wt->own.dir = wt->dir;
-	wt->own.node = wt->node;
-	wt->own.address = wt->address;
 	rc = sd_event_add_time(ev, &wt->tick, CLOCK_MONOTONIC, 0, 0, on_tick, wt);
 	if (rc < 0) {
 		ap_wt_destroy(wt);
@@ -251,8 +271,9 @@ void ap_wt_destroy(struct ap_wt *wt)
 	sd_event_source_disable_unref(wt->tick);
 	sd_event_unref(wt->ev);
 	free(wt->socket);
-	free(wt->dir);
-	free(wt->node);
-	free(wt->address);
+	free(wt->own_cert);
+	wipe(wt->own_key);
+	if (wt->dirfd >= 0)
+		close(wt->dirfd);
 	free(wt);
 }

@@ -50,17 +50,28 @@ enum ap_wt_action { AP_WT_KEEP, AP_WT_SERVE_ADMIN, AP_WT_SERVE_OWN };
 enum ap_wt_action ap_wt_decide(bool answered, bool admin_set, bool admin_valid,
                                const char *admin_fpr, bool serving_admin, const char *served_fpr);
 
-/* The pair to serve at start (see above): *cert and *key malloc'd (wipe the
- * key), fpr its fingerprint, *admin whether it is the administrator's. */
-int ap_wt_initial(const struct ap_wc_opts *own, char **cert, char **key, char *fpr, size_t fprlen,
-                  bool *admin, char *err, size_t errlen);
+/* What apweb starts with, read as root before root is left: the pair to
+ * serve now (the administrator's kept one when the validator takes it, else
+ * the self-signed one), the self-signed pair (to go back to after a reset:
+ * the web user may not reach the directory's path) and the state directory
+ * opened (dirfd), where the administrator's pair is kept. */
+struct ap_wt_start {
+	char *cert, *key; /* to serve now */
+	char fpr[AP_WC_FPR_LEN];
+	bool admin;
+	char *own_cert, *own_key; /* the self-signed pair */
+	char own_fpr[AP_WC_FPR_LEN];
+	int dirfd;
+};
+
+/* st is filled (all NULL and -1 on failure); wipe it with ap_wt_start_clear. */
+int ap_wt_initial(const struct ap_wc_opts *own, struct ap_wt_start *st, char *err, size_t errlen);
+void ap_wt_start_clear(struct ap_wt_start *st);
 
 struct ap_wt_opts {
-	const char *socket;     /* applianced's control socket */
-	struct ap_wc_opts own;  /* the state directory and the self-signed one's names */
-	struct ap_wh *wh;       /* the server whose certificate follows */
-	const char *served_fpr; /* what ap_wt_initial chose */
-	bool serving_admin;
+	const char *socket;        /* applianced's control socket */
+	struct ap_wh *wh;          /* the server whose certificate follows */
+	struct ap_wt_start *start; /* its own_cert, own_key and dirfd are taken */
 };
 
 struct ap_wt;

@@ -202,13 +202,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static void wipe(char *s)
-{
-	if (s)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 int main(int argc, char **argv)
 {
 	struct opts o = {.listen = "0.0.0.0:8443",
@@ -218,8 +211,8 @@ int main(int argc, char **argv)
 	                 .lim = AP_LIM_DEFAULTS};
 	struct sockaddr_storage sa;
 	socklen_t salen = 0;
-	char host[INET6_ADDRSTRLEN + 1], name[65] = "", err[256], fpr[AP_WC_FPR_LEN];
-	char *cert = NULL, *key = NULL;
+	char host[INET6_ADDRSTRLEN + 1], name[65] = "", err[256];
+	struct ap_wt_start st = {.dirfd = -1};
 	uid_t uid;
 	gid_t gid;
 	sd_event *ev = NULL;
@@ -227,7 +220,6 @@ int main(int argc, char **argv)
 	struct ap_wh *wh = NULL;
 	struct ap_wr *wr = NULL;
 	struct ap_wt *wt = NULL;
-	bool admin_cert = false;
 	sigset_t mask;
 	int rc, status = 1;
 
@@ -260,13 +252,13 @@ int main(int argc, char **argv)
 	                        .address = host,
 	                        .uid = geteuid() == 0 ? uid : (uid_t)-1,
 	                        .gid = gid};
-	if (ap_wt_initial(&co, &cert, &key, fpr, sizeof(fpr), &admin_cert, err, sizeof(err)) < 0 ||
+	if (ap_wt_initial(&co, &st, err, sizeof(err)) < 0 ||
 	    ap_wp_drop(uid, gid, err, sizeof(err)) < 0) {
 		fprintf(stderr, "apweb: %s\n", err);
 		goto out;
 	}
 	lib_info("apweb: running as uid %u gid %u, no capabilities; certificate %s", (unsigned)uid,
-	         (unsigned)gid, fpr);
+	         (unsigned)gid, st.fpr);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -288,24 +280,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "apweb: cannot set up the REST API: %s.\n", strerror(-rc));
 		goto out;
 	}
-	struct ap_wh_opts ho = {
-	    .addr = (struct sockaddr *)&sa, .addrlen = salen, .cert = cert, .key = key, .rest = wr};
+	struct ap_wh_opts ho = {.addr = (struct sockaddr *)&sa,
+	                        .addrlen = salen,
+	                        .cert = st.cert,
+	                        .key = st.key,
+	                        .rest = wr};
 	if (ap_wh_create(ev, &ho, ws, &wh, err, sizeof(err)) < 0) {
 		fprintf(stderr, "apweb: %s: %s\n", o.listen, err);
 		goto out;
 	}
-	struct ap_wt_opts to = {.socket = o.socket,
-	                        .own = co,
-	                        .wh = wh,
-	                        .served_fpr = fpr,
-	                        .serving_admin = admin_cert};
+	struct ap_wt_opts to = {.socket = o.socket, .wh = wh, .start = &st};
 	if ((rc = ap_wt_create(ev, &to, &wt)) < 0) {
 		fprintf(stderr, "apweb: cannot follow the console certificate: %s.\n",
 		        strerror(-rc));
 		goto out;
 	}
-	wipe(key);
-	key = NULL;
+	ap_wt_start_clear(&st); /* the served key: the server keeps its own copy */
 	lib_info("apweb: serving https://%s/metrics and /api/v1", o.listen);
 	rc = sd_event_loop(ev);
 	status = rc < 0 ? 1 : 0;
@@ -315,8 +305,7 @@ out:
 	ap_wr_destroy(wr);
 	ap_ws_destroy(ws);
 	sd_event_unref(ev);
-	wipe(key);
-	free(cert);
+	ap_wt_start_clear(&st);
 	gnutls_global_deinit();
 	return status;
 }

@@ -5,6 +5,7 @@
  * directory (0600 files, read back, forgotten; none kept is -ENOENT).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,8 +61,10 @@ static void test_kept(void **state)
 	struct stat st;
 
 	assert_non_null(mkdtemp(dir));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
 	assert_int_equal(ap_wc_admin_load(dir, &c, &k), -ENOENT);
-	assert_int_equal(ap_wc_admin_store(dir, "CERT\n", "KEY\n"), 0);
+	assert_int_equal(ap_wc_admin_store(dfd, "CERT\n", "KEY\n"), 0);
 	assert_int_equal(ap_wc_admin_load(dir, &c, &k), 0);
 	assert_string_equal(c, "CERT\n");
 	assert_string_equal(k, "KEY\n");
@@ -77,9 +80,10 @@ static void test_kept(void **state)
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(symlink("/etc/hostname", path), 0);
 	assert_int_equal(ap_wc_admin_load(dir, &c, &k), -ELOOP);
-	assert_int_equal(ap_wc_admin_remove(dir), 0);
-	assert_int_equal(ap_wc_admin_remove(dir), 0);
+	assert_int_equal(ap_wc_admin_remove(dfd), 0);
+	assert_int_equal(ap_wc_admin_remove(dfd), 0);
 	assert_int_equal(ap_wc_admin_load(dir, &c, &k), -ENOENT);
+	close(dfd);
 	assert_int_equal(rmdir(dir), 0);
 }
 
