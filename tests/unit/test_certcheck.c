@@ -24,6 +24,8 @@
 #include <gnutls/x509.h>
 
 #include "appliance/ap_certcheck.h"
+#include "appliance/ap_certcli.h"
+#include "appliance/ap_cli.h"
 #include "appliance/ap_ctl.h"
 #include "appliance/ap_roles.h"
 #include "vserver/vs_delta.h"
@@ -591,13 +593,86 @@ static void test_who_may(void **state)
 	assert_true(ap_role_allows(VS_ROLE_ADMIN, "cert.reset"));
 }
 
+/* vsadm's grammar and its reading of the files. */
+static void test_cli(void **state)
+{
+	char *const set[] = {"cert", "set", "--cert", "/c.pem", "--key", "/k.pem"};
+	char *const half[] = {"cert", "set", "--cert", "/c.pem"};
+	char *const show[] = {"cert", "show", "--json"};
+	struct ap_cli_flags fl;
+	char err[256], dir[] = "/tmp/test_certcli.XXXXXX", cp[64], kp[64], lp[64];
+	json_t *req;
+
+	assert_int_equal(ap_cli_parse(6, set, &req, &fl, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(req, "cmd")), "cert.set");
+	json_t *args = json_object_get(req, "args");
+	assert_string_equal(json_string_value(json_object_get(args, "cert_file")), "/c.pem");
+	assert_string_equal(json_string_value(json_object_get(args, "key_file")), "/k.pem");
+	json_decref(req);
+	assert_int_equal(ap_cli_parse(4, half, &req, &fl, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "The option --key is required."));
+	assert_int_equal(ap_cli_parse(3, show, &req, &fl, err, sizeof(err)), 0);
+	assert_true(fl.json);
+	json_decref(req);
+
+	/* The files: read, checked, replaced by the canonical pair. */
+	assert_non_null(mkdtemp(dir));
+	snprintf(cp, sizeof(cp), "%s/c.pem", dir);
+	snprintf(kp, sizeof(kp), "%s/k.pem", dir);
+	snprintf(lp, sizeof(lp), "%s/l.pem", dir);
+	FILE *f = fopen(cp, "w");
+	fputs(F.self_pem, f);
+	fclose(f);
+	f = fopen(kp, "w");
+	fputs(F.self_key_pem, f);
+	fclose(f);
+	assert_int_equal(symlink(kp, lp), 0);
+	args = json_pack("{s:s, s:s}", "cert_file", cp, "key_file", kp);
+	assert_int_equal(ap_ccli_set_args(args, NOW, err, sizeof(err)), 0);
+	assert_null(json_object_get(args, "cert_file"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(args, "key")), "-----BEGIN PRIVATE KEY-----"));
+	/* cert show's description of what applianced would answer. */
+	struct vs_config c;
+	vs_config_init(&c);
+	assert_int_equal(vs_tls_set(&c, json_string_value(json_object_get(args, "cert")),
+	                            json_string_value(json_object_get(args, "key")), err,
+	                            sizeof(err)),
+	                 0);
+	json_t *data = vs_tls_show_json(&c), *shown = ap_ccli_show(data, NOW);
+	assert_string_equal(json_string_value(json_object_get(shown, "subject")),
+	                    "CN=console.example.org");
+	assert_string_equal(json_string_value(json_object_get(shown, "fingerprint")),
+	                    json_string_value(json_object_get(data, "fingerprint")));
+	char *text = json_dumps(shown, 0);
+	no_key_in(text, F.self_key_pem);
+	free(text);
+	json_decref(data);
+	json_decref(shown);
+	vs_config_free(&c);
+	json_decref(args);
+	args = json_pack("{s:s, s:s}", "cert_file", cp, "key_file", lp);
+	assert_int_equal(ap_ccli_set_args(args, NOW, err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "is a symbolic link; give the file itself."));
+	assert_non_null(json_object_get(args, "key_file")); /* nothing replaced */
+	json_decref(args);
+	args = json_pack("{s:s, s:s}", "cert_file", dir, "key_file", kp);
+	assert_int_equal(ap_ccli_set_args(args, NOW, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is not a regular file."));
+	json_decref(args);
+	unlink(cp);
+	unlink(kp);
+	unlink(lp);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_matching_pair), cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_chain),         cmocka_unit_test(test_key_kinds),
 	    cmocka_unit_test(test_form),          cmocka_unit_test(test_config),
-	    cmocka_unit_test(test_who_may),
+	    cmocka_unit_test(test_who_may),       cmocka_unit_test(test_cli),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
