@@ -14,7 +14,8 @@ MGMT=192.0.2.5
 STATE=/var/lib/appliance/apweb
 
 setup_file() {
-	export APPLAB_SOCKET_GROUP=nogroup APPLAB_WEB_USER=nobody
+	# This file starts its own apweb (as nobody, restarted at will): not the lab's.
+	export APPLAB_SOCKET_GROUP=nogroup APPLAB_WEB_USER=nobody APPLAB_WEB=0
 	lab_up --nodes 2 --luns 1
 	export TMPD=$(mktemp -d /tmp/bats-cert.XXXXXX)
 	chmod 755 "$TMPD"
