@@ -9,6 +9,7 @@
 # serves its own self-signed certificate again.
 
 load lab
+load web
 
 MGMT=192.0.2.5
 STATE=/var/lib/appliance/apweb
@@ -40,17 +41,6 @@ teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] && tail -n 40 "$TMPD/apweb.log" >&3 2>/dev/null || true
 }
 
-mgmt_node() {
-	local n
-	for n in n1 n2; do
-		if on "$n" ip -o addr show | grep -q " $MGMT/"; then
-			echo "$n"
-			return 0
-		fi
-	done
-	return 1
-}
-
 # A test CA, a leaf for the console it signed (serverAuth, the management address and a name),
 # its chain file, and a key of another certificate.
 make_pairs() {
@@ -70,26 +60,6 @@ make_pairs() {
 	sed -n 2p "$d/leaf.key" | cut -c 10-30 >"$d/keypiece"
 	chmod 644 "$d"/*
 	grep -q '^SHA256:[0-9A-F]\{64\}$' "$d/admin"
-}
-
-web_start() {
-	local node pid before
-	node=$(cat "$TMPD/node")
-	before=$(grep -c "serving https://" "$TMPD/apweb.log" 2>/dev/null) || before=0
-	"$APPLAB" exec "$node" setsid apweb --user nobody --state-dir "$STATE" --node "$node" \
-		--listen 0.0.0.0:8443 "$@" </dev/null >>"$TMPD/apweb.log" 2>&1 3>&- &
-	pid=$!
-	echo "$pid" >"$TMPD/pid"
-	wait_until 10 bash -c "(( \$(grep -c 'serving https://' '$TMPD/apweb.log') > $before ))"
-	[ "$(cat /proc/"$pid"/comm)" = apweb ]
-}
-
-web_stop() {
-	local pid
-	pid=$(cat "$TMPD/pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || true
-	wait_until 10 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
-	rm -f "$TMPD/pid"
 }
 
 # The fingerprint the client sees, as "SHA256:" and hex digits.

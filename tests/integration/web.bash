@@ -1,4 +1,4 @@
-# web.bash - helpers of the web process's lab tests (70-web.bats, 71-api.bats): where the
+# web.bash - helpers of the web process's lab tests (70-web.bats, 71-api.bats, 73-cert.bats): where the
 # cluster management address is, and apweb started there and stopped. They need $TMPD, $MGMT,
 # $STATE and $APPLAB (lab.bash).
 
