@@ -229,9 +229,11 @@ static int exec_name(struct vs_store *st, const char *sql, const char *name)
 
 static int put_header(struct vs_store *st, const struct vs_config *cfg)
 {
-	json_t *doc = json_pack("{s:I, s:o, s:o, s:o}", "version", (json_int_t)cfg->version,
-	                        "fgroups", vs_fgroups_to_json(cfg), "fences",
-	                        vs_fences_to_json(cfg), "maint", vs_maint_to_json(cfg));
+	json_t *doc =
+	    json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "version", (json_int_t)cfg->version,
+	              "fgroups", vs_fgroups_to_json(cfg), "fences", vs_fences_to_json(cfg), "maint",
+	              vs_maint_to_json(cfg), "standby", vs_standby_to_json(cfg), "balance",
+	              vs_balance_to_json(cfg));
 
 	if (doc && cfg->n_accounts)
 		json_object_set_new(doc, "accounts", vs_accounts_to_json(cfg));
@@ -400,8 +402,10 @@ static int load_rows(struct vs_store *st, struct vs_config *cfg)
 	return rc;
 }
 
-/* The header document: version, groups, fences and the nodes under
- * maintenance (its VSs come from rows). */
+/* The header document: version, groups, fences, the nodes under maintenance
+ * and the standby nodes, the balancing settings, the console accounts and
+ * the console's certificate (its VSs come from rows). A header written
+ * before standby and balance were kept has neither: the defaults then. */
 static int load_header(struct vs_store *st, const json_t *doc, struct vs_config *cfg)
 {
 	json_int_t version = 0;
@@ -416,6 +420,10 @@ static int load_header(struct vs_store *st, const json_t *doc, struct vs_config 
 	        0 ||
 	    (rc = vs_json_load_fences(json_object_get(doc, "fences"), cfg, err, sizeof(err))) < 0 ||
 	    (rc = vs_json_load_maint(json_object_get(doc, "maint"), cfg, err, sizeof(err))) < 0 ||
+	    (rc = vs_json_load_standby(json_object_get(doc, "standby"), cfg, err, sizeof(err))) <
+	        0 ||
+	    (rc = vs_json_load_balance(json_object_get(doc, "balance"), cfg, err, sizeof(err))) <
+	        0 ||
 	    (rc = vs_json_load_accounts(json_object_get(doc, "accounts"), cfg, err, sizeof(err))) <
 	        0 ||
 	    (rc = vs_json_load_tls(json_object_get(doc, "tls"), cfg, err, sizeof(err))) < 0) {

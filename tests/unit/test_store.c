@@ -95,7 +95,8 @@ static void test_modes(void **state)
 	free(cfg);
 }
 
-/* The nodes under maintenance survive a restart (the header row). */
+/* The nodes under maintenance, the standby nodes and the balancing
+ * settings survive a restart (the header row). */
 static void test_maint_persisted(void **state)
 {
 	struct tmp t;
@@ -108,12 +109,22 @@ static void test_maint_persisted(void **state)
 	tmp_make(&t);
 	assert_int_equal(vs_store_open(t.db, &st), 0);
 	assert_int_equal(vs_config_maint(cfg, "n2", true, err, sizeof(err)), 0);
+	assert_int_equal(vs_config_standby(cfg, "n3", true, err, sizeof(err)), 0);
+	struct vs_balance_cfg b = cfg->balance;
+	b.mode = VS_BALANCE_ADVISE;
+	b.max_moves = 3;
+	b.cooldown_s = 777;
+	assert_int_equal(vs_config_set_balance(cfg, &b, err, sizeof(err)), 0);
 	assert_int_equal(vs_store_save_config(st, cfg), 0);
 	vs_store_close(st);
 	assert_int_equal(vs_store_open(t.db, &st), 0);
 	assert_int_equal(vs_store_load_config(st, back), 0);
 	assert_int_equal(back->n_maint, 1);
 	assert_string_equal(back->maint[0], "n2");
+	assert_true(vs_config_is_standby(back, "n3"));
+	assert_int_equal(back->balance.mode, VS_BALANCE_ADVISE);
+	assert_int_equal(back->balance.max_moves, 3);
+	assert_int_equal(back->balance.cooldown_s, 777);
 	assert_true(vs_config_equal(cfg, back));
 	vs_store_close(st);
 	tmp_drop(&t);
