@@ -39,8 +39,10 @@ LAYERS  := lib netfail fsexport vserver appliance
 MAINS   := appliance/applianced_main.c appliance/vsadm_main.c appliance/apweb_main.c
 # apweb's HTTPS, TLS, privilege and socket-client code (libapweb.a); its pure
 # decision code (the /metrics renderer, the API routes and JSON mapping, the session
-# table, the login limits) needs nothing more and stays in libappliance.a.
-WEBPURE := appliance/ap_webmetrics.c appliance/ap_webapi.c appliance/ap_websess.c appliance/ap_weblimit.c
+# table, the login limits, the console's asset table) needs nothing more and stays in
+# libappliance.a.
+WEBPURE := appliance/ap_webmetrics.c appliance/ap_webapi.c appliance/ap_websess.c appliance/ap_weblimit.c \
+           appliance/ap_webstatic.c
 WEBSRCS := $(filter-out $(WEBPURE),$(wildcard appliance/ap_web*.c))
 WEBOBJS := $(WEBSRCS:%.c=$(B)/%.o)
 SRCS    := $(filter-out $(MAINS) $(WEBSRCS),$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "appliance/ap_webstatic.h"
 #include "lib/lib_log.h"
 
 struct ap_wh {
@@ -25,6 +26,7 @@ struct ap_wh {
 	struct ap_wr *rest;
 	unsigned flags;
 	char *cert, *key; /* the pair served (copies: the way back of ap_wh_set_cert) */
+	const struct ap_wst *assets;
 };
 
 /* One request's state: the body bytes seen so far. */
@@ -74,20 +76,35 @@ static void wipe(char *s)
 	}
 }
 
+/* Queue resp with headers h added (every page's security headers); resp is released. */
+static enum MHD_Result queue_with(struct MHD_Connection *c, unsigned status,
+                                  struct MHD_Response *resp, const struct ap_wst_header *h)
+{
+	enum MHD_Result rc;
+
+	for (; h->name; h++)
+		if (MHD_add_response_header(resp, h->name, h->value) != MHD_YES) {
+			MHD_destroy_response(resp);
+			return MHD_NO;
+		}
+	rc = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
 static enum MHD_Result answer(struct ap_wh *wh, struct MHD_Connection *c, enum ap_wh_route r)
 {
 	static const struct {
 		unsigned status;
 		const char *body;
 	} refusals[] = {
-	    [AP_WH_NOT_FOUND] = {MHD_HTTP_NOT_FOUND, "Not found: this server has /metrics only.\n"},
+	    [AP_WH_NOT_FOUND] = {MHD_HTTP_NOT_FOUND, "Not found: there is no such page here.\n"},
 	    [AP_WH_BAD_METHOD] = {MHD_HTTP_METHOD_NOT_ALLOWED, "Only GET is allowed here.\n"},
 	    [AP_WH_TOO_LARGE] = {MHD_HTTP_CONTENT_TOO_LARGE,
 	                         "The request's body is larger than this server accepts.\n"},
 	};
 	struct MHD_Response *resp;
 	unsigned status;
-	enum MHD_Result rc;
 
 	if (r == AP_WH_METRICS) {
 		size_t len;
@@ -116,14 +133,22 @@ static enum MHD_Result answer(struct ap_wh *wh, struct MHD_Connection *c, enum a
 	}
 	if (!resp)
 		return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
-	    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES) {
+	return queue_with(c, status, resp, ap_wst_page_headers());
+}
+
+/* One of the console's files, with its headers (ap_webstatic.h). */
+static enum MHD_Result serve_asset(struct MHD_Connection *c, const struct ap_wst_file *f)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(f->len, f->data, MHD_RESPMEM_PERSISTENT);
+
+	if (!resp)
+		return MHD_NO;
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f->type) != MHD_YES) {
 		MHD_destroy_response(resp);
 		return MHD_NO;
 	}
-	rc = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	return rc;
+	return queue_with(c, MHD_HTTP_OK, resp, ap_wst_headers(f));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -145,6 +170,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return ap_wr_request(wh->rest, c, url, method, upload_data,
 			                     upload_data_size, &q->api_req);
 		r = ap_wh_route(method, url, ap_wh_content_length(c), 0);
+		const struct ap_wst_file *f;
+		if (r == AP_WH_NOT_FOUND && (f = ap_wst_find(wh->assets, url)))
+			return serve_asset(c, f);
 		if (r != AP_WH_METRICS)
 			return answer(wh, c, r);
 		return MHD_YES; /* a body may follow: read (and count) it first */
@@ -279,6 +307,7 @@ int ap_wh_create(sd_event *ev, const struct ap_wh_opts *o, struct ap_ws *scraper
 	wh->ws = scraper;
 	wh->rest = o->rest;
 	wh->flags = MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	wh->assets = o->assets;
 	if (o->addr->sa_family == AF_INET6)
 		wh->flags |= MHD_USE_IPv6;
 	wh->cert = strdup(o->cert);

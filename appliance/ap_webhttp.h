@@ -7,10 +7,14 @@
  * Under /api/ it answers the REST API when the caller gives one (opts.rest,
  * ap_webrest.h); elsewhere (ap_wh_route, pure, is the decision):
  *   GET (or HEAD) /metrics   200, the text the scraper has now
+ *   GET (or HEAD) / and the console's files (opts.assets, ap_webstatic.h)
+ *                            200 from memory, with their cache headers
  *   any other method         405 with "Allow: GET, HEAD"
  *   a body over AP_WH_BODY_MAX bytes (announced, or sent)   413
  *   any other path           404
  * Every refusal has a one-line text body that never repeats the request.
+ * Every answer outside /api/ has the console's security headers
+ * (Content-Security-Policy, X-Content-Type-Options, Referrer-Policy, ...).
  * Nothing is read from disk per request; there is no directory listing.
  *
  * Bounds: AP_WH_CONN_MAX connections, AP_WH_PER_IP_MAX from one address,
@@ -31,6 +35,7 @@
 
 #include "appliance/ap_webrest.h"
 #include "appliance/ap_webscrape.h"
+#include "appliance/ap_webstatic.h"
 
 #define AP_WH_BODY_MAX 1024
 #define AP_WH_CONN_MAX 64
@@ -53,8 +58,9 @@ long long ap_wh_content_length(struct MHD_Connection *c);
 struct ap_wh_opts {
 	const struct sockaddr *addr; /* where to listen */
 	socklen_t addrlen;
-	const char *cert, *key; /* PEM */
-	struct ap_wr *rest;     /* the REST API (borrowed), NULL: none */
+	const char *cert, *key;      /* PEM */
+	struct ap_wr *rest;          /* the REST API (borrowed), NULL: none */
+	const struct ap_wst *assets; /* the console's files (borrowed), NULL: none */
 };
 
 struct ap_wh;

@@ -3,7 +3,7 @@
  *
  *   apweb [--listen ADDR:PORT] [--user NAME] [--group NAME] [--state-dir DIR]
  *         [--socket PATH] [--node NAME] [--session-idle S] [--session-max S]
- *         [--login-attempts N] [--lockout-after N] [--lockout-minutes M]
+ *         [--login-attempts N] [--lockout-after N] [--lockout-minutes M] [--assets DIR]
  *
  *   --listen     where to serve HTTPS (default 0.0.0.0:8443; [2001:db8::1]:8443
  *                or [::]:8443 for IPv6)
@@ -20,11 +20,15 @@
  *   --login-attempts  logins one client address may try a minute (default 10)
  *   --lockout-after / --lockout-minutes  an account is locked for M minutes
  *                (default 15) after N failed logins in a row (default 5)
+ *   --assets     the console's built files (default /usr/share/appliance/console,
+ *                where the package installs them; ap_webstatic.h), read once at
+ *                start; without the default directory apweb serves no console
  *
- * Serves the REST API under /api/v1 (ap_webrest.h) and GET /metrics (ap_webhttp.h) from a cache
- * refreshed every 5 s from applianced (ap_webscrape.h), with the administrator's certificate
- * when one is set (`vsadm cert set`), else its self-signed one (ap_webtls.h). One sd-event loop, no
- * thread; runs in the foreground, its stderr is its log; SIGTERM or SIGINT stop it.
+ * Serves the console at / (ap_webstatic.h), the REST API under /api/v1 (ap_webrest.h) and GET
+ * /metrics (ap_webhttp.h) from a cache refreshed every 5 s from applianced (ap_webscrape.h), with
+ * the administrator's certificate when one is set (`vsadm cert set`), else its self-signed one
+ * (ap_webtls.h). One sd-event loop, no thread; runs in the foreground, its stderr is its log;
+ * SIGTERM or SIGINT stop it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,11 +45,13 @@
 #include "appliance/ap_webhttp.h"
 #include "appliance/ap_webpriv.h"
 #include "appliance/ap_webscrape.h"
+#include "appliance/ap_webstatic.h"
 #include "appliance/ap_webtls.h"
 #include "lib/lib_log.h"
 
 struct opts {
-	const char *listen, *user, *group, *state_dir, *socket, *node;
+	const char *listen, *user, *group, *state_dir, *socket, *node, *assets;
+	bool assets_given;
 	uint64_t idle_s, max_s;
 	struct ap_lim_cfg lim;
 };
@@ -61,7 +67,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: apweb [--listen ADDR:PORT] [--user NAME] [--group NAME] "
 	           "[--state-dir DIR] [--socket PATH] [--node NAME] [--session-idle S] "
 	           "[--session-max S] [--login-attempts N] [--lockout-after N] "
-	           "[--lockout-minutes M]\n");
+	           "[--lockout-minutes M] [--assets DIR]\n");
 }
 
 /* ADDR:PORT or [ADDR6]:PORT into sa; host (the address alone) for the certificate. */
@@ -139,6 +145,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"login-attempts", required_argument, NULL, 'A'},
 	    {"lockout-after", required_argument, NULL, 'F'},
 	    {"lockout-minutes", required_argument, NULL, 'L'},
+	    {"assets", required_argument, NULL, 'a'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -164,6 +171,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'n':
 			o->node = optarg;
+			break;
+		case 'a':
+			o->assets = optarg;
+			o->assets_given = true;
 			break;
 		case 'I':
 		case 'M':
@@ -208,6 +219,7 @@ int main(int argc, char **argv)
 	                 .user = "appweb",
 	                 .state_dir = "/var/lib/apweb",
 	                 .socket = "/run/appliance/applianced.sock",
+	                 .assets = "/usr/share/appliance/console",
 	                 .lim = AP_LIM_DEFAULTS};
 	struct sockaddr_storage sa;
 	socklen_t salen = 0;
@@ -220,6 +232,7 @@ int main(int argc, char **argv)
 	struct ap_wh *wh = NULL;
 	struct ap_wr *wr = NULL;
 	struct ap_wt *wt = NULL;
+	struct ap_wst *assets = NULL;
 	sigset_t mask;
 	int rc, status = 1;
 
@@ -259,6 +272,17 @@ int main(int argc, char **argv)
 	}
 	lib_info("apweb: running as uid %u gid %u, no capabilities; certificate %s", (unsigned)uid,
 	         (unsigned)gid, st.fpr);
+	/* As apweb's own user: what it cannot read it does not serve. */
+	if (ap_wst_load(o.assets, &assets, err, sizeof(err)) < 0) {
+		if (o.assets_given) {
+			fprintf(stderr, "apweb: %s\n", err);
+			goto out;
+		}
+		lib_warn("apweb: no console: %s", err);
+	} else {
+		size_t bytes, n = ap_wst_count(assets, &bytes);
+		lib_info("apweb: the console: %zu files, %zu bytes, from %s", n, bytes, o.assets);
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -284,7 +308,8 @@ int main(int argc, char **argv)
 	                        .addrlen = salen,
 	                        .cert = st.cert,
 	                        .key = st.key,
-	                        .rest = wr};
+	                        .rest = wr,
+	                        .assets = assets};
 	if (ap_wh_create(ev, &ho, ws, &wh, err, sizeof(err)) < 0) {
 		fprintf(stderr, "apweb: %s: %s\n", o.listen, err);
 		goto out;
@@ -296,7 +321,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ap_wt_start_clear(&st); /* the served key: the server keeps its own copy */
-	lib_info("apweb: serving https://%s/metrics and /api/v1", o.listen);
+	lib_info("apweb: serving https://%s/metrics and /api/v1%s", o.listen,
+	         assets ? " and the console at /" : "");
 	rc = sd_event_loop(ev);
 	status = rc < 0 ? 1 : 0;
 out:
@@ -304,6 +330,7 @@ out:
 	ap_wh_destroy(wh);
 	ap_wr_destroy(wr);
 	ap_ws_destroy(ws);
+	ap_wst_destroy(assets);
 	sd_event_unref(ev);
 	ap_wt_start_clear(&st);
 	gnutls_global_deinit();
