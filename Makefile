@@ -58,6 +58,28 @@ FUZZBIN := $(FUZZSRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 all: $(B)/applianced $(B)/vsadm $(B)/apweb
 
+# The web console (appliance/console, issue 12): npm ci from its lockfile, then
+# vite bundles it into $(B)/console (index.html, assets/, MANIFEST), which apweb
+# serves (--assets). Part of `all` where npm is on PATH (`make deps` installs it).
+NPM     ?= npm
+HAVE_NPM := $(shell command -v $(NPM) 2>/dev/null)
+CONSOLE := appliance/console
+CONSOLE_SRC := $(wildcard $(CONSOLE)/src/*.js $(CONSOLE)/src/*.jsx $(CONSOLE)/src/*.css \
+               $(CONSOLE)/src/pages/*.jsx) $(CONSOLE)/index.html $(CONSOLE)/vite.config.js \
+               $(CONSOLE)/scripts/manifest.mjs $(CONSOLE)/package.json
+$(CONSOLE)/node_modules/.package-lock.json: $(CONSOLE)/package-lock.json $(CONSOLE)/package.json
+	@echo "  NPM     ci ($(CONSOLE))"
+	@cd $(CONSOLE) && $(NPM) ci --no-audit --no-fund --loglevel=error
+
+$(B)/console/MANIFEST: $(CONSOLE_SRC) $(CONSOLE)/node_modules/.package-lock.json
+	@echo "  VITE    $(B)/console"
+	@cd $(CONSOLE) && CONSOLE_OUT=$(CURDIR)/$(B)/console $(NPM) run --silent build >/dev/null
+
+console: $(B)/console/MANIFEST
+ifneq ($(HAVE_NPM),)
+all: console
+endif
+
 $(B)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -179,7 +201,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all unit fuzz fuzz-build deps test lab demo check bench bench-netfail bench-failover format clean
+.PHONY: all console unit fuzz fuzz-build deps test lab demo check bench bench-netfail bench-failover format clean
 .PHONY: bench-scale bench-migrate chaos
 
 # Issue 10: the balancer on a simulated 16-node, 1,000-VS cluster (no lab), against a
