@@ -131,6 +131,7 @@ export function Confirm({ text, yes, onYes, onNo }) {
 }
 
 // A form: fields [{name, label, type, required, options, placeholder, help}], submit(values).
+// A field whose options are not known (an empty list) is a text field.
 export function Form({ id, fields, submit, label, onDone, initial }) {
   const [values, setValues] = useState(initial || {});
   const [busy, setBusy] = useState(false);
@@ -159,7 +160,7 @@ export function Form({ id, fields, submit, label, onDone, initial }) {
         return (
           <div class={`field ${f.type === 'checkbox' ? 'field-check' : ''}`}>
             <label for={fid}>{f.label}</label>
-            {f.options ? (
+            {f.options && f.options.length ? (
               <select id={fid} name={f.name} value={v} required={f.required} onChange={(e) => set(f.name, e.currentTarget.value)}>
                 <option value="">{f.required ? 'Choose…' : '(none)'}</option>
                 {f.options.map((o) => <option value={o}>{o}</option>)}

@@ -118,7 +118,7 @@ const steps = {
   async create(ctx, page) {
     const [vs, vip, port, lun] = args;
     await login(page);
-    await page.getByRole('link', { name: 'Virtual servers' }).click();
+    await page.getByRole('link', { name: 'Virtual servers', exact: true }).click();
     await fill(page, 'Create a virtual server', { Name: vs, 'Home node': 'n1' }, 'Create');
     await page.getByRole('heading', { name: `Virtual server ${vs}` }).waitFor();
     await fill(page, 'Virtual IPs', { 'Address/prefix': vip, 'Home port': port }, 'Add VIP');
@@ -138,7 +138,7 @@ const steps = {
   async migrate(ctx, page) {
     const [vs, to] = args;
     await login(page);
-    await page.getByRole('link', { name: 'Events' }).click();
+    await page.getByRole('link', { name: 'Events', exact: true }).click();
     await waitText(page.locator('[data-testid=follow-state]'), /following/, 10000);
     const before = await page.evaluate(() => Math.max(0, ...[...document.querySelectorAll('.events li')].map((l) => Number(l.dataset.id))));
     const follow = await page.evaluate(() => document.querySelector('[data-testid=follow-state]').textContent);

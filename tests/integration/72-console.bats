@@ -1,0 +1,175 @@
+#!/usr/bin/env bats
+# The web console (issue 12, item 5) in a real headless Chromium (Debian's chromium, driven by
+# playwright-core: appliance/console/tests/browser.mjs), run inside the lab's client namespace
+# against apweb on the node that holds the cluster management address (192.0.2.5), over a
+# two-node lab. An admin logs in; creates a VS with a VIP, a file system, an NFS export and an
+# SMB share in the UI and starts it; a real NFS client (libnfs) writes and reads it; the admin
+# migrates it to the other node in the UI while the events page, open in another tab, shows the
+# migration's event live; the file is still there. A read-only account sees no change button on
+# any page and its API call is refused (403). apweb serves the built files with the security
+# headers and nothing else. Screenshots of the dashboard and the VS page are left in
+# build/console-shots (printed).
+
+load lab
+
+MGMT=192.0.2.5
+URL=https://$MGMT:8443/
+STATE=/var/lib/appliance/apweb
+VS=cvs1
+VIP=192.0.2.72
+SHOTS=$LAB_REPO/build/console-shots
+
+setup_file() {
+	export APPLAB_SOCKET_GROUP=nogroup APPLAB_WEB_USER=nobody
+	[ -f "$APPLAB_BIN/console/MANIFEST" ] || {
+		echo "72-console: $APPLAB_BIN/console is not built (make console)" >&2
+		return 1
+	}
+	lab_up --nodes 2 --luns 1
+	export TMPD=$(mktemp -d /tmp/bats-console.XXXXXX)
+	# apweb reads the console as nobody: a copy it may read wherever the build is.
+	chmod 755 "$TMPD"
+	cp -r "$APPLAB_BIN/console" "$TMPD/console"
+	chmod -R a+rX "$TMPD/console"
+	rm -rf "$SHOTS"
+	mkdir -p "$SHOTS"
+	wait_until 30 bash -c "$APPLAB exec n1 vsadm cluster show --json | jq -e '[.nodes[] | select(.state == \"member\")] | length == 2'"
+	echo 'alice-pass-1' | "$APPLAB" exec n1 vsadm admin add alice --role admin --password-stdin
+	echo 'carol-pass-1' | "$APPLAB" exec n1 vsadm admin add carol --role read-only --password-stdin
+	wait_until 30 mgmt_node
+	mgmt_node >"$TMPD/node"
+	web_start
+}
+
+teardown_file() {
+	web_stop
+	lab_down
+	rm -rf "$TMPD"
+}
+
+teardown() {
+	lab_dump_on_failure
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		cat "$TMPD/browser.out" >&3 2>/dev/null || true
+		tail -n 30 "$TMPD/apweb.log" >&3 2>/dev/null || true
+	fi
+}
+
+mgmt_node() {
+	local n
+	for n in n1 n2; do
+		if on "$n" ip -o addr show | grep -q " $MGMT/"; then
+			echo "$n"
+			return 0
+		fi
+	done
+	return 1
+}
+
+web_start() {
+	local node pid
+	node=$(cat "$TMPD/node")
+	"$APPLAB" exec "$node" setsid apweb --user nobody --state-dir "$STATE" --node "$node" \
+		--listen 0.0.0.0:8443 --assets "$TMPD/console" </dev/null >>"$TMPD/apweb.log" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >"$TMPD/pid"
+	wait_until 10 grep -q 'serving https://.* and the console at /' "$TMPD/apweb.log"
+}
+
+web_stop() {
+	local pid
+	pid=$(cat "$TMPD/pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || true
+	wait_until 10 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+	rm -f "$TMPD/pid"
+}
+
+# browser STEP NAME PASSWORD [ARGS...]: one scenario of browser.mjs in the client namespace;
+# its output in $TMPD/browser.out.
+browser() {
+	local step=$1
+	shift
+	client env SHOTS="$SHOTS" HOME="$TMPD" timeout 240 node "$LAB_REPO/appliance/console/tests/browser.mjs" \
+		"$step" "$URL" "$@" >"$TMPD/browser.out" 2>&1
+	local rc=$?
+	cat "$TMPD/browser.out"
+	return $rc
+}
+
+nfs_url() { # PATH
+	echo "nfs://$VIP$1?version=4"
+}
+
+@test "apweb serves the console: index and hashed assets with their headers, nothing else" {
+	client curl -sS -k -D "$TMPD/h" -o "$TMPD/index.html" "$URL"
+	tr -d '\r' <"$TMPD/h" >"$TMPD/headers"
+	grep -q '^HTTP/1.1 200' "$TMPD/headers"
+	grep -ix 'content-type: text/html; charset=utf-8' "$TMPD/headers"
+	grep -i '^content-security-policy: ' "$TMPD/headers" | grep "script-src 'self';" | grep "frame-ancestors 'none'"
+	! grep -i '^content-security-policy: ' "$TMPD/headers" | grep -q unsafe || false
+	grep -ix 'x-content-type-options: nosniff' "$TMPD/headers"
+	grep -ix 'referrer-policy: no-referrer' "$TMPD/headers"
+	grep -ix 'cache-control: no-cache' "$TMPD/headers"
+	# No inline script: every <script> has a src.
+	grep -q '<script' "$TMPD/index.html"
+	! grep '<script' "$TMPD/index.html" | grep -v ' src="/assets/' || false
+	js=$(grep -o '/assets/index-[A-Za-z0-9_-]*\.js' "$TMPD/index.html")
+	client curl -sS -k -D - -o /dev/null "https://$MGMT:8443$js" | tr -d '\r' >"$TMPD/h2"
+	grep -ix 'cache-control: public, max-age=31536000, immutable' "$TMPD/h2"
+	grep -ix 'content-type: text/javascript; charset=utf-8' "$TMPD/h2"
+	# Only the manifest's files: not the manifest, no way out, no listing.
+	for p in /MANIFEST /assets/ /assets /index.htm /x.js /assets/../index.html '/assets/%2e%2e/index.html' \
+		'/assets%2findex.html' /.. '/%00' "$js/../../etc/passwd"; do
+		[ "$(client curl -sS -k --path-as-is -o /dev/null -w '%{http_code}' "https://$MGMT:8443$p")" = 404 ]
+	done
+	[ "$(client curl -sS -k -o /dev/null -w '%{http_code}' -X POST "$URL")" = 405 ]
+}
+
+@test "an admin logs in in Chromium; the dashboard shows; page load measured" {
+	browser login alice alice-pass-1
+	grep -q '^ok login' "$TMPD/browser.out"
+	grep '^timing ' "$TMPD/browser.out" | sed 's/^/# /' >&3
+}
+
+@test "a VS with a VIP, a file system, an NFS export and an SMB share is made and started in the UI" {
+	browser create alice alice-pass-1 "$VS" "$VIP/24" eth1 LABEL=lab-lun0
+	vsadm_on n1 vserver show "$VS" --json >"$TMPD/vs"
+	jq -e '.runtime.state == "running" and .runtime.node == "n1"' "$TMPD/vs"
+	jq -e --arg v "$VIP/24" '.vips[0].cidr == $v and .vips[0].home_port == "eth1"' "$TMPD/vs"
+	jq -e '.filesystems[0].name == "data" and .filesystems[0].lun == "LABEL=lab-lun0"' "$TMPD/vs"
+	jq -e '.exports[0].pseudo == "/data" and .shares[0].name == "data"' "$TMPD/vs"
+	vsadm_on n1 event show --json | jq -e '[.[] | select(.message | test("created by admin alice \\(web\\)"))] | length >= 1'
+}
+
+@test "a real NFS client writes and reads the VS made in the UI" {
+	echo "written through the console's VS $RANDOM" >"$TMPD/a.txt"
+	wait_until 30 client nfs-ls "$(nfs_url /data)"
+	client nfs-cp "$TMPD/a.txt" "$(nfs_url /data/a.txt)"
+	client nfs-cat "$(nfs_url /data/a.txt)" >"$TMPD/a.back"
+	diff "$TMPD/a.txt" "$TMPD/a.back"
+}
+
+@test "migrated to n2 from the UI: the event appears live on the events page; the file is there" {
+	browser migrate alice alice-pass-1 "$VS" n2
+	grep -q '^ok migrate' "$TMPD/browser.out"
+	grep -q '^event following (live)' "$TMPD/browser.out"
+	vsadm_on n1 vserver show "$VS" --json | jq -e '.runtime.state == "running" and .runtime.node == "n2"'
+	wait_until 60 client nfs-cat "$(nfs_url /data/a.txt)"
+	client nfs-cat "$(nfs_url /data/a.txt)" >"$TMPD/a.back2"
+	diff "$TMPD/a.txt" "$TMPD/a.back2"
+}
+
+@test "a read-only account sees no change button on any page; its API call is refused (403)" {
+	browser readonly carol carol-pass-1 "$VS"
+	grep -q '^refused 403: Permission denied' "$TMPD/browser.out"
+	vsadm_on n1 vserver show "$VS" --json | jq -e '.admin == "running"'
+}
+
+@test "screenshots of the dashboard (laptop and tablet) and the VS page" {
+	browser dashboard alice alice-pass-1
+	for f in dashboard.png dashboard-tablet.png vserver.png; do
+		[ "$(head -c 8 "$SHOTS/$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+		[ "$(stat -c %s "$SHOTS/$f")" -gt 20000 ]
+	done
+	echo "# screenshots: $SHOTS/{dashboard,dashboard-tablet,vserver}.png" >&3
+}
