@@ -120,7 +120,11 @@ nfs_url() { # PATH
 	# Only the manifest's files: not the manifest, no way out, no listing.
 	for p in /MANIFEST /assets/ /assets /index.htm /x.js /assets/../index.html '/assets/%2e%2e/index.html' \
 		'/assets%2findex.html' /.. '/%00' "$js/../../etc/passwd"; do
-		[ "$(client curl -sS -k --path-as-is -o /dev/null -w '%{http_code}' "https://$MGMT:8443$p")" = 404 ]
+		c=$(client curl -sS -k --path-as-is --max-time 10 -o /dev/null -w '%{http_code}' "https://$MGMT:8443$p") || true
+		[ "$c" = 404 ] || {
+			echo "$p answered $c"
+			false
+		}
 	done
 	[ "$(client curl -sS -k -o /dev/null -w '%{http_code}' -X POST "$URL")" = 405 ]
 }

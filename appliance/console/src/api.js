@@ -1,7 +1,8 @@
 // The console's one client of /api/v1. The session's cookie is HttpOnly (the
 // browser sends it); the login's answer gives the account, its role and the
-// CSRF token, kept in sessionStorage (this tab only) and sent as X-CSRF-Token
-// with every change. A 401 ends the session here too.
+// CSRF token, kept in localStorage (every tab of this browser shares the one
+// session its cookie is) and sent as X-CSRF-Token with every change. A 401 or
+// a logout ends it in every tab.
 
 const KEY = 'apweb.session';
 
@@ -14,7 +15,7 @@ export class ApiError extends Error {
 
 export function session() {
   try {
-    const s = JSON.parse(sessionStorage.getItem(KEY) || 'null');
+    const s = JSON.parse(localStorage.getItem(KEY) || 'null');
     return s && typeof s.name === 'string' && typeof s.role === 'string' ? s : null;
   } catch {
     return null;
@@ -22,10 +23,15 @@ export function session() {
 }
 
 function setSession(s) {
-  if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
-  else sessionStorage.removeItem(KEY);
+  if (s) localStorage.setItem(KEY, JSON.stringify(s));
+  else localStorage.removeItem(KEY);
   window.dispatchEvent(new Event('apweb-session'));
 }
+
+// Another tab logged in or out.
+window.addEventListener('storage', (e) => {
+  if (e.key === KEY) window.dispatchEvent(new Event('apweb-session'));
+});
 
 export const enc = encodeURIComponent;
 

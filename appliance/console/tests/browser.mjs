@@ -30,6 +30,7 @@ const shots = process.env.SHOTS || 'build/console-shots';
 mkdirSync(shots, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
 
+let doing = 'starting';
 function fail(msg) {
   throw new Error(msg);
 }
@@ -66,21 +67,29 @@ async function card(page, title) {
   return page.locator(`section.card[aria-label="${title}"]`);
 }
 
+const SELECTS = ['Home node', 'Home port', 'LUN', 'Export file system', 'Share file system', 'To node'];
+
 // Submit the form labelled label inside card title with values {label: value}.
 async function fill(page, title, values, submit) {
+  doing = `${submit} in "${title}"`;
   const c = await card(page, title);
   for (const [label, v] of Object.entries(values)) {
     const f = c.getByLabel(label, { exact: true });
-    if ((await f.evaluate((e) => e.tagName)) === 'SELECT') await f.selectOption(v);
-    else await f.fill(v);
+    if (SELECTS.includes(label)) {
+      // A choice among what the server has: there once its list is in.
+      await c.locator(`select option[value="${v}"]`).first().waitFor({ state: 'attached' });
+      await f.selectOption(v);
+    } else await f.fill(v);
   }
   await c.getByRole('button', { name: submit, exact: true }).click();
+  // Its answer, or the page it leads to (the form is gone).
   const msg = c.locator('form [role=status], form [role=alert]').last();
-  await msg.waitFor();
-  if ((await msg.getAttribute('role')) === 'alert') fail(`${submit} in "${title}": ${await msg.textContent()}`);
+  const gone = await Promise.race([msg.waitFor().then(() => false), c.waitFor({ state: 'detached' }).then(() => true)]);
+  if (!gone && (await msg.getAttribute('role')) === 'alert') fail(`${submit} in "${title}": ${await msg.textContent()}`);
 }
 
 async function waitText(locator, re, ms) {
+  doing = `waiting for ${re}`;
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const t = (await locator.textContent().catch(() => '')) || '';
@@ -178,7 +187,7 @@ const steps = {
     if (problems.length) fail(`a read-only account sees change buttons: ${problems.join('; ')}`);
     if (await page.getByRole('link', { name: 'Console accounts' }).count()) fail('a read-only account sees the accounts page');
     const r = await page.evaluate(async (v) => {
-      const s = JSON.parse(sessionStorage.getItem('apweb.session'));
+      const s = JSON.parse(localStorage.getItem('apweb.session'));
       const res = await fetch(`/api/v1/vservers/${v}/stop`, { method: 'POST', headers: { 'X-CSRF-Token': s.csrf, 'Content-Type': 'application/json' }, body: '{}' });
       return { status: res.status, body: await res.json(), role: s.role };
     }, vs);
@@ -216,7 +225,7 @@ try {
   if (problems.length) fail(problems.join('; '));
   console.log(`ok ${step}`);
 } catch (e) {
-  console.log(`FAIL: ${step}: ${String(e.message || e).split('\n')[0]}`);
+  console.log(`FAIL: ${step}: ${doing}: ${String(e.message || e).split('\n')[0]}`);
   try {
     const p = ctx && ctx.pages()[ctx.pages().length - 1];
     if (p) await p.screenshot({ path: join(shots, `failed-${step}.png`), fullPage: true });
