@@ -89,11 +89,21 @@ web_stop() {
 browser() {
 	local step=$1
 	shift
+	web_alive
 	client env SHOTS="$SHOTS" HOME="$TMPD" timeout 240 node "$LAB_REPO/appliance/console/tests/browser.mjs" \
 		"$step" "$URL" "$@" >"$TMPD/browser.out" 2>&1
 	local rc=$?
 	cat "$TMPD/browser.out"
+	web_alive
 	return $rc
+}
+
+# web_alive: apweb still runs (a crash says what the log says of it).
+web_alive() {
+	kill -0 "$(cat "$TMPD/pid")" 2>/dev/null && return 0
+	echo "apweb is no longer running:"
+	grep -E 'ERROR: AddressSanitizer|SUMMARY|runtime error' "$TMPD/apweb.log" | head -n 3
+	return 1
 }
 
 nfs_url() { # PATH
@@ -119,7 +129,7 @@ nfs_url() { # PATH
 	grep -ix 'content-type: text/javascript; charset=utf-8' "$TMPD/h2"
 	# Only the manifest's files: not the manifest, no way out, no listing.
 	for p in /MANIFEST /assets/ /assets /index.htm /x.js /assets/../index.html '/assets/%2e%2e/index.html' \
-		'/assets%2findex.html' /.. '/%00' "$js/../../etc/passwd"; do
+		'/assets%2findex.html' /.. "$js/../../etc/passwd"; do
 		c=$(client curl -sS -k --path-as-is --max-time 10 -o /dev/null -w '%{http_code}' "https://$MGMT:8443$p") || true
 		[ "$c" = 404 ] || {
 			echo "$p answered $c"
