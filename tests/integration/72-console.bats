@@ -7,8 +7,8 @@
 # migrates it to the other node in the UI while the events page, open in another tab, shows the
 # migration's event live; the file is still there. A read-only account sees no change button on
 # any page and its API call is refused (403). apweb serves the built files with the security
-# headers and nothing else. Screenshots of the dashboard and the VS page are left in
-# build/console-shots (printed).
+# headers and nothing else. Screenshots of the dashboard, the VS page and every other page are
+# left in build/console-shots (printed).
 
 load lab
 
@@ -179,11 +179,12 @@ nfs_url() { # PATH
 	vsadm_on n1 vserver show "$VS" --json | jq -e '.admin == "running"'
 }
 
-@test "screenshots of the dashboard (laptop and tablet) and the VS page" {
+@test "screenshots of the dashboard (laptop and tablet), the VS page and every other page" {
 	browser dashboard alice alice-pass-1
-	for f in dashboard.png dashboard-tablet.png vserver.png; do
+	browser tour alice alice-pass-1
+	for f in dashboard.png dashboard-tablet.png vserver.png page-vservers.png page-events.png page-accounts.png; do
 		[ "$(head -c 8 "$SHOTS/$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
-		[ "$(stat -c %s "$SHOTS/$f")" -gt 20000 ]
+		[ "$(stat -c %s "$SHOTS/$f")" -gt 10000 ]
 	done
-	echo "# screenshots: $SHOTS/{dashboard,dashboard-tablet,vserver}.png" >&3
+	echo "# screenshots: $SHOTS/{dashboard,dashboard-tablet,vserver,page-*}.png" >&3
 }

@@ -17,6 +17,8 @@
 //                                      page; its POST (with its CSRF token) answers 403
 //   dashboard URL NAME PASSWORD        wait for the load graphs to fill; screenshot dashboard.png
 //                                      (laptop) and dashboard-tablet.png
+//   tour URL NAME PASSWORD             every other page once, each without a script error:
+//                                      screenshots page-NAME.png
 //
 // Screenshots go to $SHOTS (default build/console-shots). Exit status 0 when
 // the step passed, 1 with one line "FAIL: ..." otherwise.
@@ -211,6 +213,19 @@ const steps = {
     await page.screenshot({ path: join(shots, 'dashboard-tablet.png'), fullPage: true });
     console.log(`screenshot ${join(shots, 'dashboard.png')} ${join(shots, 'dashboard-tablet.png')}`);
   },
+};
+
+steps.tour = async (ctx, page) => {
+  await login(page);
+  for (const p of ['vservers', 'nodes', 'network', 'luns', 'users', 'moves', 'events', 'accounts']) {
+    await page.goto(`${url}#/${p}`, { waitUntil: 'load' });
+    await page.locator('main h1').waitFor();
+    await page.waitForTimeout(1500);
+    const errs = await page.locator('main [role=alert]').allTextContents();
+    if (errs.length) fail(`#/${p} shows an error: ${errs.join('; ')}`);
+    await page.screenshot({ path: join(shots, `page-${p}.png`), fullPage: true });
+  }
+  console.log(`screenshots ${join(shots, 'page-*.png')}`);
 };
 
 let ctx;
