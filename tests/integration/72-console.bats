@@ -20,7 +20,9 @@ VIP=192.0.2.72
 SHOTS=$LAB_REPO/build/console-shots
 
 setup_file() {
-	export APPLAB_SOCKET_GROUP=nogroup APPLAB_WEB_USER=nobody
+	# The lab's own apweb (APPLAB_WEB) has no --assets: this file starts its own on the
+	# management node.
+	export APPLAB_SOCKET_GROUP=nogroup APPLAB_WEB_USER=nobody APPLAB_WEB=0
 	[ -f "$APPLAB_BIN/console/MANIFEST" ] || {
 		echo "72-console: $APPLAB_BIN/console is not built (make console)" >&2
 		return 1
