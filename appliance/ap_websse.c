@@ -39,6 +39,7 @@ struct ap_sse_hub {
 	struct ap_sse *streams;
 	int n;
 	bool stopping;
+	sd_event_source *kick; /* deferred run of libmicrohttpd (wake) */
 };
 
 static uint64_t now_usec(struct ap_sse_hub *h)
@@ -100,17 +101,39 @@ static int put(struct ap_sse *s, const char *fmt, ...)
 	return 0;
 }
 
+static int on_kick(sd_event_source *src, void *arg)
+{
+	struct ap_sse_hub *h = arg;
+
+	(void)src;
+	if (!h->stopping && h->env.kick)
+		h->env.kick(h->env.kick_arg);
+	return 0;
+}
+
 /* There is something to read (or the end): resume the connection. */
 static void wake(struct ap_sse *s)
 {
+	struct ap_sse_hub *h = s->h;
+
 	if (s->suspended) {
 		s->suspended = false;
 		MHD_resume_connection(s->conn);
 	}
-	/* Run libmicrohttpd now either way: bytes that wait on a connection it
-	 * holds ready do not show in its epoll descriptor or its timeout. */
-	if (!s->h->stopping && s->h->env.kick)
-		s->h->env.kick(s->h->env.kick_arg);
+	/* Run libmicrohttpd either way (bytes that wait on a connection it holds
+	 * ready do not show in its epoll descriptor or its timeout), but from the
+	 * loop, right after this callback: run now, it may end the connection
+	 * and free this stream (stream_free) under its caller. */
+	if (h->stopping || !h->env.kick)
+		return;
+	if (!h->kick && sd_event_add_defer(h->env.ev, &h->kick, on_kick, h) < 0) {
+		lib_warn("apweb: an event stream cannot schedule its write; it waits for the "
+		         "next poll");
+		return;
+	}
+	if (sd_event_source_set_enabled(h->kick, SD_EVENT_ONESHOT) < 0)
+		lib_warn("apweb: an event stream cannot schedule its write; it waits for the "
+		         "next poll");
 }
 
 static void end(struct ap_sse *s, const char *why)
@@ -318,6 +341,7 @@ void ap_sse_hub_free(struct ap_sse_hub *h)
 		free(s->buf);
 		free(s);
 	}
+	sd_event_source_disable_unref(h->kick);
 	free(h->socket);
 	free(h);
 }

@@ -86,8 +86,16 @@ async function fill(page, title, values, submit) {
   await c.getByRole('button', { name: submit, exact: true }).click();
   // Its answer, or the page it leads to (the form is gone).
   const msg = c.locator('form [role=status], form [role=alert]').last();
-  const gone = await Promise.race([msg.waitFor().then(() => false), c.waitFor({ state: 'detached' }).then(() => true)]);
-  if (!gone && (await msg.getAttribute('role')) === 'alert') fail(`${submit} in "${title}": ${await msg.textContent()}`);
+  // The message is read as soon as it shows: the page it leads to may replace the form at once
+  // (then the message is gone, and that is a success, not something to wait for).
+  const said = await Promise.race([
+    msg.waitFor().then(async () => ({
+      role: await msg.getAttribute('role', { timeout: 2000 }).catch(() => null),
+      text: await msg.textContent({ timeout: 2000 }).catch(() => ''),
+    })),
+    c.waitFor({ state: 'detached' }).then(() => null),
+  ]);
+  if (said && said.role === 'alert') fail(`${submit} in "${title}": ${said.text}`);
 }
 
 async function waitText(locator, re, ms) {
