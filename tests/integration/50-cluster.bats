@@ -84,6 +84,8 @@ served_cn() {
 	# The management address is the master's (n1): its apweb answers there.
 	[ "$(served_cn 192.0.2.5)" = n1 ]
 	client curl -sSk --max-time 5 https://192.0.2.5:8443/metrics | grep -q '^appliance_scrape_ok 1$'
+	# And the console's page (the lab gives apweb the built console files).
+	client curl -sSk --max-time 5 https://192.0.2.5:8443/ | grep -qi '^<!doctype html>'
 }
 
 @test "losing the interconnect alone changes nothing: corosync's second link carries" {
