@@ -36,7 +36,8 @@ endif
 
 LAYERS  := lib netfail fsexport vserver appliance
 # Objects of every layer except the programs' main files.
-MAINS   := appliance/applianced_main.c appliance/vsadm_main.c appliance/apweb_main.c
+MAINS   := appliance/applianced_main.c appliance/vsadm_main.c appliance/apweb_main.c \
+           appliance/apseed_main.c
 # apweb's HTTPS, TLS, privilege and socket-client code (libapweb.a); its pure
 # decision code (the /metrics renderer, the API routes and JSON mapping, the session
 # table, the login limits, the console's asset table) needs nothing more and stays in
@@ -56,7 +57,7 @@ FUZZSRC := $(filter-out tests/fuzz/fuzz_msg.c,$(FUZZSRC))
 endif
 FUZZBIN := $(FUZZSRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-all: $(B)/applianced $(B)/vsadm $(B)/apweb
+all: $(B)/applianced $(B)/vsadm $(B)/apweb $(B)/appliance-seed
 
 # The web console (appliance/console, issue 12): npm ci from its lockfile, then
 # vite bundles it into $(B)/console (index.html, assets/, MANIFEST), which apweb
@@ -96,6 +97,11 @@ $(B)/applianced: $(B)/appliance/applianced_main.o $(B)/libappliance.a
 $(B)/vsadm: $(B)/appliance/vsadm_main.o $(B)/libappliance.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CERTLIBS)
+
+# First boot from a seed (the image's two oneshot units).
+$(B)/appliance-seed: $(B)/appliance/apseed_main.o $(B)/libappliance.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/libapweb.a: $(WEBOBJS)
 	@rm -f $@

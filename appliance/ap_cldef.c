@@ -181,20 +181,22 @@ void ap_cl_enable(struct ap_cluster *c)
 	c->hooks.placed(c->arg);
 }
 
-int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, const char *mgmt,
-                     const char *mgmt_port, int agent_grace_s, char *err, size_t errlen)
+/* The definition `vsadm cluster create` asks for, as a new JSON object (not yet
+ * checked against this node: ap_cl_load_definition does that); NULL with the
+ * sentence in err. */
+static json_t *create_definition(const char *name, const char *nodes, const char *mgmt,
+                                 const char *mgmt_port, int agent_grace_s, char *err, size_t errlen)
 {
 	char list[1024], *save = NULL;
 	json_t *arr = json_array();
-	uint8_t key[AP_CL_KEY_BYTES];
 	uint32_t id = 0;
-	int rc;
 
-	if (c->enabled)
-		return snprintf(err, errlen, "This node is already in cluster '%s'.", c->name),
-		       -EEXIST;
-	if (strlen(nodes) >= sizeof(list))
-		return snprintf(err, errlen, "The node list is too long."), -EINVAL;
+	if (!arr)
+		return snprintf(err, errlen, "Out of memory."), NULL;
+	if (strlen(nodes) >= sizeof(list)) {
+		json_decref(arr);
+		return snprintf(err, errlen, "The node list is too long."), NULL;
+	}
 	snprintf(list, sizeof(list), "%s", nodes);
 	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(t, '='), cidr[64];
@@ -206,7 +208,7 @@ int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, 
 			                "n1=198.51.100.1+192.0.2.11: interconnect, then public "
 			                "network).",
 			                t),
-			       -EINVAL;
+			       NULL;
 		}
 		*eq = '\0';
 		char *plus = strchr(eq + 1, '+');
@@ -217,14 +219,14 @@ int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, 
 		if (vs_check_name("node", t, VS_NAME_MAX, err, errlen) < 0 ||
 		    vs_parse_vip(cidr, &tmp, err, errlen) < 0) {
 			json_decref(arr);
-			return -EINVAL;
+			return NULL;
 		}
 		if (plus) {
 			snprintf(cidr, sizeof(cidr), "%s/%d", plus + 1,
 			         strchr(plus + 1, ':') ? 128 : 32);
 			if (vs_parse_vip(cidr, &tmp2, err, errlen) < 0) {
 				json_decref(arr);
-				return -EINVAL;
+				return NULL;
 			}
 		}
 		json_array_append_new(arr,
@@ -235,20 +237,37 @@ int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, 
 		struct vs_vip tmp;
 		if (vs_parse_vip(mgmt, &tmp, err, errlen) < 0) {
 			json_decref(arr);
-			return -EINVAL;
+			return NULL;
 		}
 		if (!mgmt_port || !*mgmt_port) {
 			json_decref(arr);
 			return snprintf(err, errlen,
 			                "The management address needs the port it goes on "
 			                "(--mgmt-port)."),
-			       -EINVAL;
+			       NULL;
 		}
 	}
 	json_t *d = json_pack("{s:s, s:o, s:s, s:s}", "name", name, "nodes", arr, "mgmt",
 	                      mgmt ? mgmt : "", "mgmt_port", mgmt_port ? mgmt_port : "");
-	if (d && agent_grace_s)
+	if (!d)
+		return snprintf(err, errlen, "Out of memory."), NULL;
+	if (agent_grace_s)
 		json_object_set_new(d, "agent_grace_s", json_integer(agent_grace_s));
+	return d;
+}
+
+int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, const char *mgmt,
+                     const char *mgmt_port, int agent_grace_s, char *err, size_t errlen)
+{
+	uint8_t key[AP_CL_KEY_BYTES];
+	int rc;
+
+	if (c->enabled)
+		return snprintf(err, errlen, "This node is already in cluster '%s'.", c->name),
+		       -EEXIST;
+	json_t *d = create_definition(name, nodes, mgmt, mgmt_port, agent_grace_s, err, errlen);
+	if (!d)
+		return -EINVAL;
 	err[0] = '\0';
 	rc = ap_cl_load_definition(c, d, err, errlen);
 	json_decref(d);
@@ -265,6 +284,64 @@ int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, 
 	            c->name, c->n_nodes, c->node, c->my_id);
 	ap_cl_enable(c);
 	return 0;
+}
+
+/* The definition d loaded into a scratch cluster that calls itself node. */
+static int check_definition(const char *node, json_t *d, char *err, size_t errlen)
+{
+	struct ap_cluster *c = calloc(1, sizeof(*c));
+	char me[VS_NAME_MAX + 1];
+	int rc;
+
+	if (!c)
+		return snprintf(err, errlen, "Out of memory."), -ENOMEM;
+	snprintf(me, sizeof(me), "%s", node);
+	c->node = me;
+	err[0] = '\0';
+	rc = ap_cl_load_definition(c, d, err, errlen);
+	free(c);
+	return rc;
+}
+
+int ap_cluster_check_create(const char *node, const char *name, const char *nodes, const char *mgmt,
+                            const char *mgmt_port, int agent_grace_s, char *err, size_t errlen)
+{
+	json_t *d = create_definition(name, nodes, mgmt, mgmt_port, agent_grace_s, err, errlen);
+	int rc;
+
+	if (!d)
+		return -EINVAL;
+	rc = check_definition(node, d, err, errlen);
+	json_decref(d);
+	return rc;
+}
+
+/* The bundle's key: base64 of AP_CL_KEY_BYTES bytes, decoded into *key. */
+static int bundle_key(json_t *bundle, uint8_t **key, size_t *len, char *err, size_t errlen)
+{
+	const char *b64 = json_string_value(json_object_get(bundle, "key"));
+
+	*key = NULL;
+	*len = 0;
+	if (!b64 || lib_b64_decode(b64, key, len) < 0 || *len != AP_CL_KEY_BYTES) {
+		free(*key);
+		*key = NULL;
+		return snprintf(err, errlen, "The bundle holds no valid cluster key."), -EINVAL;
+	}
+	return 0;
+}
+
+int ap_cluster_check_bundle(const char *node, json_t *bundle, char *err, size_t errlen)
+{
+	uint8_t *key;
+	size_t len;
+	int rc = bundle_key(bundle, &key, &len, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	explicit_bzero(key, len);
+	free(key);
+	return check_definition(node, bundle, err, errlen);
 }
 
 json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
@@ -298,7 +375,6 @@ json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
 
 int ap_cluster_join(struct ap_cluster *c, json_t *bundle, char *err, size_t errlen)
 {
-	const char *b64 = json_string_value(json_object_get(bundle, "key"));
 	uint8_t *key = NULL;
 	size_t len = 0;
 	int rc;
@@ -311,14 +387,14 @@ int ap_cluster_join(struct ap_cluster *c, json_t *bundle, char *err, size_t errl
 		                "This node has virtual servers of its own: a node joins a cluster "
 		                "empty."),
 		       -EBUSY;
-	if (!b64 || lib_b64_decode(b64, &key, &len) < 0 || len != AP_CL_KEY_BYTES) {
-		free(key);
-		return snprintf(err, errlen, "The bundle holds no valid cluster key."), -EINVAL;
-	}
+	rc = bundle_key(bundle, &key, &len, err, errlen);
+	if (rc < 0)
+		return rc;
 	err[0] = '\0';
 	rc = ap_cl_load_definition(c, bundle, err, errlen);
 	if (rc == 0)
 		rc = write_key(c, key, len);
+	explicit_bzero(key, len);
 	free(key);
 	if (rc == 0)
 		rc = save_definition(c);

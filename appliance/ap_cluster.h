@@ -146,6 +146,13 @@ int ap_cluster_setup(struct ap_cluster *c, const char *name, const char *nodes, 
 json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen);
 int ap_cluster_join(struct ap_cluster *c, json_t *bundle, char *err, size_t errlen);
 json_t *ap_cluster_show(struct ap_cluster *c);
+/* Pure checks, the same as create and join make (no I/O, nothing kept): would
+ * `vsadm cluster create` with these values, or a join with this bundle, be
+ * accepted on the node called node? 0, or -EINVAL with the sentence in err
+ * (a bundle's key is never quoted). */
+int ap_cluster_check_create(const char *node, const char *name, const char *nodes, const char *mgmt,
+                            const char *mgmt_port, int agent_grace_s, char *err, size_t errlen);
+int ap_cluster_check_bundle(const char *node, json_t *bundle, char *err, size_t errlen);
 
 /* The move journal (vsadm move show): a new reference {"moves": [...]},
  * newest first, each as the wire has it (ap_msg_move_json) with its

@@ -7,7 +7,7 @@
  * its control socket, and the answer printed for a person, or as JSON with
  * --json. Errors are one sentence on stderr and exit status 1 (2 for usage).
  *
- * The socket is $VSADM_SOCKET, else /run/appliance/applianced.sock.
+ * The socket is $VSADM_SOCKET, else /run/appliance/applianced.sock (ap_ctlcall.h).
  */
 #include "fsexport/fx_ganesha.h"
 
@@ -29,101 +29,10 @@
 #include "appliance/ap_loadfmt.h"
 #include "appliance/ap_certcli.h"
 #include "appliance/ap_cli.h"
+#include "appliance/ap_ctlcall.h"
 #include "lib/lib_pwhash.h"
 
-#define DEFAULT_SOCKET "/run/appliance/applianced.sock"
 #define REPLY_TIMEOUT_S 300
-
-static int connect_daemon(char *err, size_t errlen)
-{
-	const char *path = getenv("VSADM_SOCKET");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
-	int fd;
-
-	if (!path || !*path)
-		path = DEFAULT_SOCKET;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "The socket path %s is too long.", path);
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		snprintf(err, errlen, "Cannot reach applianced at %s: %s (is it running?).", path,
-		         strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Send one request, read one line back. */
-static json_t *call(int fd, json_t *req, char *err, size_t errlen)
-{
-	char *text = json_dumps(req, JSON_COMPACT), *buf = NULL;
-	size_t len = 0, cap = 0;
-	json_error_t jerr;
-	json_t *resp;
-
-	if (!text) {
-		snprintf(err, errlen, "Out of memory.");
-		return NULL;
-	}
-	size_t n = strlen(text);
-	text[n] = '\n';
-	for (size_t off = 0; off < n + 1;) {
-		ssize_t w = send(fd, text + off, n + 1 - off, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			snprintf(err, errlen, "Cannot talk to applianced: %s.", strerror(errno));
-			explicit_bzero(text, n + 1);
-			free(text);
-			return NULL;
-		}
-		off += (size_t)w;
-	}
-	explicit_bzero(text, n + 1); /* it may hold a password (vserver join) or a key (cert set) */
-	free(text);
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *nb = realloc(buf, cap + 65536);
-			if (!nb) {
-				free(buf);
-				snprintf(err, errlen, "Out of memory.");
-				return NULL;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(err, errlen, "%s",
-			         r == 0 ? "applianced closed the connection without an answer."
-			         : errno == EAGAIN
-			             ? "applianced did not answer in time; the operation may still "
-			               "be in progress (see 'vsadm vserver show')."
-			             : "Lost the connection to applianced.");
-			free(buf);
-			return NULL;
-		}
-		len += (size_t)r;
-		if (memchr(buf + len - (size_t)r, '\n', (size_t)r))
-			break;
-	}
-	buf[len] = '\0';
-	resp = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
-	free(buf);
-	if (!resp) /* jansson's text may quote the answer: position only */
-		snprintf(err, errlen, "applianced sent an answer that is not JSON (at byte %d).",
-		         jerr.position);
-	return resp;
-}
 
 static const char *s(json_t *o, const char *key)
 {
@@ -653,16 +562,14 @@ static int run(int argc, char *const *argv)
 		json_decref(req);
 		return 1;
 	}
-	fd = connect_daemon(err, sizeof(err));
-	if (fd < 0) {
+	if (ap_ctlcall_connect(NULL, REPLY_TIMEOUT_S, &fd, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vsadm: %s\n", err);
 		wipe_secrets(req);
 		json_decref(req);
 		return 1;
 	}
 	for (;;) {
-		resp = call(fd, req, err, sizeof(err));
-		if (!resp) {
+		if (ap_ctlcall(fd, req, &resp, err, sizeof(err)) < 0) {
 			fprintf(stderr, "vsadm: %s\n", err);
 			status = 1;
 			break;
