@@ -240,4 +240,8 @@ image: deb
 test-image:
 	images/appliance/test build/image
 
-.PHONY: deb image test-image
+# First boot from a seed disk (and a refused one), in qemu; key image_seed of bench/results.json.
+test-image-seed:
+	images/appliance/test-seed build/image
+
+.PHONY: deb image test-image test-image-seed

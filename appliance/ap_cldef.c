@@ -21,6 +21,7 @@
 #include "lib/lib_b64.h"
 #include "lib/lib_fs.h"
 #include "lib/lib_log.h"
+#include "vserver/vs_err.h"
 
 /* The node list, as the definition and the bundle both hold it. */
 static void nodes_json(const struct ap_cluster *c, json_t *nodes)
@@ -202,12 +203,13 @@ static json_t *create_definition(const char *name, const char *nodes, const char
 		char *eq = strchr(t, '='), cidr[64];
 		struct vs_vip tmp;
 		if (!eq) {
+			char shown[48];
 			json_decref(arr);
 			return snprintf(err, errlen,
 			                "'%s' is not NODE=ADDRESS[+ADDRESS] (e.g. "
 			                "n1=198.51.100.1+192.0.2.11: interconnect, then public "
 			                "network).",
-			                t),
+			                vs_shown(t, shown, sizeof(shown))),
 			       NULL;
 		}
 		*eq = '\0';
