@@ -6,6 +6,7 @@
 #include "appliance/ap_seedsrc.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -52,7 +53,8 @@ static int read_beneath(int dirfd, const char *name, const char *shown, char **o
 	}
 	if (st.st_size > AP_SEED_MAX) {
 		close(fd);
-		snprintf(err, errlen, "Refused %s: it is larger than %d bytes.", shown, AP_SEED_MAX);
+		snprintf(err, errlen, "Refused %s: it is larger than %d bytes.", shown,
+		         AP_SEED_MAX);
 		return -E2BIG;
 	}
 	buf = malloc(AP_SEED_MAX + 2);
@@ -81,7 +83,8 @@ static int read_beneath(int dirfd, const char *name, const char *shown, char **o
 	if (got > AP_SEED_MAX) {
 		explicit_bzero(buf, got);
 		free(buf);
-		snprintf(err, errlen, "Refused %s: it is larger than %d bytes.", shown, AP_SEED_MAX);
+		snprintf(err, errlen, "Refused %s: it is larger than %d bytes.", shown,
+		         AP_SEED_MAX);
 		return -E2BIG;
 	}
 	buf[got] = '\0';
@@ -179,6 +182,48 @@ static int load_device(const struct fx_lun_info *lun, const char *run_dir, struc
 	return rc;
 }
 
+/* The walk for the seed's label: distinct file systems (by UUID) carrying it. */
+struct find {
+	struct fx_lun_info lun;
+	int n;
+};
+
+/* Not a floppy: qemu has a drive without a disk, and reading one costs seconds of retries;
+ * no seed is on a floppy. */
+static bool probe_it(const char *dev, void *arg)
+{
+	return strncmp(dev, "/dev/fd", 7) != 0;
+}
+
+static int found(const char *dev, int rc, const struct fx_lun_info *info, void *arg)
+{
+	struct find *f = arg;
+
+	if (rc != 1 || strcmp(info->label, AP_SEED_LABEL) != 0)
+		return 0;
+	if (f->n == 0 || strcmp(f->lun.uuid, info->uuid) != 0)
+		f->n++;
+	if (f->n == 1)
+		f->lun = *info;
+	return 0;
+}
+
+static int find_seed_fs(struct fx_lun_info *lun)
+{
+	struct fx_lun_walk_ops ops = {.before = probe_it, .after = found};
+	struct find f = {.n = 0};
+	int rc = fx_lun_walk(&ops, &f);
+
+	if (rc < 0)
+		return rc;
+	if (f.n > 1)
+		return -ENOTUNIQ;
+	if (f.n == 0)
+		return -ENOENT;
+	*lun = f.lun;
+	return 0;
+}
+
 int ap_seedsrc_load(const char *boot_path, const char *run_dir, struct ap_seed *seed, char *where,
                     size_t wherelen, char *err, size_t errlen)
 {
@@ -189,7 +234,7 @@ int ap_seedsrc_load(const char *boot_path, const char *run_dir, struct ap_seed *
 
 	memset(seed, 0, sizeof(*seed));
 	where[0] = '\0';
-	rc = fx_lun_find("LABEL", AP_SEED_LABEL, &lun);
+	rc = find_seed_fs(&lun);
 	if (rc == 0) {
 		snprintf(where, wherelen, "%s (label %s)", lun.dev, AP_SEED_LABEL);
 		return load_device(&lun, run_dir, seed, err, errlen);

@@ -3,7 +3,7 @@
  * around ap_seed.h's pure parser).
  *
  * Where: the file system labelled AP_SEED_LABEL (found with libblkid through
- * fx_lun_find, so by label, never by device name; a config partition or a
+ * fx_lun_walk, floppies skipped, so by label, never by device name; a config partition or a
  * whole disk, ext2/3/4, vfat or iso9660), mounted read-only, nosuid, nodev,
  * noexec, nosymfollow on a private directory under run_dir for as long as it
  * takes to read AP_SEED_FILE (and the bundle file it names), then unmounted;

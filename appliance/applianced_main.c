@@ -129,6 +129,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		host[sizeof(host) - 1] = '\0';
+		host[strcspn(host, ".")] = '\0'; /* the short name, as systemd's %l */
 		o.node = host;
 	}
 	if (!o.socket) {
