@@ -54,6 +54,7 @@
 #define RUN_DIR "/run/appliance-seed"
 #define SETUP_PORT 8443
 #define CONNECT_TRIES 60 /* seconds applianced may take to answer */
+#define QUORUM_WAIT_S 120
 
 struct opts {
 	const char *phase;
@@ -266,6 +267,33 @@ static int already(int fd, const struct ap_seed *s, const char *cmd)
 	return rc;
 }
 
+/* A change waits for quorum (applianced refuses one without): after the cluster's create or
+ * join, until cluster show says quorate. 0, or -1 (said). */
+static int wait_quorum(int fd)
+{
+	for (int t = 0; t < QUORUM_WAIT_S; t++) {
+		json_t *q = json_pack("{s:s, s:{}}", "cmd", "cluster.show", "args"), *resp = NULL;
+		if (!q || call(fd, q, &resp, "cluster show") < 0) {
+			json_decref(q);
+			return -1;
+		}
+		json_decref(q);
+		bool ok = json_is_true(json_object_get(json_object_get(resp, "data"), "quorate"));
+		json_decref(resp);
+		if (ok) {
+			if (t)
+				say("SEED", "the cluster has quorum after %d s.", t);
+			return 0;
+		}
+		sleep(1);
+	}
+	say("SEED REFUSED",
+	    "the cluster has no quorum after %d s: the console account waits for "
+	    "the next boot.",
+	    QUORUM_WAIT_S);
+	return -1;
+}
+
 static int phase_cluster(const struct opts *o, const struct ap_seed *s, const char *where)
 {
 	char host[HOST_NAME_MAX + 1] = "", err[512];
@@ -310,20 +338,26 @@ static int phase_cluster(const struct opts *o, const struct ap_seed *s, const ch
 			rc = 1;
 			break;
 		}
-		if (done)
-			continue;
-		if (call(fd, r, &resp, cmd) < 0) {
+		bool cluster = strncmp(cmd, "cluster.", 8) == 0;
+		if (!done) {
+			if (call(fd, r, &resp, cmd) < 0) {
+				rc = 1;
+				break;
+			}
+			json_decref(resp);
+			if (strcmp(cmd, "cluster.create") == 0)
+				say("SEED", "cluster %s created (nodes %s).", s->cluster, s->nodes);
+			else if (strcmp(cmd, "cluster.join") == 0)
+				say("SEED", "joined cluster %s.",
+				    json_string_value(json_object_get(s->bundle, "name")));
+			else
+				say("SEED", "console account %s added (role admin).", s->admin);
+		}
+		/* The next change (the account) waits for quorum. */
+		if (cluster && i + 1 < json_array_size(reqs) && wait_quorum(fd) < 0) {
 			rc = 1;
 			break;
 		}
-		json_decref(resp);
-		if (strcmp(cmd, "cluster.create") == 0)
-			say("SEED", "cluster %s created (nodes %s).", s->cluster, s->nodes);
-		else if (strcmp(cmd, "cluster.join") == 0)
-			say("SEED", "joined cluster %s.",
-			    json_string_value(json_object_get(s->bundle, "name")));
-		else
-			say("SEED", "console account %s added (role admin).", s->admin);
 	}
 	close(fd);
 	json_decref(reqs);
