@@ -15,11 +15,15 @@ import { Moves } from './pages/moves.jsx';
 import { Events } from './pages/events.jsx';
 import { Accounts } from './pages/accounts.jsx';
 import { Nodes } from './pages/nodes.jsx';
+import { Fencing } from './pages/fencing.jsx';
+import { Balance } from './pages/balance.jsx';
 
 const PAGES = [
   ['', 'Dashboard'],
   ['vservers', 'Virtual servers'],
   ['nodes', 'Nodes'],
+  ['fencing', 'Fencing'],
+  ['balance', 'Balancing'],
   ['network', 'VIPs and ports'],
   ['luns', 'LUNs'],
   ['users', 'Users and groups'],
@@ -75,6 +79,8 @@ function App() {
     case '': body = <Dashboard />; break;
     case 'vservers': body = arg ? <VServer name={arg} /> : <VServers />; break;
     case 'nodes': body = <Nodes />; break;
+    case 'fencing': body = <Fencing />; break;
+    case 'balance': body = <Balance />; break;
     case 'network': body = <Network />; break;
     case 'luns': body = <Luns />; break;
     case 'users': body = <Users vs={arg} />; break;

@@ -1,6 +1,29 @@
 // VIPs of every VS, failover groups, and the ports with their health.
 import { api, can, enc } from '../api.js';
+import { useState } from 'preact/hooks';
 import { useApi, Card, Table, Badge, stateKind, ErrorNote, Loading, Action, Form, clean, bytes } from '../ui.jsx';
+
+// Move a VIP to another port of its failover group (vsadm vip migrate).
+function MoveVip({ vip, groups, onDone }) {
+  const g = (groups || []).find((x) => x.name === vip.group);
+  const others = ((g && g.ports) || []).filter((pt) => pt !== vip.port);
+  const [to, setTo] = useState('');
+  if (!others.length) return null;
+  const id = `vip-move-${vip.vs}-${vip.address}`.replace(/[^A-Za-z0-9_-]/g, '-');
+  return (
+    <span class="vip-move">
+      <label for={id}>Move to</label>
+      <select id={id} value={to} onChange={(e) => setTo(e.currentTarget.value)}>
+        <option value="">Choose…</option>
+        {others.map((pt) => <option value={pt}>{pt}</option>)}
+      </select>
+      <Action label="Move" name={`vip-move-${vip.address}`} disabled={!to}
+        confirm={`Move ${vip.address} of ${vip.vs} to the port ${to}? Its clients may pause while it moves.`}
+        run={() => api.post(`/vservers/${enc(vip.vs)}/vips/${enc(vip.address)}/migrate`, { port: to })}
+        onDone={() => { setTo(''); onDone(); }} />
+    </span>
+  );
+}
 
 export function Network() {
   const vips = useApi('/vips', 4000);
@@ -18,7 +41,12 @@ export function Network() {
             { title: 'Port', render: (x) => `${x.port || '—'}${x.home_port && x.port !== x.home_port ? ` (home ${x.home_port})` : ''}` },
             { title: 'State', render: (x) => <Badge kind={stateKind(x.state)}>{x.state}</Badge> },
             { title: 'Why', render: (x) => x.why || '' },
-            ...(can('operate') ? [{ title: '', render: (x) => (x.state !== 'home' ? <Action label="Revert" run={() => api.post(`/vservers/${enc(x.vs)}/vips/${enc(x.address)}/revert`)} onDone={vips.reload} /> : null) }] : []),
+            ...(can('operate') ? [{ title: '', render: (x) => (
+              <>
+                {x.state !== 'home' ? <Action label="Revert" run={() => api.post(`/vservers/${enc(x.vs)}/vips/${enc(x.address)}/revert`)} onDone={vips.reload} /> : null}
+                <MoveVip vip={x} groups={fg.data} onDone={vips.reload} />
+              </>
+            ) }] : []),
           ]} />
         )}
       </Card>

@@ -10,6 +10,9 @@ export function Users({ vs }) {
   const users = useApi(pick ? `${p}/users` : null, 10000);
   const groups = useApi(pick ? `${p}/groups` : null, 10000);
   const admin = can('admin');
+  const unames = (users.data || []).map((u) => u.name);
+  const gnames = (groups.data || []).map((g) => g.name);
+  const both = () => { users.reload(); groups.reload(); };
   return (
     <div class="grid">
       <Card title="Virtual server">
@@ -37,6 +40,10 @@ export function Users({ vs }) {
               { name: 'uid', label: 'UID', type: 'number' },
               { name: 'password', label: 'SMB password', type: 'password' },
             ]} submit={(x) => api.post(`${p}/users`, clean(x, ['uid']))} onDone={users.reload} /> : null}
+            {admin ? <Form id="user-passwd" label="Set password" fields={[
+              { name: 'user', label: 'User', required: true, options: unames },
+              { name: 'password', label: 'New SMB password', type: 'password', required: true, help: '8 to 256 characters; never shown again.' },
+            ]} submit={(x) => api.put(`${p}/users/${enc(x.user)}/password`, { password: x.password })} /> : null}
           </Card>
           <Card title="Groups">
             <ErrorNote error={groups.error} />
@@ -44,7 +51,14 @@ export function Users({ vs }) {
               <Table label="Groups" rows={groups.data || []} empty="No group." cols={[
                 { title: 'Name', key: 'name' },
                 { title: 'GID', key: 'gid' },
-                { title: 'Members', render: (g) => (g.members || []).join(', ') },
+                { title: 'Members', render: (g) => (admin && (g.members || []).length ? (
+                  <ul class="members">
+                    {g.members.map((m) => (
+                      <li>{m} <Action label="Remove" name={`member-remove-${g.name}-${m}`} kind="danger" confirm={`Remove ${m} from the group ${g.name}?`}
+                        run={() => api.del(`${p}/groups/${enc(g.name)}/members/${enc(m)}`)} onDone={both} /></li>
+                    ))}
+                  </ul>
+                ) : (g.members || []).join(', ')) },
                 ...(admin ? [{ title: '', render: (g) => <Action label="Remove" kind="danger" confirm={`Remove the group ${g.name}?`} run={() => api.del(`${p}/groups/${enc(g.name)}`)} onDone={groups.reload} /> }] : []),
               ]} />
             )}
@@ -52,6 +66,10 @@ export function Users({ vs }) {
               { name: 'name', label: 'Group name', required: true },
               { name: 'gid', label: 'GID', type: 'number' },
             ]} submit={(x) => api.post(`${p}/groups`, clean(x, ['gid']))} onDone={groups.reload} /> : null}
+            {admin ? <Form id="member-add" label="Add member" fields={[
+              { name: 'group', label: 'Group', required: true, options: gnames },
+              { name: 'user', label: 'User', required: true, options: unames },
+            ]} submit={(x) => api.post(`${p}/groups/${enc(x.group)}/members`, { user: x.user })} onDone={both} /> : null}
           </Card>
         </>
       ) : null}
