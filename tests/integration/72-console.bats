@@ -165,14 +165,22 @@ nfs_url() { # PATH
 	diff "$TMPD/a.txt" "$TMPD/a.back"
 }
 
-@test "screenshots of the dashboard (laptop and tablet), the VS page and the other pages" {
+@test "screenshots of the dashboard (laptop and tablet), the VS page and the other pages; the balancing mode changed there and back" {
 	browser dashboard alice alice-pass-1
 	browser tour alice alice-pass-1
-	for f in dashboard.png dashboard-tablet.png vserver.png page-vservers.png page-nodes.png page-accounts.png; do
+	for f in dashboard.png dashboard-tablet.png vserver.png page-vservers.png page-nodes.png page-fencing.png page-balance.png page-accounts.png; do
 		[ "$(head -c 8 "$SHOTS/$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
 		[ "$(stat -c %s "$SHOTS/$f")" -gt 10000 ]
 	done
 	echo "# screenshots: $SHOTS/{dashboard,dashboard-tablet,vserver,page-*}.png" >&3
+	# A change through a new control: the balancing mode to advise, then back.
+	mode=$(vsadm_on n1 balance show --json | jq -r .mode)
+	[ "$mode" != advise ]
+	browser balance alice alice-pass-1 advise
+	grep -q '^ok balance' "$TMPD/browser.out"
+	vsadm_on n1 balance show --json | jq -e '.mode == "advise"'
+	browser balance alice alice-pass-1 "$mode"
+	vsadm_on n1 balance show --json | jq -e --arg m "$mode" '.mode == $m'
 }
 
 @test "migrated to n2 from the UI: the event appears live on the events page; the file is there; apweb outlives the closed stream" {

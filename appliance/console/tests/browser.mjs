@@ -19,6 +19,8 @@
 //                                      (laptop) and dashboard-tablet.png
 //   tour URL NAME PASSWORD             every other page once (the events page is migrate's),
 //                                      each without an error shown: screenshots page-NAME.png
+//   balance URL NAME PASSWORD MODE     set the balancing mode on the balancing page; the page
+//                                      then shows MODE
 //
 // Screenshots go to $SHOTS (default build/console-shots). Exit status 0 when
 // the step passed, 1 with one line "FAIL: ..." otherwise.
@@ -69,7 +71,7 @@ async function card(page, title) {
   return page.locator(`section.card[aria-label="${title}"]`);
 }
 
-const SELECTS = ['Home node', 'Home port', 'LUN', 'Export file system', 'Share file system', 'To node'];
+const SELECTS = ['Home node', 'Home port', 'LUN', 'Export file system', 'Share file system', 'To node', 'Mode'];
 
 // Submit the form labelled label inside card title with values {label: value}.
 async function fill(page, title, values, submit) {
@@ -188,7 +190,7 @@ const steps = {
     const [vs] = args;
     await login(page);
     const problems = [];
-    for (const h of ['#/', '#/vservers', `#/vservers/${vs}`, '#/nodes', '#/network', '#/luns', `#/users/${vs}`, '#/moves', '#/events']) {
+    for (const h of ['#/', '#/vservers', `#/vservers/${vs}`, '#/nodes', '#/fencing', '#/balance', '#/network', '#/luns', `#/users/${vs}`, '#/moves', '#/events']) {
       await page.goto(url + h, { waitUntil: 'load' });
       await page.locator('main h1').waitFor();
       await page.waitForTimeout(1200); // its data is in
@@ -204,6 +206,15 @@ const steps = {
     }, vs);
     if (r.status !== 403 || r.role !== 'read-only') fail(`its POST stop answered ${r.status} (${JSON.stringify(r.body)})`);
     console.log(`refused ${r.status}: ${r.body.error}`);
+  },
+
+  async balance(ctx, page) {
+    const [mode] = args;
+    await login(page);
+    await page.getByRole('link', { name: 'Balancing', exact: true }).click();
+    await fill(page, 'Change the balancing', { Mode: mode }, 'Change balancing');
+    await waitText(page.locator('[data-balance-mode]'), new RegExp(`^${mode}$`), 10000);
+    console.log(`balance ${mode}`);
   },
 
   async dashboard(ctx, page) {
@@ -226,7 +237,7 @@ const steps = {
 
 steps.tour = async (ctx, page) => {
   await login(page);
-  for (const p of ['vservers', 'nodes', 'network', 'luns', 'users', 'moves', 'accounts']) {
+  for (const p of ['vservers', 'nodes', 'fencing', 'balance', 'network', 'luns', 'users', 'moves', 'accounts']) {
     await page.goto(`${url}#/${p}`, { waitUntil: 'load' });
     await page.locator('main h1').waitFor();
     await page.waitForTimeout(1500);
