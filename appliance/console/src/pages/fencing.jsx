@@ -16,7 +16,7 @@ export function Fencing() {
           <Table label="Fence devices" rows={fd.data || []} rowKey={(f) => f.node} empty="No fence device: a node that stops answering cannot be powered off." cols={[
             { title: 'Node', key: 'node' },
             { title: 'Agent', key: 'agent' },
-            { title: 'Options', render: (f) => f.options || '—' },
+            { title: 'Options', render: (f) => <span class="wrap">{f.options || '—'}</span> },
             ...(can('operate') ? [{ title: '', render: (f) => (
               <>
                 <Action label="Check" name={`check-${f.node}`} run={() => api.post(`/fencing/${enc(f.node)}/check`)} />

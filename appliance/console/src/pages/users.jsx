@@ -54,7 +54,7 @@ export function Users({ vs }) {
                 { title: 'Members', render: (g) => (admin && (g.members || []).length ? (
                   <ul class="members">
                     {g.members.map((m) => (
-                      <li>{m} <Action label="Remove" name={`member-remove-${g.name}-${m}`} kind="danger" confirm={`Remove ${m} from the group ${g.name}?`}
+                      <li>{m} <Action label={`Remove ${m}`} name={`member-remove-${g.name}-${m}`} kind="danger" confirm={`Remove ${m} from the group ${g.name}?`}
                         run={() => api.del(`${p}/groups/${enc(g.name)}/members/${enc(m)}`)} onDone={both} /></li>
                     ))}
                   </ul>
