@@ -88,7 +88,8 @@ export async function logout() {
 
 // What an account's role lets it do (applianced enforces it; this only hides
 // what would be refused): read-only changes nothing; an operator starts,
-// stops and migrates VSs and VIPs, evacuates and resumes nodes; an admin all.
+// stops and migrates VSs and VIPs, evacuates and resumes nodes, checks fence
+// devices (ap_roles.c); an admin all.
 export function can(what) {
   const s = session();
   if (!s) return false;
