@@ -11,6 +11,7 @@
 # left in build/console-shots (printed).
 
 load lab
+load web
 
 MGMT=192.0.2.5
 URL=https://$MGMT:8443/
@@ -40,7 +41,8 @@ setup_file() {
 	echo 'carol-pass-1' | "$APPLAB" exec n1 vsadm admin add carol --role read-only --password-stdin
 	wait_until 30 mgmt_node
 	mgmt_node >"$TMPD/node"
-	web_start
+	web_start --assets "$TMPD/console"
+	grep -q 'serving https://.* and the console at /' "$TMPD/apweb.log"
 }
 
 teardown_file() {
@@ -55,35 +57,6 @@ teardown() {
 		cat "$TMPD/browser.out" >&3 2>/dev/null || true
 		tail -n 30 "$TMPD/apweb.log" >&3 2>/dev/null || true
 	fi
-}
-
-mgmt_node() {
-	local n
-	for n in n1 n2; do
-		if on "$n" ip -o addr show | grep -q " $MGMT/"; then
-			echo "$n"
-			return 0
-		fi
-	done
-	return 1
-}
-
-web_start() {
-	local node pid
-	node=$(cat "$TMPD/node")
-	"$APPLAB" exec "$node" setsid apweb --user nobody --state-dir "$STATE" --node "$node" \
-		--listen 0.0.0.0:8443 --assets "$TMPD/console" </dev/null >>"$TMPD/apweb.log" 2>&1 3>&- &
-	pid=$!
-	echo "$pid" >"$TMPD/pid"
-	wait_until 10 grep -q 'serving https://.* and the console at /' "$TMPD/apweb.log"
-}
-
-web_stop() {
-	local pid
-	pid=$(cat "$TMPD/pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || true
-	wait_until 10 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
-	rm -f "$TMPD/pid"
 }
 
 # browser STEP NAME PASSWORD [ARGS...]: one scenario of browser.mjs in the client namespace;

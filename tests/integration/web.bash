@@ -1,5 +1,5 @@
-# web.bash - helpers of the web process's lab tests (70-web.bats, 71-api.bats, 73-cert.bats): where the
-# cluster management address is, and apweb started there and stopped. They need $TMPD, $MGMT,
+# web.bash - helpers of the web process's lab tests (70-web, 71-api, 72-console, 73-cert): where
+# the cluster management address is, and apweb started there and stopped. They need $TMPD, $MGMT,
 # $STATE and $APPLAB (lab.bash).
 
 mgmt_node() {
