@@ -349,8 +349,9 @@ static const struct cmd cmds[] = {
      "load.show",
      {NULL},
      0,
-     {JSON_OPT},
-     "measured loads of every node, VS, port and LUN, smoothed, with their trend"},
+     {{"--history", "history", OPT_BOOL, false, NULL}, JSON_OPT},
+     "measured loads of every node, VS, port and LUN, smoothed, with their trend "
+     "(--history: and their last 10 minutes)"},
     {"user",
      "add",
      "user.add",

@@ -4,7 +4,8 @@
  * entry per node, replaced by each newer message, so any node answers `vsadm
  * load show` for the whole cluster and the master balances on them. Loads
  * are not persisted: after a restart they are measured again within a
- * sampling period.
+ * sampling period. Each node's messages also feed its short history
+ * (ap_loadhist.h), shown by `load show --history`.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "appliance/ap_cluster.h"
 #include "appliance/ap_cluster_int.h"
+#include "appliance/ap_loadhist.h"
 #include "appliance/ap_msg_int.h"
 #include "lib/lib_log.h"
 
@@ -22,11 +24,15 @@ static struct ap_cl_load *slot(struct ap_cluster *c, const char *node)
 	return n ? &c->loads[n - c->nodes] : NULL;
 }
 
+/* The message kept, not its history. */
 static void forget(struct ap_cl_load *l)
 {
+	struct ap_loadhist *hist = l->hist;
+
 	free(l->m.load.vs);
 	free(l->m.load.luns);
 	memset(l, 0, sizeof(*l));
+	l->hist = hist;
 }
 
 /* m's lists taken over (steal) or copied. */
@@ -55,10 +61,21 @@ static int keep(struct ap_cluster *c, struct ap_msg *m, bool steal)
 			memcpy(copy.load.luns, m->load.luns,
 			       (size_t)m->load.n_luns * sizeof(*copy.load.luns));
 	}
+	/* A slot that now holds another node (the node list changed) starts
+	 * its history again. */
+	if (l->have && strcmp(l->m.load.node, copy.load.node) != 0) {
+		ap_loadhist_destroy(l->hist);
+		l->hist = NULL;
+	}
 	forget(l);
 	l->m = copy;
 	l->have = true;
 	l->at = ap_cl_mono_now(c);
+	if (!l->hist && ap_loadhist_create(&l->hist) < 0)
+		lib_warn("cluster: no memory for the load history of %s", copy.load.node);
+	if (l->hist && ap_loadhist_add(l->hist, &l->m, l->at) < 0)
+		lib_warn("cluster: no memory for a point of the load history of %s",
+		         copy.load.node);
 	return 0;
 }
 
@@ -93,7 +110,7 @@ const struct ap_msg *ap_cluster_load_of(struct ap_cluster *c, const char *node, 
 	return &l->m;
 }
 
-json_t *ap_cluster_loads_json(struct ap_cluster *c)
+json_t *ap_cluster_loads_json(struct ap_cluster *c, bool history)
 {
 	json_t *nodes = json_array();
 
@@ -106,6 +123,12 @@ json_t *ap_cluster_loads_json(struct ap_cluster *c)
 		json_object_set_new(o, "member", json_boolean(ap_cl_is_member(c, c->nodes[i].id)));
 		if (m)
 			json_object_set_new(o, "age_ms", json_integer((json_int_t)(age / 1000)));
+		const struct ap_loadhist *h = c->loads[i].hist;
+		if (m && history && h && ap_loadhist_json(h, o, ap_cl_mono_now(c)) < 0) {
+			json_decref(o);
+			json_decref(nodes);
+			return NULL;
+		}
 		json_array_append_new(nodes, o);
 	}
 	json_t *o = nodes ? json_pack("{s:o}", "nodes", nodes) : NULL;
@@ -122,6 +145,9 @@ json_t *ap_cluster_loads_json(struct ap_cluster *c)
 
 void ap_cl_loads_free(struct ap_cluster *c)
 {
-	for (int i = 0; i < AP_CL_MAX_NODES; i++)
+	for (int i = 0; i < AP_CL_MAX_NODES; i++) {
 		forget(&c->loads[i]);
+		ap_loadhist_destroy(c->loads[i].hist);
+		c->loads[i].hist = NULL;
+	}
 }

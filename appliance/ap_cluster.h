@@ -160,11 +160,12 @@ int ap_cluster_check_bundle(const char *node, json_t *bundle, char *err, size_t 
 json_t *ap_cluster_moves(struct ap_cluster *c);
 /* Loads (ap_clload.c): this node's new sample, kept and sent to every node;
  * a node's last one (NULL: none yet; age since it came); every node's for
- * `vsadm load show` ({"nodes": [...]}, a new reference, NULL on no memory). */
+ * `vsadm load show` ({"nodes": [...]}, a new reference, NULL on no memory),
+ * with each node's short history when history (ap_loadhist.h). */
 struct ap_msg;
 void ap_cluster_send_load(struct ap_cluster *c, const struct ap_msg *m);
 const struct ap_msg *ap_cluster_load_of(struct ap_cluster *c, const char *node, uint64_t *age_usec);
-json_t *ap_cluster_loads_json(struct ap_cluster *c);
+json_t *ap_cluster_loads_json(struct ap_cluster *c, bool history);
 
 /* Which node sees which LUN (vsadm lun show), from every member's last
  * report: a new reference {"luns": [{lun: "LABEL=x" or "UUID=y", nodes: [who

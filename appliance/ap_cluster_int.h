@@ -94,6 +94,7 @@ struct ap_cl_load {
 	bool have;
 	uint64_t at; /* when it came (mono) */
 	struct ap_msg m;
+	struct ap_loadhist *hist; /* its short history (NULL: none yet) */
 };
 
 /* A daemon this module keeps running (corosync, keepalived): when it ends it

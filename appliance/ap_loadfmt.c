@@ -3,7 +3,10 @@
  */
 #include "appliance/ap_loadfmt.h"
 
+#include <stdbool.h>
 #include <string.h>
+
+#include "appliance/ap_loadhist.h"
 
 static const char *str(json_t *o, const char *k)
 {
@@ -24,6 +27,114 @@ static const char *opt(json_t *o, const char *k, char *buf, size_t len)
 		return "-";
 	snprintf(buf, len, "%.1f", num(o, k));
 	return buf;
+}
+
+/* The smallest scale of a series' bars: below it a series is noise. */
+#define FLOOR_CPU 0.05 /* cores */
+#define FLOOR_MBS 0.1  /* MB/s */
+#define FLOOR_UTIL 0.05
+
+/* A figure of a history point (ap_loadhist.h), in the unit printed. */
+typedef double (*fig_fn)(json_t *pt);
+
+static double f_cpu(json_t *pt)
+{
+	return num(pt, "cpu");
+}
+
+static double f_net(json_t *pt)
+{
+	return num(pt, "net_bps") / 1e6;
+}
+
+static double f_io(json_t *pt)
+{
+	return num(pt, "io_bps") / 1e6;
+}
+
+static double f_port(json_t *pt)
+{
+	double rx = num(pt, "rx_bps"), tx = num(pt, "tx_bps");
+
+	return (rx > tx ? rx : tx) / 1e6;
+}
+
+static double f_util(json_t *pt)
+{
+	return num(pt, "util");
+}
+
+/* One series as a bar per point, oldest first, scaled to its own peak (the
+ * number after it) or to floor where the peak is below it, so that noise
+ * stays flat; padded to the history's length: "▁▂▅█     1.23". */
+static void spark(FILE *out, json_t *hist, fig_fn fig, double floor)
+{
+	static const char *const bars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+	json_t *pt;
+	size_t i, n = json_array_size(hist);
+	double peak = 0;
+
+	json_array_foreach(hist, i, pt) if (fig(pt) > peak) peak = fig(pt);
+	json_array_foreach(hist, i, pt)
+	{
+		double scale = peak > floor ? peak : floor;
+		int b = scale > 0 ? (int)(fig(pt) / scale * 7 + 0.5) : 0;
+		fputs(bars[b < 0 ? 0 : b > 7 ? 7 : b], out);
+	}
+	for (; n < AP_LOADHIST_POINTS; n++)
+		fputc(' ', out);
+	fprintf(out, " %9.3f", peak);
+}
+
+static void print_history(FILE *out, json_t *nodes)
+{
+	json_t *n, *e;
+	size_t i, k;
+	json_int_t step = 0;
+
+	json_array_foreach(nodes, i, n) if (!step) step =
+	    json_integer_value(json_object_get(json_object_get(n, "history"), "step_s"));
+	fprintf(out,
+	        "\nHISTORY: one point every %lld s, oldest first, at most %d (%lld min); each "
+	        "series scaled to its peak, printed after it\n",
+	        (long long)step, AP_LOADHIST_POINTS, (long long)(step * AP_LOADHIST_POINTS / 60));
+	fprintf(out, "\n%-16s %-12s %-30s %-30s %s\n", "NODE", "", "VS CPU CORES", "", "");
+	json_array_foreach(nodes, i, n)
+	{
+		json_t *h = json_object_get(json_object_get(n, "history"), "points");
+		if (!h)
+			continue;
+		fprintf(out, "%-16s %-12s ", str(n, "node"), "");
+		spark(out, h, f_cpu, FLOOR_CPU);
+		fputc('\n', out);
+	}
+	fprintf(out, "\n%-16s %-12s %-30s %-30s %s\n", "VSERVER", "NODE", "CPU CORES", "NET MB/s",
+	        "I/O MB/s");
+	json_array_foreach(nodes, i, n) json_array_foreach(json_object_get(n, "vs"), k, e)
+	{
+		json_t *h = json_object_get(e, "history");
+		fprintf(out, "%-16s %-12s ", str(e, "vs"), str(n, "node"));
+		spark(out, h, f_cpu, FLOOR_CPU);
+		fputc(' ', out);
+		spark(out, h, f_net, FLOOR_MBS);
+		fputc(' ', out);
+		spark(out, h, f_io, FLOOR_MBS);
+		fputc('\n', out);
+	}
+	fprintf(out, "\n%-16s %-12s %-30s\n", "PORT", "NODE", "MB/s (the busier way)");
+	json_array_foreach(nodes, i, n) json_array_foreach(json_object_get(n, "ports"), k, e)
+	{
+		fprintf(out, "%-16s %-12s ", str(e, "port"), str(n, "node"));
+		spark(out, json_object_get(e, "history"), f_port, FLOOR_MBS);
+		fputc('\n', out);
+	}
+	fprintf(out, "\n%-24s %-12s %-30s\n", "LUN", "NODE", "BUSY");
+	json_array_foreach(nodes, i, n) json_array_foreach(json_object_get(n, "luns"), k, e)
+	{
+		fprintf(out, "%-24s %-12s ", str(e, "lun"), str(n, "node"));
+		spark(out, json_object_get(e, "history"), f_util, FLOOR_UTIL);
+		fputc('\n', out);
+	}
 }
 
 void ap_load_print(FILE *out, json_t *data)
@@ -102,6 +213,10 @@ void ap_load_print(FILE *out, json_t *data)
 			        num(e, "write_bps") / 1e6, num(e, "iops"), str(e, "trend"));
 		}
 	}
+	bool hist = false;
+	json_array_foreach(nodes, i, n) hist = hist || json_object_get(n, "history");
+	if (hist)
+		print_history(out, nodes);
 }
 
 void ap_balance_print(FILE *out, json_t *data)

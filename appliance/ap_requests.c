@@ -596,7 +596,7 @@ static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cm
 	if (strcmp(cmd, "load.show") == 0 || strcmp(cmd, "move.show") == 0) {
 		bool load = cmd[0] == 'l', in = ap_cluster_enabled(d->cluster);
 		json_t *data = !in    ? NULL
-		               : load ? ap_cluster_loads_json(d->cluster)
+		               : load ? ap_cluster_loads_json(d->cluster, bool_arg(args, "history"))
 		                      : ap_cluster_moves(d->cluster);
 		ap_ctl_reply(
 		    d->ctl, conn,

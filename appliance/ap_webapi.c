@@ -45,6 +45,7 @@ static const char *const q_events[] = {"vs:n", "limit:i", "after:i", NULL};
 static const char *const q_stream[] = {"vs:n", NULL};
 static const char *const q_moves[] = {"vs:n", "after:i", NULL};
 static const char *const q_vips[] = {"vs:n", NULL};
+static const char *const q_load[] = {"history:b", NULL};
 
 #define V1 "/api/v1"
 #define VS V1 "/vservers/{name}"
@@ -145,7 +146,7 @@ static const struct ap_wa_route routes[] = {
     /* Moves, loads, balancing, events. */
     {READ_OP(V1 "/moves", "move.show", AP_WA_MOVES), .query = q_moves},
     {READ_OP(V1 "/moves/{id}", "move.show", AP_WA_MOVES), .params = "id"},
-    GET_(V1 "/load", "load.show"),
+    {READ(V1 "/load", "load.show"), .query = q_load},
     GET_(V1 "/balance", "balance.show"),
     {CHANGE("PATCH", V1 "/balance", "balance.set", k_balance, 200)},
     {READ(V1 "/events", "event.show"), .query = q_events},
@@ -532,8 +533,14 @@ int ap_wa_query(const struct ap_wa_route *r, const char *key, const char *value,
 	if (t == 'i' && !ap_wa_id_ok(value))
 		return snprintf(err, errlen, "The query member '%s' is a whole number.", key),
 		       -EINVAL;
+	bool yes = strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
+	if (t == 'b' && !yes && strcmp(value, "false") != 0 && strcmp(value, "0") != 0)
+		return snprintf(err, errlen, "The query member '%s' is true or false.", key),
+		       -EINVAL;
 	json_object_set_new(args, key,
-	                    t == 'i' ? json_integer(strtoll(value, NULL, 10)) : json_string(value));
+	                    t == 'i'   ? json_integer(strtoll(value, NULL, 10))
+	                    : t == 'b' ? json_boolean(yes)
+	                               : json_string(value));
 	return 0;
 }
 

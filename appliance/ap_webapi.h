@@ -19,7 +19,7 @@
  * object of at most AP_WA_BODY_MAX bytes whose members are those the route
  * names, each of its type (s string, i integer, b boolean, a array of at
  * most AP_WA_LIST_MAX strings); a query's members likewise (n a name, i a
- * whole number). A sentence never quotes a value the client sent except a
+ * whole number, b true|false|1|0). A sentence never quotes a value the client sent except a
  * name that passed the allow-list.
  *
  * Memory: the table is static; *args and the filters' results are new

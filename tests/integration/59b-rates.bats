@@ -4,7 +4,7 @@
 # smbd's (smbstatus -P, profiling level count), as `vsadm load show --json`
 # gives them: near 0 while no client talks to it, above a small figure while
 # one reader (nfs-load) or one smbclient loop does, and shown in the text
-# table. Loads averaged over 10 s.
+# table. Loads averaged over 10 s. And their short history (load show --history).
 
 load lab
 
@@ -65,4 +65,35 @@ under() { r=$(rate "$1"); is_num "$r" && awk -v r="$r" -v m="$2" 'BEGIN { exit !
 	echo "# $(vsadm_on n1 load show | grep -E '^rt0 ')" >&3
 	touch "$TMPD/stop"
 	kill $(cat "$TMPD/loop") 2>/dev/null || true
+}
+
+# The short history (ap_loadhist.h): a point every 30 s, on every node for every node.
+hist() { vsadm_on "$1" load show --history --json | jq -r "$2"; }
+
+@test "load show --history: rt0's points every 30 s, oldest first, the same seen from n2" {
+	# The plain answer carries no history.
+	run vsadm_on n1 load show --json
+	[ "$status" -eq 0 ]
+	[ "$(jq '[.nodes[] | has("history")] | any' <<<"$output")" = false ]
+	wait_until 70 bash -c "[ \"\$($APPLAB exec n1 vsadm load show --history --json | jq '[.nodes[].vs[] | select(.vs == \"rt0\") | .history | length][0] // 0')\" -ge 2 ]"
+	q='[.nodes[] | select(.node == "n1")][0]'
+	[ "$(hist n1 "$q.history.step_s")" = 30 ]
+	# Ages fall from the oldest to the newest point, at least a step apart, the newest within a step.
+	ages=$(hist n1 "[$q.vs[] | select(.vs == \"rt0\")][0].history | map(.ago_s) | @tsv")
+	echo "# rt0 history ages (s): $ages" >&3
+	awk -v a="$ages" 'BEGIN { n = split(a, x, "\t"); if (x[n] > 31) exit 1;
+		for (i = 2; i <= n; i++) if (x[i-1] - x[i] < 29) exit 1 }'
+	# Every point has the figures; the port and LUN have theirs.
+	[ "$(hist n1 "[$q.vs[] | select(.vs == \"rt0\")][0].history | map(has(\"cpu\") and has(\"net_bps\") and has(\"io_bps\")) | all")" = true ]
+	[ "$(hist n1 "$q.ports | map(.history | length >= 2) | all")" = true ]
+	[ "$(hist n1 "$q.luns | map(.history | length >= 1) | all")" = true ]
+	# n2 keeps n1's history from n1's messages: as many points for rt0 (give or take the one due now).
+	a=$(hist n1 "[$q.vs[] | select(.vs == \"rt0\")][0].history | length")
+	b=$(hist n2 "[$q.vs[] | select(.vs == \"rt0\")][0].history | length")
+	[ $((a - b)) -le 1 ] && [ $((b - a)) -le 1 ]
+	# The text: a HISTORY section with rt0's bars.
+	run vsadm_on n2 load show --history
+	[ "$status" -eq 0 ]
+	grep -q "^HISTORY: one point every 30 s" <<<"$output"
+	grep -E "^rt0 +n1 +[▁▂▃▄▅▆▇█]{2,}" <<<"$output"
 }

@@ -756,6 +756,18 @@ static void test_query(void **state)
 	assert_int_equal(ap_wa_query(vs, "vs", "web0", args, err, sizeof(err)), -EINVAL);
 	assert_int_equal(ap_wa_query(mv, "after", "3", args, err, sizeof(err)), 0);
 	json_decref(args);
+
+	/* A boolean member: true|false|1|0, anything else refused unquoted. */
+	const struct ap_wa_route *ld = route("GET", "/api/v1/load", &pp);
+	args = json_object();
+	assert_int_equal(ap_wa_query(ld, "history", "1", args, err, sizeof(err)), 0);
+	assert_true(json_is_true(json_object_get(args, "history")));
+	assert_int_equal(ap_wa_query(ld, "history", "false", args, err, sizeof(err)), 0);
+	assert_true(json_is_false(json_object_get(args, "history")));
+	assert_int_equal(ap_wa_query(ld, "history", "yes;rm", args, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "The query member 'history' is true or false.");
+	assert_true(json_is_false(json_object_get(args, "history")));
+	json_decref(args);
 }
 
 static void test_moves(void **state)
