@@ -9,6 +9,15 @@
  * restarts); a new applianced uses the ones it finds.
  * The management address follows the master: its VRRP weight is the track
  * file applianced writes (ap_cl_update_track).
+ *
+ * On the appliance (--daemon-units) both are systemd units of their own,
+ * appliance-corosync and appliance-keepalived (packaging/deb): applianced
+ * writes their configuration where the units read it and asks systemd to
+ * start them (`systemctl start`, a child through lib_run, with a deadline);
+ * systemd restarts them when they end and keeps them in their own cgroups,
+ * so a restart of applianced (its watchdog's included), whose unit kills
+ * what is left in its cgroup, does not take the node out of the cluster.
+ * A unit that will not start is an event, and asked again after a back-off.
  */
 #include "appliance/ap_cluster_int.h"
 
@@ -47,7 +56,7 @@ void ap_cl_keep_stop(struct ap_cluster *c)
 	lib_run_detach(c->keepalived.run);
 }
 
-/* --- corosync -------------------------------------------------------------------- */
+/* --- kept running ---------------------------------------------------------------- */
 
 static int on_keep_restart(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -75,6 +84,51 @@ void ap_cl_keep_end(struct lib_run *run, const struct lib_run_result *res, void 
 	                               on_keep_restart, k) < 0)
 		lib_err("cluster: cannot arm the restart of %s", k->name);
 }
+
+/* --- under systemd ---------------------------------------------------------------- */
+
+#define UNIT_START_USEC (60ULL * 1000000)
+
+static void unit_started(struct lib_run *run, const struct lib_run_result *res, void *arg)
+{
+	struct ap_cl_keep *k = arg;
+
+	k->run = NULL;
+	if (res->end == LIB_RUN_EXITED && res->exit_code == 0) {
+		lib_info("cluster: %s runs as the unit appliance-%s.service", k->name, k->name);
+		lib_backoff_reset(&k->backoff);
+		lib_run_destroy(run);
+		return;
+	}
+	char how[96];
+	lib_run_describe(res, how, sizeof(how));
+	lib_run_destroy(run);
+	uint64_t delay = lib_backoff_next(&k->backoff);
+	ap_cl_event(k->c, NULL, "error",
+	            "systemd did not start appliance-%s.service (systemctl %s); asking again in "
+	            "%.0f s",
+	            k->name, how, (double)delay / 1e6);
+	if (sd_event_add_time_relative(k->c->ev, &k->restart, CLOCK_MONOTONIC, delay, 0,
+	                               on_keep_restart, k) < 0)
+		lib_err("cluster: cannot arm the restart of %s", k->name);
+}
+
+/* systemctl start appliance-NAME.service, off the loop; k->run is the
+ * systemctl child while it runs. */
+static int start_unit(struct ap_cluster *c, struct ap_cl_keep *k)
+{
+	char unit[64];
+
+	if (k->run)
+		return 0;
+	snprintf(unit, sizeof(unit), "appliance-%s.service", k->name);
+	const char *argv[] = {"systemctl", "start", unit, NULL};
+	struct lib_run_opts o = {
+	    .argv = argv, .netns_fd = -1, .out_fd = -1, .timeout_usec = UNIT_START_USEC};
+	return lib_run_start(c->ev, &o, unit_started, k, &k->run);
+}
+
+/* --- corosync -------------------------------------------------------------------- */
 
 static int write_corosync_conf(struct ap_cluster *c, char *conf, size_t len)
 {
@@ -120,6 +174,13 @@ void ap_cl_start_corosync(struct ap_cluster *c)
 	}
 	if (ap_cl_connected(c)) {
 		lib_info("cluster: corosync is already running; using it");
+		return;
+	}
+	if (c->daemon_units) {
+		rc = start_unit(c, &c->corosync);
+		if (rc < 0)
+			ap_cl_event(c, NULL, "error", "cannot ask systemd to start corosync: %s",
+			            strerror(-rc));
 		return;
 	}
 	const char *argv[] = {"corosync", "-f", "-c", conf, NULL};
@@ -240,6 +301,13 @@ void ap_cl_start_keepalived(struct ap_cluster *c)
 			lib_info("cluster: keepalived is already running; using it");
 			return;
 		}
+	}
+	if (c->daemon_units) {
+		rc = start_unit(c, &c->keepalived);
+		if (rc < 0)
+			ap_cl_event(c, NULL, "error", "cannot ask systemd to start keepalived: %s",
+			            strerror(-rc));
+		return;
 	}
 	rc = ap_keepalived_argv(&p, "keepalived", conf, &argv);
 	if (rc == 0) {

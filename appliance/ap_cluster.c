@@ -441,6 +441,7 @@ int ap_cluster_create(sd_event *ev, const struct ap_cluster_opts *o,
 	c->state_dir = strdup(o->state_dir);
 	c->self_dir = strdup(o->self_dir ? o->self_dir : "/usr/sbin");
 	c->ka_weight = -1;
+	c->daemon_units = o->daemon_units;
 	ap_cl_keep_init(c);
 	c->placement = calloc(1, sizeof(*c->placement));
 	c->states = json_object();

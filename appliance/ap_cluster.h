@@ -77,6 +77,9 @@ struct ap_cluster_opts {
 	const char *state_dir;
 	struct vs_store *store;
 	const char *self_dir; /* directory of applianced and vsadm (the health check) */
+	/* corosync and keepalived are systemd units applianced starts
+	 * (ap_clkeep.c; ap_daemon.h daemon_units), not its own children. */
+	bool daemon_units;
 	/* NULL = corosync (ap_cpg_transport), which also makes this module start
 	 * and supervise corosync and keepalived; unit tests pass a fake. */
 	const struct ap_transport *transport;

@@ -169,7 +169,8 @@ struct ap_cluster {
 	bool force_place;           /* a node (re)joined: the master sends its placement */
 	char mgmt[VS_ADDR_MAX + 8]; /* management address with prefix, "" = none */
 	char mgmt_port[VS_PORT_MAX + 1];
-	char *self_dir; /* where applianced and vsadm are */
+	char *self_dir;    /* where applianced and vsadm are */
+	bool daemon_units; /* corosync and keepalived are systemd units (ap_clkeep.c) */
 	struct ap_cl_keep keepalived;
 	int ka_weight;       /* what the track file holds now, -1 = not written */
 	bool heard_place;    /* a placement was delivered since this daemon started */

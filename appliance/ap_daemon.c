@@ -580,6 +580,7 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	                             .state_dir = d->state_dir,
 	                             .store = d->store,
 	                             .self_dir = self_dir,
+	                             .daemon_units = o->daemon_units,
 	                             .stats = &d->stats};
 	rc = ap_cluster_create(ev, &co, &ch, d, &d->cluster);
 	if (rc < 0) {

@@ -14,6 +14,7 @@
 #ifndef AP_DAEMON_H
 #define AP_DAEMON_H
 
+#include <stdbool.h>
 #include <systemd/sd-event.h>
 
 struct ap_daemon_opts {
@@ -29,7 +30,15 @@ struct ap_daemon_opts {
 	/* The user the web process (apweb) runs as: only its connections may
 	 * act for a console account (ap_ctl.h "as"); NULL = no web process. */
 	const char *web_user;
+	/* corosync and keepalived run as the systemd units appliance-corosync
+	 * and appliance-keepalived (the appliance image), which applianced
+	 * starts after writing their configuration under run_dir (which must
+	 * then be AP_DAEMON_UNITS_RUN_DIR); false: applianced starts and
+	 * supervises them itself (the lab). */
+	bool daemon_units;
 };
+
+#define AP_DAEMON_UNITS_RUN_DIR "/run/appliance"
 
 struct ap_daemon;
 

@@ -47,7 +47,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: applianced --node NAME [--run-dir DIR] [--state-dir DIR] "
 	           "[--socket PATH] [--socket-group GROUP] [--admin-group GROUP] "
-	           "[--web-user USER]\n");
+	           "[--web-user USER] [--daemon-units]\n");
 }
 
 int main(int argc, char **argv)
@@ -61,6 +61,7 @@ int main(int argc, char **argv)
 	    {"admin-group", required_argument, NULL, 'A'},
 	    {"web-user", required_argument, NULL, 'W'},
 	    {"storage-probe", required_argument, NULL, 'P'},
+	    {"daemon-units", no_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -104,6 +105,9 @@ int main(int argc, char **argv)
 		case 'W':
 			o.web_user = optarg;
 			break;
+		case 'U':
+			o.daemon_units = true;
+			break;
 		case 'P':
 			rc = fx_tree_probe(optarg, true);
 			if (rc < 0) {
@@ -121,6 +125,14 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc) {
 		usage(stderr);
+		return 2;
+	}
+	/* The units name their configuration files under the default run directory. */
+	if (o.daemon_units && strcmp(o.run_dir, AP_DAEMON_UNITS_RUN_DIR) != 0) {
+		fprintf(stderr,
+		        "applianced: --daemon-units needs the run directory %s, which the units "
+		        "of corosync and keepalived name\n",
+		        AP_DAEMON_UNITS_RUN_DIR);
 		return 2;
 	}
 	if (!o.node) {

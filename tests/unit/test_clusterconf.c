@@ -5,7 +5,9 @@
  * Checks the key lines for 1, 2 (two_node) and 3 nodes, two knet links (and
  * the fallback to one when a node has no second address), IPv6 rings, the
  * keepalived instance (priority policy, track file, health check, VIP), the
- * keepalived command line, and tables of values that must be refused.
+ * keepalived command line, and tables of values that must be refused; and
+ * that the appliance's units of corosync and keepalived (packaging/deb) run
+ * them as applianced would, on the files it writes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +16,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "appliance/ap_clusterconf.h"
+#include "appliance/ap_daemon.h"
+#include "lib/lib_fs.h"
 
 /* ------------------------------------------------------------------------ */
 /* helpers                                                                    */
@@ -810,6 +816,85 @@ static void test_keepalived_argv(void **state)
 	assert_null(argv);
 }
 
+/* packaging/deb/NAME's text, from the tree the test runs in, else next to
+ * the binary's tree (build/san/tests/test_clusterconf -> ../../../). */
+static char *unit_text(const char *name)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 128], *text = NULL;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "packaging/deb/%s", name);
+	if (lib_read_file(path, &text) == 0)
+		return text;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/../../../packaging/deb/%s", exe, name);
+	assert_int_equal(lib_read_file(path, &text), 0);
+	return text;
+}
+
+/* The value of the unit's first KEY= line (in a static buffer). */
+static const char *unit_value(const char *text, const char *key)
+{
+	static char val[1024];
+	char want[64];
+	const char *p = text;
+
+	snprintf(want, sizeof(want), "\n%s=", key);
+	p = strstr(p, want);
+	assert_non_null(p);
+	p += strlen(want);
+	size_t n = strcspn(p, "\n");
+	assert_true(n < sizeof(val));
+	memcpy(val, p, n);
+	val[n] = '\0';
+	return val;
+}
+
+static void test_units_agree(void **state)
+{
+	(void)state;
+	char conf[256], pid_dir[256], *text, **argv = NULL, joined[1024] = "";
+
+	/* keepalived: the unit's command line is ap_keepalived_argv's for the
+	 * files applianced writes under the units' run directory. */
+	snprintf(pid_dir, sizeof(pid_dir), "%s/keepalived", AP_DAEMON_UNITS_RUN_DIR);
+	snprintf(conf, sizeof(conf), "%s/keepalived.conf", pid_dir);
+	struct ap_ka_params p = ka_params();
+	p.pid_dir = pid_dir;
+	assert_int_equal(ap_keepalived_argv(&p, "/usr/sbin/keepalived", conf, &argv), 0);
+	for (size_t i = 0; argv[i]; i++) {
+		if (i)
+			strcat(joined, " ");
+		strcat(joined, argv[i]);
+	}
+	free(argv);
+	text = unit_text("appliance-keepalived.service");
+	assert_string_equal(unit_value(text, "ExecStart"), joined);
+	assert_string_equal(unit_value(text, "ConditionPathExists"), conf);
+	assert_string_equal(unit_value(text, "Type"), "notify");
+	assert_string_equal(unit_value(text, "Restart"), "always");
+	assert_null(strstr(text, "[Install]"));
+	free(text);
+
+	/* corosync: as ap_clkeep.c runs it, on the file it writes. */
+	snprintf(conf, sizeof(conf), "%s/corosync/corosync.conf", AP_DAEMON_UNITS_RUN_DIR);
+	snprintf(joined, sizeof(joined), "/usr/sbin/corosync -f -c %s", conf);
+	text = unit_text("appliance-corosync.service");
+	assert_string_equal(unit_value(text, "ExecStart"), joined);
+	assert_string_equal(unit_value(text, "ConditionPathExists"), conf);
+	assert_string_equal(unit_value(text, "Restart"), "always");
+	assert_null(strstr(text, "[Install]"));
+	free(text);
+
+	/* applianced's own unit asks for them. */
+	text = unit_text("applianced.service");
+	assert_non_null(strstr(unit_value(text, "ExecStart"), " --daemon-units"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,6 +912,7 @@ int main(void)
 	    cmocka_unit_test(test_keepalived_priority_policy),
 	    cmocka_unit_test(test_keepalived_bad),
 	    cmocka_unit_test(test_keepalived_argv),
+	    cmocka_unit_test(test_units_agree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
