@@ -6,7 +6,8 @@
  *    /dev/<name>. A name without a node in this mount namespace is skipped
  *    silently (a lab node has a private /dev holding only its own loop
  *    devices), and so is a node whose device number is not the one the
- *    kernel lists (a stale or foreign node).
+ *    kernel lists (a stale or foreign node). RAM disks, floppies and CD
+ *    drives are not candidates (fx_lun_major_ok).
  *  - Each device is probed with libblkid's low-level API on a file
  *    descriptor we opened (superblocks only: TYPE, LABEL, UUID). There is no
  *    blkid cache file: a cache could answer for a path that is gone, which is
@@ -204,6 +205,11 @@ out:
 	return rc;
 }
 
+bool fx_lun_major_ok(unsigned major)
+{
+	return major != 1 && major != 2 && major != 11;
+}
+
 int fx_lun_walk(const struct fx_lun_walk_ops *ops, void *arg)
 {
 	struct fx_lun_info info;
@@ -221,7 +227,7 @@ int fx_lun_walk(const struct fx_lun_walk_ops *ops, void *arg)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, " %u %u %llu %127s", &maj, &min, &blocks, name) != 4)
 			continue; /* header, blank line */
-		if (name[0] == '.' || strstr(name, ".."))
+		if (name[0] == '.' || strstr(name, "..") || !fx_lun_major_ok(maj))
 			continue;
 		n = snprintf(dev, sizeof(dev), "/dev/%s", name);
 		if (n < 0 || (size_t)n >= sizeof(dev))

@@ -50,6 +50,12 @@ struct fx_lun_walk_ops {
 	int (*after)(const char *dev, int rc, const struct fx_lun_info *info, void *arg);
 };
 int fx_lun_walk(const struct fx_lun_walk_ops *ops, void *arg);
+/* Pure: may the device of this major number (a /proc/partitions line) carry
+ * a LUN? Not a RAM disk (1), a floppy (2) or a CD/DVD drive (11): no shared
+ * LUN is one, and probing an empty floppy or CD drive waits for a medium and
+ * counts as an unreadable device (which would make a missing LUN look like
+ * a path failure). */
+bool fx_lun_major_ok(unsigned major);
 /* Pure: given the 1024-byte ext2/3/4 superblock (the bytes at offset 1024 of
  * the device), tell whether it is ext* with the MMP feature; returns 1, 0, or
  * -EINVAL if it is not an ext superblock. Fills *interval when not NULL. */

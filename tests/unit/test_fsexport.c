@@ -772,6 +772,21 @@ static void sb_put32(uint8_t *sb, size_t off, uint32_t v)
 	sb[off + 3] = (uint8_t)(v >> 24);
 }
 
+/* RAM disks, floppies and CD drives are never probed; disks, loop devices,
+ * device-mapper and virtio disks are. */
+static void test_lun_majors(void **state)
+{
+	(void)state;
+	static const unsigned no[] = {1, 2, 11}, yes[] = {3, 7, 8, 65, 202, 252, 253, 259};
+
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (fx_lun_major_ok(no[i]))
+			fail_msg("major %u is probed", no[i]);
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!fx_lun_major_ok(yes[i]))
+			fail_msg("major %u is not probed", yes[i]);
+}
+
 static void test_ext4_sb_synthetic(void **state)
 {
 	uint8_t sb[1024];
@@ -1313,6 +1328,7 @@ int main(void)
 	    cmocka_unit_test(test_samba_domain_sid),
 	    cmocka_unit_test(test_samba_identity),
 	    cmocka_unit_test(test_samba_mkdirs),
+	    cmocka_unit_test(test_lun_majors),
 	    cmocka_unit_test(test_ext4_sb_synthetic),
 	    cmocka_unit_test(test_probe_writes_heartbeat),
 	    cmocka_unit_test(test_probe_errors),
