@@ -266,6 +266,14 @@ vs_state() { # VS STATE: the VS's runtime state is STATE
 	is 200 '.quorate == true and (.nodes | length) == 2'
 	api GET /api/v1/ports
 	is 200 '[.[] | select(.name == "eth1")] | length == 1'
+	# The load's short history on request (load show --history); a query member of
+	# another kind is refused with a sentence that does not quote it.
+	api GET /api/v1/load
+	is 200 '[.nodes[] | has("history")] | any | not'
+	api GET '/api/v1/load?history=true'
+	is 200 '[.nodes[] | select(.cores) | .history.step_s == 30] | length > 0 and all'
+	api GET '/api/v1/load?history=maybe%3Brm'
+	is 400 '.error == "The query member '"'"'history'"'"' is true or false."'
 	api PATCH /api/v1/balance '{"mode":"advise","max_moves":2}'
 	is 200
 	api GET /api/v1/balance
