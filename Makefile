@@ -244,4 +244,8 @@ test-image:
 test-image-seed:
 	images/appliance/test-seed build/image
 
-.PHONY: deb image test-image test-image-seed
+# First setup from the web console with no seed, in qemu (the guest reboots once); key image_setup.
+test-image-setup:
+	images/appliance/test-setup build/image
+
+.PHONY: deb image test-image test-image-seed test-image-setup

@@ -104,7 +104,7 @@ bool ap_ctl_reads_only(const char *cmd)
 	static const char *const reads[] = {
 	    "vserver.show", "event.show", "lun.show",   "port.show",    "vip.show",  "fgroup.show",
 	    "fence.show",   "node.show",  "node.ping",  "cluster.show", "move.show", "load.show",
-	    "balance.show", "user.show",  "group.show", "admin.show",   "cert.show",
+	    "balance.show", "user.show",  "group.show", "admin.show",   "cert.show", "setup.show",
 	};
 
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
@@ -365,7 +365,8 @@ static void dispatch_lines(struct conn *c)
 			continue;
 		}
 		if (c->role != AP_CTL_ADMIN && !ap_ctl_reads_only(cmd) && acting != 1 &&
-		    !(web && (strcmp(cmd, "admin.login") == 0 || ap_ctl_web_only(cmd)))) {
+		    !(web && (strcmp(cmd, "admin.login") == 0 || strcmp(cmd, "setup.apply") == 0 ||
+		              ap_ctl_web_only(cmd)))) {
 			const char *g = c->ctl->acc.admin_group;
 			lib_warn("control: refused %s from uid %u (read-only)", cmd,
 			         (unsigned)c->uid);

@@ -25,7 +25,10 @@
  * read-only gate: applianced checks the account's role itself (ap_roles.h).
  * `admin.login` (a password check) is taken only from the web uid and root;
  * `cert.get` (the console's certificate with its key) from the web uid
- * alone, never with "as" (ap_ctl_web_only).
+ * alone, never with "as" (ap_ctl_web_only). `setup.show` is a read;
+ * `setup.apply` (the node's first setup, ap_setup.h) passes this gate from
+ * the web uid too, and its handler takes it from root and the web uid alone,
+ * never with "as".
  *
  * Bounded per client: a request line over AP_CTL_LINE_MAX is refused and the
  * connection closed; a client whose unsent replies pass AP_CTL_OUT_HIGH is

@@ -9,6 +9,7 @@
  */
 #include "appliance/ap_daemon_int.h"
 #include "appliance/ap_login.h"
+#include "appliance/ap_seedsrc.h"
 #include "lib/lib_journal.h"
 
 /* --- event log ------------------------------------------------------------ */
@@ -607,6 +608,13 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	    (rc = group_id(o->admin_group, &acc.admin_gid)) < 0 ||
 	    (rc = web_uid(o->web_user, &acc)) < 0)
 		goto fail;
+	d->has_web_uid = acc.has_web_uid;
+	d->web_uid = acc.web_uid;
+	d->setup_reboot = o->setup_reboot;
+	if (!(d->setup_seed = strdup(o->setup_seed ? o->setup_seed : AP_SEED_BOOT_PATH))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	rc = ap_ctl_create(ev, o->socket, &acc, ap_d_handle, d, &d->ctl);
 	if (rc < 0) {
 		lib_err("cannot listen on %s: %s", o->socket, strerror(-rc));
@@ -616,6 +624,7 @@ int ap_daemon_create(sd_event *ev, const struct ap_daemon_opts *o, struct ap_dae
 	            "applianced started on node %s: %d virtual servers, configuration "
 	            "version %llu",
 	            d->node, d->cfg->n_vservers, (unsigned long long)d->cfg->version);
+	ap_d_setup_refresh(d);
 	ap_d_sync_runtimes(d);
 	*out = d;
 	return 0;
@@ -631,6 +640,7 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	if (d->store)
 		ap_d_eventf(d, NULL, "info", "applianced stopping; virtual servers keep serving");
 	ap_ctl_destroy(d->ctl);
+	ap_d_setup_stop(d);
 	ap_load_destroy(d->load);
 	d->load = NULL;
 	ap_ports_destroy(d->ports);

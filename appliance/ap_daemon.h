@@ -36,6 +36,12 @@ struct ap_daemon_opts {
 	 * then be AP_DAEMON_UNITS_RUN_DIR); false: applianced starts and
 	 * supervises them itself (the lab). */
 	bool daemon_units;
+	/* The first setup from the web console (ap_setup.h): where the seed for
+	 * the next boot goes (NULL: AP_SEED_BOOT_PATH, where the seed units
+	 * look), and whether the node restarts to apply it (systemctl reboot,
+	 * under systemd only: the image; never the lab). */
+	const char *setup_seed;
+	bool setup_reboot;
 };
 
 #define AP_DAEMON_UNITS_RUN_DIR "/run/appliance"

@@ -33,6 +33,7 @@
 #include "appliance/ap_load.h"
 #include "appliance/ap_ctl.h"
 #include "appliance/ap_ports.h"
+#include "appliance/ap_setup.h"
 #include "fsexport/fx_ganesha.h"
 #include "appliance/ap_luns.h"
 #include "fsexport/fx_lun.h"
@@ -117,6 +118,15 @@ struct ap_daemon {
 	struct ap_load *load;     /* the load sampler (ap_dload.c) */
 	char cgroup_parent[256];  /* VSs' cgroups are made under it; "" none */
 	bool load_capped;         /* said once: more VSs than a load message holds */
+	bool has_web_uid;         /* web_uid is apweb's (ap_ctl.h) */
+	uid_t web_uid;
+	/* The first setup from the web console (ap_reqsetup.c). */
+	struct ap_setup_code setup;   /* the code while the node needs setup */
+	bool setup_done;              /* set up from the console since this start */
+	char *setup_seed;             /* the seed file for the next boot */
+	bool setup_reboot;            /* restart to apply it (--setup-reboot) */
+	sd_event_source *setup_timer; /* the restart, soon after the answer */
+	struct lib_run *reboot_run;
 };
 
 /* ap_daemon.c */
@@ -184,6 +194,16 @@ int ap_d_admin_change(struct ap_daemon *d, const char *cmd, json_t *args, char *
 json_t *ap_d_admin_show(struct ap_daemon *d);
 void ap_d_admin_login(struct ap_daemon *d, uint64_t conn, json_t *args);
 json_t *ap_d_actor_gate(struct ap_daemon *d, const char *cmd, json_t *args);
+
+/* ap_reqsetup.c: the first setup from the web console. ap_d_setup_needed: no
+ * account, no cluster, not set up since this start; ap_d_setup_refresh makes
+ * the code (and its file) while needed, drops it once not; setup.show and
+ * setup.apply answer conn themselves; ap_d_setup_stop frees what it holds. */
+bool ap_d_setup_needed(struct ap_daemon *d);
+void ap_d_setup_refresh(struct ap_daemon *d);
+void ap_d_setup_show(struct ap_daemon *d, uint64_t conn);
+void ap_d_setup_apply(struct ap_daemon *d, uint64_t conn, uid_t uid, json_t *args);
+void ap_d_setup_stop(struct ap_daemon *d);
 
 void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args);
 /* ap_requests.c: a changed configuration saved (or proposed to the cluster:

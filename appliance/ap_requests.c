@@ -69,6 +69,7 @@ static int commit(struct ap_daemon *d, uint64_t conn, const char *vs, const char
 	}
 	ap_d_eventf(d, vs, "info", "%s (by uid %u, configuration version %llu)", what,
 	            (unsigned)uid, (unsigned long long)d->cfg->version);
+	ap_d_setup_refresh(d); /* a first account made with vsadm: no setup any more */
 	ap_d_sync_runtimes(d);
 	if (d->ports)
 		ap_ports_config_changed(d->ports);
@@ -536,6 +537,10 @@ static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cm
 		ap_d_admin_login(d, conn, args);
 		return;
 	}
+	if (strcmp(cmd, "setup.show") == 0)
+		return ap_d_setup_show(d, conn);
+	if (strcmp(cmd, "setup.apply") == 0)
+		return ap_d_setup_apply(d, conn, uid, args);
 	if (strcmp(cmd, "user.show") == 0 || strcmp(cmd, "group.show") == 0) {
 		json_t *list = ap_d_identity_show(d, cmd, args, err, sizeof(err));
 		ap_ctl_reply(d->ctl, conn, list ? ap_ok(NULL, list) : ap_error("%s", err));

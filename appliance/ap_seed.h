@@ -121,6 +121,10 @@ int ap_seed_network(const struct ap_seed *seed, int i, char *name, size_t namele
  * ...]: cluster.create or cluster.join, then admin.add. An empty array when
  * the seed asks for neither. The join request holds the bundle (the key). */
 int ap_seed_requests(const struct ap_seed *seed, json_t **out);
+/* The cluster create's values as cluster.create's args ({"name", "nodes",
+ * "mgmt", "mgmt_port", "agent_grace"}; the last three when given), a new
+ * reference, NULL on no memory (a create seed only). */
+json_t *ap_seed_create_args(const struct ap_seed *seed);
 /* One sentence for the console of what the seed asks for (no secret). */
 void ap_seed_describe(const struct ap_seed *seed, char *buf, size_t len);
 

@@ -72,6 +72,19 @@ static int add(json_t *list, const char *cmd, json_t *args)
 	return 0;
 }
 
+json_t *ap_seed_create_args(const struct ap_seed *seed)
+{
+	json_t *args = json_pack("{s:s, s:s}", "name", seed->cluster, "nodes", seed->nodes);
+
+	if (args && seed->mgmt[0]) {
+		json_object_set_new(args, "mgmt", json_string(seed->mgmt));
+		json_object_set_new(args, "mgmt_port", json_string(seed->mgmt_port));
+	}
+	if (args && seed->agent_grace)
+		json_object_set_new(args, "agent_grace", json_integer(seed->agent_grace));
+	return args;
+}
+
 int ap_seed_requests(const struct ap_seed *seed, json_t **out)
 {
 	json_t *list = json_array(), *args;
@@ -79,13 +92,7 @@ int ap_seed_requests(const struct ap_seed *seed, json_t **out)
 
 	*out = NULL;
 	if (rc == 0 && seed->role == AP_SEED_CREATE) {
-		args = json_pack("{s:s, s:s}", "name", seed->cluster, "nodes", seed->nodes);
-		if (args && seed->mgmt[0]) {
-			json_object_set_new(args, "mgmt", json_string(seed->mgmt));
-			json_object_set_new(args, "mgmt_port", json_string(seed->mgmt_port));
-		}
-		if (args && seed->agent_grace)
-			json_object_set_new(args, "agent_grace", json_integer(seed->agent_grace));
+		args = ap_seed_create_args(seed);
 		rc = add(list, "cluster.create", args);
 	} else if (rc == 0 && seed->role == AP_SEED_JOIN) {
 		rc = seed->bundle

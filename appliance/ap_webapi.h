@@ -8,7 +8,10 @@
  * Every control command vsadm has is routed (docs/api/openapi.json
  * describes exactly these; a unit test checks the two against each other),
  * except cluster.create, cluster.join and cluster.bundle: a node's
- * bootstrap, done with vsadm on the node itself.
+ * bootstrap, done with vsadm on the node itself, or once from the console's
+ * setup page while the node has no account and no cluster (GET and POST
+ * /api/v1/setup: setup.show, setup.apply; no session, the setup code
+ * instead, ap_setup.h).
  *
  * Inputs are hostile. A path parameter is checked by the allow-list of its
  * kind before anything uses it: a name (1..31 of [A-Za-z0-9_-], a letter
@@ -46,6 +49,10 @@ enum ap_wa_op {
 	AP_WA_CALL,   /* one control request, its answer */
 	AP_WA_MOVES,  /* move.show, filtered (?vs=, ?after=, or {id}) */
 	AP_WA_STREAM, /* the event log as server-sent events (ap_websse.h) */
+	/* The node's first setup (ap_setup.h), without a session: whether it is
+	 * needed, and the form (ap_setupform.h) with the setup code. */
+	AP_WA_SETUP_SHOW,
+	AP_WA_SETUP,
 };
 
 /* What the glue does besides the call. */

@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "appliance/ap_setupform.h"
 #include "appliance/ap_webapi.h"
 #include "appliance/ap_webcall.h"
 #include "appliance/ap_webhttp.h"
@@ -42,6 +43,7 @@ struct wreq {
 	const struct ap_wa_route *route;
 	struct ap_wa_path path;
 	char account[AP_SESS_NAME_MAX + 1]; /* login: the name tried; else the session's */
+	char limit_key[AP_LIM_KEY_MAX + 1]; /* setup: the limiter's name ("setup@ADDR") */
 	json_t *args;                       /* a planned move's, while its moves are read */
 	bool planned_asked;                 /* the journal is read: now the move itself */
 	int64_t moves_after;                /* the newest move before it */
@@ -307,6 +309,40 @@ static void answer_call(struct wreq *q, json_t *reply)
 		q->wr->kick(q->wr->kick_arg);
 }
 
+/* applianced answered setup.show or setup.apply. Set up already: 404 to the
+ * question (the console shows its login), 409 to a setup. A wrong code
+ * counts against the client's address in the limiter, nothing else does (a
+ * form mistyped is no guess). */
+static void answer_setup(struct wreq *q, json_t *reply)
+{
+	bool ok = json_is_true(json_object_get(reply, "ok"));
+	const char *error = json_string_value(json_object_get(reply, "error"));
+	json_t *data = json_object_get(reply, "data");
+
+	if (q->route->op == AP_WA_SETUP_SHOW) {
+		if (!ok)
+			set_error(q, ap_wa_status(error), error ? error : "applianced refused it.");
+		else if (!json_is_true(json_object_get(data, "needed")))
+			set_error(q, 404, "This node is set up: log in to its console.");
+		else
+			set_answer(q, 200, json_pack("{s:b}", "needed", 1));
+		return;
+	}
+	int status = ok ? 200 : ap_wa_status(error);
+	ap_lim_result(&q->wr->lim, q->limit_key, status != 403, now_s(q->wr));
+	if (!ok) {
+		lib_warn("apweb: a setup from %s refused: %s", q->addr, error ? error : "?");
+		set_error(q, status, error ? error : "applianced refused it.");
+		return;
+	}
+	lib_info("apweb: the node was set up from %s", q->addr);
+	json_t *b = json_pack("{s:s}", "message",
+	                      json_string_value(json_object_get(reply, "message")) ?: "set up");
+	if (b && data)
+		json_object_set(b, "data", data);
+	set_answer(q, 200, b);
+}
+
 /* applianced answered (or not): the request's answer, then resume it. */
 static void on_reply(void *arg, json_t *reply, const char *why)
 {
@@ -321,6 +357,8 @@ static void on_reply(void *arg, json_t *reply, const char *why)
 	if (!reply) {
 		lib_warn("apweb: api: %s", why ? why : "no answer");
 		set_error(q, 503, "applianced cannot be reached; try again in a moment.");
+	} else if (q->route->op == AP_WA_SETUP_SHOW || q->route->op == AP_WA_SETUP) {
+		answer_setup(q, reply);
 	} else if (q->route->op != AP_WA_LOGIN) {
 		answer_call(q, reply);
 		return;
@@ -496,6 +534,92 @@ static enum MHD_Result open_stream(struct wreq *q, struct ap_sess *s, json_t *ar
 	return res;
 }
 
+/* The form's password wiped (jansson frees its strings without). */
+static void form_free(json_t *form)
+{
+	json_t *pw = json_object_get(json_object_get(form, "admin"), "password");
+
+	if (json_is_string(pw))
+		explicit_bzero((char *)json_string_value(pw), json_string_length(pw));
+	json_decref(form);
+}
+
+/* GET and POST /api/v1/setup: no session. The POST must be JSON
+ * (Content-Type), within the limiter of its address, and carries the setup
+ * code, which a cross-site request cannot know; the password is hashed
+ * here (as vsadm does), the seed built from the form (ap_setupform.h), and
+ * applianced checks the rest. */
+static enum MHD_Result setup_request(struct wreq *q)
+{
+	struct ap_wr *wr = q->wr;
+	char err[256], code[AP_SETUPFORM_CODE_MAX + 1], cr[LIB_CRYPT_MAX + 1],
+	    nt[LIB_NTHASH_LEN + 1];
+	uint64_t retry = 0;
+	json_error_t jerr;
+	json_t *form, *seed = NULL, *args;
+	const char *ctype, *pw;
+	int rc;
+
+	if (q->route->op == AP_WA_SETUP_SHOW) {
+		json_t *none = json_object();
+		if (q->body_len) {
+			json_decref(none);
+			set_error(q, 400, "This request takes no body.");
+			return queue(q, NULL);
+		}
+		enum MHD_Result res = none ? call(q, q->route->cmd, none, NULL) : MHD_NO;
+		json_decref(none);
+		return res;
+	}
+	ctype = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!ctype || strncasecmp(ctype, "application/json", 16) != 0 ||
+	    (ctype[16] && ctype[16] != ';' && ctype[16] != ' ')) {
+		set_error(q, 415, "The setup is sent as JSON (Content-Type: application/json).");
+		return queue(q, NULL);
+	}
+	snprintf(q->limit_key, sizeof(q->limit_key), "setup@%s", q->addr);
+	rc = ap_lim_check(&wr->lim, q->addr, q->limit_key, now_s(wr), &retry);
+	if (rc < 0) {
+		snprintf(q->retry, sizeof(q->retry), "%llu", (unsigned long long)retry);
+		lib_warn("apweb: a setup from %s refused: %s", q->addr,
+		         rc == -EAGAIN ? "too many attempts from there" : "too many wrong codes");
+		set_error(q, 429,
+		          rc == -EAGAIN ? "Too many attempts from this address; wait and try again."
+		                        : "Too many wrong setup codes from this address; wait and "
+		                          "try again.");
+		return queue(q, NULL);
+	}
+	form = json_loadb(q->body ? q->body : "", q->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(form)) {
+		json_decref(form);
+		set_error(q, 400, "The request's body is not a JSON object.");
+		return queue(q, NULL);
+	}
+	pw = ap_setupform_password(form);
+	if (pw && lib_pw_hash(pw, nt, cr, err, sizeof(err)) < 0) {
+		form_free(form);
+		set_error(q, 400, err);
+		return queue(q, NULL);
+	}
+	explicit_bzero(nt, sizeof(nt));
+	rc = ap_setupform_seed(form, pw ? cr : NULL, code, sizeof(code), &seed, err, sizeof(err));
+	explicit_bzero(cr, sizeof(cr));
+	form_free(form);
+	if (rc < 0) {
+		set_error(q, rc == -ENOMEM ? 500 : 400, err);
+		return queue(q, NULL);
+	}
+	args = json_pack("{s:s, s:o}", "code", code, "seed", seed);
+	explicit_bzero(code, sizeof(code));
+	if (!args) {
+		set_error(q, 500, "Out of memory.");
+		return queue(q, NULL);
+	}
+	enum MHD_Result res = call(q, q->route->cmd, args, NULL);
+	json_decref(args);
+	return res;
+}
+
 /* The body is in: authenticate, check, and hand it to applianced. */
 static enum MHD_Result handle(struct wreq *q)
 {
@@ -509,6 +633,8 @@ static enum MHD_Result handle(struct wreq *q)
 		set_error(q, 413, "The request's body is larger than this server accepts.");
 		return queue(q, NULL);
 	}
+	if (r->op == AP_WA_SETUP_SHOW || r->op == AP_WA_SETUP)
+		return setup_request(q);
 	if (ap_wa_build(r, &q->path, q->body, q->body_len, &args, err, sizeof(err)) < 0) {
 		set_error(q, 400, err);
 		return queue(q, NULL);

@@ -5,6 +5,10 @@
  *              [--socket-group GROUP] [--admin-group GROUP] [--web-user USER]
  *     (--web-user: the user apweb runs as; only its requests may act for a console account)
  *     (members of the socket group may read, of the admin group change: ap_ctl.h)
+ *              [--setup-seed PATH] [--setup-reboot]
+ *     (the first setup from the web console, ap_setup.h: the seed for the next boot goes to
+ *      PATH, default /boot/appliance-seed.json; --setup-reboot: then restart the node with
+ *      systemctl reboot, under systemd only -- the image's unit, never the lab)
  *   applianced --storage-probe DIR      (internal: one storage probe of the file system
  *                                        mounted on DIR, exit 0 if healthy)
  *   applianced --mntns-exec [--bind SRC DST]... -- CMD [ARG...] (internal: run CMD
@@ -47,7 +51,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: applianced --node NAME [--run-dir DIR] [--state-dir DIR] "
 	           "[--socket PATH] [--socket-group GROUP] [--admin-group GROUP] "
-	           "[--web-user USER] [--daemon-units]\n");
+	           "[--web-user USER] [--daemon-units] [--setup-seed PATH] [--setup-reboot]\n");
 }
 
 int main(int argc, char **argv)
@@ -62,6 +66,8 @@ int main(int argc, char **argv)
 	    {"web-user", required_argument, NULL, 'W'},
 	    {"storage-probe", required_argument, NULL, 'P'},
 	    {"daemon-units", no_argument, NULL, 'U'},
+	    {"setup-seed", required_argument, NULL, 'E'},
+	    {"setup-reboot", no_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -107,6 +113,12 @@ int main(int argc, char **argv)
 			break;
 		case 'U':
 			o.daemon_units = true;
+			break;
+		case 'E':
+			o.setup_seed = optarg;
+			break;
+		case 'R':
+			o.setup_reboot = true;
 			break;
 		case 'P':
 			rc = fx_tree_probe(optarg, true);

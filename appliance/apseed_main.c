@@ -195,8 +195,9 @@ static void setup_help(void)
 	say("SETUP", "no seed applied; this node is %s at %s.", host,
 	    all[0] ? all : "no address yet (DHCP on eth0)");
 	say("SETUP",
-	    "open https://%s:%d/ for the web console, or give the node a seed: a disk "
-	    "labelled %s holding %s (README \"First boot from a seed\"), then reboot.",
+	    "open https://%s:%d/ for the web console's setup page (it asks for the setup "
+	    "code that this console shows), or give the node a seed: a disk labelled %s "
+	    "holding %s (README \"First boot from a seed\"), then reboot.",
 	    first[0] ? first : "ADDRESS", SETUP_PORT, AP_SEED_LABEL, AP_SEED_FILE);
 	say("SETUP",
 	    "or as root: vsadm admin add NAME --role admin --password-stdin; vsadm cluster "

@@ -48,32 +48,6 @@ teardown() {
 	fi
 }
 
-# api METHOD PATH [JSON]: a call from the client with the session of $TMPD/jar and its CSRF
-# token; the status in $TMPD/status, the body in $TMPD/body.
-api() {
-	local method=$1 path=$2 data=${3:-}
-	local args=(-X "$method" -H "X-CSRF-Token: $(cat "$TMPD/csrf" 2>/dev/null)")
-	[ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
-	client curl -sS -k --max-time 30 -b "$TMPD/jar" -c "$TMPD/jar" "${args[@]}" \
-		-w '\n%{http_code}' "https://$MGMT:8443$path" >"$TMPD/resp"
-	tail -n1 "$TMPD/resp" >"$TMPD/status"
-	sed '$d' "$TMPD/resp" >"$TMPD/body"
-}
-
-# is STATUS [JQ]: the last call's status was STATUS (and its body passes JQ).
-is() {
-	local got
-	got=$(cat "$TMPD/status")
-	if [ "$got" != "$1" ]; then
-		echo "status $got, not $1: $(cat "$TMPD/body")" >&2
-		return 1
-	fi
-	[ -z "${2:-}" ] || jq -e "$2" "$TMPD/body" >/dev/null || {
-		echo "body fails $2: $(cat "$TMPD/body")" >&2
-		return 1
-	}
-}
-
 # refused STATUS VSADM-ARGS...: the last call's status was STATUS and its error is the sentence
 # vsadm prints for the same request.
 refused() {

@@ -1,6 +1,6 @@
-# web.bash - helpers of the web process's lab tests (70-web, 71-api, 72-console, 73-cert): where
-# the cluster management address is, and apweb started there and stopped. They need $TMPD, $MGMT,
-# $STATE and $APPLAB (lab.bash).
+# web.bash - helpers of the web process's lab tests (70-web, 71-api, 72-console, 73-cert,
+# 74-setup): where the cluster management address is, apweb started there and stopped, and a call
+# of its API. They need $TMPD, $MGMT (or $WEB_ADDR), $STATE and $APPLAB (lab.bash).
 
 mgmt_node() {
 	local n
@@ -33,4 +33,31 @@ web_stop() {
 	kill "$pid" 2>/dev/null || true
 	wait_until 10 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
 	rm -f "$TMPD/pid"
+}
+
+# api METHOD PATH [JSON [CONTENT-TYPE]]: a call from the client to apweb at $WEB_ADDR (default
+# $MGMT) with the session of $TMPD/jar and its CSRF token (none: no session); the status in
+# $TMPD/status, the body in $TMPD/body. The body goes as CONTENT-TYPE (default application/json).
+api() {
+	local method=$1 path=$2 data=${3:-} ctype=${4:-application/json}
+	local args=(-X "$method" -H "X-CSRF-Token: $(cat "$TMPD/csrf" 2>/dev/null)")
+	[ -n "$data" ] && args+=(-H "Content-Type: $ctype" --data-binary "$data")
+	client curl -sS -k --max-time 30 -b "$TMPD/jar" -c "$TMPD/jar" "${args[@]}" \
+		-w '\n%{http_code}' "https://${WEB_ADDR:-$MGMT}:8443$path" >"$TMPD/resp"
+	tail -n1 "$TMPD/resp" >"$TMPD/status"
+	sed '$d' "$TMPD/resp" >"$TMPD/body"
+}
+
+# is STATUS [JQ]: the last call's status was STATUS (and its body passes JQ).
+is() {
+	local got
+	got=$(cat "$TMPD/status")
+	if [ "$got" != "$1" ]; then
+		echo "status $got, not $1: $(cat "$TMPD/body")" >&2
+		return 1
+	fi
+	[ -z "${2:-}" ] || jq -e "$2" "$TMPD/body" >/dev/null || {
+		echo "body fails $2: $(cat "$TMPD/body")" >&2
+		return 1
+	}
 }

@@ -3,9 +3,10 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './style.css';
-import { logout, session } from './api.js';
+import { api, logout, session } from './api.js';
 import { startLoad, stopLoad } from './load.js';
 import { Login } from './pages/login.jsx';
+import { Setup } from './pages/setup.jsx';
 import { Dashboard } from './pages/dashboard.jsx';
 import { VServers, VServer } from './pages/vservers.jsx';
 import { Network } from './pages/network.jsx';
@@ -47,6 +48,9 @@ function App() {
   const [who, setWho] = useState(session());
   const [path, setPath] = useState(route());
   const [menu, setMenu] = useState(false);
+  // Does the node need its first setup (GET /api/v1/setup: 200 yes, 404 no)? Asked
+  // before the login page: a node with no account shows its setup form instead.
+  const [setup, setSetup] = useState(who ? 'no' : 'unknown');
 
   useEffect(() => {
     const onHash = () => {
@@ -64,6 +68,10 @@ function App() {
     };
   }, []);
   useEffect(() => {
+    if (who || setup !== 'unknown') return;
+    api.get('/setup').then((d) => setSetup(d && d.needed ? 'needed' : 'no'), () => setSetup('no'));
+  }, [who, setup]);
+  useEffect(() => {
     if (who) startLoad();
     else stopLoad();
   }, [who]);
@@ -71,8 +79,10 @@ function App() {
   const [page, arg] = path;
   const title = (PAGES.find(([p]) => p === page) || [, 'Console'])[1];
   useEffect(() => {
-    document.title = `${who ? title : 'Log in'} · Appliance console`;
-  }, [title, who]);
+    document.title = `${who ? title : setup === 'needed' ? 'Set up' : 'Log in'} · Appliance console`;
+  }, [title, who, setup]);
+  if (!who && setup === 'unknown') return null;
+  if (!who && setup === 'needed') return <Setup onDone={() => setSetup('no')} />;
   if (!who) return <Login />;
   let body;
   switch (page) {

@@ -21,6 +21,8 @@
 //                                      each without an error shown: screenshots page-NAME.png
 //   balance URL NAME PASSWORD MODE     set the balancing mode on the balancing page; the page
 //                                      then shows MODE
+//   setup URL CODE wrong|apply         the first setup's page (a node with no account): a wrong
+//                                      code's sentence shown, or the setup made (setup-done.png)
 //
 // Screenshots go to $SHOTS (default build/console-shots). Exit status 0 when
 // the step passed, 1 with one line "FAIL: ..." otherwise.
@@ -246,6 +248,41 @@ steps.tour = async (ctx, page) => {
     await page.screenshot({ path: join(shots, `page-${p}.png`), fullPage: true });
   }
   console.log(`screenshots ${join(shots, 'page-*.png')}`);
+};
+
+// setup URL CODE [wrong|apply]: the node needs setup, so the start page is the setup form (not
+// the login); filled for n1 (static 192.0.2.11/24 on eth1, cluster solo, account root1). wrong:
+// the server's sentence about the code is shown (screenshot setup.png); apply: the page says the
+// node is set up, and its button leads to the login.
+steps.setup = async (ctx, page) => {
+  const mode = password || 'wrong';
+  doing = 'the setup page';
+  await page.goto(url, { waitUntil: 'load' });
+  await page.getByRole('heading', { name: 'Set up this node', level: 1 }).waitFor();
+  await page.getByLabel('Setup code').fill(name);
+  await page.getByLabel('Node name').fill('n1');
+  await page.getByLabel('Port', { exact: true }).fill('eth1');
+  await page.getByLabel('How').selectOption('static');
+  await page.getByLabel('Address with prefix').fill('192.0.2.11/24');
+  await page.getByLabel('Cluster name').fill('solo');
+  await page.getByLabel('Account', { exact: true }).fill('root1');
+  await page.getByLabel('Password', { exact: true }).fill('first-pass-1');
+  await page.getByLabel('Password again').fill('first-pass-1');
+  doing = `the setup (${mode})`;
+  await page.getByRole('button', { name: 'Set up' }).click();
+  if (mode === 'wrong') {
+    const alert = page.locator('[role=alert]');
+    await alert.waitFor();
+    const text = await alert.textContent();
+    if (!/setup code is wrong/.test(text)) fail(`the setup page shows "${text}"`);
+    await page.screenshot({ path: join(shots, 'setup.png'), fullPage: true });
+    console.log(`screenshot ${join(shots, 'setup.png')}`);
+    return;
+  }
+  await page.getByRole('heading', { name: 'Node n1 is set up' }).waitFor();
+  await page.screenshot({ path: join(shots, 'setup-done.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByLabel('Account').waitFor();
 };
 
 let ctx;
