@@ -237,8 +237,9 @@ deb:
 image: deb
 	nice -n 10 images/appliance/build build/image
 
+# The boot checks of images/appliance/test, then a VS serving NFS from the guest (test-nfs).
 test-image:
-	images/appliance/test build/image
+	images/appliance/test-nfs build/image
 
 # First boot from a seed disk (and a refused one), in qemu; key image_seed of bench/results.json.
 test-image-seed:
@@ -248,4 +249,9 @@ test-image-seed:
 test-image-setup:
 	images/appliance/test-setup build/image
 
-.PHONY: deb image test-image test-image-seed test-image-setup
+# Two virtual machines from the image, a shared LUN, a node killed: the takeover, fenced through
+# a BMC simulator (images/appliance/bench-image); key image_cluster of bench/results.json.
+bench-image:
+	images/appliance/bench-image build/image
+
+.PHONY: deb image test-image test-image-seed test-image-setup bench-image

@@ -1,0 +1,105 @@
+# shellcheck shell=bash
+# Helpers for the image's tests that put virtual machines on a network of their own
+# (images/appliance/test-nfs, images/appliance/bench-image); sourced, never run.
+# Everything lives in one network namespace of the host, so deleting it removes the
+# bridges and taps; the caller kills its qemu and ipmi_sim processes first (by pid).
+# Documentation address ranges only (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24).
+#
+#   vm_ns_up NS                        a fresh namespace NS (an old one of that name removed)
+#   vm_ns_down NS                      and away again, with what runs in it (idempotent)
+#   vm_bridge NS BR ADDR/PREFIX...     a bridge in NS with the host side's addresses
+#   vm_tap NS BR TAP                   a tap device in NS plugged into BR (qemu opens it in NS)
+#   vm_lun FILE MB LABEL               a raw LUN file: ext4 with multi-mount protection, as the lab's
+#   vm_seed_disk IMG DIR               an 8 MB ext4 seed disk labelled APPLSEED holding DIR
+#   vm_rest_login NS URL NAME PASS JAR a REST login (cookie jar JAR); prints the CSRF token
+#   vm_rest NS JAR CSRF METHOD URL [BODY]  one REST call; the body on stdout, the HTTP status in
+#                                      $VM_REST_CODE (000: no answer); 0 when it is 2xx
+#   vm_secret                          16 random hex digits
+#   vm_qmp SOCKET COMMAND              one QMP command (e.g. quit) over a qemu monitor socket
+
+vm_ns_up() {
+	vm_ns_down "$1"
+	ip netns add "$1"
+	ip -n "$1" link set dev lo up
+}
+
+vm_ns_down() {
+	local p
+	[ -e "/run/netns/$1" ] || return 0
+	# What still runs in it was started in it by the caller (qemu, ipmi_sim): ended by pid.
+	for p in $(ip netns pids "$1" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+	sleep 0.5
+	for p in $(ip netns pids "$1" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+	ip netns delete "$1" 2>/dev/null || true
+}
+
+vm_bridge() {
+	local ns=$1 br=$2 a
+	shift 2
+	ip -n "$ns" link add name "$br" type bridge
+	# No STP and no forwarding delay: a port forwards as soon as it is up.
+	ip -n "$ns" link set dev "$br" type bridge forward_delay 0 stp_state 0
+	ip -n "$ns" link set dev "$br" up
+	for a in "$@"; do ip -n "$ns" addr add "$a" dev "$br"; done
+}
+
+vm_tap() {
+	ip -n "$1" tuntap add dev "$3" mode tap
+	ip -n "$1" link set dev "$3" master "$2" up
+}
+
+vm_lun() {
+	rm -f "$1"
+	truncate -s "${2}M" "$1"
+	mkfs.ext4 -q -F -O mmp -E mmp_update_interval=1,root_owner=65534:65534,nodiscard -L "$3" "$1"
+}
+
+vm_seed_disk() {
+	rm -f "$1"
+	truncate -s 8M "$1"
+	mkfs.ext4 -q -F -L APPLSEED -d "$2" "$1"
+}
+
+vm_secret() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
+
+vm_rest_login() {
+	local ns=$1 url=$2 name=$3 pass=$4 jar=$5 body
+	body=$(jq -cn --arg n "$name" --arg p "$pass" '{name: $n, password: $p}')
+	ip netns exec "$ns" curl -sk --max-time 20 -c "$jar" -H 'Content-Type: application/json' \
+		--data-binary @- "$url/api/v1/login" <<<"$body" | jq -er '.csrf'
+}
+
+VM_REST_CODE=000
+vm_rest() {
+	local ns=$1 jar=$2 csrf=$3 method=$4 url=$5 body=${6:-} out
+	out=$(mktemp)
+	VM_REST_CODE=$(ip netns exec "$ns" curl -sk --max-time 30 -b "$jar" -o "$out" -w '%{http_code}' \
+		-X "$method" -H "X-CSRF-Token: $csrf" ${body:+-H 'Content-Type: application/json'} \
+		${body:+--data-binary "$body"} "$url") || VM_REST_CODE=000
+	cat "$out"
+	rm -f "$out"
+	[[ $VM_REST_CODE == 2?? ]]
+}
+
+vm_qmp() {
+	python3 - "$1" "$2" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+json.loads(f.readline())  # the greeting
+for cmd in ("qmp_capabilities", sys.argv[2]):
+    f.write(json.dumps({"execute": cmd}) + "\n")
+    f.flush()
+    while True:
+        line = f.readline()
+        if not line:
+            sys.exit(0)  # quit: qemu closed the socket
+        r = json.loads(line)
+        if "return" in r:
+            break
+        if "error" in r:
+            sys.exit("qmp %s: %s" % (cmd, r["error"].get("desc")))
+PY
+}
