@@ -12,8 +12,9 @@
 #   vm_lun FILE MB LABEL               a raw LUN file: ext4 with multi-mount protection, as the lab's
 #   vm_seed_disk IMG DIR               an 8 MB ext4 seed disk labelled APPLSEED holding DIR
 #   vm_rest_login NS URL NAME PASS JAR a REST login (cookie jar JAR); prints the CSRF token
-#   vm_rest NS JAR CSRF METHOD URL [BODY]  one REST call; the body on stdout, the HTTP status in
-#                                      $VM_REST_CODE (000: no answer); 0 when it is 2xx
+#   vm_rest NS JAR CSRF METHOD URL [BODY]  one REST call (not in a subshell): the answer in the
+#                                      file $VM_REST_OUT, the HTTP status in $VM_REST_CODE (000:
+#                                      no answer); 0 when it is 2xx
 #   vm_secret                          16 random hex digits
 #   vm_qmp SOCKET COMMAND              one QMP command (e.g. quit) over a qemu monitor socket
 
@@ -70,14 +71,15 @@ vm_rest_login() {
 }
 
 VM_REST_CODE=000
+VM_REST_OUT=
 vm_rest() {
-	local ns=$1 jar=$2 csrf=$3 method=$4 url=$5 body=${6:-} out
-	out=$(mktemp)
-	VM_REST_CODE=$(ip netns exec "$ns" curl -sk --max-time 30 -b "$jar" -o "$out" -w '%{http_code}' \
-		-X "$method" -H "X-CSRF-Token: $csrf" ${body:+-H 'Content-Type: application/json'} \
-		${body:+--data-binary "$body"} "$url") || VM_REST_CODE=000
-	cat "$out"
-	rm -f "$out"
+	local ns=$1 jar=$2 csrf=$3 method=$4 url=$5 body=${6:-}
+	[ -n "$VM_REST_OUT" ] || { echo "vm_rest: VM_REST_OUT is not set" >&2; return 1; }
+	: >"$VM_REST_OUT"
+	VM_REST_CODE=$(ip netns exec "$ns" curl -sk --max-time 30 -b "$jar" -o "$VM_REST_OUT" \
+		-w '%{http_code}' -X "$method" -H "X-CSRF-Token: $csrf" \
+		${body:+-H 'Content-Type: application/json'} ${body:+--data-binary "$body"} "$url") ||
+		VM_REST_CODE=000
 	[[ $VM_REST_CODE == 2?? ]]
 }
 
