@@ -26,7 +26,7 @@ struct ap_cli_flags {
 
 int ap_cli_parse(int argc, char *const *argv, json_t **req, struct ap_cli_flags *flags, char *err,
                  size_t errlen);
-/* The full usage text, into buf (8 KiB is enough). */
+/* The full usage text, into buf (16 KiB is enough). */
 void ap_cli_usage(char *buf, size_t len);
 /* Candidates for the word at position `pos` given the words before it; calls
  * add() for each candidate starting with `prefix`. */

@@ -205,6 +205,13 @@ void ap_d_setup_show(struct ap_daemon *d, uint64_t conn);
 void ap_d_setup_apply(struct ap_daemon *d, uint64_t conn, uid_t uid, json_t *args);
 void ap_d_setup_stop(struct ap_daemon *d);
 
+/* ap_reqsystem.c: system.show/update/confirm/reboot (ap_system.h); answers conn
+ * itself, once its child has ended. ap_d_system_destroy ends the children
+ * in flight without answering. */
+bool ap_d_system_cmd(const char *cmd);
+void ap_d_system(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd, json_t *args);
+void ap_d_system_destroy(struct ap_daemon *d);
+
 void ap_d_handle(void *arg, uint64_t conn, uid_t uid, const char *cmd, json_t *args);
 /* ap_requests.c: a changed configuration saved (or proposed to the cluster:
  * 1, the cluster answers), its event logged; 0, or < 0 answered already. */

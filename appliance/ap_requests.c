@@ -527,6 +527,8 @@ static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cm
 		return ap_d_vserver_join(d, conn, uid, cmd, args);
 	if (strcmp(cmd, "event.show") == 0)
 		return do_events(d, conn, args);
+	if (ap_d_system_cmd(cmd))
+		return ap_d_system(d, conn, uid, cmd, args);
 	if (strcmp(cmd, "admin.show") == 0) {
 		ap_ctl_reply(d->ctl, conn, ap_ok(NULL, ap_d_admin_show(d)));
 		return;

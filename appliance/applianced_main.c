@@ -16,6 +16,9 @@
  *   applianced --fs-prepare DIR [SUB...] (internal: lay out the file system mounted on DIR
  *                                        and create export/share sub-directories; fx_tree.h)
  *   applianced --check-password         (internal: a console password check, ap_login.h)
+ *   applianced --system-show | --system-write FILE | --system-confirm | --system-guard
+ *                                       (internal: the A/B root slots and their updates,
+ *                                        ap_system.h; --system-guard from its timer)
  *   applianced --lun-scan [--skip DEV]... | --only DEV
  *                                       (internal: the LUNs this node sees, line by line,
  *                                        hung devices skipped; ap_lunscan.h)
@@ -37,6 +40,7 @@
 #include "appliance/ap_daemon.h"
 #include "appliance/ap_login.h"
 #include "appliance/ap_lunscan.h"
+#include "appliance/ap_system.h"
 #include "fsexport/fx_tree.h"
 #include "lib/lib_log.h"
 #include "lib/lib_mntns.h"
@@ -84,6 +88,8 @@ int main(int argc, char **argv)
 		return fx_tree_main(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "--lun-scan") == 0)
 		return ap_lunscan_main(argc - 2, argv + 2);
+	if (argc >= 2 && strncmp(argv[1], "--system-", 9) == 0)
+		return ap_sys_child_main(argc, argv);
 	if (argc == 2 && strcmp(argv[1], "--check-password") == 0)
 		return ap_login_check_main();
 	if (argc >= 2 && strcmp(argv[1], LIB_MNTNS_EXEC_FLAG) == 0)

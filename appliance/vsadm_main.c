@@ -33,6 +33,10 @@
 #include "lib/lib_pwhash.h"
 
 #define REPLY_TIMEOUT_S 300
+/* An update is read twice and written once: minutes on a slow disk. */
+#define UPDATE_TIMEOUT_S 3600
+/* How long system reboot waits for this node's VSs to move away. */
+#define EVACUATE_WAIT_S 600
 
 static const char *s(json_t *o, const char *key)
 {
@@ -232,6 +236,23 @@ static void print_moves(json_t *data)
 	free(v);
 }
 
+/* system show: the running slot, each slot, the last update's outcome. */
+static void print_system(json_t *data)
+{
+	json_t *slots = json_object_get(data, "slots");
+
+	printf("Running slot %s, version %s (%s boot)\n", s(data, "running"), s(data, "version"),
+	       s(data, "boot"));
+	for (const char *k = "a"; *k; k = k[0] == 'a' ? "b" : "") {
+		json_t *e = json_object_get(slots, k);
+		printf("  slot %s  %-8s %s\n", k, s(e, "state"), s(e, "version")[0] ? s(e, "version") : "-");
+	}
+	if (s(data, "outcome")[0])
+		printf("Last update: %s\n", s(data, "outcome"));
+	else
+		printf("Last update: none\n");
+}
+
 static void print_human(const char *cmd, json_t *resp)
 {
 	json_t *data = json_object_get(resp, "data"), *e;
@@ -262,6 +283,8 @@ static void print_human(const char *cmd, json_t *resp)
 		json_array_foreach(data, i, e) print_event(e);
 	} else if (strcmp(cmd, "move.show") == 0) {
 		print_moves(data);
+	} else if (strcmp(cmd, "system.show") == 0) {
+		print_system(data);
 	} else if (strcmp(cmd, "load.show") == 0) {
 		ap_load_print(stdout, data);
 	} else if (strcmp(cmd, "balance.show") == 0) {
@@ -505,6 +528,88 @@ static void wipe_secrets(json_t *req)
 		explicit_bzero((char *)json_string_value(pw), json_string_length(pw));
 }
 
+/* One request on a fresh connection: the answer (a new reference) if ok, else
+ * NULL with the sentence printed. */
+static json_t *call1(const char *cmd, json_t *args)
+{
+	char err[512];
+	json_t *req = json_pack("{s:s, s:o}", "cmd", cmd, "args", args ? args : json_object()),
+	       *resp = NULL;
+	int fd;
+
+	if (!req || ap_ctlcall_connect(NULL, REPLY_TIMEOUT_S, &fd, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vsadm: %s\n", req ? err : "out of memory");
+		json_decref(req);
+		return NULL;
+	}
+	if (ap_ctlcall(fd, req, &resp, err, sizeof(err)) < 0)
+		fprintf(stderr, "vsadm: %s\n", err);
+	else if (!json_is_true(json_object_get(resp, "ok"))) {
+		fprintf(stderr, "vsadm: %s\n", s(resp, "error"));
+		json_decref(resp);
+		resp = NULL;
+	}
+	close(fd);
+	json_decref(req);
+	return resp;
+}
+
+/* system reboot: in a cluster, this node evacuated first (the existing
+ * node.evacuate), then wait until no VS runs here; applianced gates it again. */
+static int system_reboot(bool force)
+{
+	json_t *r = force ? NULL : call1("system.reboot", json_pack("{s:b}", "check", 1));
+	int waited = 0;
+
+	if (!force && !r)
+		return 1;
+	if (r) {
+		json_t *dt = json_object_get(r, "data");
+		char node[64];
+		snprintf(node, sizeof(node), "%s", s(dt, "node"));
+		bool in = json_is_true(json_object_get(dt, "cluster"));
+		if (in && !json_is_true(json_object_get(dt, "maintenance"))) {
+			json_t *e = call1("node.evacuate", json_pack("{s:s}", "node", node));
+			if (!e) {
+				json_decref(r);
+				return 1;
+			}
+			printf("%s\n", s(e, "message"));
+			json_decref(e);
+		}
+		for (;;) {
+			int here = (int)json_integer_value(
+			    json_object_get(json_object_get(r, "data"), "running_here"));
+			if (here == 0)
+				break;
+			if (waited >= EVACUATE_WAIT_S) {
+				fprintf(stderr,
+				        "vsadm: %d virtual server%s still run%s on %s after %d s: not "
+				        "rebooting (see 'vsadm move show'; --force reboots anyway).\n",
+				        here, here == 1 ? "" : "s", here == 1 ? "s" : "", node, waited);
+				json_decref(r);
+				return 1;
+			}
+			if (waited % 10 == 0)
+				printf("waiting for %d virtual server%s to move away from %s\n", here,
+				       here == 1 ? "" : "s", node);
+			fflush(stdout);
+			sleep(1);
+			waited++;
+			json_decref(r);
+			if (!(r = call1("system.reboot", json_pack("{s:b}", "check", 1))))
+				return 1;
+		}
+		json_decref(r);
+	}
+	r = call1("system.reboot", json_pack("{s:b}", "force", force));
+	if (!r)
+		return 1;
+	printf("%s\n", s(r, "message"));
+	json_decref(r);
+	return 0;
+}
+
 /* Run one parsed command line; returns the exit status. */
 static int run(int argc, char *const *argv)
 {
@@ -519,7 +624,7 @@ static int run(int argc, char *const *argv)
 		return 2;
 	}
 	if (flags.help) {
-		char text[8192];
+		char text[16384];
 		ap_cli_usage(text, sizeof(text));
 		fputs(text, stdout);
 		return 0;
@@ -556,13 +661,32 @@ static int run(int argc, char *const *argv)
 		}
 		json_object_set_new(rargs, "bundle", b);
 	}
+	if (strcmp(cmd, "system.update") == 0) {
+		const char *file = json_string_value(json_object_get(rargs, "file"));
+		char *real = realpath(file, NULL);
+		if (!real) {
+			fprintf(stderr, "vsadm: cannot find the update file %s: %s\n", file,
+			        strerror(errno));
+			json_decref(req);
+			return 1;
+		}
+		json_object_set_new(rargs, "file", json_string(real));
+		free(real);
+	}
+	if (strcmp(cmd, "system.reboot") == 0) {
+		status = system_reboot(json_is_true(json_object_get(rargs, "force")));
+		json_decref(req);
+		return status;
+	}
 	if (strcmp(cmd, "cert.set") == 0 &&
 	    ap_ccli_set_args(rargs, time(NULL), err, sizeof(err)) < 0) {
 		fprintf(stderr, "vsadm: %s\n", err); /* nothing was sent */
 		json_decref(req);
 		return 1;
 	}
-	if (ap_ctlcall_connect(NULL, REPLY_TIMEOUT_S, &fd, err, sizeof(err)) < 0) {
+	if (ap_ctlcall_connect(NULL, strcmp(cmd, "system.update") == 0 ? UPDATE_TIMEOUT_S
+	                                                                : REPLY_TIMEOUT_S,
+	                       &fd, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vsadm: %s\n", err);
 		wipe_secrets(req);
 		json_decref(req);
