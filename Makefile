@@ -255,3 +255,16 @@ bench-image:
 	images/appliance/bench-image build/image
 
 .PHONY: deb image test-image test-image-seed test-image-setup bench-image
+
+# Issue 13 item 3, A/B updates: a second build of another version (the same tree, version
+# VERSION+u2) into build/image-2, and the update test in qemu over five boots (README
+# "Updates"; key image_update of bench/results.json). Not part of `make test`, as test-image.
+image-2: deb
+	APPLIANCE_VERSION=$$(dpkg-deb -f $$(ls build/deb/appliance_*.deb | tail -n1) Version)+u2 \
+	    packaging/deb/build build build/deb-2
+	nice -n 10 images/appliance/build build/image-2 $$(ls build/deb-2/appliance_*.deb | tail -n1)
+
+test-image-update:
+	images/appliance/test-update build/image build/image-2
+
+.PHONY: image-2 test-image-update

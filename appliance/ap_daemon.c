@@ -663,7 +663,7 @@ void ap_daemon_destroy(struct ap_daemon *d)
 	}
 	vs_index_free(&d->rt_ix);
 	d->reaper = sd_event_source_disable_unref(d->reaper);
-	ap_luns_destroy(d->luns);     /* drops its waiters without calling them */
+	ap_luns_destroy(d->luns); /* drops its waiters without calling them */
 	ap_d_system_destroy(d);
 	ap_logins_destroy(d->logins); /* ends the checks without answering them */
 	while (d->rescans) {

@@ -86,19 +86,20 @@ static void on_done(struct lib_run *run, const struct lib_run_result *res, void 
 		ap_ctl_reply(d->ctl, o->conn, ap_error("The system helper %s.", how));
 	} else if (!ok) {
 		if (strcmp(o->cmd, "system.update") == 0)
-			ap_d_eventf(d, NULL, "warning", "system update from %s refused: %s", o->file,
-			            jstr(a, "error"));
+			ap_d_eventf(d, NULL, "warning", "system update from %s refused: %s",
+			            o->file, jstr(a, "error"));
 		ap_ctl_reply(d->ctl, o->conn, ap_error("%s", jstr(a, "error")));
 	} else if (strcmp(o->cmd, "system.update") == 0) {
 		char msg[512];
 		json_t *sec = json_object_get(a, "seconds");
-		snprintf(msg, sizeof(msg),
-		         "update to %s written to slot %s (%lld MiB from %s in %.0f s): it boots at "
-		         "the next reboot ('vsadm system reboot'), once; it falls back unless it "
-		         "comes up healthy",
-		         jstr(a, "version"), jstr(a, "slot"),
-		         (long long)(json_integer_value(json_object_get(a, "bytes")) >> 20), o->file,
-		         json_number_value(sec));
+		snprintf(
+		    msg, sizeof(msg),
+		    "update to %s written to slot %s (%lld MiB from %s in %.0f s): it boots at "
+		    "the next reboot ('vsadm system reboot'), once; it falls back unless it "
+		    "comes up healthy",
+		    jstr(a, "version"), jstr(a, "slot"),
+		    (long long)(json_integer_value(json_object_get(a, "bytes")) >> 20), o->file,
+		    json_number_value(sec));
 		ap_d_eventf(d, NULL, "info", "%s", msg);
 		json_object_del(a, "ok");
 		ap_ctl_reply(d->ctl, o->conn, ap_ok(msg, json_incref(a)));
@@ -106,16 +107,18 @@ static void on_done(struct lib_run *run, const struct lib_run_result *res, void 
 		const char *act = jstr(a, "action");
 		char msg[512];
 		if (strcmp(act, "confirmed") == 0) {
-			snprintf(msg, sizeof(msg),
-			         "slot %s confirmed healthy: version %s is this node's boot slot now",
-			         jstr(a, "running"), jstr(a, "version"));
+			snprintf(
+			    msg, sizeof(msg),
+			    "slot %s confirmed healthy: version %s is this node's boot slot now",
+			    jstr(a, "running"), jstr(a, "version"));
 			ap_d_eventf(d, NULL, "info", "%s", msg);
 		} else if (strcmp(act, "rolled-back") == 0) {
-			snprintf(msg, sizeof(msg),
-			         "update to %s failed: rolled back (slot %s did not come up healthy; "
-			         "the boot loader started slot %s, version %s, again)",
-			         jstr(a, "failed_version"), jstr(a, "failed_slot"), jstr(a, "running"),
-			         jstr(a, "version"));
+			snprintf(
+			    msg, sizeof(msg),
+			    "update to %s failed: rolled back (slot %s did not come up healthy; "
+			    "the boot loader started slot %s, version %s, again)",
+			    jstr(a, "failed_version"), jstr(a, "failed_slot"), jstr(a, "running"),
+			    jstr(a, "version"));
 			ap_d_eventf(d, NULL, "warning", "%s", msg);
 		} else {
 			snprintf(msg, sizeof(msg), "slot %s (version %s): nothing to confirm",
@@ -197,10 +200,10 @@ static void do_reboot(struct ap_daemon *d, uint64_t conn, json_t *args)
 	char err[512];
 
 	if (json_is_true(json_object_get(args, "check"))) {
-		ap_ctl_reply(d->ctl, conn,
-		             ap_ok(NULL, json_pack("{s:s, s:b, s:b, s:i}", "node", d->node,
-		                                   "cluster", in, "maintenance", maint,
-		                                   "running_here", here)));
+		ap_ctl_reply(
+		    d->ctl, conn,
+		    ap_ok(NULL, json_pack("{s:s, s:b, s:b, s:i}", "node", d->node, "cluster", in,
+		                          "maintenance", maint, "running_here", here)));
 		return;
 	}
 	if (busy("system.update")) {
@@ -213,17 +216,19 @@ static void do_reboot(struct ap_daemon *d, uint64_t conn, json_t *args)
 		return;
 	}
 	const char *argv[] = {"systemctl", "reboot", NULL};
-	struct lib_run_opts o = {.argv = argv, .netns_fd = -1, .timeout_usec = 60ULL * 1000000,
-	                         .out_fd = -1};
+	struct lib_run_opts o = {
+	    .argv = argv, .netns_fd = -1, .timeout_usec = 60ULL * 1000000, .out_fd = -1};
 	struct lib_run *run;
 	int rc = lib_run_start(d->ev, &o, on_reboot_done, d, &run);
 	if (rc < 0) {
-		ap_ctl_reply(d->ctl, conn, ap_error("Cannot run systemctl reboot: %s.", strerror(-rc)));
+		ap_ctl_reply(d->ctl, conn,
+		             ap_error("Cannot run systemctl reboot: %s.", strerror(-rc)));
 		return;
 	}
 	ap_d_eventf(d, NULL, "info", "node %s reboots (%s%s)", d->node,
-	            force ? "forced" : in ? "under maintenance, no virtual server left here"
-	                                  : "no virtual server runs here",
+	            force ? "forced"
+	            : in  ? "under maintenance, no virtual server left here"
+	                  : "no virtual server runs here",
 	            "; by root");
 	ap_ctl_reply(d->ctl, conn, ap_ok("rebooting", NULL));
 }

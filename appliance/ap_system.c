@@ -47,13 +47,15 @@ int ap_sys_env_parse(const char *buf, size_t len, struct ap_sys_env *e, char *er
 	for (i = hl; i < len && buf[i] != '#';) {
 		const char *line = buf + i, *nl = memchr(line, '\n', len - i), *eq;
 		if (!nl)
-			return refuse(err, errlen, "The boot loader's environment has a line without "
-			                           "its end.");
+			return refuse(err, errlen,
+			              "The boot loader's environment has a line without "
+			              "its end.");
 		eq = memchr(line, '=', (size_t)(nl - line));
 		i = (size_t)(nl - buf) + 1;
 		if (!eq)
-			return refuse(err, errlen, "The boot loader's environment has a line that is "
-			                           "not NAME=VALUE.");
+			return refuse(err, errlen,
+			              "The boot loader's environment has a line that is "
+			              "not NAME=VALUE.");
 		size_t nlen = (size_t)(eq - line), vlen = (size_t)(nl - eq - 1);
 		char val[8];
 		if (vlen >= sizeof(val)) {
@@ -71,21 +73,24 @@ int ap_sys_env_parse(const char *buf, size_t len, struct ap_sys_env *e, char *er
 			slot = &e->rolled_back;
 		if (slot) {
 			if (val[0] && !ap_sys_slot_of(val))
-				return refuse(err, errlen, "The boot loader's environment names a slot "
-				                           "that is neither a nor b.");
+				return refuse(err, errlen,
+				              "The boot loader's environment names a slot "
+				              "that is neither a nor b.");
 			*slot = ap_sys_slot_of(val);
 		} else if (nlen == 8 && memcmp(line, "try_left", 8) == 0) {
 			if (strcmp(val, "1") == 0)
 				e->try_left = 1;
 			else if (val[0] && strcmp(val, "0") != 0)
-				return refuse(err, errlen, "The boot loader's try counter is neither 0 "
-				                           "nor 1.");
+				return refuse(err, errlen,
+				              "The boot loader's try counter is neither 0 "
+				              "nor 1.");
 		}
 	}
 	for (; i < len; i++)
 		if (buf[i] != '#')
-			return refuse(err, errlen, "The boot loader's environment has text after its "
-			                           "padding.");
+			return refuse(err, errlen,
+			              "The boot loader's environment has text after its "
+			              "padding.");
 	return 0;
 }
 
@@ -93,10 +98,16 @@ void ap_sys_env_format(const struct ap_sys_env *e, char out[AP_SYS_ENV_SIZE])
 {
 	int n = snprintf(out, AP_SYS_ENV_SIZE,
 	                 ENV_HEAD "slot_good=%s\nslot_try=%s\ntry_left=%d\nrolled_back=%s\n",
-	                 e->slot_good == 'b' ? "b" : e->slot_good == 'a' ? "a" : "",
-	                 e->slot_try == 'b' ? "b" : e->slot_try == 'a' ? "a" : "",
+	                 e->slot_good == 'b'   ? "b"
+	                 : e->slot_good == 'a' ? "a"
+	                                       : "",
+	                 e->slot_try == 'b'   ? "b"
+	                 : e->slot_try == 'a' ? "a"
+	                                      : "",
 	                 e->try_left ? 1 : 0,
-	                 e->rolled_back == 'b' ? "b" : e->rolled_back == 'a' ? "a" : "");
+	                 e->rolled_back == 'b'   ? "b"
+	                 : e->rolled_back == 'a' ? "a"
+	                                         : "");
 	memset(out + n, '#', AP_SYS_ENV_SIZE - (size_t)n);
 }
 
@@ -144,10 +155,11 @@ int ap_sys_update_plan(const struct ap_sys_env *e, char running, char *target,
 		              "loader; nothing was written.");
 	switch (ap_sys_boot_kind(e, running)) {
 	case AP_SYS_BOOT_TRIAL:
-		snprintf(err, errlen,
-		         "This boot of slot %c is an update on trial, not yet confirmed healthy: "
-		         "let it confirm (or fall back) before updating again; nothing was written.",
-		         running);
+		snprintf(
+		    err, errlen,
+		    "This boot of slot %c is an update on trial, not yet confirmed healthy: "
+		    "let it confirm (or fall back) before updating again; nothing was written.",
+		    running);
 		return -EBUSY;
 	case AP_SYS_BOOT_ODD:
 		snprintf(err, errlen,
@@ -217,9 +229,10 @@ void ap_sys_outcome(const struct ap_sys_env *e, char running, const char *versio
 		         "('vsadm system reboot')",
 		         v, slot);
 	else if (slot == e->slot_try)
-		snprintf(out, len,
-		         "update to %s on trial in slot %c: it is confirmed once applianced answers",
-		         v, slot);
+		snprintf(
+		    out, len,
+		    "update to %s on trial in slot %c: it is confirmed once applianced answers", v,
+		    slot);
 	else if (slot == ap_sys_good(e) && slot == running)
 		snprintf(out, len, "update to %s confirmed healthy: slot %c runs it", v, slot);
 	else
@@ -253,13 +266,15 @@ int ap_sys_manifest_parse(const char *hdr, size_t len, struct ap_sys_manifest *m
 	n = strnlen(hdr, len);
 	for (size_t i = n; i < len; i++)
 		if (hdr[i] != '\0')
-			return refuse(err, errlen, "This is not an appliance update file (its header "
-			                           "is not a manifest followed by zeros).");
+			return refuse(err, errlen,
+			              "This is not an appliance update file (its header "
+			              "is not a manifest followed by zeros).");
 	j = json_loadb(hdr, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(j)) {
 		json_decref(j);
-		return refuse(err, errlen, "This is not an appliance update file (no manifest at "
-		                           "its start).");
+		return refuse(err, errlen,
+		              "This is not an appliance update file (no manifest at "
+		              "its start).");
 	}
 	json_object_foreach(j, key, v)
 	{
@@ -294,7 +309,8 @@ int ap_sys_manifest_parse(const char *hdr, size_t len, struct ap_sys_manifest *m
 		            "The update's root size must be a positive multiple of 4096 bytes, at "
 		            "most 64 GiB.");
 	else if (!sum || strlen(sum) != 64 || strspn(sum, "0123456789abcdef") != 64)
-		rc = refuse(err, errlen, "The update's root_sha256 must be 64 lower-case hex digits.");
+		rc = refuse(err, errlen,
+		            "The update's root_sha256 must be 64 lower-case hex digits.");
 	if (rc == 0) {
 		snprintf(m->version, sizeof(m->version), "%s", ver);
 		m->root_size = (uint64_t)json_integer_value(v);
@@ -322,10 +338,11 @@ int ap_sys_check_sizes(uint64_t size, bool blockdev, const struct ap_sys_manifes
 	uint64_t want = AP_SYS_HDR_SIZE + m->root_size;
 
 	if (size < want || (!blockdev && size != want)) {
-		snprintf(err, errlen,
-		         "The update file is %llu bytes but its manifest says %llu: it is cut short "
-		         "or has something appended; nothing was written.",
-		         (unsigned long long)size, (unsigned long long)want);
+		snprintf(
+		    err, errlen,
+		    "The update file is %llu bytes but its manifest says %llu: it is cut short "
+		    "or has something appended; nothing was written.",
+		    (unsigned long long)size, (unsigned long long)want);
 		return -EINVAL;
 	}
 	if (m->root_size > part_size) {
@@ -347,7 +364,8 @@ int ap_sys_check_path(const char *path, char *err, size_t errlen)
 		return refuse(err, errlen, "Give the update file as an absolute path.");
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
-			return refuse(err, errlen, "The update file's path has a control character.");
+			return refuse(err, errlen,
+			              "The update file's path has a control character.");
 	for (const char *p = path; p; p = strchr(p + 1, '/')) {
 		const char *c = p + 1;
 		size_t l = strcspn(c, "/");

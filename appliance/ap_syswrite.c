@@ -122,11 +122,11 @@ static int kv_get(const char *text, const char *key, char *out, size_t len)
 }
 
 struct slots {
-	char running;           /* 'a' | 'b' */
-	dev_t root_dev;         /* the running root's device */
-	char disk[64];          /* "vda" */
-	char target_dev[96];    /* "/dev/vda3" */
-	uint64_t target_size;   /* bytes */
+	char running;         /* 'a' | 'b' */
+	dev_t root_dev;       /* the running root's device */
+	char disk[64];        /* "vda" */
+	char target_dev[96];  /* "/dev/vda3" */
+	uint64_t target_size; /* bytes */
 	char running_ver[AP_SYS_VERSION_MAX + 1];
 };
 
@@ -138,14 +138,15 @@ static int find_running(struct slots *s, char *err, size_t errlen)
 	ssize_t n;
 
 	if (stat("/", &st) < 0)
-		return snprintf(err, errlen, "Cannot stat the root file system: %s.", strerror(errno)),
+		return snprintf(err, errlen, "Cannot stat the root file system: %s.",
+		                strerror(errno)),
 		       -errno;
 	s->root_dev = st.st_dev;
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(st.st_dev),
 	         minor(st.st_dev));
-	if (read_small(path, text, sizeof(text)) < 0 || kv_get(text, "PARTNAME", name,
-	                                                       sizeof(name)) < 0 ||
-	    strncmp(name, "approot-", 8) != 0 || !ap_sys_slot_of(name + 8))
+	if (read_small(path, text, sizeof(text)) < 0 ||
+	    kv_get(text, "PARTNAME", name, sizeof(name)) < 0 || strncmp(name, "approot-", 8) != 0 ||
+	    !ap_sys_slot_of(name + 8))
 		return snprintf(err, errlen,
 		                "The root file system is not on a partition named approot-a or "
 		                "approot-b: this is not an A/B appliance disk; nothing was "
@@ -293,20 +294,21 @@ static int do_show(void)
 		return answer_err("Out of memory.");
 	slots = json_object();
 	for (char c = 'a'; c <= 'b'; c++) {
-		const char *v = c == s.running && s.running_ver[0] ? s.running_ver : slot_version(st, c);
+		const char *v =
+		    c == s.running && s.running_ver[0] ? s.running_ver : slot_version(st, c);
 		k[0] = c;
 		json_object_set_new(slots, k,
-		                    json_pack("{s:s, s:s}", "version", v ? v : "",
-		                              "state", ap_sys_slot_state(&e, s.running, c)));
+		                    json_pack("{s:s, s:s}", "version", v ? v : "", "state",
+		                              ap_sys_slot_state(&e, s.running, c)));
 	}
 	last = json_object_get(st, "last");
 	ap_sys_outcome(&e, s.running, json_string_value(json_object_get(last, "version")),
 	               ap_sys_slot_of(json_string_value(json_object_get(last, "slot"))), outcome,
 	               sizeof(outcome));
-	json_t *j = json_pack("{s:s#, s:s, s:s, s:o, s:O?, s:s}", "running", &s.running, 1,
-	                      "version", s.running_ver,
-	                      "boot", ap_sys_boot_name(ap_sys_boot_kind(&e, s.running)), "slots",
-	                      slots, "last_update", last, "outcome", outcome);
+	json_t *j =
+	    json_pack("{s:s#, s:s, s:s, s:o, s:O?, s:s}", "running", &s.running, 1, "version",
+	              s.running_ver, "boot", ap_sys_boot_name(ap_sys_boot_kind(&e, s.running)),
+	              "slots", slots, "last_update", last, "outcome", outcome);
 	json_decref(st);
 	return answer(j);
 }
@@ -339,7 +341,8 @@ static int copy_hash(int src, int dst, uint64_t size, char hex[65], char *buf)
 		sha256_update(&c, (size_t)r, (const uint8_t *)buf);
 		if (dst >= 0) {
 			for (ssize_t w = 0; w < r;) {
-				ssize_t n = pwrite(dst, buf + w, (size_t)(r - w), (off_t)(done + w));
+				ssize_t n =
+				    pwrite(dst, buf + w, (size_t)(r - w), (off_t)(done + w));
 				if (n < 0 && errno == EINTR)
 					continue;
 				if (n <= 0)
@@ -385,10 +388,11 @@ static int carry_identity(const char *dev, char *err, size_t errlen)
 	if (mkdir(MNT, 0700) < 0 && errno != EEXIST)
 		return snprintf(err, errlen, "Cannot create %s: %s.", MNT, strerror(errno)), -errno;
 	if (mount(dev, MNT, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, NULL) < 0)
-		return snprintf(err, errlen,
-		                "The written slot %s does not mount as ext4 (%s): the update's root "
-		                "is not a file system.",
-		                dev, strerror(errno)),
+		return snprintf(
+		           err, errlen,
+		           "The written slot %s does not mount as ext4 (%s): the update's root "
+		           "is not a file system.",
+		           dev, strerror(errno)),
 		       -errno;
 	for (size_t i = 0; rc == 0 && i < sizeof(files) / sizeof(files[0]); i++)
 		rc = carry(files[i], 0644);
@@ -438,9 +442,10 @@ static int do_write(const char *file)
 		                  strerror(errno));
 	if (fstat(src, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
 		close(src);
-		return answer_err("The update file %s is neither a regular file nor a block device; "
-		                  "nothing was written.",
-		                  file);
+		return answer_err(
+		    "The update file %s is neither a regular file nor a block device; "
+		    "nothing was written.",
+		    file);
 	}
 	if (S_ISBLK(st.st_mode) && st.st_rdev == s.root_dev) {
 		close(src);
@@ -459,8 +464,8 @@ static int do_write(const char *file)
 		                  file);
 	}
 	if (ap_sys_manifest_parse(hdr, sizeof(hdr), &m, err, sizeof(err)) < 0 ||
-	    ap_sys_check_sizes(size, S_ISBLK(st.st_mode), &m, s.target_size, err,
-	                       sizeof(err)) < 0) {
+	    ap_sys_check_sizes(size, S_ISBLK(st.st_mode), &m, s.target_size, err, sizeof(err)) <
+	        0) {
 		close(src);
 		return answer_err("%s", err);
 	}
@@ -475,8 +480,9 @@ static int do_write(const char *file)
 		free(buf);
 		close(src);
 		if (rc < 0)
-			return answer_err("Cannot read the update file %s: %s; nothing was written.",
-			                  file, strerror(-rc));
+			return answer_err(
+			    "Cannot read the update file %s: %s; nothing was written.", file,
+			    strerror(-rc));
 		return answer_err("The update file's sha256 is %.16s..., not the %.16s... its "
 		                  "manifest says: it is damaged or not this update; nothing was "
 		                  "written.",
@@ -491,7 +497,8 @@ static int do_write(const char *file)
 		if (dst >= 0)
 			close(dst);
 		return answer_err("Cannot open slot %c (%s) for writing: %s; nothing was written.",
-		                  target, s.target_dev, dst < 0 ? strerror(e2) : "not a spare slot");
+		                  target, s.target_dev,
+		                  dst < 0 ? strerror(e2) : "not a spare slot");
 	}
 	rc = copy_hash(src, dst, m.root_size, hex, buf);
 	if (rc == 0 && fdatasync(dst) < 0)
@@ -538,8 +545,9 @@ static int do_write(const char *file)
 	json_decref(stj);
 	if (rc < 0 || env_write(&next, err, sizeof(err)) < 0)
 		return answer_err("%s; the boot order is unchanged.", err);
-	return answer(json_pack("{s:s, s:s, s:s, s:I, s:f}", "slot", k, "version", m.version, "device",
-	                        s.target_dev, "bytes", (json_int_t)m.root_size, "seconds", secs));
+	return answer(json_pack("{s:s, s:s, s:s, s:I, s:f}", "slot", k, "version", m.version,
+	                        "device", s.target_dev, "bytes", (json_int_t)m.root_size, "seconds",
+	                        secs));
 }
 
 static int do_confirm(void)
@@ -608,8 +616,8 @@ static int do_guard(void)
 	       s.running, s.running_ver[0] ? s.running_ver : "?", AP_SYS_GUARD_S, ap_sys_good(&e));
 	fflush(stdout);
 	const char *argv[] = {"systemctl", "reboot", NULL};
-	struct lib_run_opts o = {.argv = argv, .netns_fd = -1, .timeout_usec = 60ULL * 1000000,
-	                         .out_fd = STDOUT_FILENO};
+	struct lib_run_opts o = {
+	    .argv = argv, .netns_fd = -1, .timeout_usec = 60ULL * 1000000, .out_fd = STDOUT_FILENO};
 	struct lib_run_result res;
 	int rc = lib_run_sync(&o, &res, NULL);
 	if (rc < 0 || res.end != LIB_RUN_EXITED || res.exit_code != 0) {

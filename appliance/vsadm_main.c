@@ -245,7 +245,8 @@ static void print_system(json_t *data)
 	       s(data, "boot"));
 	for (const char *k = "a"; *k; k = k[0] == 'a' ? "b" : "") {
 		json_t *e = json_object_get(slots, k);
-		printf("  slot %s  %-8s %s\n", k, s(e, "state"), s(e, "version")[0] ? s(e, "version") : "-");
+		printf("  slot %s  %-8s %s\n", k, s(e, "state"),
+		       s(e, "version")[0] ? s(e, "version") : "-");
 	}
 	if (s(data, "outcome")[0])
 		printf("Last update: %s\n", s(data, "outcome"));
@@ -583,16 +584,17 @@ static int system_reboot(bool force)
 			if (here == 0)
 				break;
 			if (waited >= EVACUATE_WAIT_S) {
-				fprintf(stderr,
-				        "vsadm: %d virtual server%s still run%s on %s after %d s: not "
-				        "rebooting (see 'vsadm move show'; --force reboots anyway).\n",
-				        here, here == 1 ? "" : "s", here == 1 ? "s" : "", node, waited);
+				fprintf(
+				    stderr,
+				    "vsadm: %d virtual server%s still run%s on %s after %d s: not "
+				    "rebooting (see 'vsadm move show'; --force reboots anyway).\n",
+				    here, here == 1 ? "" : "s", here == 1 ? "s" : "", node, waited);
 				json_decref(r);
 				return 1;
 			}
 			if (waited % 10 == 0)
-				printf("waiting for %d virtual server%s to move away from %s\n", here,
-				       here == 1 ? "" : "s", node);
+				printf("waiting for %d virtual server%s to move away from %s\n",
+				       here, here == 1 ? "" : "s", node);
 			fflush(stdout);
 			sleep(1);
 			waited++;
@@ -684,9 +686,9 @@ static int run(int argc, char *const *argv)
 		json_decref(req);
 		return 1;
 	}
-	if (ap_ctlcall_connect(NULL, strcmp(cmd, "system.update") == 0 ? UPDATE_TIMEOUT_S
-	                                                                : REPLY_TIMEOUT_S,
-	                       &fd, err, sizeof(err)) < 0) {
+	if (ap_ctlcall_connect(
+	        NULL, strcmp(cmd, "system.update") == 0 ? UPDATE_TIMEOUT_S : REPLY_TIMEOUT_S, &fd,
+	        err, sizeof(err)) < 0) {
 		fprintf(stderr, "vsadm: %s\n", err);
 		wipe_secrets(req);
 		json_decref(req);

@@ -21,8 +21,8 @@
 
 static struct ap_sys_env env(char good, char try_, int left, char rb)
 {
-	return (struct ap_sys_env){.slot_good = good, .slot_try = try_, .try_left = left,
-	                           .rolled_back = rb};
+	return (struct ap_sys_env){
+	    .slot_good = good, .slot_try = try_, .try_left = left, .rolled_back = rb};
 }
 
 static void test_env_roundtrip(void **state)
@@ -40,7 +40,8 @@ static void test_env_roundtrip(void **state)
 	assert_int_equal(ap_sys_env_parse(buf, AP_SYS_ENV_SIZE, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.slot_good, 0);
 	assert_int_equal(ap_sys_good(&out), 'a');
-	const char *t = "# GRUB Environment Block\nnext_entry=\nslot_try=b\ntry_left=0\nrolled_back=\n";
+	const char *t =
+	    "# GRUB Environment Block\nnext_entry=\nslot_try=b\ntry_left=0\nrolled_back=\n";
 	memcpy(buf, t, strlen(t));
 	assert_int_equal(ap_sys_env_parse(buf, AP_SYS_ENV_SIZE, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.slot_try, 'b');
@@ -70,8 +71,8 @@ static void test_env_roundtrip(void **state)
 
 static void test_cmdline(void **state)
 {
-	assert_int_equal(ap_sys_cmdline_slot("root=PARTLABEL=approot-b rw appliance.slot=b panic=10\n"),
-	                 'b');
+	assert_int_equal(
+	    ap_sys_cmdline_slot("root=PARTLABEL=approot-b rw appliance.slot=b panic=10\n"), 'b');
 	assert_int_equal(ap_sys_cmdline_slot("appliance.slot=a"), 'a');
 	assert_int_equal(ap_sys_cmdline_slot("xappliance.slot=a"), 0);
 	assert_int_equal(ap_sys_cmdline_slot("appliance.slot=ab"), 0);
@@ -232,9 +233,9 @@ static void test_sizes_path_reboot(void **state)
 
 	assert_int_equal(ap_sys_check_sizes(4096 + (1 << 20), false, &m, 2 << 20, err, sizeof(err)),
 	                 0);
-	assert_int_equal(ap_sys_check_sizes(4096 + (1 << 20) + 1, false, &m, 2 << 20, err,
-	                                    sizeof(err)),
-	                 -EINVAL);
+	assert_int_equal(
+	    ap_sys_check_sizes(4096 + (1 << 20) + 1, false, &m, 2 << 20, err, sizeof(err)),
+	    -EINVAL);
 	assert_non_null(strstr(err, "appended"));
 	assert_int_equal(ap_sys_check_sizes(4096 + 5, false, &m, 2 << 20, err, sizeof(err)),
 	                 -EINVAL);
@@ -248,9 +249,15 @@ static void test_sizes_path_reboot(void **state)
 		const char *path;
 		int rc;
 	} paths[] = {
-	    {"/dev/vdb", 0},          {"/root/appliance-update.img", 0}, {"relative.img", -EINVAL},
-	    {"", -EINVAL},            {"/a/../etc/shadow", -EINVAL},     {"/a/./b", -EINVAL},
-	    {"/a/b\nc", -EINVAL},     {"/a/..b", 0},                     {"/a/b/..", -EINVAL},
+	    {"/dev/vdb", 0},
+	    {"/root/appliance-update.img", 0},
+	    {"relative.img", -EINVAL},
+	    {"", -EINVAL},
+	    {"/a/../etc/shadow", -EINVAL},
+	    {"/a/./b", -EINVAL},
+	    {"/a/b\nc", -EINVAL},
+	    {"/a/..b", 0},
+	    {"/a/b/..", -EINVAL},
 	};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		assert_int_equal(ap_sys_check_path(paths[i].path, err, sizeof(err)), paths[i].rc);
@@ -320,9 +327,9 @@ static void test_child_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_env_roundtrip),  cmocka_unit_test(test_cmdline),
+	    cmocka_unit_test(test_env_roundtrip),      cmocka_unit_test(test_cmdline),
 	    cmocka_unit_test(test_plan_confirm_guard), cmocka_unit_test(test_states_outcome),
-	    cmocka_unit_test(test_manifest),       cmocka_unit_test(test_sizes_path_reboot),
+	    cmocka_unit_test(test_manifest),           cmocka_unit_test(test_sizes_path_reboot),
 	    cmocka_unit_test(test_child_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
