@@ -578,7 +578,8 @@ static int system_reboot(bool force)
 			printf("%s\n", s(e, "message"));
 			json_decref(e);
 		}
-		for (;;) {
+		/* Outside a cluster nothing moves: applianced's gate says why not. */
+		for (; in;) {
 			int here = (int)json_integer_value(
 			    json_object_get(json_object_get(r, "data"), "running_here"));
 			if (here == 0)
