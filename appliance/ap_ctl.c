@@ -102,9 +102,10 @@ enum ap_ctl_role ap_ctl_role(uid_t uid, gid_t gid, const gid_t *groups, int n_gr
 bool ap_ctl_reads_only(const char *cmd)
 {
 	static const char *const reads[] = {
-	    "vserver.show", "event.show", "lun.show",   "port.show",    "vip.show",  "fgroup.show",
-	    "fence.show",   "node.show",  "node.ping",  "cluster.show", "move.show", "load.show",
-	    "balance.show", "user.show",  "group.show", "admin.show",   "cert.show", "setup.show", "system.show",
+	    "vserver.show", "event.show", "lun.show",     "port.show",   "vip.show",
+	    "fgroup.show",  "fence.show", "node.show",    "node.ping",   "cluster.show",
+	    "move.show",    "load.show",  "balance.show", "user.show",   "group.show",
+	    "admin.show",   "cert.show",  "setup.show",   "system.show",
 	};
 
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)

@@ -149,15 +149,14 @@ static int find_running(struct slots *s, char *err, size_t errlen)
 	    !ap_sys_slot_of(name + 8))
 		return snprintf(err, errlen,
 		                "The root file system is not on a partition named approot-a or "
-		                "approot-b: this is not an A/B appliance disk; nothing was "
-		                "written."),
+		                "approot-b: this is not an A/B appliance disk."),
 		       -ENODEV;
 	s->running = name[8];
 	if (read_small("/proc/cmdline", text, sizeof(text)) < 0 ||
 	    ap_sys_cmdline_slot(text) != s->running)
 		return snprintf(err, errlen,
 		                "The kernel command line's appliance.slot does not name the slot "
-		                "the root is on (%c); nothing was written.",
+		                "the root is on (%c).",
 		                s->running),
 		       -EINVAL;
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
@@ -432,8 +431,9 @@ static int do_write(const char *file)
 	int src, dst, rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (find_running(&s, err, sizeof(err)) < 0 || env_read(&e, err, sizeof(err)) < 0 ||
-	    ap_sys_update_plan(&e, s.running, &target, &next, err, sizeof(err)) < 0 ||
+	if (find_running(&s, err, sizeof(err)) < 0 || env_read(&e, err, sizeof(err)) < 0)
+		return answer_err("%s Nothing was written.", err);
+	if (ap_sys_update_plan(&e, s.running, &target, &next, err, sizeof(err)) < 0 ||
 	    find_target(&s, target, err, sizeof(err)) < 0)
 		return answer_err("%s", err);
 	src = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
