@@ -65,10 +65,10 @@ browser() {
 	local step=$1
 	shift
 	web_alive
+	local rc=0
 	client env SHOTS="$SHOTS" HOME="$TMPD" timeout 240 node "$LAB_REPO/appliance/console/tests/browser.mjs" \
-		"$step" "$URL" "$@" >"$TMPD/browser.out" 2>&1
-	local rc=$?
-	cat "$TMPD/browser.out"
+		"$step" "$URL" "$@" >"$TMPD/browser.out" 2>&1 || rc=$?
+	cat "$TMPD/browser.out" # what failed (bats's errexit would skip it after a failure)
 	web_alive
 	return $rc
 }

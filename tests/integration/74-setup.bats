@@ -59,10 +59,11 @@ code() { on n1 cat /run/appliance/setup-code; }
 # browser STEP ARGS...: one scenario of the console's browser.mjs (headless Chromium) in the
 # client namespace, against n1's apweb.
 browser() {
+	local rc=0
 	client env SHOTS="$LAB_REPO/build/console-shots" HOME="$TMPD" timeout 240 node \
-		"$LAB_REPO/appliance/console/tests/browser.mjs" "$1" "https://$WEB_ADDR:8443/" "${@:2}" >"$TMPD/browser.out" 2>&1
-	local rc=$?
-	cat "$TMPD/browser.out"
+		"$LAB_REPO/appliance/console/tests/browser.mjs" "$1" "https://$WEB_ADDR:8443/" "${@:2}" \
+		>"$TMPD/browser.out" 2>&1 || rc=$?
+	cat "$TMPD/browser.out" # what failed (bats's errexit would skip it after a failure)
 	return $rc
 }
 

@@ -41,6 +41,20 @@ function fail(msg) {
   throw new Error(msg);
 }
 
+// page.goto, again up to twice when Chromium saw the network change under it
+// (net::ERR_NETWORK_CHANGED: an address of the lab's client namespace, e.g. an IPv6 one leaving
+// its duplicate address detection, came or went while the page loaded); any other error as is.
+async function open(page, where) {
+  for (let i = 0; ; i++) {
+    try {
+      return await page.goto(where, { waitUntil: 'load' });
+    } catch (e) {
+      if (i >= 2 || !/ERR_NETWORK_CHANGED/.test(String(e.message || e))) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 async function start() {
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -62,7 +76,7 @@ function watch(page, problems) {
 }
 
 async function login(page) {
-  await page.goto(url, { waitUntil: 'load' });
+  await open(page, url);
   await page.getByLabel('Account').fill(name);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
@@ -166,7 +180,7 @@ const steps = {
     const before = await page.evaluate(() => Math.max(0, ...[...document.querySelectorAll('.events li')].map((l) => Number(l.dataset.id))));
     const follow = await page.evaluate(() => document.querySelector('[data-testid=follow-state]').textContent);
     const other = await ctx.newPage();
-    await other.goto(`${url}#/vservers/${encodeURIComponent(vs)}`, { waitUntil: 'load' });
+    await open(other, `${url}#/vservers/${encodeURIComponent(vs)}`);
     await fill(other, 'Migrate', { 'To node': to }, 'Migrate');
     await waitText(other.locator('[data-testid=vs-node]'), new RegExp(`^${to}$`), 90000);
     await waitText((await card(other, 'State')).locator('dl'), /Staterunning/, 60000);
@@ -193,7 +207,7 @@ const steps = {
     await login(page);
     const problems = [];
     for (const h of ['#/', '#/vservers', `#/vservers/${vs}`, '#/nodes', '#/fencing', '#/balance', '#/network', '#/luns', `#/users/${vs}`, '#/moves', '#/events']) {
-      await page.goto(url + h, { waitUntil: 'load' });
+      await open(page, url + h);
       await page.locator('main h1').waitFor();
       await page.waitForTimeout(1200); // its data is in
       const buttons = await page.locator('main button, main form:not([aria-label="Filter events"])').evaluateAll((els) => els.map((e) => e.textContent.trim() || e.getAttribute('aria-label')));
@@ -240,7 +254,7 @@ const steps = {
 steps.tour = async (ctx, page) => {
   await login(page);
   for (const p of ['vservers', 'nodes', 'fencing', 'balance', 'network', 'luns', 'users', 'moves', 'accounts']) {
-    await page.goto(`${url}#/${p}`, { waitUntil: 'load' });
+    await open(page, `${url}#/${p}`);
     await page.locator('main h1').waitFor();
     await page.waitForTimeout(1500);
     const errs = await page.locator('main [role=alert]').allTextContents();
@@ -257,7 +271,7 @@ steps.tour = async (ctx, page) => {
 steps.setup = async (ctx, page) => {
   const mode = password || 'wrong';
   doing = 'the setup page';
-  await page.goto(url, { waitUntil: 'load' });
+  await open(page, url);
   await page.getByRole('heading', { name: 'Set up this node', level: 1 }).waitFor();
   await page.getByLabel('Setup code').fill(name);
   await page.getByLabel('Node name').fill('n1');
