@@ -35,14 +35,11 @@ setup_file() {
 }
 
 teardown_file() {
-	web_stop
-	lab_down
-	rm -rf "$TMPD"
+	web_teardown_file
 }
 
 teardown() {
-	lab_dump_on_failure
-	[ -z "${BATS_TEST_COMPLETED:-}" ] && cat "$TMPD/apweb.log" >&3 2>/dev/null || true
+	web_teardown
 }
 
 get() { # PATH [CURL ARGS...]: the body, from the client

@@ -33,16 +33,12 @@ setup_file() {
 }
 
 teardown_file() {
-	web_stop
-	lab_down
-	rm -rf "$TMPD"
+	web_teardown_file
 }
 
 teardown() {
-	lab_dump_on_failure
+	web_teardown
 	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		echo "last: $(cat "$TMPD/status" 2>/dev/null) $(cat "$TMPD/body" 2>/dev/null)" >&3
-		tail -n 30 "$TMPD/apweb.log" >&3 2>/dev/null || true
 		[ ! -f "$TMPD/s1" ] || sed 's/^/s1: /' "$TMPD/s1" >&3
 		vsadm_on "$(cat "$TMPD/node")" event show --last 3 --json | jq -c '.[] | [.id, .ts_usec, .node, .vs, .message]' >&3 || true
 	fi

@@ -46,17 +46,11 @@ setup_file() {
 }
 
 teardown_file() {
-	web_stop
-	lab_down
-	rm -rf "$TMPD"
+	web_teardown_file
 }
 
 teardown() {
-	lab_dump_on_failure
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		cat "$TMPD/browser.out" >&3 2>/dev/null || true
-		tail -n 30 "$TMPD/apweb.log" >&3 2>/dev/null || true
-	fi
+	web_teardown
 }
 
 # browser STEP NAME PASSWORD [ARGS...]: one scenario of browser.mjs in the client namespace;

@@ -31,14 +31,11 @@ setup_file() {
 }
 
 teardown_file() {
-	web_stop
-	lab_down
-	rm -rf "$TMPD"
+	web_teardown_file
 }
 
 teardown() {
-	lab_dump_on_failure
-	[ -z "${BATS_TEST_COMPLETED:-}" ] && tail -n 40 "$TMPD/apweb.log" >&3 2>/dev/null || true
+	web_teardown
 }
 
 # A test CA, a leaf for the console it signed (serverAuth, the management address and a name),

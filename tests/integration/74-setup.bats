@@ -28,17 +28,11 @@ setup_file() {
 }
 
 teardown_file() {
-	web_stop
-	lab_down
-	rm -rf "$TMPD"
+	web_teardown_file
 }
 
 teardown() {
-	lab_dump_on_failure
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		echo "last: $(cat "$TMPD/status" 2>/dev/null) $(cat "$TMPD/body" 2>/dev/null)" >&3
-		tail -n 20 "$TMPD/apweb.log" >&3 2>/dev/null || true
-	fi
+	web_teardown
 }
 
 # ctl JSON [SETPRIV ARGS...]: one request on n1's control socket (as root, or as setpriv makes

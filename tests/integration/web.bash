@@ -61,3 +61,20 @@ is() {
 		return 1
 	}
 }
+
+# web_teardown_file: apweb stopped, the lab down, $TMPD removed (every web test file's end).
+web_teardown_file() {
+	web_stop
+	lab_down
+	rm -rf "$TMPD"
+}
+
+# web_teardown: after a failed test, the lab's dump, the last API answer and the browser's
+# output where the test had them, and the end of apweb's log.
+web_teardown() {
+	lab_dump_on_failure
+	[ -z "${BATS_TEST_COMPLETED:-}" ] || return 0
+	[ ! -f "$TMPD/status" ] || echo "last: $(cat "$TMPD/status" 2>/dev/null) $(cat "$TMPD/body" 2>/dev/null)" >&3
+	[ ! -f "$TMPD/browser.out" ] || cat "$TMPD/browser.out" >&3 2>/dev/null || true
+	tail -n 40 "$TMPD/apweb.log" >&3 2>/dev/null || true
+}
