@@ -363,6 +363,7 @@ json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
 	if (fd >= 0)
 		close(fd);
 	if (n != AP_CL_KEY_BYTES || lib_b64_encode(buf, AP_CL_KEY_BYTES, &b64) < 0) {
+		explicit_bzero(buf, sizeof(buf));
 		json_decref(nodes);
 		snprintf(err, errlen, "The cluster key cannot be read.");
 		return NULL;
@@ -371,6 +372,8 @@ json_t *ap_cluster_bundle(struct ap_cluster *c, char *err, size_t errlen)
 	json_t *b = json_pack("{s:s, s:o, s:s, s:s, s:s, s:I}", "name", c->name, "nodes", nodes,
 	                      "key", b64, "mgmt", c->mgmt, "mgmt_port", c->mgmt_port,
 	                      "agent_grace_s", (json_int_t)(c->agent_grace_usec / 1000000));
+	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(b64, strlen(b64));
 	free(b64);
 	return b;
 }

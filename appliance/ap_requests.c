@@ -694,7 +694,18 @@ static void handle(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cm
 		return;
 	}
 	if (strcmp(cmd, "cluster.bundle") == 0) {
+		/* It holds the cluster key: who took it is in the event log. */
 		json_t *b = ap_cluster_bundle(d->cluster, err, sizeof(err));
+		if (b && d->actor[0])
+			ap_d_eventf(d, NULL, "info",
+			            "the join bundle (it holds the cluster key) was given to the "
+			            "console account %s",
+			            d->actor);
+		else if (b)
+			ap_d_eventf(
+			    d, NULL, "info",
+			    "the join bundle (it holds the cluster key) was given to uid %u",
+			    (unsigned)uid);
 		ap_ctl_reply(d->ctl, conn, b ? ap_ok(NULL, b) : ap_error("%s", err));
 		return;
 	}

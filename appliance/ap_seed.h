@@ -118,7 +118,9 @@ int ap_seed_hosts(const struct ap_seed *seed, char **out);
  * into name (64 bytes), its text into *out. */
 int ap_seed_network(const struct ap_seed *seed, int i, char *name, size_t namelen, char **out);
 /* The requests to make to applianced, in order: [{"cmd": ..., "args": {...}},
- * ...]: cluster.create or cluster.join, then admin.add. An empty array when
+ * ...]: admin.add then cluster.create (the creating node's account comes
+ * with its configuration into the cluster, and logs in before a quorum is
+ * there), or cluster.join then admin.add (through the cluster). An empty array when
  * the seed asks for neither. The join request holds the bundle (the key). */
 int ap_seed_requests(const struct ap_seed *seed, json_t **out);
 /* The cluster create's values as cluster.create's args ({"name", "nodes",

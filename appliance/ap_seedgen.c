@@ -91,6 +91,16 @@ int ap_seed_requests(const struct ap_seed *seed, json_t **out)
 	int rc = list ? 0 : -ENOMEM;
 
 	*out = NULL;
+	/* A node that creates a cluster takes its own configuration into it, so
+	 * its account comes first: it can log in (and hand out the join bundle)
+	 * before the other nodes are there to make a quorum. A joining node takes
+	 * the cluster's configuration, so its account is added after the join,
+	 * through the cluster. */
+	bool admin_first = seed->role == AP_SEED_CREATE;
+	if (rc == 0 && seed->admin[0] && admin_first)
+		rc = add(list, "admin.add",
+		         json_pack("{s:s, s:s, s:s}", "name", seed->admin, "role", "admin",
+		                   "crypt_hash", seed->admin_hash));
 	if (rc == 0 && seed->role == AP_SEED_CREATE) {
 		args = ap_seed_create_args(seed);
 		rc = add(list, "cluster.create", args);
@@ -99,7 +109,7 @@ int ap_seed_requests(const struct ap_seed *seed, json_t **out)
 		         ? add(list, "cluster.join", json_pack("{s:O}", "bundle", seed->bundle))
 		         : -EINVAL; /* the bundle file was never read */
 	}
-	if (rc == 0 && seed->admin[0])
+	if (rc == 0 && seed->admin[0] && !admin_first)
 		rc = add(list, "admin.add",
 		         json_pack("{s:s, s:s, s:s}", "name", seed->admin, "role", "admin",
 		                   "crypt_hash", seed->admin_hash));

@@ -86,6 +86,9 @@ static const struct ap_wa_route routes[] = {
      .ok_status = 200,
      .flags = AP_WA_SECRET},
     GET_(V1 "/cluster", "cluster.show"),
+    /* The join bundle, for a node set up from its console (admins alone:
+     * ap_roles.h; it holds the cluster key: no-store as every answer). */
+    GET_(V1 "/cluster/bundle", "cluster.bundle"),
     GET_(V1 "/nodes", "node.show"),
     GET_(V1 "/ping", "node.ping"),
     {CHANGE("POST", V1 "/nodes/{node}/standby", "node.standby", k_standby, 200), .params = "node"},

@@ -7,11 +7,12 @@
  *
  * Every control command vsadm has is routed (docs/api/openapi.json
  * describes exactly these; a unit test checks the two against each other),
- * except cluster.create, cluster.join and cluster.bundle: a node's
- * bootstrap, done with vsadm on the node itself, or once from the console's
- * setup page while the node has no account and no cluster (GET and POST
- * /api/v1/setup: setup.show, setup.apply; no session, the setup code
- * instead, ap_setup.h).
+ * except cluster.create and cluster.join: a node's bootstrap, done with
+ * vsadm on the node itself, or once from the console's setup page while the
+ * node has no account and no cluster (GET and POST /api/v1/setup:
+ * setup.show, setup.apply; no session, the setup code instead, ap_setup.h).
+ * cluster.bundle is routed (GET /api/v1/cluster/bundle, admins alone) so
+ * that a node with no shell can hand the bundle to the next one's setup.
  *
  * Inputs are hostile. A path parameter is checked by the allow-list of its
  * kind before anything uses it: a name (1..31 of [A-Za-z0-9_-], a letter

@@ -17,6 +17,18 @@
 #                                      no answer); 0 when it is 2xx
 #   vm_secret                          16 random hex digits
 #   vm_qmp SOCKET COMMAND              one QMP command (e.g. quit) over a qemu monitor socket
+#   vm_boot DIR NS N [QEMU ARGS...]    power machine N on in NS, in the background: qemu -m 1024
+#                                      -smp 1 with the accelerator arguments of the array
+#                                      VM_ACCEL, DIR/disk.qcow2 as its first disk, then QEMU ARGS
+#                                      (more disks, a kernel), eth0 on tap ${VM_TAP}${N}i and eth1
+#                                      on ${VM_TAP}${N}p (MACs 52:54:00:0b:0N:01/02); its serial
+#                                      console in DIR/serial.log (emptied), its pid in
+#                                      DIR/qemu.pid, its QMP socket DIR/qmp.sock, its power-on
+#                                      time in DIR/t0; -no-reboot (a reboot in the guest ends it)
+#   vm_running DIR                     the machine of DIR runs (its qemu)
+#   vm_ready DIR NAME TIMEOUT          until its console says APPLIANCE READY: prints the seconds
+#                                      since its power-on; fails (exit 1) on APPLIANCE NOT READY,
+#                                      its qemu's end or TIMEOUT seconds
 
 vm_ns_up() {
 	vm_ns_down "$1"
@@ -104,4 +116,54 @@ for cmd in ("qmp_capabilities", sys.argv[2]):
         if "error" in r:
             sys.exit("qmp %s: %s" % (cmd, r["error"].get("desc")))
 PY
+}
+
+VM_TAP=
+VM_ACCEL=()
+vm_boot() {
+	local d=$1 ns=$2 n=$3
+	shift 3
+	: >"$d/serial.log"
+	rm -f "$d/qemu.pid" "$d/qmp.sock"
+	date +%s.%N >"$d/t0"
+	ip netns exec "$ns" qemu-system-x86_64 "${VM_ACCEL[@]}" -m 1024 -smp 1 \
+		-drive "file=$d/disk.qcow2,if=none,id=root,format=qcow2" \
+		-device virtio-blk-pci,drive=root,bootindex=0 "$@" \
+		-netdev "tap,id=n0,ifname=${VM_TAP}${n}i,script=no,downscript=no" \
+		-device "virtio-net-pci,netdev=n0,mac=52:54:00:0b:0$n:01" \
+		-netdev "tap,id=n1,ifname=${VM_TAP}${n}p,script=no,downscript=no" \
+		-device "virtio-net-pci,netdev=n1,mac=52:54:00:0b:0$n:02" \
+		-qmp "unix:$d/qmp.sock,server=on,wait=off" -pidfile "$d/qemu.pid" \
+		-nographic -monitor none -serial "file:$d/serial.log" -no-reboot \
+		</dev/null >"$d/qemu.log" 2>&1 &
+	# (its end is the caller's doing: no job report from bash)
+	disown
+}
+
+vm_running() {
+	local p
+	p=$(cat "$1/qemu.pid" 2>/dev/null) || return 1
+	[[ $(cat "/proc/$p/comm" 2>/dev/null) == qemu-system-* ]]
+}
+
+vm_ready() {
+	local d=$1 name=$2 deadline=$((SECONDS + $3))
+	while [ $SECONDS -lt $deadline ]; do
+		if grep -aq 'APPLIANCE READY' "$d/serial.log"; then
+			echo "$(date +%s.%N) - $(cat "$d/t0")" | bc
+			return 0
+		fi
+		if grep -aq 'APPLIANCE NOT READY' "$d/serial.log"; then
+			echo "$name: applianced did not answer" >&2
+			return 1
+		fi
+		sleep 0.5
+		if [ -s "$d/qemu.pid" ] && ! vm_running "$d"; then
+			echo "$name: qemu exited: $(tail -n 3 "$d/qemu.log")" >&2
+			return 1
+		fi
+	done
+	tail -n 20 "$d/serial.log" | tr -d '\r' >&2
+	echo "$name: not ready within $3 s" >&2
+	return 1
 }

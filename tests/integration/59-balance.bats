@@ -53,6 +53,8 @@ balance_story() {
 		echo "# loads as n2 saw them:"
 		vsadm_on n2 load show | head -30
 		vsadm_on n2 move show | tail -8
+		echo "# where the VSs run:"
+		vsadm_on n2 vserver show | head -12
 	} | sed 's/^/#   /' >&2 || true
 }
 
@@ -137,7 +139,9 @@ stop_readers() {
 	# writers keep lab-lun3 at about 0.7 on this machine).
 	vsadm_on n1 balance set --high-water 80 --low-water 50 --lun-busy 40
 	vsadm_on n1 vserver migrate bl2 --to n1
-	wait_until 90 running_on n2 bl2 n1
+	# (180 s: on a loaded CI machine the LUN probes of the previous test's
+	# load took over 8 s, and the move's unmount waits for the same disk)
+	wait_until 180 running_on n2 bl2 n1 || { balance_story; false; }
 	vsadm_on n1 vserver migrate bl2 --home
 	running_on n2 bl3 n1
 	n0=$(balance_moves | jq length)
@@ -171,7 +175,7 @@ stop_readers() {
 	# back on n1.
 	vsadm_on n1 balance set --mode off
 	vsadm_on n1 vserver migrate bl3 --to n1
-	wait_until 90 running_on n2 bl3 n1
+	wait_until 180 running_on n2 bl3 n1 || { balance_story; false; }
 	vsadm_on n1 fgroup create spr --ports eth1,eth2
 	for a in 64 65 66; do
 		vsadm_on n1 vip add bl3 192.0.2.$a/24 --home-port eth1 --group spr

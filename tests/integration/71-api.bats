@@ -236,6 +236,16 @@ vs_state() { # VS STATE: the VS's runtime state is STATE
 	is 200 '.quorate == true and (.nodes | length) == 2'
 	api GET /api/v1/ports
 	is 200 '[.[] | select(.name == "eth1")] | length == 1'
+	# The join bundle, for a node set up from its console: the cluster's own key
+	# (as vsadm cluster bundle writes it), never cached, and who took it logged.
+	api GET /api/v1/cluster/bundle
+	is 200 '.name and (.nodes | length) == 2 and (.key | length) > 300'
+	node=$(cat "$TMPD/node")
+	"$APPLAB" exec "$node" vsadm cluster bundle --out "$TMPD/bundle.json"
+	[ "$(jq -r .key "$TMPD/body")" = "$(jq -r .key "$TMPD/bundle.json")" ]
+	rm -f "$TMPD/bundle.json"
+	grep -qi '^cache-control: no-store' "$TMPD/headers"
+	vsadm_on "$node" event show --last 20 | grep -F "the join bundle (it holds the cluster key) was given to the console account admin alice"
 	# The load's short history on request (load show --history); a query member of
 	# another kind is refused with a sentence that does not quote it.
 	api GET /api/v1/load
@@ -320,6 +330,12 @@ vs_state() { # VS STATE: the VS's runtime state is STATE
 	api POST /api/v1/vservers '{"name":"bobs"}'
 	is 403
 	api GET /api/v1/admins
+	is 403
+	api GET /api/v1/cluster/bundle
+	is 403 '.error == "Permission denied: the account bob is an operator and may not do that."'
+	! grep -q '"key"' "$TMPD/body" || false
+	login carol carol-pass-1
+	api GET /api/v1/cluster/bundle
 	is 403
 	login alice alice-pass-1
 	api GET /api/v1/vservers/nope0

@@ -37,12 +37,13 @@ web_stop() {
 
 # api METHOD PATH [JSON [CONTENT-TYPE]]: a call from the client to apweb at $WEB_ADDR (default
 # $MGMT) with the session of $TMPD/jar and its CSRF token (none: no session); the status in
-# $TMPD/status, the body in $TMPD/body. The body goes as CONTENT-TYPE (default application/json).
+# $TMPD/status, the headers in $TMPD/headers, the body in $TMPD/body. The body goes as
+# CONTENT-TYPE (default application/json).
 api() {
 	local method=$1 path=$2 data=${3:-} ctype=${4:-application/json}
 	local args=(-X "$method" -H "X-CSRF-Token: $(cat "$TMPD/csrf" 2>/dev/null)")
 	[ -n "$data" ] && args+=(-H "Content-Type: $ctype" --data-binary "$data")
-	client curl -sS -k --max-time 30 -b "$TMPD/jar" -c "$TMPD/jar" "${args[@]}" \
+	client curl -sS -k --max-time 30 -b "$TMPD/jar" -c "$TMPD/jar" -D "$TMPD/headers" "${args[@]}" \
 		-w '\n%{http_code}' "https://${WEB_ADDR:-$MGMT}:8443$path" >"$TMPD/resp"
 	tail -n1 "$TMPD/resp" >"$TMPD/status"
 	sed '$d' "$TMPD/resp" >"$TMPD/body"

@@ -228,13 +228,17 @@ static void test_join(void **state)
 	/* the bundle inside the seed */
 	assert_true(asprintf(&text,
 	                     "{\"version\": 1, \"node\": \"seed1\", \"cluster\": {\"join\": "
-	                     "{\"bundle\": %s}}}",
+	                     "{\"bundle\": %s}}, \"admin\": {\"name\": \"admin\", "
+	                     "\"crypt_hash\": \"" HASH "\"}}",
 	                     b) > 0);
 	assert_int_equal(parse(text, &s, err, sizeof(err)), 0);
 	assert_int_equal(s.role, AP_SEED_JOIN);
 	assert_non_null(s.bundle);
 	assert_int_equal(ap_seed_requests(&s, &reqs), 0);
-	assert_int_equal(json_array_size(reqs), 1);
+	/* joining: the account after the join, through the cluster */
+	assert_int_equal(json_array_size(reqs), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(reqs, 1), "cmd")),
+	                    "admin.add");
 	json_t *r = json_array_get(reqs, 0);
 	assert_string_equal(json_string_value(json_object_get(r, "cmd")), "cluster.join");
 	assert_string_equal(json_string_value(json_object_get(
@@ -313,11 +317,12 @@ static void test_generators(void **state)
 
 	assert_int_equal(ap_seed_requests(&s, &reqs), 0);
 	char *dump = json_dumps(reqs, JSON_COMPACT | JSON_SORT_KEYS);
-	assert_string_equal(dump, "[{\"args\":{\"agent_grace\":15,\"mgmt\":\"10.0.2.100/24\","
-	                          "\"mgmt_port\":\"eth0\",\"name\":\"c1\",\"nodes\":\"seed1=10.0."
-	                          "2.15\"},\"cmd\":\"cluster.create\"},{\"args\":{\"crypt_hash\":"
-	                          "\"" HASH "\",\"name\":\"admin\",\"role\":\"admin\"},\"cmd\":"
-	                          "\"admin.add\"}]");
+	/* The creating node's account first (it logs in before a quorum). */
+	assert_string_equal(dump, "[{\"args\":{\"crypt_hash\":\"" HASH "\",\"name\":\"admin\","
+	                          "\"role\":\"admin\"},\"cmd\":\"admin.add\"},{\"args\":{"
+	                          "\"agent_grace\":15,\"mgmt\":\"10.0.2.100/24\",\"mgmt_port\":"
+	                          "\"eth0\",\"name\":\"c1\",\"nodes\":\"seed1=10.0.2.15\"},"
+	                          "\"cmd\":\"cluster.create\"}]");
 	free(dump);
 	json_decref(reqs);
 

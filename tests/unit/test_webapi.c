@@ -60,6 +60,9 @@ static void test_roles(void **state)
 	    {VS_ROLE_OPERATOR, "admin.add", false},
 	    {VS_ROLE_OPERATOR, "admin.show", false},
 	    {VS_ROLE_OPERATOR, "fs.add", false},
+	    {VS_ROLE_READONLY, "cluster.bundle", false}, /* the cluster key */
+	    {VS_ROLE_OPERATOR, "cluster.bundle", false},
+	    {VS_ROLE_ADMIN, "cluster.bundle", true},
 	    {VS_ROLE_ADMIN, "vserver.create", true},
 	    {VS_ROLE_ADMIN, "admin.add", true},
 	    {VS_ROLE_ADMIN, "admin.show", true},
@@ -328,6 +331,7 @@ static void test_match(void **state)
 	    {"GET", "/api/v1/vservers", 0, "vserver.show", "", NULL},
 	    {"POST", "/api/v1/vservers", 0, "vserver.create", "", NULL},
 	    {"GET", "/api/v1/vservers/vs1", 0, "vserver.show", "vs1", NULL},
+	    {"GET", "/api/v1/cluster/bundle", 0, "cluster.bundle", "", NULL},
 	    {"PATCH", "/api/v1/vservers/vs1", 0, "vserver.set", "vs1", NULL},
 	    {"DELETE", "/api/v1/vservers/vs1", 0, "vserver.delete", "vs1", NULL},
 	    {"POST", "/api/v1/vservers/vs-1_a/start", 0, "vserver.start", "vs-1_a", NULL},

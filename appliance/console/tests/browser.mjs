@@ -15,8 +15,9 @@
 //                                      must appear in the first tab without a reload
 //   readonly URL NAME PASSWORD VS      a read-only account: no change button or form on any
 //                                      page; its POST (with its CSRF token) answers 403
-//   dashboard URL NAME PASSWORD        wait for the load graphs to fill; screenshot dashboard.png
-//                                      (laptop) and dashboard-tablet.png
+//   dashboard URL NAME PASSWORD        wait for the load graphs to fill; save the join bundle
+//                                      (Join bundle: a file holding the key); screenshot
+//                                      dashboard.png (laptop) and dashboard-tablet.png
 //   tour URL NAME PASSWORD             every other page once (the events page is migrate's),
 //                                      each without an error shown: screenshots page-NAME.png
 //   balance URL NAME PASSWORD MODE     set the balancing mode on the balancing page; the page
@@ -27,7 +28,7 @@
 // Screenshots go to $SHOTS (default build/console-shots). Exit status 0 when
 // the step passed, 1 with one line "FAIL: ..." otherwise.
 import { chromium } from 'playwright-core';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,6 +61,7 @@ async function start() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     ignoreHTTPSErrors: true, // the node's self-signed certificate
+    acceptDownloads: true, // the join bundle (dashboard)
     viewport: { width: 1366, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
   });
@@ -243,6 +245,15 @@ const steps = {
       await page.waitForTimeout(500);
     }
     if ((await page.locator('figure.chart canvas').count()) < 4) fail('the dashboard has fewer than 4 graphs');
+    // The join bundle, saved from the Cluster card: the cluster's bundle, its key in it.
+    doing = 'saving the join bundle';
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }),
+      page.locator('[data-action="bundle"]').click()]);
+    const saved = JSON.parse(readFileSync(await dl.path(), 'utf8'));
+    if (!saved.name || !Array.isArray(saved.nodes) || !(saved.key && saved.key.length > 300)) fail('the saved join bundle is not a bundle');
+    if (!/-join-bundle\.json$/.test(dl.suggestedFilename())) fail(`the bundle was saved as ${dl.suggestedFilename()}`);
+    await waitText((await card(page, 'Cluster')).locator('[role=status]'), /holds the cluster key/, 10000);
+    console.log(`bundle ${dl.suggestedFilename()} nodes ${saved.nodes.length}`);
     await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
     await page.setViewportSize({ width: 820, height: 1180 });
     await page.waitForTimeout(800);

@@ -1,7 +1,23 @@
 // Cluster health, quorum and master, nodes, which VS runs where, live load
 // graphs (load.js's ring buffer) and the recent events.
-import { useApi, Card, Badge, stateKind, ErrorNote, Loading, when } from '../ui.jsx';
+import { useApi, Card, Badge, stateKind, ErrorNote, Loading, when, Action } from '../ui.jsx';
 import { LoadChart } from '../chart.jsx';
+import { api, can } from '../api.js';
+
+// The join bundle (admins alone) saved as a file, for the next node's setup
+// page: a node with no shell hands it on this way.
+async function saveBundle() {
+  const b = await api.get('/cluster/bundle');
+  const url = URL.createObjectURL(new Blob([JSON.stringify(b)], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${b.name}-join-bundle.json`;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  return { message: `The join bundle of ${b.name} is saved: it holds the cluster key, keep it secret.` };
+}
 
 export function Dashboard() {
   const cl = useApi('/cluster', 5000);
@@ -16,7 +32,7 @@ export function Dashboard() {
   const nowhere = vss.filter((v) => !v.runtime || !v.runtime.node);
   return (
     <div class="grid">
-      <Card title="Cluster">
+      <Card title="Cluster" actions={c && c.enabled && can('admin') ? <Action label="Join bundle" name="bundle" run={saveBundle} /> : null}>
         <ErrorNote error={cl.error} />
         {!c ? <Loading what="the cluster" /> : (
           <dl class="facts">

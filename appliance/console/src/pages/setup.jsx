@@ -166,7 +166,7 @@ export function Setup({ onDone }) {
             </>
           ) : null}
           {f.role === 'join' ? (
-            <Field id="setup-bundle" label="Bundle" hint="the file vsadm cluster bundle wrote on a node of the cluster; the node takes the cluster's accounts">
+            <Field id="setup-bundle" label="Bundle" hint="the file saved with Join bundle on a cluster node's dashboard (or written by vsadm cluster bundle); the node takes the cluster's accounts">
               <textarea id="setup-bundle" name="bundle" required rows={5} value={f.bundle} aria-describedby="setup-bundle-hint" onInput={set('bundle')} />
             </Field>
           ) : null}
