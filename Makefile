@@ -269,6 +269,13 @@ test-image-update:
 
 .PHONY: image-2 test-image-update
 
+# Issue 13 item 3: a rolling update of a two-node cluster of images in qemu, node after node
+# (README "A rolling update"; key image_rolling of bench/results.json). As root; not in make test.
+test-image-rolling: all
+	images/appliance/test-rolling build/image build/image-2
+
+.PHONY: test-image-rolling
+
 # Issue 13 item 1: a hung applianced (SIGSTOP) restarted by its systemd watchdog while corosync,
 # a unit of its own, runs on; in qemu (key image_watchdog of bench/results.json).
 test-image-watchdog:

@@ -89,12 +89,14 @@ struct waiter {
 	struct waiter *next;
 };
 
+struct ap_sysop;
 struct ap_daemon {
 	sd_event *ev;
 	/* The console account the request being handled is made for ("operator
 	 * bob"; "" for none: vsadm), named in its events (ap_reqadmin.c). */
 	char actor[VS_NAME_MAX + 16];
 	char *node, *run_dir, *state_dir, *self_exe;
+	struct ap_sysop *sysops; /* system.* children in flight (ap_reqsystem.c) */
 	struct vs_store *store;
 	struct vs_config *cfg;
 	struct ap_ctl *ctl;

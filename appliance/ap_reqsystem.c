@@ -18,21 +18,19 @@
 #define SYS_SHOW_TIMEOUT_USEC (20ULL * 1000000)
 #define SYS_WRITE_TIMEOUT_USEC (3600ULL * 1000000)
 
-struct sysop {
+struct ap_sysop {
 	struct ap_daemon *d;
 	uint64_t conn;
 	char cmd[24];
 	char file[PATH_MAX];
 	struct lib_run *run;
-	struct sysop *next;
+	struct ap_sysop *next;
 };
-
-static struct sysop *ops; /* in flight; one daemon per process */
 
 void ap_d_system_destroy(struct ap_daemon *d)
 {
-	for (struct sysop **p = &ops; *p;) {
-		struct sysop *o = *p;
+	for (struct ap_sysop **p = &d->sysops; *p;) {
+		struct ap_sysop *o = *p;
 		if (o->d != d) {
 			p = &o->next;
 			continue;
@@ -67,13 +65,13 @@ static json_t *child_answer(const struct lib_run_result *res)
 
 static void on_done(struct lib_run *run, const struct lib_run_result *res, void *arg)
 {
-	struct sysop *o = arg;
+	struct ap_sysop *o = arg;
 	struct ap_daemon *d = o->d;
 	json_t *a = res->end == LIB_RUN_EXITED ? child_answer(res) : NULL;
 	bool ok = a && json_is_true(json_object_get(a, "ok"));
 	char how[128];
 
-	for (struct sysop **p = &ops; *p; p = &(*p)->next)
+	for (struct ap_sysop **p = &d->sysops; *p; p = &(*p)->next)
 		if (*p == o) {
 			*p = o->next;
 			break;
@@ -139,12 +137,12 @@ static int start_child(struct ap_daemon *d, uint64_t conn, const char *cmd, cons
                        const char *file, uint64_t timeout)
 {
 	const char *argv[] = {d->self_exe, flag, file, NULL};
-	struct sysop *o = calloc(1, sizeof(*o));
+	struct ap_sysop *o = calloc(1, sizeof(*o));
 	int rc;
 
 	if (!o)
 		return -ENOMEM;
-	*o = (struct sysop){.d = d, .conn = conn};
+	*o = (struct ap_sysop){.d = d, .conn = conn};
 	snprintf(o->cmd, sizeof(o->cmd), "%s", cmd);
 	snprintf(o->file, sizeof(o->file), "%s", file ? file : "");
 	struct lib_run_opts opts = {.argv = argv,
@@ -157,14 +155,14 @@ static int start_child(struct ap_daemon *d, uint64_t conn, const char *cmd, cons
 		free(o);
 		return rc;
 	}
-	o->next = ops;
-	ops = o;
+	o->next = d->sysops;
+	d->sysops = o;
 	return 0;
 }
 
-static bool busy(const char *cmd)
+static bool busy(struct ap_daemon *d, const char *cmd)
 {
-	for (struct sysop *o = ops; o; o = o->next)
+	for (struct ap_sysop *o = d->sysops; o; o = o->next)
 		if (strcmp(o->cmd, "system.update") == 0 || strcmp(cmd, o->cmd) == 0)
 			return true;
 	return false;
@@ -206,7 +204,7 @@ static void do_reboot(struct ap_daemon *d, uint64_t conn, json_t *args)
 		                          "maintenance", maint, "running_here", here)));
 		return;
 	}
-	if (busy("system.update")) {
+	if (busy(d, "system.update")) {
 		ap_ctl_reply(d->ctl, conn,
 		             ap_error("An update is being written: reboot once it has ended."));
 		return;
@@ -263,7 +261,7 @@ void ap_d_system(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd,
 		ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
 		return;
 	}
-	if (busy(cmd)) {
+	if (busy(d, cmd)) {
 		ap_ctl_reply(d->ctl, conn,
 		             ap_error("An update is being written already; wait for its end."));
 		return;

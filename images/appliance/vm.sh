@@ -25,7 +25,9 @@
 #                                      console in DIR/serial.log (emptied), its pid in
 #                                      DIR/qemu.pid, its QMP socket DIR/qmp.sock, its power-on
 #                                      time in DIR/t0; -no-reboot (a reboot in the guest ends it)
-#   vm_running DIR                     the machine of DIR runs (its qemu)
+#   vm_running DIR                     the machine of DIR runs (its qemu, by its pid file)
+#   vm_launched DIR                    the qemu vm_boot started has not ended (even before it
+#                                      wrote its pid file)
 #   vm_ready DIR NAME TIMEOUT          until its console says APPLIANCE READY: prints the seconds
 #                                      since its power-on; fails (exit 1) on APPLIANCE NOT READY,
 #                                      its qemu's end or TIMEOUT seconds
@@ -121,14 +123,16 @@ PY
 VM_TAP=
 VM_ACCEL=()
 vm_boot() {
-	local d=$1 ns=$2 n=$3
+	local d=$1 ns=$2 n=$3 a boot=,bootindex=0
 	shift 3
+	# A direct kernel boot's loader takes boot index 0 itself.
+	for a in "$@"; do [ "$a" != -kernel ] || boot=; done
 	: >"$d/serial.log"
 	rm -f "$d/qemu.pid" "$d/qmp.sock"
 	date +%s.%N >"$d/t0"
 	ip netns exec "$ns" qemu-system-x86_64 "${VM_ACCEL[@]}" -m 1024 -smp 1 \
 		-drive "file=$d/disk.qcow2,if=none,id=root,format=qcow2" \
-		-device virtio-blk-pci,drive=root,bootindex=0 "$@" \
+		-device "virtio-blk-pci,drive=root$boot" "$@" \
 		-netdev "tap,id=n0,ifname=${VM_TAP}${n}i,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=n0,mac=52:54:00:0b:0$n:01" \
 		-netdev "tap,id=n1,ifname=${VM_TAP}${n}p,script=no,downscript=no" \
@@ -136,6 +140,7 @@ vm_boot() {
 		-qmp "unix:$d/qmp.sock,server=on,wait=off" -pidfile "$d/qemu.pid" \
 		-nographic -monitor none -serial "file:$d/serial.log" -no-reboot \
 		</dev/null >"$d/qemu.log" 2>&1 &
+	echo $! >"$d/launch.pid" # ip netns exec execs qemu: the same process
 	# (its end is the caller's doing: no job report from bash)
 	disown
 }
@@ -145,6 +150,8 @@ vm_running() {
 	p=$(cat "$1/qemu.pid" 2>/dev/null) || return 1
 	[[ $(cat "/proc/$p/comm" 2>/dev/null) == qemu-system-* ]]
 }
+
+vm_launched() { kill -0 "$(cat "$1/launch.pid" 2>/dev/null)" 2>/dev/null; }
 
 vm_ready() {
 	local d=$1 name=$2 deadline=$((SECONDS + $3))
@@ -158,7 +165,7 @@ vm_ready() {
 			return 1
 		fi
 		sleep 0.5
-		if [ -s "$d/qemu.pid" ] && ! vm_running "$d"; then
+		if ! vm_launched "$d" || { [ -s "$d/qemu.pid" ] && ! vm_running "$d"; }; then
 			echo "$name: qemu exited: $(tail -n 3 "$d/qemu.log")" >&2
 			return 1
 		fi
