@@ -112,7 +112,7 @@ $(B)/apweb: $(B)/appliance/apweb_main.o $(B)/libapweb.a $(B)/libappliance.a
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(WEBLIBS)
 
 # The unit tests of apweb's own code link its libraries too.
-$(B)/tests/test_web $(B)/tests/test_webtls: $(B)/tests/%: tests/unit/%.c $(B)/libapweb.a $(B)/libappliance.a
+$(B)/tests/test_web $(B)/tests/test_webtls $(B)/tests/test_webupload: $(B)/tests/%: tests/unit/%.c $(B)/libapweb.a $(B)/libappliance.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(WEBLIBS) -lcmocka

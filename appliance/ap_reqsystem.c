@@ -6,10 +6,17 @@
  * only starts it and answers when it ends. Each step and outcome is an event.
  *
  *   system.show      anyone who may read
- *   system.update    root through vsadm only (not the web): {"file": PATH}
+ *   system.update    root through vsadm: {"file": PATH}, answered when written;
+ *                    or a console admin through the web process: the file it
+ *                    uploaded (PUT /api/v1/system/update; ap_sys_check_web_file),
+ *                    answered at once, the outcome in the event log, the file
+ *                    removed once the writer has ended
  *   system.confirm   root only: appliance-slot-confirm.service, once applianced answers
- *   system.reboot    root only: {"check": true} answers what the gate sees;
- *                    else reboots when ap_sys_reboot_check allows ({"force"})
+ *   system.reboot    root, or a console admin (never forced): {"check": true}
+ *                    answers what the gate sees; else reboots when
+ *                    ap_sys_reboot_check allows ({"force"}); only a node booted
+ *                    from the image (appliance.slot= on its command line): never
+ *                    the lab's host
  */
 #include "appliance/ap_daemon_int.h"
 #include "appliance/ap_system.h"
@@ -24,6 +31,8 @@ struct ap_sysop {
 	char cmd[24];
 	char file[PATH_MAX];
 	struct lib_run *run;
+	bool reply; /* conn waits for the answer (not a web update: answered at once) */
+	bool web;   /* the file is the web process's upload: removed at the end */
 	struct ap_sysop *next;
 };
 
@@ -63,6 +72,15 @@ static json_t *child_answer(const struct lib_run_result *res)
 	return json_loads(last, JSON_DISABLE_EOF_CHECK, NULL);
 }
 
+/* The asker's answer, where one waits for it (resp is stolen). */
+static void answer(struct ap_sysop *o, json_t *resp)
+{
+	if (o->reply)
+		ap_ctl_reply(o->d->ctl, o->conn, resp);
+	else
+		json_decref(resp);
+}
+
 static void on_done(struct lib_run *run, const struct lib_run_result *res, void *arg)
 {
 	struct ap_sysop *o = arg;
@@ -76,17 +94,22 @@ static void on_done(struct lib_run *run, const struct lib_run_result *res, void 
 			*p = o->next;
 			break;
 		}
+	/* The upload is spent, whatever the outcome (a new one is needed). */
+	if (o->web && unlink(o->file) < 0 && errno != ENOENT)
+		ap_d_eventf(d, NULL, "warning", "the uploaded update %s cannot be removed: %s",
+		            o->file, strerror(errno));
+
 	if (!a) {
 		lib_run_describe(res, how, sizeof(how));
 		if (strcmp(o->cmd, "system.update") == 0)
 			ap_d_eventf(d, NULL, "error", "system update from %s failed: its writer %s",
 			            o->file, how);
-		ap_ctl_reply(d->ctl, o->conn, ap_error("The system helper %s.", how));
+		answer(o, ap_error("The system helper %s.", how));
 	} else if (!ok) {
 		if (strcmp(o->cmd, "system.update") == 0)
 			ap_d_eventf(d, NULL, "warning", "system update from %s refused: %s",
 			            o->file, jstr(a, "error"));
-		ap_ctl_reply(d->ctl, o->conn, ap_error("%s", jstr(a, "error")));
+		answer(o, ap_error("%s", jstr(a, "error")));
 	} else if (strcmp(o->cmd, "system.update") == 0) {
 		char msg[512];
 		json_t *sec = json_object_get(a, "seconds");
@@ -100,7 +123,7 @@ static void on_done(struct lib_run *run, const struct lib_run_result *res, void 
 		    json_number_value(sec));
 		ap_d_eventf(d, NULL, "info", "%s", msg);
 		json_object_del(a, "ok");
-		ap_ctl_reply(d->ctl, o->conn, ap_ok(msg, json_incref(a)));
+		answer(o, ap_ok(msg, json_incref(a)));
 	} else if (strcmp(o->cmd, "system.confirm") == 0) {
 		const char *act = jstr(a, "action");
 		char msg[512];
@@ -123,10 +146,10 @@ static void on_done(struct lib_run *run, const struct lib_run_result *res, void 
 			         jstr(a, "running"), jstr(a, "version"));
 		}
 		json_object_del(a, "ok");
-		ap_ctl_reply(d->ctl, o->conn, ap_ok(msg, json_incref(a)));
+		answer(o, ap_ok(msg, json_incref(a)));
 	} else {
 		json_object_del(a, "ok");
-		ap_ctl_reply(d->ctl, o->conn, ap_ok(NULL, json_incref(a)));
+		answer(o, ap_ok(NULL, json_incref(a)));
 	}
 	json_decref(a);
 	lib_run_destroy(run);
@@ -134,7 +157,7 @@ static void on_done(struct lib_run *run, const struct lib_run_result *res, void 
 }
 
 static int start_child(struct ap_daemon *d, uint64_t conn, const char *cmd, const char *flag,
-                       const char *file, uint64_t timeout)
+                       const char *file, uint64_t timeout, bool web)
 {
 	const char *argv[] = {d->self_exe, flag, file, NULL};
 	struct ap_sysop *o = calloc(1, sizeof(*o));
@@ -142,7 +165,7 @@ static int start_child(struct ap_daemon *d, uint64_t conn, const char *cmd, cons
 
 	if (!o)
 		return -ENOMEM;
-	*o = (struct ap_sysop){.d = d, .conn = conn};
+	*o = (struct ap_sysop){.d = d, .conn = conn, .reply = !web, .web = web};
 	snprintf(o->cmd, sizeof(o->cmd), "%s", cmd);
 	snprintf(o->file, sizeof(o->file), "%s", file ? file : "");
 	struct lib_run_opts opts = {.argv = argv,
@@ -213,6 +236,22 @@ static void do_reboot(struct ap_daemon *d, uint64_t conn, json_t *args)
 		ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
 		return;
 	}
+	/* Never the machine of a node that was not booted from the image (the
+	 * lab's nodes share their host). */
+	char cmdline[4096] = "";
+	int cfd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t cn = cfd >= 0 ? read(cfd, cmdline, sizeof(cmdline) - 1) : -1;
+	if (cfd >= 0)
+		close(cfd);
+	cmdline[cn > 0 ? cn : 0] = '\0';
+	if (!ap_sys_cmdline_slot(cmdline)) {
+		ap_ctl_reply(
+		    d->ctl, conn,
+		    ap_error("This node was not booted from the appliance image (no "
+		             "appliance.slot on its kernel command line): not rebooting its "
+		             "machine."));
+		return;
+	}
 	const char *argv[] = {"systemctl", "reboot", NULL};
 	struct lib_run_opts o = {
 	    .argv = argv, .netns_fd = -1, .timeout_usec = 60ULL * 1000000, .out_fd = -1};
@@ -223,11 +262,11 @@ static void do_reboot(struct ap_daemon *d, uint64_t conn, json_t *args)
 		             ap_error("Cannot run systemctl reboot: %s.", strerror(-rc)));
 		return;
 	}
-	ap_d_eventf(d, NULL, "info", "node %s reboots (%s%s)", d->node,
+	ap_d_eventf(d, NULL, "info", "node %s reboots (%s%s%s)", d->node,
 	            force ? "forced"
 	            : in  ? "under maintenance, no virtual server left here"
 	                  : "no virtual server runs here",
-	            "; by root");
+	            d->actor[0] ? "; by " : "; by root", d->actor);
 	ap_ctl_reply(d->ctl, conn, ap_ok("rebooting", NULL));
 }
 
@@ -237,16 +276,16 @@ void ap_d_system(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd,
 	int rc;
 
 	if (strcmp(cmd, "system.show") == 0) {
-		rc = start_child(d, conn, cmd, "--system-show", NULL, SYS_SHOW_TIMEOUT_USEC);
+		rc = start_child(d, conn, cmd, "--system-show", NULL, SYS_SHOW_TIMEOUT_USEC, false);
 		if (rc < 0)
 			ap_ctl_reply(d->ctl, conn,
 			             ap_error("Cannot run the system helper: %s.", strerror(-rc)));
 		return;
 	}
-	if (uid != 0 || d->actor[0]) {
-		ap_ctl_reply(d->ctl, conn,
-		             ap_error("Only root on this node may update, confirm or reboot it "
-		                      "(vsadm as root; not through the web console)."));
+	bool web = d->actor[0] != '\0';
+	if (ap_sys_check_asker(cmd, uid == 0, web, json_is_true(json_object_get(args, "force")),
+	                       err, sizeof(err)) < 0) {
+		ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
 		return;
 	}
 	if (strcmp(cmd, "system.reboot") == 0)
@@ -266,17 +305,33 @@ void ap_d_system(struct ap_daemon *d, uint64_t conn, uid_t uid, const char *cmd,
 		             ap_error("An update is being written already; wait for its end."));
 		return;
 	}
+	/* The web process's upload: its own regular file (never a device, a
+	 * link, or a file of another it could point root at). */
+	struct stat st;
+	if (update && web && (!d->has_web_uid || lstat(file, &st) < 0)) {
+		ap_ctl_reply(d->ctl, conn, ap_error("The uploaded update is not there."));
+		return;
+	}
+	if (update && web && ap_sys_check_web_file(&st, d->web_uid, err, sizeof(err)) < 0) {
+		ap_ctl_reply(d->ctl, conn, ap_error("%s", err));
+		return;
+	}
 	rc = start_child(d, conn, cmd, update ? "--system-write" : "--system-confirm",
 	                 update ? file : NULL,
-	                 update ? SYS_WRITE_TIMEOUT_USEC : SYS_SHOW_TIMEOUT_USEC);
+	                 update ? SYS_WRITE_TIMEOUT_USEC : SYS_SHOW_TIMEOUT_USEC, update && web);
 	if (rc < 0) {
 		ap_ctl_reply(d->ctl, conn,
 		             ap_error("Cannot run the system helper: %s.", strerror(-rc)));
 		return;
 	}
-	if (update)
-		ap_d_eventf(d, NULL, "info",
-		            "system update from %s started by root: checking it, then writing the "
-		            "spare root slot",
-		            file);
+	if (!update)
+		return;
+	char msg[256];
+	snprintf(msg, sizeof(msg),
+	         "system update from %s started by %s: checking it, then writing the spare root "
+	         "slot",
+	         web ? "the uploaded file" : file, web ? d->actor : "root");
+	ap_d_eventf(d, NULL, "info", "%s", msg);
+	if (web) /* answered now; the outcome is an event ('vsadm event show') */
+		ap_ctl_reply(d->ctl, conn, ap_ok(msg, json_pack("{s:b}", "started", 1)));
 }

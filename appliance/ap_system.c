@@ -377,6 +377,37 @@ int ap_sys_check_path(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int ap_sys_check_web_file(const struct stat *st, uid_t web_uid, char *err, size_t errlen)
+{
+	if (!S_ISREG(st->st_mode))
+		return refuse(err, errlen, "The uploaded update is not a regular file.");
+	if (st->st_uid != web_uid)
+		return refuse(err, errlen, "The uploaded update is not the web process's file.");
+	if (st->st_nlink != 1)
+		return refuse(err, errlen, "The uploaded update has another name (a hard link).");
+	return 0;
+}
+
+int ap_sys_check_asker(const char *cmd, bool root, bool as_web, bool force, char *err,
+                       size_t errlen)
+{
+	if (root && !as_web)
+		return 0;
+	if (as_web && strcmp(cmd, "system.update") == 0)
+		return 0;
+	if (as_web && strcmp(cmd, "system.reboot") == 0 && !force)
+		return 0;
+	if (as_web && strcmp(cmd, "system.reboot") == 0)
+		return refuse(
+		    err, errlen,
+		    "A forced reboot is root's on the node (vsadm system reboot --force), "
+		    "not the web console's.");
+	return refuse(err, errlen,
+	              as_web ? "Only root on this node may confirm a boot slot (vsadm as root)."
+	                     : "Only root on this node, or a console admin through the web "
+	                       "console, may update or reboot it.");
+}
+
 int ap_sys_reboot_check(bool in_cluster, bool in_maint, int running_here, bool force, char *err,
                         size_t errlen)
 {

@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define AP_SYS_ENV_SIZE 1024
 #define AP_SYS_HDR_SIZE 4096
@@ -121,6 +122,17 @@ bool ap_sys_version_ok(const char *v);
  * no "." or ".." component, shorter than PATH_MAX. */
 int ap_sys_check_path(const char *path, char *err, size_t errlen);
 
+/* An update file the web process uploaded (PUT /api/v1/system/update), by
+ * its lstat: a regular file of the web user's (web_uid) with one link, never
+ * a device, a link or another's file. 0, or a negative errno with the
+ * sentence. */
+int ap_sys_check_web_file(const struct stat *st, uid_t web_uid, char *err, size_t errlen);
+/* Who may ask for a system.* request (pure): root through vsadm anything; a
+ * console admin (through the web process: as_web) system.update of an
+ * uploaded file and system.reboot without force; nobody else. 0, or a
+ * negative errno with the sentence. */
+int ap_sys_check_asker(const char *cmd, bool root, bool as_web, bool force, char *err,
+                       size_t errlen);
 /* The reboot gate (`vsadm system reboot`): in a cluster this node must be
  * under maintenance with no VS left running here, unless forced. */
 int ap_sys_reboot_check(bool in_cluster, bool in_maint, int running_here, bool force, char *err,

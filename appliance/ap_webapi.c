@@ -166,6 +166,17 @@ static const struct ap_wa_route routes[] = {
     {CHANGE("PATCH", V1 "/balance", "balance.set", k_balance, 200)},
     {READ(V1 "/events", "event.show"), .query = q_events},
     {READ_OP(V1 "/events/stream", "event.show", AP_WA_STREAM), .query = q_stream},
+    /* The node's boot slots: what runs, an update uploaded (admins; 202, the
+     * outcome in the event log), the reboot (admins; the gate as vsadm's,
+     * never forced). Per node: the node whose console is asked. */
+    GET_(V1 "/system", "system.show"),
+    {.method = "PUT",
+     .pattern = V1 "/system/update",
+     .op = AP_WA_UPLOAD,
+     .cmd = "system.update",
+     .changes = true,
+     .ok_status = 202},
+    {CHANGE("POST", V1 "/system/reboot", "system.reboot", k_none, 200)},
     /* Console accounts (applianced lets admins alone). */
     GET_(V1 "/admins", "admin.show"),
     {CHANGE("POST", V1 "/admins", "admin.add", k_admin, 201),

@@ -54,6 +54,10 @@ enum ap_wa_op {
 	 * needed, and the form (ap_setupform.h) with the setup code. */
 	AP_WA_SETUP_SHOW,
 	AP_WA_SETUP,
+	/* An update file as the body (application/octet-stream): an admin's
+	 * session checked before it is read, streamed to a spool file
+	 * (ap_webupload.h), then system.update of that file. */
+	AP_WA_UPLOAD,
 };
 
 /* What the glue does besides the call. */

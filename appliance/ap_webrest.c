@@ -19,6 +19,7 @@
 #include "appliance/ap_webhttp.h"
 #include "appliance/ap_websess.h"
 #include "appliance/ap_websse.h"
+#include "appliance/ap_webupload.h"
 #include "lib/lib_log.h"
 #include "lib/lib_pwhash.h"
 
@@ -35,6 +36,8 @@ struct ap_wr {
 	struct ap_sse_hub *sse;  /* the event streams */
 	void (*kick)(void *arg); /* run libmicrohttpd soon (a resumed connection) */
 	void *kick_arg;
+	char *spool_dir; /* an uploaded update's directory; NULL: none */
+	int spool_fd;    /* it, opened (the caller's) */
 };
 
 struct wreq {
@@ -52,6 +55,9 @@ struct wreq {
 	size_t body_len;
 	bool too_large, answered, queued;
 	struct ap_wq *call;
+	struct ap_wu *upload; /* an update's body being stored */
+	bool upload_failed;   /* refused while it came: the answer is set */
+	char spool[PATH_MAX]; /* the stored update handed to applianced */
 	/* The answer, once there is one. */
 	int status;
 	char *text;
@@ -97,12 +103,16 @@ int ap_wr_create(sd_event *ev, const struct ap_wr_opts *o, struct ap_wr **out)
 	struct ap_lim_cfg defaults = AP_LIM_DEFAULTS, lim = o->lim;
 	struct ap_wr *wr = calloc(1, sizeof(*wr));
 
-	if (!wr || !(wr->socket = strdup(o->socket))) {
+	if (!wr || !(wr->socket = strdup(o->socket)) ||
+	    (o->spool_dir && !(wr->spool_dir = strdup(o->spool_dir)))) {
+		if (wr)
+			free(wr->socket);
 		free(wr);
 		return -ENOMEM;
 	}
 	if (lim.addr_max <= 0 || lim.fails_max <= 0 || !lim.addr_window_s || !lim.lock_s)
 		lim = defaults;
+	wr->spool_fd = o->spool_fd;
 	wr->ev = sd_event_ref(ev);
 	ap_sess_init(&wr->sess, o->idle_s ? o->idle_s : AP_SESS_IDLE_DEFAULT,
 	             o->max_s ? o->max_s : AP_SESS_MAX_DEFAULT);
@@ -116,6 +126,7 @@ int ap_wr_create(sd_event *ev, const struct ap_wr_opts *o, struct ap_wr **out)
 	int rc = ap_sse_hub_new(&env, &wr->sse);
 	if (rc < 0) {
 		sd_event_unref(wr->ev);
+		free(wr->spool_dir);
 		free(wr->socket);
 		free(wr);
 		return rc;
@@ -170,6 +181,7 @@ void ap_wr_destroy(struct ap_wr *wr)
 	ap_sse_hub_free(wr->sse);
 	explicit_bzero(&wr->sess, sizeof(wr->sess));
 	sd_event_unref(wr->ev);
+	free(wr->spool_dir);
 	free(wr->socket);
 	free(wr);
 }
@@ -184,6 +196,7 @@ void ap_wr_completed(void *arg)
 		unlink_waiting(q);
 		ap_wq_cancel(q->call);
 	}
+	ap_wu_abort(q->upload); /* the client went away in the middle of its body */
 	if (q->body) {
 		explicit_bzero(q->body, q->body_len); /* a login's body holds a password */
 		free(q->body);
@@ -354,6 +367,11 @@ static void on_reply(void *arg, json_t *reply, const char *why)
 
 	q->call = NULL;
 	unlink_waiting(q);
+	/* An uploaded update applianced did not take is removed here (one it
+	 * took, applianced removes once written). */
+	int urc = q->spool[0] && !ok ? ap_wu_clean(wr->spool_fd) : 0;
+	if (urc < 0)
+		lib_warn("apweb: cannot remove the upload %s: %s", q->spool, strerror(-urc));
 	if (!reply) {
 		lib_warn("apweb: api: %s", why ? why : "no answer");
 		set_error(q, 503, "applianced cannot be reached; try again in a moment.");
@@ -620,6 +638,95 @@ static enum MHD_Result setup_request(struct wreq *q)
 	return res;
 }
 
+/* PUT /api/v1/system/update, its headers in: an admin's session and CSRF
+ * token, an announced length and a binary body, checked before a byte of it
+ * is stored; then the spool file opened (ap_webupload.h). */
+static enum MHD_Result upload_begin(struct wreq *q)
+{
+	struct ap_wr *wr = q->wr;
+	char err[256];
+	const char *id = MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, COOKIE);
+	struct ap_sess *s = ap_sess_find(&wr->sess, id, now_s(wr));
+	const char *ctype =
+	    MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	long long len = ap_wh_content_length(q->conn);
+	int rc;
+
+	if (!s) {
+		set_error(q, 401, "Log in first (POST /api/v1/login).");
+		return queue(q, NULL);
+	}
+	if (!ap_sess_csrf_ok(
+	        s, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-CSRF-Token"))) {
+		lib_warn("apweb: an update upload for %s refused: no or a wrong CSRF token",
+		         s->name);
+		set_error(q, 403, "The X-CSRF-Token header is missing or wrong.");
+		return queue(q, NULL);
+	}
+	if (strcmp(s->role, "admin") != 0) {
+		snprintf(err, sizeof(err),
+		         "Permission denied: the account %s is %s%s and may not do that.", s->name,
+		         strcmp(s->role, "operator") == 0 ? "an " : "", s->role);
+		set_error(q, 403, err);
+		return queue(q, NULL);
+	}
+	if (!ctype || strcasecmp(ctype, "application/octet-stream") != 0) {
+		set_error(
+		    q, 415,
+		    "An update file is sent as it is (Content-Type: application/octet-stream).");
+		return queue(q, NULL);
+	}
+	if (!wr->spool_dir || wr->spool_fd < 0) {
+		set_error(q, 503, "This web process takes no uploads.");
+		return queue(q, NULL);
+	}
+	snprintf(q->account, sizeof(q->account), "%s", s->name);
+	rc = ap_wu_begin(wr->spool_fd, wr->spool_dir, len < 0 ? 0 : (uint64_t)len, &q->upload, err,
+	                 sizeof(err));
+	if (rc < 0) {
+		set_error(q,
+		          rc == -EEXIST   ? 409
+		          : rc == -ENOSPC ? 507
+		          : rc == -EINVAL ? 411
+		                          : 500,
+		          err);
+		return queue(q, NULL);
+	}
+	lib_info("apweb: an update upload of %lld bytes from %s for %s", len, q->addr, s->name);
+	return MHD_YES;
+}
+
+/* The upload's body has ended: the file handed to applianced. */
+static enum MHD_Result upload_end(struct wreq *q)
+{
+	char err[256];
+
+	if (q->upload_failed || !q->upload)
+		return queue(q, NULL);
+	int rc = ap_wu_finish(q->upload, q->spool, sizeof(q->spool), err, sizeof(err));
+	q->upload = NULL;
+	if (rc < 0) {
+		q->spool[0] = '\0';
+		set_error(q, 400, err);
+		return queue(q, NULL);
+	}
+	json_t *args = json_pack("{s:s}", "file", q->spool);
+	if (!args) {
+		ap_wu_clean(q->wr->spool_fd);
+		set_error(q, 500, "Out of memory.");
+		return queue(q, NULL);
+	}
+	rc = send_call(q, q->route->cmd, args, q->account);
+	json_decref(args);
+	if (rc < 0) {
+		ap_wu_clean(q->wr->spool_fd);
+		set_error(q, 503, "applianced cannot be reached; try again in a moment.");
+		return queue(q, NULL);
+	}
+	MHD_suspend_connection(q->conn);
+	return MHD_YES;
+}
+
 /* The body is in: authenticate, check, and hand it to applianced. */
 static enum MHD_Result handle(struct wreq *q)
 {
@@ -635,6 +742,8 @@ static enum MHD_Result handle(struct wreq *q)
 	}
 	if (r->op == AP_WA_SETUP_SHOW || r->op == AP_WA_SETUP)
 		return setup_request(q);
+	if (r->op == AP_WA_UPLOAD)
+		return upload_end(q);
 	if (ap_wa_build(r, &q->path, q->body, q->body_len, &args, err, sizeof(err)) < 0) {
 		set_error(q, 400, err);
 		return queue(q, NULL);
@@ -738,6 +847,8 @@ enum MHD_Result ap_wr_request(struct ap_wr *wr, struct MHD_Connection *c, const 
 			set_error(q, rc == -ENOENT ? 404 : rc == -EPERM ? 405 : 400, err);
 			return queue(q, rc == -EPERM ? allow : NULL);
 		}
+		if (q->route->op == AP_WA_UPLOAD)
+			return upload_begin(q);
 		if (ap_wh_content_length(c) > AP_WA_BODY_MAX) {
 			set_error(q, 413, "The request's body is larger than this server accepts.");
 			return queue(q, NULL);
@@ -750,6 +861,19 @@ enum MHD_Result ap_wr_request(struct ap_wr *wr, struct MHD_Connection *c, const 
 	}
 	if (q->answered) /* resumed with applianced's answer */
 		return queue(q, NULL);
+	if (*upload_size && q->route->op == AP_WA_UPLOAD) {
+		size_t n = *upload_size;
+		char err[256];
+		*upload_size = 0;
+		if (q->upload && ap_wu_write(q->upload, upload, n, err, sizeof(err)) < 0) {
+			ap_wu_abort(q->upload);
+			q->upload = NULL;
+			q->upload_failed = true;
+			lib_warn("apweb: an update upload from %s refused: %s", q->addr, err);
+			set_error(q, strstr(err, "space") ? 507 : 400, err);
+		}
+		return MHD_YES;
+	}
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;

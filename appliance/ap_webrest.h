@@ -45,6 +45,8 @@ struct ap_wr_opts {
 	const char *socket;     /* applianced's control socket */
 	uint64_t idle_s, max_s; /* session expiry (0: the defaults) */
 	struct ap_lim_cfg lim;  /* zero: the defaults */
+	const char *spool_dir;  /* where an uploaded update goes (NULL: no uploads) */
+	int spool_fd;           /* that directory, opened before root was left */
 };
 
 struct ap_wr;

@@ -32,6 +32,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
@@ -47,6 +48,7 @@
 #include "appliance/ap_webscrape.h"
 #include "appliance/ap_webstatic.h"
 #include "appliance/ap_webtls.h"
+#include "appliance/ap_webupload.h"
 #include "lib/lib_log.h"
 
 struct opts {
@@ -234,7 +236,7 @@ int main(int argc, char **argv)
 	struct ap_wt *wt = NULL;
 	struct ap_wst *assets = NULL;
 	sigset_t mask;
-	int rc, status = 1;
+	int rc, status = 1, spool_fd = -1;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
@@ -265,7 +267,12 @@ int main(int argc, char **argv)
 	                        .address = host,
 	                        .uid = geteuid() == 0 ? uid : (uid_t)-1,
 	                        .gid = gid};
+	/* The state directory kept open for uploads: its parents need not be
+	 * searchable once root is left. */
 	if (ap_wt_initial(&co, &st, err, sizeof(err)) < 0 ||
+	    ((spool_fd = open(o.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
+	     snprintf(err, sizeof(err), "Cannot open the state directory %s: %s.", o.state_dir,
+	              strerror(errno)) > 0) ||
 	    ap_wp_drop(uid, gid, err, sizeof(err)) < 0) {
 		fprintf(stderr, "apweb: %s\n", err);
 		goto out;
@@ -298,8 +305,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "apweb: cannot read from %s: %s.\n", o.socket, strerror(-rc));
 		goto out;
 	}
-	struct ap_wr_opts ro = {
-	    .socket = o.socket, .idle_s = o.idle_s, .max_s = o.max_s, .lim = o.lim};
+	/* An update upload a crash or a restart left is no use to anyone. */
+	if ((rc = ap_wu_clean(spool_fd)) < 0)
+		lib_warn("apweb: cannot remove the upload left in %s: %s", o.state_dir,
+		         strerror(-rc));
+	struct ap_wr_opts ro = {.socket = o.socket,
+	                        .idle_s = o.idle_s,
+	                        .max_s = o.max_s,
+	                        .lim = o.lim,
+	                        .spool_dir = o.state_dir,
+	                        .spool_fd = spool_fd};
 	if ((rc = ap_wr_create(ev, &ro, &wr)) < 0) {
 		fprintf(stderr, "apweb: cannot set up the REST API: %s.\n", strerror(-rc));
 		goto out;
@@ -332,6 +347,8 @@ out:
 	ap_ws_destroy(ws);
 	ap_wst_destroy(assets);
 	sd_event_unref(ev);
+	if (spool_fd >= 0)
+		close(spool_fd);
 	ap_wt_start_clear(&st);
 	gnutls_global_deinit();
 	return status;

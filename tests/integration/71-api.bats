@@ -449,6 +449,42 @@ vs_state() { # VS STATE: the VS's runtime state is STATE
 	done
 }
 
+@test "an update file uploaded through the API: admins alone, checked before its body, handed to applianced, removed after" {
+	node=$(cat "$TMPD/node")
+	head -c 200000 /dev/urandom >"$TMPD/not-an-update.img"
+	# Refused before a byte is stored: an operator, no CSRF token, not a binary body.
+	login bob bob-pass-123
+	api PUT /api/v1/system/update "@$TMPD/not-an-update.img" application/octet-stream
+	is 403 '.error == "Permission denied: the account bob is an operator and may not do that."'
+	login alice alice-pass-1
+	mv "$TMPD/csrf" "$TMPD/csrf.keep"
+	api PUT /api/v1/system/update "@$TMPD/not-an-update.img" application/octet-stream
+	is 403 '.error == "The X-CSRF-Token header is missing or wrong."'
+	mv "$TMPD/csrf.keep" "$TMPD/csrf"
+	api PUT /api/v1/system/update '{"file":"/etc/shadow"}'
+	is 415
+	"$APPLAB" exec "$node" test ! -e "$STATE/update-upload.img"
+	# An admin's: stored, handed over, 202 at once; the writer refuses it (it is no
+	# update file, and this is no image) and the file is removed.
+	api PUT /api/v1/system/update "@$TMPD/not-an-update.img" application/octet-stream
+	is 202 '.message | startswith("system update from the uploaded file started by admin alice")'
+	wait_until 30 bash -c "$APPLAB exec $node vsadm event show --last 20 | grep -F 'system update from $STATE/update-upload.img refused: '"
+	vsadm_on "$node" event show --last 20 | grep -F "system update from" | tail -2
+	wait_until 10 "$APPLAB" exec "$node" test ! -e "$STATE/update-upload.img"
+	# Another upload is taken again once that one is gone.
+	api PUT /api/v1/system/update "@$TMPD/not-an-update.img" application/octet-stream
+	is 202
+	wait_until 10 "$APPLAB" exec "$node" test ! -e "$STATE/update-upload.img"
+	# A reboot through the API: the gate, and never a machine not booted from the image
+	# (the lab's nodes share their host).
+	api POST /api/v1/system/reboot
+	is 400 '.error | test("not under maintenance|not booted from the appliance image")'
+	login bob bob-pass-123
+	api POST /api/v1/system/reboot
+	is 403
+	rm -f "$TMPD/not-an-update.img"
+}
+
 @test "the API's leftovers are removed through it" {
 	login alice alice-pass-1
 	wait_until 60 vs_state api1 stopped

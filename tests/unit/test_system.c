@@ -290,6 +290,45 @@ static void test_sizes_path_reboot(void **state)
 	}
 }
 
+/* Who may ask for system.*, and which uploaded file applianced takes. */
+static void test_asker_web_file(void **state)
+{
+	char err[256];
+	struct stat st = {.st_mode = S_IFREG | 0600, .st_uid = 998, .st_nlink = 1};
+
+	(void)state;
+	assert_int_equal(ap_sys_check_asker("system.update", true, false, false, err, sizeof(err)),
+	                 0);
+	assert_int_equal(ap_sys_check_asker("system.confirm", true, false, false, err, sizeof(err)),
+	                 0);
+	assert_int_equal(ap_sys_check_asker("system.reboot", true, false, true, err, sizeof(err)),
+	                 0);
+	/* a console admin through the web: an update, a reboot never forced */
+	assert_int_equal(ap_sys_check_asker("system.update", false, true, false, err, sizeof(err)),
+	                 0);
+	assert_int_equal(ap_sys_check_asker("system.reboot", false, true, false, err, sizeof(err)),
+	                 0);
+	assert_true(ap_sys_check_asker("system.reboot", false, true, true, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "--force"));
+	assert_true(ap_sys_check_asker("system.confirm", false, true, false, err, sizeof(err)) < 0);
+	/* root's vsadm acting for an account is the web's case, not root's */
+	assert_true(ap_sys_check_asker("system.confirm", true, true, false, err, sizeof(err)) < 0);
+	/* a member of the admin group (not root), through vsadm */
+	assert_true(ap_sys_check_asker("system.update", false, false, false, err, sizeof(err)) < 0);
+	assert_true(ap_sys_check_asker("system.reboot", false, false, false, err, sizeof(err)) < 0);
+
+	assert_int_equal(ap_sys_check_web_file(&st, 998, err, sizeof(err)), 0);
+	assert_true(ap_sys_check_web_file(&st, 0, err, sizeof(err)) < 0); /* another's */
+	st.st_nlink = 2;
+	assert_true(ap_sys_check_web_file(&st, 998, err, sizeof(err)) < 0); /* a hard link */
+	assert_non_null(strstr(err, "hard link"));
+	st.st_nlink = 1;
+	st.st_mode = S_IFLNK | 0777;
+	assert_true(ap_sys_check_web_file(&st, 998, err, sizeof(err)) < 0);
+	st.st_mode = S_IFBLK | 0600;
+	assert_true(ap_sys_check_web_file(&st, 998, err, sizeof(err)) < 0);
+}
+
 static void test_child_args(void **state)
 {
 	enum ap_sys_op op;
@@ -333,7 +372,7 @@ int main(void)
 	    cmocka_unit_test(test_env_roundtrip),      cmocka_unit_test(test_cmdline),
 	    cmocka_unit_test(test_plan_confirm_guard), cmocka_unit_test(test_states_outcome),
 	    cmocka_unit_test(test_manifest),           cmocka_unit_test(test_sizes_path_reboot),
-	    cmocka_unit_test(test_child_args),
+	    cmocka_unit_test(test_child_args),         cmocka_unit_test(test_asker_web_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
