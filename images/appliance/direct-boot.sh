@@ -12,12 +12,9 @@ clean() { tr -d '\r' <"$1" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g'; }
 # run_cmds: the systemd.run= of a direct boot: once applianced answers, the commands, their
 # output on the console. systemd boots into kernel-command-line.target for systemd.run=, so the
 # command starts multi-user.target (applianced and the rest) itself. No $ or % (systemd expands them), no " (the kernel's quoting).
-# With RUN_AFTER set (a command, the same rules), the commands wait until it succeeds (every 2 s)
-# and say "$TEST_TAG: go" then: the test's signal to the guest.
 run_cmds() {
 	local c="exec >/dev/ttyS0 2>&1; systemctl start --no-block multi-user.target; until /usr/sbin/vsadm node show >/dev/null 2>&1; do sleep 1; done; echo $TEST_TAG: applianced answers"
 	local x
-	[ -z "${RUN_AFTER:-}" ] || c="$c; until $RUN_AFTER >/dev/null 2>&1; do sleep 2; done; echo $TEST_TAG: go"
 	for x in "$@"; do c="$c; echo $TEST_TAG: + $x; $x || echo $TEST_TAG: that command failed"; done
 	echo "systemd.run=\"/bin/sh -c '$c'\" systemd.run_success_action=none systemd.run_failure_action=none"
 }
