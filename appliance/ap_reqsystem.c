@@ -20,6 +20,7 @@
  */
 #include "appliance/ap_daemon_int.h"
 #include "appliance/ap_system.h"
+#include "lib/lib_fs.h"
 #include "lib/lib_run.h"
 
 #define SYS_SHOW_TIMEOUT_USEC (20ULL * 1000000)
@@ -238,13 +239,11 @@ static void do_reboot(struct ap_daemon *d, uint64_t conn, json_t *args)
 	}
 	/* Never the machine of a node that was not booted from the image (the
 	 * lab's nodes share their host). */
-	char cmdline[4096] = "";
-	int cfd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-	ssize_t cn = cfd >= 0 ? read(cfd, cmdline, sizeof(cmdline) - 1) : -1;
-	if (cfd >= 0)
-		close(cfd);
-	cmdline[cn > 0 ? cn : 0] = '\0';
-	if (!ap_sys_cmdline_slot(cmdline)) {
+	char *cmdline = NULL;
+	char slot =
+	    lib_read_file("/proc/cmdline", &cmdline) == 0 ? ap_sys_cmdline_slot(cmdline) : 0;
+	free(cmdline);
+	if (!slot) {
 		ap_ctl_reply(
 		    d->ctl, conn,
 		    ap_error("This node was not booted from the appliance image (no "

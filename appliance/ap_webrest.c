@@ -638,6 +638,28 @@ static enum MHD_Result setup_request(struct wreq *q)
 	return res;
 }
 
+/* The request's session, and for a change its CSRF token: the session, or
+ * NULL with the refusal set (401, 403). */
+static struct ap_sess *session_of(struct wreq *q, uint64_t now)
+{
+	const struct ap_wa_route *r = q->route;
+	const char *id = MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, COOKIE);
+	struct ap_sess *s = ap_sess_find(&q->wr->sess, id, now);
+
+	if (!s) {
+		set_error(q, 401, "Log in first (POST /api/v1/login).");
+		return NULL;
+	}
+	if (r->changes && !ap_sess_csrf_ok(s, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+	                                                                  "X-CSRF-Token"))) {
+		lib_warn("apweb: %s %s for %s refused: no or a wrong CSRF token", r->method,
+		         r->pattern, s->name);
+		set_error(q, 403, "The X-CSRF-Token header is missing or wrong.");
+		return NULL;
+	}
+	return s;
+}
+
 /* PUT /api/v1/system/update, its headers in: an admin's session and CSRF
  * token, an announced length and a binary body, checked before a byte of it
  * is stored; then the spool file opened (ap_webupload.h). */
@@ -645,24 +667,14 @@ static enum MHD_Result upload_begin(struct wreq *q)
 {
 	struct ap_wr *wr = q->wr;
 	char err[256];
-	const char *id = MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, COOKIE);
-	struct ap_sess *s = ap_sess_find(&wr->sess, id, now_s(wr));
+	struct ap_sess *s = session_of(q, now_s(wr));
 	const char *ctype =
 	    MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	long long len = ap_wh_content_length(q->conn);
 	int rc;
 
-	if (!s) {
-		set_error(q, 401, "Log in first (POST /api/v1/login).");
+	if (!s)
 		return queue(q, NULL);
-	}
-	if (!ap_sess_csrf_ok(
-	        s, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "X-CSRF-Token"))) {
-		lib_warn("apweb: an update upload for %s refused: no or a wrong CSRF token",
-		         s->name);
-		set_error(q, 403, "The X-CSRF-Token header is missing or wrong.");
-		return queue(q, NULL);
-	}
 	if (strcmp(s->role, "admin") != 0) {
 		snprintf(err, sizeof(err),
 		         "Permission denied: the account %s is %s%s and may not do that.", s->name,
@@ -777,19 +789,9 @@ static enum MHD_Result handle(struct wreq *q)
 		args_free(args);
 		return res;
 	}
-	const char *id = MHD_lookup_connection_value(q->conn, MHD_COOKIE_KIND, COOKIE);
-	struct ap_sess *s = ap_sess_find(&wr->sess, id, now);
+	struct ap_sess *s = session_of(q, now);
 	if (!s) {
 		args_free(args);
-		set_error(q, 401, "Log in first (POST /api/v1/login).");
-		return queue(q, NULL);
-	}
-	if (r->changes && !ap_sess_csrf_ok(s, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-	                                                                  "X-CSRF-Token"))) {
-		args_free(args);
-		lib_warn("apweb: %s %s for %s refused: no or a wrong CSRF token", r->method,
-		         r->pattern, s->name);
-		set_error(q, 403, "The X-CSRF-Token header is missing or wrong.");
 		return queue(q, NULL);
 	}
 	if (r->op == AP_WA_LOGOUT) {
