@@ -341,14 +341,17 @@ static void cl_store_event(void *arg, const struct vs_event *ev)
 	queue_event(arg, ev);
 }
 
-/* Is this LUN (of the scan) the one of a file system of a VS whose storage
- * failed here (its probe or preparation failed or hung)? Then this node
- * counts as not reaching it. */
-static bool lun_failed_here(struct ap_daemon *d, const struct fx_lun_info *l)
+/* Is this LUN (of the scan) the one of a file system of a VS here that is
+ * in the given case: failed (its storage probe or preparation failed or
+ * hung: this node counts as not reaching it) or serving (running, its
+ * storage probe answering)? */
+static bool lun_used_here(struct ap_daemon *d, const struct fx_lun_info *l, bool failed)
 {
 	for (struct rt_entry *e = d->rts; e; e = e->next) {
-		if (!vs_runtime_storage_failed(e->rt))
-			continue; /* first: a scan of the configuration only for the few failed */
+		if (failed ? !vs_runtime_storage_failed(e->rt)
+		           : vs_runtime_state(e->rt) != VS_RT_RUNNING ||
+		                 vs_runtime_storage_failed(e->rt))
+			continue; /* first: a scan of the configuration only for the few */
 		const struct vs_vserver *vs = vs_config_find(d->cfg, e->name);
 		if (!vs)
 			continue;
@@ -361,6 +364,27 @@ static bool lun_failed_here(struct ap_daemon *d, const struct fx_lun_info *l)
 	return false;
 }
 
+/* Puts the names of one LUN into the report; false when it is full. */
+static bool report_lun(struct ap_daemon *d, struct vs_node_report *r, const struct fx_lun_info *l,
+                       int left)
+{
+	if (r->n_luns + 2 > VS_REPORT_MAX_LUNS) {
+		/* Loudly: a VS on a LUN left out cannot run here. */
+		if (!d->luns_capped)
+			lib_warn(
+			    "this node sees more LUNs than a report holds (%d entries): %d are "
+			    "left out",
+			    VS_REPORT_MAX_LUNS, left);
+		d->luns_capped = true;
+		return false;
+	}
+	if (l->label[0])
+		snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "LABEL=%s", l->label);
+	if (l->uuid[0])
+		snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "UUID=%s", l->uuid);
+	return true;
+}
+
 static bool cl_report(void *arg, struct vs_node_report *r, json_t *states)
 {
 	struct ap_daemon *d = arg;
@@ -371,29 +395,27 @@ static bool cl_report(void *arg, struct vs_node_report *r, json_t *states)
 	 * the first one ends, this node cannot say what it can serve. */
 	if (!ap_luns_scanned(d->luns))
 		return false;
-	const struct fx_lun_info *luns;
-	int n = ap_luns_list(d->luns, &luns);
+	const struct fx_lun_info *luns, *hung;
+	int n = ap_luns_list(d->luns, &luns), n_hung = ap_luns_hung(d->luns, &hung);
+	bool full = false;
 	r->n_luns = 0;
 	for (int i = 0; i < n; i++) {
-		if (r->n_luns + 2 > VS_REPORT_MAX_LUNS) {
-			/* Loudly: a VS on a LUN left out cannot run here. */
-			if (!d->luns_capped)
-				lib_warn("this node sees more LUNs than a report holds (%d "
-				         "entries): %d of %d are left out",
-				         VS_REPORT_MAX_LUNS, n - i, n);
-			d->luns_capped = true;
-			break;
-		}
 		if (strcmp(luns[i].type, "ext4") != 0 || !luns[i].mmp)
 			continue; /* served only with MMP */
-		if (lun_failed_here(d, &luns[i]))
+		if (lun_used_here(d, &luns[i], true))
 			continue;
-		if (luns[i].label[0])
-			snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "LABEL=%s",
-			         luns[i].label);
-		if (luns[i].uuid[0])
-			snprintf(r->luns[r->n_luns++], sizeof(r->luns[0]), "UUID=%s", luns[i].uuid);
+		if ((full = !report_lun(d, r, &luns[i], n - i + n_hung)))
+			break;
 	}
+	/* A device a scan found hung is left out, but not the LUN of a VS
+	 * running here whose mounted file system still answers its probe: that
+	 * probe is the judge of a mounted path (it fails the VS after its own
+	 * bound when the path is hung), a scan that was merely slow on a busy
+	 * disk moves nothing. */
+	for (int i = 0; i < n_hung && !full; i++)
+		if (strcmp(hung[i].type, "ext4") == 0 && hung[i].mmp &&
+		    lun_used_here(d, &hung[i], false))
+			full = !report_lun(d, r, &hung[i], n_hung - i);
 	r->capacity = cores > 0 ? (unsigned)cores : 1;
 	r->n_ports = d->ports ? ap_ports_healthy(d->ports, ports, VS_REPORT_MAX_PORTS) : 0;
 	for (int i = 0; i < r->n_ports; i++)

@@ -91,7 +91,7 @@ stop_readers() {
 	cpu=$(vsadm_on n3 load show --json | jq '[.nodes[] | select(.node == "n1") | .vs[] | select(.vs == "bl0" or .vs == "bl1") | .cpu] | add')
 	echo "bl0 + bl1 use $cpu cores on n1"
 	awk -v c="$cpu" 'BEGIN { exit !(c > 0.05) }'
-	for i in 0 1 2 3; do running_on n2 bl$i n1; done
+	for i in 0 1 2 3; do running_on n2 bl$i n1 || { balance_story; false; }; done
 	[ "$(balance_moves)" = "[]" ]
 }
 

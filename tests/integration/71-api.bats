@@ -485,6 +485,21 @@ vs_state() { # VS STATE: the VS's runtime state is STATE
 	rm -f "$TMPD/not-an-update.img"
 }
 
+@test "figures: an update upload's throughput over TLS (64 MiB), stored whole, then removed" {
+	node=$(cat "$TMPD/node")
+	head -c $((64 << 20)) /dev/urandom >"$TMPD/big.img"
+	login alice alice-pass-1
+	t0=$(date +%s%N)
+	API_MAX_TIME=300 api PUT /api/v1/system/update "@$TMPD/big.img" application/octet-stream
+	t1=$(date +%s%N)
+	is 202
+	# 202 only once every announced byte is stored (a short body is refused); then handed over.
+	wait_until 60 bash -c "$APPLAB exec $node vsadm event show --last 20 | grep -F 'system update from $STATE/update-upload.img refused: '"
+	wait_until 10 "$APPLAB" exec "$node" test ! -e "$STATE/update-upload.img"
+	awk -v ns=$((t1 - t0)) 'BEGIN { printf "# upload of 64 MiB: %.2f s, %.1f MB/s\n", ns / 1e9, 67108864 / (ns / 1e9) / 1e6 }' >&3
+	rm -f "$TMPD/big.img"
+}
+
 @test "the API's leftovers are removed through it" {
 	login alice alice-pass-1
 	wait_until 60 vs_state api1 stopped

@@ -46,7 +46,7 @@ api() {
 	# A file sent as it is waits for the server's go (as curl does past 1 MB): a refusal on the
 	# headers then comes before the body, not as a reset in the middle of it.
 	[ "$ctype" != application/octet-stream ] || args+=(-H "Expect: 100-continue")
-	client curl -sS -k --max-time 30 -b "$TMPD/jar" -c "$TMPD/jar" -D "$TMPD/headers" "${args[@]}" \
+	client curl -sS -k --max-time "${API_MAX_TIME:-30}" -b "$TMPD/jar" -c "$TMPD/jar" -D "$TMPD/headers" "${args[@]}" \
 		-w '\n%{http_code}' "https://${WEB_ADDR:-$MGMT}:8443$path" >"$TMPD/resp"
 	tail -n1 "$TMPD/resp" >"$TMPD/status"
 	sed '$d' "$TMPD/resp" >"$TMPD/body"
