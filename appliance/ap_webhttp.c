@@ -27,7 +27,11 @@ struct ap_wh {
 	unsigned flags;
 	char *cert, *key; /* the pair served (copies: the way back of ap_wh_set_cert) */
 	const struct ap_wst *assets;
+	uint64_t body_bytes; /* request body bytes handed to the handlers, ever */
 };
+
+/* Rounds of libmicrohttpd run at once while request bodies come in. */
+#define BODY_ROUNDS_MAX 64
 
 /* One request's state: the body bytes seen so far. */
 struct req {
@@ -177,6 +181,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return answer(wh, c, r);
 		return MHD_YES; /* a body may follow: read (and count) it first */
 	}
+	wh->body_bytes += *upload_data_size;
 	if (q->api)
 		return ap_wr_request(wh->rest, c, url, method, upload_data, upload_data_size,
 		                     &q->api_req);
@@ -210,13 +215,16 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	lib_warn("apweb: https: %s", line);
 }
 
-/* After every MHD_run: when libmicrohttpd wants to run again without I/O. */
-static void rearm(struct ap_wh *wh)
+/* After every MHD_run: when libmicrohttpd wants to run again without I/O
+ * (at once when asap). */
+static void rearm(struct ap_wh *wh, bool asap)
 {
 	MHD_UNSIGNED_LONG_LONG ms = 0;
 	uint64_t now = 0;
 
-	if (MHD_get_timeout(wh->mhd, &ms) != MHD_YES) {
+	if (asap)
+		ms = 0;
+	else if (MHD_get_timeout(wh->mhd, &ms) != MHD_YES) {
 		if (sd_event_source_set_enabled(wh->timer, SD_EVENT_OFF) < 0)
 			lib_warn("apweb: cannot stop the https timer");
 		return;
@@ -227,23 +235,38 @@ static void rearm(struct ap_wh *wh)
 		lib_err("apweb: cannot set the https timer; connections may stall");
 }
 
+/* Rounds of libmicrohttpd. While a request body comes in, a round reads one
+ * TLS record or hands what it read to the handler, and its epoll descriptor
+ * (edge-triggered inside) does not wake us for bytes already in the socket:
+ * so rounds go on at once while they take body bytes, a bounded number
+ * here, then again from the loop's next iteration (the timer at once; other
+ * events are served in between). Measured with a 64 MiB upload in 71-api:
+ * 64 KB/s when every round waited for the timer with sd-event's default
+ * 250 ms accuracy, 74 MB/s with a 1 us accuracy, 250-270 MB/s with the
+ * rounds run here as well. */
 static void run(struct ap_wh *wh)
 {
-	if (MHD_run(wh->mhd) != MHD_YES)
-		lib_warn("apweb: https: a round of libmicrohttpd failed");
-	rearm(wh);
+	bool more = false;
+
+	for (int i = 0; i < BODY_ROUNDS_MAX; i++) {
+		uint64_t before = wh->body_bytes;
+		if (MHD_run(wh->mhd) != MHD_YES) {
+			lib_warn("apweb: https: a round of libmicrohttpd failed");
+			break;
+		}
+		if (!(more = wh->body_bytes != before))
+			break;
+	}
+	rearm(wh, more);
 }
 
 /* A connection was resumed: run libmicrohttpd from the loop at once. */
 static void kick(void *arg)
 {
-	/* From the loop, never inside libmicrohttpd. libmicrohttpd takes a
-	 * resumed connection back, calls the handler again, then sends, each in
-	 * a round of its own, and its timeout says nothing of it: with one round
-	 * here the answer waited ~500 ms for later wake-ups on a kept-alive
-	 * connection (measured), with two ~250 ms. Four rounds answer at once. */
-	for (int i = 0; i < 4; i++)
-		run(arg);
+	/* From the loop, never inside libmicrohttpd. It takes a resumed
+	 * connection back, calls the handler again, then sends, each in a round
+	 * of its own; the timer (1 us accuracy) runs the later ones at once. */
+	run(arg);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
@@ -328,14 +351,16 @@ int ap_wh_create(sd_event *ev, const struct ap_wh_opts *o, struct ap_ws *scraper
 		ap_wh_destroy(wh);
 		return rc;
 	}
-	if ((rc = sd_event_add_time(ev, &wh->timer, CLOCK_MONOTONIC, 0, 0, on_timer, wh)) < 0) {
+	/* 1 us accuracy: libmicrohttpd's "at once" must not wait for sd-event's
+	 * default 250 ms window (see run()). */
+	if ((rc = sd_event_add_time(ev, &wh->timer, CLOCK_MONOTONIC, 0, 1, on_timer, wh)) < 0) {
 		snprintf(err, errlen, "Cannot watch the HTTPS server: %s.", strerror(-rc));
 		ap_wh_destroy(wh);
 		return rc;
 	}
 	if (wh->rest)
 		ap_wr_set_kick(wh->rest, kick, wh);
-	rearm(wh);
+	rearm(wh, false);
 	*out = wh;
 	return 0;
 }
@@ -402,7 +427,7 @@ int ap_wh_set_cert(struct ap_wh *wh, const char *cert, const char *key, char *er
 		wipe(k);
 		return rc;
 	}
-	rearm(wh);
+	rearm(wh, false);
 	if (back) {
 		free(c);
 		wipe(k);

@@ -465,7 +465,9 @@ static int wait_ready(struct vs_runtime *rt, struct server *srv)
 	rt->ready_wait = srv;
 	rt->ready_deadline = vs_rt_now(rt) + READY_TIMEOUT_USEC;
 	rt->ready_timer = sd_event_source_disable_unref(rt->ready_timer);
-	rc = sd_event_add_time_relative(rt->env.ev, &rt->ready_timer, CLOCK_MONOTONIC, 0, 0,
+	/* 1 ms accuracy: with sd-event's default (250 ms) each 20 ms poll could
+	 * fire up to 250 ms late, on the path of every start and move. */
+	rc = sd_event_add_time_relative(rt->env.ev, &rt->ready_timer, CLOCK_MONOTONIC, 0, 1000,
 	                                on_ready_poll, rt);
 	if (rc < 0)
 		return rc;
