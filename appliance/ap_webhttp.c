@@ -27,7 +27,7 @@ struct ap_wh {
 	unsigned flags;
 	char *cert, *key; /* the pair served (copies: the way back of ap_wh_set_cert) */
 	const struct ap_wst *assets;
-	uint64_t body_bytes; /* request body bytes handed to the handlers, ever */
+	uint64_t body_bytes; /* request body bytes the handlers took, ever */
 };
 
 /* Rounds of libmicrohttpd run at once while request bodies come in. */
@@ -181,10 +181,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return answer(wh, c, r);
 		return MHD_YES; /* a body may follow: read (and count) it first */
 	}
+	if (q->api) {
+		size_t offered = *upload_data_size;
+		enum MHD_Result res = ap_wr_request(wh->rest, c, url, method, upload_data,
+		                                    upload_data_size, &q->api_req);
+		wh->body_bytes += offered - *upload_data_size;
+		return res;
+	}
 	wh->body_bytes += *upload_data_size;
-	if (q->api)
-		return ap_wr_request(wh->rest, c, url, method, upload_data, upload_data_size,
-		                     &q->api_req);
 	if (*upload_data_size) {
 		q->seen += *upload_data_size;
 		*upload_data_size = 0;

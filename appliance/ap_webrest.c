@@ -36,8 +36,9 @@ struct ap_wr {
 	struct ap_sse_hub *sse;  /* the event streams */
 	void (*kick)(void *arg); /* run libmicrohttpd soon (a resumed connection) */
 	void *kick_arg;
-	char *spool_dir; /* an uploaded update's directory; NULL: none */
-	int spool_fd;    /* it, opened (the caller's) */
+	char *spool_dir;       /* an uploaded update's directory; NULL: none */
+	int spool_fd;          /* it, opened (the caller's) */
+	struct wreq *upload_q; /* suspended while its writer catches up, or ends */
 };
 
 struct wreq {
@@ -57,6 +58,7 @@ struct wreq {
 	struct ap_wq *call;
 	struct ap_wu *upload; /* an update's body being stored */
 	bool upload_failed;   /* refused while it came: the answer is set */
+	bool spooled;         /* the writer has ended: the file is whole (or refused) */
 	char spool[PATH_MAX]; /* the stored update handed to applianced */
 	/* The answer, once there is one. */
 	int status;
@@ -159,10 +161,33 @@ static void set_error(struct wreq *q, int status, const char *sentence)
 	set_answer(q, status, json_pack("{s:s}", "error", sentence));
 }
 
+/* An upload's connection suspended for its writer goes on. */
+static void upload_resume(struct wreq *q)
+{
+	q->wr->upload_q = NULL;
+	MHD_resume_connection(q->conn);
+	if (q->wr->kick) /* its epoll descriptor does not say so: run it */
+		q->wr->kick(q->wr->kick_arg);
+}
+
+/* A suspended upload's writer has room again. */
+static void on_upload_room(void *arg)
+{
+	upload_resume(arg);
+}
+
 void ap_wr_stop(struct ap_wr *wr)
 {
 	if (wr)
 		ap_sse_hub_stop(wr->sse);
+	if (wr && wr->upload_q) {
+		struct wreq *q = wr->upload_q;
+		ap_wu_abort(q->upload);
+		q->upload = NULL;
+		q->upload_failed = q->spooled = true;
+		set_error(q, 503, "The web process is stopping.");
+		upload_resume(q);
+	}
 	while (wr && wr->waiting) {
 		struct wreq *q = wr->waiting;
 		unlink_waiting(q);
@@ -693,8 +718,8 @@ static enum MHD_Result upload_begin(struct wreq *q)
 		return queue(q, NULL);
 	}
 	snprintf(q->account, sizeof(q->account), "%s", s->name);
-	rc = ap_wu_begin(wr->spool_fd, wr->spool_dir, len < 0 ? 0 : (uint64_t)len, &q->upload, err,
-	                 sizeof(err));
+	rc = ap_wu_begin(wr->ev, wr->spool_fd, wr->spool_dir, len < 0 ? 0 : (uint64_t)len,
+	                 &q->upload, err, sizeof(err));
 	if (rc < 0) {
 		set_error(q,
 		          rc == -EEXIST   ? 409
@@ -708,33 +733,53 @@ static enum MHD_Result upload_begin(struct wreq *q)
 	return MHD_YES;
 }
 
-/* The upload's body has ended: the file handed to applianced. */
-static enum MHD_Result upload_end(struct wreq *q)
+/* The writer has ended: the file handed to applianced, or the refusal. */
+static void on_spooled(void *arg, int rc, const char *path, const char *err)
 {
-	char err[256];
+	struct wreq *q = arg;
 
-	if (q->upload_failed || !q->upload)
-		return queue(q, NULL);
-	int rc = ap_wu_finish(q->upload, q->spool, sizeof(q->spool), err, sizeof(err));
-	q->upload = NULL;
+	q->upload = NULL; /* freed after this call */
+	q->spooled = true;
 	if (rc < 0) {
-		q->spool[0] = '\0';
-		set_error(q, 400, err);
-		return queue(q, NULL);
+		q->upload_failed = true;
+		set_error(q, 507, err);
+		upload_resume(q);
+		return;
 	}
+	snprintf(q->spool, sizeof(q->spool), "%s", path);
 	json_t *args = json_pack("{s:s}", "file", q->spool);
 	if (!args) {
 		ap_wu_clean(q->wr->spool_fd);
 		set_error(q, 500, "Out of memory.");
-		return queue(q, NULL);
+		upload_resume(q);
+		return;
 	}
 	rc = send_call(q, q->route->cmd, args, q->account);
 	json_decref(args);
 	if (rc < 0) {
 		ap_wu_clean(q->wr->spool_fd);
 		set_error(q, 503, "applianced cannot be reached; try again in a moment.");
+		upload_resume(q);
+		return;
+	}
+	q->wr->upload_q = NULL; /* suspended for applianced's answer now (on_reply resumes) */
+}
+
+/* The upload's body has ended: once its writer has ended too, the file is
+ * handed to applianced (on_spooled). */
+static enum MHD_Result upload_end(struct wreq *q)
+{
+	char err[256];
+
+	if (q->upload_failed || !q->upload || q->spooled)
+		return queue(q, NULL);
+	int rc = ap_wu_finish(q->upload, on_spooled, q, err, sizeof(err));
+	if (rc < 0) {
+		q->upload = NULL;
+		set_error(q, 400, err);
 		return queue(q, NULL);
 	}
+	q->wr->upload_q = q;
 	MHD_suspend_connection(q->conn);
 	return MHD_YES;
 }
@@ -864,15 +909,32 @@ enum MHD_Result ap_wr_request(struct ap_wr *wr, struct MHD_Connection *c, const 
 	if (q->answered) /* resumed with applianced's answer */
 		return queue(q, NULL);
 	if (*upload_size && q->route->op == AP_WA_UPLOAD) {
-		size_t n = *upload_size;
+		size_t taken = 0;
 		char err[256];
-		*upload_size = 0;
-		if (q->upload && ap_wu_write(q->upload, upload, n, err, sizeof(err)) < 0) {
+		int rc = q->upload ? ap_wu_write(q->upload, upload, *upload_size, &taken, err,
+		                                 sizeof(err))
+		                   : 0;
+		*upload_size = q->upload ? *upload_size - taken : 0;
+		/* The writer's pipe is full: the rest stays with libmicrohttpd, the
+		 * connection suspended (so it neither reads on nor times out)
+		 * until the pipe has room. */
+		if (rc == 0 && *upload_size &&
+		    (rc = ap_wu_wait(q->upload, on_upload_room, q)) == 0) {
+			q->wr->upload_q = q;
+			MHD_suspend_connection(q->conn);
+			return MHD_YES;
+		}
+		if (rc < 0) {
+			if (rc != -EFBIG && rc != -EIO)
+				snprintf(err, sizeof(err),
+				         "The update cannot be stored on this node: %s.",
+				         strerror(-rc));
+			*upload_size = 0;
 			ap_wu_abort(q->upload);
 			q->upload = NULL;
 			q->upload_failed = true;
 			lib_warn("apweb: an update upload from %s refused: %s", q->addr, err);
-			set_error(q, strstr(err, "space") ? 507 : 400, err);
+			set_error(q, rc == -EFBIG ? 400 : 507, err);
 		}
 		return MHD_YES;
 	}

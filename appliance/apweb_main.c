@@ -294,6 +294,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGPIPE);
+	sigaddset(&mask, SIGCHLD); /* the upload's writer, watched by lib_run */
 	if ((rc = sigprocmask(SIG_BLOCK, &mask, NULL)) < 0 || (rc = sd_event_default(&ev)) < 0 ||
 	    (rc = sd_event_add_signal(ev, NULL, SIGTERM, on_signal, NULL)) < 0 ||
 	    (rc = sd_event_add_signal(ev, NULL, SIGINT, on_signal, NULL)) < 0) {

@@ -384,6 +384,10 @@ int lib_run_start(sd_event *ev, const struct lib_run_opts *o, lib_run_done_fn do
 		rc = -errno;
 		goto fail;
 	}
+	if (o->stdin_data && o->stdin_fd > 0) {
+		rc = -EINVAL;
+		goto fail;
+	}
 	if (o->stdin_data) {
 		/* Small enough for the pipe's buffer: written whole, never blocks. */
 		size_t len = strlen(o->stdin_data);
@@ -410,7 +414,8 @@ int lib_run_start(sd_event *ev, const struct lib_run_opts *o, lib_run_done_fn do
 		goto fail;
 	}
 	if (r->pid == 0)
-		child(o, envp, inp[0], o->capture ? outp[1] : o->out_fd, errp[1]);
+		child(o, envp, o->stdin_fd > 0 ? o->stdin_fd : inp[0],
+		      o->capture ? outp[1] : o->out_fd, errp[1]);
 	free(envp);
 	envp = NULL;
 	if (inp[0] >= 0) {

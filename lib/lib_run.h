@@ -58,6 +58,10 @@ struct lib_run_opts {
 	/* Given to the child as its stdin (NULL = /dev/null); at most
 	 * LIB_RUN_STDIN_MAX bytes (-E2BIG), written before the child starts. */
 	const char *stdin_data;
+	/* > 0: this descriptor is the child's stdin instead (a pipe the caller
+	 * feeds; the caller keeps and closes its copy); 0: none. With
+	 * stdin_data: -EINVAL. */
+	int stdin_fd;
 	/* Most output captured (0 = LIB_RUN_OUTPUT_MAX, at most
 	 * LIB_RUN_OUTPUT_LIMIT, else -EINVAL); the rest is discarded and the
 	 * result says so (truncated). */

@@ -128,6 +128,29 @@ static void test_stdin_data(void **state)
 	assert_int_equal(lib_run_sync(&o, &r, NULL), -E2BIG);
 }
 
+static void test_stdin_fd(void **state)
+{
+	/* A pipe the caller holds is the child's stdin: what is written before
+	 * the caller closes its end, then EOF. Not together with stdin_data. */
+	const char *argv[] = {"cat", NULL};
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], "through the pipe\n", 17), 17);
+	close(p[1]);
+	struct lib_run_opts o = {
+	    .argv = argv, .netns_fd = -1, .capture = true, .out_fd = -1, .stdin_fd = p[0]};
+	struct lib_run_result r;
+	char *out = NULL;
+
+	assert_int_equal(lib_run_sync(&o, &r, &out), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(out, "through the pipe\n");
+	free(out);
+	o.stdin_data = "x";
+	assert_int_equal(lib_run_sync(&o, &r, NULL), -EINVAL);
+	close(p[0]);
+}
+
 static void test_missing_program(void **state)
 {
 	const char *argv[] = {"/nonexistent/program", NULL};
@@ -488,6 +511,7 @@ int main(void)
 	    cmocka_unit_test(test_exit_status_and_output),
 	    cmocka_unit_test(test_no_shell_interpretation),
 	    cmocka_unit_test(test_stdin_data),
+	    cmocka_unit_test(test_stdin_fd),
 	    cmocka_unit_test(test_missing_program),
 	    cmocka_unit_test(test_signal_reported_apart),
 	    cmocka_unit_test(test_timeout_kills_group),
