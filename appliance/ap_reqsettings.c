@@ -12,7 +12,6 @@
 
 #include "appliance/ap_daemon_int.h"
 #include "vserver/vs_balance.h"
-#include "vserver/vs_load.h"
 
 static const struct {
 	const char *key, *opt;
@@ -76,8 +75,7 @@ int ap_d_balance_set(struct ap_daemon *d, json_t *args, char *what, size_t wlen,
 
 int ap_d_smoothing_s(const struct vs_config *cfg)
 {
-	return cfg->balance.smoothing_s ? cfg->balance.smoothing_s
-	                                : (int)(VS_LOAD_TAU_USEC / 1000000);
+	return (int)(vs_bal_tau_usec(&cfg->balance) / 1000000);
 }
 
 json_t *ap_d_balance_json(struct ap_daemon *d)

@@ -9,12 +9,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vserver/vs_load.h"
+
 /* The share of a dimension with no capacity that carries load. */
 #define HUGE_SHARE 1e6
 /* Scores this close are equal (rounding). */
 #define EPS 1e-9
 
 static const char *const dim_name[VS_BAL_NDIMS] = {"cpu", "net"};
+
+uint64_t vs_bal_settle_usec(int grace_s, int lease_s, uint64_t tau_usec)
+{
+	uint64_t g = grace_s > 0 ? (uint64_t)grace_s : 0, l = lease_s > 0 ? (uint64_t)lease_s : 0;
+
+	return (g + l) * 1000000 + 2 * tau_usec;
+}
+
+uint64_t vs_bal_tau_usec(const struct vs_balance_cfg *b)
+{
+	return b->smoothing_s > 0 ? (uint64_t)b->smoothing_s * 1000000 : VS_LOAD_TAU_USEC;
+}
 
 void vs_bal_defaults(struct vs_bal_settings *s)
 {
@@ -294,6 +308,7 @@ struct run {
 	double settle;      /* and the share at a peak an over node sheds down to */
 	double over_mean;   /* over without the spread: for target_max */
 	double start_share[VS_BAL_MAX_NODES];
+	bool settling[VS_BAL_MAX_NODES]; /* holds a settling VS: no target for load */
 };
 
 static void note(struct run *r, enum vs_bal_note_kind kind, int vs, int node, const char *fmt, ...)
@@ -443,7 +458,7 @@ static void drain(struct run *r, double demand)
 
 /* Why nothing leaves node w, by count. */
 struct held {
-	int pinned, storage, cool, small;
+	int pinned, storage, cool, small, settling;
 };
 
 /* The best move off node w (share sw): 0 and the move made, or -1. */
@@ -483,6 +498,10 @@ static int move_off(struct run *r, int w, struct held *h)
 			double lt[VS_BAL_NDIMS], qt[VS_BAL_NDIMS];
 			if (t == w || !r->pool[t])
 				continue;
+			if (r->settling[t]) {
+				h->settling++;
+				continue;
+			}
 			node_with(&r->ld, t, in->vs[v].load, 1, lt, qt);
 			double st2 = peak_share(s, in->nodes[t].cap, lt, qt);
 			double gain = sw - (sw2 > st2 ? sw2 : st2);
@@ -574,9 +593,12 @@ static void balance(struct run *r)
 			note(r, VS_BAL_NOTE_STUCK, -1, w,
 			     "%s stays at %s %.2f of capacity (ideal %.2f): no move helps: %d "
 			     "pinned, %d storage-bound, %d cooling down, %d that would gain too "
-			     "little or overload their target",
+			     "little or overload their target%s",
 			     in->nodes[w].name, dim_name[dim], mean, r->ideal, h.pinned, h.storage,
-			     h.cool, h.small);
+			     h.cool, h.small,
+			     h.settling ? "; nodes where a VS just arrived take none until its "
+			                  "load shows"
+			                : "");
 		}
 		if (!made)
 			break;
@@ -665,6 +687,9 @@ int vs_bal_round(const struct vs_bal_settings *s, const struct vs_bal_in *in,
 		return rc;
 	for (int n = 0; n < in->n_nodes; n++)
 		r.start_share[n] = share(in->nodes[n].cap, r.ld.l[n]);
+	for (int v = 0; v < in->n_vs; v++)
+		if (in->vs[v].settling && in->vs[v].node >= 0)
+			r.settling[in->vs[v].node] = true;
 	double demand = pool_of(&r);
 	figures(&r, &r.ideal, &out->worst);
 	out->ideal = r.ideal;

@@ -42,7 +42,12 @@
  *   - picks, greedily, the move of largest gain less cost, at most max_moves
  *     per round, from the most loaded node that has one;
  *   - never moves a pinned VS, one moved less than cooldown_usec ago, or a
- *     storage-bound one; never moves to a node that cannot serve the VS (the
+ *     storage-bound one; never moves for load to a node that holds a VS still
+ *     settling there (vs_bal_vs.settling: it arrived so lately that its
+ *     clients may still be waiting out the NFS grace and its smoothed load
+ *     has not caught up, so the node looks lighter than it is; seen in CI:
+ *     an idle VS sent after a loaded one whose load had not yet shown); never
+ *     moves to a node that cannot serve the VS (the
  *     caller's can_serve, e.g. vs_bal_can_serve_place(), which asks vs_place's
  *     vs_node_can_serve), nor to a failed, non-member or maintenance node, nor
  *     one whose share would pass target_max (unless the ideal is above it);
@@ -134,6 +139,7 @@ struct vs_bal_vs {
 	int n_luns;
 	int luns[VS_BAL_VS_LUNS]; /* indices into the LUNs */
 	uint64_t moved_usec;      /* when it last changed node (caller's clock); 0 = never */
+	bool settling;            /* arrived within vs_bal_settle_usec(): see above */
 };
 
 struct vs_bal_lun {
@@ -195,6 +201,16 @@ struct vs_bal_loads {
 	double l[VS_BAL_MAX_NODES][VS_BAL_NDIMS];
 	double q[VS_BAL_MAX_NODES][VS_BAL_NDIMS]; /* summed squares of the VSs' loads */
 };
+
+/* How long a VS that arrived on a node is settling there: its clients wait
+ * out the grace (a fresh one) or reclaim within a lease (one that
+ * reclaims), then its load average of time constant tau_usec takes two time
+ * constants to reach 86% of what it carries. grace_s and lease_s are the
+ * VS's ganesha's, in seconds. */
+uint64_t vs_bal_settle_usec(int grace_s, int lease_s, uint64_t tau_usec);
+/* The time constant of the nodes' load averages: the administrator's
+ * smoothing, or VS_LOAD_TAU_USEC. */
+uint64_t vs_bal_tau_usec(const struct vs_balance_cfg *b);
 
 void vs_bal_defaults(struct vs_bal_settings *s);
 /* The defaults with the administrator's settings of the configuration

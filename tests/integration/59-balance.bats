@@ -109,7 +109,11 @@ stop_readers() {
 	# Steady load, a few rounds (and past the cool-down and the revert
 	# hold-down): it neither moves back home nor anywhere else.
 	sleep 70
-	[ "$(balance_moves | jq length)" = 1 ]
+	[ "$(balance_moves | jq length)" = 1 ] || {
+		balance_moves | jq -c '.[] | {vs, from, to, state, reason}' >&2
+		balance_story
+		false
+	}
 	running_on n2 "$vs" n2
 	for i in 2 3; do running_on n2 bl$i n1; done
 }

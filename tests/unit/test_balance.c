@@ -246,6 +246,51 @@ static void test_cooldown(void **state)
 	free(f);
 }
 
+/* What CI saw in 59-balance: of two loaded VSs on n0, one moved to n1;
+ * its clients were still waiting out the grace there and its smoothed load
+ * had not caught up, so n1 looked idle, and after the cool-down another VS
+ * of n0 followed (here the loaded one, which gains most). While the moved VS settles, n1 takes
+ * nothing for load; n2 still may; once settled (or never marked) n1 is a target again. */
+static void test_settling_target(void **state)
+{
+	struct fx *f = fx_new();
+
+	node(f, 2, 0);
+	node(f, 2, 0);
+	vs(f, 0, 0.44);        /* loaded, stays on n0 */
+	vs(f, 0, 0.04);        /* idle but for its servers */
+	vs(f, 0, 0.04);        /* the same */
+	int m = vs(f, 1, 0.0); /* loaded, just arrived: its load not shown yet */
+	f->vs[m].moved_usec = NOW - 30ULL * 1000000; /* past the cool-down of the test */
+	f->s.cooldown_usec = 20ULL * 1000000;
+	f->s.min_share = 0.10;
+	f->vs[m].settling = true;
+	assert_int_equal(moves(f), 0);
+	assert_true(any_note(f, VS_BAL_NOTE_STUCK, "nodes where a VS just arrived take none"));
+	f->vs[m].settling = false; /* the same loads, the rule off: a VS follows */
+	assert_int_equal(moves(f), 1);
+	assert_int_equal(f->moves[0].to, 1);
+	assert_int_not_equal(f->moves[0].vs, m);
+	f->vs[m].settling = true; /* a third node that holds nothing settling takes it */
+	node(f, 2, 0);
+	assert_int_equal(moves(f), 1);
+	assert_int_equal(f->moves[0].to, 2);
+	free(f);
+	(void)state;
+}
+
+static void test_settle_time(void **state)
+{
+	/* grace + lease, then two time constants of the load average */
+	assert_int_equal(vs_bal_settle_usec(15, 10, 120ULL * 1000000), 265ULL * 1000000);
+	assert_int_equal(vs_bal_settle_usec(-1, 0, 10ULL * 1000000), 20ULL * 1000000);
+	struct vs_balance_cfg b = {0};
+	assert_int_equal(vs_bal_tau_usec(&b), 120ULL * 1000000);
+	b.smoothing_s = 10;
+	assert_int_equal(vs_bal_tau_usec(&b), 10ULL * 1000000);
+	(void)state;
+}
+
 /* Two nodes of 10 cores, with a VSs of 0.2 cores on n0 and b on n1. */
 static struct fx *pair(int a, int b)
 {
@@ -774,6 +819,8 @@ int main(void)
 	    cmocka_unit_test(test_hot_node_sheds_to_coolest),
 	    cmocka_unit_test(test_no_move_overloads_target),
 	    cmocka_unit_test(test_cooldown),
+	    cmocka_unit_test(test_settling_target),
+	    cmocka_unit_test(test_settle_time),
 	    cmocka_unit_test(test_hysteresis),
 	    cmocka_unit_test(test_settle_band),
 	    cmocka_unit_test(test_pinned_never_moves),
