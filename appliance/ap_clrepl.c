@@ -9,9 +9,10 @@
  * nodes stay identical and a change made on two nodes at once is applied
  * once. After a process-group change every member announces its version in
  * a "sync"; a member ahead sends its whole configuration ("full") to those
- * behind, and a node accepts a full copy only if it is newer than its own
- * and is the very version its sender announced in its sync (an answer to
- * catch-up, never an unasked replacement).
+ * behind, after announcing again the version it sends (it may have
+ * changed since its sync); a node accepts a full copy only if it is newer
+ * than its own and is the very version its sender announced in its last
+ * sync (an answer to catch-up, never an unasked replacement).
  */
 #include "appliance/ap_cluster_int.h"
 
@@ -167,6 +168,12 @@ void ap_cl_on_sync(struct ap_cluster *c, uint32_t from, const struct ap_msg *m)
 		ap_cl_send(c, &ask);
 	}
 	if (m->sync.version < cfg->version) {
+		/* Announce the version sent first: the node behind takes a full
+		 * copy only of the version its sender announced, and ours may have
+		 * changed since our last sync (a change delivered between our sync
+		 * and its own left it refusing every copy until the next
+		 * membership change; seen in 50-cluster). */
+		ap_cl_send_sync(c);
 		struct ap_msg full = {.type = AP_MSG_FULL};
 		full.full.doc = vs_config_to_json(cfg);
 		snprintf(full.full.by, sizeof(full.full.by), "%s", c->node);
