@@ -9,7 +9,8 @@
  * a report speaking for another node is refused; a forged event identity is
  * refused; a sync with epoch -1 and a full configuration with version -1
  * are refused, an unannounced full copy is refused, an announced newer one
- * adopted; the master is the lowest id whose applianced is in the group; a
+ * adopted, and a node behind gets this node's version announced again
+ * before its full copy; the master is the lowest id whose applianced is in the group; a
  * node in corosync without its applianced past the grace is fenced by the
  * master (a stand-in agent on PATH), or reported when it has no device.
  */
@@ -417,6 +418,22 @@ static void test_versions_and_full_copies(void **state)
 	assert_non_null(vs_config_find(w->cfg, "vs7"));
 	deliver(1, text); /* base 9 is old now */
 	assert_int_equal(w->cfg->version, 10);
+
+	/* A node behind (n3's sync says 4): this node announces its version
+	 * again, then sends the full copy. n3 heard this node's last sync
+	 * before the change to 10 and takes a copy only of the version
+	 * announced: without the new sync it would refuse 10. */
+	int before = fk.n_sent, at_sync = -1, at_full = -1;
+	deliver(3, "{\"t\":\"sync\",\"node\":\"n3\",\"version\":4}");
+	for (int i = before; i < fk.n_sent; i++) {
+		if (strstr(fk.sent[i], "\"t\":\"sync\"") && strstr(fk.sent[i], "\"version\":10") &&
+		    at_sync < 0)
+			at_sync = i;
+		if (strstr(fk.sent[i], "\"t\":\"full\"") && at_full < 0)
+			at_full = i;
+	}
+	assert_true(at_sync >= 0);
+	assert_true(at_full > at_sync);
 	free(text);
 	json_decref(m);
 	json_decref(delta);
