@@ -5,8 +5,8 @@
  * running VS's smoothed load from the nodes' 'load' messages, each LUN's
  * busy share as the most loaded of the nodes that see it, which node can
  * serve which VS (vs_place's rule, through vs_bal_can_serve_place), and when
- * each VS last changed node (the move journal), hence whether it is still
- * settling there (vs_bal_settle_usec of its NFS grace and lease and the
+ * each VS last changed node (the move journal) and how long it settles
+ * there after a move (vs_bal_settle_usec of its NFS lease and grace and the
  * load averages' time constant). The settings are the
  * administrator's (`vsadm balance set`). In mode "advise" each move it would
  * make and each storage-bound VS go to the event log with the numbers that
@@ -29,7 +29,6 @@
 
 #include "appliance/ap_cluster.h"
 #include "appliance/ap_cluster_int.h"
-#include "fsexport/fx_ganesha.h"
 #include "lib/lib_log.h"
 #include "vserver/vs_balance.h"
 
@@ -199,11 +198,9 @@ void ap_cl_balance_round(struct ap_cluster *c, uint64_t mono_now, uint64_t wall_
 		bv->load[VS_BAL_CPU] = lv->cpu;
 		bv->load[VS_BAL_NET] = lv->net_bps;
 		bv->moved_usec = (uint64_t)json_integer_value(json_object_get(moved, vs->name));
-		uint64_t settle = vs_bal_settle_usec(
-		    vs->nfs_grace ? vs->nfs_grace : FX_GANESHA_GRACE_DEFAULT,
-		    vs->nfs_lease ? vs->nfs_lease : FX_GANESHA_LEASE_DEFAULT, tau);
-		bv->settling = bv->moved_usec &&
-		               (wall_now < bv->moved_usec || wall_now - bv->moved_usec < settle);
+		int lease, grace;
+		vs_vserver_nfs_timers(vs, &lease, &grace);
+		bv->settle_usec = vs_bal_settle_usec(grace, lease, tau);
 		for (int f = 0; f < vs->n_fs && bv->n_luns < VS_BAL_VS_LUNS; f++) {
 			char name[VS_LUN_MAX + 8];
 			snprintf(name, sizeof(name), "%s=%s",

@@ -344,12 +344,18 @@ static int where(const struct run *r, int v, bool *moved)
 	return r->in->vs[v].node;
 }
 
+/* VS v changed node less than `span` ago (a clock that went back counts as
+ * a move just made). */
+static bool moved_within(const struct vs_bal_in *in, int v, uint64_t span)
+{
+	uint64_t at = in->vs[v].moved_usec, now = in->now_usec;
+
+	return at && (now < at || now - at < span);
+}
+
 static bool cooling(const struct run *r, int v)
 {
-	uint64_t at = r->in->vs[v].moved_usec, now = r->in->now_usec;
-
-	/* A clock that went back counts as a move just made. */
-	return at && (now < at || now - at < r->s->cooldown_usec);
+	return moved_within(r->in, v, r->s->cooldown_usec);
 }
 
 /* The saturated LUN holding VS v back on its node (share at the start of
@@ -688,7 +694,7 @@ int vs_bal_round(const struct vs_bal_settings *s, const struct vs_bal_in *in,
 	for (int n = 0; n < in->n_nodes; n++)
 		r.start_share[n] = share(in->nodes[n].cap, r.ld.l[n]);
 	for (int v = 0; v < in->n_vs; v++)
-		if (in->vs[v].settling && in->vs[v].node >= 0)
+		if (in->vs[v].node >= 0 && moved_within(in, v, in->vs[v].settle_usec))
 			r.settling[in->vs[v].node] = true;
 	double demand = pool_of(&r);
 	figures(&r, &r.ideal, &out->worst);

@@ -43,7 +43,7 @@
  *     per round, from the most loaded node that has one;
  *   - never moves a pinned VS, one moved less than cooldown_usec ago, or a
  *     storage-bound one; never moves for load to a node that holds a VS still
- *     settling there (vs_bal_vs.settling: it arrived so lately that its
+ *     settling there (moved less than vs_bal_vs.settle_usec ago: so lately that its
  *     clients may still be waiting out the NFS grace and its smoothed load
  *     has not caught up, so the node looks lighter than it is; seen in CI:
  *     an idle VS sent after a loaded one whose load had not yet shown); never
@@ -139,7 +139,8 @@ struct vs_bal_vs {
 	int n_luns;
 	int luns[VS_BAL_VS_LUNS]; /* indices into the LUNs */
 	uint64_t moved_usec;      /* when it last changed node (caller's clock); 0 = never */
-	bool settling;            /* arrived within vs_bal_settle_usec(): see above */
+	uint64_t settle_usec;     /* how long after moved_usec it settles (see above;
+	                           * vs_bal_settle_usec); 0 = it does not */
 };
 
 struct vs_bal_lun {

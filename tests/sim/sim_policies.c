@@ -119,12 +119,11 @@ static struct view *view_of(const struct sim_policy *p, const struct sim_state *
 		y->n_luns = 1;
 		y->luns[0] = w->lun[v];
 		y->moved_usec = p->moved_usec[v];
-		/* As the master marks it (ap_clbalance.c): the simulated loads
-		 * do not dip after a move, but the rule holds the targets. */
-		y->settling = y->moved_usec &&
-		              st->now_usec - y->moved_usec <
-		                  vs_bal_settle_usec(FX_GANESHA_GRACE_DEFAULT,
-		                                     FX_GANESHA_LEASE_DEFAULT, VS_LOAD_TAU_USEC);
+		/* As the master gives it (ap_clbalance.c), at the defaults: the
+		 * simulated loads do not dip after a move, but the rule holds
+		 * the targets. */
+		y->settle_usec = vs_bal_settle_usec(FX_GANESHA_GRACE_DEFAULT,
+		                                    FX_GANESHA_LEASE_DEFAULT, VS_LOAD_TAU_USEC);
 	}
 	x->in = (struct vs_bal_in){.nodes = x->nodes,
 	                           .n_nodes = SIM_NODES,

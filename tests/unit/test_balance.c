@@ -264,14 +264,15 @@ static void test_settling_target(void **state)
 	f->vs[m].moved_usec = NOW - 30ULL * 1000000; /* past the cool-down of the test */
 	f->s.cooldown_usec = 20ULL * 1000000;
 	f->s.min_share = 0.10;
-	f->vs[m].settling = true;
+	f->vs[m].settle_usec = 60ULL * 1000000; /* moved 30 s ago: settling */
 	assert_int_equal(moves(f), 0);
 	assert_true(any_note(f, VS_BAL_NOTE_STUCK, "nodes where a VS just arrived take none"));
-	f->vs[m].settling = false; /* the same loads, the rule off: a VS follows */
+	f->vs[m].settle_usec = 0; /* the same loads, the rule off: a VS follows */
 	assert_int_equal(moves(f), 1);
 	assert_int_equal(f->moves[0].to, 1);
 	assert_int_not_equal(f->moves[0].vs, m);
-	f->vs[m].settling = true; /* a third node that holds nothing settling takes it */
+	f->vs[m].settle_usec =
+	    60ULL * 1000000; /* a third node that holds nothing settling takes it */
 	node(f, 2, 0);
 	assert_int_equal(moves(f), 1);
 	assert_int_equal(f->moves[0].to, 2);
